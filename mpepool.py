@@ -1808,6 +1808,8 @@ _CLI_UNFINISHED = frozenset(('pool termination', 'pool timeout', 'canceled'))
 _CLI_FAILMAX = 100
 _CLI_EUSAGE = 255
 # Units of the memory sizes on the command line; a bare number is in GB
+# The signals that stop a run cleanly: no job is left running and the job log holds whole lines
+_CLI_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _CLI_SIZEUNITS = {'': 1., 'K': 1. / 1024**2, 'M': 1. / 1024, 'G': 1., 'T': 1024.}
 
 
@@ -1944,11 +1946,11 @@ def _cliParse(argv):
 	ns = _cliParser().parse_args(argv)
 	ns.template = template
 	ns.inline = None  # Input lines given after ::: in the template
-	if ':::' in template:
+	if ':::' in template:  # Input lines as words: `-- CMD {} ::: a b` or commands: `-- ::: 'cmd 1' 'cmd 2'`
 		i = template.index(':::')
 		ns.template, ns.inline = template[:i], template[i + 1:]
-		if not ns.template:
-			raise _CliError('no command before :::')
+		if ns.files or ns.arg_file:
+			raise _CliError('input files and ::: exclude each other')
 	if ns.jobs is None:
 		ns.jobs = max(len(os.sched_getaffinity(0)), 1)
 	else:
@@ -2214,22 +2216,19 @@ class _CliProgress(object):
 
 class _CliJob(object):
 	"""What the command line keeps about one input command across its attempts (Job.params)"""
-	__slots__ = ('seq', 'command', 'attempt', 'outfd', 'errfd')
+	__slots__ = ('seq', 'command', 'attempt', 'runs', 'outfd', 'errfd')
 
 	def __init__(self, seq, command):
 		self.seq = seq  # int: the sequence number of the input line, from 1
 		self.command = command  # str: the shell command
 		self.attempt = 0  # int: attempts started (--retries)
+		self.runs = 0  # int: starts of the current attempt (more than one after restarts on timeout)
 		self.outfd = None  # int: the descriptor of the job's standard output (a temporary or results file)
 		self.errfd = None  # int: the same for standard error
 
 
 class _CliInterrupt(BaseException):
-	"""Raised by the SIGINT/SIGTERM handler of the command line to leave the pool's join()"""
-
-	def __init__(self, signum):
-		super().__init__(signum)
-		self.signum = signum
+	"""Raised by the signal handler of the command line to leave a pool's blocking wait for events"""
 
 
 class _CliRun(object):
@@ -2257,6 +2256,7 @@ class _CliRun(object):
 		self._feeding = False  # feed() is running (a start failure calls onfinish inside execute())
 		self._outbroken = False  # Our standard output is a closed pipe: job outputs are dropped
 		self._tmpdir = os.environ.get('TMPDIR') or '/tmp'
+		self._tmpfree = []  # Descriptors of emptied temporary files: cheaper to reuse than to create
 		self.logfd = None
 		if ns.joblog:
 			flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
@@ -2274,7 +2274,9 @@ class _CliRun(object):
 
 	# --- Output descriptors of a job -------------------------------------------------------------------
 	def _tmpfd(self):
-		"""A descriptor of an anonymous temporary file (deleted when closed)"""
+		"""A descriptor of an empty anonymous temporary file (deleted when closed), reused across jobs"""
+		if self._tmpfree:
+			return self._tmpfree.pop()
 		try:
 			return os.open(self._tmpdir, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
 		except (OSError, AttributeError):  # No O_TMPFILE here (old kernel, some file systems)
@@ -2295,12 +2297,21 @@ class _CliRun(object):
 			rec.outfd = self._tmpfd()
 			rec.errfd = self._tmpfd()
 
-	@staticmethod
-	def _closeOutputs(rec):
-		"""Close the job's output descriptors"""
+	def _closeOutputs(self, rec):
+		"""Close the job's output descriptors; temporary files are emptied and kept for the next jobs"""
 		for fd in (rec.outfd, rec.errfd):
-			if fd is not None:
+			if fd is None:
+				continue
+			if self.ns.results or len(self._tmpfree) >= 2 * self.ns.jobs + 2:
 				os.close(fd)
+				continue
+			try:
+				os.ftruncate(fd, 0)
+				os.lseek(fd, 0, os.SEEK_SET)
+			except OSError:
+				os.close(fd)
+			else:
+				self._tmpfree.append(fd)
 		rec.outfd = rec.errfd = None
 
 	def _copyOut(self, fd, stream):
@@ -2343,7 +2354,8 @@ class _CliRun(object):
 	def _onstart(self, job):
 		"""Job.onstart: a restart after a timeout (--restart-timeout) starts the output afresh"""
 		rec = job.params
-		if job.tstop is not None or getattr(job, 'wtime', None):  # Not the first start of this Job
+		rec.runs += 1
+		if rec.runs > 1:  # The output of the stopped run is dropped
 			for fd in (rec.outfd, rec.errfd):
 				if fd is not None:
 					os.ftruncate(fd, 0)
@@ -2352,6 +2364,7 @@ class _CliRun(object):
 	def _execute(self, rec):
 		"""Give one attempt of rec to the pool"""
 		rec.attempt += 1
+		rec.runs = 0
 		ns = self.ns
 		try:
 			self._openOutputs(rec)
@@ -2374,11 +2387,14 @@ class _CliRun(object):
 		if self._feeding:  # Reentered from onfinish inside execute(): the outer loop goes on
 			return
 		self._feeding = True
+		# SIGINT/SIGTERM wait while a job is being started: their handler then terminates a consistent pool
+		masked = signal.pthread_sigmask(signal.SIG_BLOCK, _CLI_SIGNALS)
 		try:
 			while self.pending and not self.stopping and self.inflight < self.ns.jobs:
 				self._execute(self.pending.popleft())
 		finally:
 			self._feeding = False
+			signal.pthread_sigmask(signal.SIG_SETMASK, masked)
 
 	def _onfinish(self, job):
 		"""Job.onfinish: retry, or print, log and count the job, check the halt policy, feed the pool"""
@@ -2426,12 +2442,20 @@ class _CliRun(object):
 
 	# --- The run -----------------------------------------------------------------------------------------
 	def _onsignal(self, signum, frame):
-		"""SIGINT/SIGTERM: stop starting jobs and leave join(); the pool is then terminated"""
+		"""SIGINT/SIGTERM/SIGHUP: start nothing more and terminate the pool (at the end of its current step)"""
 		if self.stopping == 'signal':
 			return  # A second signal while terminating changes nothing
 		self.stopping = 'signal'
 		self.signum = signum
-		raise _CliInterrupt(signum)
+		if self.pool is None:
+			return
+		self.pool.terminate()  # Done now outside the event loop, else deferred to the end of its step
+		# A deferred termination waits for the next event: when the loop of join() is blocked waiting for
+		# one (the signal came in its select()), leaving the wait is safe; join() then terminates the pool
+		caller = frame.f_back.f_back if frame is not None and frame.f_back is not None else None
+		if frame is not None and frame.f_code.co_name == 'select' and caller is not None and (
+		caller.f_code.co_name == '_cycle' and caller.f_globals is globals()):
+			raise _CliInterrupt()
 
 	def execute(self, webuiapp=None):
 		"""Run all the commands; returns the exit status"""
@@ -2439,29 +2463,26 @@ class _CliRun(object):
 		if ns.bar and sys.stderr.isatty():
 			self.progress = _CliProgress(self, sys.stderr)
 		handlers = {}
-		for signum in (signal.SIGINT, signal.SIGTERM):
+		for signum in _CLI_SIGNALS:
 			handlers[signum] = signal.signal(signum, self._onsignal)
 		try:
+			self.pool = ExecPool(ns.jobs, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
+				, webuiapp=webuiapp)
+			if self.progress:
+				self.progress.start()
 			try:
-				self.pool = ExecPool(ns.jobs, afnmask=ns.afnstep or None, memlimit=ns.memlimit
-					, name='mpepool', webuiapp=webuiapp)
-				if self.progress:
-					self.progress.start()
-				while True:
+				while not self.stopping:
 					self.feed()
-					if self.inflight:
-						self.pool.join()
-					if not self.pending or self.stopping:
+					if not self.inflight:
 						break
-			except _CliInterrupt:
+					self.pool.join()
+			except _CliInterrupt:  # From the signal handler: join() has terminated the pool
 				pass
-			if self.stopping == 'signal':
-				if self.pool is not None:
-					try:
-						self.pool.terminate()
-					except _CliInterrupt:  # A second signal during the termination: finish it anyway
-						self.pool.terminate()
+			self.pool.terminate()  # Nothing runs any more, unless a signal came outside join()
 		finally:
+			for fd in self._tmpfree:
+				os.close(fd)
+			self._tmpfree = []
 			for signum, handler in handlers.items():
 				signal.signal(signum, handler)
 			if self.progress:
@@ -2476,20 +2497,124 @@ class _CliRun(object):
 		return min(self.failed, _CLI_FAILMAX + 1)
 
 
+def _cliDemo(ns, webuiapp=None):
+	"""`mpepool --demo`: a small batch that shows what the pool does, then a summary; returns 0
+
+	Jobs that succeed, a job and a task that exceed their time limits, a job restarted after its timeout,
+	chained constraints (the heavier jobs of a category stopped with the one that failed), and a job that
+	exceeds its memory limit, grouped in tasks; the Web UI runs on localhost when bottle is available.
+	"""
+	import tempfile
+	tstart = time.perf_counter()
+	py = sys.executable
+
+	def snippet(code):
+		return (py, '-c', code)
+
+	def sleeper(secs):
+		return snippet('import time; time.sleep({})'.format(secs))
+
+	rows = []  # Finished jobs, in finishing order
+
+	def onstart(job):
+		if job.params.get('runs'):
+			print('[{:6.2f}s] restart {}  (after its timeout)'.format(time.perf_counter() - tstart, job.name), flush=True)
+		job.params['runs'] = job.params.get('runs', 0) + 1
+
+	def onfinish(job):
+		code = job.proc.returncode if job.proc is not None else None
+		result = job.reason or ('exit {}'.format(code) if code is not None else 'not run')
+		rows.append((job, result))
+		print('[{:6.2f}s] {:<8}{:<32}{}'.format(time.perf_counter() - tstart, 'done' if job.reason is None
+			and code == 0 else 'failed', '{}/{}'.format(job.task.name if job.task else '-', job.name), result)
+			, flush=True)
+
+	with tempfile.TemporaryDirectory(prefix='mpepool-demo.') as tmp:
+		if webuiapp is None and _WEBUI:
+			try:
+				import mpewui
+				webuiapp = mpewui.WebUiApp(host='localhost', port=_cliFreePort(), name='mpepool-demo'
+					, daemon=True)
+			except Exception as err:  # The demo runs without its UI
+				_warnmsg('mpepool: the Web UI is not available: {}'.format(err))
+				webuiapp = None
+		flag = os.path.join(tmp, 'restarted')
+		root = Task('demo')
+		tasks = {name: Task(name, task=root, timeout=timeout) for name, timeout in (('succeed', 0)
+			, ('timeouts', 0), ('chained', 0), ('memory', 0), ('deadline', 2.))}
+		jobs = [Job('compute {}'.format(i), args=snippet('import time; time.sleep({}); print("result {}")'
+			.format(0.3 * i, i)), task=tasks['succeed']) for i in range(1, 5)]
+		jobs += [Job('sleeper', args=sleeper(30), timeout=1, task=tasks['timeouts'])
+			, Job('flaky', args=snippet('import os, sys, time\nif not os.path.exists(sys.argv[1]):\n'
+				'  open(sys.argv[1], "w").close(); time.sleep(30)', ) + (flag,), timeout=1, rsrtonto=True
+				, task=tasks['timeouts'])
+			, Job('sim small', args=sleeper(30), timeout=1.5, category='sim', size=1, task=tasks['chained'])
+			, Job('sim tiny', args=sleeper(0.5), category='sim', size=0.5, task=tasks['chained'])
+			, Job('sim large', args=sleeper(30), category='sim', size=3, task=tasks['chained'])
+			, Job('hog 300 MB', args=snippet('import time; x = b"1" * (300 << 20); time.sleep(4)'), memlim=0.1
+				, category='mem', size=1, task=tasks['memory'])
+			, Job('light 20 MB', args=snippet('import time; x = b"1" * (20 << 20); time.sleep(1)'), memlim=0.1
+				, task=tasks['memory'])
+			, Job('long A', args=sleeper(30), task=tasks['deadline'])
+			, Job('long B', args=sleeper(30), task=tasks['deadline'])]
+		for job in jobs:
+			job.params = {}
+			job.onstart = types.MethodType(onstart, job)
+			job.onfinish = types.MethodType(onfinish, job)
+			job.stdout = subprocess.DEVNULL
+		wksnum = max(ns.jobs, 6)
+		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about 5 s){}'.format(len(jobs)
+			, len(tasks) + 1, wksnum, '; Web UI: http://{}:{}/'.format(webuiapp.host, webuiapp.port)
+			if webuiapp is not None and hasattr(webuiapp, 'host') else ''), flush=True)
+		with ExecPool(wksnum, memlimit=ns.memlimit, latency=0.25, name='mpepool-demo', webuiapp=webuiapp
+		) as pool:
+			for job in jobs:
+				pool.execute(job)
+			pool.join(60)
+	print('\nSummary of the demo, {:.1f} s:'.format(time.perf_counter() - tstart))
+	cols = ('task', 'job', 'result', 'wall s', 'user s', 'sys s', 'peak RSS MB')
+	table = [cols] + [(job.task.name if job.task else '-', job.name, result, '{:.2f}'.format(job.wtime or 0)
+		, '{:.2f}'.format(job.utime or 0), '{:.2f}'.format(job.stime or 0), '{:.1f}'.format((job.rssmax or 0) * 1024))
+		for job, result in sorted(rows, key=lambda row: (row[0].task.name if row[0].task else '', row[0].name))]
+	widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+	for row in table:
+		print('  ' + '  '.join(val.ljust(w) if i < 3 else val.rjust(w) for i, (val, w) in enumerate(zip(row, widths))))
+	for task in (root,) + tuple(tasks.values()):
+		print('  task {:<9} {} of {} items succeeded, {:.2f} s'.format(task.name, task.numdone, task.numadded
+			, (task.tstop or time.perf_counter()) - (task.tstart or tstart)))
+	results = collections.Counter(result for _, result in rows)
+	print('  {} jobs: {}'.format(len(rows), ', '.join('{} {}'.format(n, result) for result, n in sorted(results.items()))))
+	if not (_LIMIT_WORKERS_RAM and any(result == 'memory limit' for result in results)):
+		print('  (memory limits are not enforced here{})'.format('' if _LIMIT_WORKERS_RAM else ': psutil is missing'))
+	return 0
+
+
+def _cliFreePort():
+	"""A TCP port of localhost that is free now"""
+	import socket
+	with socket.socket() as sock:
+		sock.bind(('localhost', 0))
+		return sock.getsockname()[1]
+
+
 def main(argv=None):
 	"""The command line: run shell commands in parallel; returns the exit status (see `mpepool --help`)
 
 	argv: list(str)  - the arguments without the program name, sys.argv[1:] by default
 	"""
-	global _infomsg
+	global _infomsg, _warnmsg
 	argv = sys.argv[1:] if argv is None else argv
-	infomsg = _infomsg
+	infomsg, warnmsg = _infomsg, _warnmsg
 	try:
 		ns = _cliParse(argv)
-		if not ns.verbose:  # The pool's per-job messages would mix with the jobs' output
-			_infomsg = lambda *args: None
+		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it
+		# goes to stderr with --verbose and nowhere else; its warnings keep their first line (no call stacks)
+		if ns.verbose:
+			_infomsg = lambda *args: warnmsg(*args)
 		else:
-			_infomsg = lambda *args: _warnmsg(*args)
+			_infomsg = lambda *args: None
+			_warnmsg = lambda *args: warnmsg(' '.join(str(arg) for arg in args).split('\n', 1)[0].replace(
+				', call stack:', ''))
 		webuiapp = None
 		if ns.webui:
 			try:
@@ -2498,7 +2623,7 @@ def main(argv=None):
 				raise _CliError('--webui needs the Web UI (bottle and mpewui): {}'.format(err)) from None
 			webuiapp = mpewui.WebUiApp(host=ns.webui[0], port=ns.webui[1], name='mpepool', daemon=True)
 		if ns.demo:
-			return _cliDemo(ns)
+			return _cliDemo(ns, webuiapp)
 		commands = _cliInputs(ns)
 		if ns.resume or ns.resume_failed:
 			verdicts = _cliReadJoblog(ns.joblog)
@@ -2510,7 +2635,7 @@ def main(argv=None):
 		_warnmsg('mpepool: error: {}'.format(err))
 		return _CLI_EUSAGE
 	finally:
-		_infomsg = infomsg
+		_infomsg, _warnmsg = infomsg, warnmsg
 
 
 if __name__ == '__main__':

@@ -88,7 +88,7 @@ class TestCliParsing(_cli_unittest.TestCase):
 		, (['-j', '0'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
 		, (['--resume'], '--joblog'), (['--joblog', 'l', '--resume', '--resume-failed'], 'exclude')
 		, (['--webui', 'host:http'], '--webui'), (['--webui', ':70000'], '--webui')
-		, (['--workdir', '/no/such/dir'], '--workdir'), (['--'], 'template'), (['--', ':::', 'a'], ':::')
+		, (['--workdir', '/no/such/dir'], '--workdir'), (['--'], 'template'), (['f', '--', ':::', 'a'], ':::')
 		, (['--demo', 'f'], '--demo')):
 			with self.assertRaises(_cli_mpe._CliError, msg=argv) as ctx:
 				_cli_mpe._cliParse(argv)
