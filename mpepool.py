@@ -2168,8 +2168,8 @@ class _CliProgress(object):
 		finished = run.done + run.failed
 		elapsed = time.perf_counter() - run.tstart
 		if finished and finished < run.total:
-			eta = '{:d}:{:02d}:{:02.0f}'.format(*[int(v) for v in secondsToHms(elapsed / finished
-				* (run.total - finished))])
+			eta = '{:d}:{:02d}:{:02d}'.format(*[int(v) for v in secondsToHms(-(-elapsed / finished
+				* (run.total - finished) // 1))])  # Rounded up
 		else:
 			eta = '-' if finished < run.total else '0:00:00'
 		tail = ' {}% {}/{} failed {} running {} ETA {}'.format(int(100 * finished / total), finished
@@ -2182,17 +2182,21 @@ class _CliProgress(object):
 
 	def draw(self, final=False):
 		"""(Re)draw the progress line; the final one stays on the screen"""
+		with self.lock:
+			self._draw(final)
+
+	def _draw(self, final=False):
+		"""draw() with the lock held"""
 		try:
-			width = os.get_terminal_size(self.stream.fileno()).columns
+			width = os.get_terminal_size(self.stream.fileno()).columns or 80  # 0: a terminal of unknown size
 		except (OSError, ValueError):
 			width = 80
-		with self.lock:
-			try:
-				self.stream.write('\r' + self.line(width) + ('\x1b[K\n' if final else '\x1b[K'))
-				self.stream.flush()
-				self.shown = not final
-			except (OSError, ValueError):  # The terminal is gone (hangup): the jobs go on
-				pass
+		try:
+			self.stream.write('\r' + self.line(width) + ('\x1b[K\n' if final else '\x1b[K'))
+			self.stream.flush()
+			self.shown = not final
+		except (OSError, ValueError):  # The terminal is gone (hangup): the jobs go on
+			pass
 
 	def output(self, write):
 		"""Call write() (the jobs' output) with the progress line erased, and draw it again after"""
@@ -2205,6 +2209,8 @@ class _CliProgress(object):
 					pass
 				self.shown = False
 			write()
+			if not self.stopped.is_set():
+				self._draw()
 
 	def stop(self):
 		"""Stop redrawing and leave the final line on the screen"""
@@ -2339,7 +2345,8 @@ class _CliRun(object):
 
 	def _printOutputs(self, rec):
 		"""Print the grouped output of a finished job"""
-		if rec.outfd is None or self.ns.results:
+		if rec.outfd is None or self.ns.results or not (os.fstat(rec.outfd).st_size
+		or os.fstat(rec.errfd).st_size):
 			return
 
 		def write():
