@@ -543,9 +543,10 @@ class Task(object):
 	def _start(self):
 		"""Mark the task and its owners started (their first job starts); return the tasks started now"""
 		started = []
+		now = time.perf_counter()  # One instant: an owner never starts after its subtask
 		task = self
 		while task is not None and task.tstart is None:
-			task.tstart = time.perf_counter()
+			task.tstart = now
 			started.append(task)
 			task = task.task
 		for task in reversed(started):  # Owners first, as their items start inside them
