@@ -492,3 +492,205 @@ class TestAffinityRealMachine(unittest.TestCase):
 		res = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
 			, universal_newlines=True, timeout=60, env=dict(os.environ, PATH='/nonexistent'))
 		self.assertEqual((res.returncode, res.stdout, res.stderr), (0, '', ''))
+
+
+# Pool integration: a job, its restarts and its children run on the CPUs of the job's worker slot.
+# (Self-contained helpers: this block does not depend on the shared ones at the top of the file.)
+import contextlib
+import io
+import time
+
+from mpepool import ExecPool, Job
+
+# A job that appends 'job|child <Cpus_allowed_list> <pid>' lines for itself and for a child it forks to the
+# report file argv[1], then sleeps argv[2] seconds
+_AFNREPORT = '\n'.join((
+	'import os, sys, time',
+	'def allowed():',
+	'	with open("/proc/self/status") as fst:',
+	'		return [ln.split()[1] for ln in fst if ln.startswith("Cpus_allowed_list:")][0]',
+	'pid = os.fork()',
+	'if not pid:',
+	'	with open(sys.argv[1], "a") as fout:',
+	'		fout.write("child %s %d\\n" % (allowed(), os.getpid()))',
+	'	os._exit(0)',
+	'os.waitpid(pid, 0)',
+	'with open(sys.argv[1], "a") as fout:',
+	'	fout.write("job %s %d\\n" % (allowed(), os.getpid()))',
+	'time.sleep(float(sys.argv[2]))',
+	''))
+
+
+def _afnWaitUntil(pred, timeout):
+	"""Wait until pred() is truthy, at most timeout seconds; return its last value"""
+	deadline = time.perf_counter() + timeout
+	while True:
+		res = pred()
+		if res or time.perf_counter() >= deadline:
+			return res
+		time.sleep(0.02)
+
+
+def _procAllowed(pid):
+	"""Cpus_allowed_list of a running process, None when it is gone (or a zombie)"""
+	try:
+		with open('/proc/{}/status'.format(pid)) as fst:
+			status = fst.read()
+	except OSError:
+		return None
+	if '\nState:\tZ' in status:
+		return None
+	return [ln.split()[1] for ln in status.splitlines() if ln.startswith('Cpus_allowed_list:')][0]
+
+
+class TestPoolAffinity(unittest.TestCase):
+	"""ExecPool pins each job to its worker slot's CPU group before the program starts"""
+
+	def setUp(self):
+		self.tmpdir = tempfile.mkdtemp(prefix='mpetests-afn-')
+		self.addCleanup(shutil.rmtree, self.tmpdir)
+		self.pools = []
+		self.pids = set()
+		self.affinity = os.sched_getaffinity(0)
+
+	def tearDown(self):
+		for pool in self.pools:
+			pool.terminate()
+		left = _afnWaitUntil(lambda: not [pid for pid in self.pids if _procAllowed(pid)], 10)
+		self.assertTrue(left, 'processes left: {}'.format([pid for pid in self.pids if _procAllowed(pid)]))
+		# The pool pins its own thread only around a spawn
+		self.assertEqual(os.sched_getaffinity(0), self.affinity)
+
+	def newPool(self, *args, **kwargs):
+		"""A pool terminated at the end of the test"""
+		pool = ExecPool(*args, **kwargs)
+		self.pools.append(pool)
+		return pool
+
+	def reportJob(self, name, sleep=0., **kwargs):
+		"""A job reporting its own and its child's allowed CPUs into a file; returns (job, report path)"""
+		report = os.path.join(self.tmpdir, name)
+		job = Job(name, args=(sys.executable, '-c', _AFNREPORT, report, str(sleep)), stdout=subprocess.DEVNULL
+			, **kwargs)
+		return job, report
+
+	def started(self, pool, job):
+		"""Execute a job; remember its pid for the leak check"""
+		self.assertEqual(pool.execute(job), 0)
+		if job.proc is not None:
+			self.pids.add(job.proc.pid)
+
+	@staticmethod
+	def report(path, runs=1):
+		"""The (who, cpus, pid) lines of a report once it holds runs 'job' lines, [] before"""
+		try:
+			with open(path) as frep:
+				lines = [(who, cpus, int(pid)) for who, cpus, pid in map(str.split, frep.read().splitlines())]
+		except OSError:
+			return []
+		return lines if sum(ln[0] == 'job' for ln in lines) >= runs else []
+
+	def test_slots(self):
+		"""Every slot of the README masks pins its job and the job's child to the slot's CPUs"""
+		for mask in (AffinityMask(1), AffinityMask(AffinityMask.CORE_THREADS)
+		, AffinityMask(AffinityMask.NODE_CPUS, first=False)):
+			pool = self.newPool(len(mask), mask)
+			jobs = []
+			for i in range(len(mask)):
+				job, report = self.reportJob('slot{}-{}'.format(len(self.pools), i), 30)
+				args = job.args
+				self.started(pool, job)
+				jobs.append((job, report, args))
+			self.assertEqual(sorted(job.wslot for job, _, _ in jobs), list(range(len(mask))))
+			for job, report, args in jobs:
+				lines = _afnWaitUntil(lambda: self.report(report), 20)
+				self.assertEqual(sorted(ln[:2] for ln in lines), [('child', mask(job.wslot)), ('job', mask(job.wslot))]
+					, mask)
+				self.pids.update(ln[2] for ln in lines)
+				self.assertEqual(_procAllowed(job.proc.pid), mask(job.wslot))  # Seen from outside too
+				self.assertIs(job.args, args)  # No taskset prefix
+			pool.terminate()
+			self.assertFalse(pool.join())
+
+	def test_restart_on_timeout(self):
+		"""A job restarted on timeout (rsrtonto) is pinned to its slot again, args untouched"""
+		mask = AffinityMask(1)
+		pool = self.newPool(min(2, len(mask)), mask)
+		if len(mask) > 1:  # Another job in slot 0, so that the restarting one runs elsewhere
+			other, _ = self.reportJob('other', 30)
+			self.started(pool, other)
+		def onstart(job):
+			# Called before every run: stop once two runs reported (the event loop runs in join())
+			if self.report(report, 2):
+				pool.terminate()
+
+		job, report = self.reportJob('restarting', 30, timeout=0.5, rsrtonto=True, onstart=onstart)
+		args = job.args
+		self.started(pool, job)
+		self.assertFalse(pool.join(30))
+		lines = self.report(report, 2)
+		self.assertTrue(lines, 'the job did not restart')
+		self.assertEqual({ln[:2] for ln in lines}, {('job', mask(job.wslot)), ('child', mask(job.wslot))})
+		runs = [ln[2] for ln in lines if ln[0] == 'job']
+		self.assertEqual(len(set(runs)), len(runs))  # Distinct processes: really restarted
+		self.pids.update(ln[2] for ln in lines)
+		self.assertIs(job.args, args)
+		self.assertEqual(job.reason, 'pool termination')
+
+	def test_omitafn_and_spawn_failure(self):
+		"""omitafn jobs keep the pool's CPUs; a failed spawn restores the pool thread and frees the slot"""
+		mask = AffinityMask(1)
+		pool = self.newPool(1, mask)
+		free, freerep = self.reportJob('free', omitafn=True)
+		self.started(pool, free)
+		self.assertTrue(pool.join(30))
+		self.assertEqual({ln[:2] for ln in self.report(freerep)}
+			, {('job', mpepool._cpulistStr(self.affinity)), ('child', mpepool._cpulistStr(self.affinity))})
+		missing = Job('missing', args=(os.path.join(self.tmpdir, 'absent', 'program'),))
+		pool.execute(missing)
+		self.assertEqual((missing.proc, missing.reason), (None, 'start failure'))
+		self.assertEqual(os.sched_getaffinity(0), self.affinity)
+		pinned, pinrep = self.reportJob('pinned')
+		self.started(pool, pinned)
+		self.assertTrue(pool.join(30))  # All finished (one of them failed)
+		self.assertEqual(pinned.wslot, 0)
+		self.assertEqual({ln[:2] for ln in self.report(pinrep)}, {('job', mask(0)), ('child', mask(0))})
+
+	def test_readme_pool(self):
+		"""The seed README's ExecPool(max(cpu_count() - 1, 1), cpucorethreads()): an int affinity step"""
+		from multiprocessing import cpu_count
+		pool = self.newPool(max(cpu_count() - 1, 1), cpucorethreads())
+		mask = pool._afnmask
+		self.assertIsInstance(mask, AffinityMask)
+		self.assertEqual((mask.afnstep, mask.first), (cpucorethreads(), True))
+		self.assertEqual(pool._wkslim, min(max(cpu_count() - 1, 1), AffinityMask.CORES))
+		jobs = [self.reportJob('readme{}'.format(i)) for i in range(pool._wkslim + 1)]
+		for job, _ in jobs:
+			self.started(pool, job)
+		self.assertTrue(pool.join(30))
+		for job, report in jobs:
+			cpu = mask(job.wslot)
+			self.assertIn(int(cpu), [core[0] for core in mpepool._TOPOLOGY.cores])  # A core's first thread
+			self.assertEqual({ln[:2] for ln in self.report(report)}, {('job', cpu), ('child', cpu)})
+
+	def test_wksnum_reduced(self):
+		"""More slots than CPU groups: reduced with a warning; bad masks raise naming the parameter"""
+		mask = AffinityMask(1)
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err):
+			pool = self.newPool(len(mask) + 3, mask)
+		self.assertEqual(pool._wkslim, len(mask))
+		self.assertIn('reduced', err.getvalue())
+		jobs = [self.reportJob('many{}'.format(i), 0.2) for i in range(len(mask) + 2)]
+		for job, _ in jobs:
+			self.started(pool, job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, len(jobs))
+		for job, report in jobs:
+			self.assertEqual({ln[:2] for ln in self.report(report)}, {('job', mask(job.wslot)), ('child', mask(job.wslot))})
+		with self.assertRaisesRegex(TypeError, 'afnmask'):
+			ExecPool(1, 'x')
+		with self.assertRaisesRegex(ValueError, 'afnstep.*0'):
+			ExecPool(1, 0)
+		with self.assertRaisesRegex(ValueError, 'afnstep.*{}'.format(AffinityMask.CPUS + 1)):
+			ExecPool(1, AffinityMask.CPUS + 1)
