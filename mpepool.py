@@ -2562,6 +2562,7 @@ class _CliRun(object):
 		self.progress = None  # _CliProgress on a terminal with --bar
 		self.tstart = time.perf_counter()
 		self._feeding = False  # feed() is running (a start failure calls onfinish inside execute())
+		self._sigpending = None  # A signal that came while feed() was starting a job
 		self._outbroken = False  # Our standard output is a closed pipe: job outputs are dropped
 		self._tmpdir = os.environ.get('TMPDIR') or '/tmp'
 		self._tmpfree = []  # Descriptors of emptied temporary files: cheaper to reuse than to create
@@ -2696,14 +2697,13 @@ class _CliRun(object):
 		if self._feeding:  # Reentered from onfinish inside execute(): the outer loop goes on
 			return
 		self._feeding = True
-		# SIGINT/SIGTERM wait while a job is being started: their handler then terminates a consistent pool
-		masked = signal.pthread_sigmask(signal.SIG_BLOCK, _CLI_SIGNALS)
 		try:
 			while self.pending and not self.stopping and self.inflight < self.ns.jobs:
 				self._execute(self.pending.popleft())
 		finally:
 			self._feeding = False
-			signal.pthread_sigmask(signal.SIG_SETMASK, masked)
+		if self._sigpending:  # A signal came while a job was being started: act on it now
+			self._onsignal(self._sigpending, None)
 
 	def _onfinish(self, job):
 		"""Job.onfinish: retry, or print, log and count the job, check the halt policy, feed the pool"""
@@ -2754,6 +2754,12 @@ class _CliRun(object):
 		"""SIGINT/SIGTERM/SIGHUP: start nothing more and terminate the pool (at the end of its current step)"""
 		if self.stopping == 'signal':
 			return  # A second signal while terminating changes nothing
+		if self._feeding:
+			# Not in the middle of starting a job (the signals are not blocked instead: a blocked mask would
+			# be inherited by the jobs)
+			self._sigpending = signum
+			return
+		self._sigpending = None
 		self.stopping = 'signal'
 		self.signum = signum
 		if self.pool is None:
@@ -2928,9 +2934,9 @@ def main(argv=None):
 		if ns.webui:
 			try:
 				import mpewui
-			except ImportError as err:
+				webuiapp = mpewui.WebUiApp(host=ns.webui[0], port=ns.webui[1], name='mpepool', daemon=True)
+			except (ImportError, AttributeError) as err:
 				raise _CliError('--webui needs the Web UI (bottle and mpewui): {}'.format(err)) from None
-			webuiapp = mpewui.WebUiApp(host=ns.webui[0], port=ns.webui[1], name='mpepool', daemon=True)
 		if ns.demo:
 			return _cliDemo(ns, webuiapp)
 		commands = _cliInputs(ns)
