@@ -2185,7 +2185,10 @@ def _cliParser():
 		def error(self, message):
 			raise _CliError(message)
 
-	parser = Parser(prog='mpepool', formatter_class=argparse.RawDescriptionHelpFormatter
+	parser = Parser(prog='mpepool', formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+		, usage='mpepool [options] [FILE ...]\n       mpepool [options] [FILE ...] -- COMMAND TEMPLATE [::: ARG ...]'
+		'\n       mpepool --demo'
+
 		, description='Run shell commands in parallel under timeouts, memory limits and CPU affinity.'
 		, epilog='Examples:\n  mpepool -j4 --joblog run.log cmds.txt\n'
 		'  ls *.txt | mpepool --timeout 60 -- gzip -9 {}\n'
@@ -2197,7 +2200,7 @@ def _cliParser():
 	add('files', nargs='*', metavar='FILE', help='files of input lines (commands, or arguments of the'
 		' template given after --); standard input when none or -')
 	add('-a', '--arg-file', action='append', default=[], metavar='FILE', help='a file of input lines'
-		' (repeatable), as FILE')
+		' (repeatable), like FILE')
 	add('-j', '--jobs', metavar='N', default=None, help='the number of jobs run at once'
 		' (default: the number of CPUs)')
 	add('--timeout', metavar='SECS', default='0', help='the time limit of each job in seconds (0: none)')
@@ -2559,6 +2562,7 @@ class _CliRun(object):
 		self.stopping = None  # None, or why nothing more starts: 'halt' or 'signal'
 		self.signum = None  # int: the signal that stopped the run
 		self.pool = None  # ExecPool
+		self.slots = ns.jobs  # int: jobs run at once: -j, or fewer when the pool reduced it (affinity)
 		self.progress = None  # _CliProgress on a terminal with --bar
 		self.tstart = time.perf_counter()
 		self._feeding = False  # feed() is running (a start failure calls onfinish inside execute())
@@ -2698,7 +2702,7 @@ class _CliRun(object):
 			return
 		self._feeding = True
 		try:
-			while self.pending and not self.stopping and self.inflight < self.ns.jobs:
+			while self.pending and not self.stopping and self.inflight < self.slots:
 				self._execute(self.pending.popleft())
 		finally:
 			self._feeding = False
@@ -2783,6 +2787,7 @@ class _CliRun(object):
 		try:
 			self.pool = ExecPool(ns.jobs, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
 				, webuiapp=webuiapp)
+			self.slots = min(ns.jobs, self.pool._wkslim)
 			if self.progress:
 				self.progress.start()
 			try:
@@ -2833,7 +2838,8 @@ def _cliDemo(ns, webuiapp=None):
 
 	def onstart(job):
 		if job.params.get('runs'):
-			print('[{:6.2f}s] restart {}  (after its timeout)'.format(time.perf_counter() - tstart, job.name), flush=True)
+			print('[{:6.2f}s] restart {}  (after its timeout)'.format(time.perf_counter() - tstart, job.name)
+				, flush=True)
 		job.params['runs'] = job.params.get('runs', 0) + 1
 
 	def onfinish(job):
@@ -2898,7 +2904,8 @@ def _cliDemo(ns, webuiapp=None):
 		print('  task {:<9} {} of {} items succeeded, {:.2f} s'.format(task.name, task.numdone, task.numadded
 			, (task.tstop or time.perf_counter()) - (task.tstart or tstart)))
 	results = collections.Counter(result for _, result in rows)
-	print('  {} jobs: {}'.format(len(rows), ', '.join('{} {}'.format(n, result) for result, n in sorted(results.items()))))
+	print('  {} jobs: {}'.format(len(rows), ', '.join('{} {}'.format(n, result)
+		for result, n in sorted(results.items()))))
 	if not (_LIMIT_WORKERS_RAM and any(result == 'memory limit' for result in results)):
 		print('  (memory limits are not enforced here{})'.format('' if _LIMIT_WORKERS_RAM else ': psutil is missing'))
 	return 0
