@@ -1632,10 +1632,13 @@ class ExecPool(object):
 			return  # Nothing to wait for: no job runs and no deadline is set
 		for key, _ in self._sel.select(wait):
 			kind, job = key.data
+			# An event of this batch may belong to a job that an earlier event of the batch finished
 			if kind == 'exit':
-				self._reap(job)
-			elif not _drainPipe(key.fd, job._pipes[key.fd]):
-				self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
+				if job._pidfd == key.fd:
+					self._reap(job)
+			elif job._pipes is not None and key.fd in job._pipes:
+				if not _drainPipe(key.fd, job._pipes[key.fd]):
+					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
 		if not _PIDFD:
 			for job in list(self._workers):
 				self._reap(job)

@@ -740,7 +740,10 @@ class TestTermination(PoolTestCase):
 	def startScript(self, setup=''):
 		"""Start a program running a pool of two jobs that fork setsid grandchildren; return it and the pids"""
 		pidfile = self.path('pids')
-		code = self.HEADER.format(repo=REPO) + textwrap.dedent(setup) + self.JOBS.format(
+		for i in range(2):  # From an earlier script of the test
+			with contextlib.suppress(FileNotFoundError):
+				os.remove(pidfile + str(i))
+		code = self.HEADER.format(repo=REPO) + textwrap.dedent(setup) + '\n' + self.JOBS.format(
 			child=FORK_GRANDCHILD('PIDFILE', setsid=True), pidfile=pidfile)
 		env = dict(os.environ, PYTHONPATH=REPO)
 		proc = subprocess.Popen((PYEXEC, '-c', code), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
