@@ -1171,6 +1171,21 @@ _HISTORY_LEN = 10000
 _MEMTRACE_LEN = 4096
 
 
+_JOBENVB = _JOBENV.encode()
+
+
+def _environ():
+	"""A copy of the environment for a child, as bytes: what Popen passes on without re-encoding
+
+	os.environ keeps the encoded environment in _data (CPython >= 3.2); copying it avoids decoding and
+	encoding every variable for every job.
+	"""
+	data = getattr(os.environ, '_data', None)
+	if isinstance(data, dict):
+		return data.copy()
+	return {os.fsencode(key): os.fsencode(val) for key, val in os.environ.items()}
+
+
 def _pidfdWorks():
 	"""Whether os.pidfd_open exists and the kernel supports it"""
 	if not hasattr(os, 'pidfd_open'):
@@ -1728,9 +1743,9 @@ class ExecPool(object):
 		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
 		args = (job.args,) if isinstance(job.args, str) else job.args
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
-		env = os.environ.copy()
-		outer = env.get(_JOBENV)
-		env[_JOBENV] = outer + ':' + job._marker if outer else job._marker
+		env = _environ()
+		outer = env.get(_JOBENVB)
+		env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
 		cpus = None
 		if slot is not None and self._afnmask is not None and not job._omitafn:
 			cpus = self._afnmask.cpus(slot)
