@@ -1618,6 +1618,7 @@ class ExecPool(object):
 
 	def _cycle(self, limit=None, wait=True):
 		"""One step of the event loop: wait for events (at most until limit) and act on them"""
+		outer = self._busy  # A callback of an outer step may run a sequential job: a nested step
 		self._busy = True
 		try:
 			self._waitEvents(limit if wait else time.perf_counter())
@@ -1626,8 +1627,8 @@ class ExecPool(object):
 				self._startQueued()
 			self._publishUi()
 		finally:
-			self._busy = False
-		if self._termpending:
+			self._busy = outer
+		if self._termpending and not outer:
 			self._terminate(self._termpending)
 
 	def _waitEvents(self, limit=None):
