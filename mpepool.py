@@ -35,6 +35,7 @@ __all__ = ['Job', 'Task', 'ExecPool', 'AffinityMask', 'JobInfo', 'TaskInfo', 'ra
 __version__ = '3.3.0'
 
 import collections
+import concurrent.futures
 import errno
 import heapq
 import importlib.util
@@ -1007,6 +1008,7 @@ class Job(object):
 		self._stderr = None
 		self._pipes = None  # {fd: [bytes chunks]} of the PIPE channels being drained
 		self._pidfd = None  # pidfd of the process, watched by the pool's selector
+		self._spawning = None  # concurrent.futures.Future of the process a spawner thread is creating
 		self._tspawn = None  # perf_counter() at the spawn
 		self._run = 0  # Run counter: deadlines of an earlier run are ignored
 		self._marker = None  # Environment marker of its process tree
@@ -1169,6 +1171,21 @@ _UI_PERIOD = 0.25
 _HISTORY_LEN = 10000
 # Memory samples kept for the Web UI chart
 _MEMTRACE_LEN = 4096
+
+
+_JOBENVB = _JOBENV.encode()
+
+
+def _environ():
+	"""A copy of the environment for a child, as bytes: what Popen passes on without re-encoding
+
+	os.environ keeps the encoded environment in _data (CPython >= 3.2); copying it avoids decoding and
+	encoding every variable for every job.
+	"""
+	data = getattr(os.environ, '_data', None)
+	if isinstance(data, dict):
+		return data.copy()
+	return {os.fsencode(key): os.fsencode(val) for key, val in os.environ.items()}
 
 
 def _pidfdWorks():
@@ -1339,6 +1356,28 @@ def _processToken():
 	return _guardian[1]
 
 
+# Threads that create the processes of queued jobs: the loop goes on while a program loads (vfork suspends
+# only the forking thread until the child's exec), so two jobs can load at once on two cores
+_SPAWNERS = 2
+
+
+def _unblockSignals():
+	"""Initializer of a spawner thread: its children must not inherit a mask set by the caller"""
+	signal.pthread_sigmask(signal.SIG_SETMASK, ())
+
+
+def _popen(args, kwargs, cpus=None):
+	"""subprocess.Popen(args, **kwargs) pinned to cpus: a child inherits the affinity of the forking thread"""
+	if not cpus:
+		return subprocess.Popen(args, **kwargs)
+	inherited = os.sched_getaffinity(0)
+	os.sched_setaffinity(0, cpus)
+	try:
+		return subprocess.Popen(args, **kwargs)
+	finally:
+		os.sched_setaffinity(0, inherited)
+
+
 def _openChannel(job, spec, opened):
 	"""The Popen channel for a stdout/stderr spec of a job, opening a path in append mode
 
@@ -1474,7 +1513,13 @@ class ExecPool(object):
 		self._terminating = False
 		self._webuiapp = webuiapp
 		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
+		self._spawner = None  # ThreadPoolExecutor creating the processes of queued jobs, made on demand
+		self._spawned = collections.deque()  # Jobs whose process a spawner thread created, to register
+		self._wakefds = os.pipe()  # Spawner threads wake the loop through it
+		for fd in self._wakefds:
+			os.set_blocking(fd, False)
 		self._sel = selectors.DefaultSelector()
+		self._sel.register(self._wakefds[0], selectors.EVENT_READ, ('wake', None))
 		if webuiapp is not None:
 			webuiapp.register(self)
 		_POOLS.add(self)
@@ -1501,6 +1546,10 @@ class ExecPool(object):
 		try:
 			self.terminate()
 			self._sel.close()
+			for fd in self._wakefds:
+				os.close(fd)
+			if self._spawner is not None:
+				self._spawner.shutdown(wait=False)
 		except Exception:  # At interpreter shutdown the modules may be gone; the guardian stops the jobs
 			pass
 
@@ -1603,6 +1652,7 @@ class ExecPool(object):
 
 	def _cycle(self, limit=None, wait=True):
 		"""One step of the event loop: wait for events (at most until limit) and act on them"""
+		outer = self._busy  # A callback of an outer step may run a sequential job: a nested step
 		self._busy = True
 		try:
 			self._waitEvents(limit if wait else time.perf_counter())
@@ -1611,8 +1661,8 @@ class ExecPool(object):
 				self._startQueued()
 			self._publishUi()
 		finally:
-			self._busy = False
-		if self._termpending:
+			self._busy = outer
+		if self._termpending and not outer:
 			self._terminate(self._termpending)
 
 	def _waitEvents(self, limit=None):
@@ -1632,10 +1682,17 @@ class ExecPool(object):
 			return  # Nothing to wait for: no job runs and no deadline is set
 		for key, _ in self._sel.select(wait):
 			kind, job = key.data
-			if kind == 'exit':
-				self._reap(job)
-			elif not _drainPipe(key.fd, job._pipes[key.fd]):
-				self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
+			# An event of this batch may belong to a job that an earlier event of the batch finished
+			if kind == 'wake':
+				_drainPipe(key.fd, [])
+				while self._spawned:
+					self._onSpawned(self._spawned.popleft())
+			elif kind == 'exit':
+				if job._pidfd == key.fd:
+					self._reap(job)
+			elif job._pipes is not None and key.fd in job._pipes:
+				if not _drainPipe(key.fd, job._pipes[key.fd]):
+					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
 		if not _PIDFD:
 			for job in list(self._workers):
 				self._reap(job)
@@ -1671,10 +1728,12 @@ class ExecPool(object):
 		while self._jobs and len(self._workers) < self._wkslim and self.alive:
 			if not self._memoryAllows(self._jobs[0]):
 				break
-			self._start(self._jobs.popleft())
+			self._start(self._jobs.popleft(), wait=False)
 
-	def _start(self, job, concur=True):
+	def _start(self, job, concur=True, wait=True):
 		"""Start a job now: callbacks, output channels, the process pinned to its slot's CPUs
+
+		wait: bool  - create the process before returning; else a spawner thread creates it
 
 		return int  - 0 on success, -1 if onstart failed, the error number if the process did not start
 		"""
@@ -1699,35 +1758,48 @@ class ExecPool(object):
 			self._complete(job, True)
 			return 0
 		opened = {}
-		slot = None
 		try:
 			job._stdout = _openChannel(job, job.stdout, opened)
 			job._stderr = _openChannel(job, job.stderr, opened)
-			if self._freeslots and (concur or len(self._workers) < self._wkslim):
-				slot = heapq.heappop(self._freeslots)
-			self._spawn(job, slot)
 		except OSError as err:
-			for fout in opened.values():
-				fout.close()
-			if slot is not None:
-				heapq.heappush(self._freeslots, slot)
-			_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
-			job.proc = None
-			job.reason = 'start failure'
-			self._complete(job, False)
-			return err.errno or -1
+			job._opened = list(opened.values())
+			return self._failStart(job, err)
 		job._opened = list(opened.values())
+		slot = None
+		if self._freeslots and (concur or len(self._workers) < self._wkslim):
+			slot = heapq.heappop(self._freeslots)
+		try:
+			self._spawn(job, slot, wait or not concur or job.startdelay > 0)
+		except OSError as err:
+			return self._failStart(job, err, slot)
 		if job.startdelay > 0:
 			time.sleep(job.startdelay)
 		return 0
 
-	def _spawn(self, job, slot):
-		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
+	def _failStart(self, job, err, slot=None):
+		"""Complete a job whose process could not start as failed; return the error number"""
+		self._closeChannels(job)
+		if slot is not None:
+			heapq.heappush(self._freeslots, slot)
+		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
+		job.proc = None
+		job.wslot = None
+		job.reason = 'start failure'
+		self._complete(job, False)
+		return err.errno or -1
+
+	def _spawn(self, job, slot, wait=True):
+		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs
+
+		wait: bool  - create it now; else a spawner thread creates it and _onSpawned() registers it
+		"""
 		args = (job.args,) if isinstance(job.args, str) else job.args
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
-		env = os.environ.copy()
-		outer = env.get(_JOBENV)
-		env[_JOBENV] = outer + ':' + job._marker if outer else job._marker
+		env = _environ()
+		outer = env.get(_JOBENVB)
+		env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
+		kwargs = {'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': job._stdout, 'stderr': job._stderr
+			, 'env': env, 'start_new_session': True}
 		cpus = None
 		if slot is not None and self._afnmask is not None and not job._omitafn:
 			cpus = self._afnmask.cpus(slot)
@@ -1735,23 +1807,56 @@ class ExecPool(object):
 			sys.stdout.flush()  # Our messages first, then what the job writes to a shared console
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
-		if cpus:
-			# The child inherits the affinity of the thread that forks it: pinned before its program starts
-			inherited = os.sched_getaffinity(0)
-			os.sched_setaffinity(0, cpus)
+		if wait:
+			proc = _popen(args, kwargs, cpus)
+			job.wslot = slot
+			self._workers.add(job)
+			self._register(job, proc)
+			return
+		if self._spawner is None:
+			self._spawner = concurrent.futures.ThreadPoolExecutor(_SPAWNERS, 'mpepool-spawner', _unblockSignals)
+		job.wslot = slot
+		self._workers.add(job)  # Holds its slot while its program loads
+		job._spawning = self._spawner.submit(_popen, args, kwargs, cpus)
+		job._spawning.add_done_callback(lambda future: self._wake(job))
+
+	def _wake(self, job):
+		"""Called in a spawner thread: hand the spawned job to the loop and wake it"""
+		self._spawned.append(job)
 		try:
-			proc = subprocess.Popen(args, cwd=job.workdir, stdin=subprocess.DEVNULL, stdout=job._stdout
-				, stderr=job._stderr, env=env, start_new_session=True)
-		finally:
-			if cpus:
-				os.sched_setaffinity(0, inherited)
+			os.write(self._wakefds[1], b'\0')
+		except BlockingIOError:  # The pipe is full of wake-ups already
+			pass
+
+	def _onSpawned(self, job):
+		"""Register a job created by a spawner thread, or fail it if its process did not start"""
+		future = job._spawning
+		if future is None:
+			return  # Registered already
+		job._spawning = None
+		try:
+			proc = future.result()
+		except OSError as err:
+			self._workers.discard(job)
+			self._failStart(job, err, job.wslot)
+			return
+		self._register(job, proc)
+		if job.terminates:  # Stopped while its program was loading
+			self._signalJobs((job,), signal.SIGTERM)
+			self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+
+	def _awaitSpawns(self):
+		"""Wait for the processes being created and register them"""
+		for job in [job for job in self._workers if job._spawning is not None]:
+			concurrent.futures.wait((job._spawning,))
+			self._onSpawned(job)
+
+	def _register(self, job, proc):
+		"""Watch a running job: its exit through a pidfd, its PIPE outputs, its timeout"""
 		job.proc = proc
 		job._tspawn = time.perf_counter()
-		job.wslot = slot
-		if slot is not None:
-			if self._affinity is not None:
-				self._affinity[slot] = proc.pid
-		self._workers.add(job)
+		if job.wslot is not None and self._affinity is not None:
+			self._affinity[job.wslot] = proc.pid
 		if _PIDFD:
 			job._pidfd = os.pidfd_open(proc.pid)
 			self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
@@ -1766,7 +1871,8 @@ class ExecPool(object):
 		if job.timeout:
 			self._pushDeadline(job.tstart + job.timeout, 'timeout', job, job._run)
 		_infomsg('Starting "{}" #{}, workers: {} / {}{}'.format(job.name, proc.pid, len(self._workers)
-			, self._wkslim, ', CPUs: {}'.format(self._afnmask(slot)) if cpus else ''))
+			, self._wkslim, ', CPUs: {}'.format(self._afnmask(job.wslot))
+			if job.wslot is not None and self._afnmask is not None and not job._omitafn else ''))
 
 	def _runSequential(self, job):
 		"""Run a job to its end in the caller (the event loop goes on for the other jobs meanwhile)
@@ -1840,7 +1946,7 @@ class ExecPool(object):
 				, job.wtime, *secondsToHms(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
 			self._closeChannels(job)
-			self._start(job)  # Restarted at once, as the original: not a failure
+			self._start(job, wait=False)  # Restarted at once, as the original: not a failure
 			return
 		if self.alive and job._restarting:
 			self._closeChannels(job)
@@ -1885,6 +1991,8 @@ class ExecPool(object):
 		if job.terminates:
 			return  # Already being stopped
 		job.terminates = 1
+		if job._spawning is not None:
+			return  # Signalled once registered (_onSpawned)
 		self._signalJobs((job,), signal.SIGTERM)
 		self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
 
@@ -1930,7 +2038,7 @@ class ExecPool(object):
 
 		for job in [job for job in self._workers if related(job) and not job.terminates]:
 			job.chtermtime = chtermtime
-			_warnmsg('WARNING, "{}" #{} is terminated by {} from "{}"'.format(job.name, job.proc.pid, reason, origin.name))
+			_warnmsg('WARNING, "{}" is terminated by {} from "{}"'.format(job.name, reason, origin.name))
 			self._stopJob(job, reason)
 		self._cancelQueued(related, reason, 'WARNING, "{{}}" is canceled by {} from "{}"'.format(reason, origin.name)
 			, chtermtime=chtermtime)
@@ -1986,6 +2094,7 @@ class ExecPool(object):
 			return
 		self._terminating = True
 		try:
+			self._awaitSpawns()
 			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
 				_nameSuffix(self.name), len(self._jobs), len(self._workers)
 				, ', executed {} h {} m {:.4f} s'.format(*secondsToHms(time.perf_counter() - self._tstart))

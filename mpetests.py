@@ -591,6 +591,18 @@ class TestExecPool(PoolTestCase):
 		self.assertEqual(len(pool.failures), 3)
 		self.assertTrue(all(job.tstop is not None for job in rest))
 
+	def test_sequential_job_from_a_callback(self):
+		pool = self.newPool(2)
+		results = []
+		first = Job('first', args=('true',), ondone=lambda job: results.append(
+			pool.execute(Job('inner', args=pyjob(EXIT(5))), concur=False)))
+		pool.execute(first)
+		pool.execute(Job('other', args=pyjob(SLEEP(0.2))))
+		self.assertTrue(pool.join(30))
+		self.assertEqual(results, [5])
+		self.assertEqual(pool.jobsdone, 2)
+		self.assertEqual([info.name for info in pool.failures], ['inner'])
+
 	def test_del_terminates(self):
 		pidfile = self.path('pids')
 		pool = ExecPool(1)
@@ -740,7 +752,10 @@ class TestTermination(PoolTestCase):
 	def startScript(self, setup=''):
 		"""Start a program running a pool of two jobs that fork setsid grandchildren; return it and the pids"""
 		pidfile = self.path('pids')
-		code = self.HEADER.format(repo=REPO) + textwrap.dedent(setup) + self.JOBS.format(
+		for i in range(2):  # From an earlier script of the test
+			with contextlib.suppress(FileNotFoundError):
+				os.remove(pidfile + str(i))
+		code = self.HEADER.format(repo=REPO) + textwrap.dedent(setup) + '\n' + self.JOBS.format(
 			child=FORK_GRANDCHILD('PIDFILE', setsid=True), pidfile=pidfile)
 		env = dict(os.environ, PYTHONPATH=REPO)
 		proc = subprocess.Popen((PYEXEC, '-c', code), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
