@@ -20,7 +20,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # name -> (the shell command of job i, what it stands for)
 WORKLOADS = {
 	'true': (lambda i: 'true', 'no work, no output: the cost of a job'),
-	'echo': (lambda i: 'echo line {}'.format(i), 'one line of output per job (grouped output)'),
+	'echo': (lambda i: 'echo line {}'.format(i), 'one line of output per job'),
 }
 
 
