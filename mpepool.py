@@ -36,6 +36,7 @@ __version__ = '3.3.0'
 
 import collections
 import concurrent.futures
+import contextlib
 import errno
 import heapq
 import importlib.util
@@ -1209,6 +1210,18 @@ def _exitcode(status):
 	return os.WEXITSTATUS(status)
 
 
+def _ownPeakRss():
+	"""The peak resident memory of this process in bytes (VmHWM), 0 if unknown"""
+	try:
+		with open('/proc/self/status', 'rb') as fstatus:
+			for line in fstatus:
+				if line.startswith(b'VmHWM:'):
+					return int(line.split()[1]) * 1024
+	except (OSError, ValueError, IndexError):  # No procfs: the kernel's figures are taken as they are
+		pass
+	return 0
+
+
 def _makeParentDir(path):
 	"""Create the missing parent directories of path; return them, outermost first"""
 	missing = []
@@ -1581,13 +1594,15 @@ class ExecPool(object):
 			self._tstart = time.perf_counter()
 		if not concur:
 			return self._runSequential(job)
-		if not self._busy:
-			self._cycle(wait=False)  # Reap what finished meanwhile, so its slot serves this job
-		if self._memlimited() and job.wkslim is None:
-			job.wkslim = self._wkslim
-		if not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job):
-			return self._start(job)
-		self._enqueue(job)
+		reap = not self._busy
+		with self._step():
+			if reap:
+				self._act(wait=False)  # Reap what finished meanwhile, so its slot serves this job
+			if self._memlimited() and job.wkslim is None:
+				job.wkslim = self._wkslim
+			if self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job):
+				return self._start(job)
+			self._enqueue(job)
 		return 0
 
 	def join(self, timeout=0.):
@@ -1652,14 +1667,25 @@ class ExecPool(object):
 
 	def _cycle(self, limit=None, wait=True):
 		"""One step of the event loop: wait for events (at most until limit) and act on them"""
-		outer = self._busy  # A callback of an outer step may run a sequential job: a nested step
+		with self._step():
+			self._act(limit, wait)
+
+	def _act(self, limit=None, wait=True):
+		"""The body of a loop step: wait for events, act on them and on the due deadlines, start jobs"""
+		self._waitEvents(limit if wait else time.perf_counter())
+		self._fireDeadlines()
+		if self.alive:
+			self._startQueued()
+		self._publishUi()
+
+	@contextlib.contextmanager
+	def _step(self):
+		"""A step of the pool's work: terminate(), called meanwhile from a callback or a signal handler, is
+		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute())"""
+		outer = self._busy
 		self._busy = True
 		try:
-			self._waitEvents(limit if wait else time.perf_counter())
-			self._fireDeadlines()
-			if self.alive:
-				self._startQueued()
-			self._publishUi()
+			yield
 		finally:
 			self._busy = outer
 		if self._termpending and not outer:
@@ -1823,6 +1849,10 @@ class ExecPool(object):
 	def _wake(self, job):
 		"""Called in a spawner thread: hand the spawned job to the loop and wake it"""
 		self._spawned.append(job)
+		self._wakeLoop()
+
+	def _wakeLoop(self):
+		"""End the loop's current wait for events (from any thread or a signal handler)"""
 		try:
 			os.write(self._wakefds[1], b'\0')
 		except BlockingIOError:  # The pipe is full of wake-ups already
@@ -1880,7 +1910,8 @@ class ExecPool(object):
 		return int  - its exit code, or the _start() error code
 		"""
 		_infomsg('Starting "{}" in sequential mode'.format(job.name))
-		code = self._start(job, concur=False)
+		with self._step():
+			code = self._start(job, concur=False)
 		if code:
 			return code
 		try:
@@ -1913,7 +1944,10 @@ class ExecPool(object):
 			job.proc.returncode = _exitcode(status)
 			job.utime = rusage.ru_utime
 			job.stime = rusage.ru_stime
-			job.rssmax = inGigabytes(rusage.ru_maxrss * 1024)  # ru_maxrss is in KB on Linux
+			# The kernel counts the peak memory of the pool's process, which the child shares until its exec,
+			# into the child's ru_maxrss: a peak not above the pool's own is not the job's (unknown, None)
+			rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
+			job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
 		# Whatever the job left running in its process group ends with it; if the pool stopped it, also
 		# the descendants that left the group
 		_signalGroup(pid, signal.SIGKILL)
@@ -2084,6 +2118,7 @@ class ExecPool(object):
 			self.alive = False
 			if not self._termpending:
 				self._termpending = reason
+			self._wakeLoop()  # A signal handler may have interrupted the wait for events: end it
 			return
 		if self._terminating or getattr(self, '_sel', None) is None:
 			return
@@ -2530,11 +2565,11 @@ def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, ut
 	"""One job log line (with its newline) in GNU parallel's formats, then ours
 
 	tstart: epoch seconds; runtime, utime, stime: seconds; receive: bytes of standard output;
-	rssmax: GB (logged in MB); reason: why the pool stopped the job or None.
+	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None.
 	"""
-	return '{}\t:\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, tstart
-		, runtime, receive, exitval, sig, command, (rssmax or 0.) * 1024, utime or 0., stime or 0.
-		, reason or '-')
+	return '{}\t:\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, tstart
+		, runtime, receive, exitval, sig, command, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024)
+		, utime or 0., stime or 0., reason or '-')
 
 
 def _cliExitval(job):
@@ -2647,10 +2682,6 @@ class _CliJob(object):
 		self.errfd = None  # int: the same for standard error
 
 
-class _CliInterrupt(BaseException):
-	"""Raised by the signal handler of the command line to leave a pool's blocking wait for events"""
-
-
 class _CliRun(object):
 	"""One run of the command line over a list of commands
 
@@ -2675,7 +2706,6 @@ class _CliRun(object):
 		self.progress = None  # _CliProgress on a terminal with --bar
 		self.tstart = time.perf_counter()
 		self._feeding = False  # feed() is running (a start failure calls onfinish inside execute())
-		self._sigpending = None  # A signal that came while feed() was starting a job
 		self._outbroken = False  # Our standard output is a closed pipe: job outputs are dropped
 		self._tmpdir = os.environ.get('TMPDIR') or '/tmp'
 		self._tmpfree = []  # Descriptors of emptied temporary files: cheaper to reuse than to create
@@ -2803,7 +2833,11 @@ class _CliRun(object):
 			, rsrtonto=ns.restart_timeout, params=rec, memlim=ns.memlim, onstart=self._onstart
 			, onfinish=self._onfinish, **kwargs)
 		self.inflight += 1
-		self.pool.execute(job)
+		if self.pool.execute(job) == errno.EINTR and not self.pool.alive:  # Terminated by a signal meanwhile
+			self.inflight -= 1
+			rec.attempt -= 1
+			self._closeOutputs(rec)
+			self.pending.appendleft(rec)
 
 	def feed(self):
 		"""Give the pool jobs while it has free worker slots and nothing stops the run"""
@@ -2815,8 +2849,6 @@ class _CliRun(object):
 				self._execute(self.pending.popleft())
 		finally:
 			self._feeding = False
-		if self._sigpending:  # A signal came while a job was being started: act on it now
-			self._onsignal(self._sigpending, None)
 
 	def _onfinish(self, job):
 		"""Job.onfinish: retry, or print, log and count the job, check the halt policy, feed the pool"""
@@ -2849,7 +2881,7 @@ class _CliRun(object):
 			if runtime is None:
 				runtime = job.tstop - job.tstart if job.tstart is not None and job.tstop is not None else 0.
 			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
-				, getattr(job, 'rssmax', 0.), getattr(job, 'utime', 0.), getattr(job, 'stime', 0.), job.reason)
+				, job.rssmax, job.utime, job.stime, job.reason)
 			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
 		if not ok and self.ns.halt and not self.stopping:
 			when, count, pct = self.ns.halt
@@ -2864,26 +2896,17 @@ class _CliRun(object):
 
 	# --- The run -----------------------------------------------------------------------------------------
 	def _onsignal(self, signum, frame):
-		"""SIGINT/SIGTERM/SIGHUP: start nothing more and terminate the pool (at the end of its current step)"""
+		"""SIGINT/SIGTERM/SIGHUP: start nothing more and terminate the pool
+
+		The pool defers a termination asked in the middle of its work to the end of that step, and ends
+		its wait for events at once.
+		"""
 		if self.stopping == 'signal':
 			return  # A second signal while terminating changes nothing
-		if self._feeding:
-			# Not in the middle of starting a job (the signals are not blocked instead: a blocked mask would
-			# be inherited by the jobs)
-			self._sigpending = signum
-			return
-		self._sigpending = None
 		self.stopping = 'signal'
 		self.signum = signum
-		if self.pool is None:
-			return
-		self.pool.terminate()  # Done now outside the event loop, else deferred to the end of its step
-		# A deferred termination waits for the next event: when the loop of join() is blocked waiting for
-		# one (the signal came in its select()), leaving the wait is safe; join() then terminates the pool
-		caller = frame.f_back.f_back if frame is not None and frame.f_back is not None else None
-		if frame is not None and frame.f_code.co_name == 'select' and caller is not None and (
-		caller.f_code.co_name == '_cycle' and caller.f_globals is globals()):
-			raise _CliInterrupt()
+		if self.pool is not None:
+			self.pool.terminate()
 
 	def execute(self, webuiapp=None):
 		"""Run all the commands; returns the exit status"""
@@ -2899,14 +2922,11 @@ class _CliRun(object):
 			self.slots = min(ns.jobs, self.pool._wkslim)
 			if self.progress:
 				self.progress.start()
-			try:
-				while not self.stopping:
-					self.feed()
-					if not self.inflight:
-						break
-					self.pool.join()
-			except _CliInterrupt:  # From the signal handler: join() has terminated the pool
-				pass
+			while not self.stopping:
+				self.feed()
+				if not self.inflight:
+					break
+				self.pool.join()
 			self.pool.terminate()  # Nothing runs any more, unless a signal came outside join()
 		finally:
 			for fd in self._tmpfree:
