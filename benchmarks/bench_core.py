@@ -24,6 +24,7 @@ or not the targets are met (1 on a failure of the benchmark itself).
 import argparse
 import json
 import os
+import resource
 import selectors
 import shutil
 import signal
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # The repository root: mpepool.py
@@ -86,6 +88,8 @@ def _childMain(mode, count, workers, outpath, extra):
 		pool.execute(job)
 	res['joined'] = pool.join()
 	res['pool_s'] = time.perf_counter() - tstart
+	own = resource.getrusage(resource.RUSAGE_SELF)
+	res['pool_cpu'] = own.ru_utime + own.ru_stime  # The pool process alone, its start and import included
 	res['done'] = pool.jobsdone
 	res['failed'] = len(pool.failures)
 	if mode == 'timeout':
@@ -99,16 +103,19 @@ def _childMain(mode, count, workers, outpath, extra):
 # === Helpers of the measuring side ===================================================================
 
 def _runTimed(cmd, shell=False, env=None, errpath=None):
-	"""Run a command with its output to /dev/null; return its wall time in seconds
+	"""Run a command with its output to /dev/null
 
+	return (wall seconds, CPU seconds of the command and all its descendants that it waited for)
 	Raises RuntimeError when it fails, with the tail of its stderr.
 	"""
 	ferr = open(errpath, 'wb') if errpath else subprocess.DEVNULL
 	try:
+		cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
 		tstart = time.perf_counter()
 		code = subprocess.call(cmd, shell=shell, env=env, stdin=subprocess.DEVNULL
 			, stdout=subprocess.DEVNULL, stderr=ferr)
 		wall = time.perf_counter() - tstart
+		cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
 	finally:
 		if errpath:
 			ferr.close()
@@ -118,17 +125,20 @@ def _runTimed(cmd, shell=False, env=None, errpath=None):
 			with open(errpath, 'rb') as fin:
 				tail = fin.read()[-2000:].decode('utf-8', 'replace')
 		raise RuntimeError('{!r} failed with code {}{}'.format(cmd, code, '\n' + tail if tail else ''))
-	return wall
+	return wall, cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
 
 
 def _runPool(mode, count, workers, tmpdir, extra=''):
-	"""Run a pool measurement in a child process; return (its whole wall time, its JSON figures)"""
+	"""Run a pool measurement in a child process
+
+	return (its whole wall time, its CPU time with the jobs', its JSON figures)
+	"""
 	outpath = os.path.join(tmpdir, 'res.json')
 	errpath = os.path.join(tmpdir, 'child.err')
 	cmd = (sys.executable, os.path.abspath(__file__), '--child', mode, str(count), str(workers), outpath, extra)
-	wall = _runTimed(cmd, errpath=errpath)
+	wall, cpu = _runTimed(cmd, errpath=errpath)
 	with open(outpath) as fin:
-		return wall, json.load(fin)
+		return wall, cpu, json.load(fin)
 
 
 def _environ(pid):
@@ -240,33 +250,52 @@ def _measureTimeouts(count, workers, tmpdir):
 		sel.register(pidfd, selectors.EVENT_READ, (pid, tag))
 		return False
 
+	# A scanner thread finds the processes and opens their pidfds; this thread only waits for their
+	# exits, so that its timestamps do not suffer from a read of /proc that blocks (a process's environ
+	# is read under its memory map lock, which a busy process may hold for long)
+	lock = threading.Lock()
+	stop = threading.Event()
+
+	def scan():
+		"""Find new processes of the job trees until stopped"""
+		while not stop.is_set():
+			now = time.perf_counter()
+			for name in os.listdir('/proc'):
+				if name.isdigit():
+					pid = int(name)
+					if pid not in ignored and pid not in tracked and pid not in pending:
+						with lock:
+							if examine(pid, now):
+								pending.add(pid)
+							else:
+								ignored.add(pid)
+			for pid in list(pending):
+				with lock:
+					if not examine(pid, now):
+						pending.discard(pid)
+						ignored.add(pid)
+			with lock:
+				for pid, tag in list(tracked.items()):  # A process calls setsid() some time after it was found
+					sessions[tag].add(_session(pid))
+			stop.wait(_SCAN_PERIOD)
+
+	scanner = threading.Thread(target=scan, name='scanner', daemon=True)
+	scanner.start()
 	done = False
 	while not done:
-		now = time.perf_counter()
-		for name in os.listdir('/proc'):
-			if name.isdigit():
-				pid = int(name)
-				if pid not in ignored and pid not in tracked and pid not in pending:
-					if examine(pid, now):
-						pending.add(pid)
-					else:
-						ignored.add(pid)
-		for pid in list(pending):
-			if not examine(pid, now):
-				pending.discard(pid)
-				ignored.add(pid)
-		for pid, tag in tracked.items():  # A process calls setsid() some time after it was found
-			sessions[tag].add(_session(pid))
-		for key, _ in sel.select(_SCAN_PERIOD):
+		for key, _ in sel.select(0.05):
 			now = time.perf_counter()
 			if key.data is None:
 				done = True
 				continue
 			pid, tag = key.data
-			exits.setdefault(tag, []).append(now)
-			sel.unregister(key.fd)
-			os.close(key.fd)
-			del tracked[pid]
+			with lock:
+				exits.setdefault(tag, []).append(now)
+				sel.unregister(key.fd)
+				os.close(key.fd)
+				del tracked[pid]
+	stop.set()
+	scanner.join()
 	child.wait()
 	sel.unregister(childfd)
 	os.close(childfd)
@@ -356,8 +385,10 @@ def main():
 	tstart = time.perf_counter()
 	seq = '\n'.join(str(i) for i in range(1, ntrue + 1)) + '\n'
 	seqpath = None
-	meas = {'mpe': [], 'mpe_pool': [], 'xargs': [], 'parallel': [], 'sleep': [], 'sleep_wall': []
-		, 'sleep_xargs': [], 'timeouts': []}
+	# Lists of per-round figures; the ratios are taken per round (the tools of a round ran under about
+	# the same load), then their median
+	meas = {key: [] for key in ('mpe', 'mpe_pool', 'mpe_cpu', 'mpe_owncpu', 'xargs', 'xargs_cpu', 'r_xargs'
+		, 'parallel', 'parallel_cpu', 'r_parallel', 'sleep', 'sleep_wall', 'sleep_xargs', 'r_sleep', 'timeouts')}
 	with tempfile.TemporaryDirectory(prefix='pyexpool-bench-') as tmpdir:
 		seqpath = os.path.join(tmpdir, 'seq')
 		with open(seqpath, 'w') as fout:
@@ -367,29 +398,36 @@ def main():
 			fout.write('\n'.join(str(i) for i in range(1, nsleep + 1)) + '\n')
 		for rnd in range(rounds):
 			print('round {} / {} ...'.format(rnd + 1, rounds), flush=True)
-			wall, res = _runPool('true', ntrue, workers, tmpdir)
+			wall, cpu, res = _runPool('true', ntrue, workers, tmpdir)
 			if res['done'] != ntrue:
 				raise RuntimeError('mpepool completed {} of {} true jobs'.format(res['done'], ntrue))
 			meas['mpe'].append(ntrue / wall)
 			meas['mpe_pool'].append(ntrue / res['pool_s'])
-			meas['xargs'].append(ntrue / _runTimed('xargs -P {} -n 1 true < {}'.format(workers, seqpath), shell=True))
+			meas['mpe_cpu'].append(cpu / ntrue * 1000)
+			meas['mpe_owncpu'].append(res['pool_cpu'] / ntrue * 1000)
+			wall, cpu = _runTimed('xargs -P {} -n 1 true < {}'.format(workers, seqpath), shell=True)
+			meas['xargs'].append(ntrue / wall)
+			meas['xargs_cpu'].append(cpu / ntrue * 1000)
+			meas['r_xargs'].append(meas['mpe'][-1] / meas['xargs'][-1])
 			if parallel:
-				meas['parallel'].append(ntrue / _runTimed('{} --will-cite -j{} true < {}'.format(parallel, workers
-					, seqpath), shell=True))
-			wall, res = _runPool('sleep', nsleep, workers, tmpdir, str(sleeptime))
+				wall, cpu = _runTimed('{} --will-cite -j{} true < {}'.format(parallel, workers, seqpath), shell=True)
+				meas['parallel'].append(ntrue / wall)
+				meas['parallel_cpu'].append(cpu / ntrue * 1000)
+				meas['r_parallel'].append(meas['mpe'][-1] / meas['parallel'][-1])
+			wall, cpu, res = _runPool('sleep', nsleep, workers, tmpdir, str(sleeptime))
 			if res['done'] != nsleep:
 				raise RuntimeError('mpepool completed {} of {} sleep jobs'.format(res['done'], nsleep))
 			meas['sleep'].append(res['pool_s'])
 			meas['sleep_wall'].append(wall)
 			meas['sleep_xargs'].append(_runTimed('xargs -P {} -I{{}} sleep {} < {}'.format(workers, sleeptime
-				, sseqpath), shell=True))
+				, sseqpath), shell=True)[0])
+			meas['r_sleep'].append(meas['sleep'][-1] / ideal)
 			meas['timeouts'].append(_measureTimeouts(ntimeout, workers, tmpdir))
 	elapsed = time.perf_counter() - tstart
 
 	mpe, xargs, par = _med(meas['mpe']), _med(meas['xargs']), _med(meas['parallel'])
 	sleep = _med(meas['sleep'])
-	rxargs, rpar = mpe / xargs, (mpe / par if par else None)
-	rsleep = sleep / ideal
+	rxargs, rpar, rsleep = _med(meas['r_xargs']), _med(meas['r_parallel']), _med(meas['r_sleep'])
 	alljobs = [job for rnd in meas['timeouts'] for job in rnd['jobs']]
 	dead = [job['dead_ms'] for job in alljobs if job['dead_ms'] is not None]
 	survivors = sum(rnd['survivors'] for rnd in meas['timeouts'])
@@ -415,6 +453,14 @@ def main():
 			, '[{}]'.format(_spread(meas['parallel'], '{:.0f}'))))
 	else:
 		print(row.format('GNU parallel', 'not installed', ''))
+	print(row.format('CPU per job, mpepool: all / the pool process alone', '{:.3f} ms'.format(_med(meas['mpe_cpu']))
+		, '/ {:.3f} ms  [{} / {}]'.format(_med(meas['mpe_owncpu']), _spread(meas['mpe_cpu'], '{:.3f}')
+		, _spread(meas['mpe_owncpu'], '{:.3f}'))))
+	print(row.format('CPU per job, xargs (= about the cost of `true` itself)', '{:.3f} ms'.format(_med(meas['xargs_cpu']))
+		, '[{}]'.format(_spread(meas['xargs_cpu'], '{:.3f}'))))
+	if par:
+		print(row.format('CPU per job, GNU parallel', '{:.3f} ms'.format(_med(meas['parallel_cpu']))
+			, '[{}]'.format(_spread(meas['parallel_cpu'], '{:.3f}'))))
 	print(row.format('{} `sleep {}` jobs, {} workers, ideal {:.3f} s'.format(nsleep, sleeptime, workers, ideal), '', ''))
 	print(row.format('mpepool, first execute() to join() return', '{:.3f} s'.format(sleep)
 		, '[{}]'.format(_spread(meas['sleep'], '{:.3f}'))))
@@ -439,14 +485,24 @@ def main():
 		, 'max {:.1f} ms'.format(max(completed)) if completed else ''))
 	print(row.format('survivors / jobs not stopped by timeout / no exit seen', '{} / {} / {}'.format(
 		survivors, notimeout, nodeath), ''))
+	slow = sorted((j for j in alljobs if j['dead_ms'] is not None and j['dead_ms'] > _TARGET_KILL_MS / 5)
+		, key=lambda j: -j['dead_ms'])
+	if slow:
+		print('  slowest (tree dead / completed by the pool, ms): {}'.format(', '.join('{} {:.1f} / {}'.format(
+			j['kind'], j['dead_ms'], '{:.1f}'.format(j['completed_ms']) if j['completed_ms'] is not None else '-')
+			for j in slow[:8])))
 
-	print('\nTargets')
-	print('  mpepool / xargs rate     {:6.2f}  (>= {})   {}'.format(rxargs, _TARGET_XARGS, _verdict(rxargs >= _TARGET_XARGS)))
+	print('\nTargets (median of the per-round ratios, min..max in brackets)')
+	print('  mpepool / xargs rate     {:6.3f}  [{}]  (>= {})   {}'.format(rxargs, _spread(meas['r_xargs'], '{:.2f}')
+		, _TARGET_XARGS, _verdict(rxargs >= _TARGET_XARGS)))
 	if rpar is not None:
-		print('  mpepool / parallel rate  {:6.2f}  (>= {})   {}'.format(rpar, _TARGET_PARALLEL, _verdict(rpar >= _TARGET_PARALLEL)))
+		print('  mpepool / parallel rate  {:6.3f}  [{}]  (>= {})   {}'.format(rpar, _spread(meas['r_parallel'], '{:.2f}')
+			, _TARGET_PARALLEL, _verdict(rpar >= _TARGET_PARALLEL)))
 	else:
 		print('  mpepool / parallel rate     -    (>= {})   GNU parallel not installed'.format(_TARGET_PARALLEL))
-	print('  sleep wall / ideal       {:6.3f}  (<= {})  {}'.format(rsleep, _TARGET_SLEEP, _verdict(rsleep <= _TARGET_SLEEP)))
+	print('  sleep wall / ideal       {:6.3f}  [{}]  (<= {})  {}   (xargs: {:.3f})'.format(rsleep
+		, _spread(meas['r_sleep'], '{:.3f}'), _TARGET_SLEEP, _verdict(rsleep <= _TARGET_SLEEP)
+		, _med(meas['sleep_xargs']) / ideal))
 	killok = deadmax <= _TARGET_KILL_MS and not survivors and not notimeout and not nodeath
 	print('  tree dead after deadline {:6.1f} ms max, {:.1f} ms median  (<= {:.0f} ms)  {}'.format(deadmax, deadmed
 		, _TARGET_KILL_MS, _verdict(killok)))
@@ -466,6 +522,10 @@ def main():
 		nsleep, sleeptime, sleep, ideal, rsleep, _TARGET_SLEEP))
 	print('| timed-out job tree (also with a setsid grandchild) dead after its deadline, median / max of {} | {:.1f} / {:.1f} ms'
 		' | - | - | <= {:.0f} ms |'.format(len(dead), deadmed, deadmax, _TARGET_KILL_MS))
+	print('| CPU time per `true` job (pool process + job) vs xargs | {:.3f} ms | {:.3f} ms | {:.2f} | - |'.format(
+		_med(meas['mpe_cpu']), _med(meas['xargs_cpu']), _med(meas['mpe_cpu']) / _med(meas['xargs_cpu'])))
+	print('\nRatios are the medians of the per-round ratios (the tools ran interleaved); {} rounds on {} CPUs,'
+		' load average {} at the end.'.format(rounds, os.cpu_count(), ' '.join('{:.2f}'.format(v) for v in os.getloadavg())))
 	return 0
 
 
