@@ -1,0 +1,537 @@
+#!/usr/bin/env python3
+"""Benchmark of the pyexpool core against xargs, GNU parallel and the ideal wall time
+
+Run from the repository root:  python3 benchmarks/bench_core.py [--quick] [--repeat N]
+
+Measured side by side in one run, each measurement repeated and its median reported (the spread,
+min..max, is shown too, since the machine may be shared):
+1. Throughput: N `true` jobs on 2 workers by mpepool (`ExecPool(2)`, default settings, its console
+	messages sent to /dev/null as a user would with `> /dev/null`), `xargs -P 2 -n 1 true` and GNU
+	`parallel -j2 true`; each is timed as a whole command (interpreter start and exit included for
+	mpepool), the rounds interleaved so that a load change hits all of them alike.
+2. Short jobs: M `sleep 0.01` jobs on 2 workers against the ideal wall time M * 0.01 / 2.
+3. Timeout precision: jobs `sleep 10` (also a process tree, and a tree with a grandchild that calls
+	setsid) with timeouts of 0.2 .. 0.5 s. A watcher in this process finds every process of each job
+	tree (by an environment tag the job's command sets) and waits for their exits through pidfds; the
+	delay is the moment the last process of the tree exited minus the job's deadline (job.tstart +
+	job.timeout, both on the system-wide monotonic clock of time.perf_counter()).
+
+The pool runs in a child process (this script with --child) so that its timing is not disturbed by
+the watcher and its console goes to /dev/null; the child writes its own figures to a JSON file.
+This is a script, not a test: it prints figures and their ratios to the targets, and exits 0 whether
+or not the targets are met (1 on a failure of the benchmark itself).
+"""
+import argparse
+import json
+import os
+import resource
+import selectors
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # The repository root: mpepool.py
+_TAG = 'PYEXPOOL_BENCH_TAG'  # Environment variable naming the job a process belongs to
+_POOLTAG = 'PYEXPOOL_BENCH_POOL'  # Environment variable set on the pool process (and so its descendants)
+_SCAN_PERIOD = 0.003  # Seconds between scans of /proc for new processes of the timed-out jobs
+
+# Targets of issue 2, acceptance item 5
+_TARGET_XARGS = 1.0  # mpepool rate / xargs rate >=
+_TARGET_PARALLEL = 5.0  # mpepool rate / GNU parallel rate >=
+_TARGET_SLEEP = 1.15  # mpepool wall time / ideal wall time <=
+_TARGET_KILL_MS = 50.  # the tree dead within ms of the deadline
+
+# The job trees of the timeout measurement: (kind, shell command run through `env TAG=... sh -c`)
+_TREES = (
+	('single', 'exec sleep 10'),  # One process
+	('tree', 'sleep 10 & sleep 10'),  # A shell with two children in its process group
+	('setsid', '(setsid sleep 10 &); sleep 10'),  # A grandchild that left the job's session
+)
+
+
+# === The pool side (the child process) ===============================================================
+
+def _childMain(mode, count, workers, outpath, extra):
+	"""Run one pool measurement and write its figures as JSON to outpath
+
+	mode: str  - 'true': count `true` jobs; 'sleep': count `sleep <extra>` jobs; 'timeout': count
+		tagged `sleep 10` trees with timeouts from 0.2 to 0.5 s, extra is the tag prefix
+	"""
+	sys.path.insert(0, _ROOT)
+	import mpepool
+
+	res = {'mode': mode}
+	finished = {}
+
+	def onfinish(job):
+		finished[job.name] = time.perf_counter()
+
+	pool = mpepool.ExecPool(workers)
+	jobs = []
+	for i in range(count):
+		if mode == 'true':
+			jobs.append(mpepool.Job('t{}'.format(i), args=('true',)))
+		elif mode == 'sleep':
+			jobs.append(mpepool.Job('s{}'.format(i), args=('sleep', extra)))
+		else:
+			kind, cmd = _TREES[i % len(_TREES)]
+			timeout = 0.2 + 0.3 * i / max(count - 1, 1)
+			jobs.append(mpepool.Job('{}{}.{}'.format(extra, i, kind), timeout=timeout, onfinish=onfinish
+				, args=('env', '{}={}{}'.format(_TAG, extra, i), 'sh', '-c', cmd)))
+	tstart = time.perf_counter()
+	for job in jobs:
+		pool.execute(job)
+	res['joined'] = pool.join()
+	res['pool_s'] = time.perf_counter() - tstart
+	own = resource.getrusage(resource.RUSAGE_SELF)
+	res['pool_cpu'] = own.ru_utime + own.ru_stime  # The pool process alone, its start and import included
+	res['done'] = pool.jobsdone
+	res['failed'] = len(pool.failures)
+	if mode == 'timeout':
+		res['jobs'] = [{'name': job.name, 'deadline': job.tstart + job.timeout, 'timeout': job.timeout
+			, 'reason': job.reason, 'code': job.proc.returncode if job.proc else None
+			, 'finished': finished.get(job.name), 'wtime': job.wtime} for job in jobs]
+	with open(outpath, 'w') as fout:
+		json.dump(res, fout)
+
+
+# === Helpers of the measuring side ===================================================================
+
+def _runTimed(cmd, shell=False, env=None, errpath=None):
+	"""Run a command with its output to /dev/null
+
+	return (wall seconds, CPU seconds of the command and all its descendants that it waited for)
+	Raises RuntimeError when it fails, with the tail of its stderr.
+	"""
+	ferr = open(errpath, 'wb') if errpath else subprocess.DEVNULL
+	try:
+		cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+		tstart = time.perf_counter()
+		code = subprocess.call(cmd, shell=shell, env=env, stdin=subprocess.DEVNULL
+			, stdout=subprocess.DEVNULL, stderr=ferr)
+		wall = time.perf_counter() - tstart
+		cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+	finally:
+		if errpath:
+			ferr.close()
+	if code:
+		tail = ''
+		if errpath:
+			with open(errpath, 'rb') as fin:
+				tail = fin.read()[-2000:].decode('utf-8', 'replace')
+		raise RuntimeError('{!r} failed with code {}{}'.format(cmd, code, '\n' + tail if tail else ''))
+	return wall, cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
+
+
+def _runPool(mode, count, workers, tmpdir, extra=''):
+	"""Run a pool measurement in a child process
+
+	return (its whole wall time, its CPU time with the jobs', its JSON figures)
+	"""
+	outpath = os.path.join(tmpdir, 'res.json')
+	errpath = os.path.join(tmpdir, 'child.err')
+	cmd = (sys.executable, os.path.abspath(__file__), '--child', mode, str(count), str(workers), outpath, extra)
+	wall, cpu = _runTimed(cmd, errpath=errpath)
+	with open(outpath) as fin:
+		return wall, cpu, json.load(fin)
+
+
+def _environ(pid):
+	"""The initial environment block of a process as bytes, or None if it is gone or not readable"""
+	try:
+		with open('/proc/{}/environ'.format(pid), 'rb') as fenv:
+			return fenv.read()
+	except OSError:
+		return None
+
+
+def _envValue(env, name):
+	"""The value (bytes) of a variable in an environment block, or None"""
+	key = name.encode() + b'='
+	start = env.find(key)
+	while start > 0 and env[start - 1] != 0:
+		start = env.find(key, start + 1)
+	if start < 0:
+		return None
+	end = env.find(b'\0', start)
+	return env[start + len(key):end if end >= 0 else None]
+
+
+def _alive(pid):
+	"""Whether a process exists and is not a zombie"""
+	try:
+		with open('/proc/{}/stat'.format(pid), 'rb') as fstat:
+			stat = fstat.read()
+	except OSError:
+		return False
+	return stat[stat.rfind(b')') + 2:][:1] not in (b'Z', b'X')
+
+
+def _session(pid):
+	"""The session id of a process, or None if it is gone"""
+	try:
+		with open('/proc/{}/stat'.format(pid), 'rb') as fstat:
+			stat = fstat.read()
+	except OSError:
+		return None
+	return int(stat[stat.rfind(b')') + 2:].split()[3])
+
+
+def _taggedAlive(prefix):
+	"""Pids of the live (not zombie) processes whose tag starts with prefix"""
+	pids = []
+	for name in os.listdir('/proc'):
+		if name.isdigit():
+			env = _environ(name)
+			tag = env and _envValue(env, _TAG)
+			if tag and tag.startswith(prefix.encode()) and _alive(name):
+				pids.append(int(name))
+	return pids
+
+
+def _measureTimeouts(count, workers, tmpdir):
+	"""Run `count` timed-out job trees in a child pool and watch their processes exit
+
+	return dict  - per job: kind, deadline delay of the tree's death (ms), delay of the pool's
+		completion (ms), processes found; plus the survivors (tagged processes alive after the pool)
+	"""
+	prefix = 'b{:x}.'.format(int.from_bytes(os.urandom(3), 'little'))
+	outpath = os.path.join(tmpdir, 'res.json')
+	errpath = os.path.join(tmpdir, 'child.err')
+	env = dict(os.environ)
+	env[_POOLTAG] = prefix
+	# The processes that exist before the pool (kernel threads without an environment among them)
+	ignored = set(int(name) for name in os.listdir('/proc') if name.isdigit())
+	sel = selectors.DefaultSelector()
+	ferr = open(errpath, 'wb')
+	child = subprocess.Popen((sys.executable, os.path.abspath(__file__), '--child', 'timeout', str(count)
+		, str(workers), outpath, prefix), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=ferr)
+	ferr.close()
+	childfd = os.pidfd_open(child.pid)
+	sel.register(childfd, selectors.EVENT_READ, None)
+	bpool, btag = prefix.encode(), _TAG.encode()
+	ignored.add(child.pid)  # Pids that are not (and will not become) job processes
+	pending = set()  # Descendants of the pool without a tag yet: forked, not yet exec'd into the tagged `sh`
+	tracked = {}  # pid -> tag of a tagged process being watched
+	exits = {}  # tag -> [perf_counter of each of its processes' exits]
+	found = {}  # tag -> number of its processes found
+	sessions = {}  # tag -> the session ids of its processes: 2 where a grandchild called setsid
+	missed = 0  # Tagged processes that exited before their pidfd was opened
+
+	def examine(pid, now):
+		"""Track a process of a job tree; tell whether to look at it again later"""
+		nonlocal missed
+		env = _environ(pid)
+		if env is None:
+			return False  # Gone, or another user's
+		if not env:
+			# Being forked or exec'd (or a zombie): look again; older processes are ignored up front
+			return True
+		if _envValue(env, _POOLTAG) != bpool:
+			return False
+		tag = _envValue(env, _TAG)
+		if tag is None:
+			return True  # The pool's fork before its exec, or the pool's guardian: look again
+		tag = tag.decode()
+		found[tag] = found.get(tag, 0) + 1
+		sessions.setdefault(tag, set()).add(_session(pid))
+		try:
+			pidfd = os.pidfd_open(pid)
+		except ProcessLookupError:
+			missed += 1
+			exits.setdefault(tag, []).append(now)
+			return False
+		tracked[pid] = tag
+		sel.register(pidfd, selectors.EVENT_READ, (pid, tag))
+		return False
+
+	# A scanner thread finds the processes and opens their pidfds; this thread only waits for their
+	# exits, so that its timestamps do not suffer from a read of /proc that blocks (a process's environ
+	# is read under its memory map lock, which a busy process may hold for long)
+	lock = threading.Lock()
+	stop = threading.Event()
+
+	def scan():
+		"""Find new processes of the job trees until stopped"""
+		while not stop.is_set():
+			now = time.perf_counter()
+			for name in os.listdir('/proc'):
+				if name.isdigit():
+					pid = int(name)
+					if pid not in ignored and pid not in tracked and pid not in pending:
+						with lock:
+							if examine(pid, now):
+								pending.add(pid)
+							else:
+								ignored.add(pid)
+			for pid in list(pending):
+				with lock:
+					if not examine(pid, now):
+						pending.discard(pid)
+						ignored.add(pid)
+			with lock:
+				for pid, tag in list(tracked.items()):  # A process calls setsid() some time after it was found
+					sessions[tag].add(_session(pid))
+			stop.wait(_SCAN_PERIOD)
+
+	scanner = threading.Thread(target=scan, name='scanner', daemon=True)
+	scanner.start()
+	done = False
+	while not done:
+		for key, _ in sel.select(0.05):
+			now = time.perf_counter()
+			if key.data is None:
+				done = True
+				continue
+			pid, tag = key.data
+			with lock:
+				exits.setdefault(tag, []).append(now)
+				sel.unregister(key.fd)
+				os.close(key.fd)
+				del tracked[pid]
+	stop.set()
+	scanner.join()
+	child.wait()
+	sel.unregister(childfd)
+	os.close(childfd)
+	survivors = _taggedAlive(prefix)
+	for pid in survivors:  # Clean up whatever the pool left, so that the next rounds are not disturbed
+		try:
+			os.kill(pid, signal.SIGKILL)
+		except ProcessLookupError:
+			pass  # Exited meanwhile
+	for key in list(sel.get_map().values()):
+		sel.unregister(key.fd)
+		os.close(key.fd)
+	sel.close()
+	if child.returncode:
+		with open(errpath, 'rb') as fin:
+			tail = fin.read()[-2000:].decode('utf-8', 'replace')
+		raise RuntimeError('the timeout measurement failed with code {}\n{}'.format(child.returncode, tail))
+	with open(outpath) as fin:
+		res = json.load(fin)
+	jobs = []
+	for info in res['jobs']:
+		tag = prefix + info['name'][len(prefix):].split('.', 1)[0]
+		kind = info['name'].rsplit('.', 1)[1]
+		ends = exits.get(tag)
+		jobs.append({'kind': kind, 'reason': info['reason'], 'nprocs': found.get(tag, 0)
+			, 'nsessions': len(sessions.get(tag, set()) - {None})
+			, 'dead_ms': (max(ends) - info['deadline']) * 1000 if ends else None
+			, 'completed_ms': (info['finished'] - info['deadline']) * 1000 if info['finished'] else None})
+	return {'jobs': jobs, 'survivors': len(survivors), 'missed': missed, 'pool_s': res['pool_s']}
+
+
+# === Reporting =======================================================================================
+
+def _med(values):
+	"""Median of the values, None if there are none"""
+	values = [v for v in values if v is not None]
+	return statistics.median(values) if values else None
+
+
+def _spread(values, fmt):
+	"""'min..max' of the values, formatted"""
+	values = [v for v in values if v is not None]
+	if not values:
+		return '-'
+	return '{}..{}'.format(fmt.format(min(values)), fmt.format(max(values)))
+
+
+def _verdict(ok):
+	"""A word for a target check"""
+	return 'MET' if ok else 'MISSED'
+
+
+def main():
+	"""Parse the command line, run the measurements, print the table and the README lines"""
+	parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+	parser.add_argument('--quick', action='store_true', help='smaller run: 500 true, 60 sleep, 9 timeout jobs, 2 rounds')
+	parser.add_argument('--repeat', type=int, default=None, help='rounds of each measurement (default 3, quick 2)')
+	parser.add_argument('--child', nargs=5, metavar=('MODE', 'COUNT', 'WORKERS', 'OUT', 'EXTRA'), help=argparse.SUPPRESS)
+	opts = parser.parse_args()
+	if opts.child:
+		mode, count, workers, outpath, extra = opts.child
+		_childMain(mode, int(count), int(workers), outpath, extra)
+		return 0
+	if not hasattr(os, 'pidfd_open'):
+		print('The timeout measurement needs os.pidfd_open (Python >= 3.9, Linux >= 5.3)', file=sys.stderr)
+		return 1
+	ntrue, nsleep, ntimeout, rounds = (500, 60, 9, 2) if opts.quick else (2000, 200, 21, 3)
+	if opts.repeat is not None:
+		if opts.repeat < 1:
+			parser.error('--repeat must be >= 1, not {!r}'.format(opts.repeat))
+		rounds = opts.repeat
+	workers = 2
+	sleeptime = 0.01
+	ideal = nsleep * sleeptime / workers
+	parallel = shutil.which('parallel')
+	if parallel:  # Debian's moreutils also has a `parallel`: GNU's answers --version
+		try:
+			ver = subprocess.run((parallel, '--version'), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
+				, stderr=subprocess.DEVNULL, timeout=30).stdout.decode('utf-8', 'replace')
+		except (OSError, subprocess.TimeoutExpired):
+			ver = ''
+		parallel = parallel if 'GNU parallel' in ver else None
+		parver = ver.split('\n', 1)[0]
+	print('pyexpool core benchmark: {} rounds, {} CPUs, load average {}, Python {}'.format(rounds, os.cpu_count()
+		, ' '.join('{:.2f}'.format(v) for v in os.getloadavg()), sys.version.split()[0]))
+	print('GNU parallel: {}'.format(parver if parallel else 'NOT INSTALLED (its comparison is skipped)'))
+	tstart = time.perf_counter()
+	seq = '\n'.join(str(i) for i in range(1, ntrue + 1)) + '\n'
+	seqpath = None
+	# Lists of per-round figures; the ratios are taken per round (the tools of a round ran under about
+	# the same load), then their median
+	meas = {key: [] for key in ('mpe', 'mpe_pool', 'mpe_cpu', 'mpe_owncpu', 'xargs', 'xargs_cpu', 'r_xargs'
+		, 'parallel', 'parallel_cpu', 'r_parallel', 'sleep', 'sleep_wall', 'sleep_xargs', 'r_sleep', 'timeouts')}
+	with tempfile.TemporaryDirectory(prefix='pyexpool-bench-') as tmpdir:
+		seqpath = os.path.join(tmpdir, 'seq')
+		with open(seqpath, 'w') as fout:
+			fout.write(seq)
+		sseqpath = os.path.join(tmpdir, 'sseq')
+		with open(sseqpath, 'w') as fout:
+			fout.write('\n'.join(str(i) for i in range(1, nsleep + 1)) + '\n')
+		for rnd in range(rounds):
+			print('round {} / {} ...'.format(rnd + 1, rounds), flush=True)
+			wall, cpu, res = _runPool('true', ntrue, workers, tmpdir)
+			if res['done'] != ntrue:
+				raise RuntimeError('mpepool completed {} of {} true jobs'.format(res['done'], ntrue))
+			meas['mpe'].append(ntrue / wall)
+			meas['mpe_pool'].append(ntrue / res['pool_s'])
+			meas['mpe_cpu'].append(cpu / ntrue * 1000)
+			meas['mpe_owncpu'].append(res['pool_cpu'] / ntrue * 1000)
+			wall, cpu = _runTimed('xargs -P {} -n 1 true < {}'.format(workers, seqpath), shell=True)
+			meas['xargs'].append(ntrue / wall)
+			meas['xargs_cpu'].append(cpu / ntrue * 1000)
+			meas['r_xargs'].append(meas['mpe'][-1] / meas['xargs'][-1])
+			if parallel:
+				wall, cpu = _runTimed('{} --will-cite -j{} true < {}'.format(parallel, workers, seqpath), shell=True)
+				meas['parallel'].append(ntrue / wall)
+				meas['parallel_cpu'].append(cpu / ntrue * 1000)
+				meas['r_parallel'].append(meas['mpe'][-1] / meas['parallel'][-1])
+			wall, cpu, res = _runPool('sleep', nsleep, workers, tmpdir, str(sleeptime))
+			if res['done'] != nsleep:
+				raise RuntimeError('mpepool completed {} of {} sleep jobs'.format(res['done'], nsleep))
+			meas['sleep'].append(res['pool_s'])
+			meas['sleep_wall'].append(wall)
+			meas['sleep_xargs'].append(_runTimed('xargs -P {} -I{{}} sleep {} < {}'.format(workers, sleeptime
+				, sseqpath), shell=True)[0])
+			meas['r_sleep'].append(meas['sleep'][-1] / ideal)
+			meas['timeouts'].append(_measureTimeouts(ntimeout, workers, tmpdir))
+	elapsed = time.perf_counter() - tstart
+
+	mpe, xargs, par = _med(meas['mpe']), _med(meas['xargs']), _med(meas['parallel'])
+	sleep = _med(meas['sleep'])
+	rxargs, rpar, rsleep = _med(meas['r_xargs']), _med(meas['r_parallel']), _med(meas['r_sleep'])
+	alljobs = [job for rnd in meas['timeouts'] for job in rnd['jobs']]
+	dead = [job['dead_ms'] for job in alljobs if job['dead_ms'] is not None]
+	survivors = sum(rnd['survivors'] for rnd in meas['timeouts'])
+	notimeout = sum(1 for job in alljobs if job['reason'] != 'timeout')
+	nodeath = sum(1 for job in alljobs if job['dead_ms'] is None)
+	deadmax, deadmed = max(dead), statistics.median(dead)
+	# Per-round medians and maxima show the spread between rounds
+	rmaxes = [max(j['dead_ms'] for j in rnd['jobs'] if j['dead_ms'] is not None) for rnd in meas['timeouts']]
+	rmeds = [_med([j['dead_ms'] for j in rnd['jobs']]) for rnd in meas['timeouts']]
+	completed = [job['completed_ms'] for job in alljobs if job['completed_ms'] is not None]
+
+	print('\nFigures (median of {} rounds, min..max in brackets), {:.1f} s in total'.format(rounds, elapsed))
+	row = '  {:<58} {:>12}  {}'
+	print(row.format('{} `true` jobs, {} workers'.format(ntrue, workers), '', ''))
+	print(row.format('mpepool, whole command (python start/exit incl.)', '{:.0f} jobs/s'.format(mpe)
+		, '[{}]'.format(_spread(meas['mpe'], '{:.0f}'))))
+	print(row.format('mpepool, first execute() to join() return', '{:.0f} jobs/s'.format(_med(meas['mpe_pool']))
+		, '[{}]'.format(_spread(meas['mpe_pool'], '{:.0f}'))))
+	print(row.format('xargs -P {} -n 1 true'.format(workers), '{:.0f} jobs/s'.format(xargs)
+		, '[{}]'.format(_spread(meas['xargs'], '{:.0f}'))))
+	if par:
+		print(row.format('GNU parallel -j{} true'.format(workers), '{:.0f} jobs/s'.format(par)
+			, '[{}]'.format(_spread(meas['parallel'], '{:.0f}'))))
+	else:
+		print(row.format('GNU parallel', 'not installed', ''))
+	print(row.format('CPU per job, mpepool: all / the pool process alone', '{:.3f} ms'.format(_med(meas['mpe_cpu']))
+		, '/ {:.3f} ms  [{} / {}]'.format(_med(meas['mpe_owncpu']), _spread(meas['mpe_cpu'], '{:.3f}')
+		, _spread(meas['mpe_owncpu'], '{:.3f}'))))
+	print(row.format('CPU per job, xargs (= about the cost of `true` itself)', '{:.3f} ms'.format(_med(meas['xargs_cpu']))
+		, '[{}]'.format(_spread(meas['xargs_cpu'], '{:.3f}'))))
+	if par:
+		print(row.format('CPU per job, GNU parallel', '{:.3f} ms'.format(_med(meas['parallel_cpu']))
+			, '[{}]'.format(_spread(meas['parallel_cpu'], '{:.3f}'))))
+	print(row.format('{} `sleep {}` jobs, {} workers, ideal {:.3f} s'.format(nsleep, sleeptime, workers, ideal), '', ''))
+	print(row.format('mpepool, first execute() to join() return', '{:.3f} s'.format(sleep)
+		, '[{}]'.format(_spread(meas['sleep'], '{:.3f}'))))
+	print(row.format('mpepool, whole command', '{:.3f} s'.format(_med(meas['sleep_wall']))
+		, '[{}]'.format(_spread(meas['sleep_wall'], '{:.3f}'))))
+	print(row.format('xargs -P {} (for reference)'.format(workers), '{:.3f} s'.format(_med(meas['sleep_xargs']))
+		, '[{}]'.format(_spread(meas['sleep_xargs'], '{:.3f}'))))
+	print(row.format('Timeouts: {} jobs x {} rounds, {} workers, 0.2..0.5 s'.format(ntimeout, rounds, workers), '', ''))
+	for kind, _ in _TREES:
+		kdead = [j['dead_ms'] for j in alljobs if j['kind'] == kind and j['dead_ms'] is not None]
+		nprocs = sorted(set(j['nprocs'] for j in alljobs if j['kind'] == kind))
+		nsess = sorted(set(j['nsessions'] for j in alljobs if j['kind'] == kind))
+		print(row.format('tree dead after deadline, {} ({} procs, {} sess/job)'.format(kind
+			, '/'.join(map(str, nprocs)), '/'.join(map(str, nsess)))
+			, '{:.1f} ms'.format(statistics.median(kdead)) if kdead else '-'
+			, 'max {:.1f} ms'.format(max(kdead)) if kdead else ''))
+	print(row.format('tree dead after the deadline, all: median', '{:.1f} ms'.format(deadmed)
+		, '[round medians {}]'.format(_spread(rmeds, '{:.1f}'))))
+	print(row.format('tree dead after the deadline, all: max', '{:.1f} ms'.format(deadmax)
+		, '[round maxima {}]'.format(_spread(rmaxes, '{:.1f}'))))
+	print(row.format('job completed (onfinish) after the deadline, median', '{:.1f} ms'.format(_med(completed))
+		, 'max {:.1f} ms'.format(max(completed)) if completed else ''))
+	print(row.format('survivors / jobs not stopped by timeout / no exit seen', '{} / {} / {}'.format(
+		survivors, notimeout, nodeath), ''))
+	slow = sorted((j for j in alljobs if j['dead_ms'] is not None and j['dead_ms'] > _TARGET_KILL_MS / 5)
+		, key=lambda j: -j['dead_ms'])
+	if slow:
+		print('  slowest (tree dead / completed by the pool, ms): {}'.format(', '.join('{} {:.1f} / {}'.format(
+			j['kind'], j['dead_ms'], '{:.1f}'.format(j['completed_ms']) if j['completed_ms'] is not None else '-')
+			for j in slow[:8])))
+
+	print('\nTargets (median of the per-round ratios, min..max in brackets)')
+	print('  mpepool / xargs rate     {:6.3f}  [{}]  (>= {})   {}'.format(rxargs, _spread(meas['r_xargs'], '{:.2f}')
+		, _TARGET_XARGS, _verdict(rxargs >= _TARGET_XARGS)))
+	if rpar is not None:
+		print('  mpepool / parallel rate  {:6.3f}  [{}]  (>= {})   {}'.format(rpar, _spread(meas['r_parallel'], '{:.2f}')
+			, _TARGET_PARALLEL, _verdict(rpar >= _TARGET_PARALLEL)))
+	else:
+		print('  mpepool / parallel rate     -    (>= {})   GNU parallel not installed'.format(_TARGET_PARALLEL))
+	print('  sleep wall / ideal       {:6.3f}  [{}]  (<= {})  {}   (xargs: {:.3f})'.format(rsleep
+		, _spread(meas['r_sleep'], '{:.3f}'), _TARGET_SLEEP, _verdict(rsleep <= _TARGET_SLEEP)
+		, _med(meas['sleep_xargs']) / ideal))
+	killok = deadmax <= _TARGET_KILL_MS and not survivors and not notimeout and not nodeath
+	print('  tree dead after deadline {:6.1f} ms max, {:.1f} ms median  (<= {:.0f} ms)  {}'.format(deadmax, deadmed
+		, _TARGET_KILL_MS, _verdict(killok)))
+
+	print('\nREADME lines:')
+	print('| measurement | pyexpool | baseline | ratio | target |')
+	print('|---|---|---|---|---|')
+	print('| {} `true` jobs, 2 workers, vs `xargs -P 2 -n 1` | {:.0f} jobs/s | {:.0f} jobs/s | {:.2f} | >= {} |'.format(
+		ntrue, mpe, xargs, rxargs, _TARGET_XARGS))
+	if par:
+		print('| {} `true` jobs, 2 workers, vs GNU `parallel -j2` | {:.0f} jobs/s | {:.0f} jobs/s | {:.2f} | >= {:.0f} |'.format(
+			ntrue, mpe, par, rpar, _TARGET_PARALLEL))
+	else:
+		print('| {} `true` jobs, 2 workers, vs GNU `parallel -j2` | {:.0f} jobs/s | not installed | - | >= {:.0f} |'.format(
+			ntrue, mpe, _TARGET_PARALLEL))
+	print('| {} `sleep {}` jobs, 2 workers, vs the ideal wall time | {:.3f} s | {:.3f} s | {:.3f} | <= {} |'.format(
+		nsleep, sleeptime, sleep, ideal, rsleep, _TARGET_SLEEP))
+	print('| timed-out job tree (also with a setsid grandchild) dead after its deadline, median / max of {} | {:.1f} / {:.1f} ms'
+		' | - | - | <= {:.0f} ms |'.format(len(dead), deadmed, deadmax, _TARGET_KILL_MS))
+	print('| CPU time per `true` job (pool process + job) vs xargs | {:.3f} ms | {:.3f} ms | {:.2f} | - |'.format(
+		_med(meas['mpe_cpu']), _med(meas['xargs_cpu']), _med(meas['mpe_cpu']) / _med(meas['xargs_cpu'])))
+	print('\nRatios are the medians of the per-round ratios (the tools ran interleaved); {} rounds on {} CPUs,'
+		' load average {} at the end.'.format(rounds, os.cpu_count(), ' '.join('{:.2f}'.format(v) for v in os.getloadavg())))
+	return 0
+
+
+if __name__ == '__main__':
+	try:
+		sys.exit(main())
+	except RuntimeError as err:
+		print('Benchmark failure: {}'.format(err), file=sys.stderr)
+		sys.exit(1)
