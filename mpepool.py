@@ -42,6 +42,7 @@ import heapq
 import importlib.util
 import itertools
 import os
+import resource
 import selectors
 import signal
 import subprocess
@@ -1211,15 +1212,8 @@ def _exitcode(status):
 
 
 def _ownPeakRss():
-	"""The peak resident memory of this process in bytes (VmHWM), 0 if unknown"""
-	try:
-		with open('/proc/self/status', 'rb') as fstatus:
-			for line in fstatus:
-				if line.startswith(b'VmHWM:'):
-					return int(line.split()[1]) * 1024
-	except (OSError, ValueError, IndexError):  # No procfs: the kernel's figures are taken as they are
-		pass
-	return 0
+	"""The peak resident memory of this process in bytes (its ru_maxrss)"""
+	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # In KB on Linux
 
 
 def _makeParentDir(path):
