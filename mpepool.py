@@ -3018,7 +3018,7 @@ def _cliDemo(ns, webuiapp=None):
 	print('\nSummary of the demo, {:.1f} s:'.format(time.perf_counter() - tstart))
 	cols = ('task', 'job', 'result', 'wall s', 'user s', 'sys s', 'peak RSS MB')
 	table = [cols] + [(job.task.name if job.task else '-', job.name, result, '{:.2f}'.format(job.wtime or 0)
-		, '{:.2f}'.format(job.utime or 0), '{:.2f}'.format(job.stime or 0), '{:.1f}'.format((job.rssmax or 0) * 1024))
+		, '{:.2f}'.format(job.utime or 0), '{:.2f}'.format(job.stime or 0), '-' if job.rssmax is None else '{:.1f}'.format(job.rssmax * 1024))
 		for job, result in sorted(rows, key=lambda row: (row[0].task.name if row[0].task else '', row[0].name))]
 	widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
 	for row in table:
