@@ -171,65 +171,1938 @@ def _bindCallback(callback, owner, pname):
 
 # === CPU topology ======================================================================================
 # Computed from /sys/devices/system/{cpu,node} and the CPUs this process may use; no external programs.
+# The original ran lscpu/lstopo through shell pipelines at import (failing without them, truncating
+# multi-digit counts) and derived the masks from formulas that assume uniform nodes; here the groups are
+# cut from the topology itself, so offline CPUs, cgroup-limited CPU sets and uneven nodes just work.
+
+CpuTopology = collections.namedtuple('CpuTopology', 'cpus node package siblings nodes cores corethreads'
+	' sequential sysfs')
+CpuTopology.__doc__ = """The CPU topology seen by this process (see _cputopology())
+
+cpus: tuple(int)  - the usable logical CPUs (online and allowed to this process), ascending
+node: dict(cpu: int)  - NUMA node of each usable CPU
+package: dict(cpu: int)  - physical package (socket) of each usable CPU
+siblings: dict(cpu: tuple(int))  - the usable hardware threads of the core of each CPU, itself included
+nodes: dict(node: tuple(core))  - the cores (tuples of usable CPUs) of each node having usable CPUs,
+	nodes ascending, cores ordered by their lowest CPU
+cores: tuple(tuple(int))  - all cores with usable CPUs, node by node; a core's lowest CPU comes first
+corethreads: int  - the most usable hardware threads of a core (1 without SMT)
+sequential: bool  - the CPUs are numbered in topology order (node by node, a core's threads adjacent),
+	rather than across the nodes / with the sibling threads numbered after all cores
+sysfs: bool  - read from sysfs; False for the flat fallback (one node, one thread per core)
+"""
+
+
+def _readsys(path):
+	"""The stripped content of a small sysfs file"""
+	with open(path) as fsys:
+		return fsys.read().strip()
+
+
+def _parseCpulist(text):
+	"""A kernel CPU list such as '0-3,8,10-11' as a set of ints; '' is an empty set"""
+	cpus = set()
+	for part in text.split(','):
+		part = part.strip()
+		if not part:
+			continue
+		lo, sep, hi = part.partition('-')
+		if sep:
+			cpus.update(range(int(lo), int(hi) + 1))
+		else:
+			cpus.add(int(lo))
+	return cpus
+
+
+def _cpulistStr(cpus):
+	"""CPUs as a compact list in `taskset -c` syntax: {0, 1, 2, 5, 16, 17} -> '0-2,5,16-17'"""
+	runs = []
+	for c in sorted(cpus):
+		if runs and c == runs[-1][1] + 1:
+			runs[-1][1] = c
+		else:
+			runs.append([c, c])
+	return ','.join(str(lo) if lo == hi else '{}-{}'.format(lo, hi) for lo, hi in runs)
+
+
+def _allowedCpus():
+	"""The CPUs this process may run on (cgroup cpuset, taskset, ...), all CPUs where unknown"""
+	try:
+		return set(os.sched_getaffinity(0))
+	except (AttributeError, OSError):  # Not Linux: no per-process CPU set to honour
+		return set(range(cpu_count()))
+
+
+def _flatTopology(allowed=None):
+	"""A topology that assumes nothing: the allowed CPUs as single-thread cores of one node"""
+	cpus = tuple(sorted(allowed if allowed is not None else _allowedCpus())) or (0,)
+	cores = tuple((c,) for c in cpus)
+	return CpuTopology(cpus=cpus, node=dict.fromkeys(cpus, 0), package=dict.fromkeys(cpus, 0)
+		, siblings={c: (c,) for c in cpus}, nodes={0: cores}, cores=cores, corethreads=1, sequential=True
+		, sysfs=False)
+
+
+def _readTopology(sysroot, allowed):
+	"""The topology read from sysfs under sysroot; raises OSError/ValueError when it is unusable"""
+	cpudir = os.path.join(sysroot, 'cpu')
+	try:
+		online = _parseCpulist(_readsys(os.path.join(cpudir, 'online')))
+	except OSError:
+		# Kernels without cpu/online: a cpuN dir is online unless its online file says 0
+		# (cpu0 usually has no such file as it cannot be taken offline)
+		online = set()
+		for name in os.listdir(cpudir):
+			if name.startswith('cpu') and name[3:].isdigit():
+				try:
+					flag = _readsys(os.path.join(cpudir, name, 'online'))
+				except OSError:
+					flag = '1'
+				if flag != '0':
+					online.add(int(name[3:]))
+	usable = online.intersection(_allowedCpus() if allowed is None else allowed)
+	if not usable:
+		raise ValueError('no usable CPUs in {}'.format(cpudir))
+	cpus = tuple(sorted(usable))
+
+	# Cores: the kernel's sibling list of each CPU (core_cpus_list since Linux 5.7, thread_siblings_list
+	# before), restricted to the usable CPUs; without them, (package, core_id) as the original's lscpu did
+	package = {}
+	corekey = {}
+	for c in cpus:
+		tdir = os.path.join(cpudir, 'cpu{}'.format(c), 'topology')
+		try:
+			package[c] = int(_readsys(os.path.join(tdir, 'physical_package_id')))
+		except (OSError, ValueError):
+			package[c] = 0
+		for fname in ('core_cpus_list', 'thread_siblings_list'):
+			try:
+				corekey[c] = frozenset(_parseCpulist(_readsys(os.path.join(tdir, fname))) & usable | {c})
+				break
+			except (OSError, ValueError):
+				pass
+		else:
+			try:
+				corekey[c] = (package[c], int(_readsys(os.path.join(tdir, 'core_id'))))
+			except (OSError, ValueError):
+				corekey[c] = c  # Nothing known: a core of its own
+	coremap = {}
+	for c in cpus:
+		coremap.setdefault(corekey[c], []).append(c)
+
+	# Nodes: node*/cpulist; CPUs that no node lists (kernels without NUMA) go to the lowest node
+	node = {}
+	nodedir = os.path.join(sysroot, 'node')
+	try:
+		names = os.listdir(nodedir)
+	except OSError:
+		names = ()
+	for name in names:
+		if name.startswith('node') and name[4:].isdigit():
+			try:
+				ncpus = _parseCpulist(_readsys(os.path.join(nodedir, name, 'cpulist')))
+			except OSError:
+				continue
+			for c in ncpus & usable:
+				node[c] = min(node.get(c, int(name[4:])), int(name[4:]))
+	nodefault = min(node.values()) if node else 0
+	for c in cpus:
+		node.setdefault(c, nodefault)
+
+	# A core belongs to the node of its lowest CPU (its threads never span nodes on real hardware)
+	cores = sorted((tuple(sorted(cpl)) for cpl in coremap.values()), key=lambda core: (node[core[0]], core[0]))
+	nodes = {}
+	for core in cores:
+		nodes.setdefault(node[core[0]], []).append(core)
+	siblings = {c: core for core in cores for c in core}
+	return CpuTopology(cpus=cpus, node=node, package=package, siblings=siblings
+		, nodes={n: tuple(ncores) for n, ncores in nodes.items()}, cores=tuple(cores)
+		, corethreads=max(len(core) for core in cores)
+		# Topology order equals numeric order: what hwloc's "PU L#1 is P#1" test of the original meant
+		, sequential=[c for core in cores for c in core] == list(cpus), sysfs=True)
+
+
+def _cputopology(sysroot='/sys/devices/system', allowed=None):
+	"""The CPU topology this process can use, as a CpuTopology; never raises, prints nothing
+
+	sysroot: str  - the sysfs directory holding cpu/ and node/ (tests point it to fake trees)
+	allowed: iterable(int)  - the CPUs this process may use, os.sched_getaffinity(0) by default;
+		the usable CPUs are the online ones among them
+	return  - the topology from sysfs, or a flat one (the allowed CPUs as single-thread cores
+		of one node, sysfs=False) when sysfs cannot be read
+	"""
+	if allowed is not None:
+		allowed = set(allowed)
+	try:
+		return _readTopology(sysroot, allowed)
+	except Exception:  # Broad on purpose: importing this module must never fail because of sysfs
+		return _flatTopology(allowed)
+
+
+def _topologyCounts(topo):
+	"""The AffinityMask class attributes (CPUS, NODES, ...) of a CpuTopology, as a dict"""
+	return dict(CPUS=len(topo.cpus), NODES=len(topo.nodes), CORES=len(topo.cores)
+		, CORE_THREADS=topo.corethreads
+		# Whole cores of the smallest node: CPUS // NODES on uniform machines, and on uneven ones still
+		# a valid afnstep that yields a group in every node (AffinityMask(NODE_CPUS) = a worker per node)
+		, NODE_CPUS=topo.corethreads * min(len(ncores) for ncores in topo.nodes.values())
+		, SEQUENTIAL=topo.sequential)
+
+
+def _affinityGroups(topo, afnstep):
+	"""The CPU groups of afnstep CPUs of a topology: a tuple of tuples, primary threads first
+
+	afnstep 1: every usable CPU on its own; the first threads of all cores come before the second
+	ones, and consecutive groups alternate over the nodes (as the original's table for both
+	enumerations). afnstep = n * corethreads: n whole cores of one node per group, the groups
+	alternating over the nodes; cores left over in a node form no group. Only when n exceeds the
+	cores of every node do groups span nodes (consecutive whole cores, node by node).
+	"""
+	nodecores = list(topo.nodes.values())
+	groups = []
+	if afnstep == 1:
+		maxcores = max(len(ncores) for ncores in nodecores)
+		for h in range(topo.corethreads):
+			for k in range(maxcores):
+				for ncores in nodecores:
+					if k < len(ncores) and h < len(ncores[k]):
+						groups.append((ncores[k][h],))
+		return tuple(groups)
+	ncores = afnstep // topo.corethreads
+	if ncores > max(len(cores) for cores in nodecores):
+		nodecores = [topo.cores]  # Groups larger than any node: whole cores of consecutive nodes
+	chunks = [[cores[j:j + ncores] for j in range(0, len(cores) - ncores + 1, ncores)] for cores in nodecores]
+	for k in range(max(len(nchunks) for nchunks in chunks)):
+		for nchunks in chunks:
+			if k < len(nchunks):
+				groups.append(tuple(c for core in nchunks[k] for c in core))
+	return tuple(groups)
+
+
+# The topology of this machine for this process, read once at import
+_TOPOLOGY = _cputopology()
+_COUNTS = _topologyCounts(_TOPOLOGY)
 
 
 def cpucorethreads():
-	"""The number of hardware threads per CPU core"""
-	return 1  # TODO(affinity issue): sysfs topology
+	"""The number of hardware threads per CPU core (the most a usable core has; 1 without SMT)
+
+	Used as the affinity step that dedicates a whole core, with its L1/L2 caches, to a worker.
+	"""
+	return _COUNTS['CORE_THREADS']
 
 
 def cpunodes():
-	"""The number of NUMA nodes with CPUs"""
-	return 1  # TODO(affinity issue): sysfs topology
+	"""The number of NUMA nodes having CPUs this process may use"""
+	return _COUNTS['NODES']
 
 
 def cpusequential(ncpunodes=None):
-	"""Whether the logical CPUs are enumerated sequentially (a core's threads adjacent) rather than across nodes"""
-	return True  # TODO(affinity issue): sysfs topology
+	"""Whether the logical CPUs are enumerated sequentially rather than across the nodes
+
+	Sequential (laptops): node by node, the threads of a core adjacent, e.g. node0: 0(,1),2(,3);
+	node1: 4(,5),6(,7). Cross-node (servers): the first threads of all cores alternate over the nodes
+	and the sibling threads follow, e.g. node0: 0,2(,4,6); node1: 1,3(,5,7).
+
+	ncpunodes: int  - the number of NUMA nodes, used only when sysfs is unreadable: then the
+		enumeration is taken as sequential on a single node (as the original did without hwloc)
+	return  - bool
+	"""
+	if not _TOPOLOGY.sysfs and ncpunodes is not None:
+		return ncpunodes == 1
+	return _COUNTS['SEQUENTIAL']
 
 
 class AffinityMask(object):
-	"""CPU groups for the worker slots of a pool (see the affinity issue)"""
-	CPUS = len(os.sched_getaffinity(0))
-	NODES = 1
-	CORE_THREADS = 1
-	CORES = CPUS
-	NODE_CPUS = CPUS
-	SEQUENTIAL = True
+	"""Affinity mask: the group of logical CPUs that each worker slot of a pool is pinned to
 
-	def __init__(self, afnstep, first=True, sequential=None):
-		self.afnstep = int(afnstep)
-		self.first = first
-		self.sequential = sequential
+	Groups keep the cache local: afnstep 1 gives every logical CPU its own slot (the first threads of
+	all cores first, alternating over the NUMA nodes); an afnstep of n * CORE_THREADS gives each slot n
+	whole cores of one node, so that the slot's L1/L2 (and L3 with a whole node) caches are its own.
+	The groups are cut from the detected topology (sysfs and the CPUs this process may use), which works
+	for both the sequential and the cross-node enumerations.
+
+	Typical afnstep values:
+		1  - the most parallelism for single-threaded programs (a worker per logical CPU)
+		CORE_THREADS  - a dedicated core per worker (L1/L2 cache maximisation)
+		NODE_CPUS  - a dedicated NUMA node per worker (L3 cache maximisation)
+
+	Class attributes (this machine, this process):
+		CPUS  - usable logical CPUs (online and allowed by the cgroup cpuset / sched_setaffinity)
+		NODES  - NUMA nodes with usable CPUs
+		CORES  - physical cores with usable CPUs
+		CORE_THREADS  - hardware threads per core
+		NODE_CPUS  - CPUs of a node (of the smallest one, in whole cores, on uneven machines)
+		SEQUENTIAL  - the enumeration is sequential (see cpusequential())
+
+	>>> mask = AffinityMask(AffinityMask.CORE_THREADS)
+	>>> len(mask) == AffinityMask.CORES
+	True
+	"""
+	CPUS = _COUNTS['CPUS']
+	NODES = _COUNTS['NODES']
+	CORES = _COUNTS['CORES']
+	CORE_THREADS = _COUNTS['CORE_THREADS']
+	NODE_CPUS = _COUNTS['NODE_CPUS']
+	SEQUENTIAL = _COUNTS['SEQUENTIAL']
+
+	def __init__(self, afnstep, first=True, sequential=SEQUENTIAL, topology=None):
+		"""CPU groups of afnstep logical CPUs for the worker slots
+
+		afnstep: int  - logical CPUs per group: 1 or a multiple of CORE_THREADS (whole cores), at most
+			CPUS; an integral float such as 2.0 is accepted
+		first: bool  - pin a slot to the first CPU of its group only (a whole core's cache for a
+			single-threaded program) rather than to all CPUs of the group (multi-threaded programs)
+		sequential: bool or None  - the enumeration type, accepted for compatibility: the groups
+			follow the detected topology, so the value does not change them
+		topology: CpuTopology  - the topology to cut the groups from, this process's by default
+			(tests pass fake ones; the instance then carries their CPUS, NODES, ... attributes)
+		"""
+		if isinstance(afnstep, bool) or not isinstance(afnstep, (int, float)):
+			raise TypeError('afnstep must be an int, not {!r}'.format(afnstep))
+		if isinstance(afnstep, float) and not afnstep.is_integer():
+			raise ValueError('afnstep must be an integral number of CPUs, not {!r}'.format(afnstep))
+		if not isinstance(first, bool):
+			raise TypeError('first must be a bool, not {!r}'.format(first))
+		if sequential is not None and not isinstance(sequential, bool):
+			raise TypeError('sequential must be a bool or None, not {!r}'.format(sequential))
+		if topology is None:
+			topology = _TOPOLOGY
+		elif not isinstance(topology, CpuTopology):
+			raise TypeError('topology must be a CpuTopology, not {!r}'.format(topology))
+		counts = _topologyCounts(topology)
+		step = int(afnstep)
+		if step < 1:
+			raise ValueError('afnstep must be >= 1, not {!r}'.format(afnstep))
+		if step != 1 and step % counts['CORE_THREADS']:
+			raise ValueError('afnstep must be 1 or a multiple of CORE_THREADS={} (whole cores), not {!r}'
+				.format(counts['CORE_THREADS'], afnstep))
+		if step > counts['CPUS']:
+			raise ValueError('afnstep must not exceed the {} usable CPUs, not {!r}'.format(counts['CPUS'], afnstep))
+		self.afnstep = step  # int: logical CPUs per group
+		self.first = first  # bool: pin to the first CPU of a group only
+		self.sequential = sequential  # bool or None: as given (informational)
+		self.topology = topology  # CpuTopology the groups are cut from
+		self.__dict__.update(counts)  # CPUS, NODES, ... of that topology
+		# Whole groups (tuples, primary thread first) and what a slot is pinned to
+		self._groups = _affinityGroups(topology, step)
+		self._masks = tuple(frozenset(grp[:1] if first else grp) for grp in self._groups)
+
+	def __len__(self):
+		"""The number of CPU groups, i.e. of worker slots that can be pinned"""
+		return len(self._masks)
+
+	def _slot(self, i):
+		"""Validated slot index"""
+		if isinstance(i, bool) or not isinstance(i, int):
+			raise TypeError('i must be an int slot index, not {!r}'.format(i))
+		if not 0 <= i < len(self._masks):
+			raise IndexError('i must be in [0, {}), not {!r}'.format(len(self._masks), i))
+		return i
 
 	def cpus(self, i):
-		"""The set of logical CPUs of worker slot i"""
-		return {i * self.afnstep} if self.first else set(range(i * self.afnstep, (i + 1) * self.afnstep))
+		"""The logical CPUs (a frozenset of ints) that worker slot i is pinned to"""
+		return self._masks[self._slot(i)]
 
 	def __call__(self, i):
-		"""The CPU list of worker slot i as a string for `taskset -c`, e.g. '0-1,16-17'"""
-		return ','.join(str(c) for c in sorted(self.cpus(i)))
+		"""The CPU list of worker slot i in `taskset -c` syntax, e.g. '0-1,16-17'"""
+		return _cpulistStr(self._masks[self._slot(i)])
+
+	def __repr__(self):
+		return 'AffinityMask(afnstep={}, first={}, {} groups of {})'.format(self.afnstep, self.first
+			, len(self), _cpulistStr(self.topology.cpus))
 
 # === Reporting data model: snapshots of jobs and tasks for the failure report and the Web UI ==========
-# (JobInfo, TaskInfo, infodata, tasksInfoExt, ... ; see SPEC §1.5) -- written with the core
+
+
+def propslist(cls):
+	"""Class decorator for a __slots__ class: the list of its properties, exact membership, json()
+
+	Adds `_props` (the original's space-separated names: the first `_NPRIMARY` slots, then the public
+	non-slot names such as `duration`), `_xprops` (all slots, then the public names), `in` testing the
+	exact property names, `json()` (a dict; a Task value becomes its name) and `iterprop()`.
+	"""
+	slots = list(cls.__slots__)
+	public = [name for name in dir(cls) if not name.startswith('_') and name not in slots]
+	cls._props = ' '.join(slots[:getattr(cls, '_NPRIMARY', len(slots))] + public)
+	cls._xprops = ' '.join(slots + public)
+	cls._propset = frozenset(cls._xprops.split())
+
+	def contains(self, prop):
+		return prop in self._propset
+
+	def json(self):
+		return {prop: _valueName(getattr(self, prop)) for prop in self._xprops.split()}
+
+	def iterprop(self=None):
+		"""The names of the properties, in the order of _props"""
+		return iter(cls._props.split())
+
+	cls.__contains__ = contains
+	cls.json = json
+	cls.iterprop = iterprop
+	return cls
+
+
+def _valueName(val):
+	"""A report value: a Task or Job is shown by its name"""
+	return val.name if isinstance(val, (Task, Job)) else val
+
+
+@propslist
+class JobInfo(object):
+	"""A snapshot of a Job for reports: the original's properties, then the accounting of the run
+
+	>>> JobInfo._props
+	'name pid code tstart tstop memsize memkind task category duration'
+	"""
+	__slots__ = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category'
+		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason')
+	_NPRIMARY = 9  # The original's properties; the rest are ours
+
+	def __init__(self, job, tstop=None):
+		"""job: Job  - the job to describe; tstop  - its stop time when the job itself has none"""
+		proc = job.proc
+		self.name = job.name
+		self.pid = proc.pid if proc is not None else None
+		self.code = proc.returncode if proc is not None else None
+		self.tstart = job.tstart
+		self.tstop = job.tstop if job.tstop is not None else tstop
+		self.memsize = job.mem
+		self.memkind = job.memkind
+		self.task = job.task
+		self.category = job.category
+		self.wslot = job.wslot
+		self.mempeak = job.mempeak
+		self.wtime = job.wtime
+		self.utime = job.utime
+		self.stime = job.stime
+		self.rssmax = job.rssmax
+		self.reason = job.reason
+
+	@property
+	def duration(self):
+		"""Seconds from the start to the stop (or to now while running), None if never started"""
+		if self.tstart is None:
+			return None
+		return (self.tstop if self.tstop is not None else time.perf_counter()) - self.tstart
+
+
+@propslist
+class TaskInfo(object):
+	"""A snapshot of a Task for reports
+
+	>>> TaskInfo._props
+	'name tstart tstop numadded numdone numterm task duration'
+	"""
+	__slots__ = ('name', 'tstart', 'tstop', 'numadded', 'numdone', 'numterm', 'task')
+
+	def __init__(self, task):
+		self.name = task.name
+		self.tstart = task.tstart
+		self.tstop = task.tstop
+		self.numadded = task.numadded
+		self.numdone = task.numdone
+		self.numterm = task.numterm
+		self.task = task.task
+
+	duration = JobInfo.duration
+
+
+def infoheader(objprops, propflt):
+	"""The column names: those of propflt (in its order) that objprops has, or all objprops"""
+	if propflt:
+		return tuple(prop for prop in propflt if prop in objprops)
+	return tuple(objprops)
+
+
+def _passes(pval, cond, present):
+	"""Whether a property value satisfies one filter condition (a UiResFilterVal-like triple or None)
+
+	An optional condition (opt) passes when the property is absent or None; a comparison between
+	values of incomparable types (a str and a number) fails instead of raising.
+	"""
+	if cond is None:
+		return pval is not None
+	beg, end, opt = cond
+	if not present or pval is None:
+		return bool(opt)
+	try:
+		if end is None:
+			return pval == beg
+		return beg <= pval < end
+	except TypeError:
+		return False
+
+
+def infodata(obj, propflt=None, objflt=None):
+	"""The formatted values of an info object (JobInfo/TaskInfo), or None when objflt rejects it
+
+	propflt: iterable(str)  - the properties to show (all of _props by default); one the object lacks
+		is shown as '-'
+	objflt: dict(str, UiResFilterVal or None)  - conditions on properties: None means "present and
+		not None"; (beg, None, opt) an exact match; (beg, end, opt) the half-open range [beg, end);
+		opt makes an absent or None property pass
+	"""
+	if objflt:
+		for prop, cond in objflt.items():
+			present = prop in obj
+			if not _passes(_valueName(getattr(obj, prop)) if present else None, cond, present):
+				return None
+	return tuple(tblfmt(_valueName(getattr(obj, prop, None))) for prop in (propflt or obj.iterprop()))
+
+
+class TaskInfoExt(object):
+	"""A task of the hierarchy to report: its (header, values) props, its job rows and its subtasks"""
+	__slots__ = ('props', 'jobs', 'subtasks')
+
+	def __init__(self, props, jobs=None, subtasks=None):
+		self.props = props
+		self.jobs = jobs
+		self.subtasks = subtasks
+
+
+def tasksInfoExt(tinfe0, propflt=None, objflt=None):
+	"""Complete the hierarchy of tasks above the ones that own the listed jobs
+
+	tinfe0: dict(Task, TaskInfoExt)  - the tasks owning the listed jobs
+	return dict(Task, TaskInfoExt)  - those tasks and all their ancestors, each listed once; an
+		ancestor holds its children in `subtasks`
+	"""
+	tinfe = dict(tinfe0)
+	linked = set()  # Tasks already attached to their owner: each is attached once, however many leaves
+	for child in tinfe0:
+		while child.task is not None and child not in linked:
+			linked.add(child)
+			owner = child.task
+			oie = tinfe.get(owner)
+			if oie is None:
+				oie = tinfe[owner] = TaskInfoExt(_taskprops(owner, propflt, objflt))
+			if oie.subtasks is None:
+				oie.subtasks = []
+			oie.subtasks.append(tinfe[child])
+			child = owner
+	return tinfe
+
+
+def _taskprops(task, propflt=None, objflt=None):
+	"""(header, values) of a task for the reports, None when objflt rejects it"""
+	tinf = TaskInfo(task)
+	values = infodata(tinf, propflt, objflt)
+	return None if values is None else (infoheader(tinf.iterprop(), propflt), values)
+
+
+def printDepthFirst(tinfext, cindent='', indstep='  ', colsep=' '):
+	"""Print a task hierarchy: the task's header and values, its jobs one level deeper, then its subtasks"""
+	if tinfext.props:
+		for row in tinfext.props:
+			_infomsg(cindent + colsep.join(tblfmt(v, 9) for v in row))
+	for row in tinfext.jobs or ():
+		_infomsg(cindent + indstep + colsep.join(tblfmt(v, 9) for v in row))
+	for sub in tinfext.subtasks or ():
+		printDepthFirst(sub, cindent + indstep, indstep, colsep)
+
+
+class TaskInfoPrefmt(object):
+	"""One display row of a task hierarchy
+
+	compound: True for a task header row, False for a job header row, None for a data row
+	ident: int  - the nesting level
+	"""
+	__slots__ = ('compound', 'ident', 'data')
+
+	def __init__(self, data, ident=0, compound=None):
+		self.compound = compound
+		self.ident = ident
+		self.data = data
+
+	def json(self):
+		return {'compound': self.compound, 'ident': self.ident, 'data': self.data}
+
+
+def unfoldDepthFirst(tinfext, indent=0):
+	"""The rows of a task hierarchy, depth first: ([TaskInfoPrefmt], the widest row in cells)"""
+	rows = []
+	wide = 0
+	if tinfext.props:
+		rows.append(TaskInfoPrefmt(tinfext.props[0], indent, True))
+		rows.append(TaskInfoPrefmt(tinfext.props[1], indent))
+		wide = indent + len(tinfext.props[0])
+	if tinfext.jobs:
+		rows.append(TaskInfoPrefmt(tinfext.jobs[0], indent + 1, False))
+		rows.extend(TaskInfoPrefmt(row, indent + 1) for row in tinfext.jobs[1:])
+		wide = max(wide, indent + 1 + len(tinfext.jobs[0]))
+	for sub in tinfext.subtasks or ():
+		subrows, subwide = unfoldDepthFirst(sub, indent + 1)
+		rows.extend(subrows)
+		wide = max(wide, subwide)
+	return rows, wide
+
+# === Argument checks ===================================================================================
+
+
+def _checkNumber(value, pname, minval=0, strict=False, allowNone=False):
+	"""Return value if it is a real number >= minval (> minval when strict), else raise naming pname"""
+	if value is None and allowNone:
+		return value
+	if isinstance(value, bool) or not isinstance(value, (int, float)):
+		raise TypeError('{} must be a number, not {!r}'.format(pname, value))
+	if value != value or (value <= minval if strict else value < minval):  # value != value: NaN
+		raise ValueError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, value))
+	return value
+
+
+def _checkType(value, types, pname, allowNone=True):
+	"""Return value if it is an instance of types (or None when allowed), else raise TypeError naming pname"""
+	if (value is None and allowNone) or isinstance(value, types):
+		return value
+	raise TypeError('{} must be {}{}, not {!r}'.format(pname, ' or '.join(t.__name__ for t in
+		(types if isinstance(types, tuple) else (types,))), ' or None' if allowNone else '', value))
 
 # === Task ==============================================================================================
 
 
 class Task(object):
-	"""A group of jobs and subtasks (core issue)"""
+	"""A group of jobs and subtasks: started by its first job, finished when all its items finished
+
+	The task succeeds (ondone) only when all its direct items succeeded; onfinish is called in any case;
+	both in the caller's thread, with the task as the only argument.
+	"""
+
+	def __init__(self, name, timeout=0, onstart=None, ondone=None, onfinish=None, params=None
+	, task=None, latency=1.5, stdout=sys.stdout, stderr=sys.stderr):
+		"""Initialize a task
+
+		name: str  - task name
+		timeout: float  - seconds from the start of its first job after which its running jobs (also
+			those of its subtasks) are terminated and its queued ones canceled; 0 means no limit
+		onstart, ondone, onfinish  - callbacks called with the task when it starts (its first job
+			starts), succeeds (all direct items succeeded) or finishes (in any case)
+		params  - any user data for the callbacks
+		task: Task  - the owner super-task
+		latency: float  - timeout of the lock guarding the counters: None blocks, 0 tries once
+		stdout, stderr  - kept for compatibility; jobs have their own channels
+		"""
+		self.name = _checkType(name, str, 'name', allowNone=False)
+		self.timeout = _checkNumber(timeout, 'timeout')
+		self.task = _checkType(task, Task, 'task')
+		if task is self:
+			raise ValueError('task must not be the task itself: {!r}'.format(name))
+		self._latency = _checkNumber(latency, 'latency', allowNone=True)
+		self.onstart = _bindCallback(onstart, self, 'onstart')
+		self.ondone = _bindCallback(ondone, self, 'ondone')
+		self.onfinish = _bindCallback(onfinish, self, 'onfinish')
+		self.params = params
+		self.stdout = stdout
+		self.stderr = stderr
+		self.tstart = None  # perf_counter() when its first job started
+		self.tstop = None  # perf_counter() when its last item finished
+		self.numadded = 0  # Direct items (jobs and subtasks) added
+		self.numdone = 0  # Direct items that succeeded
+		self.numterm = 0  # Direct items that failed or were terminated
+		self._items = set()  # Unfinished direct items
+		self._lock = threading.Lock()  # The counters may be read by the Web UI thread
+		if task is not None:
+			task.add(self)
+
+	def __str__(self):
+		return self.name
+
+	def __repr__(self):
+		try:
+			state = ('finished ({} done, {} failed of {})'.format(self.numdone, self.numterm, self.numadded)
+				if self.tstop is not None else 'running' if self.tstart is not None else 'not started')
+			return '<Task {!r} {}>'.format(self.name, state)
+		except Exception:  # A repr never raises
+			return object.__repr__(self)
+
+	def _locked(self):
+		"""Acquire the counters' lock within the latency, else raise RuntimeError"""
+		if self._latency is None:
+			acquired = self._lock.acquire()
+		elif self._latency > 0:
+			acquired = self._lock.acquire(timeout=self._latency)
+		else:
+			acquired = self._lock.acquire(False)
+		if not acquired:
+			raise RuntimeError('The lock of the task "{}" was not acquired in {} s'.format(self.name, self._latency))
+
+	def add(self, subtask):
+		"""Register a direct item (a Job or a Task); called by their constructors
+
+		return  - the task
+		"""
+		_checkType(subtask, (Job, Task), 'subtask', allowNone=False)
+		self._locked()
+		try:
+			if subtask not in self._items:
+				self._items.add(subtask)
+				self.numadded += 1
+		finally:
+			self._lock.release()
+		return self
+
+	def _start(self):
+		"""Mark the task and its owners started (their first job starts); return the tasks started now"""
+		started = []
+		now = time.perf_counter()  # One instant: an owner never starts after its subtask
+		task = self
+		while task is not None and task.tstart is None:
+			task.tstart = now
+			started.append(task)
+			task = task.task
+		for task in reversed(started):  # Owners first, as their items start inside them
+			if task.onstart:
+				applyCallback(task.onstart, task.name)
+		return started
+
+	def finished(self, subtask, succeed):
+		"""Account a finished direct item; finish the task when all its items finished
+
+		subtask: Job or Task  - the finished item
+		succeed: bool  - whether it succeeded
+		"""
+		self._locked()
+		try:
+			if subtask not in self._items:
+				_warnmsg('ERROR, "{}" is not an unfinished item of the task "{}"'.format(_valueName(subtask), self.name))
+				return
+			self._items.remove(subtask)
+			if succeed:
+				self.numdone += 1
+			else:
+				self.numterm += 1
+			done = self.numdone + self.numterm == self.numadded
+		finally:
+			self._lock.release()
+		if not done:
+			return
+		self.tstop = time.perf_counter()
+		if self.tstart is None:  # All its items were canceled before any started
+			self.tstart = self.tstop
+		succeeded = self.numdone == self.numadded
+		if succeeded and self.ondone:
+			applyCallback(self.ondone, self.name)
+		if self.onfinish:
+			applyCallback(self.onfinish, self.name)
+		if self.task is not None:
+			self.task.finished(self, succeeded)
+
+	def uncompleted(self, recursive=False, header=False, pid=False, tstart=False, tstop=False
+	, duration=False, memory=False):
+		"""The unfinished items of the task: a list of names, or of [name, <requested columns>] lists
+
+		recursive: bool  - list the items of the subtasks as nested lists instead of the subtask names
+		header: bool  - put a header first: 'Name', or the list of the requested column titles
+		pid, tstart, tstop, duration, memory: bool  - the columns to add to each name
+		"""
+		columns = [(flag, title) for flag, title in ((pid, 'PID'), (tstart, 'Tstart'), (tstop, 'Tstop')
+			, (duration, 'Duration'), (memory, 'Memory')) if flag]
+		res = []
+		if header:
+			res.append(['Name'] + [title for _, title in columns] if columns else 'Name')
+		now = time.perf_counter()
+		with self._lock:
+			items = list(self._items)
+		for item in items:
+			if recursive and isinstance(item, Task):
+				res.append(item.uncompleted(recursive, header, pid, tstart, tstop, duration, memory))
+				continue
+			if not columns:
+				res.append(item.name)
+				continue
+			isjob = isinstance(item, Job)
+			values = {'PID': item.proc.pid if isjob and item.proc is not None else None
+				, 'Tstart': item.tstart, 'Tstop': item.tstop
+				, 'Duration': now - item.tstart if item.tstart is not None else None
+				, 'Memory': item.mem if isjob else None}
+			res.append([item.name] + [values[title] for _, title in columns])
+		return res
 
 # === Job ===============================================================================================
 
 
 class Job(object):
-	"""An external program to run in the pool (core issue)"""
+	"""An external program (or a stub without one) to run in the pool, with its constraints and callbacks
+
+	Set by the pool when the job runs: tstart, tstop (perf_counter readings), proc (subprocess.Popen),
+	pipedout / pipederr (str, when the channel is PIPE), terminates (termination requests of the
+	current run), and when it finishes for good: wtime (wall seconds from its spawn to its exit),
+	utime / stime (CPU seconds of its process tree, from the kernel), rssmax (GB, the peak resident
+	memory of the largest process of its tree, from the kernel), mempeak (GB, the peak of the sampled
+	memory estimate), reason (None when the process ended by itself, else why the pool stopped it) and
+	wslot (the worker slot it ran in).
+	"""
+	_RTM = 0.85  # Retention of the memory estimate: mem = max(cur, mem * _RTM + cur * (1 - _RTM))
+
+	def __init__(self, name, workdir=None, args=(), timeout=0, rsrtonto=False, task=None
+	, startdelay=0., onstart=None, ondone=None, onfinish=None, params=None, category=None, size=0
+	, slowdown=1., omitafn=False, memkind=1, memlim=0., stdout=sys.stdout, stderr=sys.stderr
+	, poutlog=None, perrlog=None):
+		"""Initialize a job; see the README for every parameter
+
+		name: str  - job name
+		workdir: str  - working directory of the process (not created; a missing one fails the job)
+		args  - the program and its arguments (a sequence, or a str naming a program without arguments);
+			None or empty makes a stub job that runs no process and completes gracefully
+		timeout: float  - seconds after the start at which the job's process tree is terminated; 0: none
+		rsrtonto: bool  - restart the job when it is terminated by its timeout (not a failure)
+		task: Task  - the owner task
+		startdelay: float  - seconds to wait in the caller after the process started
+		onstart, ondone, onfinish  - callbacks called with the job on its start, its success, its end
+		params  - any user data for the callbacks
+		category, size, slowdown  - chained constraints: the jobs of a category with a larger weighted
+			size (size * slowdown) than one that violated its timeout or memory limit are stopped too
+		omitafn: bool  - do not pin this job to the CPUs of its worker slot
+		memkind: int  - the memory measured: 0 the process, 1 its heaviest process, 2 its whole tree
+		memlim: float  - GB the job may use, 0: no limit of its own
+		stdout, stderr  - None (inherit), a file path (appended), PIPE, a file object, and for stderr
+			also STDOUT
+		poutlog, perrlog: str  - files where the non-empty PIPE outputs are appended after the job
+		"""
+		self.name = _checkType(name, str, 'name', allowNone=False)
+		self.workdir = _checkType(workdir, str, 'workdir')
+		if args is not None and not isinstance(args, (str, list, tuple)):
+			raise TypeError('args must be a sequence of program arguments, a str or None, not {!r}'.format(args))
+		self.args = args
+		self.timeout = _checkNumber(timeout, 'timeout')
+		self.rsrtonto = bool(rsrtonto)
+		self.task = _checkType(task, Task, 'task')
+		self.startdelay = _checkNumber(startdelay, 'startdelay')
+		self.onstart = _bindCallback(onstart, self, 'onstart')
+		self.ondone = _bindCallback(ondone, self, 'ondone')
+		self.onfinish = _bindCallback(onfinish, self, 'onfinish')
+		self.params = params
+		self.category = category
+		self.size = _checkNumber(size, 'size')
+		self.slowdown = _checkNumber(slowdown, 'slowdown', strict=True)
+		if memkind not in (0, 1, 2) or isinstance(memkind, bool):
+			raise ValueError('memkind must be 0, 1 or 2, not {!r}'.format(memkind))
+		self.memkind = memkind
+		self.memlim = _checkNumber(memlim, 'memlim')
+		self.stdout = stdout
+		self.stderr = stderr
+		self.poutlog = _checkType(poutlog, str, 'poutlog')
+		self.perrlog = _checkType(perrlog, str, 'perrlog')
+		# The state of the current run, set by the pool
+		self.tstart = None  # perf_counter() at the (re)start, before onstart
+		self.tstop = None  # perf_counter() at the end, after the callbacks
+		self.proc = None  # subprocess.Popen of the current run
+		self.pipedout = None  # str: the PIPE output of stdout
+		self.pipederr = None  # str: the PIPE output of stderr
+		self.terminates = 0  # Termination requests the pool sent in the current run
+		self.wkslim = None  # Queue ordering key under memory limits: postponed jobs wait for fewer workers
+		self.mem = 0.  # GB: smoothed memory estimate (or inherited from a heavier relative)
+		self.chtermtime = None  # Chained termination: None no, True by timeout, False by memory
+		# The accounting of the run, set when the job finishes
+		self.wslot = None  # Worker slot index the job ran in
+		self.mempeak = 0.  # GB: peak of the sampled memory estimate
+		self.wtime = None  # Seconds from the spawn to the exit of its process
+		self.utime = None  # CPU user seconds of its process tree (os.wait4)
+		self.stime = None  # CPU system seconds of its process tree
+		self.rssmax = None  # GB: peak RSS of the largest process of its tree (os.wait4)
+		self.reason = None  # Why the pool stopped it (None: its process ended by itself)
+		self._omitafn = bool(omitafn)
+		self._restarting = False  # Stopped to be run again later (memory postponement, restart on timeout)
+		self._stdout = None  # The channel objects given to Popen
+		self._stderr = None
+		self._pipes = None  # {fd: [bytes chunks]} of the PIPE channels being drained
+		self._pidfd = None  # pidfd of the process, watched by the pool's selector
+		self._tspawn = None  # perf_counter() at the spawn
+		self._run = 0  # Run counter: deadlines of an earlier run are ignored
+		self._marker = None  # Environment marker of its process tree
+		self._mkdirs = []  # Directories created for its output files, removed when left empty
+		self._opened = []  # Files the pool opened for its outputs, closed after each run
+		if task is not None:
+			task.add(self)
+
+	def __str__(self):
+		return self.name
+
+	def __repr__(self):
+		try:
+			if self.tstop is not None:
+				state = 'finished with code {}{}'.format(self.proc.returncode if self.proc else '-'
+					, ' ({})'.format(self.reason) if self.reason else '')
+			elif self.proc is not None:
+				state = 'running with PID {}'.format(self.proc.pid)
+			else:
+				state = 'not started'
+			return '<Job {!r} {}>'.format(self.name, state)
+		except Exception:  # A repr never raises
+			return object.__repr__(self)
+
+	def _updateMem(self):
+		"""Sample the memory of the job's process tree per memkind and update the smoothed estimate
+
+		return float  - the estimate in GB: max(current, previous * _RTM + current * (1 - _RTM)),
+			where the memory of a process is 0.9 RSS + 0.1 VMS
+		Raises AttributeError if the job has no process (and memory is measured).
+		"""
+		if not _LIMIT_WORKERS_RAM:
+			return 0
+		cur = _treeMemory(self.proc.pid, self.memkind)
+		self.mem = max(cur, self.mem * Job._RTM + cur * (1 - Job._RTM))
+		self.mempeak = max(self.mempeak, self.mem)
+		return self.mem
+
+	def lessmem(self, job):
+		"""Whether this job needs less memory than job: True/False, None when unknown
+
+		Compares the memory estimates when both are known, else the sizes within one category.
+		"""
+		if self.mem and job.mem:
+			return self.mem < job.mem
+		if self.size and job.size and self.category == job.category:
+			return self.size < job.size
+		return None
+
+	def fetchPipedData(self, timeout=None):
+		"""Collect what is left in the PIPE channels into pipedout / pipederr (str, UTF-8, invalid bytes replaced)
+
+		The pool drains the pipes while the job runs, so this never deadlocks on a full pipe.
+		timeout: float  - seconds to wait for the pipes to close (None: until they close, 0: no wait)
+		"""
+		if not self._pipes:
+			return
+		deadline = None if timeout is None else time.perf_counter() + timeout
+		with selectors.DefaultSelector() as sel:
+			for fd in self._pipes:
+				sel.register(fd, selectors.EVENT_READ)
+			while sel.get_map():
+				wait = None if deadline is None else max(0., deadline - time.perf_counter())
+				events = sel.select(wait)
+				if not events:
+					break
+				for key, _ in events:
+					if not _drainPipe(key.fd, self._pipes[key.fd]):
+						sel.unregister(key.fd)
+		self._closePipes()
+
+	def _closePipes(self):
+		"""Close the job's pipe ends and decode what they delivered"""
+		if not self._pipes:
+			return
+		proc = self.proc
+		for stream, attr in ((proc.stdout, 'pipedout'), (proc.stderr, 'pipederr')):
+			if stream is None:
+				continue
+			chunks = self._pipes.get(stream.fileno())
+			if chunks is not None:
+				setattr(self, attr, b''.join(chunks).decode('utf-8', 'replace'))
+			stream.close()
+		self._pipes = None
+
+	def complete(self, graceful=None):
+		"""Finish the job: collect its outputs, call ondone (on success) and onfinish, notify its task
+
+		graceful: bool  - whether it succeeded; by default: its process exited with 0 unterminated
+		"""
+		if self._pipes:
+			self.fetchPipedData(0)
+		self._logPiped()
+		if graceful is None:
+			graceful = self.terminates == 0 and self.reason is None and (self.proc is None or self.proc.returncode == 0)
+		if self.tstart is None:  # Canceled before it started
+			self.tstart = time.perf_counter()
+		if graceful and self.ondone:
+			applyCallback(self.ondone, self.name)
+		if self.onfinish:
+			applyCallback(self.onfinish, self.name)
+		self._removeEmptyOutputs()
+		self.tstop = time.perf_counter()
+		if self.task is not None:
+			self.task.finished(self, graceful)
+		proc = self.proc
+		_infomsg('Completed {} "{}" #{} with errcode {}{}, executed {} h {} m {:.4f} s'.format(
+			'gracefully' if graceful else '(ABNORMALLY)', self.name, proc.pid if proc else '-'
+			, proc.returncode if proc else '-', ' ({})'.format(self.reason) if self.reason else ''
+			, *secondsToHms(self.tstop - self.tstart)))
+		return graceful
+
+	def _logPiped(self):
+		"""Append the non-empty PIPE outputs to poutlog / perrlog, after a timestamp when a log is not empty"""
+		header = None
+		for data, path in ((self.pipedout, self.poutlog), (self.pipederr, self.perrlog)):
+			if not data or not path:
+				continue
+			try:
+				_makeParentDir(path)
+				with open(path, 'a') as flog:
+					if flog.tell():
+						if header is None:
+							header = timeheader()
+						flog.write(header + '\n')
+					flog.write(data)
+			except OSError as err:
+				_warnmsg('ERROR, the piped output of "{}" could not be logged to {}: {}'.format(self.name, path, err))
+
+	def _removeEmptyOutputs(self):
+		"""Remove the output files given as paths that stayed empty, and the directories made for them"""
+		for path in {self.stdout, self.stderr}:
+			if isinstance(path, str) and path != os.devnull:
+				try:
+					if os.path.getsize(path) == 0:
+						os.remove(path)
+				except OSError:
+					pass  # Missing or not accessible: nothing to remove
+		for path in reversed(self._mkdirs):
+			try:
+				os.rmdir(path)
+			except OSError:
+				pass  # Not empty: it holds other outputs
+		self._mkdirs = []
+
+
+# === Processes: output channels, process trees, the guardian ==========================================
+# Every job runs in a session of its own (setsid), so its process group can be signalled at once, and
+# carries an environment marker that its descendants inherit even when they leave the group: the
+# marker finds them when the job is stopped, and the guardian process kills them if this process dies.
+
+# The environment variable marking the processes of a job's tree: "<token>.<pool>.<job>." pieces,
+# joined by ':' when a job of one pool runs a pool of its own
+_JOBENV = 'PYEXPOOL_JOB'
+# Seconds between checks for exited jobs where pidfds are missing (Python 3.8, Linux < 5.3)
+_POLL_PERIOD = 0.005
+# Seconds between the Web UI snapshots published while the pool works
+_UI_PERIOD = 0.25
+# Finished jobs kept for the Web UI timeline
+_HISTORY_LEN = 10000
+# Memory samples kept for the Web UI chart
+_MEMTRACE_LEN = 4096
+
+
+_JOBENVB = _JOBENV.encode()
+
+
+def _environ():
+	"""A copy of the environment for a child, as bytes: what Popen passes on without re-encoding
+
+	os.environ keeps the encoded environment in _data (CPython >= 3.2); copying it avoids decoding and
+	encoding every variable for every job.
+	"""
+	data = getattr(os.environ, '_data', None)
+	if isinstance(data, dict):
+		return data.copy()
+	return {os.fsencode(key): os.fsencode(val) for key, val in os.environ.items()}
+
+
+def _pidfdWorks():
+	"""Whether os.pidfd_open exists and the kernel supports it"""
+	if not hasattr(os, 'pidfd_open'):
+		return False
+	try:
+		os.close(os.pidfd_open(os.getpid()))
+	except OSError:
+		return False
+	return True
+
+
+_PIDFD = _pidfdWorks()
+
+
+def _exitcode(status):
+	"""The Popen.returncode of a wait status: the exit code, or minus the signal number"""
+	if os.WIFSIGNALED(status):
+		return -os.WTERMSIG(status)
+	return os.WEXITSTATUS(status)
+
+
+def _makeParentDir(path):
+	"""Create the missing parent directories of path; return them, outermost first"""
+	missing = []
+	folder = os.path.dirname(os.path.abspath(path))
+	while folder and not os.path.isdir(folder):
+		missing.append(folder)
+		folder = os.path.dirname(folder)
+	created = []
+	for folder in reversed(missing):
+		try:
+			os.mkdir(folder)
+			created.append(folder)
+		except FileExistsError:
+			pass  # Made meanwhile by another job writing beside this one
+	return created
+
+
+def _drainPipe(fd, chunks):
+	"""Append what a non-blocking pipe holds to chunks; return False at its end (EOF)"""
+	while True:
+		try:
+			data = os.read(fd, 65536)
+		except BlockingIOError:
+			return True
+		except OSError:  # Closed meanwhile
+			return False
+		if not data:
+			return False
+		chunks.append(data)
+
+
+def _markedProcesses(prefix):
+	"""{marker: [pid]} of the processes whose _JOBENV holds a marker starting with prefix
+
+	Reads /proc/<pid>/environ, the environment the program started with; processes of other users and
+	those that cleared their environment are not found.
+	"""
+	key = (_JOBENV + '=').encode()
+	found = {}
+	for name in os.listdir('/proc'):
+		if not name.isdigit():
+			continue
+		try:
+			with open('/proc/' + name + '/environ', 'rb') as fenv:
+				env = fenv.read()
+		except OSError:  # Exited meanwhile, or not ours to read
+			continue
+		start = env.find(key)
+		if start < 0 or (start and env[start - 1] != 0):
+			continue
+		end = env.find(b'\0', start)
+		for marker in env[start + len(key):end if end >= 0 else None].decode('utf-8', 'replace').split(':'):
+			if marker.startswith(prefix):
+				found.setdefault(marker, []).append(int(name))
+	return found
+
+
+def _signalGroup(pgid, sig):
+	"""Signal a process group; an empty or vanished group is fine"""
+	try:
+		os.killpg(pgid, sig)
+	except (ProcessLookupError, PermissionError):
+		pass  # The group is empty (all exited) or its pid was taken by another user's process
+
+
+def _signalPids(pids, sig):
+	"""Signal processes that may have exited meanwhile"""
+	for pid in pids:
+		try:
+			os.kill(pid, sig)
+		except (ProcessLookupError, PermissionError):
+			pass  # Exited (and its pid possibly reused by a process that is not ours) meanwhile
+
+
+def _treeMemory(pid, memkind):
+	"""GB used by a process tree: 0 the process, 1 its heaviest process, 2 the sum over the tree
+
+	The memory of a process is 0.9 RSS + 0.1 VMS (the original's estimate of its real demand).
+	"""
+	try:
+		root = psutil.Process(pid)
+		procs = [root] if memkind == 0 else [root] + root.children(recursive=True)
+	except psutil.Error:
+		return 0.
+	total = heaviest = 0.
+	for proc in procs:
+		try:
+			info = proc.memory_info()
+		except psutil.Error:  # Exited meanwhile
+			continue
+		cur = 0.9 * info.rss + 0.1 * info.vms
+		total += cur
+		heaviest = max(heaviest, cur)
+	return inGigabytes(total if memkind == 2 else heaviest)
+
+
+# The guardian: a small process that kills every marked process of this one when this one dies, even by
+# SIGKILL. It waits for the end of its stdin pipe, whose only writer is this process.
+_GUARDIAN_CODE = r'''
+import os, signal, sys, time
+for name in ('SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGPIPE'):
+	signal.signal(getattr(signal, name), signal.SIG_IGN)
+while os.read(0, 512):
+	pass
+key, token = sys.argv[1].encode() + b'=', sys.argv[2].encode()
+for _ in range(100):
+	found = False
+	for name in os.listdir('/proc'):
+		if not name.isdigit():
+			continue
+		try:
+			with open('/proc/' + name + '/environ', 'rb') as fenv:
+				env = fenv.read()
+		except OSError:
+			continue
+		for var in env.split(b'\0'):
+			if var.startswith(key) and any(m.startswith(token) for m in var[len(key):].split(b':')):
+				try:
+					os.kill(int(name), signal.SIGKILL)
+					found = True
+				except OSError:
+					pass
+				break
+	if not found:
+		break
+	time.sleep(0.01)
+'''
+_guardian = None  # (pid of this process, token, Popen of its guardian)
+
+
+def _processToken():
+	"""The marker token of this process, starting its guardian on first use (again after a fork)"""
+	global _guardian
+	if _guardian is None or _guardian[0] != os.getpid():
+		token = '{:x}{:x}.'.format(os.getpid(), int.from_bytes(os.urandom(4), 'little'))
+		guard = None
+		if sys.executable:
+			try:
+				guard = subprocess.Popen((sys.executable, '-I', '-S', '-c', _GUARDIAN_CODE, _JOBENV, token)
+					, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+					, start_new_session=True)
+			except OSError as err:
+				_warnmsg('WARNING, the guardian that stops the jobs if this process is killed did not start: {}'.format(err))
+		_guardian = (os.getpid(), token, guard)
+	return _guardian[1]
+
+
+def _openChannel(job, spec, opened):
+	"""The Popen channel for a stdout/stderr spec of a job, opening a path in append mode
+
+	opened: dict  - path -> file already opened for this job (a path given for both shares one file)
+	"""
+	if isinstance(spec, str):
+		fout = opened.get(spec)
+		if fout is None:
+			job._mkdirs.extend(_makeParentDir(spec))
+			fout = open(spec, 'ab')
+			opened[spec] = fout
+			if fout.tell():  # Separate this run's output from the earlier ones
+				fout.write((timeheader() + '\n').encode())
+				fout.flush()
+		return fout
+	if spec is None or isinstance(spec, int):  # Inherit, PIPE, STDOUT, DEVNULL or a descriptor
+		return spec
+	try:
+		spec.fileno()
+	except (AttributeError, OSError, ValueError):  # e.g. a replaced sys.stdout without a descriptor
+		return None
+	return spec
 
 # === ExecPool ==========================================================================================
 
+_POOLSEQ = itertools.count(1)  # Pool numbers, part of the job markers
+_POOLS = weakref.WeakSet()  # Live pools, terminated at interpreter exit and by the signal handlers
+
+
+def _terminatePools():
+	"""Terminate every live pool of this process (atexit and signal handlers)"""
+	for pool in list(_POOLS):
+		try:
+			pool.terminate()
+		except Exception as err:  # Keep terminating the others
+			_warnmsg('ERROR, the termination of the pool "{}" failed: {}'.format(pool.name, err))
+
+
+def installTerminationHandlers(signals=('SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGABRT')):
+	"""The README's Failsafe Termination in one call
+
+	On any of these signals the program exits with 128 + the signal number; the pools running a
+	join() terminate their jobs as the exit unwinds, and every other live pool is terminated at exit.
+	SIGCHLD is reset to its default, which keeps the exit codes of the jobs.
+	"""
+	def onSignal(signum, frame):
+		raise SystemExit(128 + signum)
+
+	for name in signals:
+		sig = getattr(signal, name) if isinstance(name, str) else name
+		signal.signal(sig, onSignal)
+	signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
 
 class ExecPool(object):
-	"""The execution pool (core issue)"""
+	"""A pool of worker slots running Jobs in separate processes under timeouts and memory limits
+
+	Jobs start at once in execute() while a slot is free, else they are queued; join() runs the event
+	loop until all of them finished. Callbacks run in the caller's thread, inside execute() and join().
+	"""
+	_CPUS = cpu_count()
+	_KILLDELAY = 3  # Termination requests (SIGTERM) of a job's tree before SIGKILL
+	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
+	_GOLDEN = (1 + 5 ** 0.5) / 2
+	_JMEMLIMH = _GOLDEN  # Upper clamp of the age weighting of memory in the choice of jobs to postpone
+	_JMEMLIML = 1 / _GOLDEN  # Lower clamp
+	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
+
+	def __init__(self, wksnum=max(cpu_count() - 1, 1), afnmask=None, memlimit=0., latency=0., name=None
+	, webuiapp=None, vmlimit=None):
+		"""Initialize the pool
+
+		wksnum: int  - worker slots (jobs run at once), >= 1; may exceed the CPUs for I/O-bound jobs
+		afnmask: AffinityMask or int  - CPU groups of the slots (an int is taken as the affinity step);
+			None: no pinning
+		memlimit: float  - GB the running jobs may use together (clamped to _RAM_LIMIT); 0: no limit
+		latency: float  - seconds between memory samples; 0 picks it automatically
+		name: str  - pool name shown in the messages
+		webuiapp: mpewui.WebUiApp  - a Web UI serving this pool
+		vmlimit: float  - alias of memlimit
+		"""
+		self._sel = None  # Set first: __del__ of a pool whose checks failed finds nothing to stop
+		if isinstance(wksnum, bool) or not isinstance(wksnum, int):
+			raise TypeError('wksnum must be an int, not {!r}'.format(wksnum))
+		if wksnum < 1:
+			raise ValueError('wksnum must be >= 1, not {!r}'.format(wksnum))
+		if vmlimit is not None:
+			if memlimit:
+				raise ValueError('give memlimit or its alias vmlimit, not both: {!r}, {!r}'.format(memlimit, vmlimit))
+			memlimit = vmlimit
+		_checkNumber(memlimit, 'memlimit')
+		_checkNumber(latency, 'latency')
+		_checkType(name, str, 'name')
+		if isinstance(afnmask, int) and not isinstance(afnmask, bool):
+			afnmask = AffinityMask(afnmask)  # The original's README passes the affinity step
+		elif afnmask is not None and not isinstance(afnmask, AffinityMask):
+			raise TypeError('afnmask must be an AffinityMask, an int affinity step or None, not {!r}'.format(afnmask))
+		if afnmask is not None and wksnum > len(afnmask):
+			_warnmsg('WARNING{}, wksnum {} is reduced to {}: the CPU groups of affinity step {} available'.format(
+				_nameSuffix(name), wksnum, len(afnmask), afnmask.afnstep))
+			wksnum = max(1, len(afnmask))
+		if memlimit and not _LIMIT_WORKERS_RAM:
+			_warnmsg('WARNING{}, memory constraints are disabled: psutil is not available'.format(_nameSuffix(name)))
+			memlimit = 0.
+		elif memlimit > _RAM_LIMIT:
+			_warnmsg('WARNING{}, memlimit {:.6f} GB is reduced to the RAM limit {:.6f} GB'.format(
+				_nameSuffix(name), memlimit, _RAM_LIMIT))
+			memlimit = _RAM_LIMIT
+		self.name = name
+		self.memlimit = memlimit  # GB the running jobs may use together, 0: no limit
+		self.latency = latency or 1 + (memlimit != 0)  # Seconds between memory samples
+		self._termlatency = max(0.01, min(0.2, self.latency))  # Seconds between termination requests
+		self.alive = True  # False once terminated; clear() (or setting it) makes the pool usable again
+		self.failures = []  # [JobInfo] of the jobs that finished for good without success
+		self.jobsdone = 0  # Jobs that succeeded
+		self.tasks = set()  # Tasks of the started jobs, with their owners
+		self._wkslim = wksnum  # Worker slots
+		self._workers = set()  # Running jobs
+		self._jobs = collections.deque()  # Queued jobs, in start order
+		self._tstart = None  # perf_counter() of the first execute() since the last reset: join(timeout) origin
+		self._afnmask = afnmask
+		self._affinity = [None] * wksnum if afnmask else None  # Slot -> pid of the pinned job (original's)
+		self._freeslots = list(range(wksnum))  # Heap of free slot indices: the lowest first
+		self._history = collections.deque(maxlen=_HISTORY_LEN)  # JobInfo of the finished jobs
+		self._memtrace = collections.deque(maxlen=_MEMTRACE_LEN)  # (perf_counter, jobs GB, free GB)
+		self._reported = 0  # Failures already shown in a report
+		self._prefix = '{}{}.'.format(_processToken(), next(_POOLSEQ))  # Marker prefix of its jobs
+		self._jobseq = itertools.count(1)
+		self._deadlines = []  # Heap of (perf_counter, seq, action, object, run)
+		self._dseq = itertools.count()  # Tie-break of equal deadlines
+		self._busy = False  # In the event loop: terminate() from a callback or handler is deferred to it
+		self._termpending = None  # The reason of a deferred termination
+		self._terminating = False
+		self._webuiapp = webuiapp
+		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
+		self._sel = selectors.DefaultSelector()
+		if webuiapp is not None:
+			webuiapp.register(self)
+		_POOLS.add(self)
+
+	def __repr__(self):
+		try:
+			return '<ExecPool {!r} {}, {} running / {} slots, {} queued, {} done, {} failed>'.format(
+				self.name, 'alive' if self.alive else 'terminated', len(self._workers), self._wkslim
+				, len(self._jobs), self.jobsdone, len(self.failures))
+		except Exception:  # A repr never raises
+			return object.__repr__(self)
+
+	def __enter__(self):
+		if not self.alive:
+			self.clear()
+		return self
+
+	def __exit__(self, etype, evalue, tracebk):
+		self.terminate()
+
+	def __del__(self):
+		if getattr(self, '_sel', None) is None:
+			return  # The constructor failed before the pool could hold anything
+		try:
+			self.terminate()
+			self._sel.close()
+		except Exception:  # At interpreter shutdown the modules may be gone; the guardian stops the jobs
+			pass
+
+	def __finalize__(self):
+		"""Terminate the pool"""
+		self.terminate()
+
+	# --- Public operations -----------------------------------------------------------------------------
+
+	def execute(self, job, concur=True):
+		"""Start the job at once if a slot is free (and memory allows), else queue it
+
+		job: Job  - the job to run
+		concur: bool  - False runs it in the caller until it finishes (other jobs go on meanwhile)
+		return int  - 0 when the job started or was queued; the exit code in sequential mode; -1 when
+			its onstart failed, the error number when its process could not start, EINTR when the pool
+			is not alive
+		"""
+		_checkType(job, Job, 'job', allowNone=False)
+		if not self.alive:
+			_warnmsg('WARNING{}, scheduling of the job "{}" is canceled: the execution pool is not alive'.format(
+				_nameSuffix(self.name), job.name))
+			return errno.EINTR
+		if job.tstop is not None:  # Executed again: a new run of a finished job
+			job.tstop = None
+			if job.task is not None:
+				job.task.add(job)
+		if self._tstart is None:
+			self._tstart = time.perf_counter()
+		if not concur:
+			return self._runSequential(job)
+		if not self._busy:
+			self._cycle(wait=False)  # Reap what finished meanwhile, so its slot serves this job
+		if self._memlimited() and job.wkslim is None:
+			job.wkslim = self._wkslim
+		if not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job):
+			return self._start(job)
+		self._enqueue(job)
+		return 0
+
+	def join(self, timeout=0.):
+		"""Run the event loop until every job finished, or until the timeout
+
+		timeout: float  - seconds since the first execute() (since the last reset) after which the
+			pool is terminated; 0: no limit
+		return bool  - True when all jobs finished (successfully or not), False on the timeout, on
+			termination, or when nothing was executed
+		"""
+		_checkNumber(timeout, 'timeout')
+		if self._tstart is None:
+			return False
+		deadline = self._tstart + timeout if timeout else None
+		try:
+			while self.alive and (self._workers or self._jobs):
+				if deadline is not None and time.perf_counter() >= deadline:
+					_warnmsg('WARNING{}, the execution pool is terminated on timeout'.format(_nameSuffix(self.name)))
+					self._terminate('pool timeout')
+					return False
+				self._cycle(deadline)
+		except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler, ...: stop the jobs
+			self._terminate('pool termination')
+			raise
+		if not self.alive:  # terminate() was called from a callback
+			self._terminate(self._termpending or 'pool termination')
+			return False
+		self._traceFailures()
+		_infomsg('The execution pool{} is completed, duration: {} h {} m {:.4f} s'.format(
+			_nameSuffix(self.name), *secondsToHms(time.perf_counter() - self._tstart)))
+		self._tstart = None
+		self._publishUi(True)
+		return True
+
+	def clear(self):
+		"""Make an idle pool usable again: alive, no failures, no tasks, counters reset
+
+		Raises ValueError if jobs are queued or running.
+		"""
+		if self._jobs or self._workers:
+			raise ValueError('A pool with {} queued and {} running jobs can not be cleared'.format(
+				len(self._jobs), len(self._workers)))
+		_infomsg('A dirty execution pool{} is cleared'.format(_nameSuffix(self.name)))
+		self._tstart = None
+		self.alive = True
+		self.failures = []
+		self._reported = 0
+		self.jobsdone = 0
+		self.tasks = set()
+		self._history.clear()
+		self._memtrace.clear()
+
+	def terminate(self):
+		"""Stop the running jobs' process trees, cancel the queued jobs (as failed), make the pool not alive
+
+		Safe to call from a callback or a signal handler: inside the event loop the termination
+		completes at the end of the current step, and join() then returns False.
+		"""
+		self._terminate('pool termination')
+
+	# --- The event loop --------------------------------------------------------------------------------
+
+	def _cycle(self, limit=None, wait=True):
+		"""One step of the event loop: wait for events (at most until limit) and act on them"""
+		outer = self._busy  # A callback of an outer step may run a sequential job: a nested step
+		self._busy = True
+		try:
+			self._waitEvents(limit if wait else time.perf_counter())
+			self._fireDeadlines()
+			if self.alive:
+				self._startQueued()
+			self._publishUi()
+		finally:
+			self._busy = outer
+		if self._termpending and not outer:
+			self._terminate(self._termpending)
+
+	def _waitEvents(self, limit=None):
+		"""Wait for a job's exit, piped output or the nearest deadline (or limit); reap and drain
+
+		limit: float  - perf_counter() to return at, at the latest; None: no limit of its own
+		"""
+		wakeat = self._deadlines[0][0] if self._deadlines else None
+		if limit is not None and (wakeat is None or limit < wakeat):
+			wakeat = limit
+		wait = None if wakeat is None else max(0., wakeat - time.perf_counter())
+		if self._workers and not _PIDFD:
+			wait = _POLL_PERIOD if wait is None else min(wait, _POLL_PERIOD)
+		if self._webuiapp is not None:
+			wait = _UI_PERIOD if wait is None else min(wait, _UI_PERIOD)
+		if wait is None and not self._workers:
+			return  # Nothing to wait for: no job runs and no deadline is set
+		for key, _ in self._sel.select(wait):
+			kind, job = key.data
+			# An event of this batch may belong to a job that an earlier event of the batch finished
+			if kind == 'exit':
+				if job._pidfd == key.fd:
+					self._reap(job)
+			elif job._pipes is not None and key.fd in job._pipes:
+				if not _drainPipe(key.fd, job._pipes[key.fd]):
+					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
+		if not _PIDFD:
+			for job in list(self._workers):
+				self._reap(job)
+
+	def _pushDeadline(self, when, action, obj, run=None):
+		"""Schedule action(obj) at perf_counter() when; run ties a job's deadline to its current run"""
+		heapq.heappush(self._deadlines, (when, next(self._dseq), action, obj, run))
+
+	def _fireDeadlines(self):
+		"""Act on the deadlines that are due: job and task timeouts, kill escalation, memory sampling"""
+		now = time.perf_counter()
+		while self._deadlines and self._deadlines[0][0] <= now:
+			_, _, action, obj, run = heapq.heappop(self._deadlines)
+			if run is not None and (obj._run != run or obj not in self._workers):
+				continue  # The job's run ended before its deadline
+			if action == 'timeout':
+				self._onJobTimeout(obj)
+			elif action == 'escalate':
+				self._escalate(obj)
+			elif action == 'task':
+				self._onTaskTimeout(obj)
+			elif action == 'memory':
+				self._reviseMemory()
+
+	# --- Starting jobs ---------------------------------------------------------------------------------
+
+	def _enqueue(self, job):
+		"""Queue a job to start when a slot is free (and memory allows)"""
+		self._jobs.append(job)
+
+	def _startQueued(self):
+		"""Start queued jobs while slots are free and memory allows"""
+		while self._jobs and len(self._workers) < self._wkslim and self.alive:
+			if not self._memoryAllows(self._jobs[0]):
+				break
+			self._start(self._jobs.popleft())
+
+	def _start(self, job, concur=True):
+		"""Start a job now: callbacks, output channels, the process pinned to its slot's CPUs
+
+		return int  - 0 on success, -1 if onstart failed, the error number if the process did not start
+		"""
+		job._run += 1
+		job.tstart = time.perf_counter()
+		job.tstop = job.proc = job.pipedout = job.pipederr = job.reason = job.chtermtime = None
+		job.terminates = 0
+		job._restarting = False
+		if job.task is not None:
+			for task in job.task._start():
+				if task.timeout:
+					self._pushDeadline(task.tstart + task.timeout, 'task', task)
+			task = job.task
+			while task is not None and task not in self.tasks:
+				self.tasks.add(task)
+				task = task.task
+		if job.onstart and not applyCallback(job.onstart, job.name):
+			job.reason = 'onstart failure'
+			self._complete(job, False)
+			return -1
+		if not job.args:  # A stub job: its callbacks are all it does
+			self._complete(job, True)
+			return 0
+		opened = {}
+		slot = None
+		try:
+			job._stdout = _openChannel(job, job.stdout, opened)
+			job._stderr = _openChannel(job, job.stderr, opened)
+			if self._freeslots and (concur or len(self._workers) < self._wkslim):
+				slot = heapq.heappop(self._freeslots)
+			self._spawn(job, slot)
+		except OSError as err:
+			for fout in opened.values():
+				fout.close()
+			if slot is not None:
+				heapq.heappush(self._freeslots, slot)
+			_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
+			job.proc = None
+			job.reason = 'start failure'
+			self._complete(job, False)
+			return err.errno or -1
+		job._opened = list(opened.values())
+		if job.startdelay > 0:
+			time.sleep(job.startdelay)
+		return 0
+
+	def _spawn(self, job, slot):
+		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
+		args = (job.args,) if isinstance(job.args, str) else job.args
+		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
+		env = _environ()
+		outer = env.get(_JOBENVB)
+		env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
+		cpus = None
+		if slot is not None and self._afnmask is not None and not job._omitafn:
+			cpus = self._afnmask.cpus(slot)
+		try:
+			sys.stdout.flush()  # Our messages first, then what the job writes to a shared console
+		except Exception:  # A closed or replaced stdout does not stop the job
+			pass
+		if cpus:
+			# The child inherits the affinity of the thread that forks it: pinned before its program starts
+			inherited = os.sched_getaffinity(0)
+			os.sched_setaffinity(0, cpus)
+		try:
+			proc = subprocess.Popen(args, cwd=job.workdir, stdin=subprocess.DEVNULL, stdout=job._stdout
+				, stderr=job._stderr, env=env, start_new_session=True)
+		finally:
+			if cpus:
+				os.sched_setaffinity(0, inherited)
+		job.proc = proc
+		job._tspawn = time.perf_counter()
+		job.wslot = slot
+		if slot is not None:
+			if self._affinity is not None:
+				self._affinity[slot] = proc.pid
+		self._workers.add(job)
+		if _PIDFD:
+			job._pidfd = os.pidfd_open(proc.pid)
+			self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
+		pipes = [stream for stream in (proc.stdout, proc.stderr) if stream is not None]
+		if pipes:
+			job._pipes = {}
+			for stream in pipes:
+				fd = stream.fileno()
+				os.set_blocking(fd, False)
+				job._pipes[fd] = []
+				self._sel.register(fd, selectors.EVENT_READ, ('pipe', job))
+		if job.timeout:
+			self._pushDeadline(job.tstart + job.timeout, 'timeout', job, job._run)
+		_infomsg('Starting "{}" #{}, workers: {} / {}{}'.format(job.name, proc.pid, len(self._workers)
+			, self._wkslim, ', CPUs: {}'.format(self._afnmask(slot)) if cpus else ''))
+
+	def _runSequential(self, job):
+		"""Run a job to its end in the caller (the event loop goes on for the other jobs meanwhile)
+
+		return int  - its exit code, or the _start() error code
+		"""
+		_infomsg('Starting "{}" in sequential mode'.format(job.name))
+		code = self._start(job, concur=False)
+		if code:
+			return code
+		try:
+			while job.tstop is None:
+				self._cycle()
+		except BaseException:
+			self._terminate('pool termination')
+			raise
+		if job.proc is None:
+			return 0
+		if job.proc.returncode:
+			_warnmsg('WARNING, "{}" exited with errcode {}'.format(job.name, job.proc.returncode))
+		return job.proc.returncode
+
+	# --- Finishing jobs --------------------------------------------------------------------------------
+
+	def _reap(self, job):
+		"""Collect an exited job's process: its exit code and kernel accounting, what is left of its tree"""
+		pid = job.proc.pid
+		try:
+			wpid, status, rusage = os.wait4(pid, os.WNOHANG)
+		except ChildProcessError:  # Reaped elsewhere (e.g. a SIGCHLD handler): no accounting to collect
+			wpid, status, rusage = pid, None, None
+		if not wpid:
+			return  # Still running
+		job.wtime = time.perf_counter() - job._tspawn
+		if status is None:
+			job.proc.returncode = job.proc.returncode if job.proc.returncode is not None else -1
+		else:
+			job.proc.returncode = _exitcode(status)
+			job.utime = rusage.ru_utime
+			job.stime = rusage.ru_stime
+			job.rssmax = inGigabytes(rusage.ru_maxrss * 1024)  # ru_maxrss is in KB on Linux
+		# Whatever the job left running in its process group ends with it; if the pool stopped it, also
+		# the descendants that left the group
+		_signalGroup(pid, signal.SIGKILL)
+		if job.terminates:
+			for pids in _markedProcesses(job._marker).values():
+				_signalPids(pids, signal.SIGKILL)
+		if job._pidfd is not None:
+			self._sel.unregister(job._pidfd)
+			os.close(job._pidfd)
+			job._pidfd = None
+		if job._pipes:
+			for fd, chunks in job._pipes.items():
+				if fd in self._sel.get_map():
+					self._sel.unregister(fd)
+				_drainPipe(fd, chunks)
+			job._closePipes()
+		self._workers.discard(job)
+		if job.wslot is not None:
+			heapq.heappush(self._freeslots, job.wslot)
+			if self._affinity is not None:
+				self._affinity[job.wslot] = None
+		self._finishRun(job)
+
+	def _finishRun(self, job):
+		"""Decide what follows a run: a restart (timeout with rsrtonto), a postponement, or the end"""
+		if job.terminates and job.reason in ('timeout', 'memory limit', 'group memory limit'):
+			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {:.4f}'
+				' / {:.4f} GB, timeout {:.4f} sec, executed: {:.4f} sec ({} h {} m {:.4f} s)'.format(
+				job.name, job.proc.pid, job.reason, job.chtermtime, job.mem, self.memlimit, job.timeout
+				, job.wtime, *secondsToHms(job.wtime)))
+		if self.alive and job.reason == 'timeout' and job.rsrtonto:
+			self._closeChannels(job)
+			self._start(job)  # Restarted at once, as the original: not a failure
+			return
+		if self.alive and job._restarting:
+			self._closeChannels(job)
+			self._postpone(job)
+			return
+		self._complete(job)
+
+	def _complete(self, job, graceful=None):
+		"""Finish a job for good: its callbacks and task, then the pool's counters"""
+		if graceful is None:
+			graceful = job.terminates == 0 and job.reason is None and (job.proc is None or job.proc.returncode == 0)
+		try:
+			job.complete(graceful)
+		except Exception as err:  # A defect in completing one job does not stop the others
+			_warnmsg('ERROR, the completion of "{}" failed: {}. {}'.format(job.name, err, traceback.format_exc(5)))
+			if job.tstop is None:
+				job.tstop = time.perf_counter()
+		self._closeChannels(job)
+		info = JobInfo(job)
+		if graceful:
+			self.jobsdone += 1
+		else:
+			self.failures.append(info)
+		self._history.append(info)
+
+	def _closeChannels(self, job):
+		"""Close the output files the pool opened for a job (never the user's own file objects)"""
+		for fout in getattr(job, '_opened', ()):
+			try:
+				fout.close()
+			except OSError as err:  # e.g. the disk became full: the job's outputs are incomplete
+				_warnmsg('WARNING, the output of "{}" could not be closed: {}'.format(job.name, err))
+		job._opened = []
+		job._stdout = job._stderr = None
+
+	# --- Stopping jobs ---------------------------------------------------------------------------------
+
+	def _stopJob(self, job, reason):
+		"""Ask a running job's process tree to terminate (SIGTERM), escalating to SIGKILL later"""
+		if job.reason is None:
+			job.reason = reason
+		if job.terminates:
+			return  # Already being stopped
+		job.terminates = 1
+		self._signalJobs((job,), signal.SIGTERM)
+		self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+
+	def _escalate(self, job):
+		"""Repeat the termination request of a job that is still running, SIGKILL at the _KILLDELAY-th"""
+		job.terminates += 1
+		if job.terminates >= self._KILLDELAY:
+			if _DEBUG_TRACE:
+				_warnmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
+			self._signalJobs((job,), signal.SIGKILL)
+		else:
+			self._signalJobs((job,), signal.SIGTERM)
+			self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+
+	def _signalJobs(self, jobs, sig):
+		"""Signal the whole process trees of running jobs: their groups and their marked descendants"""
+		for job in jobs:
+			_signalGroup(job.proc.pid, sig)
+		marked = _markedProcesses(jobs[0]._marker if len(jobs) == 1 else self._prefix)
+		for job in jobs:
+			_signalPids(marked.get(job._marker, ()), sig)
+
+	def _onJobTimeout(self, job):
+		"""A job ran past its timeout: stop it, and the heavier jobs of its category"""
+		if job.terminates:
+			return
+		self._stopJob(job, 'timeout')
+		if not job.rsrtonto:
+			self._chain(job, 'timeout chain', lambda other: other.size * other.slowdown >= job.size * job.slowdown)
+
+	def _chain(self, origin, reason, heavier):
+		"""Chained constraints: stop the running and cancel the queued jobs of origin's category that are
+		heavier (a predicate) than origin, which violated a constraint
+
+		reason: str  - 'timeout chain' or 'memory limit chain'
+		"""
+		if not (_CHAINED_CONSTRAINTS and origin.category is not None and origin.size):
+			return
+		chtermtime = reason == 'timeout chain'
+
+		def related(job):
+			return job is not origin and job.category == origin.category and job.size and heavier(job)
+
+		for job in [job for job in self._workers if related(job) and not job.terminates]:
+			job.chtermtime = chtermtime
+			_warnmsg('WARNING, "{}" #{} is terminated by {} from "{}"'.format(job.name, job.proc.pid, reason, origin.name))
+			self._stopJob(job, reason)
+		self._cancelQueued(related, reason, 'WARNING, "{{}}" is canceled by {} from "{}"'.format(reason, origin.name)
+			, chtermtime=chtermtime)
+
+	def _cancelQueued(self, match, reason, message, chtermtime=None):
+		"""Complete the queued jobs that match a predicate as failed (callbacks run, tasks notified)
+
+		message: str  - format of the warning, '{}' takes the job's name
+		"""
+		if not self._jobs:
+			return
+		canceled = [job for job in self._jobs if match(job)]
+		if not canceled:
+			return
+		kept = [job for job in self._jobs if not match(job)] if len(canceled) < len(self._jobs) else ()
+		self._jobs.clear()
+		self._jobs.extend(kept)
+		for job in canceled:
+			_warnmsg(message.format(job.name))
+			job.reason = reason
+			job.chtermtime = chtermtime
+			self._complete(job, False)
+
+	def _onTaskTimeout(self, task):
+		"""A task ran past its timeout: stop its running jobs and cancel its queued ones (also of subtasks)"""
+		if task.tstop is not None or not self.alive:
+			return
+		_warnmsg('WARNING, the task "{}" is terminated because of the timeout violation ({} s)'.format(task.name, task.timeout))
+
+		def owned(job):
+			owner = job.task
+			while owner is not None and owner is not task:
+				owner = owner.task
+			return owner is task
+
+		for job in [job for job in self._workers if owned(job)]:
+			self._stopJob(job, 'task timeout')
+		self._cancelQueued(owned, 'task timeout', '  Scheduled non-started "{{}}" of the task "{}" is canceled'.format(task.name))
+
+	def _terminate(self, reason):
+		"""Terminate the pool: cancel the queued jobs, stop the running ones and wait for them"""
+		if self._busy:
+			self.alive = False
+			if not self._termpending:
+				self._termpending = reason
+			return
+		if self._terminating or getattr(self, '_sel', None) is None:
+			return
+		self._termpending = None
+		self.alive = False
+		if not self._jobs and not self._workers:
+			self._tstart = None
+			return
+		self._terminating = True
+		try:
+			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
+				_nameSuffix(self.name), len(self._jobs), len(self._workers)
+				, ', executed {} h {} m {:.4f} s'.format(*secondsToHms(time.perf_counter() - self._tstart))
+					if self._tstart is not None else '', ''.join(traceback.format_stack(limit=5))))
+			self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed')
+			running = list(self._workers)
+			for job in running:
+				_warnmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
+				job.reason = job.reason or reason
+				job.terminates = 1
+			if running:
+				self._signalJobs(running, signal.SIGTERM)
+				for job in running:
+					self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+			# Wait for them; a process that even SIGKILL does not end in time (e.g. stuck in the kernel) is
+			# completed as failed without its exit code rather than blocking the caller forever
+			giveup = time.perf_counter() + self._termlatency * (self._KILLDELAY + 2) + 2
+			while self._workers and time.perf_counter() < giveup:
+				self._waitEvents(giveup)
+				self._fireDeadlines()
+			for job in list(self._workers):
+				_warnmsg('ERROR, "{}" #{} did not exit on SIGKILL; it is abandoned'.format(job.name, job.proc.pid))
+				self._workers.discard(job)
+				self._complete(job, False)
+			for pids in _markedProcesses(self._prefix).values():  # Descendants that outlived their jobs
+				_signalPids(pids, signal.SIGKILL)
+			self._traceFailures()
+		finally:
+			self._terminating = False
+			self._tstart = None
+		self._publishUi(True)
+
+	# --- Memory (balancing by the memory issue) --------------------------------------------------------
+
+	def _memlimited(self):
+		"""Whether the pool balances its workers by memory"""
+		return bool(self.memlimit)
+
+	def _memoryAllows(self, job):
+		"""Whether starting job now keeps the running jobs within memlimit"""
+		return True
+
+	def _reviseMemory(self):
+		"""Sample the memory of the running jobs and enforce the limits"""
+
+	def _postpone(self, job):
+		"""Queue again a job stopped to free memory"""
+		self._enqueue(job)
+
+	# --- Reports ---------------------------------------------------------------------------------------
+
+	def _publishUi(self, force=False):
+		"""Hand a snapshot to the Web UI, at most every _UI_PERIOD seconds unless forced"""
+		if self._webuiapp is None:
+			return
+		now = time.perf_counter()
+		if not force and now < self._uinext:
+			return
+		self._webuiapp.publish(self, uiSnapshot(self))
+		# A costly snapshot (a huge queue) is taken less often: at most ~5% of the pool's time
+		self._uinext = now + max(_UI_PERIOD, 20 * (time.perf_counter() - now))
+
+	def _traceFailures(self):
+		"""Print the failures since the last report: jobs without tasks, then the failed task hierarchies"""
+		failures = self.failures[self._reported:]
+		self._reported = len(self.failures)
+		if not failures:
+			return
+		props = JobInfo._xprops.split()
+		lines = ['WARNING, {} jobs are failed in the ExecPool{}'.format(len(failures), _nameSuffix(self.name))]
+		taskless = [info for info in failures if info.task is None]
+		if taskless:
+			lines.append('\nFAILED jobs not assigned to any tasks:')
+			lines.append(' '.join(tblfmt(prop, 9) for prop in props))
+			lines.extend(' '.join(tblfmt(v, 9) for v in infodata(info, props)) for info in taskless)
+		_infomsg('\n'.join(lines))
+		bottom = {}
+		for info in failures:
+			if info.task is not None:
+				tie = bottom.get(info.task)
+				if tie is None:
+					tie = bottom[info.task] = TaskInfoExt(_taskprops(info.task), [tuple(props)])
+				tie.jobs.append(infodata(info, props))
+		if not bottom:
+			return
+		hierarchy = tasksInfoExt(bottom)
+		roots = [task for task in hierarchy if task.task is None]
+		_infomsg('\nFAILED root tasks ({} failed root / {} failed total / {} total):\n{}'.format(
+			len(roots), len(hierarchy), len(self.tasks), ' '.join(task.name for task in roots)))
+		_infomsg('\nFAILED tasks with their jobs:')
+		for task in roots:
+			printDepthFirst(hierarchy[task])
+
+
+def _nameSuffix(name):
+	"""' <name>' for the messages of a named pool"""
+	return ' ' + name if name else ''
+
 
 # === Web UI snapshots ==================================================================================
 # What the pool publishes for mpewui (Web UI issue)
