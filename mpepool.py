@@ -2002,6 +2002,7 @@ class ExecPool(object):
 		self.alive = False
 		if not self._jobs and not self._workers:
 			self._tstart = None
+			self._publishUi(True)  # The Web UI shows the terminated state of an idle pool too
 			return
 		self._terminating = True
 		try:

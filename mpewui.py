@@ -411,10 +411,10 @@ def _niceTimeStep(span, nticks):
 class _Records(object):
 	"""Jobs and tasks of one snapshot as dicts of column values, built in the HTTP thread for one request"""
 
-	def __init__(self, snap, now):
+	def __init__(self, snap, now, tstart):
 		self.snap = snap
 		self.now = now  # perf_counter now
-		self.t0 = snap.tstart  # Origin of the tstart/tstop filters
+		self.t0 = tstart  # Origin of the tstart/tstop filters
 		self.tasks = dict(snap.tasks)  # Task -> UiTask; completed lazily with live reads of failure tasks
 		self._trecs = {}
 
@@ -579,7 +579,9 @@ class _Page(object):
 				'No execution pool is attached to this Web UI'
 			self.recs = None
 			return
-		self.recs = _Records(self.snap, now)
+		# Start of the pool's run: kept after a join() ended (when the pool resets its own)
+		self.tstart = self.snap.tstart if self.snap.tstart is not None else entry.tlast
+		self.recs = _Records(self.snap, now, self.tstart)
 		getattr(self, '_' + page)()
 
 	def _cols(self, dflt, objs='j'):
@@ -756,8 +758,8 @@ class _Page(object):
 		finished = snap.jobsdone + nfailed
 		left = len(snap.running) + snap.queuelen
 		elapsed = None
-		if snap.tstart is not None:
-			elapsed = (self.now if left or snap.tend is None else snap.tend) - snap.tstart
+		if self.tstart is not None:
+			elapsed = max(0., (self.now if left or snap.tend is None else snap.tend) - self.tstart)
 		eta = None
 		if left and elapsed and finished:
 			eta = elapsed / finished * left  # Throughput so far; the running jobs count as left
@@ -841,7 +843,7 @@ class _Render(object):
 		prog = p.progress()
 		res['pool'] = collections.OrderedDict((('name', p.entry.title()), ('index', p.entry.key)
 			, ('state', p.state()), ('alive', snap.alive), ('wkslim', snap.wkslim), ('memlimit', snap.memlimit)
-			, ('tstart', None if snap.tstart is None else round(self.clock0 + snap.tstart, 3))
+			, ('tstart', None if p.tstart is None else round(self.clock0 + p.tstart, 3))
 			, ('snapshotAge', round(max(0., p.now - snap.tsnap), 3))))
 		res['progress'] = collections.OrderedDict((k, round(v, 3) if isinstance(v, float) else v)
 			for k, v in prog.items())
@@ -956,7 +958,7 @@ class _Render(object):
 		ctx['poolState'] = p.state()
 		ctx['elapsed'] = _fmtDuration(prog['elapsed']) if prog['elapsed'] is not None else ''
 		ctx['eta'] = _fmtDuration(prog['eta']) if prog['eta'] is not None else ''
-		ctx['started'] = _fmtClock(self.clock0 + snap.tstart, self.today) if snap.tstart is not None else ''
+		ctx['started'] = _fmtClock(self.clock0 + p.tstart, self.today) if p.tstart is not None else ''
 		ctx['percent'] = '{:.0%}'.format(prog['fraction']) if prog['fraction'] is not None else '-'
 		ctx['memlimit'] = _fmtMem(snap.memlimit) if snap.memlimit else 'none'
 		ctx['memjobs'] = _fmtMem(snap.memjobs)
@@ -1032,8 +1034,8 @@ class _Render(object):
 		if not bars:
 			return '', 'No job has run yet.'
 		t0 = min(b[1] for b in bars)
-		if snap.tstart is not None and snap.tstart < t0:
-			t0 = snap.tstart
+		if p.tstart is not None and p.tstart < t0:
+			t0 = p.tstart
 		t1 = max(max(b[2] for b in bars), p.now if snap.running else 0)
 		span = max(t1 - t0, 1e-3)
 		left, right, top, axis = 64, 12, 6, 22
@@ -1169,7 +1171,8 @@ _API_JSON = collections.OrderedDict((
 		' names, false: job column names, null: values; ident: depth; context: true for a task shown only'
 		' as the owner of listed items'),
 	('tasksInfoWide', 'the widest row (ident + columns)'),
-	('<table>Matched', 'items matching the filter (more than listed when limited)'),
+	('jobsInfoMatched, workersInfoMatched, doneInfoMatched, tasksInfoMatched', 'items matching the filter'
+		' (more than listed when limited)'),
 	('errmsg', 'present when there is nothing to show, e.g. no pool attached'),
 ))
 
@@ -1207,7 +1210,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 class _PoolEntry(object):
 	"""A pool served by a WebUiApp: a weak reference to it and its latest snapshot"""
-	__slots__ = ('key', 'ref', 'name', 'snap', 'memtrace', 'tlastmem')
+	__slots__ = ('key', 'ref', 'name', 'snap', 'memtrace', 'tlastmem', 'tlast')
 
 	def __init__(self, key, pool):
 		self.key = key
@@ -1219,6 +1222,7 @@ class _PoolEntry(object):
 		self.snap = None  # The latest snapshot (immutable), replaced as a whole by publish()
 		self.memtrace = collections.deque(maxlen=_UI_MEMTRACE)  # (perf_counter, GB) of the snapshots
 		self.tlastmem = None
+		self.tlast = None  # The last known start of the pool's run (the pool resets _tstart when a join ends)
 
 	def title(self):
 		"""A display name of the pool"""
@@ -1356,6 +1360,8 @@ class WebUiApp(threading.Thread):
 				self._seq += 1
 				self._pools.append(entry)
 			entry.snap = snapshot
+			if snapshot.tstart is not None:
+				entry.tlast = snapshot.tstart
 			memjobs = getattr(snapshot, 'memjobs', None)
 			if memjobs is not None and entry.tlastmem != snapshot.tsnap:
 				entry.memtrace.append((snapshot.tsnap, memjobs))
