@@ -2249,3 +2249,83 @@ class TestWebUI(PoolTestCase):
 			self.assertRegex(tasks, r'(?m)^  - long-a\s+running|^      - long-a\s+running')
 		finally:
 			run.release()
+
+
+@unittest.skipIf(mpewui is None, _NOBOTTLE)
+class TestWebUIBrowser(unittest.TestCase):
+	"""Headless Chromium renders every page (DOM checked, screenshots saved); w3m dumps readable tables"""
+
+	@classmethod
+	def setUpClass(cls):
+		if not _CHROMIUM and not _W3M:
+			raise unittest.SkipTest('neither chromium nor w3m is installed')
+		cls.tmp = tempfile.mkdtemp(prefix='mpetests-wuib-')
+		cls.quiet = contextlib.ExitStack()
+		if not os.environ.get('MPETESTS_VERBOSE'):
+			cls.quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
+		try:
+			cls.busy = _busyPool(cls.tmp, nqueued=40)
+		except BaseException:
+			cls.quiet.close()
+			raise
+		cls.app = cls.busy.app
+
+	@classmethod
+	def tearDownClass(cls):
+		try:
+			cls.busy.release()
+		finally:
+			cls.quiet.close()
+			shutil.rmtree(cls.tmp, ignore_errors=True)
+		_noJobsLeft()
+
+	@unittest.skipUnless(_CHROMIUM, 'chromium is not installed (Debian package chromium)')
+	def test_chromium(self):
+		"""Each page renders: title, navigation, summary, charts, tables; names stay text; screenshots saved"""
+		os.makedirs(_ARTIFACTS, exist_ok=True)
+		pages = (('failures', '/', ('Failed jobs not assigned to tasks', 'Failed tasks with their jobs', 'bad1'))
+			, ('jobs', '/jobs', ('Running', 'Queued', 'Recently finished', 'long1', 'q39'))
+			, ('tasks', '/tasks', ('Unfinished tasks with their jobs', 'Other', 'q0'))
+			, ('apinfo', '/apinfo', ('REST API', 'Parameters', 'Columns', 'tasksInfoWide')))
+		for page, route, texts in pages:
+			shot = os.path.join(_ARTIFACTS, page + '.png')
+			if os.path.exists(shot):
+				os.remove(shot)
+			dom = chromium(self.app.url + route, shot, self.tmp)
+			self.assertIn('</html>', dom, page)
+			self.assertRegex(dom, r'<a href="{}[^"]*" class="sel">'.format(re.escape(route)))
+			for text in texts:
+				self.assertIn(text, dom, page)
+			self.assertNotIn('<script', dom)  # No script at all: the job named <script>... is text
+			if page != 'apinfo':
+				self.assertIn('busy &lt;i&gt;pool&lt;/i&gt;', dom)
+				self.assertRegex(dom, r'<svg[^>]* id="timeline"')
+				self.assertGreaterEqual(len(re.findall(r'<rect [^>]*class="bar ', dom)), 9)
+				self.assertRegex(dom, r'<svg[^>]* id="memchart"')
+				self.assertIn('class="limit"', dom)  # The pool's memory limit line
+				self.assertIn('id="progress"', dom)
+			if page == 'failures':
+				self.assertIn('&lt;script&gt;alert(1)&lt;/script&gt;', dom)
+			with open(shot, 'rb') as fshot:
+				png = fshot.read()
+			self.assertEqual(png[:8], b'\x89PNG\r\n\x1a\n', page)
+			self.assertGreater(len(png), 20000, page)  # A rendered page, not a blank one
+
+	@unittest.skipUnless(_W3M, 'w3m is not installed (Debian package w3m)')
+	def test_w3m(self):
+		"""w3m -dump shows each page as readable text tables, the charts as their summaries"""
+		for route, header, rowre in (('/', r'name\s*│task\s*│category', r'│slow\s*│\s*│cat1\s*│killed')
+		, ('/jobs', r'name\s*│task\s*│category\s*│\s*pid', r'│long1\s*│Other\s*│cat1\s*│\s*\d+│')
+		, ('/tasks', r'name\s*│\s*state', r'│▸ Other\s*│running')
+		, ('/apinfo', r'Column\s*│Kind', r'│duration\s*│sec')):
+			res = subprocess.run((_W3M, '-dump', '-cols', '180', '-o', 'display_charset=UTF-8', self.app.url + route)
+				, capture_output=True, text=True, timeout=30)
+			self.assertEqual(res.returncode, 0, res.stderr)
+			text = res.stdout
+			self.assertRegex(text, header, route)
+			self.assertRegex(text, rowre, route)
+			self.assertIn('Failures | Jobs | Tasks | API', text)
+			self.assertNotRegex(text, r'slot 0slot|\d [KMG]B\d')  # No run-on SVG labels
+			if route != '/apinfo':
+				self.assertRegex(text, r'Timeline: \d+ jobs in 3 worker slots')
+				self.assertIn('Jobs ', text)

@@ -1066,7 +1066,8 @@ class _Render(object):
 			counts[outcome] += 1
 			x = left + plotw * (tstart - t0) / span
 			w = max(1.5, plotw * (tstop - tstart) / span)
-			parts.append('<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}" class="bar {}"><title>{}'
+			parts.append('<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}" stroke="#fff" stroke-width="0.6"'
+				' class="bar {}"><title>{}'
 				'</title></rect>'.format(x, top + slot * rowh + 1, w, max(rowh - 2, 2), _COLORS[outcome], outcome
 				, _hesc('{}: {}, {} from {}'.format(name, outcome, _fmtDuration(tstop - tstart)
 				, _fmtClock(self.clock0 + tstart, self.today)))))
@@ -1101,7 +1102,8 @@ class _Render(object):
 		parts = ['<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" id="memchart"'
 			' viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="sans-serif" font-size="11">'.format(
 			w=width, h=height), '<title>Memory of the jobs over time</title>']
-		ystep = _niceStep(ymax, 4)
+		# Round steps in the unit shown: MB below 1 GB (a GB step of 0.2 would read 205 MB)
+		ystep = _niceStep(ymax, 4) if ymax >= 1 else _niceStep(ymax * 1024, 4) / 1024
 		yv = 0.
 		while yv <= ymax:
 			y = xy(t0, yv)[1]
