@@ -1828,6 +1828,36 @@ class TestWebUIParse(unittest.TestCase):
 				ResultOptions(qdict)
 			self.assertIn(name, str(ctx.exception))
 
+	def test_subpackage(self):
+		"""mpewui imports as a module of a package (next to mpepool and views/) and finds its own views"""
+		tmp = tempfile.mkdtemp(prefix='mpetests-wuipkg-')
+		try:
+			pkg = os.path.join(tmp, 'utils')
+			os.mkdir(pkg)
+			open(os.path.join(pkg, '__init__.py'), 'w').close()
+			for name in ('mpepool.py', 'mpewui.py'):
+				shutil.copy(os.path.join(REPO, name), pkg)
+			shutil.copytree(os.path.join(REPO, 'views'), os.path.join(pkg, 'views'))
+			code = textwrap.dedent('''\
+				import io, contextlib, urllib.request
+				from utils.mpepool import ExecPool, Job
+				from utils.mpewui import WebUiApp
+				app = WebUiApp(host='127.0.0.1', port=0)
+				with contextlib.redirect_stdout(io.StringIO()):
+					with ExecPool(1, webuiapp=app, name='sub') as pool:
+						pool.execute(Job('one', args=('true',)))
+						pool.join(30)
+				body = urllib.request.urlopen(app.url + '/jobs').read().decode()
+				assert '<!DOCTYPE html>' in body and 'one' in body, body[:500]
+				app.stop()
+				print('ok')
+				''')
+			res = subprocess.run((PYEXEC, '-c', code), capture_output=True, text=True, timeout=60, cwd=tmp
+				, env=dict(os.environ, PYTHONPATH=tmp))
+			self.assertEqual(res.stdout.strip(), 'ok', res.stderr[-2000:])
+		finally:
+			shutil.rmtree(tmp, ignore_errors=True)
+
 	def test_formatting(self):
 		self.assertEqual([mpewui._fmtDuration(s) for s in (None, 0.0004, 0.85, 12.44, 122, 7500, 3 * 86400 + 4 * 3600)]
 			, ['', '0 ms', '850 ms', '12.4 s', '2m 02s', '2h 05m', '3d 04h'])
@@ -2224,6 +2254,7 @@ class TestWebUI(PoolTestCase):
 		run.pool = pool
 		jobs.append(run.sentinel(task=other))
 		jobs.append(Job('long-a', args=('sleep', str(max(seconds, 30))), task=leaf))
+		jobs.append(Job('long-b', args=('sleep', str(max(seconds, 30))), task=mid, category='cat2'))
 		for i in range(20):
 			jobs.append(Job('queued-{}'.format(i), args=('sleep', '30'), task=(leaf, other)[i % 2]))
 		for job in jobs:

@@ -31,6 +31,7 @@ __all__ = ['WebUiApp', 'UiCmdId', 'UiResOpt', 'UiResFmt', 'UiResCol', 'UiResFilt
            'SummaryBrief', 'ResultOptions']
 
 import collections
+import itertools
 import json
 import math
 import os
@@ -584,7 +585,7 @@ class _Page(object):
 		self.recs = _Records(self.snap, now, self.tstart)
 		getattr(self, '_' + page)()
 
-	def _cols(self, dflt, objs='j'):
+	def _cols(self, dflt):
 		"""Columns of a table: the requested ones (name first) or the defaults"""
 		cols = self.opts.cols
 		if not cols:
@@ -657,7 +658,7 @@ class _Page(object):
 			, empty='No unfinished tasks.')
 		bytask = collections.OrderedDict()
 		count = 0
-		for ujob, state in itertools_chain(((j, 'running') for j in self.snap.running)
+		for ujob, state in itertools.chain(((j, 'running') for j in self.snap.running)
 		, ((j, 'queued') for j in self.snap.queued)):
 			if ujob.task is None:
 				continue
@@ -687,7 +688,7 @@ class _Page(object):
 		children = collections.OrderedDict()  # Task -> [subtasks]
 		roots = []
 		seen = set()
-		for task in itertools_chain(bytask, extra):
+		for task in itertools.chain(bytask, extra):
 			while task is not None and task not in seen:
 				seen.add(task)
 				parent = recs.parent(task)
@@ -776,13 +777,6 @@ class _Page(object):
 		return 'running' if snap.running or snap.queuelen else 'idle'
 
 # === Rendering =========================================================================================
-
-
-def itertools_chain(*iters):
-	"""itertools.chain (a local name to keep the module's imports short)"""
-	for it in iters:
-		for item in it:
-			yield item
 
 
 def _jsonVal(rec, col, clock0):
