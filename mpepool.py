@@ -2120,6 +2120,7 @@ class ExecPool(object):
 		self.alive = False
 		if not self._jobs and not self._workers:
 			self._tstart = None
+			self._publishUi(True)  # The Web UI shows the terminated state of an idle pool too
 			return
 		self._terminating = True
 		try:
@@ -2225,6 +2226,73 @@ def _nameSuffix(name):
 
 # === Web UI snapshots ==================================================================================
 # What the pool publishes for mpewui (Web UI issue)
+# The pool calls uiSnapshot(self) in its own thread at most every _UI_PERIOD s and hands the result to
+# WebUiApp.publish(); the HTTP threads only read snapshots. A snapshot copies what the UI shows, in a few
+# cheap passes (about 1 ms per 1,000 queued jobs); JobInfo records of finished jobs are immutable and
+# shared, and all the formatting and filtering happens in the HTTP thread.
+
+# Queued jobs copied into a snapshot (the UI lists at most lim of them); the queue length is always exact
+_UI_QUEUE_MAX = 10000
+
+UiJob = collections.namedtuple('UiJob', 'name task category size timeout pid tstart mem mempeak memkind wslot')
+"""A running or queued job in a UI snapshot (task: the owner Task object; times: perf_counter; memory: GB)"""
+
+UiTask = collections.namedtuple('UiTask', 'name task tstart tstop numadded numdone numterm')
+"""A task in a UI snapshot (task: the owner Task object)"""
+
+UiSnapshot = collections.namedtuple('UiSnapshot', 'name alive wkslim memlimit tstart tend tsnap clock0 jobsdone'
+	' running queued queuelen failures history tasks taskreg memtrace memjobs')
+"""The state of a pool published for the Web UI (all tuples and dicts owned by the snapshot):
+name, alive, wkslim, memlimit (GB)  - the pool's settings and state
+tstart, tend, tsnap  - perf_counter: the pool's _tstart, the snapshot time when the pool is idle (else
+	None), the snapshot time
+clock0  - wallclock(0.): adds to a perf_counter stamp to give an epoch time
+jobsdone  - successfully completed jobs
+running, queued  - tuples of UiJob; queued holds the first _UI_QUEUE_MAX of queuelen queued jobs
+failures, history  - tuples of JobInfo (failed jobs; finished jobs, newest last)
+tasks  - dict Task -> UiTask of the registered tasks, the tasks of running and queued jobs and their owners
+taskreg  - tuple of the pool's registered tasks
+memtrace  - tuple of the pool's (perf_counter, jobs_mem_GB, free_ram_GB) samples
+memjobs  - current memory of the running jobs, GB
+"""
+
+
+def _uiTaskInfo(task):
+	"""The UiTask of a Task"""
+	return UiTask(task.name, task.task, task.tstart, task.tstop, task.numadded, task.numdone, task.numterm)
+
+
+def uiSnapshot(pool):
+	"""An immutable snapshot of pool for the Web UI (see UiSnapshot); cheap enough for a few calls per second"""
+	tsnap = time.perf_counter()
+	running = tuple(UiJob(j.name, j.task, j.category, j.size, j.timeout, getattr(j.proc, 'pid', None)
+		, j.tstart, j.mem, getattr(j, 'mempeak', None), j.memkind, getattr(j, 'wslot', None))
+		for j in tuple(pool._workers))
+	jobs = pool._jobs
+	queuelen = len(jobs)
+	qjobs = tuple(itertools.islice(jobs, _UI_QUEUE_MAX)) if queuelen > _UI_QUEUE_MAX else tuple(jobs)
+	queued = tuple([UiJob(j.name, j.task, j.category, j.size, j.timeout, None, None, j.mem, None, j.memkind
+		, None) for j in qjobs])
+	taskreg = tuple(pool.tasks)
+	tasks = {}
+	pending = set(taskreg)
+	pending.update(j.task for j in running)
+	pending.update(j.task for j in queued)
+	pending.discard(None)
+	while pending:  # The tasks and all their owners, each read once
+		task = pending.pop()
+		if task in tasks:
+			continue
+		tasks[task] = _uiTaskInfo(task)
+		if task.task is not None and task.task not in tasks:
+			pending.add(task.task)
+	memjobs = 0.
+	for j in running:
+		memjobs += j.mem or 0.
+	return UiSnapshot(pool.name, bool(pool.alive), pool._wkslim, pool.memlimit, pool._tstart
+		, None if running or queuelen else tsnap, tsnap, wallclock(0.), pool.jobsdone, running, queued
+		, queuelen, tuple(pool.failures), tuple(getattr(pool, '_history', ())), tasks
+		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs)
 
 # === Command line ======================================================================================
 # `mpepool` / `python -m mpepool` (command-line issue)

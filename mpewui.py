@@ -1,2 +1,1509 @@
+#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
-"""Web UI of mpepool (bottle) -- written by the Web UI issue"""
+"""Web UI of the execution pool: failures, jobs, tasks, progress, a timeline and memory over time.
+
+Data flow: no request ever waits for a pool, and a pool never waits for a request::
+
+    pool thread:   execute() / join()  --at most every _UI_PERIOD s-->  mpepool.uiSnapshot(pool)
+                   --> WebUiApp.publish(pool, snapshot): swaps one reference under a lock (O(1))
+    HTTP threads:  GET /jobs?fmt=..&cols=..&flt=..&lim=..  --> the latest snapshot of the pool
+                   --> filter, order, format (here, never in the pool's thread) --> htm | json | txt
+
+The server is a threaded wsgiref server running a bottle application of its own (several WebUiApp
+instances can coexist), bound to localhost by default and answering GET (and HEAD) only. Pages are
+bottle SimpleTemplate views (``webui.tpl``, ``restapi.md``) looked up in ``bottle.TEMPLATE_PATH`` (``./``
+and ``./views/`` first, so a user can override them), then in the ``views/`` folder next to this module
+and in ``<sys.prefix>/share/pyexpool/views``. They use no external CSS, JS or fonts and read well in
+w3m. Charts are server-rendered SVG.
+
+Usage::
+
+    from mpewui import WebUiApp
+    from mpepool import ExecPool, Job
+    ui = WebUiApp(port=8080)  # started by the first pool that registers with it
+    with ExecPool(4, webuiapp=ui) as pool:
+        ...
+
+Importing this module prints nothing; bottle is needed only to construct a WebUiApp and psutil only for
+the host's CPU load and RAM usage shown in the summary.
+"""
+__all__ = ['WebUiApp', 'UiCmdId', 'UiResOpt', 'UiResFmt', 'UiResCol', 'UiResFilterVal', 'UiCmd',
+           'SummaryBrief', 'ResultOptions']
+
+import collections
+import itertools
+import json
+import math
+import os
+import re
+import socket
+import sys
+import threading
+import time
+import weakref
+from enum import IntEnum
+from html import escape as _hesc
+from socketserver import ThreadingMixIn
+from urllib.parse import parse_qsl, urlencode
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+try:
+	import bottle
+except ImportError:  # The module stays importable; WebUiApp() says what is missing
+	bottle = None
+try:
+	import psutil
+except ImportError:  # CPU load and RAM usage of the host are shown as unknown
+	psutil = None
+
+# === Tunables ==========================================================================================
+
+# Default number of listed items per table (the original's WUIJOBS_LIMIT); lim=0 lists all
+WUIJOBS_LIMIT = 50
+# Upper bound of lim and refresh, so that a typo cannot ask for a billion rows or a refresh in 30 years
+_LIM_MAX = 1000000
+_REFRESH_MAX = 86400
+# Bars drawn in the timeline (the newest ones) and points drawn in the memory chart
+_TIMELINE_BARS = 2000
+_MEMCHART_POINTS = 600
+# Memory samples the UI collects itself from the published snapshots (used when the pool has no trace)
+_UI_MEMTRACE = 2400
+# Pools remembered by one WebUiApp (the oldest gone ones are forgotten first)
+_UI_POOLS_MAX = 16
+# Seconds a client may take to send its request before its connection is dropped
+_CLIENT_TIMEOUT = 20
+
+# The views folder next to this module and the one installed by setup.py
+_VIEWS_OWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'views')
+_VIEWS_SHARE = os.path.join(sys.prefix, 'share', 'pyexpool', 'views')
+if bottle is not None:
+	# As the original: user folders ('./', './views/') keep priority over the package's templates
+	for _vdir in (_VIEWS_OWN, _VIEWS_SHARE):
+		if _vdir not in bottle.TEMPLATE_PATH:
+			bottle.TEMPLATE_PATH.append(_vdir)
+
+# === Names of the original's interface =================================================================
+
+UiCmdId = IntEnum('UiCmdId', 'FAILURES LIST_JOBS LIST_TASKS API_MANUAL')
+"""UI command identifier associated with a route"""
+
+UiResOpt = IntEnum('UiResOpt', 'fmt cols flt lim refresh pool')
+"""URL parameters of the data routes (pool is an addition: which pool, by index or name)"""
+
+UiResFmt = IntEnum('UiResFmt', 'json htm txt')
+"""Result formats"""
+
+UiResCol = IntEnum('UiResCol', 'category rcode duration memkind memsize name numadded numdone numterm pid'
+	' task tstart tstop code cputime mempeak reason rssmax size state stime timeout utime wslot wtime')
+"""Columns (properties) of jobs and tasks; rcode is an alias of code. The first 13 are the original's."""
+
+UiResFilterVal = collections.namedtuple('UiResFilterVal', 'beg end opt')
+"""A filter constraint: exact match when end is None, else the half-open range [beg, end) (open bounds
+are -inf / +inf); opt: a job or task without the property (or with None) passes"""
+
+
+class UiCmd(object):
+	"""The original's request/response slot between the HTTP and the pool threads.
+
+	Kept for compatibility (WebUiApp.cmd); the snapshot design does not use it.
+	cond: threading.Condition, id: UiCmdId or None, data: dict
+	"""
+	__slots__ = ('cond', 'id', 'data')
+
+	def __init__(self, cid, data=None):
+		if cid is not None and not isinstance(cid, UiCmdId):
+			raise TypeError('cid must be a UiCmdId or None, not {!r}'.format(cid))
+		if data is not None and not isinstance(data, dict):
+			raise TypeError('data must be a dict or None, not {!r}'.format(data))
+		self.cond = threading.Condition()
+		self.id = cid
+		self.data = {} if data is None else data  # A fresh dict: no shared mutable default
+
+
+class SummaryBrief(object):
+	"""Counts of a pool: running workers, queued jobs, done and failed jobs, tasks (with failures, roots)"""
+	__slots__ = ('workers', 'jobs', 'jobsDone', 'jobsFailed', 'tasks', 'tasksFailed', 'tasksRoot',
+		'tasksRootFailed')
+
+	def __init__(self, workers=0, jobs=0, jobsDone=0, jobsFailed=0, tasksFailed=0, tasks=0,
+	tasksRootFailed=0, tasksRoot=0):
+		self.workers = workers
+		self.jobs = jobs
+		self.jobsDone = jobsDone
+		self.jobsFailed = jobsFailed
+		self.tasks = tasks
+		self.tasksFailed = tasksFailed
+		self.tasksRoot = tasksRoot
+		self.tasksRootFailed = tasksRootFailed
+
+	def json(self):
+		"""The counts as a dict in the slots' order"""
+		return collections.OrderedDict((k, getattr(self, k)) for k in self.__slots__)
+
+# === Columns: what can be listed, filtered and how it is shown =========================================
+# kind: str (text), int, num (a number), sec (a duration, DHMS accepted), time (a perf_counter stamp: shown
+# as a wall-clock time, in JSON as epoch seconds, filtered in seconds since the pool started), gb (memory).
+# objs: 'j' jobs, 't' tasks.
+
+_Col = collections.namedtuple('_Col', 'kind objs descr')
+_COLUMNS = collections.OrderedDict((
+	('name', _Col('str', 'jt', 'name of the job or task')),
+	('state', _Col('str', 'jt', 'running, queued, done, failed, killed or canceled')),
+	('task', _Col('str', 'jt', 'name of the owner task')),
+	('category', _Col('str', 'j', 'category of the job (chained constraints)')),
+	('size', _Col('num', 'j', 'size of the job (chained constraints)')),
+	('pid', _Col('int', 'j', 'process id')),
+	('code', _Col('int', 'j', 'exit code (negative: killed by that signal)')),
+	('rcode', _Col('int', 'j', 'the same as code (name of the original API)')),
+	('reason', _Col('str', 'j', 'why the pool stopped the job (timeout, memory limit, ...)')),
+	('wslot', _Col('int', 'j', 'worker slot the job ran in')),
+	('tstart', _Col('time', 'jt', 'start time')),
+	('tstop', _Col('time', 'jt', 'stop time')),
+	('duration', _Col('sec', 'jt', 'wall time: stop (or now) - start')),
+	('timeout', _Col('sec', 'j', 'timeout of the job, 0: none')),
+	('memsize', _Col('gb', 'j', 'memory of the job (current estimate, GB)')),
+	('mempeak', _Col('gb', 'j', 'peak of the sampled memory (GB)')),
+	('rssmax', _Col('gb', 'j', 'peak RSS of the largest process of the job (kernel, GB)')),
+	('memkind', _Col('int', 'j', 'memory kind: 0 main process, 1 its largest process, 2 the whole tree')),
+	('utime', _Col('sec', 'j', 'user CPU time of the process tree')),
+	('stime', _Col('sec', 'j', 'system CPU time of the process tree')),
+	('cputime', _Col('sec', 'j', 'user + system CPU time (of the main process while running)')),
+	('wtime', _Col('sec', 'j', 'wall time from spawn to exit')),
+	('numadded', _Col('int', 't', 'jobs and subtasks added to the task')),
+	('numdone', _Col('int', 't', 'of them completed successfully')),
+	('numterm', _Col('int', 't', 'of them failed or terminated')),
+))
+_NUMKINDS = ('int', 'num', 'sec', 'time', 'gb')
+
+# Default columns per table
+_COLS_FAILED = ('name', 'task', 'category', 'state', 'code', 'reason', 'tstart', 'duration', 'mempeak',
+	'rssmax', 'cputime')
+_COLS_RUNNING = ('name', 'task', 'category', 'pid', 'wslot', 'tstart', 'duration', 'timeout', 'memsize',
+	'mempeak', 'cputime')
+_COLS_QUEUED = ('name', 'task', 'category', 'size', 'timeout', 'memsize')
+_COLS_DONE = ('name', 'task', 'state', 'code', 'tstart', 'duration', 'mempeak', 'rssmax', 'cputime')
+_COLS_FTREE = ('name', 'state', 'code', 'reason', 'tstart', 'duration', 'numadded', 'numdone', 'numterm',
+	'mempeak', 'cputime')
+_COLS_TTREE = ('name', 'state', 'pid', 'tstart', 'duration', 'numadded', 'numdone', 'numterm', 'memsize',
+	'cputime')
+
+# Outcome colours (timeline, badges)
+_COLORS = collections.OrderedDict((('done', '#2e9d5b'), ('failed', '#d64545'), ('killed', '#e08a1e'),
+	('canceled', '#9aa3ad'), ('running', '#3b7dd8'), ('queued', '#c9d2dc')))
+
+# === Query parsing =====================================================================================
+
+_RE_INT = re.compile(r'[-+]?\d+$')
+_RE_FLOAT = re.compile(r'[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$')
+# Text-mode browsers show the text content of SVG labels as a run-on line: they get the charts' summaries
+_RE_TEXTBROWSER = re.compile(r'\b(w3m|lynx|e?links)\b', re.IGNORECASE)
+_RE_DHMS = re.compile(r'(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(\d+(?:\.\d*)?|\.\d+)?$')
+
+
+def inferNumType(sval):
+	"""int or float of a number text, else the text itself: '-15' -> -15, '1.5' -> 1.5, 'c1' -> 'c1'"""
+	if _RE_INT.match(sval):
+		return int(sval)
+	if _RE_FLOAT.match(sval):
+		return float(sval)
+	return sval
+
+
+class ResultOptions(object):
+	"""Parsed and validated URL parameters of a UI request.
+
+	qdict: mapping  - the URL parameters (a dict, or bottle's request.query; the last value wins)
+
+	Attributes: fmt (UiResFmt), cols (list of column names or None), fltopts (dict name ->
+	UiResFilterVal or None), lim (int, 0: all), refresh (int seconds or None), pool (str or None).
+	A bad value raises ValueError whose message names the parameter and echoes the value.
+	"""
+	__slots__ = ('fmt', 'cols', 'fltopts', 'lim', 'refresh', 'pool')
+
+	def __init__(self, qdict):
+		for key in qdict.keys():
+			if key not in UiResOpt.__members__:
+				raise ValueError('unknown URL parameter {!r}; the parameters are: {}'.format(key
+					, ', '.join(UiResOpt.__members__)))
+		val = qdict.get('fmt')
+		try:
+			self.fmt = UiResFmt[val] if val else UiResFmt.htm
+		except KeyError:
+			raise ValueError('fmt must be one of {}, not {!r}'.format('|'.join(UiResFmt.__members__), val))
+		self.cols = None
+		val = qdict.get('cols')
+		if val:
+			self.cols = []
+			for col in val.split(','):
+				col = col.strip()
+				if col not in _COLUMNS:
+					raise ValueError('cols: unknown column {!r}; the columns are: {}'.format(col
+						, ' '.join(_COLUMNS)))
+				if col not in self.cols:
+					self.cols.append(col)
+		self.fltopts = self.parseFilter(qdict.get('flt'))
+		self.lim = self._intParam(qdict, 'lim', WUIJOBS_LIMIT, _LIM_MAX)
+		self.refresh = self._intParam(qdict, 'refresh', None, _REFRESH_MAX)
+		self.pool = qdict.get('pool') or None
+
+	@staticmethod
+	def _intParam(qdict, name, default, vmax):
+		"""A non-negative int parameter; empty or absent -> default"""
+		val = qdict.get(name)
+		if val is None or not val.strip():
+			return default
+		if not _RE_INT.match(val.strip()) or not 0 <= int(val) <= vmax:
+			raise ValueError('{} must be an integer in 0..{}, not {!r}'.format(name, vmax, val))
+		return int(val)
+
+	@staticmethod
+	def dhmsSec(dhms):
+		"""Seconds of a duration written [<days>d][<hours>h][<minutes>m][<seconds>]
+
+		>>> ResultOptions.dhmsSec('10'), ResultOptions.dhmsSec('1m'), ResultOptions.dhmsSec('1m5.782')
+		(10, 60, 65.782)
+		>>> ResultOptions.dhmsSec('1h2m5'), ResultOptions.dhmsSec('2d2h'), ResultOptions.dhmsSec('2d5h12.8')
+		(3725, 180000, 190812.8)
+		"""
+		mres = _RE_DHMS.match(dhms) if isinstance(dhms, str) else None
+		if not dhms or mres is None:
+			raise ValueError('not a duration [<d>d][<h>h][<m>m][<s>]: {!r}'.format(dhms))
+		days, hours, mins, secs = mres.groups()
+		res = int(days or 0) * 86400 + int(hours or 0) * 3600 + int(mins or 0) * 60
+		if secs:
+			res += float(secs) if '.' in secs else int(secs)
+		return res
+
+	@classmethod
+	def parseFilter(cls, flt):
+		"""Parse flt: items <prop>[*][:<beg>[..<end>]] separated by '|' -> dict prop -> UiResFilterVal|None"""
+		res = collections.OrderedDict()
+		if not flt:
+			return res
+		for item in flt.split('|'):
+			if not item.strip():
+				continue
+			prop, sep, cond = item.partition(':')
+			prop = prop.strip()
+			opt = prop.endswith('*')
+			if opt:
+				prop = prop[:-1]
+			col = _COLUMNS.get(prop)
+			if col is None:
+				raise ValueError('flt: unknown property {!r} in {!r}; the properties are: {}'.format(prop, item
+					, ' '.join(_COLUMNS)))
+			if not sep:
+				if opt:
+					raise ValueError('flt: only a constrained property can be optional: {!r}'.format(item))
+				res[prop] = None  # Must be present and not None
+				continue
+			if '..' in cond:
+				beg, end = cond.split('..', 1)
+				beg = cls._bound(prop, col, beg, float('-inf'), item)
+				end = cls._bound(prop, col, end, float('inf'), item)
+			else:
+				beg = cls._bound(prop, col, cond, None, item)
+				end = None
+			res[prop] = UiResFilterVal(beg, end, opt)
+		return res
+
+	@classmethod
+	def _bound(cls, prop, col, sval, dflt, item):
+		"""A filter value converted to the property's kind; empty -> dflt (an open bound)"""
+		sval = sval.strip()
+		if not sval:
+			if dflt is None:
+				raise ValueError('flt: empty value of {!r} in {!r}'.format(prop, item))
+			return dflt
+		if col.kind == 'str':
+			return sval
+		if col.kind in ('sec', 'time'):
+			try:
+				return cls.dhmsSec(sval)
+			except ValueError:
+				pass
+		val = inferNumType(sval)
+		if isinstance(val, str) or (col.kind == 'int' and isinstance(val, float) and val != int(val)):
+			raise ValueError('flt: {} expects {}, not {!r} (in {!r})'.format(prop, {'int': 'an integer'
+				, 'sec': 'a duration like 2d5h12.8, 1h2m5 or 90.5', 'time': 'seconds since the pool start'
+				' (a duration like 1h2m5)'}.get(col.kind, 'a number'), sval, item))
+		return val
+
+
+def _parseQuery(qstr):
+	"""URL parameters of a query string as a dict (the last value wins), decoded as UTF-8 with replacement"""
+	return dict(parse_qsl(qstr or '', keep_blank_values=True, encoding='utf-8', errors='replace'))
+
+# === Formatting ========================================================================================
+
+
+def _fmtDuration(sec):
+	"""A human duration: 850 ms, 12.4 s, 5m 02s, 2h 05m, 3d 04h"""
+	if sec is None:
+		return ''
+	if sec < 0:
+		sec = 0
+	if sec < 1:
+		return '{:d} ms'.format(int(round(sec * 1000)))
+	if sec < 59.95:
+		return '{:.1f} s'.format(sec)
+	sec = int(round(sec))
+	if sec < 3600:
+		return '{:d}m {:02d}s'.format(*divmod(sec, 60))
+	if sec < 86400:
+		return '{:d}h {:02d}m'.format(sec // 3600, sec % 3600 // 60)
+	return '{:d}d {:02d}h'.format(sec // 86400, sec % 86400 // 3600)
+
+
+def _fmtMem(gbs):
+	"""A human memory size of a GB value: 0, 740 KB, 12.3 MB, 1.25 GB"""
+	if gbs is None:
+		return ''
+	nbytes = gbs * 1024.**3
+	if nbytes <= 0:
+		return '0'
+	for unit, scale in (('KB', 1024.**1), ('MB', 1024.**2), ('GB', 1024.**3)):
+		val = nbytes / scale
+		if val < 1024 or unit == 'GB':
+			return '{:.{}f} {}'.format(val, 0 if val >= 100 or unit == 'KB' else 1 if val >= 10 else 2, unit)
+
+
+def _fmtClock(twall, today):
+	"""A local wall-clock time 'HH:MM:SS', prefixed with the date when it is not today"""
+	if twall is None:
+		return ''
+	tloc = time.localtime(twall)
+	if time.strftime('%Y-%m-%d', tloc) == today:
+		return time.strftime('%H:%M:%S', tloc)
+	return time.strftime('%Y-%m-%d %H:%M:%S', tloc)
+
+
+def _fmtNum(val):
+	"""A number for a table: ints as they are, floats with up to 3 decimals"""
+	if isinstance(val, float):
+		return '{:.3f}'.format(val).rstrip('0').rstrip('.') if abs(val) < 1e15 else '{:g}'.format(val)
+	return str(val)
+
+
+def _niceStep(span, nticks):
+	"""A round step (1, 2, 5 x 10^k) dividing span into about nticks intervals"""
+	if span <= 0:
+		return 1.
+	raw = span / max(nticks, 1)
+	mag = 10 ** math.floor(math.log10(raw))
+	for mul in (1, 2, 5, 10):
+		if mul * mag >= raw:
+			return mul * mag
+	return 10 * mag
+
+
+def _niceTimeStep(span, nticks):
+	"""A round time step (s, min, h) dividing span into about nticks intervals"""
+	raw = span / max(nticks, 1)
+	for step in (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600
+	, 43200, 86400):
+		if step >= raw:
+			return step
+	return _niceStep(span, nticks)
+
+# === Records: snapshot items as dicts of typed values ==================================================
+
+
+class _Records(object):
+	"""Jobs and tasks of one snapshot as dicts of column values, built in the HTTP thread for one request"""
+
+	def __init__(self, snap, now, tstart):
+		self.snap = snap
+		self.now = now  # perf_counter now
+		self.t0 = tstart  # Origin of the tstart/tstop filters
+		self.tasks = dict(snap.tasks)  # Task -> UiTask; completed lazily with live reads of failure tasks
+		self._trecs = {}
+
+	def outcome(self, jinf):
+		"""done, failed, killed or canceled of a finished JobInfo"""
+		reason = getattr(jinf, 'reason', None)
+		code = getattr(jinf, 'code', None)
+		if reason is None:
+			return 'done' if code == 0 else 'failed'
+		if reason in ('canceled', 'start failure', 'onstart failure') or (getattr(jinf, 'pid', None) is None
+		and code is None):
+			return 'canceled' if reason not in ('start failure', 'onstart failure') else 'failed'
+		return 'killed'
+
+	def job(self, jinf, state=None):
+		"""A job record of a UiJob (running or queued) or of a JobInfo (finished)"""
+		g = getattr
+		tstart = g(jinf, 'tstart', None)
+		tstop = g(jinf, 'tstop', None)
+		utime = g(jinf, 'utime', None)
+		stime = g(jinf, 'stime', None)
+		if state is None:
+			state = self.outcome(jinf)
+		rec = {'name': g(jinf, 'name', None), 'state': state, 'task': self.taskName(g(jinf, 'task', None))
+			, 'category': g(jinf, 'category', None), 'size': g(jinf, 'size', None), 'pid': g(jinf, 'pid', None)
+			, 'code': g(jinf, 'code', None), 'reason': g(jinf, 'reason', None), 'wslot': g(jinf, 'wslot', None)
+			, 'tstart': tstart, 'tstop': tstop, 'timeout': g(jinf, 'timeout', None)
+			, 'memsize': g(jinf, 'memsize', None) if hasattr(jinf, 'memsize') else g(jinf, 'mem', None)
+			, 'mempeak': g(jinf, 'mempeak', None), 'rssmax': g(jinf, 'rssmax', None)
+			, 'memkind': g(jinf, 'memkind', None), 'utime': utime, 'stime': stime, 'wtime': g(jinf, 'wtime', None)
+			, '_obj': jinf}
+		rec['rcode'] = rec['code']
+		if tstart is not None:
+			rec['duration'] = (tstop if tstop is not None else self.now) - tstart
+		else:
+			rec['duration'] = None
+		if utime is not None or stime is not None:
+			rec['cputime'] = (utime or 0) + (stime or 0)
+		elif state == 'running' and rec['pid'] and psutil is not None:
+			# CPU time of the running main process (and its reaped children), read in this thread
+			try:
+				ctm = psutil.Process(rec['pid']).cpu_times()
+				rec['utime'] = ctm.user + ctm.children_user
+				rec['stime'] = ctm.system + ctm.children_system
+				rec['cputime'] = rec['utime'] + rec['stime']
+			except (psutil.Error, OSError):  # Just exited: the next snapshot has its final accounting
+				rec['cputime'] = None
+		else:
+			rec['cputime'] = None
+		return rec
+
+	def taskName(self, task):
+		"""Name of a Task object (or of a task name), None for None"""
+		if task is None or isinstance(task, str):
+			return task
+		return getattr(task, 'name', None)
+
+	def taskInfo(self, task):
+		"""The UiTask of a Task object: from the snapshot, else read once from the (live) task"""
+		tinf = self.tasks.get(task)
+		if tinf is None:
+			g = getattr
+			tinf = _LiveTask(g(task, 'name', None), g(task, 'task', None), g(task, 'tstart', None)
+				, g(task, 'tstop', None), g(task, 'numadded', None), g(task, 'numdone', None)
+				, g(task, 'numterm', None))
+			self.tasks[task] = tinf
+		return tinf
+
+	def task(self, task):
+		"""The record of a Task object"""
+		rec = self._trecs.get(task)
+		if rec is not None:
+			return rec
+		tinf = self.taskInfo(task)
+		tstart, tstop = tinf.tstart, tinf.tstop
+		if tstop is None:
+			state = 'running'
+		else:
+			state = 'failed' if tinf.numterm else 'done'
+		rec = {'name': tinf.name, 'state': state, 'task': self.taskName(tinf.task), 'tstart': tstart
+			, 'tstop': tstop, 'duration': None if tstart is None else (tstop if tstop is not None
+			else self.now) - tstart, 'numadded': tinf.numadded, 'numdone': tinf.numdone, 'numterm': tinf.numterm
+			, '_obj': task}
+		self._trecs[task] = rec
+		return rec
+
+	def parent(self, task):
+		"""The owner task of a Task object"""
+		return self.taskInfo(task).task
+
+	def match(self, rec, fltopts):
+		"""Whether a record passes all the filter constraints"""
+		for prop, cons in fltopts.items():
+			val = rec.get(prop)
+			if val is not None and _COLUMNS[prop].kind == 'time':
+				val = val - (self.t0 if self.t0 is not None else 0.)
+			if cons is None:
+				if val is None:
+					return False
+				continue
+			if val is None:
+				if cons.opt:
+					continue
+				return False
+			if _COLUMNS[prop].kind == 'str':
+				val = str(val)  # Text bounds; e.g. a user's category may be a number
+			elif isinstance(val, str):  # A number column holding text: cannot be compared, fails the filter
+				return False
+			if cons.end is None:
+				if val != cons.beg:
+					return False
+			elif not ((_isinf(cons.beg) or val >= cons.beg) and (_isinf(cons.end) or val < cons.end)):
+				return False
+		return True
+
+
+_LiveTask = collections.namedtuple('_LiveTask', 'name task tstart tstop numadded numdone numterm')
+
+
+def _isinf(val):
+	"""Whether val is an open (infinite) bound"""
+	return isinstance(val, float) and math.isinf(val)
+
+# === Pages: the data of a request ======================================================================
+
+
+class _Table(object):
+	"""A table of a page: columns, rows of records (with a tree depth) and counts"""
+	__slots__ = ('key', 'title', 'cols', 'rows', 'tree', 'matched', 'limited', 'empty', 'note')
+
+	def __init__(self, key, title, cols, tree=False, empty=''):
+		self.key = key  # JSON key: jobsInfo, workersInfo, tasksInfo, ...
+		self.title = title
+		self.cols = cols
+		self.rows = []  # (depth, kind 't'/'j', record, context: bool)
+		self.tree = tree
+		self.matched = 0  # Items matching the filter (>= shown ones when limited)
+		self.limited = False
+		self.empty = empty
+		self.note = ''
+
+
+class _Page(object):
+	"""Everything a response shows for one route, computed from one snapshot"""
+
+	TITLES = {'failures': 'Failures', 'jobs': 'Jobs', 'tasks': 'Tasks', 'apinfo': 'API'}
+	DESCRS = {'failures': 'Failed jobs, and the tasks with at least one failed job.'
+		, 'jobs': 'Running and queued jobs, and the recently finished ones.'
+		, 'tasks': 'Unfinished tasks with their running and queued jobs.'
+		, 'apinfo': 'The URL parameters and the JSON schema of the Web UI.'}
+
+	def __init__(self, page, opts, entry, now):
+		self.page = page
+		self.opts = opts
+		self.entry = entry
+		self.snap = entry.snap if entry is not None else None
+		self.now = now
+		self.tables = []
+		self.errmsg = None
+		if self.snap is None:
+			self.errmsg = 'No execution pool has published its state yet' if entry is not None else \
+				'No execution pool is attached to this Web UI'
+			self.recs = None
+			return
+		# Start of the pool's run: kept after a join() ended (when the pool resets its own)
+		self.tstart = self.snap.tstart if self.snap.tstart is not None else entry.tlast
+		self.recs = _Records(self.snap, now, self.tstart)
+		getattr(self, '_' + page)()
+
+	def _cols(self, dflt):
+		"""Columns of a table: the requested ones (name first) or the defaults"""
+		cols = self.opts.cols
+		if not cols:
+			return list(dflt)
+		return (['name'] if 'name' not in cols else []) + list(cols)
+
+	def _limit(self, table, count):
+		"""Whether one more row fits into the limit; marks the table as limited otherwise"""
+		lim = self.opts.lim
+		if lim and count >= lim:
+			table.limited = True
+			return False
+		return True
+
+	def _failures(self):
+		recs, flt = self.recs, self.opts.fltopts
+		plain = _Table('jobsInfo', 'Failed jobs not assigned to tasks', self._cols(_COLS_FAILED)
+			, empty='No failed jobs without a task.')
+		tree = _Table('tasksInfo', 'Failed tasks with their jobs', self._cols(_COLS_FTREE), tree=True
+			, empty='No failed jobs in tasks.')
+		bytask = collections.OrderedDict()
+		ntree = 0
+		for jinf in self.snap.failures:
+			rec = recs.job(jinf)
+			if not recs.match(rec, flt):
+				continue
+			task = getattr(jinf, 'task', None)
+			if task is None:
+				plain.matched += 1
+				if self._limit(plain, len(plain.rows)):
+					plain.rows.append((0, 'j', rec, False))
+			else:
+				tree.matched += 1
+				if self._limit(tree, ntree):
+					ntree += 1
+					bytask.setdefault(task, []).append(rec)
+		self._tree(tree, bytask, ())
+		self.tables = [plain, tree]
+
+	def _jobs(self):
+		recs, flt = self.recs, self.opts.fltopts
+		running = _Table('workersInfo', 'Running', self._cols(_COLS_RUNNING), empty='No running jobs.')
+		for ujob in sorted(self.snap.running, key=lambda j: (j.wslot is None, j.wslot or 0, j.tstart or 0)):
+			rec = recs.job(ujob, 'running')
+			if recs.match(rec, flt):
+				running.matched += 1
+				running.rows.append((0, 'j', rec, False))
+		queued = _Table('jobsInfo', 'Queued', self._cols(_COLS_QUEUED), empty='No queued jobs.')
+		for ujob in self.snap.queued:
+			rec = recs.job(ujob, 'queued')
+			if recs.match(rec, flt):
+				queued.matched += 1
+				if self._limit(queued, len(queued.rows)):
+					queued.rows.append((0, 'j', rec, False))
+		if self.snap.queuelen > len(self.snap.queued):
+			queued.note = 'The snapshot holds the first {} of {} queued jobs.'.format(len(self.snap.queued)
+				, self.snap.queuelen)
+		done = _Table('doneInfo', 'Recently finished', self._cols(_COLS_DONE), empty='No finished jobs yet.')
+		for jinf in reversed(self.snap.history):
+			rec = recs.job(jinf)
+			if recs.match(rec, flt):
+				done.matched += 1
+				if self._limit(done, len(done.rows)):
+					done.rows.append((0, 'j', rec, False))
+		self.tables = [running, queued, done]
+
+	def _tasks(self):
+		recs, flt = self.recs, self.opts.fltopts
+		tree = _Table('tasksInfo', 'Unfinished tasks with their jobs', self._cols(_COLS_TTREE), tree=True
+			, empty='No unfinished tasks.')
+		bytask = collections.OrderedDict()
+		count = 0
+		for ujob, state in itertools.chain(((j, 'running') for j in self.snap.running)
+		, ((j, 'queued') for j in self.snap.queued)):
+			if ujob.task is None:
+				continue
+			rec = recs.job(ujob, state)
+			if recs.match(rec, flt):
+				tree.matched += 1
+				if self._limit(tree, count):
+					count += 1
+					bytask.setdefault(ujob.task, []).append(rec)
+		# Unfinished tasks matching the filter are listed even without listed jobs
+		extra = []
+		for task in self.snap.taskreg:
+			trec = recs.task(task)
+			if trec['tstop'] is None and recs.match(trec, flt) and task not in bytask:
+				extra.append(task)
+		self._tree(tree, bytask, extra)
+		self.tables = [tree]
+
+	def _tree(self, table, bytask, extra):
+		"""Fill table with the task hierarchy holding the jobs of bytask (Task -> job records) and extra tasks
+
+		Tasks are in the tree when they hold listed jobs, are listed themselves (extra) or are ancestors of
+		those; a task that does not match the filter is shown as context. Each task appears once (the
+		original duplicated intermediate tasks of deep hierarchies).
+		"""
+		recs, flt = self.recs, self.opts.fltopts
+		children = collections.OrderedDict()  # Task -> [subtasks]
+		roots = []
+		seen = set()
+		for task in itertools.chain(bytask, extra):
+			while task is not None and task not in seen:
+				seen.add(task)
+				parent = recs.parent(task)
+				if parent is None or parent is task:
+					roots.append(task)
+					break
+				children.setdefault(parent, []).append(task)
+				task = parent
+
+		def order(task):
+			trec = recs.task(task)
+			return (trec['tstart'] is None, trec['tstart'] or 0, trec['name'] or '')
+		lim = self.opts.lim
+		# The owners of the listed jobs are always shown; the other tasks count against the limit
+		needed = set()
+		for task in bytask:
+			while task is not None and task not in needed:
+				needed.add(task)
+				task = recs.parent(task)
+		nrows = [sum(len(v) for v in bytask.values())]
+
+		def emit(task, depth, stack):
+			if task in stack:  # A cycle of owners cannot come from Task, but never loop on bad data
+				return
+			trec = recs.task(task)
+			if task not in needed:
+				if lim and nrows[0] >= lim:
+					table.limited = True
+					return
+				nrows[0] += 1
+			table.rows.append((depth, 't', trec, not recs.match(trec, flt)))
+			for jrec in bytask.get(task, ()):
+				table.rows.append((depth + 1, 'j', jrec, False))
+			for sub in sorted(children.get(task, ()), key=order):
+				emit(sub, depth + 1, stack + (task,))
+		for root in sorted(roots, key=order):
+			emit(root, 0, ())
+
+	def _apinfo(self):
+		pass
+
+	# Summary ---------------------------------------------------------------------------------------------
+	def summary(self):
+		"""SummaryBrief of the snapshot"""
+		snap = self.snap
+		recs = self.recs
+		failed = set()
+		rootsfailed = set()
+		for jinf in snap.failures:
+			task = getattr(jinf, 'task', None)
+			depth = 0
+			while task is not None and task not in failed and depth < 1000:
+				failed.add(task)
+				parent = recs.parent(task)
+				if parent is None:
+					rootsfailed.add(task)
+				task = parent
+				depth += 1
+		roots = sum(1 for t in snap.taskreg if recs.parent(t) is None)
+		return SummaryBrief(workers=len(snap.running), jobs=snap.queuelen, jobsDone=snap.jobsdone
+			, jobsFailed=len(snap.failures), tasksFailed=len(failed), tasks=len(snap.taskreg)
+			, tasksRootFailed=len(rootsfailed), tasksRoot=roots)
+
+	def progress(self):
+		"""Counts, elapsed time and an estimate of the time left"""
+		snap = self.snap
+		nfailed = len(snap.failures)
+		finished = snap.jobsdone + nfailed
+		left = len(snap.running) + snap.queuelen
+		elapsed = None
+		if self.tstart is not None:
+			elapsed = max(0., (self.now if left or snap.tend is None else snap.tend) - self.tstart)
+		eta = None
+		if left and elapsed and finished:
+			eta = elapsed / finished * left  # Throughput so far; the running jobs count as left
+		total = finished + left
+		return collections.OrderedDict((('done', snap.jobsdone), ('failed', nfailed)
+			, ('running', len(snap.running)), ('queued', snap.queuelen), ('total', total)
+			, ('fraction', finished / total if total else None), ('elapsed', elapsed), ('eta', eta)))
+
+	def state(self):
+		"""running, idle or terminated"""
+		snap = self.snap
+		if not snap.alive:
+			return 'terminated'
+		return 'running' if snap.running or snap.queuelen else 'idle'
+
+# === Rendering =========================================================================================
+
+
+def _jsonVal(rec, col, clock0):
+	"""A typed JSON value of a record's column: times as epoch seconds"""
+	val = rec.get(col)
+	if val is not None and _COLUMNS[col].kind == 'time':
+		return round(clock0 + val, 3)
+	if isinstance(val, float):
+		return round(val, 6) if math.isfinite(val) else None
+	if val is not None and not isinstance(val, (int, str, bool)):
+		return str(val)
+	return val
+
+
+def _cellText(rec, col, today, clock0):
+	"""A human text of a record's column"""
+	val = rec.get(col)
+	if val is None:
+		return ''
+	kind = _COLUMNS[col].kind
+	if kind == 'time':
+		return _fmtClock(clock0 + val, today)
+	if kind == 'sec':
+		return _fmtDuration(val) if val or col != 'timeout' else '-'
+	if kind == 'gb':
+		return _fmtMem(val)
+	if kind in ('int', 'num'):
+		return _fmtNum(val)
+	return str(val)
+
+
+class _Render(object):
+	"""Renders a _Page as htm, json or txt"""
+
+	def __init__(self, page, app):
+		self.p = page
+		self.app = app
+		self.today = time.strftime('%Y-%m-%d')
+		snap = page.snap
+		self.clock0 = snap.clock0 if snap is not None else time.time() - time.perf_counter()
+
+	# JSON ------------------------------------------------------------------------------------------------
+	def json(self):
+		p = self.p
+		res = collections.OrderedDict()
+		res['page'] = p.page
+		host = self.app.hostInfo()
+		res['cpuLoad'] = host['cpuLoad']
+		res['ramUsage'] = host['ramUsage']
+		res['ramTotal'] = host['ramTotal']
+		res['lim'] = p.opts.lim
+		res['pools'] = self.app.poolList()
+		if p.errmsg:
+			res['errmsg'] = p.errmsg
+		if p.snap is None:
+			return res
+		snap = p.snap
+		prog = p.progress()
+		res['pool'] = collections.OrderedDict((('name', p.entry.title()), ('index', p.entry.key)
+			, ('state', p.state()), ('alive', snap.alive), ('wkslim', snap.wkslim), ('memlimit', snap.memlimit)
+			, ('tstart', None if p.tstart is None else round(self.clock0 + p.tstart, 3))
+			, ('snapshotAge', round(max(0., p.now - snap.tsnap), 3))))
+		res['progress'] = collections.OrderedDict((k, round(v, 3) if isinstance(v, float) else v)
+			for k, v in prog.items())
+		res['summary'] = p.summary().json()
+		for tbl in p.tables:
+			if tbl.tree:
+				rows, wide = self._jsonTree(tbl)
+				res[tbl.key] = rows
+				res[tbl.key + 'Wide'] = wide
+			else:
+				res[tbl.key] = [list(tbl.cols)] + [[_jsonVal(rec, c, self.clock0) for c in tbl.cols]
+					for _, _, rec, _ in tbl.rows] if tbl.rows else []
+			res[tbl.key + 'Matched'] = tbl.matched
+		return res
+
+	def _jsonTree(self, tbl):
+		"""The original's layout of a hierarchy: task header, task values, job header, job rows, subtasks"""
+		rows = []
+		wide = 0
+		tcols = [c for c in tbl.cols if 't' in _COLUMNS[c].objs]
+		jcols = [c for c in tbl.cols if 'j' in _COLUMNS[c].objs]
+		prevkind = None
+		for depth, kind, rec, ctx in tbl.rows:
+			cols = tcols if kind == 't' else jcols
+			if kind == 't' or prevkind != 'j':
+				rows.append({'compound': kind == 't', 'ident': depth, 'data': list(cols)})
+			row = {'compound': None, 'ident': depth, 'data': [_jsonVal(rec, c, self.clock0) for c in cols]}
+			if kind == 't':
+				row['context'] = ctx
+			rows.append(row)
+			wide = max(wide, depth + len(cols))
+			prevkind = kind
+		return rows, wide
+
+	# Text ------------------------------------------------------------------------------------------------
+	def txt(self):
+		p = self.p
+		out = ['PyExPool Web UI: {} - {}'.format(_Page.TITLES[p.page], p.DESCRS[p.page])]
+		if p.errmsg:
+			out.append('ERROR: ' + p.errmsg)
+		if p.snap is not None:
+			ctx = self.context()
+			out.append('Pool "{}": {}; workers {} / {}; elapsed {}; left {}'.format(ctx['poolName'], ctx['poolState']
+				, ctx['workers'], ctx['wksmax'], ctx['elapsed'] or '-', ctx['eta'] or '-'))
+			out.append('Jobs: {done} done, {failed} failed, {running} running, {queued} queued'.format(
+				**ctx['prog']))
+			out.append('Host: RAM {}, CPU {}'.format(ctx['ramText'], ctx['cpuText']))
+			for tbl in p.tables:
+				out.append('')
+				out.append('== {} ({}) =='.format(tbl.title, self._countText(tbl)))
+				if not tbl.rows:
+					out.append(tbl.empty)
+					continue
+				grid = [list(tbl.cols)]
+				for depth, kind, rec, ctx_ in tbl.rows:
+					cells = [_cellText(rec, c, self.today, self.clock0) or '-' for c in tbl.cols]
+					if tbl.tree:
+						cells[0] = '  ' * depth + ('+ ' if kind == 't' else '- ') + cells[0]
+					grid.append(cells)
+				widths = [max(len(r[i]) for r in grid) for i in range(len(tbl.cols))]
+				for irow, cells in enumerate(grid):
+					out.append('  '.join(c.ljust(w) if i == 0 or not self._numeric(tbl.cols[i]) else c.rjust(w)
+						for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+					if irow == 0:
+						out.append('  '.join('-' * w for w in widths))
+				if tbl.note:
+					out.append(tbl.note)
+		return '\n'.join(out) + '\n'
+
+	@staticmethod
+	def _numeric(col):
+		return _COLUMNS[col].kind in _NUMKINDS and _COLUMNS[col].kind != 'time'
+
+	@staticmethod
+	def _countText(tbl):
+		if tbl.limited:
+			return 'first {} of {} matching'.format(len([r for r in tbl.rows if r[1] == 'j']) if tbl.tree
+				else len(tbl.rows), tbl.matched)
+		return '{} {}'.format(tbl.matched, 'job' if tbl.matched == 1 else 'jobs')
+
+	# HTML ------------------------------------------------------------------------------------------------
+	def context(self):
+		"""Template variables (the original's names plus this UI's)"""
+		p = self.p
+		host = self.app.hostInfo()
+		ctx = {'title': _Page.TITLES[p.page], 'pageDescr': _Page.DESCRS[p.page], 'page': p.page
+			, 'pageRefresh': None if p.opts.refresh in (None, 0) else max(2, p.opts.refresh)
+			, 'errmsg': p.errmsg, 'summary': p.snap is not None, 'lim': p.opts.lim
+			, 'ramUsage': host['ramUsage'], 'ramTotal': host['ramTotal'], 'cpuLoad': host['cpuLoad']
+			, 'lcpus': WebUiApp.LCPUS, 'cpuCores': WebUiApp.CPUCORES, 'cpuNodes': WebUiApp.CPUNODES
+			, 'wksmax': WebUiApp.WKSMAX, 'restApi': p.page == 'apinfo'}
+		ctx['ramText'] = '-' if host['ramUsage'] is None else '{} of {} ({:.0%})'.format(_fmtMem(host['ramUsage'])
+			, _fmtMem(host['ramTotal']), host['ramUsage'] / host['ramTotal'] if host['ramTotal'] else 0)
+		ctx['cpuText'] = '-' if host['cpuLoad'] is None else '{:.0%} of {} logical CPUs'.format(host['cpuLoad']
+			, host['lcpus'])
+		ctx['nav'] = self.navLinks()
+		ctx['pools'] = self.poolLinks()
+		ctx['generated'] = time.strftime('%Y-%m-%d %H:%M:%S %Z')
+		ctx['textBrowser'] = False
+		if p.snap is None:
+			ctx.update(workers=0, jobs=0, jobsDone=0, jobsFailed=0, tasks=0, tasksFailed=0, tasksRoot=0
+				, tasksRootFailed=0)
+			ctx['poolName'] = ''
+			return ctx
+		snap = p.snap
+		summ = p.summary()
+		ctx.update(summ.json())
+		ctx['wksmax'] = snap.wkslim
+		prog = p.progress()
+		ctx['prog'] = prog
+		ctx['poolName'] = p.entry.title()
+		ctx['poolState'] = p.state()
+		ctx['elapsed'] = _fmtDuration(prog['elapsed']) if prog['elapsed'] is not None else ''
+		ctx['eta'] = _fmtDuration(prog['eta']) if prog['eta'] is not None else ''
+		ctx['started'] = _fmtClock(self.clock0 + p.tstart, self.today) if p.tstart is not None else ''
+		ctx['percent'] = '{:.0%}'.format(prog['fraction']) if prog['fraction'] is not None else '-'
+		ctx['memlimit'] = _fmtMem(snap.memlimit) if snap.memlimit else 'none'
+		ctx['memjobs'] = _fmtMem(snap.memjobs)
+		ctx['snapAge'] = _fmtDuration(max(0., p.now - snap.tsnap))
+		total = prog['total'] or 1
+		ctx['bar'] = [(k, _COLORS[k], 100. * prog[k] / total, prog[k]) for k in ('done', 'failed', 'running'
+			, 'queued') if prog[k]]
+		ctx['timeline'], ctx['timelineText'] = self.svgTimeline()
+		ctx['memchart'], ctx['memchartText'] = self.svgMemory()
+		ctx['legend'] = [(k, c) for k, c in _COLORS.items() if k != 'queued']
+		ctx['tables'] = [self.htmlTable(t) for t in p.tables]
+		return ctx
+
+	def navLinks(self):
+		p = self.p
+		keep = {}
+		if p.opts.pool:
+			keep['pool'] = p.opts.pool
+		if p.opts.refresh is not None:
+			keep['refresh'] = p.opts.refresh
+		qstr = ('?' + urlencode(keep)) if keep else ''
+		return [(route + qstr, title, page == p.page) for route, title, page in (('/', 'Failures', 'failures')
+			, ('/jobs', 'Jobs', 'jobs'), ('/tasks', 'Tasks', 'tasks'), ('/apinfo', 'API', 'apinfo'))]
+
+	def poolLinks(self):
+		p = self.p
+		pools = self.app.poolList()
+		if len(pools) < 2:
+			return []
+		route = {'failures': '/', 'jobs': '/jobs', 'tasks': '/tasks'}.get(p.page, '/')
+		cur = p.entry.key if p.entry is not None else None
+		return [(route + '?' + urlencode({'pool': pl['index']}), '{} ({})'.format(pl['name'], pl['state'])
+			, pl['index'] == cur) for pl in pools]
+
+	def htmlTable(self, tbl):
+		"""A table as lists of escaped-later texts: header (col, descr, numeric) and rows (class, cells)"""
+		rows = []
+		for depth, kind, rec, ctx in tbl.rows:
+			cells = []
+			for i, col in enumerate(tbl.cols):
+				text = _cellText(rec, col, self.today, self.clock0)
+				cls = 'n' if self._numeric(col) else ''
+				if i == 0 and tbl.tree:
+					text = '\u00a0\u00a0\u00a0' * depth + ('\u25b8 ' if kind == 't' else '\u00b7 ') + text
+				if col == 'state' and text:
+					cls = 'st st-' + text
+				elif col in ('code', 'rcode') and rec.get('code') not in (None, 0):
+					cls += ' bad'
+				cells.append((text, cls))
+			rows.append(((('task' if kind == 't' else 'job') + (' ctx' if ctx else '')), cells))
+		return {'key': tbl.key, 'title': tbl.title, 'count': self._countText(tbl), 'empty': tbl.empty
+			, 'note': tbl.note, 'limited': tbl.limited
+			, 'cols': [(c, _COLUMNS[c].descr, self._numeric(c)) for c in tbl.cols], 'rows': rows}
+
+	# SVG charts --------------------------------------------------------------------------------------------
+	def svgTimeline(self, width=960):
+		"""The jobs per worker slot over time, coloured by outcome -> (svg markup, text summary)"""
+		p = self.p
+		snap = p.snap
+		recs = p.recs
+		bars = []
+		hist = snap.history[-_TIMELINE_BARS:]
+		for jinf in hist:
+			slot, tstart = getattr(jinf, 'wslot', None), getattr(jinf, 'tstart', None)
+			if slot is None or tstart is None:
+				continue
+			tstop = getattr(jinf, 'tstop', None)
+			bars.append((slot, tstart, tstop if tstop is not None else tstart, recs.outcome(jinf), jinf.name))
+		for ujob in snap.running:
+			if ujob.wslot is not None and ujob.tstart is not None:
+				bars.append((ujob.wslot, ujob.tstart, p.now, 'running', ujob.name))
+		nslots = max([snap.wkslim or 1] + [b[0] + 1 for b in bars])
+		if not bars:
+			return '', 'No job has run yet.'
+		t0 = min(b[1] for b in bars)
+		if p.tstart is not None and p.tstart < t0:
+			t0 = p.tstart
+		t1 = max(max(b[2] for b in bars), p.now if snap.running else 0)
+		span = max(t1 - t0, 1e-3)
+		left, right, top, axis = 64, 12, 6, 22
+		rowh = max(4, min(22, int(240 / nslots)))
+		height = top + rowh * nslots + axis
+		plotw = width - left - right
+		parts = ['<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" id="timeline"'
+			' viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="sans-serif" font-size="11">'.format(
+			w=width, h=height), '<title>Timeline of the jobs per worker slot</title>']
+		lblstep = max(1, int(math.ceil(12. / rowh)))
+		for slot in range(nslots):
+			y = top + slot * rowh
+			if slot % 2:
+				parts.append('<rect x="{}" y="{}" width="{}" height="{}" fill="#f3f5f8"/>'.format(left, y, plotw, rowh))
+			if slot % lblstep == 0:
+				parts.append('<text x="{}" y="{:.1f}" text-anchor="end" fill="#555">slot {}</text>'.format(left - 6
+					, y + rowh / 2. + 4, slot))
+		step = _niceTimeStep(span, 8)
+		tick = 0.
+		while tick <= span + 1e-9:
+			x = left + plotw * tick / span
+			parts.append('<line x1="{x:.1f}" x2="{x:.1f}" y1="{}" y2="{}" stroke="#dde2e8"/>'
+				'<text x="{x:.1f}" y="{}" text-anchor="middle" fill="#555">{}</text>'.format(top, top + rowh * nslots
+				, height - 6, _hesc(_fmtDuration(tick) if tick else '0'), x=x))
+			tick += step
+		counts = collections.Counter()
+		for slot, tstart, tstop, outcome, name in bars:
+			counts[outcome] += 1
+			x = left + plotw * (tstart - t0) / span
+			w = max(1.5, plotw * (tstop - tstart) / span)
+			parts.append('<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}" stroke="#fff" stroke-width="0.6"'
+				' class="bar {}"><title>{}'
+				'</title></rect>'.format(x, top + slot * rowh + 1, w, max(rowh - 2, 2), _COLORS[outcome], outcome
+				, _hesc('{}: {}, {} from {}'.format(name, outcome, _fmtDuration(tstop - tstart)
+				, _fmtClock(self.clock0 + tstart, self.today)))))
+		parts.append('</svg>')
+		text = 'Timeline: {} jobs in {} worker slots over {} ({}).'.format(len(bars), nslots, _fmtDuration(span)
+			, ', '.join('{} {}'.format(n, k) for k, n in sorted(counts.items())))
+		return ''.join(parts), text
+
+	def svgMemory(self, width=960, height=190):
+		"""Memory of the pool's jobs over time against its limit -> (svg markup, text summary)"""
+		p = self.p
+		snap = p.snap
+		trace = [(s[0], s[1]) for s in snap.memtrace if s and s[1] is not None]
+		src = 'pool samples'
+		if len(trace) < 2:
+			trace = list(p.entry.memtrace)
+			src = 'Web UI snapshots'
+		if len(trace) < 2:
+			return '', 'No memory samples yet.'
+		if len(trace) > _MEMCHART_POINTS:  # Keep the peaks: the maximum of each bucket
+			k = int(math.ceil(len(trace) / float(_MEMCHART_POINTS)))
+			trace = [(trace[i][0], max(m for _, m in trace[i:i + k])) for i in range(0, len(trace), k)]
+		t0, t1 = trace[0][0], trace[-1][0]
+		span = max(t1 - t0, 1e-3)
+		peak = max(m for _, m in trace)
+		ymax = max(peak, snap.memlimit or 0, 1. / 1024) * 1.12
+		left, right, top, axis = 64, 12, 8, 22
+		plotw, ploth = width - left - right, height - top - axis
+
+		def xy(t, m):
+			return left + plotw * (t - t0) / span, top + ploth * (1 - m / ymax)
+		parts = ['<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" id="memchart"'
+			' viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="sans-serif" font-size="11">'.format(
+			w=width, h=height), '<title>Memory of the jobs over time</title>']
+		# Round steps in the unit shown: MB below 1 GB (a GB step of 0.2 would read 205 MB)
+		ystep = _niceStep(ymax, 4) if ymax >= 1 else _niceStep(ymax * 1024, 4) / 1024
+		yv = 0.
+		while yv <= ymax:
+			y = xy(t0, yv)[1]
+			parts.append('<line x1="{}" x2="{}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dde2e8"/><text x="{}" y="{:.1f}"'
+				' text-anchor="end" fill="#555">{}</text>'.format(left, left + plotw, left - 6, y + 4, _hesc(
+				_fmtMem(yv)), y=y))
+			yv += ystep
+		step = _niceTimeStep(span, 8)
+		tick = 0.
+		while tick <= span + 1e-9:
+			x = left + plotw * tick / span
+			parts.append('<text x="{:.1f}" y="{}" text-anchor="middle" fill="#555">{}</text>'.format(x, height - 6
+				, _hesc(_fmtDuration(tick) if tick else '0')))
+			tick += step
+		pts = ' '.join('{:.1f},{:.1f}'.format(*xy(t, m)) for t, m in trace)
+		x0, ybase = xy(t0, 0)
+		x1 = xy(t1, 0)[0]
+		parts.append('<polygon points="{:.1f},{:.1f} {} {:.1f},{:.1f}" fill="#3b7dd8" fill-opacity="0.18"/>'
+			'<polyline points="{}" fill="none" stroke="#3b7dd8" stroke-width="1.6" class="mem"/>'.format(x0, ybase
+			, pts, x1, ybase, pts))
+		if snap.memlimit:
+			y = xy(t0, snap.memlimit)[1]
+			parts.append('<line x1="{}" x2="{}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d64545" stroke-width="1.4"'
+				' stroke-dasharray="6 4" class="limit"/><text x="{}" y="{:.1f}" text-anchor="end" fill="#d64545">'
+				'limit {}</text>'.format(left, left + plotw, left + plotw - 4, y - 4, _hesc(_fmtMem(snap.memlimit))
+				, y=y))
+		parts.append('</svg>')
+		text = 'Memory of the jobs: now {}, peak {}, limit {} ({} samples from the {} over {}).'.format(
+			_fmtMem(trace[-1][1]), _fmtMem(peak), _fmtMem(snap.memlimit) if snap.memlimit else 'none', len(trace)
+			, src, _fmtDuration(span))
+		return ''.join(parts), text
+
+# === API manual ========================================================================================
+
+_API_EXAMPLES = ('/?fmt=json', '/jobs?fmt=txt&lim=10', '/jobs?cols=name,pid,duration,memsize,cputime&refresh=5'
+	, '/tasks?flt=rcode*:-15|duration:1.5..3600|category*:cat1..cat5'
+	, '/jobs?flt=rcode*:..0|duration:1.5..10d2h15.7|task', '/?flt=duration:2d5h12.8..&fmt=txt'
+	, '/jobs?flt=state:running|duration:1h2m5..', '/?flt=reason:timeout&cols=name,task,duration')
+
+_API_PARAMS = collections.OrderedDict((
+	('fmt', 'htm (default), json or txt (a plain table for terminals)'),
+	('cols', 'comma-separated columns to list (name is always first); default: per table'),
+	('flt', 'filter: items <prop>[*][:<beg>[..<end>]] separated by |; <prop> alone: present and not empty;'
+		' :<v> exact match; :<beg>..<end> half-open range [beg, end), an omitted bound is open; * after the'
+		' property: items without it pass; durations (duration, timeout, cputime, utime, stime, wtime) and'
+		' tstart/tstop (seconds since the pool start) accept [<d>d][<h>h][<m>m][<s>], e.g. 2d5h12.8 or 1h2m5;'
+		' memory in GB'),
+	('lim', 'at most this many items per table, 0: all; default {}'.format(WUIJOBS_LIMIT)),
+	('refresh', 'reload the page every max(2, refresh) seconds; 0 or empty: never'),
+	('pool', 'the pool to show, by index or name (a Web UI can serve several pools); default: the newest'),
+))
+
+_API_JSON = collections.OrderedDict((
+	('page', 'failures | jobs | tasks'),
+	('cpuLoad', 'CPU load of the host, fraction 0..1 (null without psutil)'),
+	('ramUsage, ramTotal', 'used and usable RAM of the host, GB'),
+	('lim', 'the item limit applied'),
+	('pools', '[{index, name, state}] the pools this Web UI serves'),
+	('pool', '{name, index, state (running|idle|terminated), alive, wkslim, memlimit (GB, 0: none), tstart'
+		' (epoch s), snapshotAge (s)}'),
+	('progress', '{done, failed, running, queued, total, fraction, elapsed (s), eta (s, estimate)}'),
+	('summary', '{workers, jobs, jobsDone, jobsFailed, tasks, tasksFailed, tasksRoot, tasksRootFailed}'),
+	('jobsInfo, workersInfo, doneInfo', '[[column names], [values]...]: typed values (numbers, strings,'
+		' null); times as epoch seconds, durations in s, memory in GB. / lists failed jobs without a task;'
+		' /jobs: workersInfo running, jobsInfo queued, doneInfo recently finished'),
+	('tasksInfo', '[{compound, ident, data}]: a task hierarchy as the original: compound true: task column'
+		' names, false: job column names, null: values; ident: depth; context: true for a task shown only'
+		' as the owner of listed items'),
+	('tasksInfoWide', 'the widest row (ident + columns)'),
+	('jobsInfoMatched, workersInfoMatched, doneInfoMatched, tasksInfoMatched', 'items matching the filter'
+		' (more than listed when limited)'),
+	('errmsg', 'present when there is nothing to show, e.g. no pool attached'),
+))
+
+
+def _apiManualText():
+	"""The API manual as plain text"""
+	out = ['PyExPool Web UI: REST API', '', 'Routes (GET): / failures, /jobs jobs, /tasks tasks, /apinfo this'
+		' manual', '', 'Parameters:']
+	out.extend('  {:8} {}'.format(k, v) for k, v in _API_PARAMS.items())
+	out.extend(['', 'Columns:'])
+	out.extend('  {:9} {:5} {:6} {}'.format(k, c.kind, {'jt': 'both', 'j': 'jobs', 't': 'tasks'}[c.objs]
+		, c.descr) for k, c in _COLUMNS.items())
+	out.extend(['', 'JSON (fmt=json):'])
+	out.extend('  {}: {}'.format(k, v) for k, v in _API_JSON.items())
+	out.extend(['', 'Examples:'] + ['  ' + e for e in _API_EXAMPLES])
+	return '\n'.join(out) + '\n'
+
+# === Server ============================================================================================
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+	"""A wsgiref server answering each request in its own daemon thread: a slow client delays no one"""
+	daemon_threads = True
+	allow_reuse_address = True
+	block_on_close = False
+
+
+class _QuietHandler(WSGIRequestHandler):
+	"""No request log on stderr; a client that does not send its request in time is dropped"""
+	timeout = _CLIENT_TIMEOUT
+
+	def log_message(self, *args):  # noqa: D401 - wsgiref's hook
+		"""Silence the per-request log lines"""
+
+
+class _PoolEntry(object):
+	"""A pool served by a WebUiApp: a weak reference to it and its latest snapshot"""
+	__slots__ = ('key', 'ref', 'name', 'snap', 'memtrace', 'tlastmem', 'tlast')
+
+	def __init__(self, key, pool):
+		self.key = key
+		try:  # Weak: the Web UI must not keep a pool alive (its __del__ terminates it)
+			self.ref = weakref.ref(pool)
+		except TypeError:
+			self.ref = None
+		self.name = getattr(pool, 'name', None)
+		self.snap = None  # The latest snapshot (immutable), replaced as a whole by publish()
+		self.memtrace = collections.deque(maxlen=_UI_MEMTRACE)  # (perf_counter, GB) of the snapshots
+		self.tlastmem = None
+		self.tlast = None  # The last known start of the pool's run (the pool resets _tstart when a join ends)
+
+	def title(self):
+		"""A display name of the pool"""
+		name = self.snap.name if self.snap is not None and self.snap.name else self.name
+		return name or 'pool {}'.format(self.key)
+
+	def gone(self):
+		"""Whether the pool no longer exists"""
+		return self.ref is not None and self.ref() is None
+
+
+class WebUiApp(threading.Thread):
+	"""The Web UI: a thread serving the state of one or several execution pools over HTTP.
+
+	host: str  - the address to bind, localhost by default (use '0.0.0.0' deliberately to expose it)
+	port: int  - the TCP port, 0 picks a free one (see .port after start())
+	name: str  - the thread name
+	daemon: bool  - daemon thread; None (default) means True: the UI never keeps a finished program alive
+	group, args, kwargs  - accepted for compatibility with threading.Thread and the original; unused
+
+	A pool constructed with ExecPool(..., webuiapp=app) registers itself and publishes snapshots of its
+	state; the first pool starts the thread. stop() shuts the server down. Class attributes RAM (GB),
+	LCPUS, CPUCORES, CPUNODES and WKSMAX are set by the first registered pool.
+	"""
+	RAM = None
+	LCPUS = None
+	CPUCORES = None
+	CPUNODES = None
+	WKSMAX = None
+
+	def __init__(self, host='localhost', port=8080, name=None, daemon=None, group=None, args=(), kwargs=None):
+		if bottle is None:
+			raise ImportError('the Web UI needs bottle: pip install bottle')
+		if not isinstance(host, str) or not host:
+			raise TypeError('host must be a non-empty str, not {!r}'.format(host))
+		if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+			raise ValueError('port must be an int in 0..65535, not {!r}'.format(port))
+		super().__init__(group=group, name=name, daemon=True if daemon is None else daemon)
+		self.host = host  # Address the server binds
+		self.port = port  # Its port (the actual one once started)
+		self.args = tuple(args)  # Unused, kept as the original's Thread arguments
+		self.kwargs = dict(kwargs or {})
+		self.cmd = UiCmd(None)  # The original's exchange slot; unused by the snapshot design
+		self._lock = threading.Lock()  # Guards _pools and the entries' snapshots
+		self._pools = []  # _PoolEntry, in registration order
+		self._seq = 0  # Index of the next registered pool
+		self._server = None  # The bound _ThreadingServer once started
+		self._hostinfo = (0., None)  # (perf_counter, dict) cached host load
+		self.app = bottle.Bottle(catchall=True)  # An app of its own: several WebUiApps can coexist
+		self.app.default_error_handler = self._errorPage
+		for route, page in (('/', 'failures'), ('/jobs', 'jobs'), ('/tasks', 'tasks'), ('/apinfo', 'apinfo')):
+			self.app.route(route, 'GET', self._handler(page), name=page)
+		self.app.route('/favicon.ico', 'GET', self._favicon)
+		if psutil is not None:
+			psutil.cpu_percent(None)  # The first call only starts the measurement
+
+	def __repr__(self):
+		return '<WebUiApp {} on {}:{} {}>'.format(self.name, self.host, self.port, 'serving'
+			if self.is_alive() else 'stopped')
+
+	@property
+	def url(self):
+		"""The base URL of the UI, e.g. http://127.0.0.1:8080"""
+		host = self.host if ':' not in self.host else '[{}]'.format(self.host)
+		return 'http://{}:{}'.format(host, self.port)
+
+	# Lifecycle -----------------------------------------------------------------------------------------
+	def start(self):
+		"""Bind the server (an OSError, e.g. the port is in use, is raised here) and start serving"""
+		server = _ThreadingServer
+		if ':' in self.host:
+			server = type('_ThreadingServer6', (_ThreadingServer,), {'address_family': socket.AF_INET6})
+		self._server = make_server(self.host, self.port, self.app, server_class=server
+			, handler_class=_QuietHandler)
+		self.port = self._server.server_port
+		print('WebUI "{}" is starting on {}:{}'.format(self.name, self.host, self.port))
+		super().start()
+
+	def run(self):
+		"""Serve until stop()"""
+		try:
+			self._server.serve_forever(poll_interval=0.1)
+		finally:
+			self._server.server_close()
+
+	def stop(self, timeout=5):
+		"""Stop serving and wait up to timeout seconds for the thread to end"""
+		server = self._server
+		if server is not None and self.is_alive():
+			server.shutdown()
+			self.join(timeout)
+
+	# Pool side: both calls come from the pool's thread and must stay cheap --------------------------------
+	def register(self, pool):
+		"""Attach a pool (called by ExecPool's constructor); starts the server on first use
+
+		Fills the class attributes (RAM, LCPUS, CPUCORES, CPUNODES, WKSMAX) from the first pool.
+		"""
+		mod = sys.modules.get(type(pool).__module__)  # mpepool, however it was imported
+		cls = WebUiApp
+		if cls.RAM is None:
+			cls.RAM = getattr(mod, '_RAM_LIMIT', None)
+			afn = getattr(mod, 'AffinityMask', None)
+			cls.LCPUS = getattr(afn, 'CPUS', None) or os.cpu_count()
+			cls.CPUCORES = getattr(afn, 'CORES', None)
+			cls.CPUNODES = getattr(afn, 'NODES', None)
+			cls.WKSMAX = getattr(pool, '_wkslim', None)
+		with self._lock:
+			for entry in self._pools:
+				if entry.ref is not None and entry.ref() is pool:
+					return
+			entry = _PoolEntry(self._seq, pool)
+			self._seq += 1
+			self._pools.append(entry)
+			if len(self._pools) > _UI_POOLS_MAX:  # Forget the oldest pool that is gone (else the oldest)
+				gone = [e for e in self._pools if e.gone()] or self._pools
+				self._pools.remove(gone[0])
+		if not self.is_alive() and self._server is None:
+			try:
+				self.start()
+			except (OSError, RuntimeError) as err:
+				print('WARNING, the WebUI "{}" could not start on {}:{}: {}'.format(self.name, self.host
+					, self.port, err), file=sys.stderr)
+
+	def publish(self, pool, snapshot):
+		"""Make snapshot (from mpepool.uiSnapshot) the state shown for pool: a reference swap under a lock"""
+		with self._lock:
+			entry = None
+			for ent in reversed(self._pools):
+				if ent.ref is None or ent.ref() is pool:
+					entry = ent
+					break
+			if entry is None:  # Published without register(): attach it now
+				entry = _PoolEntry(self._seq, pool)
+				self._seq += 1
+				self._pools.append(entry)
+			entry.snap = snapshot
+			if snapshot.tstart is not None:
+				entry.tlast = snapshot.tstart
+			memjobs = getattr(snapshot, 'memjobs', None)
+			if memjobs is not None and entry.tlastmem != snapshot.tsnap:
+				entry.memtrace.append((snapshot.tsnap, memjobs))
+				entry.tlastmem = snapshot.tsnap
+
+	# HTTP side -------------------------------------------------------------------------------------------
+	def poolList(self):
+		"""[{index, name, state}] of the served pools"""
+		with self._lock:
+			entries = list(self._pools)
+		res = []
+		for ent in entries:
+			snap = ent.snap
+			state = 'new' if snap is None else 'terminated' if not snap.alive else 'running' if (snap.running
+				or snap.queuelen) else 'idle'
+			res.append(collections.OrderedDict((('index', ent.key), ('name', ent.title()), ('state', state))))
+		return res
+
+	def _entry(self, sel):
+		"""The pool entry selected by the pool parameter (index or name), default the newest"""
+		with self._lock:
+			entries = list(self._pools)
+		if sel is None:
+			return entries[-1] if entries else None
+		for ent in entries:
+			if str(ent.key) == sel:
+				return ent
+		for ent in reversed(entries):
+			if ent.title() == sel:
+				return ent
+		raise ValueError('pool: no pool {!r} is served here; the pools are: {}'.format(sel, ', '.join(
+			'{} ({})'.format(e.key, e.title()) for e in entries) or 'none'))
+
+	def hostInfo(self):
+		"""CPU load (fraction) and RAM usage (GB) of the host, cached for 0.5 s"""
+		tnow = time.perf_counter()
+		tinfo, info = self._hostinfo
+		if info is not None and tnow - tinfo < 0.5:
+			return info
+		ramtotal = WebUiApp.RAM
+		info = {'cpuLoad': None, 'ramUsage': None, 'ramTotal': ramtotal, 'lcpus': WebUiApp.LCPUS
+			or os.cpu_count()}
+		if psutil is not None:
+			try:
+				info['cpuLoad'] = round(psutil.cpu_percent(None) / 100., 4)
+				vmem = psutil.virtual_memory()
+				info['ramUsage'] = round((vmem.total - vmem.available) / 1024.**3, 4)
+				if ramtotal is None:
+					info['ramTotal'] = round(vmem.total / 1024.**3, 4)
+			except (psutil.Error, OSError):  # Unreadable /proc: shown as unknown
+				pass
+		self._hostinfo = (tnow, info)
+		return info
+
+	def _handler(self, page):
+		"""The route handler of a page"""
+		def handle():
+			return self._serve(page)
+		handle.__name__ = 'page_' + page
+		return handle
+
+	def _serve(self, page):
+		"""Answer a request for page; bad parameters -> 400 naming them"""
+		fmt = UiResFmt.htm
+		try:
+			qdict = _parseQuery(bottle.request.query_string)
+			if qdict.get('fmt') in UiResFmt.__members__:
+				fmt = UiResFmt[qdict['fmt']]
+			opts = ResultOptions(qdict)
+			entry = self._entry(opts.pool) if page != 'apinfo' else None
+		except ValueError as err:
+			return self._badRequest(str(err), fmt)
+		now = time.perf_counter()
+		resp = bottle.response
+		resp.set_header('Cache-Control', 'no-store')
+		resp.set_header('X-Content-Type-Options', 'nosniff')
+		if page == 'apinfo':
+			return self._apinfo(opts)
+		pdata = _Page(page, opts, entry, now)
+		rend = _Render(pdata, self)
+		if opts.fmt == UiResFmt.json:
+			resp.content_type = 'application/json; charset=UTF-8'
+			return json.dumps(rend.json(), ensure_ascii=False, allow_nan=False)
+		if opts.fmt == UiResFmt.txt:
+			resp.content_type = 'text/plain; charset=UTF-8'
+			return rend.txt()
+		resp.content_type = 'text/html; charset=UTF-8'
+		ctx = rend.context()
+		ctx['textBrowser'] = bool(_RE_TEXTBROWSER.search(bottle.request.get_header('User-Agent', '')))
+		return self._template('webui', ctx)
+
+	def _apinfo(self, opts):
+		"""The API manual in the requested format"""
+		resp = bottle.response
+		if opts.fmt == UiResFmt.json:
+			resp.content_type = 'application/json; charset=UTF-8'
+			return json.dumps(collections.OrderedDict((('routes', collections.OrderedDict((('/', 'failures')
+				, ('/jobs', 'jobs'), ('/tasks', 'tasks'), ('/apinfo', 'this manual')))), ('params', _API_PARAMS)
+				, ('columns', collections.OrderedDict((k, {'kind': c.kind, 'objects': {'jt': 'jobs tasks'
+				, 'j': 'jobs', 't': 'tasks'}[c.objs], 'descr': c.descr}) for k, c in _COLUMNS.items()))
+				, ('json', _API_JSON), ('examples', _API_EXAMPLES))), ensure_ascii=False)
+		if opts.fmt == UiResFmt.txt:
+			resp.content_type = 'text/plain; charset=UTF-8'
+			return _apiManualText()
+		resp.content_type = 'text/html; charset=UTF-8'
+		pdata = _Page('apinfo', opts, None, time.perf_counter())
+		ctx = _Render(pdata, self).context()
+		ctx.update(errmsg=None, summary=False, apiParams=_API_PARAMS, apiJson=_API_JSON, apiExamples=_API_EXAMPLES
+			, apiColumns=[(k, c.kind, {'jt': 'jobs, tasks', 'j': 'jobs', 't': 'tasks'}[c.objs], c.descr)
+			for k, c in _COLUMNS.items()], defaultLim=WUIJOBS_LIMIT)
+		return self._template('webui', ctx)
+
+	@staticmethod
+	def _template(name, ctx):
+		"""Render a view found in bottle.TEMPLATE_PATH, then in the package's views folders"""
+		lookup = list(bottle.TEMPLATE_PATH)
+		for vdir in (_VIEWS_OWN, _VIEWS_SHARE):
+			if vdir not in lookup:
+				lookup.append(vdir)
+		return bottle.template(name, template_lookup=lookup, **ctx)
+
+	@staticmethod
+	def _badRequest(msg, fmt):
+		"""A 400 answer naming the bad parameter, in the requested format when it could be read"""
+		resp = bottle.response
+		resp.status = 400
+		resp.set_header('Cache-Control', 'no-store')
+		if fmt == UiResFmt.json:
+			resp.content_type = 'application/json; charset=UTF-8'
+			return json.dumps({'errmsg': 'Invalid URL parameter: ' + msg}, ensure_ascii=False)
+		resp.content_type = 'text/plain; charset=UTF-8'
+		return 'Invalid URL parameter: {}\n'.format(msg)
+
+	@staticmethod
+	def _errorPage(res):
+		"""Plain-text error pages (404, 405, ...), no traceback"""
+		bottle.response.content_type = 'text/plain; charset=UTF-8'
+		res.content_type = 'text/plain; charset=UTF-8'
+		if res.status_code == 404:
+			return 'Nothing here, sorry\n'
+		if res.status_code == 405:
+			return 'Only GET is served\n'
+		return '{}\n'.format(res.status_line)
+
+	@staticmethod
+	def _favicon():
+		"""No icon: an empty answer instead of a 404 in every browser console"""
+		bottle.response.status = 204
+		return ''
