@@ -7,6 +7,7 @@ MPEPOOL_HIDE_PSUTIL=1 runs the suite as on a machine without psutil.
 """
 import contextlib
 import errno
+import gc
 import io
 import os
 import shutil
@@ -597,7 +598,8 @@ class TestExecPool(PoolTestCase):
 
 	def test_terminate_from_a_callback(self):
 		pool = self.newPool(1)
-		stopper = Job('stopper', args=('true',), onfinish=lambda job: pool.terminate())
+		# It ends after the others are queued (execute() takes microseconds): then its onfinish stops them
+		stopper = Job('stopper', args=pyjob(SLEEP(0.5)), onfinish=lambda job: pool.terminate())
 		rest = [Job('rest%d' % i, args=pyjob(SLEEP(60))) for i in range(3)]
 		pool.execute(stopper)
 		for job in rest:
@@ -654,6 +656,7 @@ class TestExecPool(PoolTestCase):
 		pool = self.newPool(3)
 		pool.execute(Job('warm', args=('true',), stdout=subprocess.PIPE))
 		self.assertTrue(pool.join(30))
+		gc.collect()
 		fds = len(os.listdir('/proc/self/fd'))
 		for i in range(30):
 			pool.execute(Job('j%d' % i, args=pyjob('print(1)') if i % 3 else ('false',)
@@ -662,6 +665,7 @@ class TestExecPool(PoolTestCase):
 		with contextlib.redirect_stderr(io.StringIO()):
 			self.assertTrue(pool.join(60))
 		self.assertEqual(zombieChildren(), [])
+		gc.collect()
 		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
 
 
@@ -917,6 +921,7 @@ class TestNothingLost(PoolTestCase):
 		pool.execute(Job('warm', args=('true',)))
 		self.assertTrue(pool.join(30))
 		pool.clear()
+		gc.collect()  # Pools of earlier tests, collected meanwhile, would close their descriptors
 		fds = len(os.listdir('/proc/self/fd'))
 		blocker = self.path('notadir')
 		open(blocker, 'w').close()
@@ -963,6 +968,7 @@ class TestNothingLost(PoolTestCase):
 		self.assertEqual(sum(task.numterm for task in subtasks) + sum(
 			1 for name, kind in kinds.items() if kind <= 4 and int(name[1:]) % 3 == 0), len(failed))
 		self.assertEqual(zombieChildren(), [])
+		gc.collect()
 		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
 		self.assertEqual(pool._workers, set())
 		pool.execute(Job('after', args=('true',)))  # Still usable
