@@ -172,44 +172,345 @@ def _bindCallback(callback, owner, pname):
 
 # === CPU topology ======================================================================================
 # Computed from /sys/devices/system/{cpu,node} and the CPUs this process may use; no external programs.
+# The original ran lscpu/lstopo through shell pipelines at import (failing without them, truncating
+# multi-digit counts) and derived the masks from formulas that assume uniform nodes; here the groups are
+# cut from the topology itself, so offline CPUs, cgroup-limited CPU sets and uneven nodes just work.
+
+CpuTopology = collections.namedtuple('CpuTopology', 'cpus node package siblings nodes cores corethreads'
+	' sequential sysfs')
+CpuTopology.__doc__ = """The CPU topology seen by this process (see _cputopology())
+
+cpus: tuple(int)  - the usable logical CPUs (online and allowed to this process), ascending
+node: dict(cpu: int)  - NUMA node of each usable CPU
+package: dict(cpu: int)  - physical package (socket) of each usable CPU
+siblings: dict(cpu: tuple(int))  - the usable hardware threads of the core of each CPU, itself included
+nodes: dict(node: tuple(core))  - the cores (tuples of usable CPUs) of each node having usable CPUs,
+	nodes ascending, cores ordered by their lowest CPU
+cores: tuple(tuple(int))  - all cores with usable CPUs, node by node; a core's lowest CPU comes first
+corethreads: int  - the most usable hardware threads of a core (1 without SMT)
+sequential: bool  - the CPUs are numbered in topology order (node by node, a core's threads adjacent),
+	rather than across the nodes / with the sibling threads numbered after all cores
+sysfs: bool  - read from sysfs; False for the flat fallback (one node, one thread per core)
+"""
+
+
+def _readsys(path):
+	"""The stripped content of a small sysfs file"""
+	with open(path) as fsys:
+		return fsys.read().strip()
+
+
+def _parseCpulist(text):
+	"""A kernel CPU list such as '0-3,8,10-11' as a set of ints; '' is an empty set"""
+	cpus = set()
+	for part in text.split(','):
+		part = part.strip()
+		if not part:
+			continue
+		lo, sep, hi = part.partition('-')
+		if sep:
+			cpus.update(range(int(lo), int(hi) + 1))
+		else:
+			cpus.add(int(lo))
+	return cpus
+
+
+def _cpulistStr(cpus):
+	"""CPUs as a compact list in `taskset -c` syntax: {0, 1, 2, 5, 16, 17} -> '0-2,5,16-17'"""
+	runs = []
+	for c in sorted(cpus):
+		if runs and c == runs[-1][1] + 1:
+			runs[-1][1] = c
+		else:
+			runs.append([c, c])
+	return ','.join(str(lo) if lo == hi else '{}-{}'.format(lo, hi) for lo, hi in runs)
+
+
+def _allowedCpus():
+	"""The CPUs this process may run on (cgroup cpuset, taskset, ...), all CPUs where unknown"""
+	try:
+		return set(os.sched_getaffinity(0))
+	except (AttributeError, OSError):  # Not Linux: no per-process CPU set to honour
+		return set(range(cpu_count()))
+
+
+def _flatTopology(allowed=None):
+	"""A topology that assumes nothing: the allowed CPUs as single-thread cores of one node"""
+	cpus = tuple(sorted(allowed if allowed is not None else _allowedCpus())) or (0,)
+	cores = tuple((c,) for c in cpus)
+	return CpuTopology(cpus=cpus, node=dict.fromkeys(cpus, 0), package=dict.fromkeys(cpus, 0)
+		, siblings={c: (c,) for c in cpus}, nodes={0: cores}, cores=cores, corethreads=1, sequential=True
+		, sysfs=False)
+
+
+def _readTopology(sysroot, allowed):
+	"""The topology read from sysfs under sysroot; raises OSError/ValueError when it is unusable"""
+	cpudir = os.path.join(sysroot, 'cpu')
+	try:
+		online = _parseCpulist(_readsys(os.path.join(cpudir, 'online')))
+	except OSError:
+		# Kernels without cpu/online: a cpuN dir is online unless its online file says 0
+		# (cpu0 usually has no such file as it cannot be taken offline)
+		online = set()
+		for name in os.listdir(cpudir):
+			if name.startswith('cpu') and name[3:].isdigit():
+				try:
+					flag = _readsys(os.path.join(cpudir, name, 'online'))
+				except OSError:
+					flag = '1'
+				if flag != '0':
+					online.add(int(name[3:]))
+	usable = online.intersection(_allowedCpus() if allowed is None else allowed)
+	if not usable:
+		raise ValueError('no usable CPUs in {}'.format(cpudir))
+	cpus = tuple(sorted(usable))
+
+	# Cores: the kernel's sibling list of each CPU (core_cpus_list since Linux 5.7, thread_siblings_list
+	# before), restricted to the usable CPUs; without them, (package, core_id) as the original's lscpu did
+	package = {}
+	corekey = {}
+	for c in cpus:
+		tdir = os.path.join(cpudir, 'cpu{}'.format(c), 'topology')
+		try:
+			package[c] = int(_readsys(os.path.join(tdir, 'physical_package_id')))
+		except (OSError, ValueError):
+			package[c] = 0
+		for fname in ('core_cpus_list', 'thread_siblings_list'):
+			try:
+				corekey[c] = frozenset(_parseCpulist(_readsys(os.path.join(tdir, fname))) & usable | {c})
+				break
+			except (OSError, ValueError):
+				pass
+		else:
+			try:
+				corekey[c] = (package[c], int(_readsys(os.path.join(tdir, 'core_id'))))
+			except (OSError, ValueError):
+				corekey[c] = c  # Nothing known: a core of its own
+	coremap = {}
+	for c in cpus:
+		coremap.setdefault(corekey[c], []).append(c)
+
+	# Nodes: node*/cpulist; CPUs that no node lists (kernels without NUMA) go to the lowest node
+	node = {}
+	nodedir = os.path.join(sysroot, 'node')
+	try:
+		names = os.listdir(nodedir)
+	except OSError:
+		names = ()
+	for name in names:
+		if name.startswith('node') and name[4:].isdigit():
+			try:
+				ncpus = _parseCpulist(_readsys(os.path.join(nodedir, name, 'cpulist')))
+			except OSError:
+				continue
+			for c in ncpus & usable:
+				node[c] = min(node.get(c, int(name[4:])), int(name[4:]))
+	nodefault = min(node.values()) if node else 0
+	for c in cpus:
+		node.setdefault(c, nodefault)
+
+	# A core belongs to the node of its lowest CPU (its threads never span nodes on real hardware)
+	cores = sorted((tuple(sorted(cpl)) for cpl in coremap.values()), key=lambda core: (node[core[0]], core[0]))
+	nodes = {}
+	for core in cores:
+		nodes.setdefault(node[core[0]], []).append(core)
+	siblings = {c: core for core in cores for c in core}
+	return CpuTopology(cpus=cpus, node=node, package=package, siblings=siblings
+		, nodes={n: tuple(ncores) for n, ncores in nodes.items()}, cores=tuple(cores)
+		, corethreads=max(len(core) for core in cores)
+		# Topology order equals numeric order: what hwloc's "PU L#1 is P#1" test of the original meant
+		, sequential=[c for core in cores for c in core] == list(cpus), sysfs=True)
+
+
+def _cputopology(sysroot='/sys/devices/system', allowed=None):
+	"""The CPU topology this process can use, as a CpuTopology; never raises, prints nothing
+
+	sysroot: str  - the sysfs directory holding cpu/ and node/ (tests point it to fake trees)
+	allowed: iterable(int)  - the CPUs this process may use, os.sched_getaffinity(0) by default;
+		the usable CPUs are the online ones among them
+	return  - the topology from sysfs, or a flat one (the allowed CPUs as single-thread cores
+		of one node, sysfs=False) when sysfs cannot be read
+	"""
+	if allowed is not None:
+		allowed = set(allowed)
+	try:
+		return _readTopology(sysroot, allowed)
+	except Exception:  # Broad on purpose: importing this module must never fail because of sysfs
+		return _flatTopology(allowed)
+
+
+def _topologyCounts(topo):
+	"""The AffinityMask class attributes (CPUS, NODES, ...) of a CpuTopology, as a dict"""
+	return dict(CPUS=len(topo.cpus), NODES=len(topo.nodes), CORES=len(topo.cores)
+		, CORE_THREADS=topo.corethreads
+		# Whole cores of the smallest node: CPUS // NODES on uniform machines, and on uneven ones still
+		# a valid afnstep that yields a group in every node (AffinityMask(NODE_CPUS) = a worker per node)
+		, NODE_CPUS=topo.corethreads * min(len(ncores) for ncores in topo.nodes.values())
+		, SEQUENTIAL=topo.sequential)
+
+
+def _affinityGroups(topo, afnstep):
+	"""The CPU groups of afnstep CPUs of a topology: a tuple of tuples, primary threads first
+
+	afnstep 1: every usable CPU on its own; the first threads of all cores come before the second
+	ones, and consecutive groups alternate over the nodes (as the original's table for both
+	enumerations). afnstep = n * corethreads: n whole cores of one node per group, the groups
+	alternating over the nodes; cores left over in a node form no group. Only when n exceeds the
+	cores of every node do groups span nodes (consecutive whole cores, node by node).
+	"""
+	nodecores = list(topo.nodes.values())
+	groups = []
+	if afnstep == 1:
+		maxcores = max(len(ncores) for ncores in nodecores)
+		for h in range(topo.corethreads):
+			for k in range(maxcores):
+				for ncores in nodecores:
+					if k < len(ncores) and h < len(ncores[k]):
+						groups.append((ncores[k][h],))
+		return tuple(groups)
+	ncores = afnstep // topo.corethreads
+	if ncores > max(len(cores) for cores in nodecores):
+		nodecores = [topo.cores]  # Groups larger than any node: whole cores of consecutive nodes
+	chunks = [[cores[j:j + ncores] for j in range(0, len(cores) - ncores + 1, ncores)] for cores in nodecores]
+	for k in range(max(len(nchunks) for nchunks in chunks)):
+		for nchunks in chunks:
+			if k < len(nchunks):
+				groups.append(tuple(c for core in nchunks[k] for c in core))
+	return tuple(groups)
+
+
+# The topology of this machine for this process, read once at import
+_TOPOLOGY = _cputopology()
+_COUNTS = _topologyCounts(_TOPOLOGY)
 
 
 def cpucorethreads():
-	"""The number of hardware threads per CPU core"""
-	return 1  # TODO(affinity issue): sysfs topology
+	"""The number of hardware threads per CPU core (the most a usable core has; 1 without SMT)
+
+	Used as the affinity step that dedicates a whole core, with its L1/L2 caches, to a worker.
+	"""
+	return _COUNTS['CORE_THREADS']
 
 
 def cpunodes():
-	"""The number of NUMA nodes with CPUs"""
-	return 1  # TODO(affinity issue): sysfs topology
+	"""The number of NUMA nodes having CPUs this process may use"""
+	return _COUNTS['NODES']
 
 
 def cpusequential(ncpunodes=None):
-	"""Whether the logical CPUs are enumerated sequentially (a core's threads adjacent) rather than across nodes"""
-	return True  # TODO(affinity issue): sysfs topology
+	"""Whether the logical CPUs are enumerated sequentially rather than across the nodes
+
+	Sequential (laptops): node by node, the threads of a core adjacent, e.g. node0: 0(,1),2(,3);
+	node1: 4(,5),6(,7). Cross-node (servers): the first threads of all cores alternate over the nodes
+	and the sibling threads follow, e.g. node0: 0,2(,4,6); node1: 1,3(,5,7).
+
+	ncpunodes: int  - the number of NUMA nodes, used only when sysfs is unreadable: then the
+		enumeration is taken as sequential on a single node (as the original did without hwloc)
+	return  - bool
+	"""
+	if not _TOPOLOGY.sysfs and ncpunodes is not None:
+		return ncpunodes == 1
+	return _COUNTS['SEQUENTIAL']
 
 
 class AffinityMask(object):
-	"""CPU groups for the worker slots of a pool (see the affinity issue)"""
-	CPUS = len(os.sched_getaffinity(0))
-	NODES = 1
-	CORE_THREADS = 1
-	CORES = CPUS
-	NODE_CPUS = CPUS
-	SEQUENTIAL = True
+	"""Affinity mask: the group of logical CPUs that each worker slot of a pool is pinned to
 
-	def __init__(self, afnstep, first=True, sequential=None):
-		self.afnstep = int(afnstep)
-		self.first = first
-		self.sequential = sequential
+	Groups keep the cache local: afnstep 1 gives every logical CPU its own slot (the first threads of
+	all cores first, alternating over the NUMA nodes); an afnstep of n * CORE_THREADS gives each slot n
+	whole cores of one node, so that the slot's L1/L2 (and L3 with a whole node) caches are its own.
+	The groups are cut from the detected topology (sysfs and the CPUs this process may use), which works
+	for both the sequential and the cross-node enumerations.
+
+	Typical afnstep values:
+		1  - the most parallelism for single-threaded programs (a worker per logical CPU)
+		CORE_THREADS  - a dedicated core per worker (L1/L2 cache maximisation)
+		NODE_CPUS  - a dedicated NUMA node per worker (L3 cache maximisation)
+
+	Class attributes (this machine, this process):
+		CPUS  - usable logical CPUs (online and allowed by the cgroup cpuset / sched_setaffinity)
+		NODES  - NUMA nodes with usable CPUs
+		CORES  - physical cores with usable CPUs
+		CORE_THREADS  - hardware threads per core
+		NODE_CPUS  - CPUs of a node (of the smallest one, in whole cores, on uneven machines)
+		SEQUENTIAL  - the enumeration is sequential (see cpusequential())
+
+	>>> mask = AffinityMask(AffinityMask.CORE_THREADS)
+	>>> len(mask) == AffinityMask.CORES
+	True
+	"""
+	CPUS = _COUNTS['CPUS']
+	NODES = _COUNTS['NODES']
+	CORES = _COUNTS['CORES']
+	CORE_THREADS = _COUNTS['CORE_THREADS']
+	NODE_CPUS = _COUNTS['NODE_CPUS']
+	SEQUENTIAL = _COUNTS['SEQUENTIAL']
+
+	def __init__(self, afnstep, first=True, sequential=SEQUENTIAL, topology=None):
+		"""CPU groups of afnstep logical CPUs for the worker slots
+
+		afnstep: int  - logical CPUs per group: 1 or a multiple of CORE_THREADS (whole cores), at most
+			CPUS; an integral float such as 2.0 is accepted
+		first: bool  - pin a slot to the first CPU of its group only (a whole core's cache for a
+			single-threaded program) rather than to all CPUs of the group (multi-threaded programs)
+		sequential: bool or None  - the enumeration type, accepted for compatibility: the groups
+			follow the detected topology, so the value does not change them
+		topology: CpuTopology  - the topology to cut the groups from, this process's by default
+			(tests pass fake ones; the instance then carries their CPUS, NODES, ... attributes)
+		"""
+		if isinstance(afnstep, bool) or not isinstance(afnstep, (int, float)):
+			raise TypeError('afnstep must be an int, not {!r}'.format(afnstep))
+		if isinstance(afnstep, float) and not afnstep.is_integer():
+			raise ValueError('afnstep must be an integral number of CPUs, not {!r}'.format(afnstep))
+		if not isinstance(first, bool):
+			raise TypeError('first must be a bool, not {!r}'.format(first))
+		if sequential is not None and not isinstance(sequential, bool):
+			raise TypeError('sequential must be a bool or None, not {!r}'.format(sequential))
+		if topology is None:
+			topology = _TOPOLOGY
+		elif not isinstance(topology, CpuTopology):
+			raise TypeError('topology must be a CpuTopology, not {!r}'.format(topology))
+		counts = _topologyCounts(topology)
+		step = int(afnstep)
+		if step < 1:
+			raise ValueError('afnstep must be >= 1, not {!r}'.format(afnstep))
+		if step != 1 and step % counts['CORE_THREADS']:
+			raise ValueError('afnstep must be 1 or a multiple of CORE_THREADS={} (whole cores), not {!r}'
+				.format(counts['CORE_THREADS'], afnstep))
+		if step > counts['CPUS']:
+			raise ValueError('afnstep must not exceed the {} usable CPUs, not {!r}'.format(counts['CPUS'], afnstep))
+		self.afnstep = step  # int: logical CPUs per group
+		self.first = first  # bool: pin to the first CPU of a group only
+		self.sequential = sequential  # bool or None: as given (informational)
+		self.topology = topology  # CpuTopology the groups are cut from
+		self.__dict__.update(counts)  # CPUS, NODES, ... of that topology
+		# Whole groups (tuples, primary thread first) and what a slot is pinned to
+		self._groups = _affinityGroups(topology, step)
+		self._masks = tuple(frozenset(grp[:1] if first else grp) for grp in self._groups)
+
+	def __len__(self):
+		"""The number of CPU groups, i.e. of worker slots that can be pinned"""
+		return len(self._masks)
+
+	def _slot(self, i):
+		"""Validated slot index"""
+		if isinstance(i, bool) or not isinstance(i, int):
+			raise TypeError('i must be an int slot index, not {!r}'.format(i))
+		if not 0 <= i < len(self._masks):
+			raise IndexError('i must be in [0, {}), not {!r}'.format(len(self._masks), i))
+		return i
 
 	def cpus(self, i):
-		"""The set of logical CPUs of worker slot i"""
-		return {i * self.afnstep} if self.first else set(range(i * self.afnstep, (i + 1) * self.afnstep))
+		"""The logical CPUs (a frozenset of ints) that worker slot i is pinned to"""
+		return self._masks[self._slot(i)]
 
 	def __call__(self, i):
-		"""The CPU list of worker slot i as a string for `taskset -c`, e.g. '0-1,16-17'"""
-		return ','.join(str(c) for c in sorted(self.cpus(i)))
+		"""The CPU list of worker slot i in `taskset -c` syntax, e.g. '0-1,16-17'"""
+		return _cpulistStr(self._masks[self._slot(i)])
+
+	def __repr__(self):
+		return 'AffinityMask(afnstep={}, first={}, {} groups of {})'.format(self.afnstep, self.first
+			, len(self), _cpulistStr(self.topology.cpus))
 
 # === Reporting data model: snapshots of jobs and tasks for the failure report and the Web UI ==========
 
@@ -544,9 +845,10 @@ class Task(object):
 	def _start(self):
 		"""Mark the task and its owners started (their first job starts); return the tasks started now"""
 		started = []
+		now = time.perf_counter()  # One instant: an owner never starts after its subtask
 		task = self
 		while task is not None and task.tstart is None:
-			task.tstart = time.perf_counter()
+			task.tstart = now
 			started.append(task)
 			task = task.task
 		for task in reversed(started):  # Owners first, as their items start inside them
@@ -877,6 +1179,21 @@ _UI_PERIOD = 0.25
 _HISTORY_LEN = 10000
 # Memory samples kept for the Web UI chart
 _MEMTRACE_LEN = 4096
+
+
+_JOBENVB = _JOBENV.encode()
+
+
+def _environ():
+	"""A copy of the environment for a child, as bytes: what Popen passes on without re-encoding
+
+	os.environ keeps the encoded environment in _data (CPython >= 3.2); copying it avoids decoding and
+	encoding every variable for every job.
+	"""
+	data = getattr(os.environ, '_data', None)
+	if isinstance(data, dict):
+		return data.copy()
+	return {os.fsencode(key): os.fsencode(val) for key, val in os.environ.items()}
 
 
 def _pidfdWorks():
@@ -1574,6 +1891,7 @@ class ExecPool(object):
 
 	def _cycle(self, limit=None, wait=True):
 		"""One step of the event loop: wait for events (at most until limit) and act on them"""
+		outer = self._busy  # A callback of an outer step may run a sequential job: a nested step
 		self._busy = True
 		try:
 			self._waitEvents(limit if wait else time.perf_counter())
@@ -1582,8 +1900,8 @@ class ExecPool(object):
 				self._startQueued()
 			self._publishUi()
 		finally:
-			self._busy = False
-		if self._termpending:
+			self._busy = outer
+		if self._termpending and not outer:
 			self._terminate(self._termpending)
 
 	def _waitEvents(self, limit=None):
@@ -1603,10 +1921,13 @@ class ExecPool(object):
 			return  # Nothing to wait for: no job runs and no deadline is set
 		for key, _ in self._sel.select(wait):
 			kind, job = key.data
+			# An event of this batch may belong to a job that an earlier event of the batch finished
 			if kind == 'exit':
-				self._reap(job)
-			elif not _drainPipe(key.fd, job._pipes[key.fd]):
-				self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
+				if job._pidfd == key.fd:
+					self._reap(job)
+			elif job._pipes is not None and key.fd in job._pipes:
+				if not _drainPipe(key.fd, job._pipes[key.fd]):
+					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
 		if not _PIDFD:
 			for job in list(self._workers):
 				self._reap(job)
@@ -1696,9 +2017,9 @@ class ExecPool(object):
 		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
 		args = (job.args,) if isinstance(job.args, str) else job.args
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
-		env = os.environ.copy()
-		outer = env.get(_JOBENV)
-		env[_JOBENV] = outer + ':' + job._marker if outer else job._marker
+		env = _environ()
+		outer = env.get(_JOBENVB)
+		env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
 		cpus = None
 		if slot is not None and self._afnmask is not None and not job._omitafn:
 			cpus = self._afnmask.cpus(slot)

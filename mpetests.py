@@ -1,0 +1,1650 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+"""Unit tests of mpepool and mpewui: real processes, real files, a real HTTP server and browser
+
+Run: python -m pytest -q mpetests.py   (or python -m unittest mpetests)
+MPEPOOL_HIDE_PSUTIL=1 runs the suite as on a machine without psutil.
+"""
+import contextlib
+import errno
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+from unittest import mock
+
+if os.environ.get('MPEPOOL_HIDE_PSUTIL'):
+	sys.modules['psutil'] = None  # Import of psutil fails: the suite runs as without it
+
+import mpepool
+from mpepool import (AffinityMask, ExecPool, Job, JobInfo, Task, TaskInfo, TaskInfoExt, cpucorethreads
+	, inBytes, inGigabytes, infodata, secondsToHms, tasksInfoExt, tblfmt, timeheader, unfoldDepthFirst)
+from mpepool import _LIMIT_WORKERS_RAM, _CHAINED_CONSTRAINTS, _RAM_SIZE  # noqa: F401 (the original's tests import them)
+
+REPO = os.path.dirname(os.path.abspath(__file__))
+PYEXEC = sys.executable
+
+# --- Child programs: one helper, named snippets ---------------------------------------------------------
+
+
+def pyjob(code):
+	"""Job args running a Python snippet"""
+	return (PYEXEC, '-c', code)
+
+
+def SLEEP(seconds):
+	return 'import time; time.sleep({})'.format(seconds)
+
+
+def EXIT(code):
+	return 'import sys; sys.exit({})'.format(code)
+
+
+def ALLOC(mb, seconds):
+	"""Hold mb MB of touched memory for seconds"""
+	return 'import time; buf = b"1" * ({} * 1024 * 1024); time.sleep({})'.format(mb, seconds)
+
+
+IGNORE_TERM = 'import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); '
+
+
+def FORK_GRANDCHILD(pidfile, setsid=False, seconds=60):
+	"""A child that starts a sleeping grandchild (in a new session if setsid), writes both pids, sleeps"""
+	return textwrap.dedent('''\
+		import os, subprocess, sys, time
+		grand = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep({sec})'], start_new_session={setsid})
+		with open({pidfile!r} + '.tmp', 'w') as fpid:
+			fpid.write('%d %d' % (os.getpid(), grand.pid))
+		os.rename({pidfile!r} + '.tmp', {pidfile!r})
+		time.sleep({sec})
+		''').format(pidfile=pidfile, setsid=setsid, sec=seconds)
+
+
+def waitUntil(predicate, timeout=10., period=0.005):
+	"""Wait until predicate() is true; return its last value (false on the timeout)"""
+	deadline = time.perf_counter() + timeout
+	while True:
+		res = predicate()
+		if res or time.perf_counter() >= deadline:
+			return res
+		time.sleep(period)
+
+
+def pidAlive(pid):
+	"""Whether a process exists and is not a zombie"""
+	try:
+		with open('/proc/{}/stat'.format(pid)) as fstat:
+			return fstat.read().rsplit(')', 1)[1].split()[0] != 'Z'
+	except OSError:
+		return False
+
+
+def readPids(pidfile, timeout=10.):
+	"""The pids a FORK_GRANDCHILD program wrote"""
+	if not waitUntil(lambda: os.path.exists(pidfile), timeout):
+		raise AssertionError('{} was not written in {} s'.format(pidfile, timeout))
+	with open(pidfile) as fpid:
+		return [int(pid) for pid in fpid.read().split()]
+
+
+def zombieChildren():
+	"""Pids of this process's children that are zombies"""
+	res = []
+	for name in os.listdir('/proc'):
+		if name.isdigit():
+			try:
+				with open('/proc/{}/stat'.format(name)) as fstat:
+					fields = fstat.read().rsplit(')', 1)[1].split()
+			except OSError:
+				continue
+			if fields[0] == 'Z' and int(fields[1]) == os.getpid():
+				res.append(int(name))
+	return res
+
+
+class PoolTestCase(unittest.TestCase):
+	"""Creates pools through newPool(), terminates them after the test, and fails a test that left any
+	job process running or a zombie behind"""
+
+	def setUp(self):
+		self.pools = []
+		self.tmp = tempfile.mkdtemp(prefix='mpetests-')
+		self.quiet = contextlib.ExitStack()
+		self.out = io.StringIO()  # What the pool prints to stdout (not the jobs' outputs: they have fd 1)
+		if not os.environ.get('MPETESTS_VERBOSE'):
+			self.quiet.enter_context(contextlib.redirect_stdout(self.out))
+
+	def tearDown(self):
+		for pool in self.pools:
+			pool.terminate()
+		self.quiet.close()
+		token = mpepool._processToken()
+		left = waitUntil(lambda: not mpepool._markedProcesses(token), 5.)
+		leftover = mpepool._markedProcesses(token)
+		for pids in leftover.values():
+			mpepool._signalPids(pids, signal.SIGKILL)
+		shutil.rmtree(self.tmp, ignore_errors=True)
+		self.assertTrue(left, 'job processes left running: {}'.format(leftover))
+		self.assertTrue(waitUntil(lambda: not zombieChildren(), 3.), 'zombies left: {}'.format(zombieChildren()))
+
+	def newPool(self, *args, **kwargs):
+		pool = ExecPool(*args, **kwargs)
+		self.pools.append(pool)
+		return pool
+
+	def path(self, *names):
+		return os.path.join(self.tmp, *names)
+
+	def runScript(self, code, timeout=60, **kwargs):
+		"""Run a Python script in a subprocess with the repository importable; return CompletedProcess"""
+		env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+		return subprocess.run((PYEXEC, '-c', textwrap.dedent(code)), capture_output=True, text=True
+			, timeout=timeout, env=env, cwd=self.tmp, **kwargs)
+
+# --- Helpers and reporting model -------------------------------------------------------------------------
+
+
+class TestHelpers(unittest.TestCase):
+	def test_timeheader(self):
+		self.assertEqual(timeheader(time.gmtime(0)), '# ----- 1970-01-01 00:00:00 ' + '-' * 30)
+		self.assertNotEqual(timeheader(), timeheader(time.gmtime(0)))  # Now, not the import time
+		with self.assertRaisesRegex(TypeError, 'timestamp'):
+			timeheader(12)
+
+	def test_units_and_formats(self):
+		self.assertEqual(secondsToHms(3725.5), (1, 2, 5.5))
+		with self.assertRaisesRegex(ValueError, 'seconds.*-1'):
+			secondsToHms(-1)
+		self.assertEqual(inBytes(inGigabytes(12345)), 12345)
+		self.assertEqual(tblfmt(1.23456), '1.235')
+		self.assertEqual(tblfmt(True), '1')
+		self.assertEqual(tblfmt(None, 3), '  -')
+		self.assertEqual(tblfmt(42, 5), '   42')
+		self.assertEqual(tblfmt(Task('T1')), 'T1')
+		with self.assertRaisesRegex(ValueError, 'fracsize'):
+			mpepool.ramfracs(0)
+		self.assertGreaterEqual(mpepool.ramfracs(0.5), 1)
+
+	def test_wallclock(self):
+		self.assertAlmostEqual(mpepool.wallclock(time.perf_counter()), time.time(), delta=1.)
+		self.assertIsNone(mpepool.wallclock(None))
+
+	def test_applyCallback_reports_errors(self):
+		def failing():
+			raise RuntimeError('boom')
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			self.assertFalse(mpepool.applyCallback(failing, 'owner1'))
+		self.assertIn('failing', err.getvalue())
+		self.assertIn('owner1', err.getvalue())
+		self.assertIn('boom', err.getvalue())
+		self.assertTrue(mpepool.applyCallback(lambda: None, 'owner2'))
+
+	def test_props(self):
+		self.assertEqual(JobInfo._props, 'name pid code tstart tstop memsize memkind task category duration')
+		self.assertEqual(TaskInfo._props, 'name tstart tstop numadded numdone numterm task duration')
+		self.assertEqual(list(JobInfo.iterprop()), JobInfo._props.split())
+		info = JobInfo(Job('j1'))
+		self.assertIn('name', info)
+		self.assertIn('rssmax', info)
+		self.assertNotIn('ame', info)  # Exact names, not substrings (the original's defect)
+		self.assertNotIn('op', info)
+		self.assertEqual(info.json()['name'], 'j1')
+		self.assertIsNone(info.json()['task'])
+
+	def test_infodata_filters(self):
+		task = Task('T1')
+		job = Job('j1', task=task, category='c')
+		job.tstart, job.tstop = 10., 12.5
+		info = JobInfo(job)
+		flt = mpepool.collections.namedtuple('Flt', 'beg end opt')
+		self.assertEqual(infodata(info, ['name', 'duration', 'task']), ('j1', '2.500', 'T1'))
+		self.assertEqual(infodata(info, ['name', 'nosuch']), ('j1', '-'))  # Absent on this kind of object
+		self.assertIsNotNone(infodata(info, None, {'duration': flt(1.5, 3, False)}))
+		self.assertIsNone(infodata(info, None, {'duration': flt(3, 10, False)}))
+		self.assertIsNotNone(infodata(info, None, {'category': flt('c', None, False)}))
+		self.assertIsNone(infodata(info, None, {'pid': None}))  # Must be present and not None
+		self.assertIsNotNone(infodata(info, None, {'pid': flt(1, 5, True)}))  # Optional: None passes
+		self.assertIsNone(infodata(info, None, {'pid': flt(1, 5, False)}))
+		self.assertIsNone(infodata(info, None, {'category': flt(1, 5, False)}))  # str vs numbers: no match, no error
+		self.assertIsNotNone(infodata(info, None, {'task': flt('T1', None, False)}))
+
+	def test_tasksInfoExt_three_levels_without_duplicates(self):
+		root = Task('root')
+		mid = Task('mid', task=root)
+		leaf1, leaf2 = Task('leaf1', task=mid), Task('leaf2', task=mid)
+		bottom = {leaf: TaskInfoExt(mpepool._taskprops(leaf), [('name',), ('j',)]) for leaf in (leaf1, leaf2)}
+		hier = tasksInfoExt(bottom)
+		self.assertEqual(set(hier), {root, mid, leaf1, leaf2})
+		self.assertEqual(hier[root].subtasks, [hier[mid]])
+		self.assertEqual(len(hier[mid].subtasks), 2)
+		rows, wide = unfoldDepthFirst(hier[root])
+		self.assertEqual([row.data[0] for row in rows if row.compound is None and row.ident <= 2 and row.data[0] != 'j']
+			, ['root', 'mid', 'leaf1', 'leaf2'])
+		self.assertEqual(wide, 2 + len(TaskInfo._props.split()))  # The widest: a leaf task's header at depth 2
+
+
+class TestArguments(unittest.TestCase):
+	"""Bad input: a clear error naming the parameter and the value"""
+
+	def test_job_arguments(self):
+		for kwargs, pattern in (({'timeout': -1}, 'timeout.*-1'), ({'memkind': 3}, 'memkind.*3')
+		, ({'memlim': -0.5}, 'memlim.*-0.5'), ({'slowdown': 0}, 'slowdown.*0'), ({'size': 'big'}, 'size.*big')
+		, ({'onstart': 5}, 'onstart.*5'), ({'task': 'T'}, 'task.*T'), ({'args': 5}, 'args.*5')
+		, ({'poutlog': 1}, 'poutlog.*1'), ({'workdir': 3}, 'workdir.*3')):
+			with self.assertRaisesRegex((ValueError, TypeError), pattern, msg=kwargs):
+				Job('j', **kwargs)
+		with self.assertRaisesRegex(TypeError, 'name'):
+			Job(None)
+
+	def test_task_arguments(self):
+		with self.assertRaisesRegex(ValueError, 'timeout.*-2'):
+			Task('t', timeout=-2)
+		with self.assertRaisesRegex(ValueError, 'latency.*-1'):
+			Task('t', latency=-1)
+		with self.assertRaisesRegex(TypeError, 'ondone'):
+			Task('t', ondone='notcallable')
+
+	def test_pool_arguments(self):
+		with self.assertRaisesRegex(ValueError, 'wksnum.*0'):
+			ExecPool(0)
+		with self.assertRaisesRegex(TypeError, 'wksnum.*2.5'):
+			ExecPool(2.5)
+		with self.assertRaisesRegex(ValueError, 'memlimit.*-1'):
+			ExecPool(1, memlimit=-1)
+		with self.assertRaisesRegex(ValueError, 'latency.*-3'):
+			ExecPool(1, latency=-3)
+		with self.assertRaisesRegex(TypeError, 'afnmask'):
+			ExecPool(1, afnmask='0-1')
+		with self.assertRaisesRegex(ValueError, 'vmlimit'):
+			ExecPool(1, memlimit=1, vmlimit=2)
+		pool = ExecPool(8 * AffinityMask.CPUS)  # More slots than CPUs: fine for I/O-bound jobs
+		self.assertEqual(pool._wkslim, 8 * AffinityMask.CPUS)
+		with self.assertRaisesRegex(TypeError, 'job'):
+			pool.execute('ls')
+
+# --- The pool ----------------------------------------------------------------------------------------------
+
+
+class TestExecPool(PoolTestCase):
+	def test_start_at_once_queue_and_order(self):
+		pool = self.newPool(1)
+		jobs = [Job('j%d' % i, args=pyjob(SLEEP(0.05))) for i in range(3)]
+		for job in jobs:
+			self.assertEqual(pool.execute(job), 0)
+		self.assertIsNotNone(jobs[0].proc)  # Started inside execute()
+		self.assertIsNone(jobs[1].proc)
+		self.assertEqual(len(pool._jobs), 2)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 3)
+		self.assertLess(jobs[0].tstop, jobs[1].tstart + 0.05)
+		self.assertLessEqual(jobs[1].tstart, jobs[2].tstart)
+		self.assertEqual([job.wslot for job in jobs], [0, 0, 0])
+
+	def test_next_job_starts_within_milliseconds_whatever_the_latency(self):
+		pool = self.newPool(1, latency=30)
+		first, second = Job('first', args=pyjob(SLEEP(0.2))), Job('second', args=('true',))
+		pool.execute(first)
+		pool.execute(second)
+		self.assertTrue(pool.join(30))
+		exited = first._tspawn + first.wtime
+		self.assertGreaterEqual(second.tstart, exited)
+		self.assertLess(second.tstart - exited, 0.1)  # Event-driven: not after `latency` seconds
+
+	def test_timeout_fires_on_time_and_kills_the_tree(self):
+		pidfile = self.path('pids')
+		pool = self.newPool(2, latency=30)
+		job = Job('slow', args=pyjob(FORK_GRANDCHILD(pidfile, setsid=True)), timeout=1.)
+		pool.execute(job)
+		pids = readPids(pidfile)
+		self.assertTrue(all(pidAlive(pid) for pid in pids))
+		self.assertTrue(pool.join(30))
+		self.assertEqual(job.reason, 'timeout')
+		self.assertEqual(job.proc.returncode, -signal.SIGTERM)
+		self.assertGreaterEqual(job.wtime, 0.9)
+		self.assertLess(job.wtime, 1.5)  # Tens of ms after the deadline, with room for a loaded machine
+		self.assertTrue(waitUntil(lambda: not any(pidAlive(pid) for pid in pids), 2.), pids)
+		self.assertEqual(len(pool.failures), 1)
+		self.assertEqual(pool.failures[0].reason, 'timeout')
+
+	def test_term_escalates_to_kill(self):
+		pool = self.newPool(1)
+		job = Job('stubborn', args=pyjob(IGNORE_TERM + 'print("ready", flush=True); ' + SLEEP(60))
+			, timeout=0.5, stdout=subprocess.PIPE)
+		pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(job.proc.returncode, -signal.SIGKILL)
+		self.assertEqual(job.terminates, ExecPool._KILLDELAY)
+		self.assertEqual(job.pipedout, 'ready\n')
+		self.assertLess(job.wtime, 0.5 + ExecPool._KILLDELAY * pool._termlatency + 1.)
+
+	def test_leftover_group_members_end_with_the_job(self):
+		pidfile = self.path('bg')
+		pool = self.newPool(1)
+		# The shell exits at once, leaving its background sleep in the job's process group
+		job = Job('bg', args=('sh', '-c', 'sleep 60 & echo $! > {}'.format(pidfile)))
+		pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(job.proc.returncode, 0)
+		pid = readPids(pidfile)[0]
+		self.assertTrue(waitUntil(lambda: not pidAlive(pid), 2.))
+
+	def test_accounting_from_the_kernel(self):
+		pool = self.newPool(2)
+		busy = Job('busy', args=pyjob('import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass'))
+		fat = Job('fat', args=pyjob(ALLOC(60, 0.1)))
+		pool.execute(busy)
+		pool.execute(fat)
+		self.assertTrue(pool.join(30))
+		self.assertGreaterEqual(busy.utime + busy.stime, 0.29)
+		self.assertGreaterEqual(busy.wtime, 0.3)
+		self.assertGreaterEqual(fat.rssmax, inGigabytes(60 * 1024 * 1024))
+		self.assertLess(fat.rssmax, 1.)
+		self.assertLess(busy.rssmax, fat.rssmax)
+
+	def test_output_files(self):
+		out, err = self.path('logs', 'out.txt'), self.path('logs', 'err.txt')
+		pool = self.newPool(2)
+		code = 'import sys; print("to out"); print("to err", file=sys.stderr)'
+		for run in range(2):
+			pool.execute(Job('j%d' % run, args=pyjob(code), stdout=out, stderr=err))
+			self.assertTrue(pool.join(30))
+		with open(out) as fout:
+			lines = fout.read().splitlines()
+		self.assertEqual(lines[0], 'to out')
+		self.assertTrue(lines[1].startswith('# ----- '), lines)  # The header separates the second run
+		self.assertEqual(lines[2], 'to out')
+		with open(err) as ferr:
+			self.assertEqual(ferr.read().count('to err'), 2)
+		# Empty outputs are removed with the folders made for them
+		pool.execute(Job('silent', args=('true',), stdout=self.path('empty', 'o'), stderr=self.path('empty', 'e')))
+		self.assertTrue(pool.join(30))
+		self.assertFalse(os.path.exists(self.path('empty')))
+
+	def test_same_path_for_both_channels(self):
+		both = self.path('both.txt')
+		pool = self.newPool(1)
+		pool.execute(Job('j', args=pyjob('import sys; print("O", flush=True); print("E", file=sys.stderr)')
+			, stdout=both, stderr=both))
+		self.assertTrue(pool.join(30))
+		with open(both) as fboth:
+			self.assertEqual(sorted(fboth.read().split()), ['E', 'O'])
+
+	def test_pipes_are_drained_while_running(self):
+		pool = self.newPool(2)
+		big = Job('big', args=pyjob('import sys; sys.stdout.write("x" * 1000000); sys.stderr.write("y" * 300000)')
+			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+		bad = Job('bad', args=pyjob('import sys; sys.stdout.buffer.write(b"ok\\xff")'), stdout=subprocess.PIPE)
+		merged = Job('merged', args=pyjob('import sys; print("a", flush=True); print("b", file=sys.stderr)')
+			, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+		for job in (big, bad, merged):
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertIsNone(big.reason)  # Not stuck on a full pipe until its timeout
+		self.assertEqual(len(big.pipedout), 1000000)
+		self.assertEqual(len(big.pipederr), 300000)
+		self.assertIsInstance(bad.pipedout, str)
+		self.assertEqual(bad.pipedout, 'ok\ufffd')
+		self.assertEqual(merged.pipedout.split(), ['a', 'b'])
+		self.assertIsNone(merged.pipederr)
+
+	def test_piped_logs(self):
+		outlog, errlog = self.path('p', 'out.log'), self.path('p', 'err.log')
+		pool = self.newPool(1)
+		for run in range(2):
+			pool.execute(Job('j', args=pyjob('import sys; print("o%d"); print("e", file=sys.stderr)' % run)
+				, stdout=subprocess.PIPE, stderr=subprocess.PIPE, poutlog=outlog, perrlog=errlog))
+			self.assertTrue(pool.join(30))
+		with open(outlog) as flog:
+			lines = flog.read().splitlines()
+		self.assertEqual(lines[0], 'o0')
+		self.assertTrue(lines[1].startswith('# ----- '))
+		self.assertEqual(lines[2], 'o1')
+
+	def test_user_file_objects_stay_open(self):
+		with open(self.path('mine.txt'), 'w') as fmine:
+			pool = self.newPool(1)
+			pool.execute(Job('j', args=('echo', 'hi'), stdout=fmine))
+			self.assertTrue(pool.join(30))
+			self.assertFalse(fmine.closed)
+			fmine.write('after\n')
+		with open(self.path('mine.txt')) as fmine:
+			self.assertEqual(fmine.read().split(), ['hi', 'after'])
+
+	def test_workdir(self):
+		os.mkdir(self.path('wd'))
+		pool = self.newPool(1)
+		job = Job('cwd', workdir=self.path('wd'), args=pyjob('import os; print(os.getcwd())'), stdout=subprocess.PIPE)
+		pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(job.pipedout.strip(), os.path.realpath(self.path('wd')))
+
+	def test_start_failures_complete_the_job_as_failed(self):
+		pool = self.newPool(2)
+		task = Task('T')
+		finished = []
+		onfinish = finished.append
+		blocker = self.path('file')
+		open(blocker, 'w').close()
+		cases = {
+			'noexe': Job('noexe', args=('/nonexistent/program',), task=task, onfinish=onfinish),
+			'nodir': Job('nodir', workdir=self.path('missing'), args=('true',), task=task, onfinish=onfinish),
+			'nolog': Job('nolog', args=('true',), stdout=os.path.join(blocker, 'out'), task=task, onfinish=onfinish),
+		}
+		with contextlib.redirect_stderr(io.StringIO()):
+			codes = {name: pool.execute(job) for name, job in cases.items()}
+			self.assertTrue(pool.join(30))
+		self.assertEqual(codes['noexe'], errno.ENOENT)
+		self.assertEqual(codes['nodir'], errno.ENOENT)
+		self.assertEqual(codes['nolog'], errno.ENOTDIR)
+		for job in cases.values():
+			self.assertIsNone(job.proc)
+			self.assertEqual(job.reason, 'start failure')
+			self.assertIsNotNone(job.tstop)
+		self.assertEqual(sorted(job.name for job in finished), sorted(cases))
+		self.assertEqual({info.name for info in pool.failures}, set(cases))
+		self.assertEqual((task.numadded, task.numterm), (3, 3))
+		self.assertIsNotNone(task.tstop)
+		# The pool goes on
+		pool.execute(Job('ok', args=('true',)))
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 1)
+
+	def test_callbacks(self):
+		pool = self.newPool(2)
+		ok = Job('ok', args=('true',), onstart=mock.MagicMock(), ondone=mock.MagicMock(), onfinish=mock.MagicMock())
+		bad = Job('bad', args=('false',), ondone=mock.MagicMock(), onfinish=mock.MagicMock())
+		pool.execute(ok)
+		pool.execute(bad)
+		self.assertTrue(pool.join(30))
+		ok.onstart.assert_called_once_with(ok)
+		ok.ondone.assert_called_once_with(ok)
+		ok.onfinish.assert_called_once_with(ok)
+		bad.ondone.assert_not_called()
+		bad.onfinish.assert_called_once_with(bad)
+
+	def test_raising_callbacks_never_take_the_pool_down(self):
+		def boom(job):
+			raise ValueError('callback of ' + job.name)
+		pool = self.newPool(2)
+		task = Task('T', onfinish=mock.MagicMock())
+		onfinish = mock.MagicMock()
+		nostart = Job('nostart', args=('true',), onstart=boom, onfinish=onfinish, task=task)
+		nodone = Job('nodone', args=('true',), ondone=boom, onfinish=boom, task=task)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			self.assertEqual(pool.execute(nostart), -1)
+			pool.execute(nodone)
+			self.assertTrue(pool.join(30))
+		self.assertIn('callback of nostart', err.getvalue())
+		self.assertIsNone(nostart.proc)
+		self.assertEqual(nostart.reason, 'onstart failure')
+		onfinish.assert_called_once_with(nostart)
+		self.assertEqual(pool.jobsdone, 1)  # A failing ondone does not make the job failed
+		self.assertEqual([info.name for info in pool.failures], ['nostart'])
+		task.onfinish.assert_called_once_with(task)
+
+	def test_startdelay(self):
+		pool = self.newPool(2)
+		start = time.perf_counter()
+		pool.execute(Job('delayed', args=('true',), startdelay=0.3))
+		self.assertGreaterEqual(time.perf_counter() - start, 0.3)
+		self.assertTrue(pool.join(30))
+
+	def test_restart_on_timeout_is_not_a_failure(self):
+		counter = self.path('runs')
+		code = textwrap.dedent('''\
+			import os, time
+			runs = os.path.getsize({0!r}) if os.path.exists({0!r}) else 0
+			open({0!r}, 'a').write('x')
+			time.sleep(60 if runs < 2 else 0)
+			''').format(counter)
+		pool = self.newPool(1)
+		task = Task('T')
+		job = Job('flaky', args=pyjob(code), timeout=0.5, rsrtonto=True, task=task
+			, onstart=mock.MagicMock(), onfinish=mock.MagicMock())
+		pool.execute(job)
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(60))
+		self.assertEqual(os.path.getsize(counter), 3)
+		self.assertEqual(job.onstart.call_count, 3)
+		job.onfinish.assert_called_once_with(job)
+		self.assertEqual(pool.jobsdone, 1)
+		self.assertEqual(pool.failures, [])
+		self.assertEqual((task.numdone, task.numterm), (1, 0))
+		self.assertEqual(job.proc.returncode, 0)
+
+	def test_stub_jobs(self):
+		pool = self.newPool(1)
+		task = Task('T', ondone=mock.MagicMock())
+		stubs = [Job('stub%d' % i, args=args, task=task, ondone=mock.MagicMock()) for i, args in enumerate((None, ()))]
+		for job in stubs:
+			self.assertEqual(pool.execute(job), 0)
+		self.assertTrue(pool.join(10))
+		for job in stubs:
+			job.ondone.assert_called_once_with(job)
+			self.assertIsNone(job.proc)
+		task.ondone.assert_called_once_with(task)
+		self.assertEqual(pool.jobsdone, 2)
+		self.assertEqual(pool.execute(Job('seqstub'), concur=False), 0)
+
+	def test_sequential_mode(self):
+		pool = self.newPool(2)
+		background = Job('bg', args=pyjob(SLEEP(0.1)))
+		pool.execute(background)
+		self.assertEqual(pool.execute(Job('seq', args=pyjob(SLEEP(0.3) + '; ' + EXIT(3))), concur=False), 3)
+		self.assertIsNotNone(background.tstop)  # Reaped while the sequential job ran
+		self.assertEqual(pool.execute(Job('seq0', args=('true',)), concur=False), 0)
+		self.assertEqual(pool.jobsdone, 2)
+		self.assertEqual([info.name for info in pool.failures], ['seq'])
+
+	def test_join_timeout_and_reuse(self):
+		pool = self.newPool(2)
+		slow = Job('slow', args=pyjob(SLEEP(60)), onfinish=mock.MagicMock())
+		queued = [Job('q%d' % i, args=pyjob(SLEEP(60)), onfinish=mock.MagicMock()) for i in range(2)]
+		pool.execute(slow)
+		for job in queued:
+			pool.execute(job)
+		start = time.perf_counter()
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			self.assertFalse(pool.join(0.5))
+		self.assertLess(time.perf_counter() - start, 5)
+		self.assertIn('terminating the execution pool with 1 non-started jobs and 2 workers', err.getvalue())
+		self.assertFalse(pool.alive)
+		self.assertEqual(len(pool.failures), 3)
+		for job in [slow] + queued:
+			job.onfinish.assert_called_once_with(job)
+		self.assertEqual(pool.execute(Job('late', args=('true',))), errno.EINTR)
+		# Reused: join(timeout) is measured afresh (the original's stale _tstart returned False at once)
+		pool.clear()
+		self.assertEqual(pool.failures, [])
+		time.sleep(0.6)
+		pool.execute(Job('again', args=pyjob(SLEEP(0.7))))
+		self.assertTrue(pool.join(3))
+
+	def test_clear_and_context_manager(self):
+		with self.newPool(1) as pool:
+			pool.execute(Job('long', args=pyjob(SLEEP(60))))
+			with self.assertRaisesRegex(ValueError, 'cleared'):
+				pool.clear()
+			job = next(iter(pool._workers))
+		# __exit__ terminated it
+		self.assertFalse(pool.alive)
+		self.assertEqual(job.proc.returncode, -signal.SIGTERM)
+		with pool:
+			self.assertTrue(pool.alive)
+
+	def test_terminate_from_a_callback(self):
+		pool = self.newPool(1)
+		stopper = Job('stopper', args=('true',), onfinish=lambda job: pool.terminate())
+		rest = [Job('rest%d' % i, args=pyjob(SLEEP(60))) for i in range(3)]
+		pool.execute(stopper)
+		for job in rest:
+			pool.execute(job)
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertFalse(pool.join(30))
+		self.assertEqual(pool.jobsdone, 1)
+		self.assertEqual(len(pool.failures), 3)
+		self.assertTrue(all(job.tstop is not None for job in rest))
+
+	def test_sequential_job_from_a_callback(self):
+		pool = self.newPool(2)
+		results = []
+		first = Job('first', args=('true',), ondone=lambda job: results.append(
+			pool.execute(Job('inner', args=pyjob(EXIT(5))), concur=False)))
+		pool.execute(first)
+		pool.execute(Job('other', args=pyjob(SLEEP(0.2))))
+		self.assertTrue(pool.join(30))
+		self.assertEqual(results, [5])
+		self.assertEqual(pool.jobsdone, 2)
+		self.assertEqual([info.name for info in pool.failures], ['inner'])
+
+	def test_del_terminates(self):
+		pidfile = self.path('pids')
+		pool = ExecPool(1)
+		pool.execute(Job('orphan', args=pyjob(FORK_GRANDCHILD(pidfile, setsid=True))))
+		pids = readPids(pidfile)
+		with contextlib.redirect_stderr(io.StringIO()):
+			del pool
+		self.assertTrue(waitUntil(lambda: not any(pidAlive(pid) for pid in pids), 3.), pids)
+
+	def test_failure_report(self):
+		pool = self.newPool(2)
+		root = Task('Root')
+		sub = Task('Sub', task=root)
+		pool.execute(Job('lone', args=('false',)))
+		pool.execute(Job('inroot', args=('false',), task=root))
+		pool.execute(Job('insub', args=pyjob(SLEEP(30)), task=sub, timeout=0.2))
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(30))
+		report = self.out.getvalue()
+		self.assertIn('WARNING, 3 jobs are failed in the ExecPool', report)
+		self.assertIn('FAILED jobs not assigned to any tasks:', report)
+		self.assertIn('FAILED root tasks (1 failed root / 2 failed total / 2 total):\nRoot', report)
+		self.assertIn('FAILED tasks with their jobs:', report)
+		for word in ('rssmax', 'utime', 'stime', 'reason', 'timeout'):
+			self.assertIn(word, report)
+		lines = report.splitlines()
+		sub_row = next(i for i, line in enumerate(lines) if line.strip().startswith('Sub '))
+		self.assertTrue(lines[sub_row].startswith('  '))  # One level deeper than Root
+		self.assertEqual(len(pool.failures), 3)  # Kept after the report (the original emptied them)
+
+	def test_no_zombies_and_no_leaked_descriptors(self):
+		pool = self.newPool(3)
+		pool.execute(Job('warm', args=('true',), stdout=subprocess.PIPE))
+		self.assertTrue(pool.join(30))
+		fds = len(os.listdir('/proc/self/fd'))
+		for i in range(30):
+			pool.execute(Job('j%d' % i, args=pyjob('print(1)') if i % 3 else ('false',)
+				, stdout=subprocess.PIPE if i % 2 else self.path('o%d' % i), stderr=subprocess.PIPE
+				, timeout=0.05 if i % 5 == 0 else 0))
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(60))
+		self.assertEqual(zombieChildren(), [])
+		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
+
+
+class TestTasks(PoolTestCase):
+	def test_hierarchy_counters_and_callbacks(self):
+		pool = self.newPool(2)
+		root = Task('root', onstart=mock.MagicMock(), ondone=mock.MagicMock(), onfinish=mock.MagicMock())
+		good = Task('good', task=root, ondone=mock.MagicMock(), onfinish=mock.MagicMock())
+		bad = Task('bad', task=root, ondone=mock.MagicMock(), onfinish=mock.MagicMock())
+		jobs = [Job('g1', args=('true',), task=good), Job('g2', args=('true',), task=good)
+			, Job('b1', args=('true',), task=bad), Job('b2', args=('false',), task=bad)]
+		self.assertIsNone(root.tstart)  # Not started by constructing jobs (the original's defect)
+		root.onstart.assert_not_called()
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		root.onstart.assert_called_once_with(root)
+		good.ondone.assert_called_once_with(good)
+		good.onfinish.assert_called_once_with(good)
+		bad.ondone.assert_not_called()
+		bad.onfinish.assert_called_once_with(bad)
+		root.ondone.assert_not_called()  # A failure propagates upwards
+		root.onfinish.assert_called_once_with(root)
+		self.assertEqual((root.numadded, root.numdone, root.numterm), (2, 1, 1))
+		self.assertEqual((bad.numadded, bad.numdone, bad.numterm), (2, 1, 1))
+		self.assertEqual(pool.tasks, {root, good, bad})
+		self.assertLessEqual(root.tstart, good.tstart)
+		self.assertGreaterEqual(root.tstop, bad.tstop)
+
+	def test_uncompleted(self):
+		root = Task('root')
+		sub = Task('sub', task=root)
+		Job('j1', task=root)
+		Job('j2', task=sub)
+		Job('j3', task=sub)
+		self.assertEqual(sorted(root.uncompleted()), ['j1', 'sub'])
+		nested = root.uncompleted(recursive=True)
+		self.assertIn('j1', nested)
+		self.assertIn(sorted(['j2', 'j3']), [sorted(item) for item in nested if isinstance(item, list)])
+		withcols = root.uncompleted(header=True, tstart=True)  # tstart alone enables the columns
+		self.assertEqual(withcols[0], ['Name', 'Tstart'])
+		self.assertIn(['j1', None], withcols[1:])
+		deep = root.uncompleted(recursive=True, pid=True)  # Flags reach the subtasks
+		self.assertTrue(all(len(row) == 2 for item in deep if isinstance(item, list) for row in item
+			if isinstance(row, list)))
+
+	def test_task_timeout(self):
+		pool = self.newPool(2)
+		task = Task('limited', timeout=0.6, onfinish=mock.MagicMock())
+		sub = Task('sub', task=task)
+		other = Job('other', args=pyjob(SLEEP(1.2)))
+		jobs = [Job('run1', args=pyjob(SLEEP(60)), task=task), Job('run2', args=pyjob(SLEEP(60)), task=sub)
+			, Job('queued', args=pyjob(SLEEP(60)), task=sub)]
+		for job in jobs:
+			pool.execute(job)
+		pool.execute(other)
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(30))
+		self.assertEqual([job.reason for job in jobs], ['task timeout'] * 3)
+		self.assertIsNone(jobs[2].proc)  # Canceled in the queue
+		task.onfinish.assert_called_once_with(task)
+		self.assertEqual(task.numterm, 2)
+		self.assertLess(jobs[0].tstop - task.tstart, 5)
+		self.assertIsNone(other.reason)  # Not its task
+		self.assertEqual(pool.jobsdone, 1)
+
+	def test_timeout_chain(self):
+		pool = self.newPool(3)
+		small = Job('small', args=pyjob(SLEEP(60)), timeout=0.5, category='c', size=2)
+		bigger = Job('bigger', args=pyjob(SLEEP(60)), category='c', size=3)
+		lighter = Job('lighter', args=pyjob(SLEEP(1)), category='c', size=1)
+		othercat = Job('othercat', args=pyjob(SLEEP(1)), category='d', size=9)
+		queuedbig = Job('queuedbig', args=pyjob(SLEEP(60)), category='c', size=2, slowdown=1.5)
+		for job in (small, bigger, lighter, othercat, queuedbig):
+			pool.execute(job)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			self.assertTrue(pool.join(30))
+		self.assertEqual(small.reason, 'timeout')
+		self.assertEqual(bigger.reason, 'timeout chain')
+		self.assertTrue(bigger.chtermtime)
+		self.assertEqual(queuedbig.reason, 'timeout chain')
+		self.assertIsNone(queuedbig.proc)
+		self.assertIn('"queuedbig" is canceled by timeout chain from "small"', err.getvalue())
+		self.assertIsNone(lighter.reason)
+		self.assertIsNone(othercat.reason)
+		self.assertEqual(pool.jobsdone, 2)
+
+
+class TestTermination(PoolTestCase):
+	"""Nothing survives the pool: signals, the Failsafe Termination recipe, SIGKILL of the pool"""
+
+	HEADER = textwrap.dedent('''\
+		import os, sys, time
+		sys.path.insert(0, {repo!r})
+		from mpepool import ExecPool, Job
+		''')
+	JOBS = textwrap.dedent('''\
+		execpool = ExecPool(2)
+		for i in range(2):
+			execpool.execute(Job('j%d' % i, args=(sys.executable, '-c', {child!r}.replace('PIDFILE', {pidfile!r} + str(i)))))
+		print('ready', flush=True)
+		execpool.join(60)
+		''')
+
+	def startScript(self, setup=''):
+		"""Start a program running a pool of two jobs that fork setsid grandchildren; return it and the pids"""
+		pidfile = self.path('pids')
+		for i in range(2):  # From an earlier script of the test
+			with contextlib.suppress(FileNotFoundError):
+				os.remove(pidfile + str(i))
+		code = self.HEADER.format(repo=REPO) + textwrap.dedent(setup) + '\n' + self.JOBS.format(
+			child=FORK_GRANDCHILD('PIDFILE', setsid=True), pidfile=pidfile)
+		env = dict(os.environ, PYTHONPATH=REPO)
+		proc = subprocess.Popen((PYEXEC, '-c', code), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+		self.addCleanup(self.stopScript, proc)
+		for line in proc.stdout:  # The pool's messages come first
+			if line.strip() == 'ready':
+				break
+		else:
+			self.fail('the script ended early: ' + proc.stderr.read())
+		pids = readPids(pidfile + '0') + readPids(pidfile + '1')
+		self.assertTrue(all(pidAlive(pid) for pid in pids))
+		return proc, pids
+
+	@staticmethod
+	def stopScript(proc):
+		if proc.poll() is None:
+			proc.kill()
+		proc.wait(10)
+		proc.stdout.close()
+		proc.stderr.close()
+
+	def assertAllDead(self, pids, timeout=3.):
+		self.assertTrue(waitUntil(lambda: not any(pidAlive(pid) for pid in pids), timeout)
+			, [pid for pid in pids if pidAlive(pid)])
+
+	def test_pool_killed_by_sigkill(self):
+		proc, pids = self.startScript()
+		proc.kill()
+		proc.wait(10)
+		self.assertAllDead(pids, 2.)  # The guardian kills them within ~1 s
+
+	def test_failsafe_recipe_of_the_original(self):
+		setup = '''
+		import signal
+		execpool = None
+		def terminationHandler(signal=None, frame=None, terminate=True):
+			global execpool
+			if execpool:
+				del execpool
+				execpool = None
+			if terminate:
+				sys.exit()
+		signal.signal(signal.SIGTERM, terminationHandler)
+		signal.signal(signal.SIGHUP, terminationHandler)
+		signal.signal(signal.SIGINT, terminationHandler)
+		signal.signal(signal.SIGQUIT, terminationHandler)
+		signal.signal(signal.SIGABRT, terminationHandler)
+		signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+		import atexit
+		atexit.register(terminationHandler, terminate=False)
+		'''
+		for sig in (signal.SIGTERM, signal.SIGINT):
+			proc, pids = self.startScript(setup)
+			proc.send_signal(sig)
+			self.assertEqual(proc.wait(20), 0)
+			self.assertAllDead(pids, 1.)  # Terminated by the pool itself, not by the guardian
+			self.assertIn('terminating the execution pool with 0 non-started jobs and 2 workers', proc.stderr.read())
+
+	def test_installTerminationHandlers(self):
+		proc, pids = self.startScript('import mpepool; mpepool.installTerminationHandlers()')
+		proc.send_signal(signal.SIGTERM)
+		self.assertEqual(proc.wait(20), 128 + signal.SIGTERM)
+		self.assertAllDead(pids, 1.)
+
+# --- Compatibility with code written for the original -----------------------------------------------------
+
+
+class TestCompatibility(PoolTestCase):
+	def test_seed_readme_usage_example(self):
+		script = '''\
+			from multiprocessing import cpu_count
+			from sys import executable as PYEXEC
+			from mpepool import AffinityMask, ExecPool, Job, Task, cpucorethreads
+			execpool = ExecPool(max(cpu_count() - 1, 1), cpucorethreads())
+			global_timeout = 30 * 60
+			execpool.execute(Job(name='list_dir', args=('ls', '-la')))
+			jobname = 'NetShuffling'
+			jobtimeout = 3 * 60
+			args = (PYEXEC, '-c', "print('shuffled')")
+			execpool.execute(Job(name=jobname, workdir='this_sub_dir', args=args, timeout=jobtimeout))
+			print('JOIN', execpool.join(global_timeout), execpool.jobsdone, [f.name for f in execpool.failures])
+			with ExecPool(max(cpu_count()-1, 1), vmlimit=32, latency=1.5) as xpool:
+				xpool.execute(Job('jmem', args=(PYEXEC, '-c', 'print(1)'), memkind=0))
+				print('XJOIN', xpool.join(10))
+			'''
+		res = self.runScript(script)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertIn("JOIN True 1 ['NetShuffling']", res.stdout)  # The missing workdir fails that job only
+		self.assertIn('XJOIN True', res.stdout)
+
+	def test_vendored_as_a_subpackage(self):
+		utils = self.path('bench', 'utils')
+		os.makedirs(utils)
+		for name in ('mpepool.py', 'mpewui.py'):
+			shutil.copy(os.path.join(REPO, name), utils)
+		open(os.path.join(utils, '__init__.py'), 'w').close()
+		shutil.copytree(os.path.join(REPO, 'views'), self.path('bench', 'views'))
+		script = '''\
+			import sys
+			sys.path.insert(0, 'bench')
+			from utils.mpepool import ExecPool, Job, Task
+			from utils import mpewui
+			with ExecPool(2) as pool:
+				pool.execute(Job('vendored', args=('true',)))
+				print('OK', pool.join(10), pool.jobsdone)
+			'''
+		env = dict(os.environ)
+		env.pop('PYTHONPATH', None)
+		res = subprocess.run((PYEXEC, '-c', textwrap.dedent(script)), capture_output=True, text=True
+			, cwd=self.tmp, env=env, timeout=60)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertIn('OK True 1', res.stdout)
+
+	def test_import_is_silent_also_without_optional_packages(self):
+		for hide in ('', "sys.modules['psutil'] = None; sys.modules['bottle'] = None; "):
+			res = self.runScript('import sys; ' + hide + 'import mpepool')
+			self.assertEqual((res.returncode, res.stdout, res.stderr), (0, '', ''), hide)
+		res = self.runScript('''\
+			import sys
+			sys.modules['psutil'] = None
+			import mpepool
+			pool = mpepool.ExecPool(2, memlimit=1)
+			pool.execute(mpepool.Job('j', args=('true',), memlim=0.5))
+			print('JOINED', pool.join(10), pool.memlimit, mpepool._LIMIT_WORKERS_RAM)
+			''')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertIn('JOINED True 0', res.stdout)
+		self.assertEqual(res.stderr.count('memory constraints are disabled'), 1)
+
+	def test_callback_attributes_forward_to_the_callable(self):
+		job = Job('j', ondone=mock.MagicMock())
+		job.ondone()
+		job.ondone.assert_called_once_with(job)
+
+
+class TestNothingLost(PoolTestCase):
+	"""10,000 jobs of every kind of outcome: each counted exactly once, every task finished, no leak"""
+
+	def test_10000_mixed_jobs(self):
+		njobs = 10000
+		pool = self.newPool(4, latency=0.5)
+		pool.execute(Job('warm', args=('true',)))
+		self.assertTrue(pool.join(30))
+		pool.clear()
+		fds = len(os.listdir('/proc/self/fd'))
+		blocker = self.path('notadir')
+		open(blocker, 'w').close()
+		finished = []
+		tasks = [Task('T%d' % i) for i in range(50)]
+		subtasks = [Task('S%d' % i, task=tasks[i % 50]) for i in range(100)]
+		kinds = {}
+
+		def boom(job):
+			raise RuntimeError('raising callback')
+
+		for i in range(njobs):
+			kind = i % 10
+			owner = subtasks[i % 100] if i % 3 else tasks[i % 50]
+			if kind == 0:
+				job = Job('j%d' % i, args=('false',), task=owner, onfinish=finished.append)
+			elif kind == 1:
+				job = Job('j%d' % i, args=('sleep', '10'), timeout=0.05, task=owner, onfinish=finished.append)
+			elif kind == 2:
+				job = Job('j%d' % i, args=('/nonexistent/exe',), task=owner, onfinish=finished.append)
+			elif kind == 3:
+				job = Job('j%d' % i, args=('true',), workdir=self.path('missing'), task=owner, onfinish=finished.append)
+			elif kind == 4:
+				job = Job('j%d' % i, args=('true',), stdout=os.path.join(blocker, 'log'), task=owner, onfinish=finished.append)
+			elif kind == 5:
+				job = Job('j%d' % i, args=('true',), task=owner, ondone=boom
+					, onfinish=lambda job: (finished.append(job), boom(job)))
+			else:
+				job = Job('j%d' % i, args=('true',), task=owner, onfinish=finished.append)
+			kinds[job.name] = kind
+			pool.execute(job)
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(600))
+		done = njobs - len(pool.failures)
+		self.assertEqual(pool.jobsdone, done)
+		failed = [info.name for info in pool.failures]
+		self.assertEqual(len(set(failed)), len(failed))  # Each failure once
+		self.assertEqual({name for name in failed}, {name for name, kind in kinds.items() if kind <= 4})
+		self.assertEqual(len(finished), njobs)
+		self.assertEqual(len(set(map(id, finished))), njobs)
+		for task in tasks + subtasks:
+			self.assertIsNotNone(task.tstop, task)
+			self.assertEqual(task.numdone + task.numterm, task.numadded)
+		self.assertEqual(sum(task.numterm for task in subtasks) + sum(
+			1 for name, kind in kinds.items() if kind <= 4 and int(name[1:]) % 3 == 0), len(failed))
+		self.assertEqual(zombieChildren(), [])
+		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
+		self.assertEqual(pool._workers, set())
+		pool.execute(Job('after', args=('true',)))  # Still usable
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, done + 1)
+
+
+# === CPU topology and affinity (affinity issue) ========================================================
+# Topology read from fake sysfs trees (generated into temporary directories from compact descriptions)
+# and from this machine; AffinityMask groups checked against explicit tables (SPEC §4.4 where the
+# original is right, node-local groups where it is not).
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ElementTree
+
+import mpepool
+from mpepool import AffinityMask, CpuTopology, cpucorethreads, cpunodes, cpusequential
+
+
+def seqCores(nodes, cores, threads):
+	"""Cores of a sequentially enumerated machine: [(node, (cpu, ...)), ...], a core's threads adjacent"""
+	return [(n, tuple((n * cores + k) * threads + t for t in range(threads)))
+		for n in range(nodes) for k in range(cores)]
+
+
+def crossCores(nodes, cores, threads):
+	"""Cores of a cross-node enumerated machine: first threads alternate over the nodes, siblings after"""
+	return [(n, tuple(t * nodes * cores + k * nodes + n for t in range(threads)))
+		for n in range(nodes) for k in range(cores)]
+
+
+def _cpulist(cpus):
+	"""A kernel-style CPU list of ints (as sysfs writes it)"""
+	return mpepool._cpulistStr(cpus)
+
+
+def writeSysfs(root, cores, offline=(), onlinefile=True, siblings=True, nodedirs=True, memnodes=()):
+	"""Write a fake /sys/devices/system tree under root
+
+	cores: [(node, (cpu, ...)), ...]  - the physical cores with their hardware threads
+	offline: CPUs that are offline (no topology dir, online file 0, absent from the lists)
+	onlinefile: write cpu/online (kernels have it; without it cpuN/online files are used)
+	siblings: write core_cpus_list and thread_siblings_list (else only core_id and the package)
+	nodedirs: write node/nodeN (a kernel without NUMA has none)
+	memnodes: extra node ids without CPUs (memory-only nodes)
+	"""
+	offline = set(offline)
+	allcpus = {c for _, core in cores for c in core}
+	online = allcpus - offline
+	cpudir = os.path.join(root, 'cpu')
+	os.makedirs(cpudir)
+	for name, cpus in (('possible', allcpus), ('present', allcpus)) + ((('online', online),) if onlinefile else ()):
+		with open(os.path.join(cpudir, name), 'w') as fsys:
+			fsys.write(_cpulist(cpus) + '\n')
+	corenum = {}
+	for node, core in cores:
+		corenum[node] = corenum.get(node, -1) + 1
+		for c in core:
+			cdir = os.path.join(cpudir, 'cpu{}'.format(c))
+			os.makedirs(cdir)
+			if c:  # cpu0 cannot go offline and has no online file
+				with open(os.path.join(cdir, 'online'), 'w') as fsys:
+					fsys.write('0\n' if c in offline else '1\n')
+			if c in offline:
+				continue
+			tdir = os.path.join(cdir, 'topology')
+			os.makedirs(tdir)
+			files = {'core_id': str(corenum[node]), 'physical_package_id': str(node)}
+			if siblings:
+				files['core_cpus_list'] = files['thread_siblings_list'] = _cpulist(set(core) - offline)
+			for fname, text in files.items():
+				with open(os.path.join(tdir, fname), 'w') as fsys:
+					fsys.write(text + '\n')
+	if nodedirs:
+		nodecpus = {}
+		for node, core in cores:
+			nodecpus.setdefault(node, set()).update(set(core) - offline)
+		for node in memnodes:
+			nodecpus[node] = set()
+		for node, cpus in nodecpus.items():
+			ndir = os.path.join(root, 'node', 'node{}'.format(node))
+			os.makedirs(ndir)
+			with open(os.path.join(ndir, 'cpulist'), 'w') as fsys:
+				fsys.write(_cpulist(cpus) + '\n')
+		with open(os.path.join(root, 'node', 'online'), 'w') as fsys:
+			fsys.write(_cpulist(nodecpus) + '\n')
+
+
+class FakeSysfsCase(unittest.TestCase):
+	"""Builds fake sysfs trees in a temporary directory removed after the test"""
+
+	def topology(self, cores, allowed=None, **kwargs):
+		"""The CpuTopology read from a fake tree of the cores; all its CPUs allowed by default"""
+		root = tempfile.mkdtemp(prefix='mpetests-sysfs-')
+		self.addCleanup(shutil.rmtree, root)
+		writeSysfs(root, cores, **kwargs)
+		if allowed is None:
+			allowed = {c for _, core in cores for c in core}
+		topo = mpepool._cputopology(root, allowed)
+		self.assertTrue(topo.sysfs, 'the fake tree must be read, not replaced by the fallback')
+		return topo
+
+	def assertCounts(self, topo, **counts):
+		"""The AffinityMask class attributes of a topology"""
+		self.assertEqual(mpepool._topologyCounts(topo), counts)
+
+	def masks(self, topo, afnstep, first=True, **kwargs):
+		"""The CPU list strings of all slots of an AffinityMask on a topology, checked against cpus(i)"""
+		mask = AffinityMask(afnstep, first=first, topology=topo, **kwargs)
+		res = [mask(i) for i in range(len(mask))]
+		self.assertEqual([_cpulist(mask.cpus(i)) for i in range(len(mask))], res)
+		self.assertRaises(IndexError, mask, len(mask))
+		return res
+
+	def assertNodeLocal(self, topo):
+		"""For every valid afnstep: groups are disjoint, made of whole usable cores and, where a node has
+		enough cores, of one node; first=True pins to the first CPU (a primary thread) of the group"""
+		counts = mpepool._topologyCounts(topo)
+		maxnode = max(len(cores) for cores in topo.nodes.values())
+		for step in [1] + list(range(counts['CORE_THREADS'], counts['CPUS'] + 1, counts['CORE_THREADS'])):
+			whole, single = AffinityMask(step, False, topology=topo), AffinityMask(step, True, topology=topo)
+			self.assertEqual(len(whole), len(single))
+			self.assertGreaterEqual(len(whole), 1, step)
+			seen = set()
+			for i in range(len(whole)):
+				grp = whole.cpus(i)
+				self.assertFalse(grp & seen, (step, i))
+				seen |= grp
+				self.assertLessEqual(len(grp), step)
+				self.assertEqual(len(single.cpus(i)), 1)
+				self.assertLessEqual(single.cpus(i), grp)
+				cpu = min(single.cpus(i))
+				if step > 1:
+					self.assertTrue(all(set(topo.siblings[c]) <= grp for c in grp), (step, grp))
+					self.assertEqual(topo.siblings[cpu][0], cpu, 'the first thread of a core')
+					if step // counts['CORE_THREADS'] <= maxnode:
+						self.assertEqual(len({topo.node[c] for c in grp}), 1, (step, grp))
+						self.assertEqual(cpu, min(grp))
+			self.assertLessEqual(seen, set(topo.cpus))
+			if step == 1:
+				self.assertEqual(seen, set(topo.cpus))
+
+
+class TestCpuTopologySysfs(FakeSysfsCase):
+	"""Topology read from fake sysfs trees: counts, cores, nodes, enumeration, fallbacks"""
+
+	def test_spec_machine_cross(self):
+		"""SPEC §4.4 server, cross-node: node0 = 0,2,..,14 (+16,18,..,30), node1 = 1,3,..,15 (+17,..,31)"""
+		topo = self.topology(crossCores(2, 8, 2))
+		self.assertCounts(topo, CPUS=32, NODES=2, CORES=16, CORE_THREADS=2, NODE_CPUS=16, SEQUENTIAL=False)
+		self.assertEqual(topo.siblings[2], (2, 18))
+		self.assertEqual(topo.siblings[31], (15, 31))
+		self.assertEqual(topo.nodes[0][:3], ((0, 16), (2, 18), (4, 20)))
+		self.assertEqual(topo.nodes[1][-1], (15, 31))
+		self.assertEqual((topo.node[17], topo.node[30], topo.package[9]), (1, 0, 1))
+
+	def test_spec_machine_sequential(self):
+		"""SPEC §4.4 server, sequential: node0 = 0-15, node1 = 16-31, a core's threads adjacent"""
+		topo = self.topology(seqCores(2, 8, 2))
+		self.assertCounts(topo, CPUS=32, NODES=2, CORES=16, CORE_THREADS=2, NODE_CPUS=16, SEQUENTIAL=True)
+		self.assertEqual(topo.siblings[17], (16, 17))
+		self.assertEqual(topo.nodes[1][0], (16, 17))
+		self.assertEqual(topo.cores[:2], ((0, 1), (2, 3)))
+
+	def test_laptops(self):
+		"""Single node: threads adjacent (sequential) or the siblings numbered after the cores (Intel)"""
+		topo = self.topology(seqCores(1, 4, 2))
+		self.assertCounts(topo, CPUS=8, NODES=1, CORES=4, CORE_THREADS=2, NODE_CPUS=8, SEQUENTIAL=True)
+		topo = self.topology(crossCores(1, 4, 2))
+		self.assertCounts(topo, CPUS=8, NODES=1, CORES=4, CORE_THREADS=2, NODE_CPUS=8, SEQUENTIAL=False)
+		self.assertEqual(topo.siblings[5], (1, 5))
+		# A kernel without NUMA (no node dirs): one node all the same
+		topo = self.topology(seqCores(1, 4, 2), nodedirs=False)
+		self.assertCounts(topo, CPUS=8, NODES=1, CORES=4, CORE_THREADS=2, NODE_CPUS=8, SEQUENTIAL=True)
+		# No SMT
+		topo = self.topology(seqCores(1, 4, 1))
+		self.assertCounts(topo, CPUS=4, NODES=1, CORES=4, CORE_THREADS=1, NODE_CPUS=4, SEQUENTIAL=True)
+
+	def test_many_nodes_and_threads(self):
+		"""Multi-digit counts (the original kept the last digit only: 16 nodes -> 6)"""
+		topo = self.topology(crossCores(16, 4, 2))
+		self.assertCounts(topo, CPUS=128, NODES=16, CORES=64, CORE_THREADS=2, NODE_CPUS=8, SEQUENTIAL=False)
+		self.assertEqual(sorted(topo.nodes), list(range(16)))
+		self.assertEqual(topo.nodes[13][1], (29, 93))
+		self.assertEqual(topo.node[127], 15)
+		topo = self.topology(seqCores(1, 2, 12))
+		self.assertCounts(topo, CPUS=24, NODES=1, CORES=2, CORE_THREADS=12, NODE_CPUS=24, SEQUENTIAL=True)
+		self.assertEqual(topo.siblings[13], tuple(range(12, 24)))
+
+	def test_offline_cpus(self):
+		"""Offline CPUs are not usable; nodes become uneven (NODE_CPUS: whole cores of the smallest node)"""
+		for onlinefile in (True, False):
+			topo = self.topology(seqCores(2, 4, 2), offline=(3, 12, 13), onlinefile=onlinefile)
+			self.assertEqual(topo.cpus, (0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15))
+			self.assertCounts(topo, CPUS=13, NODES=2, CORES=7, CORE_THREADS=2, NODE_CPUS=6, SEQUENTIAL=True)
+			self.assertEqual(topo.siblings[2], (2,))
+			self.assertEqual(topo.nodes[1], ((8, 9), (10, 11), (14, 15)))
+
+	def test_allowed_subset(self):
+		"""A cgroup cpuset / sched_setaffinity restriction: only the allowed CPUs count"""
+		# The first threads of 4 cores per node of the cross-node server: no usable siblings
+		topo = self.topology(crossCores(2, 8, 2), allowed=range(8))
+		self.assertEqual(topo.cpus, tuple(range(8)))
+		self.assertCounts(topo, CPUS=8, NODES=2, CORES=8, CORE_THREADS=1, NODE_CPUS=4, SEQUENTIAL=False)
+		# The second node only of the sequential server
+		topo = self.topology(seqCores(2, 8, 2), allowed=range(16, 32))
+		self.assertCounts(topo, CPUS=16, NODES=1, CORES=8, CORE_THREADS=2, NODE_CPUS=16, SEQUENTIAL=True)
+		self.assertEqual(list(topo.nodes), [1])
+		# Allowed CPUs that do not exist or are offline are ignored
+		topo = self.topology(seqCores(1, 2, 2), allowed=(1, 2, 3, 64), offline=(3,))
+		self.assertEqual(topo.cpus, (1, 2))
+		self.assertEqual(topo.cores, ((1,), (2,)))
+
+	def test_memory_nodes_and_core_ids(self):
+		"""Nodes without CPUs do not count; without sibling lists cores come from (package, core_id)"""
+		topo = self.topology(crossCores(2, 2, 2), memnodes=(2, 3))
+		self.assertCounts(topo, CPUS=8, NODES=2, CORES=4, CORE_THREADS=2, NODE_CPUS=4, SEQUENTIAL=False)
+		topo = self.topology(crossCores(2, 8, 2), siblings=False)
+		self.assertCounts(topo, CPUS=32, NODES=2, CORES=16, CORE_THREADS=2, NODE_CPUS=16, SEQUENTIAL=False)
+		self.assertEqual(topo.siblings[21], (5, 21))
+
+	def test_fallback(self):
+		"""Unreadable or garbled sysfs: a flat topology of the allowed CPUs, no exception, no output"""
+		root = tempfile.mkdtemp(prefix='mpetests-sysfs-')
+		self.addCleanup(shutil.rmtree, root)
+		topo = mpepool._cputopology(os.path.join(root, 'absent'), allowed={3, 1})
+		self.assertEqual(topo, CpuTopology(cpus=(1, 3), node={1: 0, 3: 0}, package={1: 0, 3: 0}
+			, siblings={1: (1,), 3: (3,)}, nodes={0: ((1,), (3,))}, cores=((1,), (3,)), corethreads=1
+			, sequential=True, sysfs=False))
+		os.makedirs(os.path.join(root, 'cpu'))
+		with open(os.path.join(root, 'cpu', 'online'), 'w') as fsys:
+			fsys.write('0-x\n')
+		self.assertEqual(mpepool._cputopology(root, allowed={0, 1}).cpus, (0, 1))
+		self.assertFalse(mpepool._cputopology(root, allowed={0, 1}).sysfs)
+		self.assertEqual(len(AffinityMask(1, topology=topo)), 2)
+
+	def test_cpulists(self):
+		"""Kernel CPU list parsing and the taskset -c formatting"""
+		self.assertEqual(mpepool._parseCpulist('0-3,8,10-11\n'), {0, 1, 2, 3, 8, 10, 11})
+		self.assertEqual(mpepool._parseCpulist('\n'), set())
+		self.assertEqual(mpepool._cpulistStr({17, 0, 1, 2, 5, 16}), '0-2,5,16-17')
+		self.assertEqual(mpepool._cpulistStr([7]), '7')
+
+
+class TestAffinityMaskTables(FakeSysfsCase):
+	"""AffinityMask groups on fake machines, written out: the SPEC §4.4 table where the original is
+	right, node-local non-overlapping groups where it is wrong (cross-node, afnstep > CORE_THREADS)"""
+
+	def test_spec_cross_node(self):
+		"""2 nodes x 8 cores x 2 threads, cross-node enumeration (sequential=False rows)"""
+		topo = self.topology(crossCores(2, 8, 2))
+		for first in (True, False):
+			self.assertEqual(self.masks(topo, 1, first), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10'
+				, '11', '12', '13', '14', '15', '16', '17', '18', '19', '20', '21', '22', '23', '24', '25', '26'
+				, '27', '28', '29', '30', '31'])
+		self.assertEqual(self.masks(topo, 2, True), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10'
+			, '11', '12', '13', '14', '15'])
+		self.assertEqual(self.masks(topo, 2, False), ['0,16', '1,17', '2,18', '3,19', '4,20', '5,21', '6,22'
+			, '7,23', '8,24', '9,25', '10,26', '11,27', '12,28', '13,29', '14,30', '15,31'])
+		# The original: 0-1, 1-2, 4-5, ... (overlapping, node-mixing); here 2 whole cores of one node
+		self.assertEqual(self.masks(topo, 4, True), ['0', '1', '4', '5', '8', '9', '12', '13'])
+		self.assertEqual(self.masks(topo, 4, False), ['0,2,16,18', '1,3,17,19', '4,6,20,22', '5,7,21,23'
+			, '8,10,24,26', '9,11,25,27', '12,14,28,30', '13,15,29,31'])
+		self.assertEqual(self.masks(topo, 8, False), ['0,2,4,6,16,18,20,22', '1,3,5,7,17,19,21,23'
+			, '8,10,12,14,24,26,28,30', '9,11,13,15,25,27,29,31'])
+		# The original: 0-7, 1-8; here a whole node each
+		self.assertEqual(self.masks(topo, 16, True), ['0', '1'])
+		self.assertEqual(self.masks(topo, 16, False), ['0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30'
+			, '1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31'])
+		# Larger than a node: whole cores of consecutive nodes
+		self.assertEqual(self.masks(topo, 32, False), ['0-31'])
+		self.assertEqual(self.masks(topo, 24, False), ['0-8,10,12,14,16-24,26,28,30'])
+		# The enumeration flag does not change groups cut from the topology
+		self.assertEqual(self.masks(topo, 4, False, sequential=True), self.masks(topo, 4, False))
+		self.assertEqual(self.masks(topo, 1, sequential=None), self.masks(topo, 1, sequential=False))
+		self.assertNodeLocal(topo)
+
+	def test_spec_sequential(self):
+		"""2 nodes x 8 cores x 2 threads, sequential enumeration (sequential=True rows, all right)"""
+		topo = self.topology(seqCores(2, 8, 2))
+		for first in (True, False):
+			self.assertEqual(self.masks(topo, 1, first), ['0', '16', '2', '18', '4', '20', '6', '22', '8', '24'
+				, '10', '26', '12', '28', '14', '30', '1', '17', '3', '19', '5', '21', '7', '23', '9', '25', '11'
+				, '27', '13', '29', '15', '31'])
+		self.assertEqual(self.masks(topo, 2, True), ['0', '16', '2', '18', '4', '20', '6', '22', '8', '24', '10'
+			, '26', '12', '28', '14', '30'])
+		self.assertEqual(self.masks(topo, 2, False), ['0-1', '16-17', '2-3', '18-19', '4-5', '20-21', '6-7'
+			, '22-23', '8-9', '24-25', '10-11', '26-27', '12-13', '28-29', '14-15', '30-31'])
+		self.assertEqual(self.masks(topo, 4, True), ['0', '16', '4', '20', '8', '24', '12', '28'])
+		self.assertEqual(self.masks(topo, 4, False), ['0-3', '16-19', '4-7', '20-23', '8-11', '24-27', '12-15'
+			, '28-31'])
+		self.assertEqual(self.masks(topo, 16, True), ['0', '16'])
+		self.assertEqual(self.masks(topo, 16, False), ['0-15', '16-31'])
+		self.assertEqual(self.masks(topo, 2, False, sequential=False), self.masks(topo, 2, False))
+		self.assertNodeLocal(topo)
+
+	def test_laptops(self):
+		"""Single node, both enumerations (where the original was right)"""
+		topo = self.topology(seqCores(1, 4, 2))
+		self.assertEqual(self.masks(topo, 1), ['0', '2', '4', '6', '1', '3', '5', '7'])
+		self.assertEqual(self.masks(topo, 2), ['0', '2', '4', '6'])
+		self.assertEqual(self.masks(topo, 2, False), ['0-1', '2-3', '4-5', '6-7'])
+		self.assertEqual(self.masks(topo, 4, False), ['0-3', '4-7'])
+		self.assertEqual(self.masks(topo, 8, False), ['0-7'])
+		self.assertNodeLocal(topo)
+		topo = self.topology(crossCores(1, 4, 2))
+		self.assertEqual(self.masks(topo, 1), ['0', '1', '2', '3', '4', '5', '6', '7'])
+		self.assertEqual(self.masks(topo, 2), ['0', '1', '2', '3'])
+		self.assertEqual(self.masks(topo, 2, False), ['0,4', '1,5', '2,6', '3,7'])
+		self.assertEqual(self.masks(topo, 4, False), ['0-1,4-5', '2-3,6-7'])
+		self.assertNodeLocal(topo)
+
+	def test_16_nodes(self):
+		"""16 nodes x 4 cores x 2 threads, cross-node: cpu = thread*64 + core*16 + node"""
+		topo = self.topology(crossCores(16, 4, 2))
+		self.assertEqual(self.masks(topo, 1), [str(c) for c in range(128)])
+		whole = self.masks(topo, 2, False)
+		self.assertEqual(whole[:3] + whole[-2:], ['0,64', '1,65', '2,66', '62,126', '63,127'])
+		self.assertEqual(len(whole), 64)
+		# A node per worker (NODE_CPUS = 8): slot i is node i
+		nodes = self.masks(topo, AffinityMask(1, topology=topo).NODE_CPUS, False)
+		self.assertEqual(nodes[0], '0,16,32,48,64,80,96,112')
+		self.assertEqual(nodes[10], '10,26,42,58,74,90,106,122')
+		self.assertEqual(nodes[15], '15,31,47,63,79,95,111,127')
+		self.assertEqual(len(nodes), 16)
+		self.assertEqual(self.masks(topo, 8), [str(n) for n in range(16)])
+		self.assertEqual(self.masks(topo, 4, False)[:4], ['0,16,64,80', '1,17,65,81', '2,18,66,82'
+			, '3,19,67,83'])
+		self.assertNodeLocal(topo)
+
+	def test_12_threads(self):
+		"""A core with 12 hardware threads"""
+		topo = self.topology(seqCores(1, 2, 12))
+		self.assertEqual(self.masks(topo, 12, False), ['0-11', '12-23'])
+		self.assertEqual(self.masks(topo, 12), ['0', '12'])
+		self.assertEqual(self.masks(topo, 1)[:5], ['0', '12', '1', '13', '2'])
+		self.assertRaises(ValueError, AffinityMask, 2, topology=topo)
+		self.assertNodeLocal(topo)
+
+	def test_offline(self):
+		"""Offline 3 (a second thread) and 12-13 (a whole core) of 2 sequential nodes x 4 cores x 2 threads:
+		partial cores form smaller groups, nodes too small for a group are skipped"""
+		topo = self.topology(seqCores(2, 4, 2), offline=(3, 12, 13))
+		self.assertEqual(self.masks(topo, 1), ['0', '8', '2', '10', '4', '14', '6', '1', '9', '11', '5', '15', '7'])
+		self.assertEqual(self.masks(topo, 2), ['0', '8', '2', '10', '4', '14', '6'])
+		self.assertEqual(self.masks(topo, 2, False), ['0-1', '8-9', '2', '10-11', '4-5', '14-15', '6-7'])
+		self.assertEqual(self.masks(topo, 4, False), ['0-2', '8-11', '4-7'])
+		self.assertEqual(self.masks(topo, 6, False), ['0-2,4-5', '8-11,14-15'])  # NODE_CPUS: a group per node
+		self.assertEqual(self.masks(topo, 8, False), ['0-2,4-7'])
+		self.assertEqual(self.masks(topo, 12, False), ['0-2,4-11'])
+		self.assertRaises(ValueError, AffinityMask, 14, topology=topo)
+		self.assertNodeLocal(topo)
+
+	def test_allowed_subset(self):
+		"""cgroup-restricted CPU sets"""
+		topo = self.topology(crossCores(2, 8, 2), allowed=range(8))
+		self.assertEqual(self.masks(topo, 1), ['0', '1', '2', '3', '4', '5', '6', '7'])
+		self.assertEqual(self.masks(topo, 2, False), ['0,2', '1,3', '4,6', '5,7'])
+		self.assertEqual(self.masks(topo, 4, False), ['0,2,4,6', '1,3,5,7'])
+		self.assertNodeLocal(topo)
+		topo = self.topology(seqCores(2, 8, 2), allowed=range(16, 32))
+		self.assertEqual(self.masks(topo, 2), ['16', '18', '20', '22', '24', '26', '28', '30'])
+		self.assertEqual(self.masks(topo, 16, False), ['16-31'])
+		self.assertNodeLocal(topo)
+		# Only some of the threads of a core allowed
+		topo = self.topology(seqCores(1, 4, 2), allowed=(0, 1, 2, 4, 6, 7))
+		self.assertEqual(self.masks(topo, 2, False), ['0-1', '2', '4', '6-7'])
+		self.assertNodeLocal(topo)
+
+
+class TestAffinityMaskInput(FakeSysfsCase):
+	"""Bad AffinityMask arguments raise ValueError/TypeError naming the parameter and the value"""
+
+	def assertRejected(self, exc, pname, value, *args, **kwargs):
+		"""The error names the parameter and echoes the value"""
+		with self.assertRaises(exc) as ctx:
+			AffinityMask(*args, **kwargs)
+		self.assertIn(pname, str(ctx.exception))
+		self.assertIn(repr(value), str(ctx.exception))
+
+	def test_bad_input(self):
+		topo = self.topology(seqCores(1, 4, 2))
+		self.assertRejected(ValueError, 'afnstep', 3, 3, topology=topo)  # 3 on a 2-thread machine
+		self.assertRejected(ValueError, 'afnstep', -2, -2, topology=topo)
+		self.assertRejected(ValueError, 'afnstep', 0, 0, topology=topo)
+		self.assertRejected(ValueError, 'afnstep', 2.1, 2.1, topology=topo)
+		self.assertRejected(ValueError, 'afnstep', 10, 10, topology=topo)  # more than the 8 CPUs
+		self.assertRejected(TypeError, 'afnstep', '2', '2', topology=topo)
+		self.assertRejected(TypeError, 'afnstep', None, None, topology=topo)
+		self.assertRejected(TypeError, 'afnstep', True, True, topology=topo)
+		self.assertRejected(TypeError, 'first', 1, 2, 1, topology=topo)
+		self.assertRejected(TypeError, 'first', None, 2, first=None, topology=topo)
+		self.assertRejected(TypeError, 'sequential', 'yes', 2, sequential='yes', topology=topo)
+		self.assertRejected(TypeError, 'topology', 'x', 2, topology='x')
+		mask = AffinityMask(2.0, topology=topo)  # An integral float is converted
+		self.assertEqual((mask.afnstep, type(mask.afnstep), len(mask)), (2, int, 4))
+		self.assertRaises(IndexError, mask, -1)
+		self.assertRaises(IndexError, mask.cpus, 4)
+		self.assertRaises(TypeError, mask, 1.0)
+		self.assertIn('afnstep=2', repr(mask))
+
+
+class TestAffinityRealMachine(unittest.TestCase):
+	"""This machine's topology: sysfs against lscpu and lstopo where installed, the README setups"""
+
+	def test_topology(self):
+		"""Read from sysfs, the usable CPUs are this process's, counts consistent"""
+		topo = mpepool._cputopology()
+		self.assertTrue(topo.sysfs)
+		self.assertEqual(topo, mpepool._TOPOLOGY)
+		self.assertEqual(set(topo.cpus), os.sched_getaffinity(0))
+		self.assertEqual(AffinityMask.CPUS, len(os.sched_getaffinity(0)))
+		self.assertEqual((cpucorethreads(), cpunodes(), cpusequential(), cpusequential(AffinityMask.NODES))
+			, (AffinityMask.CORE_THREADS, AffinityMask.NODES, AffinityMask.SEQUENTIAL, AffinityMask.SEQUENTIAL))
+		self.assertEqual(sum(len(core) for core in topo.cores), AffinityMask.CPUS)
+		self.assertEqual(len(topo.cores), AffinityMask.CORES)
+		self.assertIsInstance(AffinityMask.SEQUENTIAL, bool)
+
+	def test_lscpu(self):
+		"""Cores and nodes as `lscpu -p` reports them (an optional cross-check)"""
+		if not shutil.which('lscpu'):
+			self.skipTest('lscpu is not installed')
+		out = subprocess.run(['lscpu', '-p=CPU,CORE,SOCKET,NODE'], stdout=subprocess.PIPE
+			, universal_newlines=True, check=True, timeout=30).stdout
+		topo = mpepool._TOPOLOGY
+		cores = {}
+		for line in out.splitlines():
+			if line.startswith('#'):
+				continue
+			cpu, core, socket, node = line.split(',')
+			cpu = int(cpu)
+			if cpu in topo.cpus:
+				cores.setdefault((socket, core), set()).add(cpu)
+				self.assertEqual(topo.node[cpu], int(node or 0), cpu)
+		self.assertEqual(sorted(map(sorted, cores.values())), sorted(map(list, topo.cores)))
+
+	def test_lstopo(self):
+		"""Cores, nodes and the enumeration as hwloc sees them (an optional cross-check)"""
+		if not shutil.which('lstopo-no-graphics'):
+			self.skipTest('hwloc (lstopo-no-graphics) is not installed')
+		out = subprocess.run(['lstopo-no-graphics', '--no-io', '--of', 'xml'], stdout=subprocess.PIPE
+			, universal_newlines=True, check=True, timeout=60).stdout
+		tree = ElementTree.fromstring(out)
+		topo = mpepool._TOPOLOGY
+		usable = set(topo.cpus)
+
+		def cpuset(obj):
+			"""hwloc's hex cpuset '0xffffffff,0x00000003' as a set of ints"""
+			bits = int(obj.get('cpuset').replace('0x', '').replace(',', ''), 16)
+			return {c for c in range(bits.bit_length()) if bits >> c & 1}
+
+		cores = [cpuset(obj) & usable for obj in tree.iter('object') if obj.get('type') == 'Core']
+		self.assertEqual(sorted(map(sorted, filter(None, cores))), sorted(map(list, topo.cores)))
+		nodes = {int(obj.get('os_index')): cpuset(obj) & usable for obj in tree.iter('object')
+			if obj.get('type') == 'NUMANode'}
+		self.assertEqual({n: cpus for n, cpus in nodes.items() if cpus}
+			, {n: {c for core in cores for c in core} for n, cores in topo.nodes.items()})
+		# Logical (document) order of the PUs against their OS numbers, what the original asked hwloc
+		pus = [int(obj.get('os_index')) for obj in tree.iter('object') if obj.get('type') == 'PU']
+		pus = [c for c in pus if c in usable]
+		self.assertEqual(pus == sorted(pus), topo.sequential)
+
+	def test_readme_setups(self):
+		"""AffinityMask(CORE_THREADS): a worker per core on its first thread; AffinityMask(NODE_CPUS,
+		first=False): a worker per node on all its CPUs"""
+		topo = mpepool._TOPOLOGY
+		mask = AffinityMask(AffinityMask.CORE_THREADS)
+		self.assertEqual(len(mask), AffinityMask.CORES)
+		self.assertEqual(sorted(min(mask.cpus(i)) for i in range(len(mask))), sorted(core[0] for core in topo.cores))
+		mask = AffinityMask(AffinityMask.NODE_CPUS, first=False)
+		self.assertEqual(len(mask), AffinityMask.NODES)
+		self.assertEqual(sorted(map(sorted, (mask.cpus(i) for i in range(len(mask)))))
+			, sorted(sorted(c for core in cores for c in core) for cores in topo.nodes.values()))
+		mask = AffinityMask(1)
+		self.assertEqual(sorted(int(mask(i)) for i in range(len(mask))), list(topo.cpus))
+
+	def test_restricted_process(self):
+		"""A process allowed a single CPU sees exactly that CPU at import"""
+		cpu = max(os.sched_getaffinity(0))
+		code = ('import os, sys; os.sched_setaffinity(0, {{{}}}); sys.path.insert(0, {!r}); import mpepool as m;'
+			' a = m.AffinityMask; print(a.CPUS, a.NODES, a.CORES, a.CORE_THREADS, a(1)(0), len(a(1)))'
+			.format(cpu, os.path.dirname(os.path.abspath(mpepool.__file__))))
+		res = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+			, universal_newlines=True, timeout=60)
+		self.assertEqual((res.stdout.split(), res.stderr), (['1', '1', '1', '1', str(cpu), '1'], ''))
+
+	def test_import_quiet(self):
+		"""Importing runs no external program and prints nothing"""
+		code = 'import sys; sys.path.insert(0, {!r}); import mpepool'.format(
+			os.path.dirname(os.path.abspath(mpepool.__file__)))
+		res = subprocess.run([sys.executable, '-c', code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+			, universal_newlines=True, timeout=60, env=dict(os.environ, PATH='/nonexistent'))
+		self.assertEqual((res.returncode, res.stdout, res.stderr), (0, '', ''))
+
+
+# Pool integration: a job, its restarts and its children run on the CPUs of the job's worker slot.
+# (Self-contained helpers: this block does not depend on the shared ones at the top of the file.)
+import contextlib
+import io
+import time
+
+from mpepool import ExecPool, Job
+
+# A job that appends 'job|child <Cpus_allowed_list> <pid>' lines for itself and for a child it forks to the
+# report file argv[1], then sleeps argv[2] seconds
+_AFNREPORT = '\n'.join((
+	'import os, sys, time',
+	'def allowed():',
+	'	with open("/proc/self/status") as fst:',
+	'		return [ln.split()[1] for ln in fst if ln.startswith("Cpus_allowed_list:")][0]',
+	'pid = os.fork()',
+	'if not pid:',
+	'	with open(sys.argv[1], "a") as fout:',
+	'		fout.write("child %s %d\\n" % (allowed(), os.getpid()))',
+	'	os._exit(0)',
+	'os.waitpid(pid, 0)',
+	'with open(sys.argv[1], "a") as fout:',
+	'	fout.write("job %s %d\\n" % (allowed(), os.getpid()))',
+	'time.sleep(float(sys.argv[2]))',
+	''))
+
+
+def _afnWaitUntil(pred, timeout):
+	"""Wait until pred() is truthy, at most timeout seconds; return its last value"""
+	deadline = time.perf_counter() + timeout
+	while True:
+		res = pred()
+		if res or time.perf_counter() >= deadline:
+			return res
+		time.sleep(0.02)
+
+
+def _procAllowed(pid):
+	"""Cpus_allowed_list of a running process, None when it is gone (or a zombie)"""
+	try:
+		with open('/proc/{}/status'.format(pid)) as fst:
+			status = fst.read()
+	except OSError:
+		return None
+	if '\nState:\tZ' in status:
+		return None
+	return [ln.split()[1] for ln in status.splitlines() if ln.startswith('Cpus_allowed_list:')][0]
+
+
+class TestPoolAffinity(unittest.TestCase):
+	"""ExecPool pins each job to its worker slot's CPU group before the program starts"""
+
+	def setUp(self):
+		self.tmpdir = tempfile.mkdtemp(prefix='mpetests-afn-')
+		self.addCleanup(shutil.rmtree, self.tmpdir)
+		self.pools = []
+		self.pids = set()
+		self.affinity = os.sched_getaffinity(0)
+
+	def tearDown(self):
+		for pool in self.pools:
+			pool.terminate()
+		left = _afnWaitUntil(lambda: not [pid for pid in self.pids if _procAllowed(pid)], 10)
+		self.assertTrue(left, 'processes left: {}'.format([pid for pid in self.pids if _procAllowed(pid)]))
+		# The pool pins its own thread only around a spawn
+		self.assertEqual(os.sched_getaffinity(0), self.affinity)
+
+	def newPool(self, *args, **kwargs):
+		"""A pool terminated at the end of the test"""
+		pool = ExecPool(*args, **kwargs)
+		self.pools.append(pool)
+		return pool
+
+	def reportJob(self, name, sleep=0., **kwargs):
+		"""A job reporting its own and its child's allowed CPUs into a file; returns (job, report path)"""
+		report = os.path.join(self.tmpdir, name)
+		job = Job(name, args=(sys.executable, '-c', _AFNREPORT, report, str(sleep)), stdout=subprocess.DEVNULL
+			, **kwargs)
+		return job, report
+
+	def started(self, pool, job):
+		"""Execute a job; remember its pid for the leak check"""
+		self.assertEqual(pool.execute(job), 0)
+		if job.proc is not None:
+			self.pids.add(job.proc.pid)
+
+	@staticmethod
+	def report(path, runs=1):
+		"""The (who, cpus, pid) lines of a report once it holds runs 'job' lines, [] before"""
+		try:
+			with open(path) as frep:
+				lines = [(who, cpus, int(pid)) for who, cpus, pid in map(str.split, frep.read().splitlines())]
+		except OSError:
+			return []
+		return lines if sum(ln[0] == 'job' for ln in lines) >= runs else []
+
+	def test_slots(self):
+		"""Every slot of the README masks pins its job and the job's child to the slot's CPUs"""
+		for mask in (AffinityMask(1), AffinityMask(AffinityMask.CORE_THREADS)
+		, AffinityMask(AffinityMask.NODE_CPUS, first=False)):
+			pool = self.newPool(len(mask), mask)
+			jobs = []
+			for i in range(len(mask)):
+				job, report = self.reportJob('slot{}-{}'.format(len(self.pools), i), 30)
+				args = job.args
+				self.started(pool, job)
+				jobs.append((job, report, args))
+			self.assertEqual(sorted(job.wslot for job, _, _ in jobs), list(range(len(mask))))
+			for job, report, args in jobs:
+				lines = _afnWaitUntil(lambda: self.report(report), 20)
+				self.assertEqual(sorted(ln[:2] for ln in lines), [('child', mask(job.wslot)), ('job', mask(job.wslot))]
+					, mask)
+				self.pids.update(ln[2] for ln in lines)
+				self.assertEqual(_procAllowed(job.proc.pid), mask(job.wslot))  # Seen from outside too
+				self.assertIs(job.args, args)  # No taskset prefix
+			pool.terminate()
+			self.assertFalse(pool.join())
+
+	def test_restart_on_timeout(self):
+		"""A job restarted on timeout (rsrtonto) is pinned to its slot again, args untouched"""
+		mask = AffinityMask(1)
+		pool = self.newPool(min(2, len(mask)), mask)
+		if len(mask) > 1:  # Another job in slot 0, so that the restarting one runs elsewhere
+			other, _ = self.reportJob('other', 30)
+			self.started(pool, other)
+		def onstart(job):
+			# Called before every run: stop once two runs reported (the event loop runs in join())
+			if self.report(report, 2):
+				pool.terminate()
+
+		job, report = self.reportJob('restarting', 30, timeout=0.5, rsrtonto=True, onstart=onstart)
+		args = job.args
+		self.started(pool, job)
+		self.assertFalse(pool.join(30))
+		lines = self.report(report, 2)
+		self.assertTrue(lines, 'the job did not restart')
+		self.assertEqual({ln[:2] for ln in lines}, {('job', mask(job.wslot)), ('child', mask(job.wslot))})
+		runs = [ln[2] for ln in lines if ln[0] == 'job']
+		self.assertEqual(len(set(runs)), len(runs))  # Distinct processes: really restarted
+		self.pids.update(ln[2] for ln in lines)
+		self.assertIs(job.args, args)
+		self.assertEqual(job.reason, 'pool termination')
+
+	def test_omitafn_and_spawn_failure(self):
+		"""omitafn jobs keep the pool's CPUs; a failed spawn restores the pool thread and frees the slot"""
+		mask = AffinityMask(1)
+		pool = self.newPool(1, mask)
+		free, freerep = self.reportJob('free', omitafn=True)
+		self.started(pool, free)
+		self.assertTrue(pool.join(30))
+		self.assertEqual({ln[:2] for ln in self.report(freerep)}
+			, {('job', mpepool._cpulistStr(self.affinity)), ('child', mpepool._cpulistStr(self.affinity))})
+		missing = Job('missing', args=(os.path.join(self.tmpdir, 'absent', 'program'),))
+		pool.execute(missing)
+		self.assertEqual((missing.proc, missing.reason), (None, 'start failure'))
+		self.assertEqual(os.sched_getaffinity(0), self.affinity)
+		pinned, pinrep = self.reportJob('pinned')
+		self.started(pool, pinned)
+		self.assertTrue(pool.join(30))  # All finished (one of them failed)
+		self.assertEqual(pinned.wslot, 0)
+		self.assertEqual({ln[:2] for ln in self.report(pinrep)}, {('job', mask(0)), ('child', mask(0))})
+
+	def test_readme_pool(self):
+		"""The seed README's ExecPool(max(cpu_count() - 1, 1), cpucorethreads()): an int affinity step"""
+		from multiprocessing import cpu_count
+		pool = self.newPool(max(cpu_count() - 1, 1), cpucorethreads())
+		mask = pool._afnmask
+		self.assertIsInstance(mask, AffinityMask)
+		self.assertEqual((mask.afnstep, mask.first), (cpucorethreads(), True))
+		self.assertEqual(pool._wkslim, min(max(cpu_count() - 1, 1), AffinityMask.CORES))
+		jobs = [self.reportJob('readme{}'.format(i)) for i in range(pool._wkslim + 1)]
+		for job, _ in jobs:
+			self.started(pool, job)
+		self.assertTrue(pool.join(30))
+		for job, report in jobs:
+			cpu = mask(job.wslot)
+			self.assertIn(int(cpu), [core[0] for core in mpepool._TOPOLOGY.cores])  # A core's first thread
+			self.assertEqual({ln[:2] for ln in self.report(report)}, {('job', cpu), ('child', cpu)})
+
+	def test_wksnum_reduced(self):
+		"""More slots than CPU groups: reduced with a warning; bad masks raise naming the parameter"""
+		mask = AffinityMask(1)
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err):
+			pool = self.newPool(len(mask) + 3, mask)
+		self.assertEqual(pool._wkslim, len(mask))
+		self.assertIn('reduced', err.getvalue())
+		jobs = [self.reportJob('many{}'.format(i), 0.2) for i in range(len(mask) + 2)]
+		for job, _ in jobs:
+			self.started(pool, job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, len(jobs))
+		for job, report in jobs:
+			self.assertEqual({ln[:2] for ln in self.report(report)}, {('job', mask(job.wslot)), ('child', mask(job.wslot))})
+		with self.assertRaisesRegex(TypeError, 'afnmask'):
+			ExecPool(1, 'x')
+		with self.assertRaisesRegex(ValueError, 'afnstep.*0'):
+			ExecPool(1, 0)
+		with self.assertRaisesRegex(ValueError, 'afnstep.*{}'.format(AffinityMask.CPUS + 1)):
+			ExecPool(1, AffinityMask.CPUS + 1)
+
+
+if __name__ == '__main__':
+	unittest.main()

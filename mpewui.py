@@ -1,0 +1,2 @@
+# -*- coding: utf-8 -*-
+"""Web UI of mpepool (bottle) -- written by the Web UI issue"""
