@@ -2365,7 +2365,8 @@ class ExecPool(object):
 
 	def _armMemory(self, when):
 		"""Schedule a memory sample at perf_counter() when, unless one is due earlier"""
-		if self._memdue is None or when < self._memdue - 1e-3:
+		# A due time long past means its deadline was lost (never fired): arm anew rather than wait forever
+		if self._memdue is None or when < self._memdue - 1e-3 or self._memdue < time.perf_counter() - 2 * self._memperiod:
 			self._memdue = when
 			self._pushDeadline(when, 'memory', None)
 
