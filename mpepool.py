@@ -36,6 +36,7 @@ __version__ = '3.3.0'
 
 import bisect
 import collections
+import concurrent.futures
 import errno
 import heapq
 import importlib.util
@@ -998,6 +999,7 @@ class Job(object):
 		self.chtermtime = None  # Chained termination: None no, True by timeout, False by memory
 		self._memest = 0.  # GB: the demand expected at the start (from relatives), counted while fresh
 		self._memfresh = False  # Started too recently for its samples to show its demand
+		self._memsince = 0.  # perf_counter() of its start as the memory balancing saw it
 		self._qseq = 0  # Enqueue order in the pool's queue (chained postponement applies to earlier ones)
 		# The accounting of the run, set when the job finishes
 		self.wslot = None  # Worker slot index the job ran in
@@ -1013,6 +1015,7 @@ class Job(object):
 		self._stderr = None
 		self._pipes = None  # {fd: [bytes chunks]} of the PIPE channels being drained
 		self._pidfd = None  # pidfd of the process, watched by the pool's selector
+		self._spawning = None  # concurrent.futures.Future of the process a spawner thread is creating
 		self._tspawn = None  # perf_counter() at the spawn
 		self._run = 0  # Run counter: deadlines of an earlier run are ignored
 		self._marker = None  # Environment marker of its process tree
@@ -1349,6 +1352,28 @@ def _processToken():
 				_warnmsg('WARNING, the guardian that stops the jobs if this process is killed did not start: {}'.format(err))
 		_guardian = (os.getpid(), token, guard)
 	return _guardian[1]
+
+
+# Threads that create the processes of queued jobs: the loop goes on while a program loads (vfork suspends
+# only the forking thread until the child's exec), so two jobs can load at once on two cores
+_SPAWNERS = 2
+
+
+def _unblockSignals():
+	"""Initializer of a spawner thread: its children must not inherit a mask set by the caller"""
+	signal.pthread_sigmask(signal.SIG_SETMASK, ())
+
+
+def _popen(args, kwargs, cpus=None):
+	"""subprocess.Popen(args, **kwargs) pinned to cpus: a child inherits the affinity of the forking thread"""
+	if not cpus:
+		return subprocess.Popen(args, **kwargs)
+	inherited = os.sched_getaffinity(0)
+	os.sched_setaffinity(0, cpus)
+	try:
+		return subprocess.Popen(args, **kwargs)
+	finally:
+		os.sched_setaffinity(0, inherited)
 
 
 def _openChannel(job, spec, opened):
@@ -1761,7 +1786,13 @@ class ExecPool(object):
 		self._terminating = False
 		self._webuiapp = webuiapp
 		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
+		self._spawner = None  # ThreadPoolExecutor creating the processes of queued jobs, made on demand
+		self._spawned = collections.deque()  # Jobs whose process a spawner thread created, to register
+		self._wakefds = os.pipe()  # Spawner threads wake the loop through it
+		for fd in self._wakefds:
+			os.set_blocking(fd, False)
 		self._sel = selectors.DefaultSelector()
+		self._sel.register(self._wakefds[0], selectors.EVENT_READ, ('wake', None))
 		if webuiapp is not None:
 			webuiapp.register(self)
 		_POOLS.add(self)
@@ -1788,6 +1819,10 @@ class ExecPool(object):
 		try:
 			self.terminate()
 			self._sel.close()
+			for fd in self._wakefds:
+				os.close(fd)
+			if self._spawner is not None:
+				self._spawner.shutdown(wait=False)
 		except Exception:  # At interpreter shutdown the modules may be gone; the guardian stops the jobs
 			pass
 
@@ -1922,7 +1957,11 @@ class ExecPool(object):
 		for key, _ in self._sel.select(wait):
 			kind, job = key.data
 			# An event of this batch may belong to a job that an earlier event of the batch finished
-			if kind == 'exit':
+			if kind == 'wake':
+				_drainPipe(key.fd, [])
+				while self._spawned:
+					self._onSpawned(self._spawned.popleft())
+			elif kind == 'exit':
 				if job._pidfd == key.fd:
 					self._reap(job)
 			elif job._pipes is not None and key.fd in job._pipes:
@@ -1963,10 +2002,12 @@ class ExecPool(object):
 		while self._jobs and len(self._workers) < self._wkslim and self.alive:
 			if not self._memoryAllows(self._jobs[0]):
 				break
-			self._start(self._jobs.popleft())
+			self._start(self._jobs.popleft(), wait=False)
 
-	def _start(self, job, concur=True):
+	def _start(self, job, concur=True, wait=True):
 		"""Start a job now: callbacks, output channels, the process pinned to its slot's CPUs
+
+		wait: bool  - create the process before returning; else a spawner thread creates it
 
 		return int  - 0 on success, -1 if onstart failed, the error number if the process did not start
 		"""
@@ -1991,35 +2032,49 @@ class ExecPool(object):
 			self._complete(job, True)
 			return 0
 		opened = {}
-		slot = None
 		try:
 			job._stdout = _openChannel(job, job.stdout, opened)
 			job._stderr = _openChannel(job, job.stderr, opened)
-			if self._freeslots and (concur or len(self._workers) < self._wkslim):
-				slot = heapq.heappop(self._freeslots)
-			self._spawn(job, slot)
 		except OSError as err:
-			for fout in opened.values():
-				fout.close()
-			if slot is not None:
-				heapq.heappush(self._freeslots, slot)
-			_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
-			job.proc = None
-			job.reason = 'start failure'
-			self._complete(job, False)
-			return err.errno or -1
+			job._opened = list(opened.values())
+			return self._failStart(job, err)
 		job._opened = list(opened.values())
+		slot = None
+		if self._freeslots and (concur or len(self._workers) < self._wkslim):
+			slot = heapq.heappop(self._freeslots)
+		try:
+			self._spawn(job, slot, wait or not concur or job.startdelay > 0)
+		except OSError as err:
+			return self._failStart(job, err, slot)
+		self._watchMemory(job)
 		if job.startdelay > 0:
 			time.sleep(job.startdelay)
 		return 0
 
-	def _spawn(self, job, slot):
-		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
+	def _failStart(self, job, err, slot=None):
+		"""Complete a job whose process could not start as failed; return the error number"""
+		self._closeChannels(job)
+		if slot is not None:
+			heapq.heappush(self._freeslots, slot)
+		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
+		job.proc = None
+		job.wslot = None
+		job.reason = 'start failure'
+		self._complete(job, False)
+		return err.errno or -1
+
+	def _spawn(self, job, slot, wait=True):
+		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs
+
+		wait: bool  - create it now; else a spawner thread creates it and _onSpawned() registers it
+		"""
 		args = (job.args,) if isinstance(job.args, str) else job.args
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
 		env = _environ()
 		outer = env.get(_JOBENVB)
 		env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
+		kwargs = {'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': job._stdout, 'stderr': job._stderr
+			, 'env': env, 'start_new_session': True}
 		cpus = None
 		if slot is not None and self._afnmask is not None and not job._omitafn:
 			cpus = self._afnmask.cpus(slot)
@@ -2027,24 +2082,56 @@ class ExecPool(object):
 			sys.stdout.flush()  # Our messages first, then what the job writes to a shared console
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
-		if cpus:
-			# The child inherits the affinity of the thread that forks it: pinned before its program starts
-			inherited = os.sched_getaffinity(0)
-			os.sched_setaffinity(0, cpus)
+		if wait:
+			proc = _popen(args, kwargs, cpus)
+			job.wslot = slot
+			self._workers.add(job)
+			self._register(job, proc)
+			return
+		if self._spawner is None:
+			self._spawner = concurrent.futures.ThreadPoolExecutor(_SPAWNERS, 'mpepool-spawner', _unblockSignals)
+		job.wslot = slot
+		self._workers.add(job)  # Holds its slot while its program loads
+		job._spawning = self._spawner.submit(_popen, args, kwargs, cpus)
+		job._spawning.add_done_callback(lambda future: self._wake(job))
+
+	def _wake(self, job):
+		"""Called in a spawner thread: hand the spawned job to the loop and wake it"""
+		self._spawned.append(job)
 		try:
-			proc = subprocess.Popen(args, cwd=job.workdir, stdin=subprocess.DEVNULL, stdout=job._stdout
-				, stderr=job._stderr, env=env, start_new_session=True)
-		finally:
-			if cpus:
-				os.sched_setaffinity(0, inherited)
+			os.write(self._wakefds[1], b'\0')
+		except BlockingIOError:  # The pipe is full of wake-ups already
+			pass
+
+	def _onSpawned(self, job):
+		"""Register a job created by a spawner thread, or fail it if its process did not start"""
+		future = job._spawning
+		if future is None:
+			return  # Registered already
+		job._spawning = None
+		try:
+			proc = future.result()
+		except OSError as err:
+			self._workers.discard(job)
+			self._failStart(job, err, job.wslot)
+			return
+		self._register(job, proc)
+		if job.terminates:  # Stopped while its program was loading
+			self._signalJobs((job,), signal.SIGTERM)
+			self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+
+	def _awaitSpawns(self):
+		"""Wait for the processes being created and register them"""
+		for job in [job for job in self._workers if job._spawning is not None]:
+			concurrent.futures.wait((job._spawning,))
+			self._onSpawned(job)
+
+	def _register(self, job, proc):
+		"""Watch a running job: its exit through a pidfd, its PIPE outputs, its timeout"""
 		job.proc = proc
 		job._tspawn = time.perf_counter()
-		job.wslot = slot
-		if slot is not None:
-			if self._affinity is not None:
-				self._affinity[slot] = proc.pid
-		self._workers.add(job)
-		self._watchMemory(job)
+		if job.wslot is not None and self._affinity is not None:
+			self._affinity[job.wslot] = proc.pid
 		if _PIDFD:
 			job._pidfd = os.pidfd_open(proc.pid)
 			self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
@@ -2059,7 +2146,8 @@ class ExecPool(object):
 		if job.timeout:
 			self._pushDeadline(job.tstart + job.timeout, 'timeout', job, job._run)
 		_infomsg('Starting "{}" #{}, workers: {} / {}{}'.format(job.name, proc.pid, len(self._workers)
-			, self._wkslim, ', CPUs: {}'.format(self._afnmask(slot)) if cpus else ''))
+			, self._wkslim, ', CPUs: {}'.format(self._afnmask(job.wslot))
+			if job.wslot is not None and self._afnmask is not None and not job._omitafn else ''))
 
 	def _runSequential(self, job):
 		"""Run a job to its end in the caller (the event loop goes on for the other jobs meanwhile)
@@ -2134,7 +2222,7 @@ class ExecPool(object):
 				, job.wtime, *secondsToHms(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
 			self._closeChannels(job)
-			self._start(job)  # Restarted at once, as the original: not a failure
+			self._start(job, wait=False)  # Restarted at once, as the original: not a failure
 			return
 		if self.alive and job._restarting:
 			self._closeChannels(job)
@@ -2179,6 +2267,8 @@ class ExecPool(object):
 		if job.terminates:
 			return  # Already being stopped
 		job.terminates = 1
+		if job._spawning is not None:
+			return  # Signalled once registered (_onSpawned)
 		self._signalJobs((job,), signal.SIGTERM)
 		self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
 
@@ -2224,7 +2314,7 @@ class ExecPool(object):
 
 		for job in [job for job in self._workers if related(job) and not job.terminates]:
 			job.chtermtime = chtermtime
-			_warnmsg('WARNING, "{}" #{} is terminated by {} from "{}"'.format(job.name, job.proc.pid, reason, origin.name))
+			_warnmsg('WARNING, "{}" is terminated by {} from "{}"'.format(job.name, reason, origin.name))
 			self._stopJob(job, reason)
 		self._cancelQueued(related, reason, 'WARNING, "{{}}" is canceled by {} from "{}"'.format(reason, origin.name)
 			, chtermtime=chtermtime)
@@ -2280,6 +2370,7 @@ class ExecPool(object):
 			return
 		self._terminating = True
 		try:
+			self._awaitSpawns()
 			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
 				_nameSuffix(self.name), len(self._jobs), len(self._workers)
 				, ', executed {} h {} m {:.4f} s'.format(*secondsToHms(time.perf_counter() - self._tstart))
@@ -2406,10 +2497,12 @@ class ExecPool(object):
 			rec[i] = max(cur, rec[i] * Job._RTM + cur * (1 - Job._RTM)) if smooth else max(cur, rec[i])
 
 	def _watchMemory(self, job):
-		"""A job was spawned: count its expected demand until its samples show it, arm the sampling"""
+		"""A job took a slot (its process exists or is being created): count its expected demand until
+		its samples show it, arm the sampling"""
 		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)):
 			return
 		job._memfresh = True
+		job._memsince = time.perf_counter()
 		if self.memlimit:
 			job._memest = self._jobDemand(job)
 			if self._memfree is not None:
@@ -2449,8 +2542,8 @@ class ExecPool(object):
 			if other._memfresh:
 				if other._memest:
 					mem = max(mem, other._memest)
-				elif waitfor is None or other._tspawn + span > waitfor:
-					waitfor = other._tspawn + span
+				elif waitfor is None or other._memsince + span > waitfor:
+					waitfor = other._memsince + span
 			used += mem
 		if not active:
 			return True
@@ -2470,12 +2563,14 @@ class ExecPool(object):
 			return
 		cpu0 = time.thread_time()
 		memlimit = self.memlimit
-		watched = [job for job in self._workers if not job.terminates and (memlimit or job.memlim)]
+		# A job whose process a spawner thread is still creating has no process to sample yet
+		watched = [job for job in self._workers if not job.terminates and job.proc is not None
+			and (memlimit or job.memlim)]
 		span = self._freshSpan()
 		if watched:
 			for job, cur in zip(watched, _treesMemory([(job.proc.pid, job.memkind) for job in watched])):
 				job._noteMem(cur)
-				if job._memfresh and now - job._tspawn >= span:
+				if job._memfresh and now - job._memsince >= span:
 					job._memfresh = False
 				if job.category is not None and memlimit:
 					self._noteCategory(job, job.mem, False)
@@ -2608,3 +2703,878 @@ def _nameSuffix(name):
 
 # === Command line ======================================================================================
 # `mpepool` / `python -m mpepool` (command-line issue)
+#
+# Data flow: argv -> _cliParse() (argparse; any error -> _CliError -> one line on stderr, exit 255, nothing
+# run) -> _cliInputs() (lines of the files or stdin, commands or template arguments; {seq: command}) ->
+# the job log of a previous run filters them (--resume / --resume-failed) -> _CliRun feeds the pool one job
+# per free slot from onfinish, prints each job's grouped output, appends one log line per finished job
+# (a single write(2) on an O_APPEND descriptor, so a kill leaves only whole lines), counts the failures
+# for the exit status and the halt policy, and draws the progress bar.
+
+# GNU parallel's job log columns, in its order (`parallel --joblog`), then ours
+_JOBLOG_GNU = ('Seq', 'Host', 'Starttime', 'JobRuntime', 'Send', 'Receive', 'Exitval', 'Signal', 'Command')
+_JOBLOG_OURS = ('RssmaxMB', 'Utime', 'Stime', 'Reason')
+_JOBLOG_HEADER = '\t'.join(_JOBLOG_GNU + _JOBLOG_OURS)
+# Job reasons that mean the run was interrupted by the pool itself (a signal, a halt): such jobs have no
+# verdict, are not logged and run again on --resume
+_CLI_UNFINISHED = frozenset(('pool termination', 'pool timeout', 'canceled'))
+# Exit statuses as GNU parallel: the number of failed jobs up to _CLI_FAILMAX, _CLI_FAILMAX + 1 above it,
+# _CLI_EUSAGE on an error of use
+_CLI_FAILMAX = 100
+_CLI_EUSAGE = 255
+# Units of the memory sizes on the command line; a bare number is in GB
+# The signals that stop a run cleanly: no job is left running and the job log holds whole lines
+_CLI_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_CLI_SIZEUNITS = {'': 1., 'K': 1. / 1024**2, 'M': 1. / 1024, 'G': 1., 'T': 1024.}
+
+
+class _CliError(Exception):
+	"""An error of use of the command line: reported as one line, exit status 255, nothing run"""
+
+
+def _cliNumber(pname, val, kind=float, minval=0, strict=False):
+	"""A number of an option, checked: kind(val) >= minval (> minval if strict), else _CliError naming pname"""
+	try:
+		num = kind(val)
+	except (TypeError, ValueError):
+		raise _CliError('{} must be a{} number, not {!r}'.format(pname, 'n integer' if kind is int else ''
+			, val)) from None
+	if num != num or num < minval or (strict and num == minval):  # num != num: NaN
+		raise _CliError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, val))
+	return num
+
+
+def _cliSize(pname, val):
+	"""A memory size of an option in GB: a number of GB or a number with a K, M, G or T suffix (binary units)"""
+	txt = val.strip()
+	unit = txt[-1:].upper() if txt[-1:].isalpha() else ''
+	if unit.endswith('B') and len(txt) >= 2 and txt[-2:-1].isalpha():  # 512MB, 2GB
+		unit = txt[-2:-1].upper()
+		txt = txt[:-1]
+	if unit not in _CLI_SIZEUNITS:
+		raise _CliError('{} must be a size such as 1.5 (GB), 512M or 2G, not {!r}'.format(pname, val))
+	return _cliNumber(pname, txt[:len(txt) - len(unit)] if unit else txt, float) * _CLI_SIZEUNITS[unit]
+
+
+def _cliHalt(val):
+	"""The halt policy (when, count, percent) from 'never', 'now,fail=N', 'soon,fail=N', '...fail=P%' or N
+
+	when: 'now' kills the running jobs, 'soon' lets them finish; both start nothing more.
+	A bare N means 'now,fail=N'. Returns None for 'never'.
+	"""
+	txt = val.strip().lower()
+	if txt in ('never', '0'):
+		return None
+	when, _, cond = txt.rpartition(',')
+	if when not in ('', 'now', 'soon') or (when and not cond.startswith('fail=')):
+		raise _CliError("--halt must be 'never', N, 'now,fail=N', 'soon,fail=N' or '...fail=P%', not {!r}"
+			.format(val))
+	cond = cond[len('fail='):] if cond.startswith('fail=') else cond
+	if cond.endswith('%'):
+		pct = _cliNumber('--halt percent', cond[:-1], float, 0, strict=True)
+		if pct > 100:
+			raise _CliError('--halt percent must be <= 100, not {!r}'.format(val))
+		return (when or 'now', None, pct)
+	return (when or 'now', _cliNumber('--halt fail count', cond, int, 0, strict=True), None)
+
+
+def _cliHostPort(val):
+	"""(host, port) of a 'HOST:PORT' or ':PORT' (localhost) option value"""
+	host, sep, port = val.rpartition(':')
+	if not sep:
+		host, port = '', val
+	port = _cliNumber('--webui port', port, int, 0, strict=True)
+	if port > 65535:
+		raise _CliError('--webui port must be <= 65535, not {!r}'.format(val))
+	return host.strip('[]') or 'localhost', port
+
+
+def _cliParser():
+	"""The argparse parser of the command line; its errors raise _CliError instead of exiting with 2"""
+	import argparse
+
+	class Parser(argparse.ArgumentParser):
+		"""An ArgumentParser that reports errors of use through _CliError"""
+		def error(self, message):
+			raise _CliError(message)
+
+	parser = Parser(prog='mpepool', formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
+		, usage='mpepool [options] [FILE ...]\n       mpepool [options] [FILE ...] -- COMMAND TEMPLATE [::: ARG ...]'
+		'\n       mpepool --demo'
+
+		, description='Run shell commands in parallel under timeouts, memory limits and CPU affinity.'
+		, epilog='Examples:\n  mpepool -j4 --joblog run.log cmds.txt\n'
+		'  ls *.txt | mpepool --timeout 60 -- gzip -9 {}\n'
+		'  mpepool --results out -- ./simulate --seed {} ::: 1 2 3 4\n'
+		'  mpepool --demo\n'
+		'Commands run as /bin/sh -c COMMAND. Exit status: 0 all succeeded, 1-100 the number of failed jobs,'
+		' 101 more,\n130/143 interrupted by SIGINT/SIGTERM, 255 an error of use.')
+	add = parser.add_argument
+	add('files', nargs='*', metavar='FILE', help='files of input lines (commands, or arguments of the'
+		' template given after --); standard input when none or -')
+	add('-a', '--arg-file', action='append', default=[], metavar='FILE', help='a file of input lines'
+		' (repeatable), like FILE')
+	add('-j', '--jobs', metavar='N', default=None, help='the number of jobs run at once'
+		' (default: the number of CPUs)')
+	add('--timeout', metavar='SECS', default='0', help='the time limit of each job in seconds (0: none)')
+	add('--restart-timeout', '--rsrtonto', action='store_true', help='restart a job that exceeded'
+		' --timeout instead of failing it')
+	add('--retries', metavar='N', default='1', help='run a failed job up to N times in total (GNU'
+		' parallel\'s meaning); the log keeps the last attempt')
+	add('--memlim', metavar='SIZE', default='0', help='the memory limit of each job (its process tree),'
+		' e.g. 2G, 512M; a bare number is in GB (0: none)')
+	add('--memlimit', metavar='SIZE', default='0', help='the memory limit of all running jobs together;'
+		' larger jobs are postponed (0: none)')
+	add('--afnstep', metavar='N', default='0', help='pin each job to N logical CPUs (CPU affinity step;'
+		' 0: no pinning)')
+	add('--workdir', '--wd', metavar='DIR', default=None, help='the working directory of the jobs')
+	add('--results', metavar='DIR', default=None, help='write the output of job SEQ to DIR/SEQ/stdout'
+		' and DIR/SEQ/stderr instead of the console')
+	add('-u', '--ungroup', action='store_true', help='let jobs write to the console directly (the'
+		' default groups each job\'s output and prints it when the job finishes)')
+	add('--joblog', metavar='FILE', default=None, help='log each finished job on a tab-separated line')
+	add('--resume', action='store_true', help='skip the jobs that the --joblog shows finished')
+	add('--resume-failed', action='store_true', help='skip the jobs that the --joblog shows succeeded;'
+		' run again the failed ones')
+	add('--halt', metavar='WHEN', default='never', help="stop after failures: 'now,fail=N' kills the"
+		" running jobs, 'soon,fail=N' lets them finish; N%% of the jobs instead of N; N alone is now,fail=N")
+	add('--bar', action='store_true', help='show a progress bar with the estimated time left on the'
+		' terminal (nothing when standard error is not a terminal)')
+	add('--webui', metavar='HOST:PORT', default=None, help='serve the Web UI on HOST:PORT (needs bottle)')
+	add('-v', '--verbose', action='store_true', help='show the pool\'s messages (job starts and'
+		' completions) on standard error')
+	add('--demo', action='store_true', help='run a built-in demonstration batch and print a summary')
+	add('--version', action='version', version='mpepool ' + __version__)
+	return parser
+
+
+def _cliParse(argv):
+	"""Options of the command line as an argparse.Namespace with checked values; raises _CliError
+
+	argv: list(str)  - the arguments without the program name; words after the first '--' are the command
+		template (ns.template, a list, empty when no '--'); inside it, the words after ':::' are input lines
+	"""
+	argv = list(argv)
+	template = []
+	if '--' in argv:
+		i = argv.index('--')
+		argv, template = argv[:i], argv[i + 1:]
+		if not template:
+			raise _CliError('no command template after --')
+	ns = _cliParser().parse_args(argv)
+	ns.template = template
+	ns.inline = None  # Input lines given after ::: in the template
+	if ':::' in template:  # Input lines as words: `-- CMD {} ::: a b` or commands: `-- ::: 'cmd 1' 'cmd 2'`
+		i = template.index(':::')
+		ns.template, ns.inline = template[:i], template[i + 1:]
+		if ns.files or ns.arg_file:
+			raise _CliError('input files and ::: exclude each other')
+	if ns.jobs is None:
+		ns.jobs = max(len(os.sched_getaffinity(0)), 1)
+	else:
+		ns.jobs = _cliNumber('-j/--jobs', ns.jobs, int, 1)
+	ns.timeout = _cliNumber('--timeout', ns.timeout)
+	ns.retries = max(_cliNumber('--retries', ns.retries, int), 1)
+	ns.memlim = _cliSize('--memlim', ns.memlim)
+	ns.memlimit = _cliSize('--memlimit', ns.memlimit)
+	ns.afnstep = _cliNumber('--afnstep', ns.afnstep, int)
+	ns.halt = _cliHalt(ns.halt)
+	if ns.webui is not None:
+		ns.webui = _cliHostPort(ns.webui)
+	if (ns.resume or ns.resume_failed) and not ns.joblog:
+		raise _CliError('--resume and --resume-failed need --joblog FILE')
+	if ns.resume and ns.resume_failed:
+		raise _CliError('--resume and --resume-failed exclude each other')
+	if ns.workdir is not None and not os.path.isdir(ns.workdir):
+		raise _CliError('--workdir is not a directory: {!r}'.format(ns.workdir))
+	if ns.demo and (ns.files or ns.arg_file or ns.template):
+		raise _CliError('--demo takes no input files and no command')
+	return ns
+
+
+def _cliReadLines(path, stdin=None):
+	"""The lines of a file ('-' standard input) without their line ends; _CliError if it cannot be read
+
+	Lines are decoded as UTF-8 with surrogateescape, so that any byte reaches /bin/sh unchanged.
+	"""
+	try:
+		if path == '-':
+			data = (stdin if stdin is not None else sys.stdin.buffer).read()
+		else:
+			with open(path, 'rb') as finp:
+				data = finp.read()
+	except OSError as err:
+		raise _CliError('cannot read the input file {!r}: {}'.format(path, err.strerror or err)) from None
+	lines = data.decode('utf-8', 'surrogateescape').split('\n')
+	if lines and not lines[-1]:  # The terminating newline is not an empty last line
+		lines.pop()
+	return [ln[:-1] if ln.endswith('\r') else ln for ln in lines]
+
+
+def _cliFill(template, arg, seq):
+	"""The command of one job: the template with GNU parallel's replacement strings filled from arg
+
+	{} the argument, {.} without its extension, {/} its basename, {//} its dirname, {/.} the basename
+	without extension, {#} the job's sequence number. The argument values are shell-quoted; a template
+	without any replacement string gets ' {}' appended, as in GNU parallel.
+	"""
+	import shlex
+	base = os.path.basename(arg)
+	values = {'{}': arg, '{.}': os.path.splitext(arg)[0], '{/}': base, '{//}': os.path.dirname(arg) or '.'
+		, '{/.}': os.path.splitext(base)[0]}
+	res = []
+	i = 0
+	n = len(template)
+	while i < n:
+		j = template.find('{', i)
+		if j < 0:
+			res.append(template[i:])
+			break
+		res.append(template[i:j])
+		k = template.find('}', j)
+		key = template[j:k + 1] if k >= 0 else ''
+		if key == '{#}':
+			res.append(str(seq))
+		elif key in values:
+			res.append(shlex.quote(values[key]))
+		else:  # A literal brace, e.g. awk '{print}' or ${HOME}
+			res.append('{')
+			k = j
+		i = k + 1
+	return ''.join(res)
+
+
+def _cliHasPlaceholder(template):
+	"""Whether the template contains a replacement string"""
+	return any(key in template for key in ('{}', '{.}', '{/}', '{//}', '{/.}', '{#}'))
+
+
+def _cliInputs(ns, stdin=None):
+	"""The commands to run: a list of (seq, command), seq numbered from 1 in input order; _CliError on bad input
+
+	Without a template each non-blank input line is a command; with a template (the words after --,
+	joined by spaces) each input line, blank ones included, is an argument that fills it.
+	"""
+	if ns.inline is not None:
+		lines = list(ns.inline)
+	else:
+		paths = list(ns.arg_file) + list(ns.files) or ['-']
+		if paths.count('-') > 1:
+			raise _CliError('standard input (-) is given more than once')
+		for path in paths:  # Every file is checked before any is read: nothing runs on a bad one
+			if path != '-' and not os.access(path, os.R_OK):
+				raise _CliError('cannot read the input file {!r}: {}'.format(path, 'no such file'
+					if not os.path.exists(path) else 'permission denied'))
+		lines = []
+		for path in paths:
+			lines.extend(_cliReadLines(path, stdin))
+	if not ns.template:
+		return list(enumerate((ln for ln in lines if ln.strip()), 1))
+	template = ' '.join(ns.template)
+	if not _cliHasPlaceholder(template):
+		template += ' {}'
+	return [(seq, _cliFill(template, arg, seq)) for seq, arg in enumerate(lines, 1)]
+
+
+def _cliLogRecord(line):
+	"""A parsed job log line: (seq, exitval, signal, command); ValueError naming the bad field
+
+	The GNU columns are split from the left and ours from the right, so a command may contain tabs.
+	"""
+	cols = line.split('\t', len(_JOBLOG_GNU) - 1)
+	if len(cols) < len(_JOBLOG_GNU):
+		raise ValueError('{} columns instead of at least {}'.format(len(cols), len(_JOBLOG_GNU)))
+	fields = {}
+	for name, kind in (('Seq', int), ('Starttime', float), ('JobRuntime', float), ('Send', int)
+	, ('Receive', int), ('Exitval', int), ('Signal', int)):
+		val = cols[_JOBLOG_GNU.index(name)]
+		try:
+			fields[name] = kind(val.strip())
+		except ValueError:
+			raise ValueError('{} is not a number: {!r}'.format(name, val)) from None
+	if fields['Seq'] < 1:
+		raise ValueError('Seq must be >= 1: {!r}'.format(fields['Seq']))
+	return fields['Seq'], fields['Exitval'], fields['Signal'], cols[-1]
+
+
+def _cliReadJoblog(path):
+	"""The verdicts of a job log: {seq: succeeded (bool)} from the last line of each seq; _CliError if malformed
+
+	A missing or empty log is an empty dict (nothing ran yet). Logs of GNU parallel are read as well.
+	"""
+	try:
+		with open(path, 'rb') as flog:
+			data = flog.read()
+	except FileNotFoundError:
+		return {}
+	except OSError as err:
+		raise _CliError('cannot read the job log {!r}: {}'.format(path, err.strerror or err)) from None
+	if not data:
+		return {}
+	lines = data.decode('utf-8', 'surrogateescape').split('\n')
+	if lines[-1]:
+		raise _CliError('malformed job log {!r}: line {} is not terminated (a partial line)'
+			.format(path, len(lines)))
+	lines.pop()
+	header = lines[0].split('\t')
+	if tuple(header[:len(_JOBLOG_GNU)]) != _JOBLOG_GNU:
+		raise _CliError('malformed job log {!r}: line 1 is not the header {!r}'
+			.format(path, '\t'.join(_JOBLOG_GNU)))
+	verdicts = {}
+	for iln, line in enumerate(lines[1:], 2):
+		try:
+			seq, exitval, sig, _ = _cliLogRecord(line)
+		except ValueError as err:
+			raise _CliError('malformed job log {!r}: line {}: {}'.format(path, iln, err)) from None
+		verdicts[seq] = exitval == 0 and sig == 0
+	return verdicts
+
+
+def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason):
+	"""One job log line (with its newline) in GNU parallel's formats, then ours
+
+	tstart: epoch seconds; runtime, utime, stime: seconds; receive: bytes of standard output;
+	rssmax: GB (logged in MB); reason: why the pool stopped the job or None.
+	"""
+	return '{}\t:\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, tstart
+		, runtime, receive, exitval, sig, command, (rssmax or 0.) * 1024, utime or 0., stime or 0.
+		, reason or '-')
+
+
+def _cliExitval(job):
+	"""(Exitval, Signal) of a finished job as GNU parallel logs them
+
+	A process that exited: (code, 0); killed by a signal of its own: (0, signal); stopped by the pool
+	(timeout, memory limit, ...) or never started: (-1, the signal that ended it or 0).
+	"""
+	proc = getattr(job, 'proc', None)
+	code = proc.returncode if proc is not None else None
+	if job.reason is not None or code is None:
+		return -1, -code if code is not None and code < 0 else 0
+	return (0, -code) if code < 0 else (code, 0)
+
+
+class _CliProgress(object):
+	"""A progress line on a terminal: done/total, failures, running jobs, elapsed time and the time left
+
+	It is redrawn by a helper thread a few times a second (so the estimate moves while long jobs run) and
+	erased around the jobs' output, which the caller writes through output().
+	"""
+	PERIOD = 0.25  # Seconds between redraws
+
+	def __init__(self, run, stream):
+		self.run = run  # _CliRun: the counters shown
+		self.stream = stream  # The terminal (a text stream), standard error
+		self.lock = threading.Lock()  # Serializes the drawing and the jobs' output
+		self.shown = False  # A progress line is on the screen
+		self.stopped = threading.Event()
+		self.thread = threading.Thread(target=self._loop, name='mpepool-progress', daemon=True)
+
+	def start(self):
+		"""Start redrawing"""
+		self.thread.start()
+
+	def _loop(self):
+		"""The redrawing thread"""
+		while not self.stopped.wait(self.PERIOD):
+			self.draw()
+
+	def line(self, width):
+		"""The progress line fitted into width characters"""
+		run = self.run
+		total = max(run.total, 1)
+		finished = run.done + run.failed
+		elapsed = time.perf_counter() - run.tstart
+		if finished and finished < run.total:
+			eta = '{:d}:{:02d}:{:02d}'.format(*[int(v) for v in secondsToHms(-(-elapsed / finished
+				* (run.total - finished) // 1))])  # Rounded up
+		else:
+			eta = '-' if finished < run.total else '0:00:00'
+		tail = ' {}% {}/{} failed {} running {} ETA {}'.format(int(100 * finished / total), finished
+			, run.total, run.failed, run.inflight, eta)
+		barw = max(width - len(tail) - 3, 0)
+		if barw < 10:
+			return tail.strip()[:max(width - 1, 0)]
+		full = barw * finished // total
+		return '[' + '#' * full + '.' * (barw - full) + ']' + tail
+
+	def draw(self, final=False):
+		"""(Re)draw the progress line; the final one stays on the screen"""
+		with self.lock:
+			self._draw(final)
+
+	def _draw(self, final=False):
+		"""draw() with the lock held"""
+		try:
+			width = os.get_terminal_size(self.stream.fileno()).columns or 80  # 0: a terminal of unknown size
+		except (OSError, ValueError):
+			width = 80
+		try:
+			self.stream.write('\r' + self.line(width) + ('\x1b[K\n' if final else '\x1b[K'))
+			self.stream.flush()
+			self.shown = not final
+		except (OSError, ValueError):  # The terminal is gone (hangup): the jobs go on
+			pass
+
+	def output(self, write):
+		"""Call write() (the jobs' output) with the progress line erased, and draw it again after"""
+		with self.lock:
+			if self.shown:
+				try:
+					self.stream.write('\r\x1b[K')
+					self.stream.flush()
+				except (OSError, ValueError):
+					pass
+				self.shown = False
+			write()
+			if not self.stopped.is_set():
+				self._draw()
+
+	def stop(self):
+		"""Stop redrawing and leave the final line on the screen"""
+		self.stopped.set()
+		if self.thread.is_alive():
+			self.thread.join()
+		self.draw(final=True)
+
+
+class _CliJob(object):
+	"""What the command line keeps about one input command across its attempts (Job.params)"""
+	__slots__ = ('seq', 'command', 'attempt', 'runs', 'outfd', 'errfd')
+
+	def __init__(self, seq, command):
+		self.seq = seq  # int: the sequence number of the input line, from 1
+		self.command = command  # str: the shell command
+		self.attempt = 0  # int: attempts started (--retries)
+		self.runs = 0  # int: starts of the current attempt (more than one after restarts on timeout)
+		self.outfd = None  # int: the descriptor of the job's standard output (a temporary or results file)
+		self.errfd = None  # int: the same for standard error
+
+
+class _CliInterrupt(BaseException):
+	"""Raised by the signal handler of the command line to leave a pool's blocking wait for events"""
+
+
+class _CliRun(object):
+	"""One run of the command line over a list of commands
+
+	The pool gets one job per free worker slot: the next job is given to it from the onfinish callback of
+	a finished one (callbacks run in this thread, inside join()), so that no queue of unstarted jobs
+	exists (a halt starts nothing more), output descriptors are opened only for running jobs, and 100,000
+	input lines cost no more than a few.
+	"""
+
+	def __init__(self, ns, commands, joblog_truncate=True):
+		self.ns = ns  # argparse.Namespace: the checked options
+		self.pending = collections.deque(_CliJob(seq, cmd) for seq, cmd in commands)  # Not given yet
+		self.total = len(self.pending)  # int: jobs to run in this run
+		self.inflight = 0  # int: jobs given to the pool and not finished
+		self.done = 0  # int: jobs that succeeded
+		self.failed = 0  # int: jobs that failed (their last attempt)
+		self.unfinished = 0  # int: jobs stopped by the pool's termination (signal, halt now): not logged
+		self.stopping = None  # None, or why nothing more starts: 'halt' or 'signal'
+		self.signum = None  # int: the signal that stopped the run
+		self.pool = None  # ExecPool
+		self.slots = ns.jobs  # int: jobs run at once: -j, or fewer when the pool reduced it (affinity)
+		self.progress = None  # _CliProgress on a terminal with --bar
+		self.tstart = time.perf_counter()
+		self._feeding = False  # feed() is running (a start failure calls onfinish inside execute())
+		self._sigpending = None  # A signal that came while feed() was starting a job
+		self._outbroken = False  # Our standard output is a closed pipe: job outputs are dropped
+		self._tmpdir = os.environ.get('TMPDIR') or '/tmp'
+		self._tmpfree = []  # Descriptors of emptied temporary files: cheaper to reuse than to create
+		self.logfd = None
+		if ns.joblog:
+			flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+			if joblog_truncate:
+				flags |= os.O_TRUNC
+			try:
+				self.logfd = os.open(ns.joblog, flags, 0o644)
+				if os.fstat(self.logfd).st_size == 0:
+					os.write(self.logfd, (_JOBLOG_HEADER + '\n').encode())
+			except OSError as err:
+				if self.logfd is not None:
+					os.close(self.logfd)
+				raise _CliError('cannot write the job log {!r}: {}'.format(ns.joblog, err.strerror or err)
+					) from None
+
+	# --- Output descriptors of a job -------------------------------------------------------------------
+	def _tmpfd(self):
+		"""A descriptor of an empty anonymous temporary file (deleted when closed), reused across jobs"""
+		if self._tmpfree:
+			return self._tmpfree.pop()
+		try:
+			return os.open(self._tmpdir, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+		except (OSError, AttributeError):  # No O_TMPFILE here (old kernel, some file systems)
+			import tempfile
+			fd, path = tempfile.mkstemp(prefix='mpepool.', dir=self._tmpdir)
+			os.unlink(path)
+			return fd
+
+	def _openOutputs(self, rec):
+		"""Open the descriptors the job writes its output to: results files, temporary files or none"""
+		if self.ns.results:
+			jdir = os.path.join(self.ns.results, str(rec.seq))
+			os.makedirs(jdir, exist_ok=True)
+			flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+			rec.outfd = os.open(os.path.join(jdir, 'stdout'), flags, 0o644)
+			rec.errfd = os.open(os.path.join(jdir, 'stderr'), flags, 0o644)
+		elif not self.ns.ungroup:
+			rec.outfd = self._tmpfd()
+			rec.errfd = self._tmpfd()
+
+	def _closeOutputs(self, rec):
+		"""Close the job's output descriptors; temporary files are emptied and kept for the next jobs"""
+		for fd in (rec.outfd, rec.errfd):
+			if fd is None:
+				continue
+			if self.ns.results or len(self._tmpfree) >= 2 * self.ns.jobs + 2:
+				os.close(fd)
+				continue
+			try:
+				os.ftruncate(fd, 0)
+				os.lseek(fd, 0, os.SEEK_SET)
+			except OSError:
+				os.close(fd)
+			else:
+				self._tmpfree.append(fd)
+		rec.outfd = rec.errfd = None
+
+	def _copyOut(self, fd, stream):
+		"""Copy the temporary output file fd to stream (standard output or error)"""
+		size = os.fstat(fd).st_size
+		if not size or (self._outbroken and stream is sys.stdout):
+			return
+		try:
+			stream.flush()
+			ofd = stream.fileno()
+			pos = 0
+			while pos < size:
+				chunk = os.pread(fd, min(size - pos, 1 << 20), pos)
+				if not chunk:
+					break
+				pos += len(chunk)
+				view = memoryview(chunk)
+				while view:
+					view = view[os.write(ofd, view):]
+		except BrokenPipeError:  # The reader of our output left (e.g. `| head`): the jobs go on
+			if stream is sys.stdout:
+				self._outbroken = True
+		except (OSError, ValueError) as err:
+			_warnmsg('mpepool: cannot write the output of a job: {}'.format(err))
+
+	def _printOutputs(self, rec):
+		"""Print the grouped output of a finished job"""
+		if rec.outfd is None or self.ns.results or not (os.fstat(rec.outfd).st_size
+		or os.fstat(rec.errfd).st_size):
+			return
+
+		def write():
+			self._copyOut(rec.outfd, sys.stdout)
+			self._copyOut(rec.errfd, sys.stderr)
+		if self.progress:
+			self.progress.output(write)
+		else:
+			write()
+
+	# --- Feeding the pool ------------------------------------------------------------------------------
+	def _onstart(self, job):
+		"""Job.onstart: a restart after a timeout (--restart-timeout) starts the output afresh"""
+		rec = job.params
+		rec.runs += 1
+		if rec.runs > 1:  # The output of the stopped run is dropped
+			for fd in (rec.outfd, rec.errfd):
+				if fd is not None:
+					os.ftruncate(fd, 0)
+					os.lseek(fd, 0, os.SEEK_SET)
+
+	def _execute(self, rec):
+		"""Give one attempt of rec to the pool"""
+		rec.attempt += 1
+		rec.runs = 0
+		ns = self.ns
+		try:
+			self._openOutputs(rec)
+		except OSError as err:
+			self._closeOutputs(rec)
+			raise _CliError('cannot open the output files of job {}: {}'.format(rec.seq, err)) from None
+		kwargs = {}
+		if rec.outfd is not None:
+			kwargs['stdout'] = rec.outfd
+			kwargs['stderr'] = rec.errfd
+		name = '{} {}'.format(rec.seq, rec.command if len(rec.command) <= 48 else rec.command[:45] + '...')
+		job = Job(name, workdir=ns.workdir, args=('/bin/sh', '-c', rec.command), timeout=ns.timeout
+			, rsrtonto=ns.restart_timeout, params=rec, memlim=ns.memlim, onstart=self._onstart
+			, onfinish=self._onfinish, **kwargs)
+		self.inflight += 1
+		self.pool.execute(job)
+
+	def feed(self):
+		"""Give the pool jobs while it has free worker slots and nothing stops the run"""
+		if self._feeding:  # Reentered from onfinish inside execute(): the outer loop goes on
+			return
+		self._feeding = True
+		try:
+			while self.pending and not self.stopping and self.inflight < self.slots:
+				self._execute(self.pending.popleft())
+		finally:
+			self._feeding = False
+		if self._sigpending:  # A signal came while a job was being started: act on it now
+			self._onsignal(self._sigpending, None)
+
+	def _onfinish(self, job):
+		"""Job.onfinish: retry, or print, log and count the job, check the halt policy, feed the pool"""
+		rec = job.params
+		self.inflight -= 1
+		proc = getattr(job, 'proc', None)
+		if job.reason in _CLI_UNFINISHED or (self.stopping == 'signal' and job.reason is not None):
+			self.unfinished += 1  # Interrupted by us: no verdict, --resume runs it again
+			self._closeOutputs(rec)
+			return
+		ok = job.reason is None and proc is not None and proc.returncode == 0
+		if not ok and rec.attempt < self.ns.retries and not self.stopping:
+			self._closeOutputs(rec)
+			self.pending.appendleft(rec)  # Retried first, at the next free slot
+			self.feed()
+			return
+		receive = 0
+		if rec.outfd is not None:
+			receive = os.fstat(rec.outfd).st_size
+			self._printOutputs(rec)
+		self._closeOutputs(rec)
+		if ok:
+			self.done += 1
+		else:
+			self.failed += 1
+		if self.logfd is not None:
+			exitval, sig = _cliExitval(job)
+			tstart = wallclock(job.tstart) if job.tstart is not None else time.time()
+			runtime = getattr(job, 'wtime', None)
+			if runtime is None:
+				runtime = job.tstop - job.tstart if job.tstart is not None and job.tstop is not None else 0.
+			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
+				, getattr(job, 'rssmax', 0.), getattr(job, 'utime', 0.), getattr(job, 'stime', 0.), job.reason)
+			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
+		if not ok and self.ns.halt and not self.stopping:
+			when, count, pct = self.ns.halt
+			if (count and self.failed >= count) or (pct and self.failed * 100. >= pct * self.total):
+				self.stopping = 'halt'
+				_warnmsg('mpepool: halting ({}) after {} failed job(s); {} job(s) not started'.format(when
+					, self.failed, len(self.pending)))
+				if when == 'now':
+					self.pool.terminate()
+				return
+		self.feed()
+
+	# --- The run -----------------------------------------------------------------------------------------
+	def _onsignal(self, signum, frame):
+		"""SIGINT/SIGTERM/SIGHUP: start nothing more and terminate the pool (at the end of its current step)"""
+		if self.stopping == 'signal':
+			return  # A second signal while terminating changes nothing
+		if self._feeding:
+			# Not in the middle of starting a job (the signals are not blocked instead: a blocked mask would
+			# be inherited by the jobs)
+			self._sigpending = signum
+			return
+		self._sigpending = None
+		self.stopping = 'signal'
+		self.signum = signum
+		if self.pool is None:
+			return
+		self.pool.terminate()  # Done now outside the event loop, else deferred to the end of its step
+		# A deferred termination waits for the next event: when the loop of join() is blocked waiting for
+		# one (the signal came in its select()), leaving the wait is safe; join() then terminates the pool
+		caller = frame.f_back.f_back if frame is not None and frame.f_back is not None else None
+		if frame is not None and frame.f_code.co_name == 'select' and caller is not None and (
+		caller.f_code.co_name == '_cycle' and caller.f_globals is globals()):
+			raise _CliInterrupt()
+
+	def execute(self, webuiapp=None):
+		"""Run all the commands; returns the exit status"""
+		ns = self.ns
+		if ns.bar and sys.stderr.isatty():
+			self.progress = _CliProgress(self, sys.stderr)
+		handlers = {}
+		for signum in _CLI_SIGNALS:
+			handlers[signum] = signal.signal(signum, self._onsignal)
+		try:
+			self.pool = ExecPool(ns.jobs, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
+				, webuiapp=webuiapp)
+			self.slots = min(ns.jobs, self.pool._wkslim)
+			if self.progress:
+				self.progress.start()
+			try:
+				while not self.stopping:
+					self.feed()
+					if not self.inflight:
+						break
+					self.pool.join()
+			except _CliInterrupt:  # From the signal handler: join() has terminated the pool
+				pass
+			self.pool.terminate()  # Nothing runs any more, unless a signal came outside join()
+		finally:
+			for fd in self._tmpfree:
+				os.close(fd)
+			self._tmpfree = []
+			for signum, handler in handlers.items():
+				signal.signal(signum, handler)
+			if self.progress:
+				self.progress.stop()
+			if self.logfd is not None:
+				os.close(self.logfd)
+				self.logfd = None
+		if self.signum is not None:
+			_warnmsg('mpepool: stopped by {}: {} finished, {} interrupted, {} not started'.format(
+				signal.Signals(self.signum).name, self.done + self.failed, self.unfinished, len(self.pending)))
+			return 128 + self.signum
+		return min(self.failed, _CLI_FAILMAX + 1)
+
+
+def _cliDemo(ns, webuiapp=None):
+	"""`mpepool --demo`: a small batch that shows what the pool does, then a summary; returns 0
+
+	Jobs that succeed, a job and a task that exceed their time limits, a job restarted after its timeout,
+	chained constraints (the heavier jobs of a category stopped with the one that failed), and a job that
+	exceeds its memory limit, grouped in tasks; the Web UI runs on localhost when bottle is available.
+	"""
+	import tempfile
+	tstart = time.perf_counter()
+	py = sys.executable
+
+	def snippet(code):
+		return (py, '-c', code)
+
+	def sleeper(secs):
+		return snippet('import time; time.sleep({})'.format(secs))
+
+	rows = []  # Finished jobs, in finishing order
+
+	def onstart(job):
+		if job.params.get('runs'):
+			print('[{:6.2f}s] restart {}  (after its timeout)'.format(time.perf_counter() - tstart, job.name)
+				, flush=True)
+		job.params['runs'] = job.params.get('runs', 0) + 1
+
+	def onfinish(job):
+		code = job.proc.returncode if job.proc is not None else None
+		result = job.reason or ('exit {}'.format(code) if code is not None else 'not run')
+		rows.append((job, result))
+		print('[{:6.2f}s] {:<8}{:<32}{}'.format(time.perf_counter() - tstart, 'done' if job.reason is None
+			and code == 0 else 'failed', '{}/{}'.format(job.task.name if job.task else '-', job.name), result)
+			, flush=True)
+
+	with tempfile.TemporaryDirectory(prefix='mpepool-demo.') as tmp:
+		if webuiapp is None and _WEBUI:
+			try:
+				import mpewui
+				webuiapp = mpewui.WebUiApp(host='localhost', port=_cliFreePort(), name='mpepool-demo'
+					, daemon=True)
+			except Exception as err:  # The demo runs without its UI
+				_warnmsg('mpepool: the Web UI is not available: {}'.format(err))
+				webuiapp = None
+		flag = os.path.join(tmp, 'restarted')
+		root = Task('demo')
+		tasks = {name: Task(name, task=root, timeout=timeout) for name, timeout in (('succeed', 0)
+			, ('timeouts', 0), ('chained', 0), ('memory', 0), ('deadline', 2.))}
+		jobs = [Job('compute {}'.format(i), args=snippet('import time; time.sleep({}); print("result {}")'
+			.format(0.3 * i, i)), task=tasks['succeed']) for i in range(1, 5)]
+		jobs += [Job('sleeper', args=sleeper(30), timeout=1, task=tasks['timeouts'])
+			, Job('flaky', args=snippet('import os, sys, time\nif not os.path.exists(sys.argv[1]):\n'
+				'  open(sys.argv[1], "w").close(); time.sleep(30)', ) + (flag,), timeout=1, rsrtonto=True
+				, task=tasks['timeouts'])
+			, Job('sim small', args=sleeper(30), timeout=1.5, category='sim', size=1, task=tasks['chained'])
+			, Job('sim tiny', args=sleeper(0.5), category='sim', size=0.5, task=tasks['chained'])
+			, Job('sim large', args=sleeper(30), category='sim', size=3, task=tasks['chained'])
+			, Job('hog 300 MB', args=snippet('import time; x = b"1" * (300 << 20); time.sleep(4)'), memlim=0.1
+				, category='mem', size=1, task=tasks['memory'])
+			, Job('light 20 MB', args=snippet('import time; x = b"1" * (20 << 20); time.sleep(1)'), memlim=0.1
+				, task=tasks['memory'])
+			, Job('long A', args=sleeper(30), task=tasks['deadline'])
+			, Job('long B', args=sleeper(30), task=tasks['deadline'])]
+		for job in jobs:
+			job.params = {}
+			job.onstart = types.MethodType(onstart, job)
+			job.onfinish = types.MethodType(onfinish, job)
+			job.stdout = subprocess.DEVNULL
+		wksnum = max(ns.jobs, 6)
+		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about 5 s){}'.format(len(jobs)
+			, len(tasks) + 1, wksnum, '; Web UI: http://{}:{}/'.format(webuiapp.host, webuiapp.port)
+			if webuiapp is not None and hasattr(webuiapp, 'host') else ''), flush=True)
+		with ExecPool(wksnum, memlimit=ns.memlimit, latency=0.25, name='mpepool-demo', webuiapp=webuiapp
+		) as pool:
+			for job in jobs:
+				pool.execute(job)
+			pool.join(60)
+	print('\nSummary of the demo, {:.1f} s:'.format(time.perf_counter() - tstart))
+	cols = ('task', 'job', 'result', 'wall s', 'user s', 'sys s', 'peak RSS MB')
+	table = [cols] + [(job.task.name if job.task else '-', job.name, result, '{:.2f}'.format(job.wtime or 0)
+		, '{:.2f}'.format(job.utime or 0), '{:.2f}'.format(job.stime or 0), '{:.1f}'.format((job.rssmax or 0) * 1024))
+		for job, result in sorted(rows, key=lambda row: (row[0].task.name if row[0].task else '', row[0].name))]
+	widths = [max(len(row[i]) for row in table) for i in range(len(cols))]
+	for row in table:
+		print('  ' + '  '.join(val.ljust(w) if i < 3 else val.rjust(w) for i, (val, w) in enumerate(zip(row, widths))))
+	for task in (root,) + tuple(tasks.values()):
+		print('  task {:<9} {} of {} items succeeded, {:.2f} s'.format(task.name, task.numdone, task.numadded
+			, (task.tstop or time.perf_counter()) - (task.tstart or tstart)))
+	results = collections.Counter(result for _, result in rows)
+	print('  {} jobs: {}'.format(len(rows), ', '.join('{} {}'.format(n, result)
+		for result, n in sorted(results.items()))))
+	if not (_LIMIT_WORKERS_RAM and any(result == 'memory limit' for result in results)):
+		print('  (memory limits are not enforced here{})'.format('' if _LIMIT_WORKERS_RAM else ': psutil is missing'))
+	return 0
+
+
+def _cliFreePort():
+	"""A TCP port of localhost that is free now"""
+	import socket
+	with socket.socket() as sock:
+		sock.bind(('localhost', 0))
+		return sock.getsockname()[1]
+
+
+def main(argv=None):
+	"""The command line: run shell commands in parallel; returns the exit status (see `mpepool --help`)
+
+	argv: list(str)  - the arguments without the program name, sys.argv[1:] by default
+	"""
+	global _infomsg, _warnmsg
+	argv = sys.argv[1:] if argv is None else argv
+	infomsg, warnmsg = _infomsg, _warnmsg
+	try:
+		ns = _cliParse(argv)
+		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it
+		# goes to stderr with --verbose and nowhere else; its warnings keep their first line (no call stacks)
+		if ns.verbose:
+			_infomsg = lambda *args: warnmsg(*args)
+		else:
+			_infomsg = lambda *args: None
+			_warnmsg = lambda *args: warnmsg(' '.join(str(arg) for arg in args).split('\n', 1)[0].replace(
+				', call stack:', ''))
+		webuiapp = None
+		if ns.webui:
+			try:
+				import mpewui
+				webuiapp = mpewui.WebUiApp(host=ns.webui[0], port=ns.webui[1], name='mpepool', daemon=True)
+			except (ImportError, AttributeError) as err:
+				raise _CliError('--webui needs the Web UI (bottle and mpewui): {}'.format(err)) from None
+		if ns.demo:
+			return _cliDemo(ns, webuiapp)
+		commands = _cliInputs(ns)
+		if ns.resume or ns.resume_failed:
+			verdicts = _cliReadJoblog(ns.joblog)
+			commands = [(seq, cmd) for seq, cmd in commands if not (seq in verdicts
+				and (ns.resume or verdicts[seq]))]
+		run = _CliRun(ns, commands, joblog_truncate=not (ns.resume or ns.resume_failed))
+		return run.execute(webuiapp)
+	except _CliError as err:
+		_warnmsg('mpepool: error: {}'.format(err))
+		return _CLI_EUSAGE
+	finally:
+		_infomsg, _warnmsg = infomsg, warnmsg
+
+
+if __name__ == '__main__':
+	# Run main() of the module imported by its name, so that mpewui and the jobs' callbacks share it with
+	# us rather than a second copy (this file is also loaded as __main__ by `python -m mpepool`)
+	import mpepool
+	sys.exit(mpepool.main())

@@ -2106,3 +2106,606 @@ class TestMemoryWithoutPsutil(PoolTestCase):
 
 if __name__ == '__main__':
 	unittest.main()
+
+# === Command line (issue 6): mpepool / python -m mpepool ==============================================
+# The parsing, input, template and job log helpers are checked in-process; everything else runs the real
+# command as a subprocess (sys.executable -m mpepool) with the repository as its working directory.
+
+def _cliCmd(*args):
+	"""The argv of the real command line"""
+	return [sys.executable, '-m', 'mpepool'] + [str(a) for a in args]
+
+
+def _cliRun(*args, stdin=b'', timeout=60, cwd=None, env=None):
+	"""Run `python -m mpepool ARGS` to its end: subprocess.CompletedProcess with bytes stdout/stderr"""
+	return subprocess.run(_cliCmd(*args), input=stdin, stdout=subprocess.PIPE
+		, stderr=subprocess.PIPE, timeout=timeout, cwd=cwd or REPO, env=env)
+
+
+def _cliParseLog(path):
+	"""A job log parsed back: (header list, [dict column -> str]); our columns split from the right"""
+	with open(path, encoding='utf-8') as flog:
+		lines = flog.read().split('\n')
+	assert lines[-1] == '', 'the log ends with a newline'
+	header = lines[0].split('\t')
+	rows = []
+	for line in lines[1:-1]:
+		gnu = line.split('\t', 8)
+		cmd, *ours = gnu[8].rsplit('\t', 4)
+		rows.append(dict(zip(header, gnu[:8] + [cmd] + ours)))
+	return header, rows
+
+
+class TestCliParsing(unittest.TestCase):
+	"""Options, sizes, the halt policy and input lines of the command line, in-process"""
+
+	def testDefaults(self):
+		ns = mpepool._cliParse(['cmds.txt'])
+		self.assertEqual(ns.files, ['cmds.txt'])
+		self.assertEqual(ns.jobs, len(os.sched_getaffinity(0)))
+		self.assertEqual((ns.timeout, ns.retries, ns.memlim, ns.memlimit, ns.afnstep), (0, 1, 0, 0, 0))
+		self.assertIsNone(ns.halt)
+		self.assertEqual(ns.template, [])
+
+	def testValues(self):
+		ns = mpepool._cliParse(['-j', '3', '--timeout', '2.5', '--retries', '4', '--memlim', '512M'
+			, '--memlimit', '2', '--afnstep', '2', '--halt', 'soon,fail=3', '--webui', ':8123', '--', 'echo'
+			, '{}', ':::', 'a', 'b c'])
+		self.assertEqual((ns.jobs, ns.timeout, ns.retries, ns.afnstep), (3, 2.5, 4, 2))
+		self.assertAlmostEqual(ns.memlim, 0.5)
+		self.assertEqual(ns.memlimit, 2.)
+		self.assertEqual(ns.halt, ('soon', 3, None))
+		self.assertEqual(ns.webui, ('localhost', 8123))
+		self.assertEqual(ns.template, ['echo', '{}'])
+		self.assertEqual(ns.inline, ['a', 'b c'])
+
+	def testSizes(self):
+		for txt, gb in (('1.5', 1.5), ('2G', 2.), ('2gb', 2.), ('512M', .5), ('1048576K', 1.), ('1T', 1024.)
+		, ('0', 0.)):
+			self.assertAlmostEqual(mpepool._cliSize('--memlim', txt), gb, msg=txt)
+		for bad in ('-1', 'x', '2Q', '', 'nan'):
+			with self.assertRaises(mpepool._CliError, msg=bad) as ctx:
+				mpepool._cliSize('--memlim', bad)
+			self.assertIn('--memlim', str(ctx.exception))
+
+	def testHalt(self):
+		self.assertIsNone(mpepool._cliHalt('never'))
+		self.assertEqual(mpepool._cliHalt('2'), ('now', 2, None))
+		self.assertEqual(mpepool._cliHalt('now,fail=1'), ('now', 1, None))
+		self.assertEqual(mpepool._cliHalt('soon,fail=25%'), ('soon', None, 25.))
+		for bad in ('later,fail=1', 'now,fail=0', 'now,fail=-1', 'now,success=1', 'fail=101%', 'x'):
+			with self.assertRaises(mpepool._CliError, msg=bad):
+				mpepool._cliHalt(bad)
+
+	def testErrorsNameTheProblem(self):
+		for argv, word in ((['--no-such-option'], '--no-such-option'), (['--timeout', '-1'], '--timeout')
+		, (['-j', '0'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
+		, (['--resume'], '--joblog'), (['--joblog', 'l', '--resume', '--resume-failed'], 'exclude')
+		, (['--webui', 'host:http'], '--webui'), (['--webui', ':70000'], '--webui')
+		, (['--workdir', '/no/such/dir'], '--workdir'), (['--'], 'template'), (['f', '--', ':::', 'a'], ':::')
+		, (['--demo', 'f'], '--demo')):
+			with self.assertRaises(mpepool._CliError, msg=argv) as ctx:
+				mpepool._cliParse(argv)
+			self.assertIn(word, str(ctx.exception), argv)
+
+	def testTemplateFill(self):
+		fill = mpepool._cliFill
+		self.assertEqual(fill('gzip {}', 'a b.txt', 1), "gzip 'a b.txt'")
+		self.assertEqual(fill('conv {} {.}.png {/} {//} {/.} #{#}', 'd/x.jpg', 7)
+			, 'conv d/x.jpg d/x.png x.jpg d x #7')
+		self.assertEqual(fill("awk '{print $1}' {}", 'f', 1), "awk '{print $1}' f")
+		self.assertEqual(fill('echo ${HOME} {', 'f', 1), 'echo ${HOME} {')
+		self.assertEqual(fill('echo {}', "it's", 1), 'echo \'it\'"\'"\'s\'')
+
+	def testInputs(self):
+		with tempfile.TemporaryDirectory() as tmp:
+			fa = os.path.join(tmp, 'a')
+			fb = os.path.join(tmp, 'b')
+			with open(fa, 'wb') as fout:
+				fout.write(b'echo 1\n\n  \necho 2\r\n')
+			with open(fb, 'wb') as fout:
+				fout.write(b'echo \xff3')  # No final newline; a byte that is not UTF-8
+			ns = mpepool._cliParse([fa, fb])
+			cmds = mpepool._cliInputs(ns)
+			self.assertEqual(cmds, [(1, 'echo 1'), (2, 'echo 2'), (3, 'echo \udcff3')])
+			# Blank lines are arguments of a template; stdin is read when no file is named
+			ns = mpepool._cliParse(['--', 'echo'])
+			cmds = mpepool._cliInputs(ns, stdin=io.BytesIO(b'x\n\ny z\n'))
+			self.assertEqual(cmds, [(1, 'echo x'), (2, "echo ''"), (3, "echo 'y z'")])
+			ns = mpepool._cliParse(['-a', fa, os.path.join(tmp, 'missing')])
+			with self.assertRaises(mpepool._CliError) as ctx:
+				mpepool._cliInputs(ns)
+			self.assertIn('missing', str(ctx.exception))
+
+
+class TestCliJoblog(unittest.TestCase):
+	"""The job log line format and the reading of logs for --resume, in-process"""
+
+	def setUp(self):
+		self.tmp = tempfile.TemporaryDirectory()
+		self.addCleanup(self.tmp.cleanup)
+		self.path = os.path.join(self.tmp.name, 'log')
+
+	def write(self, text):
+		with open(self.path, 'w') as flog:
+			flog.write(text)
+
+	def testLineRoundTrip(self):
+		line = mpepool._cliLogLine(12, 1700000000.1234, 1.5, 42, -1, 15, "printf 'a\\tb'\tx", 0.5, 0.25, 0.125
+			, 'timeout')
+		self.assertTrue(line.endswith('\n'))
+		cols = line[:-1].split('\t')
+		self.assertEqual(cols[:8], ['12', ':', '1700000000.123', '     1.500', '0', '42', '-1', '15'])
+		self.assertEqual(cols[-4:], ['512.000', '0.250', '0.125', 'timeout'])
+		self.assertEqual(mpepool._cliLogRecord(line[:-1]), (12, -1, 15, "printf 'a\\tb'\tx\t512.000\t0.250"
+			"\t0.125\ttimeout"))
+		self.write(mpepool._JOBLOG_HEADER + '\n' + line)
+		self.assertEqual(mpepool._cliReadJoblog(self.path), {12: False})
+
+	def testVerdicts(self):
+		rows = [mpepool._cliLogLine(s, 1.7e9, 0.1, 0, e, g, 'c', 0, 0, 0, None) for s, e, g in (
+			(1, 0, 0), (2, 3, 0), (3, 0, 9), (2, 0, 0))]
+		self.write(mpepool._JOBLOG_HEADER + '\n' + ''.join(rows))
+		self.assertEqual(mpepool._cliReadJoblog(self.path), {1: True, 2: True, 3: False})
+		# A log of GNU parallel has only the nine first columns
+		self.write('\t'.join(mpepool._JOBLOG_GNU) + '\n1\t:\t1795674156.012\t     0.000\t0\t2\t0\t0\techo a\n'
+			'2\t:\t1795674156.014\t     0.203\t0\t0\t3\t0\tsleep 0.2; exit 3\n')
+		self.assertEqual(mpepool._cliReadJoblog(self.path), {1: True, 2: False})
+		self.assertEqual(mpepool._cliReadJoblog(self.path + '.missing'), {})
+		self.write('')
+		self.assertEqual(mpepool._cliReadJoblog(self.path), {})
+
+	def testMalformed(self):
+		good = mpepool._cliLogLine(1, 1.7e9, 0.1, 0, 0, 0, 'c', 0, 0, 0, None)
+		for text, where in (('Seq\tHost\n' + good, 'line 1'), (mpepool._JOBLOG_HEADER + '\n' + good[:-1]
+		, 'line 2'), (mpepool._JOBLOG_HEADER + '\n' + good + 'x\t:\t1\t1\t0\t0\t0\t0\tc\n', 'line 3')
+		, (mpepool._JOBLOG_HEADER + '\n1\t:\t1\n', 'line 2'), (mpepool._JOBLOG_HEADER + '\n' + good.replace(
+			'\t0\t0\tc', '\tzero\t0\tc') , 'Exitval')):
+			self.write(text)
+			with self.assertRaises(mpepool._CliError, msg=text) as ctx:
+				mpepool._cliReadJoblog(self.path)
+			self.assertIn('malformed job log', str(ctx.exception))
+			self.assertIn(where, str(ctx.exception))
+
+
+class TestCliUsageErrors(unittest.TestCase):
+	"""Bad input to the real command: one line naming the problem, exit status 255, nothing run"""
+
+	def testBadInput(self):
+		with tempfile.TemporaryDirectory() as tmp:
+			marker = os.path.join(tmp, 'ran')
+			cmds = os.path.join(tmp, 'cmds')
+			with open(cmds, 'w') as fout:
+				fout.write('touch {}\n'.format(marker))
+			badlog = os.path.join(tmp, 'bad.log')
+			with open(badlog, 'w') as fout:
+				fout.write('not a job log\n')
+			for args, word in ((['--bogus', cmds], '--bogus'), (['--timeout', '-5', cmds], '--timeout')
+			, ([cmds, os.path.join(tmp, 'nofile')], 'nofile'), (['--joblog', badlog, '--resume', cmds]
+				, 'malformed job log'), (['--memlim', 'lots', cmds], '--memlim'), (['--halt', 'x', cmds]
+				, '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), cmds], 'job log')):
+				res = _cliRun(*args)
+				self.assertEqual(res.returncode, 255, (args, res.stderr))
+				err = res.stderr.decode()
+				self.assertEqual(err.count('\n'), 1, err)
+				self.assertTrue(err.startswith('mpepool: error: '), err)
+				self.assertIn(word, err)
+				self.assertEqual(res.stdout, b'')
+				self.assertFalse(os.path.exists(marker), args)
+
+
+def _cliProcesses(token):
+	"""Pids of the processes whose command line contains token (left running by a test otherwise)"""
+	pids = []
+	for name in os.listdir('/proc'):
+		if name.isdigit() and int(name) != os.getpid():
+			try:
+				with open('/proc/{}/cmdline'.format(name), 'rb') as fcmd:
+					if token.encode() in fcmd.read() and pidAlive(int(name)):
+						pids.append(int(name))
+			except OSError:
+				continue
+	return pids
+
+
+class CliTestCase(unittest.TestCase):
+	"""A temporary folder for the inputs, logs and outputs of the real command; no process left behind"""
+
+	def setUp(self):
+		self.tmpdir = tempfile.TemporaryDirectory(prefix='mpetests-cli-')
+		self.addCleanup(self.tmpdir.cleanup)
+		self.tmp = self.tmpdir.name
+		self.log = self.path('log')
+		# A token in the commands of long jobs: no process carrying it may outlive a test
+		self.token = '{}.{}'.format(30 + os.getpid() % 1000, int(time.time() * 1000) % 1000000)
+		self.procs = []
+
+	def tearDown(self):
+		for proc in self.procs:
+			if proc.poll() is None:
+				proc.kill()
+			proc.wait()
+		left = waitUntil(lambda: not _cliProcesses(self.token), 5) or _cliProcesses(self.token)
+		if left is not True:
+			for pid in left:
+				os.kill(pid, signal.SIGKILL)
+			self.fail('processes left running: {}'.format(left))
+
+	def path(self, name):
+		return os.path.join(self.tmp, name)
+
+	def sleeper(self):
+		"""A shell command that sleeps a long time and is recognized by its token"""
+		return 'sleep ' + self.token
+
+	def commands(self, *lines, name='cmds'):
+		"""A file of commands, one per line"""
+		path = self.path(name)
+		with open(path, 'w') as fout:
+			fout.write(''.join(line + '\n' for line in lines))
+		return path
+
+	def start(self, *args, **kwargs):
+		"""Start the real command in the background: subprocess.Popen"""
+		kwargs.setdefault('stdout', subprocess.PIPE)
+		kwargs.setdefault('stderr', subprocess.PIPE)
+		proc = subprocess.Popen(_cliCmd(*args), cwd=REPO, **kwargs)
+		self.procs.append(proc)
+		return proc
+
+	def rows(self, log=None):
+		"""The rows of the job log by Seq (int), each a list of rows, oldest first"""
+		header, rows = _cliParseLog(log or self.log)
+		self.assertEqual(header, list(mpepool._JOBLOG_GNU + mpepool._JOBLOG_OURS))
+		byseq = {}
+		for row in rows:
+			byseq.setdefault(int(row['Seq']), []).append(row)
+		return byseq
+
+
+class TestCliRun(CliTestCase):
+	"""The real command: outputs, the job log, templates and the options of a run"""
+
+	def testCommandsOutputAndLog(self):
+		cmds = self.commands('echo a', "printf 'xyz'", 'sleep 0.2; exit 3', 'kill -9 $$', 'echo err >&2; echo out'
+			, "printf 'a\tb\\n'")
+		tbefore = time.time()
+		res = _cliRun('-j2', '--joblog', self.log, cmds)
+		tafter = time.time()
+		self.assertEqual(res.returncode, 2, res.stderr)  # exit 3 and the kill: two failed
+		out = res.stdout.decode()
+		for chunk in ('a\n', 'xyz', 'out\n', 'a\tb\n'):  # Grouped: each job's output in one piece
+			self.assertIn(chunk, out)
+		self.assertEqual(len(out), 2 + 3 + 4 + 4)
+		self.assertIn('err\n', res.stderr.decode())
+		byseq = self.rows()
+		self.assertEqual(sorted(byseq), [1, 2, 3, 4, 5, 6])
+		with open(cmds) as fcmd:
+			lines = fcmd.read().split('\n')
+		expect = {1: (2, 0, 0), 2: (3, 0, 0), 3: (0, 3, 0), 4: (0, 0, 9), 5: (4, 0, 0), 6: (4, 0, 0)}
+		for seq, (receive, exitval, sig) in expect.items():
+			row, = byseq[seq]
+			self.assertEqual((row['Host'], row['Send'], row['Command']), (':', '0', lines[seq - 1]))
+			self.assertEqual((int(row['Receive']), int(row['Exitval']), int(row['Signal'])), (receive, exitval, sig)
+				, row)
+			self.assertRegex(row['Starttime'], r'^\d+\.\d{3}$')
+			self.assertTrue(tbefore - 1 <= float(row['Starttime']) <= tafter, row)
+			self.assertRegex(row['JobRuntime'], r'^ *\d+\.\d{3}$')
+			self.assertEqual(len(row['JobRuntime']), 10)
+			self.assertLess(float(row['JobRuntime']), tafter - tbefore)
+			self.assertGreater(float(row['RssmaxMB']), 0)
+			self.assertGreaterEqual(float(row['Utime']) + float(row['Stime']), 0)
+			self.assertEqual(row['Reason'], '-')
+		self.assertGreaterEqual(float(byseq[3][0]['JobRuntime']), 0.2)
+
+	def testTemplates(self):
+		res = _cliRun('--', 'echo', stdin=b'x\ny  z\n')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(sorted(res.stdout.decode().splitlines()), ['x', 'y  z'])  # Quoted: spaces kept
+		res = _cliRun('-j1', '--', 'echo {#}:{/.}:{.}', ':::', 'd/a.txt', 'b.c')
+		self.assertEqual(res.stdout.decode(), '1:a:d/a\n2:b:b\n', res.stderr)
+		res = _cliRun('--', ':::', 'echo one', 'echo two')  # Commands given as words
+		self.assertEqual(sorted(res.stdout.decode().split()), ['one', 'two'])
+		with open(self.path('args'), 'w') as fout:
+			fout.write('p\nq\n')
+		res = _cliRun('-a', self.path('args'), '--', 'echo [{}]')
+		self.assertEqual(sorted(res.stdout.decode().split()), ['[p]', '[q]'])
+
+	def testTimeoutAndRestart(self):
+		tstart = time.perf_counter()
+		res = _cliRun('-j2', '--timeout', '0.5', '--joblog', self.log, '--', ':::', self.sleeper(), 'echo fast')
+		self.assertLess(time.perf_counter() - tstart, 20)
+		self.assertEqual(res.returncode, 1, res.stderr)
+		row, = self.rows()[1]
+		self.assertEqual((row['Exitval'], row['Reason']), ('-1', 'timeout'))
+		self.assertIn(row['Signal'], ('15', '9'))
+		self.assertTrue(0.4 < float(row['JobRuntime']) < 10, row)
+		self.assertEqual(res.stdout, b'fast\n')
+		# Restarted after the timeout: the second run succeeds, the output of the first is dropped
+		flag = self.path('flag')
+		res = _cliRun('--timeout', '0.5', '--restart-timeout', '--joblog', self.log, '--', ':::'
+			, '[ -e {0} ] && echo ok || {{ touch {0}; echo first; {1}; }}'.format(flag, self.sleeper()))
+		self.assertEqual((res.returncode, res.stdout), (0, b'ok\n'), res.stderr)
+		row, = self.rows()[1]
+		self.assertEqual((row['Exitval'], row['Signal'], row['Reason']), ('0', '0', '-'))
+
+	def testRetries(self):
+		count = self.path('count')
+		job = 'echo x >> {0}; echo try; [ $(wc -l < {0}) -ge 3 ]'.format(count)
+		res = _cliRun('--retries', '3', '--joblog', self.log, '--', ':::', job)
+		self.assertEqual((res.returncode, res.stdout), (0, b'try\n'), res.stderr)  # The last attempt's output
+		with open(count) as fcount:
+			self.assertEqual(fcount.read(), 'x\n' * 3)
+		self.assertEqual(len(self.rows()[1]), 1)  # The last attempt is logged
+		os.unlink(count)
+		res = _cliRun('--retries', '2', '--joblog', self.log, '--', ':::', job)
+		self.assertEqual(res.returncode, 1)
+		with open(count) as fcount:
+			self.assertEqual(fcount.read(), 'x\n' * 2)
+		self.assertEqual(self.rows()[1][0]['Exitval'], '1')
+
+	def testResultsUngroupWorkdir(self):
+		results = self.path('res')
+		res = _cliRun('--results', results, '--joblog', self.log, '--', ':::', 'echo err >&2; echo out', 'true')
+		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
+		for name, text in (('1/stdout', 'out\n'), ('1/stderr', 'err\n'), ('2/stdout', ''), ('2/stderr', '')):
+			with open(os.path.join(results, name)) as fout:
+				self.assertEqual(fout.read(), text, name)
+		self.assertEqual(self.rows()[1][0]['Receive'], '4')
+		res = _cliRun('-u', '--joblog', self.log, '--', ':::', 'echo direct')
+		self.assertEqual(res.stdout, b'direct\n')
+		self.assertEqual(self.rows()[1][0]['Receive'], '0')  # As GNU parallel -u: not counted
+		res = _cliRun('--workdir', self.tmp, '--', ':::', 'pwd')
+		self.assertEqual(os.path.realpath(res.stdout.decode().strip()), os.path.realpath(self.tmp))
+
+	def testHalt(self):
+		cmds = self.commands('exit 1', 'exit 2', 'exit 3', 'echo not run')
+		res = _cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, cmds)
+		self.assertEqual(res.returncode, 2, res.stderr)
+		self.assertEqual(sorted(self.rows()), [1, 2])
+		self.assertIn('halting', res.stderr.decode())
+		self.assertEqual(res.stdout, b'')
+		# soon: the running job finishes and is logged, nothing more starts
+		cmds = self.commands('sleep 1; echo s1', 'sleep 0.2; exit 2', 'exit 3', 'echo not run')
+		res = _cliRun('-j2', '--halt', 'soon,fail=1', '--joblog', self.log, cmds)
+		self.assertEqual((res.returncode, res.stdout), (1, b's1\n'), res.stderr)
+		byseq = self.rows()
+		self.assertEqual(sorted(byseq), [1, 2])
+		self.assertEqual(byseq[1][0]['Exitval'], '0')
+		# now: the running job is stopped and not logged (--resume runs it again)
+		cmds = self.commands(self.sleeper(), 'sleep 0.2; exit 2', 'echo not run')
+		res = _cliRun('-j2', '--halt', '1', '--joblog', self.log, cmds)
+		self.assertEqual(res.returncode, 1, res.stderr)
+		self.assertEqual(sorted(self.rows()), [2])
+
+	def testExitStatus(self):
+		self.assertEqual(_cliRun('--', ':::', 'true', 'exit 0').returncode, 0)
+		self.assertEqual(_cliRun('--', ':::', 'exit 1', 'exit 7', 'kill -TERM $$', 'true').returncode, 3)
+		res = _cliRun('-j2', '--joblog', self.log, stdin=b'exit 1\n' * 102)
+		self.assertEqual(res.returncode, 101)
+		self.assertEqual(len(self.rows()), 102)
+		self.assertEqual(_cliRun('--', ':::').returncode, 0)  # Nothing to do
+		res = _cliRun('--version')
+		self.assertEqual((res.returncode, res.stdout.decode().split()), (0, ['mpepool', mpepool.__version__]))
+		res = _cliRun('--help')
+		self.assertEqual(res.returncode, 0)
+		for option in ('--joblog', '--resume-failed', '--halt', '--memlimit', '--afnstep', '--webui', '--bar'):
+			self.assertIn(option, res.stdout.decode())
+
+	def testMemoryOptions(self):
+		# The pool limit reaches the pool: one beyond the RAM is reduced, with the pool's warning
+		res = _cliRun('--memlimit', '100T', '--', ':::', 'true')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		if mpepool._LIMIT_WORKERS_RAM:
+			self.assertIn('reduced to the RAM limit', res.stderr.decode())
+		res = _cliRun('--memlimit', '4G', '--memlim', '1G', '--', ':::', 'echo ok')
+		self.assertEqual((res.returncode, res.stdout), (0, b'ok\n'), res.stderr)
+
+	def testMemlim(self):
+		if not mpepool._LIMIT_WORKERS_RAM:
+			self.skipTest('memory limits need psutil')
+		if not _cliMemoryLanded():
+			self.skipTest('per-job memory limits are not enforced by the pool yet (memory issue)')
+		hog = '{} -c "import time; x = b\'1\' * (300 << 20); time.sleep(5)" # {}'.format(sys.executable, self.token)
+		res = _cliRun('--memlim', '100M', '--joblog', self.log, '--', ':::', hog, 'echo light')
+		byseq = self.rows()
+		self.assertEqual((res.returncode, byseq[1][0]['Reason'], byseq[2][0]['Exitval']), (1, 'memory limit', '0')
+			, res.stderr)
+
+	def testAfnstep(self):
+		cpus = sorted(os.sched_getaffinity(0))
+		if len(cpus) < 2:
+			self.skipTest('affinity needs 2 CPUs')
+		res = _cliRun('-j2', '--afnstep', '1', '--', ':::', 'sleep 0.3; grep Cpus_allowed_list /proc/self/status'
+			, 'sleep 0.3; grep Cpus_allowed_list /proc/self/status')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		allowed = [line.split()[-1] for line in res.stdout.decode().splitlines()]
+		self.assertEqual(len(allowed), 2, res.stdout)
+		for val in allowed:  # One CPU each, while the pool itself may use all
+			self.assertRegex(val, r'^\d+$')
+			self.assertIn(int(val), cpus)
+		self.assertNotEqual(allowed[0], allowed[1])  # Two slots run at once on distinct CPUs
+
+
+def _cliMemoryLanded():
+	"""Whether the pool enforces per-job memory limits (the memory issue): its memory revision is not a stub"""
+	import ast
+	import inspect
+	import textwrap
+	body = ast.parse(textwrap.dedent(inspect.getsource(mpepool.ExecPool._reviseMemory))).body[0].body
+	return not (len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant))
+
+
+class TestCliInterrupt(CliTestCase):
+	"""SIGINT/SIGTERM stop the run cleanly; --resume and --resume-failed run only what is left"""
+
+	def waitRuns(self, runs, what):
+		"""Wait until the runs file holds the line what"""
+		def ran():
+			try:
+				with open(runs) as frun:
+					return what in frun.read().split()
+			except FileNotFoundError:
+				return False
+		self.assertTrue(waitUntil(ran, 20), 'job {} did not start'.format(what))
+
+	def testResumeAfterSigint(self):
+		runs = self.path('runs')
+		go = self.path('go')
+		cmds = self.commands(*['echo {} >> {}'.format(i, runs) for i in (1, 2)] + [
+			'echo 3 >> {}; [ -e {} ] || {}'.format(runs, go, self.sleeper())] + [
+			'echo {} >> {}'.format(i, runs) for i in (4, 5)])
+		proc = self.start('-j1', '--joblog', self.log, cmds)
+		self.waitRuns(runs, '3')
+		self.assertTrue(waitUntil(lambda: _cliProcesses(self.token), 10))
+		tsig = time.perf_counter()
+		proc.send_signal(signal.SIGINT)
+		out, err = proc.communicate(timeout=20)
+		self.assertLess(time.perf_counter() - tsig, 5)
+		self.assertEqual(proc.returncode, 130, err)
+		self.assertIn('SIGINT', err.decode())
+		self.assertEqual(_cliProcesses(self.token), [])  # The job's tree was stopped with the run
+		self.assertEqual(sorted(self.rows()), [1, 2])  # Finished jobs only, whole lines
+		with open(self.log, 'rb') as flog:
+			self.assertTrue(flog.read().endswith(b'\n'))
+		open(go, 'w').close()
+		res = _cliRun('-j1', '--joblog', self.log, '--resume', cmds)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		with open(runs) as frun:
+			self.assertEqual(frun.read().split(), ['1', '2', '3', '3', '4', '5'])
+		self.assertEqual({seq: len(rows) for seq, rows in self.rows().items()}, {1: 1, 2: 1, 3: 1, 4: 1, 5: 1})
+		res = _cliRun('-j1', '--joblog', self.log, '--resume', cmds)  # All done: nothing runs
+		self.assertEqual(res.returncode, 0, res.stderr)
+		with open(runs) as frun:
+			self.assertEqual(len(frun.read().split()), 6)
+
+	def testSigtermThenResumeFailed(self):
+		runs = self.path('runs')
+		fixed = self.path('fixed')
+		cmds = self.commands('echo 1 >> {0}; [ -e {1} ] || exit 1'.format(runs, fixed), 'echo 2 >> {}'.format(runs)
+			, 'echo 3 >> {}; [ -e {} ] || {}'.format(runs, fixed, self.sleeper()))
+		proc = self.start('-j2', '--joblog', self.log, cmds)
+		self.waitRuns(runs, '3')
+		self.assertTrue(waitUntil(lambda: os.path.exists(self.log) and len(self.rows()) == 2, 10))
+		proc.send_signal(signal.SIGTERM)
+		out, err = proc.communicate(timeout=20)
+		self.assertEqual(proc.returncode, 143, err)
+		self.assertEqual(sorted(self.rows()), [1, 2])
+		open(fixed, 'w').close()
+		res = _cliRun('-j2', '--joblog', self.log, '--resume-failed', cmds)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		with open(runs) as frun:
+			self.assertEqual(sorted(frun.read().split()), ['1', '1', '2', '3', '3'])
+		byseq = self.rows()
+		self.assertEqual([row['Exitval'] for row in byseq[1]], ['1', '0'])  # Appended, as GNU parallel
+		self.assertEqual((len(byseq[2]), len(byseq[3])), (1, 1))
+
+
+class TestCliProgress(CliTestCase):
+	"""The progress bar: drawn on a terminal, absent when standard error is a pipe"""
+
+	def testBarOnTerminalOnly(self):
+		import pty
+		master, slave = pty.openpty()
+		args = ['--bar', '-j2', '--', 'sleep 0.2; echo {}', ':::'] + [str(i) for i in range(8)]
+		try:
+			proc = self.start(*args, stderr=slave)
+		finally:
+			os.close(slave)
+		screen = b''
+		while True:
+			try:
+				data = os.read(master, 4096)
+			except OSError:  # EIO: the other side closed
+				break
+			if not data:
+				break
+			screen += data
+		os.close(master)
+		out, _ = proc.communicate(timeout=20)
+		self.assertEqual(proc.returncode, 0)
+		self.assertEqual(sorted(out.decode().split()), [str(i) for i in range(8)])
+		screen = screen.decode()
+		self.assertIn('ETA', screen)
+		self.assertRegex(screen, r'\[#+\] 100% 8/8 failed 0 running 0 ETA 0:00:00')
+		self.assertRegex(screen, r' (25|37|50|62|75|87)% [2-7]/8 ')  # Drawn while running, not only at the end
+		res = _cliRun(*args)
+		self.assertEqual(res.returncode, 0)
+		self.assertNotIn(b'ETA', res.stderr)
+		self.assertNotIn(b'\r', res.stderr)
+		self.assertEqual(res.stderr, b'')
+
+
+class TestCliGnuParallel(CliTestCase):
+	"""The same command list through GNU parallel and mpepool: the nine GNU columns mean the same"""
+
+	def testSameLogColumns(self):
+		gnu = shutil.which('parallel')
+		if not gnu:
+			self.skipTest('GNU parallel is not installed (Debian package parallel)')
+		lines = ['echo a', 'sleep 0.3; exit 3', "printf 'xyz'", 'kill -9 $$', 'echo "b c" | cat', self.sleeper()]
+		cmds = self.commands(*lines)
+		glog = self.path('gnu.log')
+		env = dict(os.environ, SHELL='/bin/sh')  # GNU parallel runs the commands with $SHELL
+		tstart = time.time()
+		gres = subprocess.run([gnu, '--will-cite', '-j2', '--timeout', '1', '--joblog', glog, '-a', cmds]
+			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env)
+		mres = _cliRun('-j2', '--timeout', '1', '--joblog', self.log, '-a', cmds)
+		tend = time.time()
+		self.assertEqual(mres.returncode, gres.returncode, (mres.stderr, gres.stderr))
+		self.assertEqual(sorted(mres.stdout.split(b'\n')), sorted(gres.stdout.split(b'\n')))
+		with open(glog) as flog:
+			gheader = flog.readline().rstrip('\n').split('\t')
+			grows = {int(cols[0]): dict(zip(gheader, cols)) for cols in (line.rstrip('\n').split('\t', 8)
+				for line in flog)}
+		self.assertEqual(gheader, list(mpepool._JOBLOG_GNU))
+		mrows = {seq: rows[0] for seq, rows in self.rows().items()}
+		self.assertEqual(sorted(mrows), sorted(grows))
+		for seq in grows:
+			grow, mrow = grows[seq], mrows[seq]
+			for col in ('Seq', 'Host', 'Send', 'Receive', 'Exitval', 'Signal', 'Command'):
+				self.assertEqual(mrow[col], grow[col], (seq, col, mrow, grow))
+			for row in (grow, mrow):
+				self.assertTrue(tstart - 1 <= float(row['Starttime']) <= tend, row)
+				self.assertEqual(len(row['JobRuntime']), 10)
+		self.assertEqual((mrows[6]['Exitval'], mrows[6]['Reason']), ('-1', 'timeout'))  # The timed-out job
+		for seq, least in ((2, 0.3), (6, 1.)):
+			for row in (grows[seq], mrows[seq]):
+				self.assertGreaterEqual(float(row['JobRuntime']), least - 0.05, row)
+
+
+class TestCliDemoAndWebUi(CliTestCase):
+	"""--demo runs its batch with a summary in well under a minute; --webui serves the pool"""
+
+	def testDemo(self):
+		tstart = time.perf_counter()
+		res = _cliRun('--demo', timeout=60)
+		self.assertLess(time.perf_counter() - tstart, 60)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		out = res.stdout.decode()
+		self.assertIn('Summary of the demo', out)
+		for result in ('exit 0', 'timeout', 'timeout chain', 'task timeout', 'restart flaky'):
+			self.assertIn(result, out)
+
+	def testWebUi(self):
+		import importlib
+		import importlib.util
+		import urllib.request
+		if importlib.util.find_spec('mpewui') is None or not mpepool._WEBUI or not hasattr(
+		importlib.import_module('mpewui'), 'WebUiApp'):
+			self.skipTest('the Web UI (mpewui.WebUiApp, bottle) has not landed here')
+		port = mpepool._cliFreePort()
+		proc = self.start('--webui', '127.0.0.1:{}'.format(port), '--', ':::', self.sleeper())
+
+		def page():
+			try:
+				with urllib.request.urlopen('http://127.0.0.1:{}/jobs?fmt=json'.format(port), timeout=2) as resp:
+					return resp.status == 200 and resp.read()
+			except OSError:
+				return False
+		body = waitUntil(page, 20, 0.1)
+		self.assertTrue(body, proc.stderr.read1(4096) if proc.poll() is not None else 'no answer')
+		self.assertIn(self.token.encode(), body)
+		proc.send_signal(signal.SIGINT)
+		proc.communicate(timeout=20)
+		self.assertEqual(proc.returncode, 130)
