@@ -1828,6 +1828,7 @@ class TestMemoryLimits(PoolTestCase):
 		restarted = [name for name in {name for name, _ in runs} if sum(1 for n, _ in runs if n == name) > 1]
 		again = [(run['A'], run['E']) for (name, _), run in runs.items() if name in restarted and 'E' in run]
 		self.assertEqual(len(again), len(restarted))
+		self.assertNotIn('g0', restarted)  # Started first (the others waited for its samples): kept running
 		self.assertGreaterEqual(len(again), 1)
 		if len(again) >= 2:
 			self.assertEqual(maxOverlap(again), 2)
