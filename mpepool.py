@@ -34,6 +34,7 @@ __all__ = ['Job', 'Task', 'ExecPool', 'AffinityMask', 'JobInfo', 'TaskInfo', 'ra
            'installTerminationHandlers', 'wallclock']
 __version__ = '3.3.0'
 
+import bisect
 import collections
 import concurrent.futures
 import contextlib
@@ -982,6 +983,8 @@ class Job(object):
 			raise ValueError('memkind must be 0, 1 or 2, not {!r}'.format(memkind))
 		self.memkind = memkind
 		self.memlim = _checkNumber(memlim, 'memlim')
+		if self.memlim == float('inf'):
+			raise ValueError('memlim must be a finite number of GB (0: no limit), not {!r}'.format(memlim))
 		self.stdout = stdout
 		self.stderr = stderr
 		self.poutlog = _checkType(poutlog, str, 'poutlog')
@@ -996,6 +999,10 @@ class Job(object):
 		self.wkslim = None  # Queue ordering key under memory limits: postponed jobs wait for fewer workers
 		self.mem = 0.  # GB: smoothed memory estimate (or inherited from a heavier relative)
 		self.chtermtime = None  # Chained termination: None no, True by timeout, False by memory
+		self._memest = 0.  # GB: the demand expected at the start (from relatives), counted while fresh
+		self._memfresh = False  # Started too recently for its samples to show its demand
+		self._memsince = 0.  # perf_counter() of its start as the memory balancing saw it
+		self._qseq = 0  # Enqueue order in the pool's queue (chained postponement applies to earlier ones)
 		# The accounting of the run, set when the job finishes
 		self.wslot = None  # Worker slot index the job ran in
 		self.mempeak = 0.  # GB: peak of the sampled memory estimate
@@ -1044,9 +1051,13 @@ class Job(object):
 		"""
 		if not _LIMIT_WORKERS_RAM:
 			return 0
-		cur = _treeMemory(self.proc.pid, self.memkind)
+		return self._noteMem(_treeMemory(self.proc.pid, self.memkind))
+
+	def _noteMem(self, cur):
+		"""Fold a memory sample (GB) into the estimate: it rises at once and decays slowly; return it"""
 		self.mem = max(cur, self.mem * Job._RTM + cur * (1 - Job._RTM))
-		self.mempeak = max(self.mempeak, self.mem)
+		if self.mem > self.mempeak:
+			self.mempeak = self.mem
 		return self.mem
 
 	def lessmem(self, job):
@@ -1293,23 +1304,10 @@ def _signalPids(pids, sig):
 def _treeMemory(pid, memkind):
 	"""GB used by a process tree: 0 the process, 1 its heaviest process, 2 the sum over the tree
 
-	The memory of a process is 0.9 RSS + 0.1 VMS (the original's estimate of its real demand).
+	The memory of a process is 0.9 RSS + 0.1 VMS (the original's estimate of its real demand); a
+	process that is gone counts 0.
 	"""
-	try:
-		root = psutil.Process(pid)
-		procs = [root] if memkind == 0 else [root] + root.children(recursive=True)
-	except psutil.Error:
-		return 0.
-	total = heaviest = 0.
-	for proc in procs:
-		try:
-			info = proc.memory_info()
-		except psutil.Error:  # Exited meanwhile
-			continue
-		cur = 0.9 * info.rss + 0.1 * info.vms
-		total += cur
-		heaviest = max(heaviest, cur)
-	return inGigabytes(total if memkind == 2 else heaviest)
+	return _treesMemory(((pid, memkind),))[0]
 
 
 # The guardian: a small process that kills every marked process of this one when this one dies, even by
@@ -1408,6 +1406,286 @@ def _openChannel(job, spec, opened):
 		return None
 	return spec
 
+# === Memory: process-tree sampling and the queue ordered for memory balancing ========================
+# One sampling pass reads, for each watched job, /proc/<pid>/statm of the processes of its tree, found
+# through /proc/<pid>/task/<tid>/children: the cost follows the jobs' trees, not the whole system (a
+# psutil scan of every process per job would cost ~10 ms per sample on a quiet machine).
+
+# Seconds between memory samples when the pool's latency is 0 (automatic): a job crossing its limit
+# is stopped a fraction of a second later
+_MEM_PERIOD = 0.2
+# The automatic period grows (up to this many seconds) to keep the sampling below _MEM_SHARE of a core
+_MEM_PERIOD_MAX = 1.0
+_MEM_SHARE = 0.01
+# Seconds (at most) a job is "fresh" after its start: its samples do not show its demand yet, so the
+# demand expected from its relatives is counted for it, and a job of unknown demand waits for them
+_MEM_FRESH = 0.5
+
+_PAGESIZE = os.sysconf('SC_PAGE_SIZE')
+_PROCFS = None  # Whether /proc/<pid>/statm and /proc/<pid>/task/<tid>/children are readable; found on use
+
+
+def _procfsWorks():
+	"""Whether the tree sampling can read /proc directly (Linux with CONFIG_PROC_CHILDREN)"""
+	global _PROCFS
+	if _PROCFS is None:
+		pid = os.getpid()
+		_PROCFS = os.path.exists('/proc/{}/statm'.format(pid)) and os.path.exists(
+			'/proc/{}/task/{}/children'.format(pid, pid))
+	return _PROCFS
+
+
+def _readProc(path):
+	"""Bytes of a small /proc file, None when the process is gone"""
+	try:
+		fd = os.open(path, os.O_RDONLY)
+	except OSError:  # The process exited (or is not ours to read)
+		return None
+	try:
+		return os.read(fd, 4096)
+	except OSError:  # Exited while being read
+		return None
+	finally:
+		os.close(fd)
+
+
+def _procMem(pid):
+	"""Bytes 0.9 RSS + 0.1 VMS of a process from /proc/<pid>/statm, None when it is gone"""
+	data = _readProc('/proc/{}/statm'.format(pid))
+	if not data:
+		return None
+	fields = data.split(None, 2)
+	return (0.9 * int(fields[1]) + 0.1 * int(fields[0])) * _PAGESIZE
+
+
+def _procChildren(pid):
+	"""Pids of the children of a process: those forked by any of its threads"""
+	try:
+		tids = os.listdir('/proc/{}/task'.format(pid))
+	except OSError:  # The process exited
+		return []
+	kids = []
+	for tid in tids:
+		data = _readProc('/proc/{}/task/{}/children'.format(pid, tid))
+		if data:
+			kids.extend(int(kid) for kid in data.split())
+	return kids
+
+
+def _treesMemory(roots):
+	"""GB used by process trees, in one pass: [GB] for roots = [(pid, memkind)]
+
+	memkind 0: the process itself, 1: the heaviest process of its tree, 2: the sum over its tree;
+	the memory of a process is 0.9 RSS + 0.1 VMS; a tree that is gone counts 0.
+	"""
+	if _procfsWorks():
+		memof, childrenof = _procMem, _procChildren
+	else:  # No /proc children lists: one psutil scan builds the parent map for all the trees
+		info = {}
+		kidmap = {}
+		for proc in psutil.process_iter(['pid', 'ppid', 'memory_info']):
+			mi = proc.info['memory_info']
+			if mi is not None:
+				info[proc.info['pid']] = 0.9 * mi.rss + 0.1 * mi.vms
+			kidmap.setdefault(proc.info['ppid'], []).append(proc.info['pid'])
+		memof, childrenof = info.get, lambda pid: kidmap.get(pid, [])
+	res = []
+	for pid, memkind in roots:
+		root = memof(pid)
+		if root is None:
+			res.append(0.)
+			continue
+		total = heaviest = root
+		if memkind:
+			stack = childrenof(pid)
+			while stack:
+				kid = stack.pop()
+				mem = memof(kid)
+				if mem is None:  # Exited meanwhile: its children (if any) went to their reaper
+					continue
+				total += mem
+				if mem > heaviest:
+					heaviest = mem
+				stack.extend(childrenof(kid))
+		res.append(inGigabytes(total if memkind == 2 else heaviest))
+	return res
+
+
+def _freeMemory():
+	"""GB of RAM available for new work (psutil's 'available')"""
+	return inGigabytes(psutil.virtual_memory().available)
+
+
+class _JobQueue(object):
+	"""The queued jobs of a pool in start order, a deque-like object
+
+	Jobs are grouped by wkslim, the number of workers that fitted in memory when the job was postponed
+	(fresh jobs have the pool's slot count, or None without a memory limit): groups with a larger
+	wkslim come first, and the jobs of a group are in FIFO order, a priority job at the front of its
+	group. Every operation is O(1) or O(log groups), iteration and indexing beyond the ends are O(n).
+
+	Chained postponement (SPEC 5.8): when a job is postponed, its relatives queued before it (same
+	category, size >= its size) sink to its group and inherit its memory estimate when smaller. That is
+	applied lazily, when such a relative reaches the head of the queue, from a short list of
+	"floors" per category, instead of a scan of the queue per postponement.
+	"""
+	__slots__ = ('_groups', '_keys', '_len', '_floors', '_seq', '_clean')
+	_TOP = sys.maxsize  # The group of the jobs without wkslim
+
+	def __init__(self, jobs=()):
+		self._groups = {}  # wkslim -> deque of jobs
+		self._keys = []  # The wkslim of the non-empty groups, ascending
+		self._len = 0
+		self._floors = {}  # category -> [(seq, size, wkslim, mem)]: postponed origins of the chain
+		self._seq = 0  # Enqueue counter, job._qseq
+		self._clean = True  # The head needs no chained postponement
+		self.extend(jobs)
+
+	def __len__(self):
+		return self._len
+
+	def __bool__(self):
+		return self._len > 0
+
+	def __iter__(self):
+		for key in reversed(self._keys):
+			for job in self._groups[key]:
+				yield job
+
+	def __contains__(self, job):
+		group = self._groups.get(self._key(job))
+		return group is not None and job in group
+
+	def __getitem__(self, index):
+		if not isinstance(index, int):
+			raise TypeError('queue indices must be integers, not {!r}'.format(index))
+		if index < 0:
+			index += self._len
+		if not 0 <= index < self._len:
+			raise IndexError('queue index out of range')
+		if index == 0:
+			self._normalize()
+			return self._groups[self._keys[-1]][0]
+		if index == self._len - 1:
+			return self._groups[self._keys[0]][-1]
+		return next(itertools.islice(iter(self), index, None))
+
+	def __repr__(self):
+		return '_JobQueue({!r})'.format([job.name for job in self])
+
+	@classmethod
+	def _key(cls, job):
+		return job.wkslim or cls._TOP
+
+	def append(self, job, priority=False):
+		"""Queue a job at the end of its wkslim group, or at its front when priority"""
+		key = self._key(job)
+		group = self._groups.get(key)
+		if group is None:
+			group = self._groups[key] = collections.deque()
+			bisect.insort(self._keys, key)
+		job._qseq = self._seq
+		self._seq += 1
+		if priority:
+			group.appendleft(job)
+			self._clean = False
+		else:
+			group.append(job)
+		self._len += 1
+
+	def appendleft(self, job):
+		"""Queue a job at the front of its wkslim group"""
+		self.append(job, priority=True)
+
+	def extend(self, jobs):
+		"""Queue jobs in order"""
+		for job in jobs:
+			self.append(job)
+
+	def popleft(self):
+		"""Remove and return the job to start next"""
+		if not self._len:
+			raise IndexError('pop from an empty queue')
+		self._normalize()
+		key = self._keys[-1]
+		group = self._groups[key]
+		job = group.popleft()
+		if not group:
+			del self._groups[key]
+			self._keys.pop()
+		self._len -= 1
+		self._clean = False
+		if not self._len:
+			self._floors.clear()
+		return job
+
+	def remove(self, job):
+		"""Remove a queued job (ValueError if it is not queued)"""
+		key = self._key(job)
+		group = self._groups.get(key)
+		if group is None:
+			raise ValueError('{!r} is not queued'.format(job))
+		group.remove(job)
+		if not group:
+			del self._groups[key]
+			self._keys.remove(key)
+		self._len -= 1
+		self._clean = False
+
+	def clear(self):
+		"""Remove all jobs"""
+		self._groups.clear()
+		del self._keys[:]
+		self._len = 0
+		self._floors.clear()
+		self._clean = True
+
+	def sink(self, origin):
+		"""Record that origin was postponed: its heavier relatives queued before it follow it"""
+		if origin.category is None or not origin.size:
+			return
+		floor = (self._seq, origin.size, origin.wkslim or self._TOP, origin.mem)
+		floors = self._floors.get(origin.category)
+		if floors is None:
+			self._floors[origin.category] = [floor]
+		else:
+			# Drop the floors the new one dominates: it applies to more jobs with a stronger effect
+			floors[:] = [fl for fl in floors if not (floor[1] <= fl[1] and floor[2] <= fl[2] and floor[3] >= fl[3])]
+			floors.append(floor)
+		self._clean = False
+
+	def _normalize(self):
+		"""Apply the chained postponement to the head until the head needs none"""
+		if self._clean:
+			return
+		while self._floors and self._len:
+			key = self._keys[-1]
+			job = self._groups[key][0]
+			floors = self._floors.get(job.category) if job.size else None
+			if not floors:
+				break
+			wkslim = key
+			for seq, size, fwkslim, mem in floors:
+				if job._qseq < seq and job.size >= size:
+					if job.mem < mem:
+						job.mem = mem
+					if fwkslim < wkslim:
+						wkslim = fwkslim
+			if wkslim >= key:
+				break
+			group = self._groups[key]
+			group.popleft()
+			if not group:
+				del self._groups[key]
+				self._keys.pop()
+			job.wkslim = wkslim
+			group = self._groups.get(wkslim)
+			if group is None:
+				group = self._groups[wkslim] = collections.deque()
+				bisect.insort(self._keys, wkslim)
+			group.append(job)  # Behind the origin: it waits at least as long
+		self._clean = True
+
 # === ExecPool ==========================================================================================
 
 _POOLSEQ = itertools.count(1)  # Pool numbers, part of the job markers
@@ -1477,6 +1755,9 @@ class ExecPool(object):
 			memlimit = vmlimit
 		_checkNumber(memlimit, 'memlimit')
 		_checkNumber(latency, 'latency')
+		for pname, value in (('memlimit', memlimit), ('latency', latency)):
+			if value == float('inf'):
+				raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
 		_checkType(name, str, 'name')
 		if isinstance(afnmask, int) and not isinstance(afnmask, bool):
 			afnmask = AffinityMask(afnmask)  # The original's README passes the affinity step
@@ -1486,16 +1767,8 @@ class ExecPool(object):
 			_warnmsg('WARNING{}, wksnum {} is reduced to {}: the CPU groups of affinity step {} available'.format(
 				_nameSuffix(name), wksnum, len(afnmask), afnmask.afnstep))
 			wksnum = max(1, len(afnmask))
-		if memlimit and not _LIMIT_WORKERS_RAM:
-			_warnmsg('WARNING{}, memory constraints are disabled: psutil is not available'.format(_nameSuffix(name)))
-			memlimit = 0.
-		elif memlimit > _RAM_LIMIT:
-			_warnmsg('WARNING{}, memlimit {:.6f} GB is reduced to the RAM limit {:.6f} GB'.format(
-				_nameSuffix(name), memlimit, _RAM_LIMIT))
-			memlimit = _RAM_LIMIT
 		self.name = name
-		self.memlimit = memlimit  # GB the running jobs may use together, 0: no limit
-		self.latency = latency or 1 + (memlimit != 0)  # Seconds between memory samples
+		self._initMemory(memlimit, latency)  # memlimit (GB the running jobs may use together), latency
 		self._termlatency = max(0.01, min(0.2, self.latency))  # Seconds between termination requests
 		self.alive = True  # False once terminated; clear() (or setting it) makes the pool usable again
 		self.failures = []  # [JobInfo] of the jobs that finished for good without success
@@ -1503,7 +1776,7 @@ class ExecPool(object):
 		self.tasks = set()  # Tasks of the started jobs, with their owners
 		self._wkslim = wksnum  # Worker slots
 		self._workers = set()  # Running jobs
-		self._jobs = collections.deque()  # Queued jobs, in start order
+		self._jobs = _JobQueue()  # Queued jobs, in start order (deque-like, ordered by wkslim)
 		self._tstart = None  # perf_counter() of the first execute() since the last reset: join(timeout) origin
 		self._afnmask = afnmask
 		self._affinity = [None] * wksnum if afnmask else None  # Slot -> pid of the pinned job (original's)
@@ -1576,6 +1849,7 @@ class ExecPool(object):
 			is not alive
 		"""
 		_checkType(job, Job, 'job', allowNone=False)
+		self._checkMemory(job)
 		if not self.alive:
 			_warnmsg('WARNING{}, scheduling of the job "{}" is canceled: the execution pool is not alive'.format(
 				_nameSuffix(self.name), job.name))
@@ -1792,6 +2066,7 @@ class ExecPool(object):
 			self._spawn(job, slot, wait or not concur or job.startdelay > 0)
 		except OSError as err:
 			return self._failStart(job, err, slot)
+		self._watchMemory(job)
 		if job.startdelay > 0:
 			time.sleep(job.startdelay)
 		return 0
@@ -1967,6 +2242,7 @@ class ExecPool(object):
 
 	def _finishRun(self, job):
 		"""Decide what follows a run: a restart (timeout with rsrtonto), a postponement, or the end"""
+		self._noteDemand(job)
 		if job.terminates and job.reason in ('timeout', 'memory limit', 'group memory limit'):
 			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {:.4f}'
 				' / {:.4f} GB, timeout {:.4f} sec, executed: {:.4f} sec ({} h {} m {:.4f} s)'.format(
@@ -2158,21 +2434,250 @@ class ExecPool(object):
 		self._publishUi(True)
 
 	# --- Memory (balancing by the memory issue) --------------------------------------------------------
+	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
+	# memlimit, or a job's memlim). A sample updates every watched job's estimate in one pass over /proc,
+	# stops the jobs over their own limit (and their heavier relatives: the memory chain), then, when the
+	# jobs together exceed memlimit or free RAM is low, postpones the most recently started heavy jobs
+	# (at least one job keeps running). The start gate counts the demand expected of the jobs started
+	# since their first samples, so a burst of execute() calls can not overshoot memlimit.
+
+	def _initMemory(self, memlimit, latency):
+		"""Set memlimit (clamped to _RAM_LIMIT; 0 without psutil), latency and the sampling state"""
+		self._memwarned = False  # The pool said that memory constraints are off (psutil missing)
+		if memlimit and not _LIMIT_WORKERS_RAM:
+			self._warnNoMemory()
+			memlimit = 0.
+		elif memlimit > _RAM_LIMIT:
+			_warnmsg('WARNING{}, memlimit {:.6f} GB is reduced to the RAM limit {:.6f} GB'.format(
+				_nameSuffix(self.name), memlimit, _RAM_LIMIT))
+			memlimit = _RAM_LIMIT
+		self.memlimit = memlimit  # GB the running jobs may use together, 0: no limit
+		self.latency = latency or _MEM_PERIOD  # Seconds between memory samples (the base when automatic)
+		self._memauto = not latency  # The period adapts to the cost of sampling
+		self._memperiod = self.latency  # Seconds between memory samples now
+		self._memcost = 0.  # CPU seconds of a sampling pass, smoothed
+		self._memdue = None  # perf_counter() of the armed 'memory' deadline
+		self._memfree = None  # GB of available RAM at the last reading, less what was started since
+		self._memfreeat = 0.  # perf_counter() of that reading
+		self._catmem = {}  # category -> [GB, GB per unit of size]: the demand its jobs showed
+		self._memavg = 0.  # GB: smoothed peak demand of the finished jobs
+
+	def _warnNoMemory(self):
+		"""Say once per pool that memory constraints are off"""
+		if not self._memwarned:
+			self._memwarned = True
+			_warnmsg('WARNING{}, memory constraints are disabled: psutil is not available'.format(_nameSuffix(self.name)))
+
+	def _checkMemory(self, job):
+		"""Validate the memory constraints of a job given to execute()"""
+		if job.memlim and not _LIMIT_WORKERS_RAM:
+			self._warnNoMemory()
+		if self.memlimit and job.memlim > self.memlimit:
+			raise ValueError('memlim of the job "{}" must not exceed the pool memlimit {} GB, not {!r}'.format(
+				job.name, self.memlimit, job.memlim))
 
 	def _memlimited(self):
 		"""Whether the pool balances its workers by memory"""
-		return bool(self.memlimit)
+		return bool(self.memlimit) and _LIMIT_WORKERS_RAM
+
+	def _freshSpan(self):
+		"""Seconds a started job is fresh: its samples do not show its demand yet"""
+		return min(self._memperiod, _MEM_FRESH)
+
+	def _armMemory(self, when):
+		"""Schedule a memory sample at perf_counter() when, unless one is due earlier"""
+		# A due time long past means its deadline was lost (never fired): arm anew rather than wait forever
+		if self._memdue is None or when < self._memdue - 1e-3 or self._memdue < time.perf_counter() - 2 * self._memperiod:
+			self._memdue = when
+			self._pushDeadline(when, 'memory', None)
+
+	def _availMemory(self):
+		"""GB of available RAM, read again when the last reading is older than a sampling period"""
+		now = time.perf_counter()
+		if self._memfree is None or now - self._memfreeat > self._memperiod:
+			self._memfree = _freeMemory()
+			self._memfreeat = now
+		return self._memfree
+
+	def _jobDemand(self, job):
+		"""GB a job is expected to use: its own estimate, else its category's, else the running jobs'
+		average, else the finished jobs' average (0: unknown)"""
+		if job.mem:
+			return job.mem
+		rec = self._catmem.get(job.category) if job.category is not None else None
+		if rec:
+			return rec[1] * job.size if rec[1] and job.size else rec[0]
+		total = 0.
+		known = 0
+		for other in self._workers:
+			if other is job or other.terminates:
+				continue
+			mem = max(other.mem, other._memest) if other._memfresh else other.mem
+			if mem:
+				total += mem
+				known += 1
+		return total / known if known else self._memavg
+
+	def _noteCategory(self, job, mem, smooth):
+		"""Fold a job's demand into its category's record (the max, or smoothed like Job.mem)"""
+		rec = self._catmem.get(job.category)
+		if rec is None:
+			rec = self._catmem[job.category] = [0., 0.]
+		for i, cur in ((0, mem), (1, mem / job.size if job.size else 0.)):
+			rec[i] = max(cur, rec[i] * Job._RTM + cur * (1 - Job._RTM)) if smooth else max(cur, rec[i])
+
+	def _watchMemory(self, job):
+		"""A job took a slot (its process exists or is being created): count its expected demand until
+		its samples show it, arm the sampling"""
+		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)):
+			return
+		job._memfresh = True
+		job._memsince = time.perf_counter()
+		if self.memlimit:
+			job._memest = self._jobDemand(job)
+			if self._memfree is not None:
+				self._memfree -= job._memest
+		self._armMemory(time.perf_counter() + self._memperiod)
+
+	def _noteDemand(self, job):
+		"""A job's run ended: remember the demand it showed (sampled peak, or the kernel's peak RSS)"""
+		job._memfresh = False
+		if not _LIMIT_WORKERS_RAM:
+			return
+		peak = max(job.mempeak, job.rssmax or 0.)
+		if not peak:
+			return
+		self._memavg = peak if not self._memavg else self._memavg * Job._RTM + peak * (1 - Job._RTM)
+		if job.category is not None:
+			self._noteCategory(job, peak, True)
 
 	def _memoryAllows(self, job):
-		"""Whether starting job now keeps the running jobs within memlimit"""
-		return True
+		"""Whether starting job now keeps the running jobs within memlimit (and free RAM above _MEMLOW)
+
+		A running job counts its sampled estimate, and while fresh at least the demand expected at its
+		start; a fresh job of unknown demand makes the others wait for its samples. With no other
+		job running, any job starts.
+		"""
+		if not self._memlimited():
+			return True
+		used = 0.
+		active = False
+		waitfor = None  # When the fresh jobs of unknown demand will be known
+		span = self._freshSpan()
+		for other in self._workers:
+			if other.terminates:
+				continue
+			active = True
+			mem = other.mem
+			if other._memfresh:
+				if other._memest:
+					mem = max(mem, other._memest)
+				elif waitfor is None or other._memsince + span > waitfor:
+					waitfor = other._memsince + span
+			used += mem
+		if not active:
+			return True
+		if waitfor is not None:
+			self._armMemory(waitfor)
+			return False
+		jmemx = self._jobDemand(job) * self._JMEMTRR
+		return used + jmemx < self.memlimit and self._availMemory() - jmemx > self._MEMLOW
 
 	def _reviseMemory(self):
-		"""Sample the memory of the running jobs and enforce the limits"""
+		"""Sample the memory of the running jobs and enforce the limits (the 'memory' deadline)"""
+		now = time.perf_counter()
+		if self._memdue is not None and now < self._memdue - 1e-3:
+			return  # A later deadline superseded by an earlier sample
+		self._memdue = None
+		if not _LIMIT_WORKERS_RAM or not self._workers:
+			return
+		cpu0 = time.thread_time()
+		memlimit = self.memlimit
+		# A job whose process a spawner thread is still creating has no process to sample yet
+		watched = [job for job in self._workers if not job.terminates and job.proc is not None
+			and (memlimit or job.memlim)]
+		span = self._freshSpan()
+		if watched:
+			for job, cur in zip(watched, _treesMemory([(job.proc.pid, job.memkind) for job in watched])):
+				job._noteMem(cur)
+				if job._memfresh and now - job._memsince >= span:
+					job._memfresh = False
+				if job.category is not None and memlimit:
+					self._noteCategory(job, job.mem, False)
+		memfree = self._memfree = _freeMemory()
+		self._memfreeat = now
+		cost = time.thread_time() - cpu0
+		self._memcost = cost if not self._memcost else self._memcost * 0.7 + cost * 0.3
+		if self._memauto:
+			self._memperiod = min(_MEM_PERIOD_MAX, max(_MEM_PERIOD, self._memcost / _MEM_SHARE))
+		# Own limits: the job's memlim, or memlimit that it exceeds alone; its heavier relatives follow
+		for job in watched:
+			if not job.terminates and ((job.memlim and job.mem >= job.memlim) or (memlimit and job.mem >= memlimit)):
+				self._stopJob(job, 'memory limit')
+				self._chain(job, 'memory limit chain', lambda other, origin=job: other.lessmem(origin) is False)
+		active = [job for job in self._workers if not job.terminates]
+		memall = sum(job.mem for job in active)
+		if memlimit and len(active) > 1 and (memall >= memlimit or memfree <= self._MEMLOW):
+			self._postponeHeavy(active, memall, now)
+		self._memtrace.append((now, memall, memfree))
+		if any(memlimit or job.memlim for job in active):
+			self._armMemory(now + self._memperiod)
+
+	def _postponeHeavy(self, active, memall, now):
+		"""Stop the most recently started heavy jobs to be run again later, keeping at least one running
+
+		The memory of a job is weighted by its age relative to the median age, clamped to
+		[_JMEMLIML, _JMEMLIMH]: among similar demands, the youngest (least work lost) go first.
+		"""
+		n = len(active)
+		memlimit = self.memlimit
+		# GB to free: down to memlimit * n / (n + 1), or when free RAM is low, the original's margin
+		memov = memall - memlimit * n / (n + 1) if memall >= memlimit else self._MEMLOW + memlimit / (n + 1)
+		ages = sorted(now - job.tstart for job in active)
+		ref = max(ages[n // 2], 1e-3)
+
+		def weight(job):
+			ratio = sqrt(ref / max(now - job.tstart, 1e-3))
+			return job.mem * min(max(ratio, self._JMEMLIML), self._JMEMLIMH)
+
+		victims = []
+		for job in sorted(active, key=lambda job: (weight(job), job.tstart), reverse=True):
+			if memov <= 0 or n - len(victims) <= 1:
+				break
+			if job.mem <= 0:
+				continue
+			victims.append(job)
+			memov -= job.mem
+		if not victims:
+			return
+		wkslim = max(1, self._wkslim - len(victims))
+		for job in victims:
+			job._restarting = True
+			job.wkslim = wkslim
+			self._stopJob(job, 'group memory limit')
 
 	def _postpone(self, job):
-		"""Queue again a job stopped to free memory"""
-		self._enqueue(job)
+		"""Queue again a job stopped to free memory: behind the fresh jobs, its heavier relatives behind it
+
+		It goes to the front of its wkslim group when memory is no longer tight, else to its end.
+		"""
+		memlimit = self.memlimit
+		if (memlimit and job.mem >= memlimit) or (job.memlim and job.mem >= job.memlim):
+			# It can never fit: fail it once rather than retry it forever
+			job._restarting = False
+			job.reason = 'memory limit'
+			self._complete(job, False)
+			return
+		tight = False
+		if memlimit:
+			active = [other for other in self._workers if not other.terminates]
+			if active:
+				jmemx = job.mem * self._JMEMTRR
+				tight = (sum(other.mem for other in active) + jmemx >= memlimit
+					or self._availMemory() - jmemx <= self._MEMLOW)
+		self._jobs.append(job, priority=not tight)
+		if _CHAINED_CONSTRAINTS:
+			self._jobs.sink(job)
 
 	# --- Reports ---------------------------------------------------------------------------------------
 

@@ -1669,6 +1669,464 @@ class TestPoolAffinity(unittest.TestCase):
 			ExecPool(1, AffinityMask.CPUS + 1)
 
 
+# === Memory: sampling, limits, balancing, chained constraints (memory issue) ============================
+# Real child processes allocate tens of MB (touched pages); the estimates are 0.9 RSS + 0.1 VMS in GB.
+
+NEEDS_PSUTIL = unittest.skipUnless(mpepool._LIMIT_WORKERS_RAM, 'memory constraints need psutil')
+
+
+def ALLOC_LOGGED(name, logfile, mb, seconds, delay=0.):
+	"""Sleep delay, hold mb MB for seconds; log 'S', 'A' (allocated) and 'E' lines with the monotonic time"""
+	return textwrap.dedent('''\
+		import os, time
+		def log(event):
+			with open({logfile!r}, 'a') as flog:
+				flog.write('{{}} {{}} {{}} {{!r}}\\n'.format({name!r}, os.getpid(), event, time.monotonic()))
+		log('S')
+		time.sleep({delay})
+		buf = b'1' * ({mb} << 20)
+		log('A')
+		time.sleep({seconds})
+		log('E')
+		''').format(name=name, logfile=logfile, mb=mb, seconds=seconds, delay=delay)
+
+
+def TREE_ALLOC(parentmb, childmb, readyfile, seconds=30):
+	"""A parent holding parentmb MB with a child holding childmb MB; readyfile gets the child's pid when
+	both hold their memory"""
+	return textwrap.dedent('''\
+		import os, subprocess, sys, time
+		child = subprocess.Popen([sys.executable, '-c', 'import sys, time; buf = b"1" * ({childmb} << 20);'
+			' sys.stdout.write("ok"); sys.stdout.flush(); time.sleep({sec})'], stdout=subprocess.PIPE)
+		buf = b'1' * ({parentmb} << 20)
+		child.stdout.read(2)
+		with open({ready!r} + '.tmp', 'w') as fready:
+			fready.write(str(child.pid))
+		os.rename({ready!r} + '.tmp', {ready!r})
+		time.sleep({sec})
+		''').format(childmb=childmb, parentmb=parentmb, ready=readyfile, sec=seconds)
+
+
+def readLog(logfile):
+	"""[(name, pid, event, monotonic)] of an ALLOC_LOGGED log"""
+	if not os.path.exists(logfile):
+		return []
+	with open(logfile) as flog:
+		return [(name, int(pid), event, float(tm)) for name, pid, event, tm in (ln.split() for ln in flog)]
+
+
+def maxOverlap(intervals):
+	"""The most intervals (start, end) open at once"""
+	edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+	best = cur = 0
+	for _, step in edges:
+		cur += step
+		best = max(best, cur)
+	return best
+
+
+class TestProcMemTree(PoolTestCase):
+	"""The memory of a process tree per memkind, and Job._updateMem()"""
+
+	@NEEDS_PSUTIL
+	def test_memkinds_of_a_parent_with_a_child(self):
+		ready = self.path('ready')
+		proc = subprocess.Popen(pyjob(TREE_ALLOC(30, 60, ready)))
+		child = None
+		try:
+			self.assertTrue(waitUntil(lambda: os.path.exists(ready), 20), 'the tree did not allocate')
+			with open(ready) as fready:
+				child = int(fready.read())
+			mem0, mem1, mem2 = (mpepool._treeMemory(proc.pid, kind) for kind in (0, 1, 2))
+			# One pass for several trees gives what the single calls give
+			for single, batch in zip((mem0, mem1, mem2), mpepool._treesMemory([(proc.pid, 0), (proc.pid, 1), (proc.pid, 2)])):
+				self.assertAlmostEqual(single, batch, delta=0.002)
+			# 0: the parent (>= 30 MB), 1: the heavier child (>= 60 MB), 2: both (>= 90 MB)
+			self.assertGreater(mem0, 0.9 * 30 / 1024)
+			self.assertGreater(mem1, max(mem0, 0.9 * 60 / 1024))
+			self.assertGreater(mem2, max(mem1, 0.9 * 90 / 1024))
+			self.assertLess(mem2, 0.5)  # Not absurd: the tree holds ~100 MB
+			self.assertAlmostEqual(mem2, mem0 + mem1, delta=0.01)
+			proc.kill()
+			proc.wait()
+			self.assertEqual(mpepool._treeMemory(proc.pid, 2), 0.)  # A tree that is gone counts 0
+		finally:
+			if proc.poll() is None:
+				proc.kill()
+				proc.wait()
+			if child is not None:
+				mpepool._signalPids((child,), signal.SIGKILL)
+				self.assertTrue(waitUntil(lambda: not pidAlive(child), 5))
+
+	@NEEDS_PSUTIL
+	def test_memkinds_in_the_pool_and_smoothing(self):
+		"""Jobs measured by the pool: mempeak per memkind; the estimate rises at once and decays slowly"""
+		pool = self.newPool(3)
+		jobs = []
+		for kind in (0, 1, 2):
+			ready = self.path('ready{}'.format(kind))
+			job = Job('kind{}'.format(kind), args=pyjob(TREE_ALLOC(30, 60, ready, 1.2)), memkind=kind, memlim=1.)
+			jobs.append(job)
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 3)
+		peaks = [job.mempeak for job in jobs]
+		self.assertLess(peaks[0], peaks[1])
+		self.assertLess(peaks[1], peaks[2])
+		self.assertGreater(peaks[0], 0.9 * 30 / 1024)
+		self.assertTrue(pool._memtrace)
+		job = Job('smooth')
+		job.mem = 1.
+		self.assertEqual(job._noteMem(2.), 2.)  # Rises at once
+		self.assertAlmostEqual(job._noteMem(0.), 2. * Job._RTM)  # Decays by the retention ratio
+		self.assertEqual(job.mempeak, 2.)
+
+	def test_updatemem_without_a_process(self):
+		job = Job('noproc', args=('true',))
+		if mpepool._LIMIT_WORKERS_RAM:
+			with self.assertRaises(AttributeError):
+				job._updateMem()
+		else:
+			self.assertEqual(job._updateMem(), 0)
+
+
+@NEEDS_PSUTIL
+class TestMemoryLimits(PoolTestCase):
+	"""Job.memlim on its own, the pool memlimit, postponement and a job that can never fit"""
+
+	def test_job_over_its_memlim_is_stopped_with_the_reason(self):
+		pool = self.newPool(2)  # No pool memlimit: the job's own limit is enforced anyway
+		self.assertEqual(pool.memlimit, 0)
+		self.assertLessEqual(pool._memperiod, 0.5)
+		log = self.path('log')
+		finished = []
+		big = Job('big', args=pyjob(ALLOC_LOGGED('big', log, 80, 30, delay=0.3)), memlim=0.05
+			, onfinish=lambda job: finished.append((job.name, time.monotonic())))
+		other = Job('other', args=pyjob(ALLOC(10, 0.5)), onfinish=lambda job: finished.append((job.name, time.monotonic())))
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err):
+			pool.execute(big)
+			pool.execute(other)
+			self.assertTrue(pool.join(20))
+		self.assertEqual(big.reason, 'memory limit')
+		self.assertEqual(big.proc.returncode, -signal.SIGTERM)
+		self.assertGreaterEqual(big.mempeak, 0.05)
+		self.assertIsNone(other.reason)
+		self.assertEqual(pool.jobsdone, 1)
+		self.assertEqual([(info.name, info.reason) for info in pool.failures], [('big', 'memory limit')])
+		self.assertIn('"big" #{} is terminated because of the memory limit violation'.format(big.proc.pid), err.getvalue())
+		allocated = [tm for name, _, event, tm in readLog(log) if event == 'S']
+		stopped = dict(finished)['big']
+		self.assertEqual(len(allocated), 1)
+		self.assertLess(stopped - allocated[0] - 0.3, 1.5)  # Sampled every 0.2 s: stopped well within 1.5 s
+
+	def test_group_over_memlimit_is_postponed_and_completes_with_fewer_at_once(self):
+		"""4 jobs that each need ~60 MB after 0.6 s, memlimit fits 2: some are postponed and restarted,
+		all succeed, and at most 2 held their memory at once in the runs that completed"""
+		pool = self.newPool(4, memlimit=0.16)
+		log = self.path('log')
+		starts = []
+		finishes = []
+		jobs = [Job('g{}'.format(i), args=pyjob(ALLOC_LOGGED('g{}'.format(i), log, 50, 0.8, delay=0.6))
+			, onstart=starts.append, onfinish=finishes.append) for i in range(4)]
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err):
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(40))
+		self.assertEqual(pool.jobsdone, 4, err.getvalue())
+		self.assertEqual(pool.failures, [])
+		self.assertEqual(sorted(job.name for job in finishes), ['g0', 'g1', 'g2', 'g3'])  # Once each
+		self.assertGreater(len(starts), 4)  # Postponed runs were started again
+		self.assertIn('group memory limit violation', err.getvalue())
+		records = readLog(log)
+		runs = {}
+		for name, pid, event, tm in records:
+			runs.setdefault((name, pid), {})[event] = tm
+		done = [(run['A'], run['E']) for run in runs.values() if 'E' in run]
+		self.assertEqual(len(done), 4)
+		self.assertLessEqual(maxOverlap(done), 2)
+		self.assertTrue(any('E' not in run for run in runs.values()))  # The postponed runs were stopped
+		# The restarted jobs ran together again once memory was freed (the worker count recovered)
+		restarted = [name for name in {name for name, _ in runs} if sum(1 for n, _ in runs if n == name) > 1]
+		again = [(run['A'], run['E']) for (name, _), run in runs.items() if name in restarted and 'E' in run]
+		self.assertEqual(len(again), len(restarted))
+		self.assertNotIn('g0', restarted)  # Started first (the others waited for its samples): kept running
+		self.assertGreaterEqual(len(again), 1)
+		if len(again) >= 2:
+			self.assertEqual(maxOverlap(again), 2)
+		self.assertTrue(any(jobsgb >= 0.1 for _, jobsgb, _ in pool._memtrace))
+
+	def test_a_job_larger_than_memlimit_fails_once(self):
+		pool = self.newPool(2, memlimit=0.08)
+		starts = []
+		finishes = []
+		big = Job('huge', args=pyjob(ALLOC(150, 30)), onstart=starts.append, onfinish=finishes.append)
+		small = Job('small', args=pyjob(ALLOC(5, 0.3)))
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.execute(big)
+			pool.execute(small)
+			t0 = time.perf_counter()
+			self.assertTrue(pool.join(30))
+		self.assertLess(time.perf_counter() - t0, 10)
+		self.assertEqual((len(starts), len(finishes)), (1, 1))
+		self.assertEqual(big.reason, 'memory limit')
+		self.assertEqual([info.name for info in pool.failures], ['huge'])
+		self.assertEqual(pool.jobsdone, 1)
+
+	def test_a_burst_of_execute_calls_does_not_overshoot_memlimit(self):
+		"""Unknown demand: one job starts and the others wait for its samples; known demand (a finished
+		job of the category): as many as fit start at once, before any sample of theirs"""
+		pool = self.newPool(4, memlimit=0.14)
+		burst = [Job('u{}'.format(i), args=pyjob(ALLOC(40, 0.3)), category='b') for i in range(3)]
+		for job in burst:
+			pool.execute(job)
+		self.assertEqual((len(pool._workers), len(pool._jobs)), (1, 2))  # Demand unknown: wait for samples
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 3)
+		demand = pool._jobDemand(Job('probe', category='b'))
+		self.assertGreater(demand, 0.035)  # ~40 MB and the interpreter, from samples and the kernel's peak
+		fit = 1  # What the gate admits: the started jobs count their expected demand before any sample
+		while fit < 4 and fit * demand + demand * ExecPool._JMEMTRR < 0.14:
+			fit += 1
+		log = self.path('log')
+		burst = [Job('k{}'.format(i), args=pyjob(ALLOC_LOGGED('k{}'.format(i), log, 40, 0.6)), category='b')
+			for i in range(4)]
+		for job in burst:
+			pool.execute(job)
+		self.assertEqual(len(pool._workers), fit)
+		self.assertLessEqual(fit, 2)  # ~50 MB each: 2 fit in 0.14 GB, 3 do not
+		self.assertEqual(len(pool._workers) + len(pool._jobs), 4)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 7)
+		runs = {}
+		for name, pid, event, tm in readLog(log):
+			runs.setdefault(pid, {})[event] = tm
+		self.assertLessEqual(maxOverlap([(run['A'], run['E']) for run in runs.values()]), 2)
+
+	def test_sampling_is_event_driven(self):
+		"""Without a watched job nothing is sampled; with one, about one sample per period"""
+		pool = self.newPool(2)
+		pool.execute(Job('plain', args=pyjob(SLEEP(0.5))))
+		self.assertTrue(pool.join(10))
+		self.assertEqual(len(pool._memtrace), 0)
+		pool.execute(Job('watched', args=pyjob(SLEEP(1.2)), memlim=1.))
+		self.assertTrue(pool.join(10))
+		self.assertGreaterEqual(len(pool._memtrace), 2)
+		self.assertLessEqual(len(pool._memtrace), 1.2 / mpepool._MEM_PERIOD + 3)
+		times = [tm for tm, _, _ in pool._memtrace]
+		self.assertGreaterEqual(min(b - a for a, b in zip(times, times[1:])), mpepool._MEM_PERIOD * 0.9)
+
+
+class TestMemoryChains(PoolTestCase):
+	"""Chained termination and cancellation within a category, by timeout and by memory"""
+
+	def test_timeout_chain(self):
+		pool = self.newPool(4)
+		task = Task('chain')
+		finishes = []
+		kw = dict(task=task, onfinish=finishes.append)
+		jobs = {
+			't2': Job('t2', args=pyjob(SLEEP(20)), category='t', size=2, timeout=0.5, **kw),  # The origin
+			't3': Job('t3', args=pyjob(SLEEP(20)), category='t', size=3, **kw),  # Heavier: stopped
+			't1': Job('t1', args=pyjob(SLEEP(1.2)), category='t', size=1, **kw),  # Lighter: goes on
+			'u9': Job('u9', args=pyjob(SLEEP(1.2)), category='u', size=9, **kw),  # Other category
+			# Queued: the pool has 4 slots
+			't5': Job('t5', args=pyjob(SLEEP(0.1)), category='t', size=5, **kw),  # Canceled
+			'w9': Job('w9', args=pyjob(SLEEP(0.1)), category='w', size=9, **kw),
+			't0': Job('t0', args=pyjob(SLEEP(0.1)), category='t', size=0.5, **kw),
+		}
+		for job in jobs.values():
+			pool.execute(job)
+		self.assertEqual(len(pool._jobs), 3)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			self.assertTrue(pool.join(30))
+		reasons = {name: job.reason for name, job in jobs.items()}
+		self.assertEqual(reasons, dict(t2='timeout', t3='timeout chain', t1=None, u9=None, t5='timeout chain'
+			, w9=None, t0=None))
+		self.assertIs(jobs['t3'].chtermtime, True)
+		self.assertIsNone(jobs['t5'].proc)
+		self.assertEqual(sorted(info.name for info in pool.failures), ['t2', 't3', 't5'])
+		self.assertEqual(len(finishes), 7)
+		self.assertEqual((task.numdone, task.numterm), (4, 3))
+		self.assertIsNotNone(task.tstop)
+		self.assertIn('"t5" is canceled by timeout chain from "t2"', err.getvalue())
+
+	@NEEDS_PSUTIL
+	def test_memory_chain(self):
+		pool = self.newPool(4)
+		log = self.path('log')
+		task = Task('mchain')
+		jobs = {
+			# The origin: exceeds its memlim after 0.8 s
+			'c2': Job('c2', args=pyjob(ALLOC_LOGGED('c2', log, 80, 20, delay=0.8)), category='c', size=2, memlim=0.06, task=task),
+			# Same category, uses more memory than the origin: stopped by the chain
+			'c3': Job('c3', args=pyjob(ALLOC(100, 20)), category='c', size=3, memlim=1., task=task),
+			# Same category, lighter: goes on
+			'c1': Job('c1', args=pyjob(ALLOC(10, 1.5)), category='c', size=1, memlim=1., task=task),
+			# Another category, heavy: untouched
+			'd5': Job('d5', args=pyjob(ALLOC(100, 1.5)), category='d', size=5, memlim=1., task=task),
+			# Queued
+			'c4': Job('c4', args=pyjob(SLEEP(0.1)), category='c', size=4, task=task),  # Canceled by size
+			'd9': Job('d9', args=pyjob(SLEEP(0.1)), category='d', size=9, task=task),
+			'c0': Job('c0', args=pyjob(SLEEP(0.1)), category='c', size=1, task=task),
+		}
+		for job in jobs.values():
+			pool.execute(job)
+		self.assertEqual(len(pool._jobs), 3)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			self.assertTrue(pool.join(30))
+		reasons = {name: job.reason for name, job in jobs.items()}
+		self.assertEqual(reasons, dict(c2='memory limit', c3='memory limit chain', c1=None, d5=None
+			, c4='memory limit chain', d9=None, c0=None), err.getvalue())
+		self.assertIs(jobs['c3'].chtermtime, False)
+		self.assertGreaterEqual(jobs['c3'].mem, jobs['c2'].mem)
+		self.assertIsNone(jobs['c4'].proc)
+		self.assertEqual(sorted(info.name for info in pool.failures), ['c2', 'c3', 'c4'])
+		self.assertEqual((task.numdone, task.numterm), (4, 3))
+		self.assertIn('"c4" is canceled by memory limit chain from "c2"', err.getvalue())
+
+
+class TestMemoryQueue(unittest.TestCase):
+	"""The queue: wkslim order, deque operations, lazy chained postponement, no O(n^2) path"""
+
+	@staticmethod
+	def job(name, wkslim=None, category=None, size=0, mem=0.):
+		job = Job(name, category=category, size=size)
+		job.wkslim = wkslim
+		job.mem = mem
+		return job
+
+	def names(self, queue):
+		return [job.name for job in queue]
+
+	def test_order_and_deque_operations(self):
+		queue = mpepool._JobQueue()
+		self.assertFalse(queue)
+		with self.assertRaises(IndexError):
+			queue.popleft()
+		with self.assertRaises(IndexError):
+			queue[0]
+		for name, wkslim in (('a', 4), ('p2', 2), ('b', 4), ('p3', 3), ('q2', 2)):
+			queue.append(self.job(name, wkslim))
+		queue.append(self.job('r2', 2), priority=True)  # Front of its group
+		queue.appendleft(self.job('s3', 3))
+		self.assertEqual(self.names(queue), ['a', 'b', 's3', 'p3', 'r2', 'p2', 'q2'])
+		self.assertEqual((len(queue), queue[0].name, queue[-1].name, queue[3].name), (7, 'a', 'q2', 'p3'))
+		self.assertEqual(queue.popleft().name, 'a')
+		kept = [job for job in queue if job.name != 'p3']
+		queue.clear()
+		queue.extend(kept)  # As the pool's cancellation rebuilds it
+		self.assertEqual(self.names(queue), ['b', 's3', 'r2', 'p2', 'q2'])
+		queue.remove(kept[1])
+		self.assertNotIn(kept[1], queue)
+		self.assertIn(kept[0], queue)
+		self.assertEqual([queue.popleft().name for _ in range(len(queue))], ['b', 'r2', 'p2', 'q2'])
+		self.assertFalse(queue)
+		plain = mpepool._JobQueue([self.job('x'), self.job('y')])  # No memlimit: FIFO
+		self.assertEqual(self.names(plain), ['x', 'y'])
+
+	def test_chained_postponement(self):
+		"""The heavier relatives queued before a postponed job follow it and inherit its estimate"""
+		queue = mpepool._JobQueue()
+		for name, size in (('c1', 1), ('c3', 3), ('d5', 5), ('c4', 4)):
+			queue.append(self.job(name, 4, category=name[0], size=size, mem=0.01 if name == 'c4' else 0.))
+		origin = self.job('c2', 2, category='c', size=2, mem=0.5)
+		queue.append(origin)
+		queue.sink(origin)
+		queue.append(self.job('c9', 4, category='c', size=9))  # Queued later: not affected
+		order = [queue.popleft() for _ in range(len(queue))]
+		self.assertEqual([job.name for job in order], ['c1', 'd5', 'c9', 'c2', 'c3', 'c4'])
+		self.assertEqual({job.name: (job.wkslim, job.mem) for job in order if job.category == 'c'}
+			, dict(c1=(4, 0.), c9=(4, 0.), c2=(2, 0.5), c3=(2, 0.5), c4=(2, 0.5)))
+
+	def test_100000_jobs_with_memlimit_enqueue_in_linear_time(self):
+		pool = ExecPool(1, memlimit=1.) if mpepool._LIMIT_WORKERS_RAM else ExecPool(1)
+		with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+			try:
+				pool.execute(Job('blocker', args=pyjob(SLEEP(30))))
+				costs = {}
+				for njobs in (10000, 100000):
+					jobs = [Job('q{}'.format(i), args=('true',), category=i % 7, size=1 + i % 13) for i in range(njobs)]
+					t0 = time.perf_counter()
+					for job in jobs:
+						pool.execute(job)
+					costs[njobs] = time.perf_counter() - t0
+					self.assertEqual(len(pool._jobs), njobs)
+					self.assertIs(pool._jobs[0], jobs[0])
+					pool._jobs.clear()
+			finally:
+				pool.terminate()
+		self.assertLess(costs[100000], 5.)  # ~0.4 s unloaded; the benchmark holds the 1 s target
+		self.assertLess(costs[100000] / 100000, 2. * costs[10000] / 10000)
+
+
+class TestMemoryInput(PoolTestCase):
+	"""Bad memory parameters raise naming the parameter and the value; the defaults"""
+
+	def test_bad_values(self):
+		for kwargs, exc, words in (
+				(dict(memlimit=-1), ValueError, 'memlimit.*-1'),
+				(dict(memlimit=float('inf')), ValueError, 'memlimit.*inf'),
+				(dict(memlimit=float('nan')), ValueError, 'memlimit.*nan'),
+				(dict(memlimit='4'), TypeError, "memlimit.*'4'"),
+				(dict(latency=-0.5), ValueError, 'latency.*-0.5'),
+				(dict(latency=float('inf')), ValueError, 'latency.*inf')):
+			with self.assertRaisesRegex(exc, words, msg=kwargs):
+				ExecPool(1, **kwargs)
+		for kwargs, exc, words in (
+				(dict(memkind=3), ValueError, 'memkind.*3'),
+				(dict(memkind=True), ValueError, 'memkind.*True'),
+				(dict(memlim=-0.5), ValueError, 'memlim.*-0.5'),
+				(dict(memlim=float('inf')), ValueError, 'memlim.*inf'),
+				(dict(memlim='1'), TypeError, "memlim.*'1'")):
+			with self.assertRaisesRegex(exc, words, msg=kwargs):
+				Job('bad', **kwargs)
+
+	@NEEDS_PSUTIL
+	def test_memlim_above_the_pool_memlimit_and_clamping(self):
+		pool = self.newPool(1, memlimit=0.5)
+		job = Job('greedy', args=('true',), memlim=0.75)
+		with self.assertRaisesRegex(ValueError, 'memlim.*greedy.*0.5.*0.75'):
+			pool.execute(job)
+		self.assertFalse(pool._jobs or pool._workers)
+		self.assertEqual(pool.latency, mpepool._MEM_PERIOD)  # latency=0: the automatic sampling period
+		self.assertEqual(self.newPool(1, latency=1.5)._memperiod, 1.5)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			huge = self.newPool(1, memlimit=mpepool._RAM_SIZE * 4)
+		self.assertEqual(huge.memlimit, mpepool._RAM_LIMIT)
+		self.assertIn('reduced to the RAM limit', err.getvalue())
+
+
+class TestMemoryWithoutPsutil(PoolTestCase):
+	"""Without psutil the module imports, jobs run, and each pool says once that memory constraints are off"""
+
+	def test_hidden_psutil(self):
+		res = self.runScript('''\
+			import sys
+			sys.modules['psutil'] = None
+			import mpepool
+			from mpepool import ExecPool, Job
+			assert mpepool.psutil is None and not mpepool._LIMIT_WORKERS_RAM
+			for name in ('one', 'two'):
+				pool = ExecPool(2, memlimit=0.5, name=name)
+				jobs = [Job(name + str(i), args=(sys.executable, '-c', 'b = b"1" * (20 << 20)'), memlim=0.01, memkind=2
+					, category='c', size=i) for i in range(3)]
+				for job in jobs:
+					pool.execute(job)
+				print('JOINED', name, pool.join(20), pool.jobsdone, pool.memlimit, len(pool._memtrace)
+					, [job._updateMem() for job in jobs], [job.reason for job in jobs])
+			quiet = ExecPool(1)
+			quiet.execute(Job('nolimit', args=('true',)))
+			print('QUIET', quiet.join(10))
+			''')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertIn('JOINED one True 3 0.0 0 [0, 0, 0] [None, None, None]', res.stdout)
+		self.assertIn('JOINED two True 3 0.0 0 [0, 0, 0] [None, None, None]', res.stdout)
+		self.assertIn('QUIET True', res.stdout)
+		self.assertEqual(res.stderr.count('memory constraints are disabled'), 2, res.stderr)
+		self.assertEqual(res.stderr.count('WARNING one, memory constraints are disabled'), 1)
+
 
 # === Web UI (Web UI issue) ============================================================================
 # A real threaded server on 127.0.0.1 (free ports), attached to real pools whose join() runs in a helper
