@@ -36,7 +36,6 @@ __version__ = '3.3.0'
 
 import bisect
 import collections
-import concurrent.futures
 import contextlib
 import errno
 import heapq
@@ -45,6 +44,7 @@ import itertools
 import os
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -1017,7 +1017,6 @@ class Job(object):
 		self._stderr = None
 		self._pipes = None  # {fd: [bytes chunks]} of the PIPE channels being drained
 		self._pidfd = None  # pidfd of the process, watched by the pool's selector
-		self._spawning = None  # concurrent.futures.Future of the process a spawner thread is creating
 		self._tspawn = None  # perf_counter() at the spawn
 		self._run = 0  # Run counter: deadlines of an earlier run are ignored
 		self._marker = None  # Environment marker of its process tree
@@ -1359,16 +1358,6 @@ def _processToken():
 				_warnmsg('WARNING, the guardian that stops the jobs if this process is killed did not start: {}'.format(err))
 		_guardian = (os.getpid(), token, guard)
 	return _guardian[1]
-
-
-# Threads that create the processes of queued jobs: the loop goes on while a program loads (vfork suspends
-# only the forking thread until the child's exec), so two jobs can load at once on two cores
-_SPAWNERS = 2
-
-
-def _unblockSignals():
-	"""Initializer of a spawner thread: its children must not inherit a mask set by the caller"""
-	signal.pthread_sigmask(signal.SIG_SETMASK, ())
 
 
 def _popen(args, kwargs, cpus=None):
@@ -1793,9 +1782,8 @@ class ExecPool(object):
 		self._terminating = False
 		self._webuiapp = webuiapp
 		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
-		self._spawner = None  # ThreadPoolExecutor creating the processes of queued jobs, made on demand
-		self._spawned = collections.deque()  # Jobs whose process a spawner thread created, to register
-		self._wakefds = os.pipe()  # Spawner threads wake the loop through it
+		self._wakefds = os.pipe()  # terminate() from a signal handler ends the loop's wait through it
+		self._programs = {}  # (program name, PATH) -> its path found in PATH
 		for fd in self._wakefds:
 			os.set_blocking(fd, False)
 		self._sel = selectors.DefaultSelector()
@@ -1828,8 +1816,6 @@ class ExecPool(object):
 			self._sel.close()
 			for fd in self._wakefds:
 				os.close(fd)
-			if self._spawner is not None:
-				self._spawner.shutdown(wait=False)
 		except Exception:  # At interpreter shutdown the modules may be gone; the guardian stops the jobs
 			pass
 
@@ -1979,8 +1965,6 @@ class ExecPool(object):
 			# An event of this batch may belong to a job that an earlier event of the batch finished
 			if kind == 'wake':
 				_drainPipe(key.fd, [])
-				while self._spawned:
-					self._onSpawned(self._spawned.popleft())
 			elif kind == 'exit':
 				if job._pidfd == key.fd:
 					self._reap(job)
@@ -2022,12 +2006,10 @@ class ExecPool(object):
 		while self._jobs and len(self._workers) < self._wkslim and self.alive:
 			if not self._memoryAllows(self._jobs[0]):
 				break
-			self._start(self._jobs.popleft(), wait=False)
+			self._start(self._jobs.popleft())
 
-	def _start(self, job, concur=True, wait=True):
+	def _start(self, job, concur=True):
 		"""Start a job now: callbacks, output channels, the process pinned to its slot's CPUs
-
-		wait: bool  - create the process before returning; else a spawner thread creates it
 
 		return int  - 0 on success, -1 if onstart failed, the error number if the process did not start
 		"""
@@ -2063,7 +2045,7 @@ class ExecPool(object):
 		if self._freeslots and (concur or len(self._workers) < self._wkslim):
 			slot = heapq.heappop(self._freeslots)
 		try:
-			self._spawn(job, slot, wait or not concur or job.startdelay > 0)
+			self._spawn(job, slot)
 		except OSError as err:
 			return self._failStart(job, err, slot)
 		self._watchMemory(job)
@@ -2083,18 +2065,16 @@ class ExecPool(object):
 		self._complete(job, False)
 		return err.errno or -1
 
-	def _spawn(self, job, slot, wait=True):
-		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs
-
-		wait: bool  - create it now; else a spawner thread creates it and _onSpawned() registers it
-		"""
+	def _spawn(self, job, slot):
+		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
 		args = (job.args,) if isinstance(job.args, str) else job.args
+		program = self._program(args[0])
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
 		env = _environ()
 		outer = env.get(_JOBENVB)
 		env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
-		kwargs = {'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': job._stdout, 'stderr': job._stderr
-			, 'env': env, 'start_new_session': True}
+		kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': job._stdout
+			, 'stderr': job._stderr, 'env': env, 'start_new_session': True}
 		cpus = None
 		if slot is not None and self._afnmask is not None and not job._omitafn:
 			cpus = self._afnmask.cpus(slot)
@@ -2102,23 +2082,25 @@ class ExecPool(object):
 			sys.stdout.flush()  # Our messages first, then what the job writes to a shared console
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
-		if wait:
-			proc = _popen(args, kwargs, cpus)
-			job.wslot = slot
-			self._workers.add(job)
-			self._register(job, proc)
-			return
-		if self._spawner is None:
-			self._spawner = concurrent.futures.ThreadPoolExecutor(_SPAWNERS, 'mpepool-spawner', _unblockSignals)
+		proc = _popen(args, kwargs, cpus)
 		job.wslot = slot
-		self._workers.add(job)  # Holds its slot while its program loads
-		job._spawning = self._spawner.submit(_popen, args, kwargs, cpus)
-		job._spawning.add_done_callback(lambda future: self._wake(job))
+		self._workers.add(job)
+		self._register(job, proc)
 
-	def _wake(self, job):
-		"""Called in a spawner thread: hand the spawned job to the loop and wake it"""
-		self._spawned.append(job)
-		self._wakeLoop()
+	def _program(self, name):
+		"""The path of a program named without a '/', found in PATH once per pool (None: Popen searches)
+
+		The child would otherwise try an exec in each PATH directory before the right one, every time.
+		"""
+		if not isinstance(name, str) or '/' in name:
+			return None
+		path = os.environ.get('PATH', os.defpath)
+		found = self._programs.get((name, path))
+		if found is None and all(os.path.isabs(folder) for folder in path.split(os.pathsep)):
+			found = shutil.which(name, path=path)  # Relative folders depend on each job's workdir
+			if found is not None:
+				self._programs[(name, path)] = found
+		return found
 
 	def _wakeLoop(self):
 		"""End the loop's current wait for events (from any thread or a signal handler)"""
@@ -2126,29 +2108,6 @@ class ExecPool(object):
 			os.write(self._wakefds[1], b'\0')
 		except BlockingIOError:  # The pipe is full of wake-ups already
 			pass
-
-	def _onSpawned(self, job):
-		"""Register a job created by a spawner thread, or fail it if its process did not start"""
-		future = job._spawning
-		if future is None:
-			return  # Registered already
-		job._spawning = None
-		try:
-			proc = future.result()
-		except OSError as err:
-			self._workers.discard(job)
-			self._failStart(job, err, job.wslot)
-			return
-		self._register(job, proc)
-		if job.terminates:  # Stopped while its program was loading
-			self._signalJobs((job,), signal.SIGTERM)
-			self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
-
-	def _awaitSpawns(self):
-		"""Wait for the processes being created and register them"""
-		for job in [job for job in self._workers if job._spawning is not None]:
-			concurrent.futures.wait((job._spawning,))
-			self._onSpawned(job)
 
 	def _register(self, job, proc):
 		"""Watch a running job: its exit through a pidfd, its PIPE outputs, its timeout"""
@@ -2250,7 +2209,7 @@ class ExecPool(object):
 				, job.wtime, *secondsToHms(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
 			self._closeChannels(job)
-			self._start(job, wait=False)  # Restarted at once, as the original: not a failure
+			self._start(job)  # Restarted at once, as the original: not a failure
 			return
 		if self.alive and job._restarting:
 			self._closeChannels(job)
@@ -2295,8 +2254,6 @@ class ExecPool(object):
 		if job.terminates:
 			return  # Already being stopped
 		job.terminates = 1
-		if job._spawning is not None:
-			return  # Signalled once registered (_onSpawned)
 		self._signalJobs((job,), signal.SIGTERM)
 		self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
 
@@ -2400,7 +2357,6 @@ class ExecPool(object):
 			return
 		self._terminating = True
 		try:
-			self._awaitSpawns()
 			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
 				_nameSuffix(self.name), len(self._jobs), len(self._workers)
 				, ', executed {} h {} m {:.4f} s'.format(*secondsToHms(time.perf_counter() - self._tstart))
