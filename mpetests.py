@@ -473,6 +473,27 @@ class TestExecPool(PoolTestCase):
 		self.assertTrue(pool.join(30))
 		self.assertEqual(pool.jobsdone, 1)
 
+	def test_programs_are_found_in_the_current_PATH(self):
+		bindir = self.path('bin')
+		os.mkdir(bindir)
+		prog = os.path.join(bindir, 'mpetests-hello')
+		with open(prog, 'w') as fprog:
+			fprog.write('#!/bin/sh\necho hello\n')
+		os.chmod(prog, 0o755)
+		pool = self.newPool(1)
+		with mock.patch.dict(os.environ, {'PATH': bindir + os.pathsep + os.environ['PATH']}):
+			found = Job('found', args=('mpetests-hello',), stdout=subprocess.PIPE)
+			self.assertEqual(pool.execute(found), 0)
+			self.assertTrue(pool.join(30))
+		self.assertEqual(found.pipedout, 'hello\n')
+		with contextlib.redirect_stderr(io.StringIO()):  # Not in PATH any more: not taken from a cache
+			self.assertEqual(pool.execute(Job('gone', args=('mpetests-hello',))), errno.ENOENT)
+		with mock.patch.dict(os.environ, {'PATH': 'bin' + os.pathsep + os.environ['PATH']}):
+			relative = Job('relative', args=('mpetests-hello',), workdir=self.tmp, stdout=subprocess.PIPE)
+			pool.execute(relative)  # A relative PATH folder is searched from the job's workdir
+			self.assertTrue(pool.join(30))
+		self.assertEqual(relative.pipedout, 'hello\n')
+
 	def test_callbacks(self):
 		pool = self.newPool(2)
 		ok = Job('ok', args=('true',), onstart=mock.MagicMock(), ondone=mock.MagicMock(), onfinish=mock.MagicMock())
