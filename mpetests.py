@@ -2149,6 +2149,17 @@ class TestMemoryWithoutPsutil(PoolTestCase):
 		self.assertEqual(res.stderr.count('WARNING one, memory constraints are disabled'), 1)
 
 
+	@unittest.skipIf(os.environ.get('MPEPOOL_HIDE_PSUTIL'), 'already running without psutil')
+	def test_the_suite_without_psutil(self):
+		"""The tests of the pool, the tasks, the compatibility, the command line and the Web UI server pass
+		with psutil hidden (MPEPOOL_HIDE_PSUTIL=1 hides it for the whole suite)"""
+		env = dict(os.environ, MPEPOOL_HIDE_PSUTIL='1')
+		res = subprocess.run((PYEXEC, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', os.path.join(REPO, 'mpetests.py')
+			, '-k', 'TestExecPool or TestTasks or TestCompatibility or TestTermination or TestCliRun or TestWebUIServer')
+			, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+		self.assertEqual(res.returncode, 0, res.stdout[-3000:])
+		self.assertRegex(res.stdout, r'\b[3-9]\d passed')
+
 # === Web UI (Web UI issue) ============================================================================
 # A real threaded server on 127.0.0.1 (free ports), attached to real pools whose join() runs in a helper
 # thread so that snapshots keep coming while the test queries; headless Chromium and w3m when installed.
