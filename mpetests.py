@@ -933,6 +933,42 @@ class TestCompatibility(PoolTestCase):
 		job.ondone.assert_called_once_with(job)
 
 
+class TestPackaging(unittest.TestCase):
+	"""`pip install .` into a bare virtual environment (no psutil, no bottle): mpepool imports silently, the
+	console script runs jobs, the templates are installed"""
+
+	def test_install_without_optional_packages(self):
+		tmp = tempfile.mkdtemp(prefix='mpetests-pkg-')
+		self.addCleanup(shutil.rmtree, tmp, True)
+		src = os.path.join(tmp, 'src')  # A copy: the build leaves its by-products beside setup.py
+		shutil.copytree(REPO, src, ignore=shutil.ignore_patterns('.git', 'artifacts', '__pycache__', '*.egg-info', 'build'))
+		wheels = os.path.join(tmp, 'wheels')
+		res = subprocess.run((PYEXEC, '-m', 'pip', 'wheel', '-q', '--no-deps', '--no-build-isolation', '-w', wheels, src)
+			, capture_output=True, text=True, timeout=300)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		venv = os.path.join(tmp, 'venv')
+		subprocess.run((PYEXEC, '-m', 'venv', '--without-pip', venv), check=True, timeout=120)
+		vpy = os.path.join(venv, 'bin', 'python')
+		wheel, = os.listdir(wheels)
+		res = subprocess.run((PYEXEC, '-m', 'pip', '--python', vpy, 'install', '-q', '--no-index', '--no-deps'
+			, os.path.join(wheels, wheel)), capture_output=True, text=True, timeout=300)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		env = {key: val for key, val in os.environ.items() if key not in ('PYTHONPATH', 'MPEPOOL_HIDE_PSUTIL')}
+		res = subprocess.run((vpy, '-c', 'import mpepool, importlib.util; print(mpepool.__file__);'
+			' print(mpepool.psutil, importlib.util.find_spec("bottle"))'), capture_output=True, text=True, cwd=tmp
+			, env=env, timeout=60)
+		self.assertEqual((res.returncode, res.stderr), (0, ''))
+		lines = res.stdout.splitlines()
+		self.assertTrue(lines[0].startswith(venv), lines)  # The installed module, not the repository's
+		self.assertEqual(lines[1], 'None None')
+		res = subprocess.run((os.path.join(venv, 'bin', 'mpepool'), '-j', '2', '--', 'echo'), input='a\nb\n'
+			, capture_output=True, text=True, cwd=tmp, env=env, timeout=60)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(sorted(res.stdout.split()), ['a', 'b'])
+		views = os.path.join(venv, 'share', 'pyexpool', 'views')
+		self.assertTrue(os.path.isfile(os.path.join(views, 'webui.tpl')), views)
+
+
 class TestNothingLost(PoolTestCase):
 	"""10,000 jobs of every kind of outcome: each counted exactly once, every task finished, no leak"""
 

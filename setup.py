@@ -20,7 +20,7 @@ with open(os.path.join(HERE, 'README.md')) as freadme:
 
 EXTRAS = {'balancing': ['psutil>=5'], 'webui': ['bottle>=0.12']}
 EXTRAS['all'] = EXTRAS['balancing'] + EXTRAS['webui']
-EXTRAS['test'] = EXTRAS['all'] + ['pytest']
+EXTRAS['test'] = EXTRAS['all'] + ['pytest', 'wheel']  # wheel: the packaging test builds offline
 
 setup(
 	name='pyexpool',
