@@ -2429,9 +2429,9 @@ class TestWebUIParse(unittest.TestCase):
 			WebUiApp(port=70000)
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUIServer(unittest.TestCase):
-	"""Routes, formats, filters and safety against a pool running 3 jobs with 1,000 queued"""
+class _BusyPoolCase(unittest.TestCase):
+	"""A Web UI attached to a busy pool (_busyPool with NQUEUED queued jobs), shared by the tests of a class"""
+	NQUEUED = 1000
 
 	@classmethod
 	def setUpClass(cls):
@@ -2440,7 +2440,7 @@ class TestWebUIServer(unittest.TestCase):
 		if not os.environ.get('MPETESTS_VERBOSE'):
 			cls.quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
 		try:
-			cls.busy = _busyPool(cls.tmp)
+			cls.busy = _busyPool(cls.tmp, nqueued=cls.NQUEUED)
 		except BaseException:
 			cls.quiet.close()
 			raise
@@ -2456,6 +2456,11 @@ class TestWebUIServer(unittest.TestCase):
 		if cls.app.is_alive():
 			raise AssertionError('the Web UI thread is still alive after stop()')
 		_noJobsLeft()
+
+
+@unittest.skipIf(mpewui is None, _NOBOTTLE)
+class TestWebUIServer(_BusyPoolCase):
+	"""Routes, formats, filters and safety against a pool running 3 jobs with 1,000 queued"""
 
 	def get(self, path):
 		return uiGet(self.app, path)
@@ -2830,32 +2835,15 @@ class TestWebUI(PoolTestCase):
 
 
 @unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUIBrowser(unittest.TestCase):
+class TestWebUIBrowser(_BusyPoolCase):
 	"""Headless Chromium renders every page (DOM checked, screenshots saved); w3m dumps readable tables"""
+	NQUEUED = 40
 
 	@classmethod
 	def setUpClass(cls):
 		if not _CHROMIUM and not _W3M:
 			raise unittest.SkipTest('neither chromium nor w3m is installed')
-		cls.tmp = tempfile.mkdtemp(prefix='mpetests-wuib-')
-		cls.quiet = contextlib.ExitStack()
-		if not os.environ.get('MPETESTS_VERBOSE'):
-			cls.quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
-		try:
-			cls.busy = _busyPool(cls.tmp, nqueued=40)
-		except BaseException:
-			cls.quiet.close()
-			raise
-		cls.app = cls.busy.app
-
-	@classmethod
-	def tearDownClass(cls):
-		try:
-			cls.busy.release()
-		finally:
-			cls.quiet.close()
-			shutil.rmtree(cls.tmp, ignore_errors=True)
-		_noJobsLeft()
+		super().setUpClass()
 
 	@unittest.skipUnless(_CHROMIUM, 'chromium is not installed (Debian package chromium)')
 	def test_chromium(self):
