@@ -2082,6 +2082,7 @@ class ExecPool(object):
 			sys.stdout.flush()  # Our messages first, then what the job writes to a shared console
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
+		job._tspawn = time.perf_counter()  # Before the spawn: the process may run before Popen returns
 		proc = _popen(args, kwargs, cpus)
 		job.wslot = slot
 		self._workers.add(job)
@@ -2112,7 +2113,6 @@ class ExecPool(object):
 	def _register(self, job, proc):
 		"""Watch a running job: its exit through a pidfd, its PIPE outputs, its timeout"""
 		job.proc = proc
-		job._tspawn = time.perf_counter()
 		if job.wslot is not None and self._affinity is not None:
 			self._affinity[job.wslot] = proc.pid
 		if _PIDFD:

@@ -365,6 +365,20 @@ class TestExecPool(PoolTestCase):
 		self.assertEqual(job.reason, 'pool termination')
 		self.assertEqual(job.proc.returncode, -signal.SIGTERM)
 
+	def test_wall_time_covers_a_descheduled_spawn(self):
+		realPopen = mpepool._popen
+
+		def slowReturn(*args, **kwargs):  # The pool's thread descheduled right after the child started
+			proc = realPopen(*args, **kwargs)
+			time.sleep(0.3)
+			return proc
+		pool = self.newPool(1)
+		job = Job('nap', args=pyjob(SLEEP(0.2)))
+		with mock.patch.object(mpepool, '_popen', slowReturn):
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertGreaterEqual(job.wtime, 0.2)  # Never less than what the job itself took
+
 	def test_output_files(self):
 		out, err = self.path('logs', 'out.txt'), self.path('logs', 'err.txt')
 		pool = self.newPool(2)
