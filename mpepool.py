@@ -35,6 +35,7 @@ __all__ = ['Job', 'Task', 'ExecPool', 'AffinityMask', 'JobInfo', 'TaskInfo', 'ra
 __version__ = '3.3.0'
 
 import bisect
+import atexit
 import collections
 import contextlib
 import errno
@@ -1678,11 +1679,12 @@ class _JobQueue(object):
 # === ExecPool ==========================================================================================
 
 _POOLSEQ = itertools.count(1)  # Pool numbers, part of the job markers
-_POOLS = weakref.WeakSet()  # Live pools, terminated at interpreter exit and by the signal handlers
+_POOLS = weakref.WeakSet()  # Live pools, terminated at interpreter exit
 
 
 def _terminatePools():
-	"""Terminate every live pool of this process (atexit and signal handlers)"""
+	"""Terminate every live pool of this process (at interpreter exit: module globals are not reliably
+	collected then, so __del__ alone could leave the jobs to the guardian's SIGKILL)"""
 	for pool in list(_POOLS):
 		try:
 			pool.terminate()
@@ -1694,7 +1696,8 @@ def installTerminationHandlers(signals=('SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'
 	"""The README's Failsafe Termination in one call
 
 	On any of these signals the program exits with 128 + the signal number; the pools running a
-	join() terminate their jobs as the exit unwinds, and every other live pool is terminated at exit.
+	join() terminate their jobs as the exit unwinds, and every other live pool is terminated at exit
+	(as at any normal exit of the interpreter).
 	SIGCHLD is reset to its default, which keeps the exit codes of the jobs.
 	"""
 	def onSignal(signum, frame):
@@ -1790,6 +1793,9 @@ class ExecPool(object):
 		self._sel.register(self._wakefds[0], selectors.EVENT_READ, ('wake', None))
 		if webuiapp is not None:
 			webuiapp.register(self)
+		if not _POOLS:
+			atexit.unregister(_terminatePools)  # Registered once, however many pools come and go
+			atexit.register(_terminatePools)
 		_POOLS.add(self)
 
 	def __repr__(self):

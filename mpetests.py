@@ -870,6 +870,25 @@ class TestTermination(PoolTestCase):
 			self.assertAllDead(pids, 1.)  # Terminated by the pool itself, not by the guardian
 			self.assertIn('terminating the execution pool with 0 non-started jobs and 2 workers', proc.stderr.read())
 
+	def test_live_pools_are_terminated_at_exit(self):
+		pidfile = self.path('pids')
+		res = self.runScript('''\
+			import sys
+			from mpepool import ExecPool, Job
+			pool = ExecPool(1)
+			pool.execute(Job('left', args=(sys.executable, '-c', {!r})))
+			while True:  # Until the job has written its pids; then the program ends without join()
+				try:
+					open({!r}).close()
+					break
+				except OSError:
+					pass
+			'''.format(FORK_GRANDCHILD(pidfile, setsid=True), pidfile))
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertIn('terminating the execution pool with 0 non-started jobs and 1 workers', res.stderr)
+		self.assertIn('Completed (ABNORMALLY) "left"', res.stdout)  # Gracefully, not by the guardian
+		self.assertAllDead(readPids(pidfile), 1.)
+
 	def test_installTerminationHandlers(self):
 		proc, pids = self.startScript('import mpepool; mpepool.installTerminationHandlers()')
 		proc.send_signal(signal.SIGTERM)
