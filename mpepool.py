@@ -55,7 +55,6 @@ import traceback
 import types
 import weakref
 from math import sqrt
-from multiprocessing import cpu_count
 
 try:
     import psutil
@@ -235,7 +234,7 @@ def _allowedCpus():
 	try:
 		return set(os.sched_getaffinity(0))
 	except (AttributeError, OSError):  # Not Linux: no per-process CPU set to honour
-		return set(range(cpu_count()))
+		return set(range(os.cpu_count() or 1))
 
 
 def _flatTopology(allowed=None):
@@ -1715,7 +1714,7 @@ class ExecPool(object):
 	Jobs start at once in execute() while a slot is free, else they are queued; join() runs the event
 	loop until all of them finished. Callbacks run in the caller's thread, inside execute() and join().
 	"""
-	_CPUS = cpu_count()
+	_CPUS = os.cpu_count() or 1
 	_KILLDELAY = 3  # Termination requests (SIGTERM) of a job's tree before SIGKILL
 	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
 	_GOLDEN = (1 + 5 ** 0.5) / 2
@@ -1723,7 +1722,7 @@ class ExecPool(object):
 	_JMEMLIML = 1 / _GOLDEN  # Lower clamp
 	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
 
-	def __init__(self, wksnum=max(cpu_count() - 1, 1), afnmask=None, memlimit=0., latency=0., name=None
+	def __init__(self, wksnum=max((os.cpu_count() or 1) - 1, 1), afnmask=None, memlimit=0., latency=0., name=None
 	, webuiapp=None, vmlimit=None):
 		"""Initialize the pool
 
