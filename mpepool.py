@@ -1784,6 +1784,7 @@ class ExecPool(object):
 		self._terminating = False
 		self._webuiapp = webuiapp
 		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
+		self._uifailed = False  # A snapshot failed (reported once)
 		self._wakefds = os.pipe()  # terminate() from a signal handler ends the loop's wait through it
 		self._programs = {}  # (program name, PATH) -> its path found in PATH
 		for fd in self._wakefds:
@@ -1860,9 +1861,12 @@ class ExecPool(object):
 			if self._memlimited() and job.wkslim is None:
 				job.wkslim = self._wkslim
 			if self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job):
-				return self._start(job)
-			self._enqueue(job)
-		return 0
+				code = self._start(job)
+			else:
+				self._enqueue(job)
+				code = 0
+			self._publishUi()  # Also a caller that executes jobs and joins later sees them
+		return code
 
 	def join(self, timeout=0.):
 		"""Run the event loop until every job finished, or until the timeout
@@ -2649,7 +2653,13 @@ class ExecPool(object):
 		now = time.perf_counter()
 		if not force and now < self._uinext:
 			return
-		self._webuiapp.publish(self, uiSnapshot(self))
+		try:
+			self._webuiapp.publish(self, uiSnapshot(self))
+		except Exception as err:  # The Web UI is a view: its failure never stops the jobs
+			if not self._uifailed:
+				_warnmsg('ERROR{}, the Web UI snapshot failed: {}. {}'.format(_nameSuffix(self.name), err
+					, traceback.format_exc(5)))
+			self._uifailed = True
 		# A costly snapshot (a huge queue) is taken less often: at most ~5% of the pool's time
 		self._uinext = now + max(_UI_PERIOD, 20 * (time.perf_counter() - now))
 

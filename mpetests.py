@@ -657,6 +657,21 @@ class TestExecPool(PoolTestCase):
 		self.assertEqual(pool.jobsdone, 2)
 		self.assertEqual([info.name for info in pool.failures], ['inner'])
 
+	def test_a_failing_web_ui_never_stops_the_jobs(self):
+		class BrokenUi(object):
+			def register(self, pool):
+				pass
+
+			def publish(self, pool, snapshot):
+				raise RuntimeError('the UI is broken')
+		pool = self.newPool(2, webuiapp=BrokenUi())
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for i in range(3):
+				pool.execute(Job('j%d' % i, args=('true',)))
+			self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 3)
+		self.assertEqual(err.getvalue().count('the Web UI snapshot failed'), 1)
+
 	def test_del_terminates(self):
 		pidfile = self.path('pids')
 		pool = ExecPool(1)
