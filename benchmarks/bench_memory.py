@@ -43,15 +43,18 @@ def quiet():
 def benchStop(runs):
 	"""Seconds from a job starting to allocate past its memlim to its stop: [s]"""
 	# The child writes its CLOCK_MONOTONIC time right before allocating 80 MB past a 50 MB memlim; the
-	# crossing happens after that moment, so the measure is an upper bound
-	code = ('import sys, time; time.sleep(0.35); f = open(sys.argv[1], "w"); f.write(repr(time.monotonic()));'
+	# crossing happens after that moment, so the measure is an upper bound. The moment of the crossing is
+	# spread over a whole sampling period across the runs: a fixed one would measure a lucky (or unlucky)
+	# phase of the sampling instead of the reaction time.
+	code = ('import sys, time; time.sleep(float(sys.argv[2])); f = open(sys.argv[1], "w"); f.write(repr(time.monotonic()));'
 		' f.close(); b = bytearray(b"x") * (80 << 20); time.sleep(30)')
 	res = []
 	with tempfile.TemporaryDirectory() as tmp:
 		for i in range(runs):
 			mark = os.path.join(tmp, 'cross{}'.format(i))
 			stopped = []
-			job = Job('memlim{}'.format(i), args=(PY, '-c', code, mark), memlim=0.05
+			delay = 0.3 + mpepool._MEM_PERIOD * i / runs
+			job = Job('memlim{}'.format(i), args=(PY, '-c', code, mark, repr(delay)), memlim=0.05
 				, onfinish=lambda job: stopped.append(time.monotonic()))
 			with quiet(), ExecPool(1) as pool:
 				pool.execute(job)
