@@ -934,6 +934,20 @@ class TestCompatibility(PoolTestCase):
 		self.assertEqual(res.returncode, 0, res.stderr)
 		self.assertIn("JOIN True 1 ['NetShuffling']", res.stdout)  # The missing workdir fails that job only
 
+	def test_our_readme_quick_start(self):
+		"""The first Python block of README.md runs as written and prints what its comments say"""
+		with open(os.path.join(REPO, 'README.md')) as freadme:
+			block = freadme.read().split('```python\n', 1)[1].split('```', 1)[0]
+		self.assertIn('ExecPool', block)
+		res = self.runScript(block)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		lines = res.stdout.splitlines()
+		self.assertIn('demo done: 2 failed: 1', lines)
+		self.assertIn('nap -15 timeout', lines)
+		self.assertTrue(any(line.startswith('py used ') for line in lines), res.stdout)
+		with open(os.path.join(self.tmp, 'out', 'py.txt')) as fout:
+			self.assertEqual(fout.read(), '42\n')
+
 	def test_seed_readme_local_memory_example(self):
 		"""The README's local pool with vmlimit, as written: jobs made by the original tests' helpers"""
 		script = '''\
