@@ -49,9 +49,18 @@ def EXIT(code):
 	return 'import sys; sys.exit({})'.format(code)
 
 
+def allocDelayProg(size, duration):
+	"""Python code that holds size bytes of touched memory for duration seconds
+
+	A name of the original's tests that its README's memory example uses (with
+	TestProcMemTree.allocAndSpawnProg): kept so that the example runs as written.
+	"""
+	return 'import time; buf = b"1" * {}; time.sleep({})'.format(int(size), duration)
+
+
 def ALLOC(mb, seconds):
 	"""Hold mb MB of touched memory for seconds"""
-	return 'import time; buf = b"1" * ({} * 1024 * 1024); time.sleep({})'.format(mb, seconds)
+	return allocDelayProg(mb << 20, seconds)
 
 
 IGNORE_TERM = 'import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); '
@@ -1840,15 +1849,6 @@ def ALLOC_LOGGED(name, logfile, mb, seconds, delay=0.):
 		time.sleep({seconds})
 		log('E')
 		''').format(name=name, logfile=logfile, mb=mb, seconds=seconds, delay=delay)
-
-
-def allocDelayProg(size, duration):
-	"""Python code that holds size bytes of touched memory for duration seconds
-
-	A name of the original's tests that its README's memory example uses (with
-	TestProcMemTree.allocAndSpawnProg): kept so that the example runs as written.
-	"""
-	return 'import time; buf = b"1" * {}; time.sleep({})'.format(int(size), duration)
 
 
 def TREE_ALLOC(parentmb, childmb, readyfile, seconds=30):
