@@ -43,6 +43,7 @@ import heapq
 import importlib.util
 import itertools
 import os
+import re
 import resource
 import selectors
 import shutil
@@ -1394,6 +1395,410 @@ def _openChannel(job, spec, opened):
 	except (AttributeError, OSError, ValueError):  # e.g. a replaced sys.stdout without a descriptor
 		return None
 	return spec
+
+# === Cgroups: exact, kernel-enforced job resources ====================================================
+# Where a cgroup is usable, each job runs in one of its own (one directory per used hierarchy) from
+# before its first instruction: its peak memory and CPU time cover its whole tree (also descendants it
+# did not wait for), its memlim is the cgroup's memory limit (swap excluded, the kernel kills), and
+# stopping it signals every process of the cgroup, whatever environment or session they have.
+# Hierarchies: cgroup v2 with the memory controller delegated to us, else v1 memory (+ cpuacct, freezer),
+# else the v2 core files (cgroup.kill, cpu.stat) alone; a hybrid machine combines v1 memory with them.
+# Placement: where every used hierarchy is v1, the spawning thread moves itself (v1 `tasks` takes one
+# thread and "0" skips the global threadgroup lock) into the job's cgroups, forks, and moves back: no
+# second process, ~0.03 ms. On v2 (a process's threads share one domain cgroup) a /bin/sh shim writes
+# its pid into cgroup.procs, acknowledges and execs the program. Facts: research/cgroups.md.
+
+# PYEXPOOL_CGROUP: auto (default), off, or the path of a cgroup directory under which the jobs'
+# cgroups are made (a prepared, delegated one; it replaces this process's own cgroup of its hierarchy)
+_CGENV = 'PYEXPOOL_CGROUP'
+# The name of the cgroups of this process's jobs: pyexpool.<pid>.<n>
+_CG_PREFIX = 'pyexpool.'
+# Seconds to wait for a cgroup to be empty after its processes were killed (also the EBUSY window of
+# rmdir just after the last exit); polled every 1 ms, then slower
+_CG_EMPTY_WAIT = 2.0
+# The v2 placement shim: moves itself into the cgroups given as $2..$(1+$1), acknowledges on the ack
+# descriptor $ACKFD, closes it and execs the program (PATH looked up by sh, as Popen would)
+_CG_SHIM = ('n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ >"$1" || exit 125; shift; n=$((n-1)); done; '
+	'printf k >&"$PYEXPOOL_CGACK"; exec "$@"')
+_CGSEQ = itertools.count(1)
+
+
+def _cgRead(path):
+	"""The stripped text of a cgroup file, None when it is missing or unreadable"""
+	try:
+		with open(path) as fcg:
+			return fcg.read().strip()
+	except OSError:
+		return None
+
+
+def _cgWrite(path, value):
+	"""Write value to a cgroup file (raises OSError: the kernel refuses what it can not do)"""
+	fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # As sh's '>': no effect on cgroupfs, a fake tree is rewritten
+	try:
+		os.write(fd, value.encode() if isinstance(value, str) else value)
+	finally:
+		os.close(fd)
+
+
+def _cgKeys(text):
+	"""{key: int} of a flat keyed cgroup file ('key value' lines: cpu.stat, memory.events, oom_control)"""
+	found = {}
+	for line in (text or '').splitlines():
+		parts = line.split()
+		if len(parts) == 2 and parts[1].lstrip('-').isdigit():
+			found[parts[0]] = int(parts[1])
+	return found
+
+
+def _cgMounts(mountinfo):
+	"""[(mount point, mount root, 'v1'|'v2', {controller}, read-only)] of the cgroup mounts of mountinfo text"""
+	mounts = []
+	for line in mountinfo.splitlines():
+		fields, sep, tail = line.partition(' - ')
+		fields, tail = fields.split(), tail.split()
+		if not sep or len(fields) < 6 or len(tail) < 3 or tail[0] not in ('cgroup', 'cgroup2'):
+			continue
+		point = re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), fields[4])
+		opts = set(fields[5].split(',')) | set(tail[2].split(','))
+		mounts.append((point, fields[3], 'v2' if tail[0] == 'cgroup2' else 'v1', opts, 'ro' in opts))
+	return mounts
+
+
+def _cgOwnPaths(selfcgroup):
+	"""{controller: path} of /proc/self/cgroup text; '' keys the v2 path"""
+	paths = {}
+	for line in selfcgroup.splitlines():
+		parts = line.split(':', 2)
+		if len(parts) == 3:
+			for ctrl in (parts[1].split(',') if parts[1] else ('',)):
+				paths[ctrl] = parts[2]
+	return paths
+
+
+class _CgHier(object):
+	"""One cgroup hierarchy the jobs' cgroups are made in: version, base directory, own directory"""
+	__slots__ = ('version', 'base', 'own', 'ctrls')
+
+	def __init__(self, version, base, own, ctrls):
+		self.version = version  # 'v1' or 'v2'
+		self.base = base  # Directory under which the jobs' cgroups are made
+		self.own = own  # Directory of this process's cgroup (placement moves the thread back there)
+		self.ctrls = ctrls  # {controller} served here (v1 mount options; v2 subtree_control)
+
+	def __repr__(self):
+		return '<cgroup {} {} {}>'.format(self.version, self.base, ','.join(sorted(self.ctrls)))
+
+
+class _CgroupCaps(object):
+	"""What the cgroups of this process offer: the hierarchy of each role and how jobs are placed
+
+	memory: _CgHier  - peak, limit and OOM counter of the jobs (None: wait4 and sampling as without)
+	cpu: _CgHier  - CPU times of the jobs' trees
+	kill: _CgHier  - cgroup.kill (v2) or the freezer (v1), None: signals to every process of cgroup.procs
+	hiers: [_CgHier]  - the distinct hierarchies used, procs: the one whose cgroup.procs lists the processes
+	placement: 'thread' (all v1) or 'shim' (some v2)
+	"""
+
+	def __init__(self, memory, cpu, kill):
+		self.memory, self.cpu, self.kill = memory, cpu, kill
+		self.hiers = []
+		for hier in (memory, cpu, kill):
+			if hier is not None and hier not in self.hiers:
+				self.hiers.append(hier)
+		self.procs = self.hiers[0]
+		self.placement = 'thread' if all(hier.version == 'v1' for hier in self.hiers) else 'shim'
+
+	def __repr__(self):
+		return '<cgroups placed by {}: memory {}, cpu {}, kill {}>'.format(self.placement, self.memory, self.cpu, self.kill)
+
+
+def _cgUsable(point, root, ownpath, ro):
+	"""The directory of a cgroup under a mount, or (None, why) when it can not hold our jobs' cgroups"""
+	if ro:
+		return None, '{} is mounted read-only'.format(point)
+	if ownpath is None:
+		return None, 'no cgroup of this process in {}'.format(point)
+	if '/..' in ownpath or not (ownpath + '/').startswith(root.rstrip('/') + '/'):
+		return None, 'the cgroup {} is outside the mount {}'.format(ownpath, point)
+	folder = os.path.normpath(point + '/' + ownpath[len(root.rstrip('/')):])
+	if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+		return None, '{} is not writable'.format(folder)
+	return folder, None
+
+
+def _cgroupProbe(setting='auto', mountinfo=None, selfcgroup=None):
+	"""(_CgroupCaps or None, why not or what is missing): the cgroups usable for the jobs of this process
+
+	Reads only (never raises, prints or creates): the mounts, this process's cgroups, their controllers.
+	setting: 'auto', 'off' or a cgroup directory (see _CGENV); mountinfo, selfcgroup: the texts of
+		/proc/self/mountinfo and /proc/self/cgroup (tests give fake ones)
+	"""
+	try:
+		if setting == 'off':
+			return None, 'cgroups are off ({}=off)'.format(_CGENV)
+		if mountinfo is None:
+			with open('/proc/self/mountinfo') as finfo:
+				mountinfo = finfo.read()
+		if selfcgroup is None:
+			with open('/proc/self/cgroup') as fcg:
+				selfcgroup = fcg.read()
+		mounts = _cgMounts(mountinfo)
+		own = _cgOwnPaths(selfcgroup)
+		given = None if setting in ('auto', '', None) else os.path.normpath(os.path.abspath(setting))
+		if given is not None and not any((given + '/').startswith(m[0].rstrip('/') + '/') for m in mounts):
+			return None, '{}={} is not in a cgroup mount'.format(_CGENV, setting)
+		why = []
+		v1 = {}  # controller -> _CgHier
+		v2 = None
+		for point, root, version, opts, ro in mounts:
+			ctrls = opts & {'memory', 'cpuacct', 'freezer'} if version == 'v1' else set()
+			if version == 'v1' and not ctrls or version == 'v2' and v2 is not None:
+				continue
+			ownpath = own.get('' if version == 'v2' else sorted(ctrls)[0])
+			folder, err = _cgUsable(point, root, ownpath, ro)
+			if given is not None and (given + '/').startswith(point.rstrip('/') + '/'):
+				folder, err = (given, None) if os.path.isdir(given) and os.access(given, os.W_OK) and not ro else (
+					None, '{}={} is not a writable cgroup directory'.format(_CGENV, setting))
+			if err:
+				why.append(err)
+				continue
+			if version == 'v1':
+				hier = _CgHier('v1', folder, _cgUsable(point, root, ownpath, ro)[0] or folder, ctrls)
+				for ctrl in ctrls:
+					v1.setdefault(ctrl, hier)
+				continue
+			if not os.path.exists(folder + '/cgroup.procs'):
+				why.append('{} is not a cgroup'.format(folder))
+				continue
+			v2 = _CgHier('v2', folder, _cgUsable(point, root, ownpath, ro)[0] or folder
+				, set((_cgRead(folder + '/cgroup.subtree_control') or '').split()))
+			if 'memory' not in v2.ctrls:
+				if 'memory' in (_cgRead(folder + '/cgroup.controllers') or '').split():
+					why.append('the memory controller of {} is not enabled in its cgroup.subtree_control'
+						' (it holds processes; prepare an empty delegated cgroup, see the README)'.format(folder))
+				else:
+					why.append('no memory controller in the cgroup v2 {}'.format(folder))
+		if v2 is not None and 'memory' in v2.ctrls:
+			return _CgroupCaps(v2, v2, v2), ''
+		memory = v1.get('memory')
+		cpu = v1.get('cpuacct') if memory is not None or v2 is None else None
+		cpu = cpu or v2
+		kill = v2 if v2 is not None and cpu is v2 else v1.get('freezer')
+		if memory is None and cpu is None:
+			return None, '; '.join(why) or 'no cgroup mount'
+		caps = _CgroupCaps(memory, cpu, kill)
+		if memory is None:
+			why.insert(0, 'no memory cgroup: peaks from wait4, memlim sampled')
+		return caps, '; '.join(why)
+	except Exception as err:  # A probe never fails the import or the pool: no cgroups then
+		return None, 'cgroups not probed: {}'.format(err)
+
+
+_CGCAPS = None  # (pid, _CgroupCaps or None, reason) of the probe, once per process
+
+
+def _cgroupCaps():
+	"""(_CgroupCaps or None, reason) of this process, probed once (again in a forked child)"""
+	global _CGCAPS
+	if _CGCAPS is None or _CGCAPS[0] != os.getpid():
+		_CGCAPS = (os.getpid(),) + _cgroupProbe(os.environ.get(_CGENV, 'auto').strip() or 'auto')
+	return _CGCAPS[1:]
+
+
+class _JobCgroup(object):
+	"""The cgroup of a job (a directory per used hierarchy), reused by the next job once it is empty
+
+	Figures are read as differences from the baselines taken at each job's start (v1 counters reset
+	where the kernel allows: peak, failcnt); a v2 cgroup serves one job (memory.peak can not be reset
+	before Linux 6.12).
+	"""
+
+	def __init__(self, caps, name):
+		self.caps = caps
+		self.dirs = {}  # _CgHier -> directory of this cgroup in it
+		self.limit = None  # Bytes of the memory limit set, 0: none
+		self._base = (0, 0., 0.)  # (OOM kills, user s, sys s) at the start of the current job
+		self._skew = (0., 0.)  # CPU (user, sys) s of the spawning thread charged here during placement
+		self._tasks = {}  # _CgHier -> (fd of our own tasks file, fd of this cgroup's), thread placement
+		for hier in caps.hiers:
+			folder = os.path.join(hier.base, name)
+			os.mkdir(folder)
+			self.dirs[hier] = folder
+
+	def __repr__(self):
+		return '<JobCgroup {}>'.format(' '.join(self.dirs.values()))
+
+	@property
+	def reusable(self):
+		return self.caps.placement == 'thread'
+
+	def _path(self, hier, name):
+		return os.path.join(self.dirs[hier], name)
+
+	def prepare(self, limit):
+		"""Make the (empty) cgroup ready for a job: its memory limit in bytes (0: none), the baselines"""
+		mem = self.caps.memory
+		if mem is not None:
+			if mem.version == 'v2':
+				if limit != self.limit:
+					_cgWrite(self._path(mem, 'memory.max'), str(limit) if limit else 'max')
+					for name, value in (('memory.swap.max', '0'), ('memory.oom.group', '1')):
+						if os.path.exists(self._path(mem, name)):
+							_cgWrite(self._path(mem, name), value)
+			else:
+				if limit != self.limit:
+					# memsw (memory + swap) must never be below the memory limit: lift it first
+					memsw = os.path.exists(self._path(mem, 'memory.memsw.limit_in_bytes'))
+					if memsw:
+						_cgWrite(self._path(mem, 'memory.memsw.limit_in_bytes'), '-1')
+					_cgWrite(self._path(mem, 'memory.limit_in_bytes'), str(limit) if limit else '-1')
+					if memsw and limit:
+						_cgWrite(self._path(mem, 'memory.memsw.limit_in_bytes'), str(limit))
+				if self.limit is not None:  # Reused: the peak restarts from the current usage
+					for name in ('memory.max_usage_in_bytes', 'memory.memsw.max_usage_in_bytes'):
+						if os.path.exists(self._path(mem, name)):
+							_cgWrite(self._path(mem, name), '0')
+		self.limit = limit
+		oom, user, system = self._counters()
+		self._base = (oom, user, system)
+		self._skew = (0., 0.)
+
+	def _counters(self):
+		"""(OOM kills, user s, sys s) since the cgroup was made (cumulative kernel counters)"""
+		oom = 0
+		mem = self.caps.memory
+		if mem is not None:
+			if mem.version == 'v2':
+				events = _cgRead(self._path(mem, 'memory.events.local'))
+				oom = _cgKeys(events if events is not None else _cgRead(self._path(mem, 'memory.events'))).get('oom_kill', 0)
+			else:
+				oom = _cgKeys(_cgRead(self._path(mem, 'memory.oom_control'))).get('oom_kill', 0)
+		cpu = self.caps.cpu
+		if cpu.version == 'v2':
+			stat = _cgKeys(_cgRead(self._path(cpu, 'cpu.stat')))
+			return oom, stat.get('user_usec', 0) / 1e6, stat.get('system_usec', 0) / 1e6
+		user, system = (_cgRead(self._path(cpu, 'cpuacct.usage_user')), _cgRead(self._path(cpu, 'cpuacct.usage_sys')))
+		if user is None or system is None:  # Older kernels: the total as user time
+			return oom, int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0) / 1e9, 0.
+		return oom, int(user) / 1e9, int(system) / 1e9
+
+	def figures(self):
+		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty)"""
+		oom, user, system = self._counters()
+		peak = None
+		mem = self.caps.memory
+		if mem is not None:
+			for name in ('memory.peak',) if mem.version == 'v2' else ('memory.memsw.max_usage_in_bytes', 'memory.max_usage_in_bytes'):
+				value = _cgRead(self._path(mem, name))
+				if value is not None and value.isdigit():
+					peak = int(value)
+					break
+		return (peak, max(0., user - self._base[1] - self._skew[0]), max(0., system - self._base[2] - self._skew[1])
+			, oom - self._base[0])
+
+	# --- Placement ---------------------------------------------------------------------------------
+
+	@contextlib.contextmanager
+	def placing(self):
+		"""Thread placement: the calling thread is in the cgroup inside the block (its forks start there)"""
+		if not self._tasks:
+			for hier, folder in self.dirs.items():
+				self._tasks[hier] = (os.open(os.path.join(hier.own, 'tasks'), os.O_WRONLY)
+					, os.open(os.path.join(folder, 'tasks'), os.O_WRONLY))
+		moved = []
+		cpu0 = resource.getrusage(resource.RUSAGE_THREAD)
+		try:
+			for home, here in self._tasks.values():
+				os.write(here, b'0')
+				moved.append(home)
+			yield
+		finally:
+			for home in moved:
+				os.write(home, b'0')
+			cpu1 = resource.getrusage(resource.RUSAGE_THREAD)
+			self._skew = (cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime)
+
+	def shimArgs(self, args, ackfd):
+		"""The argument list running args through the v2 placement shim (with PYEXPOOL_CGACK=ackfd in its env)"""
+		procs = [self._path(hier, 'cgroup.procs') for hier in self.caps.hiers]
+		return ['/bin/sh', '-c', _CG_SHIM, 'pyexpool-cgroup', str(len(procs))] + procs + list(args)
+
+	# --- Processes -----------------------------------------------------------------------------------
+
+	def pids(self):
+		"""[pid] of the processes in the cgroup"""
+		text = _cgRead(self._path(self.caps.procs, 'cgroup.procs'))
+		return [int(pid) for pid in text.split()] if text else []
+
+	def signal(self, sig):
+		"""Send sig once to every process of the cgroup"""
+		_signalPids(self.pids(), sig)
+
+	def kill(self):
+		"""SIGKILL every process of the cgroup, also the ones forking meanwhile"""
+		kill = self.caps.kill
+		if kill is not None and kill.version == 'v2' and os.path.exists(self._path(kill, 'cgroup.kill')):
+			_cgWrite(self._path(kill, 'cgroup.kill'), '1')
+			return
+		frozen = kill is not None and kill.version == 'v1'
+		if frozen:  # A frozen cgroup can not fork while its processes are listed and killed
+			_cgWrite(self._path(kill, 'freezer.state'), 'FROZEN')
+		try:
+			self.signal(signal.SIGKILL)
+		finally:
+			if frozen:  # A frozen process does not die until thawed
+				_cgWrite(self._path(kill, 'freezer.state'), 'THAWED')
+
+	def empty(self):
+		"""Whether no process is left in the cgroup"""
+		procs = self.caps.procs
+		if procs.version == 'v2':
+			events = _cgKeys(_cgRead(self._path(procs, 'cgroup.events')))
+			if 'populated' in events:
+				return not events['populated']
+		return not self.pids()
+
+	def waitEmpty(self, timeout=_CG_EMPTY_WAIT, kill=True):
+		"""Wait until the cgroup is empty, killing what is left when kill; return whether it is"""
+		deadline = time.perf_counter() + timeout
+		pause = 0.0005
+		while not self.empty():
+			if time.perf_counter() >= deadline:
+				return False
+			if kill:
+				self.kill()
+			time.sleep(pause)
+			pause = min(pause * 2, 0.02)
+		return True
+
+	def remove(self):
+		"""Kill what is left and remove the cgroup's directories (retrying EBUSY); return whether all are gone"""
+		for fds in self._tasks.values():
+			for fd in fds:
+				os.close(fd)
+		self._tasks = {}
+		self.waitEmpty()
+		for hier, folder in list(self.dirs.items()):
+			if _cgRemoveDir(folder):
+				del self.dirs[hier]
+		return not self.dirs
+
+
+def _cgRemoveDir(folder, timeout=_CG_EMPTY_WAIT):
+	"""rmdir an empty cgroup, retrying EBUSY (the last exit is still being processed just after the
+	cgroup emptied: mesos saw up to 200 ms); return whether it is gone"""
+	deadline = time.perf_counter() + timeout
+	while True:
+		try:
+			os.rmdir(folder)
+			return True
+		except FileNotFoundError:
+			return True
+		except OSError as err:
+			if err.errno != errno.EBUSY or time.perf_counter() >= deadline:
+				return False
+			time.sleep(0.001)
 
 # === Memory: process-tree sampling and the queue ordered for memory balancing ========================
 # One sampling pass reads, for each watched job, /proc/<pid>/statm of the processes of its tree, found

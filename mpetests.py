@@ -1151,6 +1151,191 @@ import mpepool
 from mpepool import AffinityMask, CpuTopology, cpucorethreads, cpunodes, cpusequential
 
 
+# === Cgroups (cgroups issue) ==========================================================================
+# Detection and the per-job cgroup object on fake cgroup trees (v2, v1, hybrid, read-only, ...), then
+# pools on this machine's real cgroups (hybrid: v1 memory + a v2 tree without controllers).
+
+def fakeCgroupTree(root, layout):
+	"""Write a fake cgroup tree under root; return (mountinfo text, /proc/self/cgroup text)
+
+	layout: {mount name: (version, {controller}, own path, {file: content} of the own cgroup, options)};
+		a v1 mount lists its controllers, a v2 one the controllers of its own cgroup ('controllers',
+		'subtree_control' files are given in the files)
+	"""
+	infos, cgroups = [], []
+	for num, (name, (version, ctrls, own, files, opts)) in enumerate(sorted(layout.items())):
+		point = os.path.join(root, name)
+		folder = os.path.normpath(point + own)
+		os.makedirs(folder, exist_ok=True)
+		for fname, content in files.items():
+			with open(os.path.join(folder, fname), 'w') as fcg:
+				fcg.write(content)
+		kind = 'cgroup2' if version == 'v2' else 'cgroup'
+		infos.append('{} 31 0:{} / {} {},relatime - {} {} {}{}'.format(40 + num, 40 + num, point.replace(' ', '\\040')
+			, opts, kind, kind, opts, ''.join(',' + ctrl for ctrl in sorted(ctrls)) if version == 'v1' else ''))
+		cgroups.append('{}:{}:{}'.format(0 if version == 'v2' else num + 1, ','.join(sorted(ctrls)) if version == 'v1' else '', own))
+	return '\n'.join(infos) + '\n', '\n'.join(cgroups) + '\n'
+
+
+class TestCgroupProbe(unittest.TestCase):
+	"""_cgroupProbe on fake trees: which hierarchy serves which role, and why one is not used"""
+
+	V1MEM = {'cgroup.procs': '', 'tasks': '', 'memory.limit_in_bytes': '9223372036854771712\n'}
+	V2CORE = {'cgroup.procs': '1\n', 'cgroup.controllers': 'hugetlb\n', 'cgroup.subtree_control': '', 'cpu.stat': ''}
+
+	def setUp(self):
+		self.root = tempfile.mkdtemp(prefix='mpetests-cg fake-')  # A space: mountinfo escapes it as \040
+		self.addCleanup(shutil.rmtree, self.root, True)
+
+	def probe(self, layout, setting='auto'):
+		mountinfo, selfcgroup = fakeCgroupTree(self.root, layout)
+		return mpepool._cgroupProbe(setting, mountinfo, selfcgroup)
+
+	def hybrid(self, memopts='rw'):
+		"""This machine's layout: v1 controllers, the process in a v1 memory cgroup, a v2 tree without controllers"""
+		return {'memory': ('v1', {'memory'}, '/login/abc', self.V1MEM, memopts)
+			, 'cpuacct': ('v1', {'cpuacct'}, '/', {'tasks': ''}, 'rw'), 'freezer': ('v1', {'freezer'}, '/', {'tasks': ''}, 'rw')
+			, 'unified': ('v2', set(), '/', self.V2CORE, 'rw'), 'cpu': ('v1', {'cpu'}, '/', {}, 'rw')}
+
+	def testHybrid(self):
+		caps, why = self.probe(self.hybrid())
+		self.assertEqual((caps.memory.version, caps.memory.base), ('v1', os.path.join(self.root, 'memory/login/abc')))
+		self.assertEqual((caps.cpu.base, caps.kill.base), (os.path.join(self.root, 'cpuacct'), os.path.join(self.root, 'freezer')))
+		self.assertEqual(caps.placement, 'thread')  # All v1: the spawning thread moves, no shim process
+		self.assertEqual(len(caps.hiers), 3)
+		self.assertIn('no memory controller in the cgroup v2', why)
+
+	def testHybridWithoutCpuacct(self):
+		"""v1 memory with the v2 core files for CPU and kill: placed by the shim (v2 moves whole processes)"""
+		layout = self.hybrid()
+		del layout['cpuacct'], layout['freezer']
+		caps, _ = self.probe(layout)
+		self.assertEqual((caps.memory.version, caps.cpu.version, caps.kill.version), ('v1', 'v2', 'v2'))
+		self.assertEqual(caps.placement, 'shim')
+
+	def testV2WithMemory(self):
+		files = dict(self.V2CORE, **{'cgroup.controllers': 'cpu memory pids\n', 'cgroup.subtree_control': 'memory pids\n'})
+		caps, why = self.probe({'cg': ('v2', set(), '/user.slice/job.scope', files, 'rw,nsdelegate')})
+		self.assertEqual(caps.hiers, [caps.memory])
+		self.assertIs(caps.cpu, caps.memory)
+		self.assertEqual((caps.memory.version, caps.placement, why), ('v2', 'shim', ''))
+
+	def testV2CgroupWithProcesses(self):
+		"""Memory available but not enabled below the own cgroup, which holds processes: the core files only"""
+		files = dict(self.V2CORE, **{'cgroup.controllers': 'cpu memory\n', 'cgroup.procs': '1\n77\n'})
+		caps, why = self.probe({'cg': ('v2', set(), '/user.slice/s.scope', files, 'rw')})
+		self.assertIsNone(caps.memory)
+		self.assertEqual((caps.cpu.version, caps.kill.version), ('v2', 'v2'))
+		self.assertIn('not enabled in its cgroup.subtree_control', why)
+		self.assertIn('no memory cgroup', why)
+
+	def testPureV1(self):
+		layout = self.hybrid()
+		del layout['unified']
+		caps, why = self.probe(layout)
+		self.assertEqual([hier.version for hier in caps.hiers], ['v1'] * 3)
+		self.assertEqual(why, '')
+
+	def testReadOnlyMount(self):
+		caps, why = self.probe(self.hybrid(memopts='ro'))
+		self.assertIsNone(caps.memory)  # CPU and kill from the other hierarchies
+		self.assertIn('mounted read-only', why)
+		layout = {'cg': ('v2', set(), '/', dict(self.V2CORE, **{'cgroup.subtree_control': 'memory'}), 'ro')}
+		self.assertEqual(self.probe(layout)[0], None)
+
+	def testOutOfTreeCgroup(self):
+		"""A cgroup namespace with a bad mount: /proc/self/cgroup shows a path outside the mount"""
+		caps, why = self.probe({'cg': ('v2', set(), '/../..', self.V2CORE, 'rw')})
+		self.assertIsNone(caps)
+		self.assertIn('outside the mount', why)
+
+	def testOverrides(self):
+		layout = self.hybrid()
+		self.assertEqual(self.probe(layout, 'off'), (None, 'cgroups are off (PYEXPOOL_CGROUP=off)'))
+		given = os.path.join(self.root, 'memory', 'prepared')
+		os.makedirs(given)
+		caps, _ = self.probe(layout, given)
+		self.assertEqual(caps.memory.base, given)
+		self.assertEqual(caps.memory.own, os.path.join(self.root, 'memory/login/abc'))  # Placement returns there
+		caps, why = self.probe(layout, self.root)
+		self.assertIsNone(caps)
+		self.assertIn('is not in a cgroup mount', why)
+		caps, why = self.probe(layout, given + '-missing')
+		self.assertIsNone(caps.memory)
+		self.assertIn('is not a writable cgroup directory', why)
+
+	def testNoCgroups(self):
+		self.assertEqual(mpepool._cgroupProbe('auto', 'x / / rw - ext4 /dev/sda rw\n', '0::/\n'), (None, 'no cgroup mount'))
+		self.assertIsNone(mpepool._cgroupProbe('auto', 'garbage', 'garbage')[0])
+
+
+class TestJobCgroupFake(unittest.TestCase):
+	"""_JobCgroup's files on fake trees: limits written in an order the kernel accepts, figures as
+	differences from the job's start, a missing memory.peak"""
+
+	def setUp(self):
+		self.root = tempfile.mkdtemp(prefix='mpetests-cgjob-')
+		self.addCleanup(shutil.rmtree, self.root, True)
+
+	def fill(self, cgroup, hier, files):
+		for name, content in files.items():
+			with open(os.path.join(cgroup.dirs[hier], name), 'w') as fcg:
+				fcg.write(content)
+
+	def read(self, cgroup, hier, name):
+		with open(os.path.join(cgroup.dirs[hier], name)) as fcg:
+			return fcg.read()
+
+	def testV2(self):
+		hier = mpepool._CgHier('v2', self.root, self.root, {'memory'})
+		caps = mpepool._CgroupCaps(hier, hier, hier)
+		cgroup = mpepool._JobCgroup(caps, 'pyexpool.test')
+		self.assertFalse(cgroup.reusable)
+		self.fill(cgroup, hier, {'memory.max': 'max', 'memory.swap.max': 'max', 'memory.oom.group': '0', 'cgroup.procs': ''
+			, 'cpu.stat': 'usage_usec 10\nuser_usec 5000000\nsystem_usec 1000000\n', 'memory.events.local': 'oom 0\noom_kill 0\n'
+			, 'cgroup.events': 'populated 0\nfrozen 0\n', 'cgroup.kill': ''})
+		cgroup.prepare(100 << 20)
+		self.assertEqual([self.read(cgroup, hier, name) for name in ('memory.max', 'memory.swap.max', 'memory.oom.group')]
+			, [str(100 << 20), '0', '1'])
+		self.fill(cgroup, hier, {'cpu.stat': 'user_usec 6500000\nsystem_usec 1250000\n', 'memory.events.local': 'oom_kill 1\n'})
+		self.assertEqual(cgroup.figures(), (None, 1.5, 0.25, 1))  # No memory.peak (Linux < 5.19): None, never 0
+		self.fill(cgroup, hier, {'memory.peak': '4096\n'})
+		self.assertEqual(cgroup.figures()[0], 4096)
+		self.assertTrue(cgroup.empty())
+		self.fill(cgroup, hier, {'cgroup.events': 'populated 1\n', 'cgroup.procs': '{}\n'.format(2 ** 22 + 1)})
+		self.assertFalse(cgroup.empty())
+		self.assertFalse(cgroup.waitEmpty(0.02, kill=True))  # Kills through cgroup.kill
+		self.assertEqual(self.read(cgroup, hier, 'cgroup.kill'), '1')
+		self.assertEqual(cgroup.shimArgs(['prog', 'arg'], 9)[4:], ['1', os.path.join(cgroup.dirs[hier], 'cgroup.procs'), 'prog', 'arg'])
+
+	def testV1Reuse(self):
+		mem = mpepool._CgHier('v1', self.root + '/memory', self.root + '/memory', {'memory'})
+		cpu = mpepool._CgHier('v1', self.root + '/cpuacct', self.root + '/cpuacct', {'cpuacct'})
+		for hier in (mem, cpu):
+			os.mkdir(hier.base)
+		caps = mpepool._CgroupCaps(mem, cpu, None)
+		cgroup = mpepool._JobCgroup(caps, 'pyexpool.test')
+		self.assertTrue(cgroup.reusable)
+		self.fill(cgroup, mem, {'memory.limit_in_bytes': '-1', 'memory.memsw.limit_in_bytes': '-1', 'memory.max_usage_in_bytes': '777'
+			, 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n', 'cgroup.procs': ''})
+		self.fill(cgroup, cpu, {'cpuacct.usage_user': '3000000000', 'cpuacct.usage_sys': '0'})
+		cgroup.prepare(0)
+		self.assertEqual(self.read(cgroup, mem, 'memory.max_usage_in_bytes'), '777')  # A new cgroup: kept
+		cgroup.prepare(64 << 20)
+		self.assertEqual(self.read(cgroup, mem, 'memory.limit_in_bytes'), str(64 << 20))
+		self.assertEqual(self.read(cgroup, mem, 'memory.memsw.limit_in_bytes'), str(64 << 20))  # Swap excluded
+		self.assertEqual(self.read(cgroup, mem, 'memory.max_usage_in_bytes'), '0')  # Reused: the peak restarts
+		self.fill(cgroup, mem, {'memory.memsw.max_usage_in_bytes': '5000', 'memory.oom_control': 'oom_kill 3\n'})
+		self.fill(cgroup, cpu, {'cpuacct.usage_user': '3500000000', 'cpuacct.usage_sys': '20000000'})
+		self.assertEqual(cgroup.figures(), (5000, 0.5, 0.02, 1))
+		self.assertTrue(cgroup.empty())
+		for hier, folder in cgroup.dirs.items():  # A real cgroup's files go with its directory
+			for name in os.listdir(folder):
+				os.remove(os.path.join(folder, name))
+		self.assertTrue(cgroup.remove())
+		self.assertEqual(os.listdir(mem.base) + os.listdir(cpu.base), [])
+
+
 def seqCores(nodes, cores, threads):
 	"""Cores of a sequentially enumerated machine: [(node, (cpu, ...)), ...], a core's threads adjacent"""
 	return [(n, tuple((n * cores + k) * threads + t for t in range(threads)))
