@@ -561,7 +561,7 @@ class JobInfo(object):
 	'name pid code tstart tstop memsize memkind task category duration'
 	"""
 	__slots__ = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category'
-		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason')
+		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting')
 	_NPRIMARY = 9  # The original's properties; the rest are ours
 
 	def __init__(self, job, tstop=None):
@@ -583,6 +583,7 @@ class JobInfo(object):
 		self.stime = job.stime
 		self.rssmax = job.rssmax
 		self.reason = job.reason
+		self.accounting = job.accounting
 
 	@property
 	def duration(self):
@@ -1354,7 +1355,43 @@ def killGroups(pgids):
 			pass
 
 
-ACTIONS = (('pgid', killGroups),)
+def killCgroups(paths):
+	# A job's cgroup holds every process of its tree: kill them (thawed: a frozen process would not die)
+	# until it is empty, then remove it (retrying EBUSY: the last exits are processed just after)
+	left, deadline = set(paths), time.time() + 5
+	while left and time.time() < deadline:
+		for path in list(left):
+			for name, value in (('freezer.state', b'THAWED'), ('cgroup.kill', b'1')):
+				try:
+					fd = os.open(path + '/' + name, os.O_WRONLY)
+					try:
+						os.write(fd, value)
+					finally:
+						os.close(fd)
+				except OSError:
+					pass
+			try:
+				with open(path + '/cgroup.procs') as fprocs:
+					pids = fprocs.read().split()
+			except OSError:
+				pids = []
+			for pid in pids:
+				try:
+					os.kill(int(pid), signal.SIGKILL)
+				except (OSError, ValueError):
+					pass
+			try:
+				os.rmdir(path)
+				left.discard(path)
+			except FileNotFoundError:
+				left.discard(path)
+			except OSError:
+				pass
+		if left:
+			time.sleep(0.005)
+
+
+ACTIONS = (('cgroup', killCgroups), ('pgid', killGroups))
 for kind, action in ACTIONS:
 	if held.get(kind):
 		action(held[kind])
@@ -1509,6 +1546,13 @@ class Launcher(object):
 		"""
 		raise NotImplementedError
 
+	kernelMemlim = False  # The kernel enforces job.memlim (the pool samples the memory only for memlimit)
+
+	def memoryKilled(self, job):
+		"""Whether the kernel killed a process of the running job on its memlim; None: the pool enforces
+		job.memlim by sampling"""
+		return None
+
 	def collect(self):
 		"""(jobs whose figures are final now, perf_counter() of the next call or None)
 
@@ -1546,14 +1590,7 @@ class LocalLauncher(Launcher):
 
 	def reaped(self, job, status, rusage):
 		pid = job.proc.pid
-		if rusage is not None:
-			job.utime = rusage.ru_utime
-			job.stime = rusage.ru_stime
-			# The kernel counts the peak memory of the pool's process, which the child shares until its exec,
-			# into the child's ru_maxrss: a peak not above the pool's own is not the job's (unknown, None)
-			rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
-			job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
-			job.accounting = self.accounting
+		self._rusageFigures(job, rusage)
 		# Whatever the job left running in its process group ends with it; if the pool stopped it, also
 		# the descendants that left the group
 		_signalGroup(pid, signal.SIGKILL)
@@ -1566,6 +1603,19 @@ class LocalLauncher(Launcher):
 	def sweep(self):
 		for pids in _markedProcesses(self.pool._prefix).values():  # Descendants that outlived their jobs
 			_signalPids(pids, signal.SIGKILL)
+
+	@staticmethod
+	def _rusageFigures(job, rusage):
+		"""The job's figures from os.wait4 (none when rusage is None)"""
+		if rusage is None:
+			return
+		job.utime = rusage.ru_utime
+		job.stime = rusage.ru_stime
+		# The kernel counts the peak memory of the pool's process, which the child shares until its exec,
+		# into the child's ru_maxrss: a peak not above the pool's own is not the job's (unknown, None)
+		rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
+		job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
+		job.accounting = 'wait4'
 
 
 # === Cgroups: exact, kernel-enforced job resources ====================================================
@@ -1855,6 +1905,18 @@ class _JobCgroup(object):
 			return oom, int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0) / 1e9, 0.
 		return oom, int(user) / 1e9, int(system) / 1e9
 
+	def ooms(self):
+		"""OOM kills in the cgroup during the current job"""
+		return self._counters()[0] - self._base[0]
+
+	def usage(self):
+		"""Bytes charged to the cgroup now (0 without a memory hierarchy)"""
+		mem = self.caps.memory
+		if mem is None:
+			return 0
+		value = _cgRead(self._path(mem, 'memory.current' if mem.version == 'v2' else 'memory.usage_in_bytes'))
+		return int(value) if value and value.isdigit() else 0
+
 	def figures(self):
 		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty)"""
 		oom, user, system = self._counters()
@@ -1971,6 +2033,195 @@ def _cgRemoveDir(folder, timeout=_CG_EMPTY_WAIT):
 			if err.errno != errno.EBUSY or time.perf_counter() >= deadline:
 				return False
 			time.sleep(0.001)
+
+
+# Bytes an emptied cgroup may keep charged (kernel objects of its exited processes) and still serve the
+# next job; above it (the page cache of files a job wrote) a new cgroup is made, so a job's peak counts
+# at most this much of an earlier job's memory
+_CG_REUSE_MAX = 1 << 20
+
+
+class _CgroupFailure(Exception):
+	"""A cgroup could not be made or entered: the job runs without one, the pool stops using cgroups"""
+
+
+class CgroupLauncher(LocalLauncher):
+	"""Local jobs, each in a cgroup of its own from before its first instruction (where cgroups are
+	usable, else as LocalLauncher): the figures cover the whole tree, memlim is the kernel's limit, a
+	stop reaches every process of the cgroup. Empty cgroups are reused by the next jobs while the pool
+	has work; they are removed when it has none (and by the guardian if this process dies)."""
+	accounting = 'cgroup'
+
+	@property
+	def kernelMemlim(self):
+		return self.caps is not None and self.caps.memory is not None
+
+	def __init__(self, caps=None):
+		"""caps: (_CgroupCaps or None, reason) - the probe's result, this process's by default"""
+		super().__init__()
+		self.caps, self.why = caps if caps is not None else _cgroupCaps()  # caps None: plain LocalLauncher
+		self._running = {}  # Job -> _JobCgroup of its current run
+		self._idle = []  # Empty _JobCgroup ready for the next job
+
+	def __repr__(self):
+		return '<CgroupLauncher {}>'.format(self.caps if self.caps is not None else 'without cgroups: ' + self.why)
+
+	def _fail(self, err):
+		"""Stop using cgroups in this pool, said once; the jobs run as with LocalLauncher"""
+		if self.caps is not None:
+			self.caps = None
+			self.why = str(err)
+			pool = self.pool
+			_warnmsg('WARNING{}, cgroups are not used any more: {}'.format(_nameSuffix(pool.name if pool else None), err))
+		self.close()
+
+	def _take(self, job):
+		"""An empty cgroup prepared for the job (its memlim), None without cgroups"""
+		if self.caps is None:
+			return None
+		cgroup = self._idle.pop() if self._idle else None
+		try:
+			if cgroup is None:
+				cgroup = _JobCgroup(self.caps, '{}{}.{}'.format(_CG_PREFIX, os.getpid(), next(_CGSEQ)))
+				for folder in cgroup.dirs.values():
+					_guard('cgroup', folder)
+			cgroup.prepare(int(inBytes(job.memlim)) if job.memlim else 0)
+			return cgroup
+		except OSError as err:  # A write refused, a vanished controller: not this job's failure
+			if cgroup is not None:
+				self._drop(cgroup)
+			self._fail('{} ({})'.format(err, getattr(err, 'filename', '') or 'cgroup'))
+			return None
+
+	def _drop(self, cgroup):
+		"""Remove a cgroup (and its guardian records once it is gone)"""
+		dirs = list(cgroup.dirs.values())
+		cgroup.remove()
+		for folder in dirs:
+			if folder not in cgroup.dirs.values():
+				_unguard('cgroup', folder)
+
+	def spawn(self, job, args, kwargs, cpus):
+		cgroup = self._take(job)
+		if cgroup is None:
+			return super().spawn(job, args, kwargs, cpus)
+		try:
+			if self.caps.placement == 'thread':
+				proc = self._spawnThread(cgroup, args, kwargs, cpus)
+			else:
+				proc = self._spawnShim(cgroup, args, kwargs, cpus)
+		except _CgroupFailure as err:
+			self._drop(cgroup)
+			self._fail(err)
+			return super().spawn(job, args, kwargs, cpus)
+		except OSError:  # The program could not start: the cgroup serves the next job
+			self._idle.append(cgroup)
+			raise
+		_guard('pgid', proc.pid)
+		self._running[job] = cgroup
+		return proc
+
+	@staticmethod
+	def _spawnThread(cgroup, args, kwargs, cpus):
+		"""Fork from inside the cgroup: the spawning thread enters it, then sets the affinity and forks"""
+		try:
+			placing = cgroup.placing()
+			placing.__enter__()
+		except OSError as err:
+			raise _CgroupFailure('the cgroup {} can not be entered: {}'.format(cgroup, err))
+		try:
+			return _popen(args, kwargs, cpus)
+		finally:
+			placing.__exit__(None, None, None)
+
+	@staticmethod
+	def _spawnShim(cgroup, args, kwargs, cpus):
+		"""Start the program through the placement shim; it runs only once the shim acknowledged its move"""
+		ackr, ackw = os.pipe()
+		try:
+			env = dict(kwargs['env'])
+			env[b'PYEXPOOL_CGACK'] = str(ackw).encode()
+			program = kwargs.get('executable') or args[0]
+			shimkw = dict(kwargs, executable='/bin/sh', env=env, pass_fds=(ackw,))
+			proc = _popen(cgroup.shimArgs([program] + list(args[1:]), ackw), shimkw, cpus)
+			os.close(ackw)
+			ackw = None
+			if os.read(ackr, 1) != b'k':  # Placement refused (the shim exited 125): the program never ran
+				proc.wait()
+				raise _CgroupFailure('the placement into {} failed (exit code {})'.format(cgroup, proc.returncode))
+			return proc
+		finally:
+			os.close(ackr)
+			if ackw is not None:
+				os.close(ackw)
+
+	def signal(self, jobs, sig):
+		plain = [job for job in jobs if job not in self._running]
+		if plain:
+			super().signal(plain, sig)
+		for job in jobs:
+			cgroup = self._running.get(job)
+			if cgroup is not None:
+				_signalGroup(job.proc.pid, sig)
+				if sig == signal.SIGKILL:
+					cgroup.kill()
+				else:
+					cgroup.signal(sig)
+
+	def memoryKilled(self, job):
+		cgroup = self._running.get(job)
+		if cgroup is None or self.caps is None or self.caps.memory is None:
+			return None
+		return cgroup.ooms() > 0
+
+	def reaped(self, job, status, rusage):
+		cgroup = self._running.pop(job, None)
+		if cgroup is None:
+			return super().reaped(job, status, rusage)
+		self._rusageFigures(job, rusage)  # wait4's figures where the cgroup has none (a missing memory.peak)
+		# Whatever the job left in its cgroup ends with it, as its process group: the figures are final then
+		_signalGroup(job.proc.pid, signal.SIGKILL)
+		_unguard('pgid', job.proc.pid)
+		cgroup.kill()
+		empty = cgroup.waitEmpty()
+		peak, job.utime, job.stime, ooms = cgroup.figures()
+		if peak is not None:
+			job.rssmax = inGigabytes(peak)
+		job.accounting = self.accounting
+		if ooms > 0 and job.reason is None:
+			job.reason = 'memory limit'  # The kernel's OOM killer acted on the cgroup's limit
+		pool = self.pool
+		if (empty and cgroup.reusable and self.caps is not None and pool is not None and (pool._jobs or len(pool._workers) > 1)
+				and cgroup.usage() <= _CG_REUSE_MAX):
+			self._idle.append(cgroup)
+		else:
+			self._drop(cgroup)
+			if not empty:
+				_warnmsg('WARNING, the cgroup of "{}" kept processes after SIGKILL; it is left to the guardian'.format(job.name))
+		if pool is not None and not pool._jobs and len(pool._workers) <= 1:
+			self.close()  # No more work: no idle cgroup stays
+		return True
+
+	def sweep(self):
+		super().sweep()
+		for cgroup in list(self._running.values()):
+			cgroup.kill()
+
+	def close(self):
+		idle, self._idle = self._idle, []
+		for cgroup in idle:
+			self._drop(cgroup)
+
+
+def _defaultLauncher(cgroups):
+	"""The launcher of a pool given none: a cgroup per job where usable (cgroups None), required (True:
+	ValueError saying what is missing) or never (False)"""
+	if cgroups is False:
+		return LocalLauncher()
+	caps, why = _cgroupCaps()
+	if cgroups and (caps is None or caps.memory is None):
+		raise ValueError('cgroups=True, but no cgroup with the memory controller is usable: {}'.format(why))
+	return CgroupLauncher((caps, why)) if caps is not None else LocalLauncher()
 
 
 # === Memory: process-tree sampling and the queue ordered for memory balancing ========================
@@ -2334,9 +2585,11 @@ class ExecPool(object):
 		if cgroups not in (None, True, False):
 			raise ValueError('cgroups must be None (where usable), True or False, not {!r}'.format(cgroups))
 		if launcher is None:
-			launcher = LocalLauncher()
+			launcher = _defaultLauncher(cgroups)
 		elif not isinstance(launcher, Launcher):
 			raise TypeError('launcher must be a Launcher (e.g. LocalLauncher(), SlurmLauncher()), not {!r}'.format(launcher))
+		elif cgroups:
+			raise ValueError('cgroups=True applies to the default launcher, not to launcher={!r}'.format(launcher))
 		if isinstance(afnmask, int) and not isinstance(afnmask, bool):
 			afnmask = AffinityMask(afnmask)  # The original's README passes the affinity step
 		elif afnmask is not None and not isinstance(afnmask, AffinityMask):
@@ -3034,7 +3287,7 @@ class ExecPool(object):
 
 	def _checkMemory(self, job):
 		"""Validate the memory constraints of a job given to execute()"""
-		if job.memlim and not _LIMIT_WORKERS_RAM:
+		if job.memlim and not _LIMIT_WORKERS_RAM and not self._launcher.kernelMemlim:
 			self._warnNoMemory()
 		if self.memlimit and job.memlim > self.memlimit:
 			raise ValueError('memlim of the job "{}" must not exceed the pool memlimit {} GB, not {!r}'.format(
@@ -3176,7 +3429,9 @@ class ExecPool(object):
 			self._memperiod = min(_MEM_PERIOD_MAX, max(_MEM_PERIOD, self._memcost / _MEM_SHARE))
 		# Own limits: the job's memlim, or memlimit that it exceeds alone; its heavier relatives follow
 		for job in watched:
-			if not job.terminates and ((job.memlim and job.mem >= job.memlim) or (memlimit and job.mem >= memlimit)):
+			killed = self._launcher.memoryKilled(job)  # None: the job's memlim is the pool's to enforce
+			if not job.terminates and ((job.memlim and job.mem >= job.memlim if killed is None else killed)
+					or (memlimit and job.mem >= memlimit)):
 				self._stopJob(job, 'memory limit')
 				self._chain(job, 'memory limit chain', lambda other, origin=job: other.lessmem(origin) is False)
 		active = [job for job in self._workers if not job.terminates]
