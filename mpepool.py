@@ -1638,10 +1638,11 @@ _CG_PREFIX = 'pyexpool.'
 # Seconds to wait for a cgroup to be empty after its processes were killed (also the EBUSY window of
 # rmdir just after the last exit); polled every 1 ms, then slower
 _CG_EMPTY_WAIT = 2.0
-# The v2 placement shim: moves itself into the cgroups given as $2..$(1+$1), acknowledges on the ack
-# descriptor $ACKFD, closes it and execs the program (PATH looked up by sh, as Popen would)
+# The v2 placement shim: moves itself into the cgroups given as $2..$(1+$1), acknowledges on its stdin
+# (the write end of a pipe: dash redirects descriptors 0-9 only), makes /dev/null its stdin, as the pool
+# gives every job, and execs the program
 _CG_SHIM = ('n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ >"$1" || exit 125; shift; n=$((n-1)); done; '
-	'printf k >&"$PYEXPOOL_CGACK"; exec "$@"')
+	'printf k >&0 && exec 0</dev/null && exec "$@"')
 _CGSEQ = itertools.count(1)
 
 
@@ -1804,7 +1805,8 @@ def _cgroupProbe(setting='auto', mountinfo=None, selfcgroup=None):
 		if v2 is not None and 'memory' in v2.ctrls:
 			return _CgroupCaps(v2, v2, v2), ''
 		memory = v1.get('memory')
-		cpu = v1.get('cpuacct') if memory is not None or v2 is None else None
+		# v1 cpuacct keeps every hierarchy v1 (thread placement, no shim), unless a v2 directory was given
+		cpu = v1.get('cpuacct') if (memory is not None or v2 is None) and (v2 is None or v2.base != given) else None
 		cpu = cpu or v2
 		kill = v2 if v2 is not None and cpu is v2 else v1.get('freezer')
 		if memory is None and cpu is None:
@@ -1953,8 +1955,8 @@ class _JobCgroup(object):
 			cpu1 = resource.getrusage(resource.RUSAGE_THREAD)
 			self._skew = (cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime)
 
-	def shimArgs(self, args, ackfd):
-		"""The argument list running args through the v2 placement shim (with PYEXPOOL_CGACK=ackfd in its env)"""
+	def shimArgs(self, args):
+		"""The argument list running args through the v2 placement shim"""
 		procs = [self._path(hier, 'cgroup.procs') for hier in self.caps.hiers]
 		return ['/bin/sh', '-c', _CG_SHIM, 'pyexpool-cgroup', str(len(procs))] + procs + list(args)
 
@@ -2137,13 +2139,13 @@ class CgroupLauncher(LocalLauncher):
 	@staticmethod
 	def _spawnShim(cgroup, args, kwargs, cpus):
 		"""Start the program through the placement shim; it runs only once the shim acknowledged its move"""
+		if kwargs.get('stdin') != subprocess.DEVNULL:
+			raise _CgroupFailure('the placement shim needs the job\'s stdin to be /dev/null')
 		ackr, ackw = os.pipe()
 		try:
-			env = dict(kwargs['env'])
-			env[b'PYEXPOOL_CGACK'] = str(ackw).encode()
 			program = kwargs.get('executable') or args[0]
-			shimkw = dict(kwargs, executable='/bin/sh', env=env, pass_fds=(ackw,))
-			proc = _popen(cgroup.shimArgs([program] + list(args[1:]), ackw), shimkw, cpus)
+			shimkw = dict(kwargs, executable='/bin/sh', stdin=ackw)
+			proc = _popen(cgroup.shimArgs([program] + list(args[1:])), shimkw, cpus)
 			os.close(ackw)
 			ackw = None
 			if os.read(ackr, 1) != b'k':  # Placement refused (the shim exited 125): the program never ran
@@ -3064,7 +3066,10 @@ class ExecPool(object):
 	def _finishRun(self, job):
 		"""Decide what follows a run: a restart (timeout with rsrtonto), a postponement, or the end"""
 		self._noteDemand(job)
-		if job.terminates and job.reason in ('timeout', 'memory limit', 'group memory limit'):
+		if job.reason == 'memory limit' and not job.terminates:  # Stopped by the kernel at its limit (a cgroup)
+			job.mem = max(job.mem, job.memlim)
+			self._chain(job, 'memory limit chain', lambda other: other.lessmem(job) is False)
+		if (job.terminates or job.reason == 'memory limit') and job.reason in ('timeout', 'memory limit', 'group memory limit'):
 			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {:.4f}'
 				' / {:.4f} GB, timeout {:.4f} sec, executed: {:.4f} sec ({} h {} m {:.4f} s)'.format(
 				job.name, job.proc.pid, job.reason, job.chtermtime, job.mem, self.memlimit, job.timeout
@@ -3432,6 +3437,8 @@ class ExecPool(object):
 			killed = self._launcher.memoryKilled(job)  # None: the job's memlim is the pool's to enforce
 			if not job.terminates and ((job.memlim and job.mem >= job.memlim if killed is None else killed)
 					or (memlimit and job.mem >= memlimit)):
+				if killed:  # It reached its memlim, whatever the samples saw
+					job.mem = max(job.mem, job.memlim)
 				self._stopJob(job, 'memory limit')
 				self._chain(job, 'memory limit chain', lambda other, origin=job: other.lessmem(origin) is False)
 		active = [job for job in self._workers if not job.terminates]

@@ -347,7 +347,7 @@ class TestExecPool(PoolTestCase):
 		self.assertTrue(waitUntil(lambda: not pidAlive(pid), 2.))
 
 	def test_accounting_from_the_kernel(self):
-		pool = self.newPool(2)
+		pool = self.newPool(2, cgroups=False)  # os.wait4's figures (TestCgroups: a cgroup's)
 		busy = Job('busy', args=pyjob('import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass'))
 		fat = Job('fat', args=pyjob(ALLOC(400, 0.1)))  # Above this test process's own peak memory
 		pool.execute(busy)
@@ -360,6 +360,7 @@ class TestExecPool(PoolTestCase):
 		# A small job's peak is below this process's own, which the kernel counts into the child's ru_maxrss
 		# until its exec: unknown rather than wrong
 		self.assertIsNone(busy.rssmax)
+		self.assertEqual((busy.accounting, fat.accounting), ('wait4', 'wait4'))
 
 	def test_terminate_from_a_signal_handler_ends_the_wait(self):
 		pool = self.newPool(1)
@@ -1136,7 +1137,7 @@ class TestLauncherSeam(PoolTestCase):
 		self.assertIs(launcher.pool, pool)
 
 	def test_default_launcher_accounts_through_wait4(self):
-		pool = self.newPool(1)
+		pool = self.newPool(1, cgroups=False)  # With a cgroup per job: TestCgroups
 		job = Job('true', args=('true',))
 		pool.execute(job)
 		self.assertTrue(pool.join(30))
@@ -1406,7 +1407,7 @@ class TestJobCgroupFake(unittest.TestCase):
 		self.assertFalse(cgroup.empty())
 		self.assertFalse(cgroup.waitEmpty(0.02, kill=True))  # Kills through cgroup.kill
 		self.assertEqual(self.read(cgroup, hier, 'cgroup.kill'), '1')
-		self.assertEqual(cgroup.shimArgs(['prog', 'arg'], 9)[4:], ['1', os.path.join(cgroup.dirs[hier], 'cgroup.procs'), 'prog', 'arg'])
+		self.assertEqual(cgroup.shimArgs(['prog', 'arg'])[4:], ['1', os.path.join(cgroup.dirs[hier], 'cgroup.procs'), 'prog', 'arg'])
 
 	def testV1Reuse(self):
 		mem = mpepool._CgHier('v1', self.root + '/memory', self.root + '/memory', {'memory'})
@@ -1434,6 +1435,232 @@ class TestJobCgroupFake(unittest.TestCase):
 				os.remove(os.path.join(folder, name))
 		self.assertTrue(cgroup.remove())
 		self.assertEqual(os.listdir(mem.base) + os.listdir(cpu.base), [])
+
+
+def cgroupsOrSkip():
+	"""This machine's cgroups with the memory controller; skips where none is usable (fails under CI=true)"""
+	caps, why = mpepool._cgroupCaps()
+	if caps is None or caps.memory is None:
+		if os.environ.get('CI') == 'true':
+			raise AssertionError('cgroups are required under CI=true: {}'.format(why))
+		raise unittest.SkipTest('no usable memory cgroup: {}'.format(why))
+	return caps
+
+
+def leftCgroups(pid=None):
+	"""The directories of the cgroups of a process's jobs (pyexpool.<pid>.*) in this process's hierarchies"""
+	caps, _ = mpepool._cgroupCaps()
+	prefix = '{}{}.'.format(mpepool._CG_PREFIX, pid or os.getpid())
+	return [os.path.join(hier.base, name) for hier in (caps.hiers if caps else ())
+		for name in os.listdir(hier.base) if name.startswith(prefix)]
+
+
+# A job whose grandchild leaves its session, clears its environment and outlives its parent (a double
+# fork): neither the process group nor the job marker reach it; it writes its pid to sys.argv[1]
+ESCAPE = textwrap.dedent('''\
+	import subprocess, sys, time
+	subprocess.Popen(['env', '-i', 'setsid', '/bin/sh', '-c', 'sleep 60 & echo $! > "$0"', sys.argv[1]]).wait()
+	time.sleep(60)
+	''')
+
+# A job whose grandchild (own session, never waited for) burns sys.argv[1] s of CPU while the job sleeps
+DETACHED_BURN = textwrap.dedent('''\
+	import os, sys, time
+	done = sys.argv[2]
+	if os.fork() == 0:
+		os.setsid()
+		if os.fork() == 0:
+			t = time.process_time()
+			while time.process_time() - t < float(sys.argv[1]):
+				pass
+			open(done, 'w').close()
+		os._exit(0)
+	while not os.path.exists(done):
+		time.sleep(0.01)
+	''')
+
+
+class TestCgroups(PoolTestCase):
+	"""Jobs in cgroups of their own on this machine's real cgroups: exact figures of the whole tree,
+	the kernel's memory limit, stops that reach every process, nothing left in the cgroup tree"""
+
+	def setUp(self):
+		self.caps = cgroupsOrSkip()
+		super().setUp()
+
+	def tearDown(self):
+		super().tearDown()  # The pools are terminated first
+		left = leftCgroups()
+		for folder in left:  # Removed anyway: the next tests start clean
+			mpepool._cgRemoveDir(folder, 0.1)
+		self.assertEqual(left, [], 'cgroups left behind')
+
+	def test_exact_peak_of_jobs_smaller_than_the_pool(self):
+		ballast = b'1' * (64 << 20)  # This process's peak stays above the jobs': wait4 knows no job's peak
+		pool = self.newPool(2)
+		jobs = [Job('mb%d' % mb, args=pyjob(ALLOC(mb, 0))) for mb in (0, 20)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual([job.accounting for job in jobs], ['cgroup', 'cgroup'])
+		self.assertGreater(mpepool._ownPeakRss(), inBytes(jobs[1].rssmax) + len(ballast) / 2)
+		grown = inBytes(jobs[1].rssmax - jobs[0].rssmax) / (1 << 20)  # MB above an empty interpreter's peak
+		self.assertGreaterEqual(grown, 19.5)
+		self.assertLess(grown, 22)
+
+	def test_cpu_of_detached_descendants(self):
+		"""The CPU time of a grandchild nobody waits for is the job's (wait4 misses it)"""
+		jobs = {}
+		for cgroups in (None, False):
+			pool = self.newPool(1, cgroups=cgroups)
+			jobs[cgroups] = job = Job('burn', args=(PYEXEC, '-c', DETACHED_BURN, '0.5', self.path('done%s' % cgroups)))
+			pool.execute(job)
+			self.assertTrue(pool.join(30))
+		self.assertEqual(jobs[None].accounting, 'cgroup')
+		self.assertGreaterEqual(jobs[None].utime + jobs[None].stime, 0.47)
+		self.assertLess(jobs[False].utime + jobs[False].stime, 0.3)  # Without a cgroup: lost
+
+	def test_memlim_enforced_by_the_kernel(self):
+		"""memlim is the cgroup's limit: never exceeded, the OOM kill (of the job or of its child) reported as
+		'memory limit' from the cgroup's OOM counter; page cache at the limit is reclaimed, not a violation"""
+		limit = 48 << 20
+		pool = self.newPool(2)
+		hog = Job('hog', args=pyjob(ALLOC(200, 5)), memlim=inGigabytes(limit))
+		child = Job('child hog', args=('sh', '-c', '"$0" -c "$1"; exit 3', PYEXEC, ALLOC(200, 5)), memlim=inGigabytes(limit))
+		cache = Job('cache', args=('sh', '-c', 'dd if=/dev/zero of="$0" bs=1M count=96 2>/dev/null && sync && rm "$0"'
+			, self.path('cache.dat')), memlim=inGigabytes(limit))
+		for job in (hog, child, cache):
+			pool.execute(job)
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(60))
+		self.assertEqual((hog.reason, hog.proc.returncode), ('memory limit', -signal.SIGKILL))
+		self.assertEqual((child.reason, child.proc.returncode), ('memory limit', 3))  # Its main process survived
+		self.assertEqual((cache.reason, cache.proc.returncode), (None, 0))
+		for job in (hog, child, cache):
+			self.assertEqual(job.accounting, 'cgroup')
+			self.assertLessEqual(round(inBytes(job.rssmax)), limit, job.name)  # 0 bytes above the limit
+		self.assertGreater(inBytes(hog.rssmax), limit * 0.9)
+		self.assertEqual(len(pool.failures), 2)
+
+	def test_memory_chain_from_the_kernels_kill(self):
+		pool = self.newPool(3)
+		jobs = {'c2': Job('c2', args=pyjob(ALLOC(200, 5)), category='c', size=2, memlim=inGigabytes(32 << 20))
+			, 'c3': Job('c3', args=pyjob(SLEEP(20)), category='c', size=3), 'c1': Job('c1', args=pyjob(SLEEP(1)), category='c', size=1)}
+		for job in jobs.values():
+			pool.execute(job)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			self.assertTrue(pool.join(30))
+		self.assertEqual({name: job.reason for name, job in jobs.items()}
+			, {'c2': 'memory limit', 'c3': 'memory limit chain', 'c1': None}, err.getvalue())
+		self.assertIn('"c2" #{} is terminated because of the memory limit violation'.format(jobs['c2'].proc.pid), err.getvalue())
+
+	def test_timeout_kills_escaped_descendants(self):
+		"""env -i + setsid + double fork: only the cgroup still holds the grandchild; without one it survives"""
+		survivors = []
+		for cgroups in (None, False):
+			pidfile = self.path('pid%s' % cgroups)
+			pool = self.newPool(1, cgroups=cgroups)
+			job = Job('escape', args=(PYEXEC, '-c', ESCAPE, pidfile), timeout=0.5)
+			pool.execute(job)
+			with contextlib.redirect_stderr(io.StringIO()):
+				pool.join(30)
+			self.assertEqual(job.reason, 'timeout')
+			grand = readPids(pidfile)[0]
+			if waitUntil(lambda: not pidAlive(grand), 2. if cgroups is None else 0.2):
+				continue
+			survivors.append(cgroups)
+			os.kill(grand, signal.SIGKILL)
+		self.assertEqual(survivors, [False])
+
+	def test_no_cgroup_left_after_sigkill_of_the_pool(self):
+		"""The guardian kills and removes the cgroups of a SIGKILLed pool's jobs"""
+		script = textwrap.dedent('''\
+			import os, sys, time
+			import mpepool
+			pool = mpepool.ExecPool(1)
+			pool.execute(mpepool.Job('escape', args=(sys.executable, '-c', sys.argv[1], sys.argv[2])))
+			while not os.path.exists(sys.argv[2]):
+				pool._cycle(time.perf_counter() + 0.01)
+			print('CGROUPS', *(os.path.join(hier.base, name) for hier in mpepool._cgroupCaps()[0].hiers
+				for name in os.listdir(hier.base) if name.startswith('pyexpool.%d.' % os.getpid())), flush=True)
+			time.sleep(60)
+			''')
+		pidfile = self.path('pid')
+		env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+		proc = subprocess.Popen((PYEXEC, '-c', script, ESCAPE, pidfile), stdout=subprocess.PIPE, text=True, env=env)
+		try:
+			dirs = next(line for line in proc.stdout if line.startswith('CGROUPS ')).split()[1:]
+			grand = readPids(pidfile)[0]
+		finally:
+			proc.kill()
+			proc.wait()
+			proc.stdout.close()
+		self.assertEqual(len(dirs), len(self.caps.hiers), dirs)
+		self.assertTrue(waitUntil(lambda: not any(map(os.path.exists, dirs)), 10.), dirs)
+		self.assertTrue(waitUntil(lambda: not pidAlive(grand), 5.))
+
+	def test_without_cgroups(self):
+		"""cgroups=False and PYEXPOOL_CGROUP=off: today's launcher and figures; cgroups=True then says why not"""
+		pool = self.newPool(1, cgroups=False)
+		self.assertIs(type(pool._launcher), mpepool.LocalLauncher)
+		with mock.patch.dict(os.environ, {mpepool._CGENV: 'off'}), mock.patch.object(mpepool, '_CGCAPS', None):
+			self.assertIs(type(self.newPool(1)._launcher), mpepool.LocalLauncher)
+			with self.assertRaisesRegex(ValueError, r'cgroups=True, but .*PYEXPOOL_CGROUP=off'):
+				ExecPool(1, cgroups=True)
+		self.assertIs(type(self.newPool(1, cgroups=True)._launcher), mpepool.CgroupLauncher)
+
+	def test_startup_failure_runs_the_job_without(self):
+		"""A cgroup that refuses its limit: the jobs run without one, the pool says so once"""
+		fake = self.path('notacgroup')
+		os.mkdir(fake)
+		hier = mpepool._CgHier('v1', fake, fake, {'memory'})
+		pool = self.newPool(1, launcher=mpepool.CgroupLauncher((mpepool._CgroupCaps(hier, hier, None), '')))
+		jobs = [Job('j%d' % i, args=('true',)) for i in range(2)]
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(30))
+		self.assertEqual([job.accounting for job in jobs], ['wait4', 'wait4'])
+		self.assertEqual(pool.jobsdone, 2)
+		self.assertEqual(err.getvalue().count('cgroups are not used any more'), 1)
+		self.assertEqual(os.listdir(fake), [])
+
+	def test_affinity_applies_in_the_cgroup(self):
+		pool = self.newPool(2, afnmask=AffinityMask(1))
+		jobs = [Job('cpus%d' % i, args=pyjob('import os; print(sorted(os.sched_getaffinity(0)))'), stdout=subprocess.PIPE)
+			for i in range(2)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		for job in jobs:
+			self.assertEqual(job.accounting, 'cgroup')
+			self.assertEqual(job.pipedout.strip(), str(sorted(pool._afnmask.cpus(job.wslot))))
+
+	def test_shim_placement_into_a_v2_cgroup(self):
+		"""A prepared cgroup v2 directory given by PYEXPOOL_CGROUP: jobs placed by the /bin/sh shim, CPU
+		from its cpu.stat, stops through cgroup.kill"""
+		mount = next((m[0] for m in mpepool._cgMounts(open('/proc/self/mountinfo').read()) if m[2] == 'v2'), None)
+		if mount is None or not os.access(mount, os.W_OK):
+			self.skipTest('no writable cgroup v2 mount')
+		given = os.path.join(mount, 'mpetests-{}'.format(os.getpid()))
+		os.mkdir(given)
+		self.addCleanup(mpepool._cgRemoveDir, given)
+		with mock.patch.dict(os.environ, {mpepool._CGENV: given}), mock.patch.object(mpepool, '_CGCAPS', None):
+			caps = mpepool._cgroupCaps()[0]
+			self.assertEqual((caps.cpu.base, caps.placement), (given, 'shim'))
+			pool = self.newPool(2)
+			pidfile = self.path('pid')
+			burn = Job('burn', args=(PYEXEC, '-c', DETACHED_BURN, '0.2', self.path('done')))
+			escape = Job('escape', args=(PYEXEC, '-c', ESCAPE, pidfile), timeout=0.5)
+			for job in (burn, escape):
+				pool.execute(job)
+			with contextlib.redirect_stderr(io.StringIO()):
+				pool.join(30)
+			self.assertEqual((burn.accounting, burn.proc.returncode), ('cgroup', 0))
+			self.assertGreaterEqual(burn.utime + burn.stime, 0.19)
+			self.assertEqual(escape.reason, 'timeout')
+			self.assertTrue(waitUntil(lambda: not pidAlive(readPids(pidfile)[0]), 2.))
+			self.assertEqual(os.listdir(given), [name for name in os.listdir(given) if not name.startswith('pyexpool.')])
 
 
 def seqCores(nodes, cores, threads):
@@ -2251,7 +2478,7 @@ class TestMemoryLimits(PoolTestCase):
 	"""Job.memlim on its own, the pool memlimit, postponement and a job that can never fit"""
 
 	def test_job_over_its_memlim_is_stopped_with_the_reason(self):
-		pool = self.newPool(2)  # No pool memlimit: the job's own limit is enforced anyway
+		pool = self.newPool(2, cgroups=False)  # No pool memlimit: the job's own limit is enforced anyway (sampled)
 		self.assertEqual(pool.memlimit, 0)
 		self.assertLessEqual(pool._memperiod, 0.5)
 		log = self.path('log')
@@ -2410,7 +2637,7 @@ class TestMemoryChains(PoolTestCase):
 
 	@NEEDS_PSUTIL
 	def test_memory_chain(self):
-		pool = self.newPool(4)
+		pool = self.newPool(4, cgroups=False)  # The sampled limit (the kernel's: TestCgroups)
 		log = self.path('log')
 		task = Task('mchain')
 		jobs = {
