@@ -2215,14 +2215,20 @@ class CgroupLauncher(LocalLauncher):
 			self._drop(cgroup)
 
 
+def _cgroupsMissing():
+	"""What is missing for cgroups=True (a cgroup with the memory controller), None: nothing"""
+	caps, why = _cgroupCaps()
+	return 'no cgroup with the memory controller is usable: ' + why if caps is None or caps.memory is None else None
+
+
 def _defaultLauncher(cgroups):
 	"""The launcher of a pool given none: a cgroup per job where usable (cgroups None), required (True:
 	ValueError saying what is missing) or never (False)"""
 	if cgroups is False:
 		return LocalLauncher()
+	if cgroups and _cgroupsMissing():
+		raise ValueError('cgroups=True, but {}'.format(_cgroupsMissing()))
 	caps, why = _cgroupCaps()
-	if cgroups and (caps is None or caps.memory is None):
-		raise ValueError('cgroups=True, but no cgroup with the memory controller is usable: {}'.format(why))
 	return CgroupLauncher((caps, why)) if caps is not None else LocalLauncher()
 
 
@@ -3757,6 +3763,9 @@ def _cliParser():
 		' larger jobs are postponed (0: none)')
 	add('--afnstep', metavar='N', default='0', help='pin each job to N logical CPUs (CPU affinity step;'
 		' 0: no pinning)')
+	add('--cgroups', choices=('auto', 'on', 'off'), default='auto', help='run each job in a cgroup of its own'
+		' (exact peak memory and CPU of its whole tree, --memlim enforced by the kernel): where usable'
+		' (auto), required (on) or never (off)')
 	add('--workdir', '--wd', metavar='DIR', default=None, help='the working directory of the jobs')
 	add('--results', metavar='DIR', default=None, help='write the output of job SEQ to DIR/SEQ/stdout'
 		' and DIR/SEQ/stderr instead of the console')
@@ -3808,6 +3817,9 @@ def _cliParse(argv):
 	ns.memlim = _cliSize('--memlim', ns.memlim)
 	ns.memlimit = _cliSize('--memlimit', ns.memlimit)
 	ns.afnstep = _cliNumber('--afnstep', ns.afnstep, int)
+	ns.cgroups = {'auto': None, 'on': True, 'off': False}[ns.cgroups]
+	if ns.cgroups and _cgroupsMissing():
+		raise _CliError('--cgroups on, but {}'.format(_cgroupsMissing()))
 	ns.halt = _cliHalt(ns.halt)
 	if ns.webui is not None:
 		ns.webui = _cliHostPort(ns.webui)
@@ -4317,7 +4329,7 @@ class _CliRun(object):
 			handlers[signum] = signal.signal(signum, self._onsignal)
 		try:
 			self.pool = ExecPool(ns.jobs, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
-				, webuiapp=webuiapp)
+				, webuiapp=webuiapp, cgroups=ns.cgroups)
 			self.slots = min(ns.jobs, self.pool._wkslim)
 			if self.progress:
 				self.progress.start()

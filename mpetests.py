@@ -1609,6 +1609,24 @@ class TestCgroups(PoolTestCase):
 				ExecPool(1, cgroups=True)
 		self.assertIs(type(self.newPool(1, cgroups=True)._launcher), mpepool.CgroupLauncher)
 
+	def test_command_line(self):
+		"""--cgroups auto|on|off; the job log shows a small job's exact peak with a cgroup, '-' without"""
+		self.assertEqual([mpepool._cliParse(opts + ['--', 'true']).cgroups for opts in ([], ['--cgroups', 'on']
+			, ['--cgroups', 'off'])], [None, True, False])
+		with mock.patch.dict(os.environ, {mpepool._CGENV: 'off'}), mock.patch.object(mpepool, '_CGCAPS', None):
+			with self.assertRaisesRegex(mpepool._CliError, r'--cgroups on, but .*PYEXPOOL_CGROUP=off'):
+				mpepool._cliParse(['--cgroups', 'on', '--', 'true'])
+		peaks = []
+		for mode in ('on', 'off'):
+			log = self.path('log' + mode)
+			run = subprocess.run((PYEXEC, os.path.join(REPO, 'mpepool.py'), '--cgroups', mode, '--joblog', log, '--'
+				, 'true', ':::', '1'), capture_output=True, text=True, timeout=30)
+			self.assertEqual(run.returncode, 0, run.stderr)
+			with open(log) as flog:
+				peaks.append(flog.read().splitlines()[1].split('\t')[9])
+		self.assertEqual(peaks[1], '-')
+		self.assertGreater(float(peaks[0]), 0)
+
 	def test_startup_failure_runs_the_job_without(self):
 		"""A cgroup that refuses its limit: the jobs run without one, the pool says so once"""
 		fake = self.path('notacgroup')
