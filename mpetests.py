@@ -8,6 +8,7 @@ MPEPOOL_HIDE_PSUTIL=1 runs the suite as on a machine without psutil.
 import contextlib
 import errno
 import gc
+import importlib.util
 import io
 import os
 import shutil
@@ -1626,6 +1627,24 @@ class TestCgroups(PoolTestCase):
 				peaks.append(flog.read().splitlines()[1].split('\t')[9])
 		self.assertEqual(peaks[1], '-')
 		self.assertGreater(float(peaks[0]), 0)
+
+	def test_failure_report_and_web_ui_show_the_figures_source(self):
+		if importlib.util.find_spec('bottle') is None:
+			self.skipTest('bottle is not installed (the Web UI)')
+		import mpewui
+		app = mpewui.WebUiApp(host='127.0.0.1', port=0)
+		self.addCleanup(app.stop)
+		pool = self.newPool(1, webuiapp=app)
+		job = Job('bad', args=pyjob(ALLOC(10, 0) + '; raise SystemExit(1)'))
+		pool.execute(job)
+		self.assertTrue(pool.join(30))
+		report = self.out.getvalue()
+		header = next(line for line in report.splitlines() if 'rssmax' in line).split()
+		row = next(line for line in report.splitlines() if line.split()[:1] == ['bad']).split()
+		self.assertEqual(row[header.index('accounting')], 'cgroup')
+		self.assertEqual(float(row[header.index('rssmax')]), round(job.rssmax, 3))
+		done = uiJson(app, '/jobs?fmt=json&cols=name,rssmax,accounting')['doneInfo']
+		self.assertEqual(done, [['name', 'rssmax', 'accounting'], ['bad', round(job.rssmax, 6), 'cgroup']])
 
 	def test_startup_failure_runs_the_job_without(self):
 		"""A cgroup that refuses its limit: the jobs run without one, the pool says so once"""

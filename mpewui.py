@@ -94,7 +94,7 @@ UiResFmt = IntEnum('UiResFmt', 'json htm txt')
 """Result formats"""
 
 UiResCol = IntEnum('UiResCol', 'category rcode duration memkind memsize name numadded numdone numterm pid'
-	' task tstart tstop code cputime mempeak reason rssmax size state stime timeout utime wslot wtime')
+	' task tstart tstop code cputime mempeak reason rssmax size state stime timeout utime wslot wtime accounting')
 """Columns (properties) of jobs and tasks; rcode is an alias of code. The first 13 are the original's."""
 
 UiResFilterVal = collections.namedtuple('UiResFilterVal', 'beg end opt')
@@ -163,12 +163,14 @@ _COLUMNS = collections.OrderedDict((
 	('timeout', _Col('sec', 'j', 'timeout of the job, 0: none')),
 	('memsize', _Col('gb', 'j', 'memory of the job (current estimate, GB)')),
 	('mempeak', _Col('gb', 'j', 'peak of the sampled memory (GB)')),
-	('rssmax', _Col('gb', 'j', 'peak RSS of the largest process of the job (kernel, GB)')),
+	('rssmax', _Col('gb', 'j', 'peak memory (kernel, GB): of the whole tree with accounting cgroup, else'
+		' the peak RSS of its largest process')),
 	('memkind', _Col('int', 'j', 'memory kind: 0 main process, 1 its largest process, 2 the whole tree')),
 	('utime', _Col('sec', 'j', 'user CPU time of the process tree')),
 	('stime', _Col('sec', 'j', 'system CPU time of the process tree')),
 	('cputime', _Col('sec', 'j', 'user + system CPU time (of the main process while running)')),
 	('wtime', _Col('sec', 'j', 'wall time from spawn to exit')),
+	('accounting', _Col('str', 'j', 'source of rssmax, utime, stime: cgroup (the whole tree), wait4, slurm')),
 	('numadded', _Col('int', 't', 'jobs and subtasks added to the task')),
 	('numdone', _Col('int', 't', 'of them completed successfully')),
 	('numterm', _Col('int', 't', 'of them failed or terminated')),
@@ -177,11 +179,11 @@ _NUMKINDS = ('int', 'num', 'sec', 'time', 'gb')
 
 # Default columns per table
 _COLS_FAILED = ('name', 'task', 'category', 'state', 'code', 'reason', 'tstart', 'duration', 'mempeak',
-	'rssmax', 'cputime')
+	'rssmax', 'cputime', 'accounting')
 _COLS_RUNNING = ('name', 'task', 'category', 'pid', 'wslot', 'tstart', 'duration', 'timeout', 'memsize',
 	'mempeak', 'cputime')
 _COLS_QUEUED = ('name', 'task', 'category', 'size', 'timeout', 'memsize')
-_COLS_DONE = ('name', 'task', 'state', 'code', 'tstart', 'duration', 'mempeak', 'rssmax', 'cputime')
+_COLS_DONE = ('name', 'task', 'state', 'code', 'tstart', 'duration', 'mempeak', 'rssmax', 'cputime', 'accounting')
 _COLS_FTREE = ('name', 'state', 'code', 'reason', 'tstart', 'duration', 'numadded', 'numdone', 'numterm',
 	'mempeak', 'cputime')
 _COLS_TTREE = ('name', 'state', 'pid', 'tstart', 'duration', 'numadded', 'numdone', 'numterm', 'memsize',
@@ -446,7 +448,7 @@ class _Records(object):
 			, 'memsize': g(jinf, 'memsize', None) if hasattr(jinf, 'memsize') else g(jinf, 'mem', None)
 			, 'mempeak': g(jinf, 'mempeak', None), 'rssmax': g(jinf, 'rssmax', None)
 			, 'memkind': g(jinf, 'memkind', None), 'utime': utime, 'stime': stime, 'wtime': g(jinf, 'wtime', None)
-			, '_obj': jinf}
+			, 'accounting': g(jinf, 'accounting', None), '_obj': jinf}
 		rec['rcode'] = rec['code']
 		if tstart is not None:
 			rec['duration'] = (tstop if tstop is not None else self.now) - tstart
