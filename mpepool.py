@@ -1370,23 +1370,25 @@ def killCgroups(paths):
 						os.close(fd)
 				except OSError:
 					pass
-			try:
-				with open(path + '/cgroup.procs') as fprocs:
-					pids = fprocs.read().split()
-			except OSError:
-				pids = []
-			for pid in pids:
+			tree = [sub for sub, _, _ in os.walk(path, topdown=False)]  # Also the cgroups a job made inside
+			for sub in tree:
 				try:
-					os.kill(int(pid), signal.SIGKILL)
-				except (OSError, ValueError):
+					with open(sub + '/cgroup.procs') as fprocs:
+						pids = fprocs.read().split()
+				except OSError:
+					pids = []
+				for pid in pids:
+					try:
+						os.kill(int(pid), signal.SIGKILL)
+					except (OSError, ValueError):
+						pass
+			for sub in tree:
+				try:
+					os.rmdir(sub)
+				except OSError:
 					pass
-			try:
-				os.rmdir(path)
+			if not os.path.exists(path):
 				left.discard(path)
-			except FileNotFoundError:
-				left.discard(path)
-			except OSError:
-				pass
 		if left:
 			time.sleep(0.005)
 
@@ -1563,6 +1565,9 @@ class Launcher(object):
 
 	def sweep(self):
 		"""The pool terminates: stop whatever its jobs left behind (the launcher stays usable)"""
+
+	def idle(self):
+		"""The pool has no work (join() returned, or it terminated): release what was kept for its next jobs"""
 
 	def close(self):
 		"""The pool is gone: remove the launcher's leftovers"""
@@ -1853,6 +1858,7 @@ class _JobCgroup(object):
 		self.dirs = {}  # _CgHier -> directory of this cgroup in it
 		self.limit = None  # Bytes of the memory limit set, 0: none
 		self._base = (0, 0., 0.)  # (OOM kills, user s, sys s) at the start of the current job
+		self._last = (0, 0., 0.)  # The same at the end of the last job read: a new cgroup's are 0
 		self._skew = (0., 0.)  # CPU (user, sys) s of the spawning thread charged here during placement
 		self._tasks = {}  # _CgHier -> (fd of our own tasks file, fd of this cgroup's), thread placement
 		self._files = None  # Names of the files of its directories (the kernel's features): 'v1/memory.peak'
@@ -1896,37 +1902,44 @@ class _JobCgroup(object):
 					_cgWrite(self._path(mem, 'memory.limit_in_bytes'), str(limit) if limit else '-1')
 					if memsw and limit:
 						_cgWrite(self._path(mem, 'memory.memsw.limit_in_bytes'), str(limit))
-				if self.limit is not None:  # Reused: the peak restarts from the current usage
-					for name in ('memory.max_usage_in_bytes', 'memory.memsw.max_usage_in_bytes'):
-						if self._has(mem, name):
-							_cgWrite(self._path(mem, name), '0')
+				if self.limit is not None:  # Reused: the peak that figures() reads restarts from the current usage
+					_cgWrite(self._path(mem, self._peakFiles()[0]), '0')
 		self.limit = limit
-		oom, user, system = self._counters()
-		self._base = (oom, user, system)
+		self._base = self._last  # Nothing ran in the empty cgroup since the last job's figures
 		self._skew = (0., 0.)
 
-	def _counters(self):
-		"""(OOM kills, user s, sys s) since the cgroup was made (cumulative kernel counters)"""
-		oom = 0
+	def _peakFiles(self):
+		"""The names of the files that may hold the peak memory, the preferred first"""
+		if self.caps.memory.version == 'v2':
+			return ('memory.peak',)
+		if self._has(self.caps.memory, 'memory.memsw.max_usage_in_bytes'):  # Memory + swap: all it held
+			return ('memory.memsw.max_usage_in_bytes', 'memory.max_usage_in_bytes')
+		return ('memory.max_usage_in_bytes',)
+
+	def _oomKills(self):
+		"""OOM kills in the cgroup since it was made (a cumulative kernel counter; 0 without memory)"""
 		mem = self.caps.memory
-		if mem is not None:
-			if mem.version == 'v2':
-				events = _cgRead(self._path(mem, 'memory.events.local'))
-				oom = _cgKeys(events if events is not None else _cgRead(self._path(mem, 'memory.events'))).get('oom_kill', 0)
-			else:
-				oom = _cgKeys(_cgRead(self._path(mem, 'memory.oom_control'))).get('oom_kill', 0)
+		if mem is None:
+			return 0
+		if mem.version == 'v2':
+			events = _cgRead(self._path(mem, 'memory.events.local'))  # Not the OOMs of cgroups a job made inside
+			return _cgKeys(events if events is not None else _cgRead(self._path(mem, 'memory.events'))).get('oom_kill', 0)
+		return _cgKeys(_cgRead(self._path(mem, 'memory.oom_control'))).get('oom_kill', 0)
+
+	def _cpuTimes(self):
+		"""(user s, sys s) of the cgroup since it was made (cumulative kernel counters)"""
 		cpu = self.caps.cpu
 		if cpu.version == 'v2':
 			stat = _cgKeys(_cgRead(self._path(cpu, 'cpu.stat')))
-			return oom, stat.get('user_usec', 0) / 1e6, stat.get('system_usec', 0) / 1e6
+			return stat.get('user_usec', 0) / 1e6, stat.get('system_usec', 0) / 1e6
 		user, system = (_cgRead(self._path(cpu, 'cpuacct.usage_user')), _cgRead(self._path(cpu, 'cpuacct.usage_sys')))
 		if user is None or system is None:  # Older kernels: the total as user time
-			return oom, int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0) / 1e9, 0.
-		return oom, int(user) / 1e9, int(system) / 1e9
+			return int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0) / 1e9, 0.
+		return int(user) / 1e9, int(system) / 1e9
 
 	def ooms(self):
 		"""OOM kills in the cgroup during the current job"""
-		return self._counters()[0] - self._base[0]
+		return self._oomKills() - self._base[0]
 
 	def usage(self):
 		"""Bytes charged to the cgroup now (0 without a memory hierarchy)"""
@@ -1938,12 +1951,13 @@ class _JobCgroup(object):
 
 	def figures(self):
 		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty)"""
-		oom, user, system = self._counters()
+		oom = self._oomKills()
+		user, system = self._cpuTimes()
+		self._last = (oom, user, system)
 		peak = None
-		mem = self.caps.memory
-		if mem is not None:
-			for name in ('memory.peak',) if mem.version == 'v2' else ('memory.memsw.max_usage_in_bytes', 'memory.max_usage_in_bytes'):
-				value = _cgRead(self._path(mem, name))
+		if self.caps.memory is not None:
+			for name in self._peakFiles():
+				value = _cgRead(self._path(self.caps.memory, name))
 				if value is not None and value.isdigit():
 					peak = int(value)
 					break
@@ -1980,9 +1994,14 @@ class _JobCgroup(object):
 	# --- Processes -----------------------------------------------------------------------------------
 
 	def pids(self):
-		"""[pid] of the processes in the cgroup"""
-		text = _cgRead(self._path(self.caps.procs, 'cgroup.procs'))
-		return [int(pid) for pid in text.split()] if text else []
+		"""[pid] of the processes in the cgroup and in the cgroups a job made inside it (a v1 cgroup.procs
+		lists only its own: a nested pool's jobs are in cgroups of their own)"""
+		found = []
+		for folder in _cgTree(self.dirs[self.caps.procs]):
+			text = _cgRead(os.path.join(folder, 'cgroup.procs'))
+			if text:
+				found.extend(int(pid) for pid in text.split())
+		return found
 
 	def signal(self, sig):
 		"""Send sig once to every process of the cgroup"""
@@ -2038,20 +2057,32 @@ class _JobCgroup(object):
 		return not self.dirs
 
 
+def _cgTree(folder):
+	"""A cgroup directory and the cgroups inside it, the innermost first"""
+	try:
+		if os.stat(folder).st_nlink <= 2:  # No subdirectory (cgroupfs counts them, as other filesystems do)
+			return [folder]
+	except OSError:
+		return [folder]
+	return [sub for sub, _, _ in os.walk(folder, topdown=False)]
+
+
 def _cgRemoveDir(folder, timeout=_CG_EMPTY_WAIT):
-	"""rmdir an empty cgroup, retrying EBUSY (the last exit is still being processed just after the
-	cgroup emptied: mesos saw up to 200 ms); return whether it is gone"""
+	"""rmdir an empty cgroup and the cgroups a job made inside it, retrying EBUSY (the last exit is still
+	being processed just after the cgroup emptied: mesos saw up to 200 ms); return whether it is gone"""
 	deadline = time.perf_counter() + timeout
-	while True:
-		try:
-			os.rmdir(folder)
-			return True
-		except FileNotFoundError:
-			return True
-		except OSError as err:
-			if err.errno != errno.EBUSY or time.perf_counter() >= deadline:
-				return False
-			time.sleep(0.001)
+	for sub in _cgTree(folder):
+		while True:
+			try:
+				os.rmdir(sub)
+				break
+			except FileNotFoundError:
+				break
+			except OSError as err:
+				if err.errno != errno.EBUSY or time.perf_counter() >= deadline:
+					return False
+				time.sleep(0.001)
+	return True
 
 
 # Bytes an emptied cgroup may keep charged (kernel objects of its exited processes) and still serve the
@@ -2068,7 +2099,8 @@ class CgroupLauncher(LocalLauncher):
 	"""Local jobs, each in a cgroup of its own from before its first instruction (where cgroups are
 	usable, else as LocalLauncher): the figures cover the whole tree, memlim is the kernel's limit, a
 	stop reaches every process of the cgroup. Empty cgroups are reused by the next jobs while the pool
-	has work; they are removed when it has none (and by the guardian if this process dies)."""
+	has work; they are removed when it is idle (join() returned, terminate()), and by the guardian if this
+	process dies."""
 	accounting = 'cgroup'
 
 	@property
@@ -2208,16 +2240,12 @@ class CgroupLauncher(LocalLauncher):
 		job.accounting = self.accounting
 		if ooms > 0 and job.reason is None:
 			job.reason = 'memory limit'  # The kernel's OOM killer acted on the cgroup's limit
-		pool = self.pool
-		if (empty and cgroup.reusable and self.caps is not None and pool is not None and (pool._jobs or len(pool._workers) > 1)
-				and cgroup.usage() <= _CG_REUSE_MAX):
-			self._idle.append(cgroup)
+		if empty and cgroup.reusable and self.caps is not None and cgroup.usage() <= _CG_REUSE_MAX:
+			self._idle.append(cgroup)  # Until the pool is idle()
 		else:
 			self._drop(cgroup)
 			if not empty:
 				_warnmsg('WARNING, the cgroup of "{}" kept processes after SIGKILL; it is left to the guardian'.format(job.name))
-		if pool is not None and not pool._jobs and len(pool._workers) <= 1:
-			self.close()  # No more work: no idle cgroup stays
 		return True
 
 	def sweep(self):
@@ -2225,10 +2253,13 @@ class CgroupLauncher(LocalLauncher):
 		for cgroup in list(self._running.values()):
 			cgroup.kill()
 
-	def close(self):
+	def idle(self):
 		idle, self._idle = self._idle, []
 		for cgroup in idle:
 			self._drop(cgroup)
+
+	def close(self):
+		self.idle()
 
 
 def _cgroupsMissing():
@@ -2766,6 +2797,7 @@ class ExecPool(object):
 		_infomsg('The execution pool{} is completed, duration: {} h {} m {:.4f} s'.format(
 			_nameSuffix(self.name), *secondsToHms(time.perf_counter() - self._tstart)))
 		self._tstart = None
+		self._launcher.idle()
 		self._publishUi(True)
 		return True
 
@@ -3238,6 +3270,7 @@ class ExecPool(object):
 		self.alive = False
 		if not self._jobs and not self._workers and not self._settling:
 			self._tstart = None
+			self._launcher.idle()
 			self._publishUi(True)  # The Web UI shows the terminated state of an idle pool too
 			return
 		self._terminating = True
@@ -3271,6 +3304,7 @@ class ExecPool(object):
 				self._complete(job)
 			self._collectat = None
 			self._launcher.sweep()
+			self._launcher.idle()
 			self._traceFailures()
 		finally:
 			self._terminating = False

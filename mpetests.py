@@ -1394,12 +1394,12 @@ class TestJobCgroupFake(unittest.TestCase):
 		cgroup = mpepool._JobCgroup(caps, 'pyexpool.test')
 		self.assertFalse(cgroup.reusable)
 		self.fill(cgroup, hier, {'memory.max': 'max', 'memory.swap.max': 'max', 'memory.oom.group': '0', 'cgroup.procs': ''
-			, 'cpu.stat': 'usage_usec 10\nuser_usec 5000000\nsystem_usec 1000000\n', 'memory.events.local': 'oom 0\noom_kill 0\n'
+			, 'cpu.stat': 'usage_usec 0\nuser_usec 0\nsystem_usec 0\n', 'memory.events.local': 'oom 0\noom_kill 0\n'
 			, 'cgroup.events': 'populated 0\nfrozen 0\n', 'cgroup.kill': ''})
 		cgroup.prepare(100 << 20)
 		self.assertEqual([self.read(cgroup, hier, name) for name in ('memory.max', 'memory.swap.max', 'memory.oom.group')]
 			, [str(100 << 20), '0', '1'])
-		self.fill(cgroup, hier, {'cpu.stat': 'user_usec 6500000\nsystem_usec 1250000\n', 'memory.events.local': 'oom_kill 1\n'})
+		self.fill(cgroup, hier, {'cpu.stat': 'user_usec 1500000\nsystem_usec 250000\n', 'memory.events.local': 'oom_kill 1\n'})
 		self.assertEqual(cgroup.figures(), (None, 1.5, 0.25, 1))  # No memory.peak (Linux < 5.19): None, never 0
 		self.fill(cgroup, hier, {'memory.peak': '4096\n'})
 		self.assertEqual(cgroup.figures()[0], 4096)
@@ -1419,14 +1419,16 @@ class TestJobCgroupFake(unittest.TestCase):
 		cgroup = mpepool._JobCgroup(caps, 'pyexpool.test')
 		self.assertTrue(cgroup.reusable)
 		self.fill(cgroup, mem, {'memory.limit_in_bytes': '-1', 'memory.memsw.limit_in_bytes': '-1', 'memory.max_usage_in_bytes': '777'
+			, 'memory.memsw.max_usage_in_bytes': '777'
 			, 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n', 'cgroup.procs': ''})
 		self.fill(cgroup, cpu, {'cpuacct.usage_user': '3000000000', 'cpuacct.usage_sys': '0'})
 		cgroup.prepare(0)
-		self.assertEqual(self.read(cgroup, mem, 'memory.max_usage_in_bytes'), '777')  # A new cgroup: kept
+		self.assertEqual(self.read(cgroup, mem, 'memory.memsw.max_usage_in_bytes'), '777')  # A new cgroup: kept
+		self.assertEqual(cgroup.figures(), (777, 3., 0., 2))  # The first job's figures, from 0
 		cgroup.prepare(64 << 20)
 		self.assertEqual(self.read(cgroup, mem, 'memory.limit_in_bytes'), str(64 << 20))
 		self.assertEqual(self.read(cgroup, mem, 'memory.memsw.limit_in_bytes'), str(64 << 20))  # Swap excluded
-		self.assertEqual(self.read(cgroup, mem, 'memory.max_usage_in_bytes'), '0')  # Reused: the peak restarts
+		self.assertEqual(self.read(cgroup, mem, 'memory.memsw.max_usage_in_bytes'), '0')  # Reused: the peak restarts
 		self.fill(cgroup, mem, {'memory.memsw.max_usage_in_bytes': '5000', 'memory.oom_control': 'oom_kill 3\n'})
 		self.fill(cgroup, cpu, {'cpuacct.usage_user': '3500000000', 'cpuacct.usage_sys': '20000000'})
 		self.assertEqual(cgroup.figures(), (5000, 0.5, 0.02, 1))
@@ -1509,6 +1511,17 @@ class TestCgroups(PoolTestCase):
 		self.assertGreaterEqual(grown, 19.5)
 		self.assertLess(grown, 22)
 
+	def test_cgroups_reused_then_removed_when_idle(self):
+		pool = self.newPool(2)
+		first = next(mpepool._CGSEQ)
+		jobs = [Job('t%d' % i, args=('true',)) for i in range(10)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertLessEqual(next(mpepool._CGSEQ) - first - 1, 2)  # One per slot, reused by the next jobs
+		self.assertEqual([job.accounting for job in jobs], ['cgroup'] * 10)
+		self.assertEqual(leftCgroups(), [])  # join() returned: the pool is idle
+
 	def test_cpu_of_detached_descendants(self):
 		"""The CPU time of a grandchild nobody waits for is the job's (wait4 misses it)"""
 		jobs = {}
@@ -1572,6 +1585,29 @@ class TestCgroups(PoolTestCase):
 			survivors.append(cgroups)
 			os.kill(grand, signal.SIGKILL)
 		self.assertEqual(survivors, [False])
+
+	def test_nested_pool_stopped_whole(self):
+		"""A job running a pool of its own: its jobs' cgroups are inside the job's; a stop kills them all,
+		and the job's cgroup is removed with the cgroups made inside it"""
+		inner = textwrap.dedent('''\
+			import sys
+			sys.path.insert(0, {!r})
+			import mpepool
+			pool = mpepool.ExecPool(1)
+			pool.execute(mpepool.Job('inner', args=('sh', '-c', 'echo $$ > "$0"; exec sleep 60', sys.argv[1])))
+			pool.join()
+			''').format(REPO)
+		pidfile = self.path('pid')
+		pool = self.newPool(1)
+		job = Job('outer', args=(PYEXEC, '-c', inner, pidfile), stdout=subprocess.DEVNULL)
+		pool.execute(job)
+		self.assertTrue(waitUntil(lambda: pool._cycle(time.perf_counter() + 0.02) or os.path.getsize(pidfile)
+			if os.path.exists(pidfile) else False, 20.))
+		grand = readPids(pidfile)[0]
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.terminate()
+		self.assertEqual(job.reason, 'pool termination')
+		self.assertTrue(waitUntil(lambda: not pidAlive(grand), 2.))
 
 	def test_no_cgroup_left_after_sigkill_of_the_pool(self):
 		"""The guardian kills and removes the cgroups of a SIGKILLed pool's jobs"""

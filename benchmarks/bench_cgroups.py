@@ -6,9 +6,11 @@ Run from the repository root:  python3 benchmarks/bench_cgroups.py [--jobs N] [-
 Measured side by side in one run (rates: the median of R interleaved rounds, min..max shown):
 1. Overhead: N `true` jobs on ExecPool(2) with cgroups (the default where usable) and cgroups=False,
 	each pool in a child process (this script with --child) whose console goes to /dev/null; per job:
-	the pool's wall time and its breakdown (the cgroup steps timed inside the child: take = make or
-	reuse and prepare the cgroup, place = enter and leave it around the fork, reap = kill what is
-	left, wait until empty, read the figures, keep or remove it).
+	the pool's wall time, its process's CPU time and the cgroup steps timed inside the child (take =
+	make or reuse and prepare the cgroup, place = enter and leave it around the fork, reap = the
+	launcher's work after wait4: kill what is left, wait until empty, read the figures, keep or remove
+	the cgroup, against LocalLauncher's reap without cgroups). On a loaded machine the wall time is
+	noisy; the CPU time and the steps are not.
 2. Throughput: the same runs as whole commands (interpreter start included) against `xargs -P 2 -n 1
 	true` on the same input; the ratio of the rates, with cgroups and with cgroups=False.
 3. memlim overshoot: a job that touches 400 MB in 10 MB steps under memlim 100 MB; the bytes above
@@ -79,6 +81,7 @@ def _childMain(cgroups, count, outpath):
 
 	launcher._take = timed('take', launcher._take)
 	launcher.reaped = timed('reap', launcher.reaped)
+	mpepool.LocalLauncher.reaped = timed('reap', mpepool.LocalLauncher.reaped)  # Without cgroups
 	placing = mpepool._JobCgroup.placing
 
 	class Placing(object):  # Times the entry into and the exit from the cgroup, not the fork between them
@@ -98,11 +101,12 @@ def _childMain(cgroups, count, outpath):
 	mpepool._JobCgroup.placing = lambda cgroup: Placing(cgroup)
 	pool = mpepool.ExecPool(2, cgroups=cgroups)
 	tstart = time.perf_counter()
+	cpu0 = time.process_time()
 	for i in range(count):
 		pool.execute(mpepool.Job('t{}'.format(i), args=('true',)))
 	pool.join()
 	wall = time.perf_counter() - tstart
-	res = {'wall': wall, 'steps': steps, 'launcher': type(pool._launcher).__name__
+	res = {'wall': wall, 'cpu': time.process_time() - cpu0, 'steps': steps, 'launcher': type(pool._launcher).__name__
 		, 'failed': len(pool.failures), 'accounting': sorted({info.accounting for info in pool._history})}
 	with open(outpath, 'w') as fout:
 		json.dump(res, fout)
@@ -129,7 +133,7 @@ def _overhead(count, repeat, tmpdir):
 	seqpath = os.path.join(tmpdir, 'seq')
 	with open(seqpath, 'w') as fseq:
 		fseq.write('\n'.join(map(str, range(count))) + '\n')
-	meas = {key: [] for key in ('on_ms', 'off_ms', 'r_on', 'r_off', 'take', 'place', 'reap')}
+	meas = {key: [] for key in ('on_ms', 'off_ms', 'on_cpu', 'off_cpu', 'r_on', 'r_off', 'take', 'place', 'reap', 'reap_off')}
 	launcher = None
 	for _ in range(repeat):
 		whole_on, on = _runChild(None, count, tmpdir)
@@ -140,16 +144,23 @@ def _overhead(count, repeat, tmpdir):
 		launcher = on['launcher'], on['accounting'], off['accounting']
 		meas['on_ms'].append(on['wall'] / count * 1e3)
 		meas['off_ms'].append(off['wall'] / count * 1e3)
+		meas['on_cpu'].append(on['cpu'] / count * 1e3)
+		meas['off_cpu'].append(off['cpu'] / count * 1e3)
+		meas['reap_off'].append(off['steps']['reap'] / count * 1e3)
 		meas['r_on'].append(xargs / whole_on)
 		meas['r_off'].append(xargs / whole_off)
 		for step in ('take', 'place', 'reap'):
 			meas[step].append(on['steps'][step] / count * 1e3)
 	over = [a - b for a, b in zip(meas['on_ms'], meas['off_ms'])]
+	overcpu = [a - b for a, b in zip(meas['on_cpu'], meas['off_cpu'])]
+	steps = [t + p + r - o for t, p, r, o in zip(meas['take'], meas['place'], meas['reap'], meas['reap_off'])]
 	print('1. {} `true` jobs on 2 workers, launcher {} (accounting {}; cgroups=False: {})'.format(count, *launcher))
 	print('   pool wall time per job: cgroups {} ms, cgroups=False {} ms'.format(_spread(meas['on_ms']), _spread(meas['off_ms'])))
-	print('   overhead of a cgroup per job: {} ms (target <= {} ms, at most 1.5)'.format(_spread(over), _TARGET_MS))
-	print('   breakdown per job (ms): take {}, place {}, reap (whole, incl. wait4 figures) {}'.format(
-		_spread(meas['take']), _spread(meas['place']), _spread(meas['reap'])))
+	print('   pool process CPU per job: cgroups {} ms, cgroups=False {} ms'.format(_spread(meas['on_cpu']), _spread(meas['off_cpu'])))
+	print('   overhead of a cgroup per job (target <= {} ms, at most 1.5): wall {} ms, pool CPU {} ms,'
+		' the cgroup steps {} ms'.format(_TARGET_MS, _spread(over), _spread(overcpu), _spread(steps)))
+	print('   the steps per job (ms): take {}, place {}, reap {} (without cgroups {})'.format(
+		_spread(meas['take']), _spread(meas['place']), _spread(meas['reap']), _spread(meas['reap_off'])))
 	print('2. throughput ratio to xargs -P2: default (cgroups) {}x, cgroups=False {}x (target >= {}x)'.format(
 		_spread(meas['r_on'], '{:.2f}'), _spread(meas['r_off'], '{:.2f}'), _TARGET_XARGS_OFF))
 
