@@ -1716,13 +1716,20 @@ def _cgOwnPaths(selfcgroup):
 
 class _CgHier(object):
 	"""One cgroup hierarchy the jobs' cgroups are made in: version, base directory, own directory"""
-	__slots__ = ('version', 'base', 'own', 'ctrls')
+	__slots__ = ('version', 'base', 'own', 'ctrls', '_home')
 
 	def __init__(self, version, base, own, ctrls):
 		self.version = version  # 'v1' or 'v2'
 		self.base = base  # Directory under which the jobs' cgroups are made
 		self.own = own  # Directory of this process's cgroup (placement moves the thread back there)
 		self.ctrls = ctrls  # {controller} served here (v1 mount options; v2 subtree_control)
+		self._home = None  # Descriptor of own's tasks file, opened on the first placement (one per process)
+
+	def home(self):
+		"""The descriptor of own's tasks file: writing "0" moves the calling thread back there"""
+		if self._home is None:
+			self._home = os.open(os.path.join(self.own, 'tasks'), os.O_WRONLY)
+		return self._home
 
 	def __repr__(self):
 		return '<cgroup {} {} {}>'.format(self.version, self.base, ','.join(sorted(self.ctrls)))
@@ -1860,7 +1867,7 @@ class _JobCgroup(object):
 		self._base = (0, 0., 0.)  # (OOM kills, user s, sys s) at the start of the current job
 		self._last = (0, 0., 0.)  # The same at the end of the last job read: a new cgroup's are 0
 		self._skew = (0., 0.)  # CPU (user, sys) s of the spawning thread charged here during placement
-		self._tasks = {}  # _CgHier -> (fd of our own tasks file, fd of this cgroup's), thread placement
+		self._tasks = {}  # _CgHier -> descriptor of this cgroup's tasks file (thread placement)
 		self._files = None  # Names of the files of its directories (the kernel's features): 'v1/memory.peak'
 		for hier in caps.hiers:
 			folder = os.path.join(hier.base, name)
@@ -1971,12 +1978,12 @@ class _JobCgroup(object):
 		"""Thread placement: the calling thread is in the cgroup inside the block (its forks start there)"""
 		if not self._tasks:
 			for hier, folder in self.dirs.items():
-				self._tasks[hier] = (os.open(os.path.join(hier.own, 'tasks'), os.O_WRONLY)
-					, os.open(os.path.join(folder, 'tasks'), os.O_WRONLY))
+				self._tasks[hier] = os.open(os.path.join(folder, 'tasks'), os.O_WRONLY)
 		moved = []
 		cpu0 = resource.getrusage(resource.RUSAGE_THREAD)
 		try:
-			for home, here in self._tasks.values():
+			for hier, here in self._tasks.items():
+				home = hier.home()
 				os.write(here, b'0')
 				moved.append(home)
 			yield
@@ -2046,9 +2053,8 @@ class _JobCgroup(object):
 
 	def remove(self):
 		"""Kill what is left and remove the cgroup's directories (retrying EBUSY); return whether all are gone"""
-		for fds in self._tasks.values():
-			for fd in fds:
-				os.close(fd)
+		for fd in self._tasks.values():
+			os.close(fd)
 		self._tasks = {}
 		self.waitEmpty()
 		for hier, folder in list(self.dirs.items()):
@@ -2103,16 +2109,16 @@ class CgroupLauncher(LocalLauncher):
 	process dies."""
 	accounting = 'cgroup'
 
-	@property
-	def kernelMemlim(self):
-		return self.caps is not None and self.caps.memory is not None
-
 	def __init__(self, caps=None):
 		"""caps: (_CgroupCaps or None, reason) - the probe's result, this process's by default"""
 		super().__init__()
 		self.caps, self.why = caps if caps is not None else _cgroupCaps()  # caps None: plain LocalLauncher
 		self._running = {}  # Job -> _JobCgroup of its current run
 		self._idle = []  # Empty _JobCgroup ready for the next job
+
+	@property
+	def kernelMemlim(self):
+		return self.caps is not None and self.caps.memory is not None
 
 	def __repr__(self):
 		return '<CgroupLauncher {}>'.format(self.caps if self.caps is not None else 'without cgroups: ' + self.why)
@@ -2233,7 +2239,10 @@ class CgroupLauncher(LocalLauncher):
 		# Whatever the job left in its cgroup ends with it, as its process group: the figures are final then
 		_signalGroup(job.proc.pid, signal.SIGKILL)
 		_unguard('pgid', job.proc.pid)
-		empty = cgroup.empty() or cgroup.kill() or cgroup.waitEmpty()
+		empty = cgroup.empty()
+		if not empty:
+			cgroup.kill()
+			empty = cgroup.waitEmpty()
 		peak, job.utime, job.stime, ooms = cgroup.figures()
 		if peak is not None:
 			job.rssmax = inGigabytes(peak)

@@ -2865,7 +2865,7 @@ class TestMemoryWithoutPsutil(PoolTestCase):
 			from mpepool import ExecPool, Job
 			assert mpepool.psutil is None and not mpepool._LIMIT_WORKERS_RAM
 			for name in ('one', 'two'):
-				pool = ExecPool(2, memlimit=0.5, name=name)
+				pool = ExecPool(2, memlimit=0.5, name=name, cgroups=False)  # With a cgroup the kernel enforces memlim
 				jobs = [Job(name + str(i), args=(sys.executable, '-c', 'b = b"1" * (20 << 20)'), memlim=0.01, memkind=2
 					, category='c', size=i) for i in range(3)]
 				for job in jobs:
