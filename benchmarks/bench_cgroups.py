@@ -31,12 +31,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _ROOT)
 import mpepool  # noqa: E402
+from mpetests import DETACHED_BURN  # noqa: E402 (the tests' job: a grandchild burns argv[1] s of CPU)
 
 _TARGET_MS = 1.0  # Per-job overhead of a cgroup, ms <= (at most 1.5)
 _TARGET_XARGS_OFF = 1.0  # mpepool (cgroups=False) rate / xargs rate >=
@@ -46,23 +46,6 @@ _GROW = 'import time\nbufs = []\nfor _ in range(40):\n\tbufs.append(b"1" * (10 <
 # A job touching sys.argv[1] MB that prints its own peak RSS (kB) at its end
 _TOUCH = ('import sys\nbuf = b"1" * (int(sys.argv[1]) << 20)\n'
 	'print([line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0])\n')
-# A job whose grandchild (own session, never waited for) burns sys.argv[1] s of CPU while it sleeps
-_BURN = textwrap.dedent('''\
-	import os, sys, time
-	r, w = os.pipe()
-	if os.fork() == 0:
-		os.setsid()
-		if os.fork() == 0:
-			t = time.process_time()
-			while time.process_time() - t < float(sys.argv[1]):
-				pass
-			os.write(w, b'k')
-		os._exit(0)
-	os.close(w)
-	os.read(r, 1)
-	''')
-
-
 # === The pool side of the overhead runs (a child process) =============================================
 
 def _childMain(cgroups, count, outpath):
@@ -219,9 +202,10 @@ def _accuracy():
 			, int(job.pipedout.split()[0]) / 1024.))
 	print('4. peaks of jobs smaller than the pool (400 MB):\n   ' + '\n   '.join(rows))
 	cpu = {}
-	for cgroups in (None, False):
-		job = _run((sys.executable, '-c', _BURN, '1.0'), cgroups)
-		cpu[cgroups] = (job.utime or 0) + (job.stime or 0)
+	with tempfile.TemporaryDirectory(prefix='bench-cgroups-') as tmpdir:
+		for cgroups in (None, False):
+			job = _run((sys.executable, '-c', DETACHED_BURN, '1.0', os.path.join(tmpdir, str(cgroups))), cgroups)
+			cpu[cgroups] = (job.utime or 0) + (job.stime or 0)
 	print('   a detached grandchild burning 1 s of CPU: cgroups {:.3f} s (target >= 0.95), cgroups=False {:.3f} s'.format(
 		cpu[None], cpu[False]))
 
