@@ -31,7 +31,7 @@ __all__ = ['Job', 'Task', 'ExecPool', 'AffinityMask', 'JobInfo', 'TaskInfo', 'ra
            'cpucorethreads', 'cpunodes', 'cpusequential', 'inBytes', 'inGigabytes', 'secondsToHms',
            'timeheader', 'tblfmt', 'applyCallback', 'infodata', 'infoheader', 'propslist',
            'TaskInfoExt', 'tasksInfoExt', 'printDepthFirst', 'TaskInfoPrefmt', 'unfoldDepthFirst',
-           'installTerminationHandlers', 'wallclock', 'Launcher', 'LocalLauncher']
+           'installTerminationHandlers', 'wallclock', 'Launcher', 'LocalLauncher', 'CgroupLauncher']
 __version__ = '3.3.0'
 
 import bisect
