@@ -75,6 +75,9 @@ _RAM_SIZE = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024.**3
 _RAM_LIMIT = _RAM_SIZE * 0.98 - 0.25
 # Kept for compatibility: the original pinned jobs through this binary; this module pins them itself
 _AFFINITYBIN = 'taskset'
+# Seconds from the SIGTERM that asks a job's processes to stop to the SIGKILL that ends them (the default
+# of ExecPool's killgrace): time for a measuring wrapper (GNU time, a shell trap) to record and exit
+_KILL_GRACE = 2.
 # Tracing level: 0/False none, 1 brief, 2 detailed, 3 in-cycle; truthy also sends info messages to stderr
 _DEBUG_TRACE = False
 
@@ -1259,17 +1262,33 @@ def _drainPipe(fd, chunks):
 		chunks.append(data)
 
 
-def _markedProcesses(prefix):
+def _lastPid():
+	"""The pid allocated last in this pid namespace, None when unknown"""
+	try:
+		return int(_readsys('/proc/sys/kernel/ns_last_pid'))
+	except (OSError, ValueError):
+		return None
+
+
+def _markedProcesses(prefix, after=None):
 	"""{marker: [pid]} of the processes whose _JOBENV holds a marker starting with prefix
 
 	Reads /proc/<pid>/environ, the environment the program started with; processes of other users and
 	those that cleared their environment are not found.
+	after: int  - a pid: only the processes created since it are looked at. The kernel allocates pids
+		cyclically, so they are the pids from after to the last allocated one (wrapping at pid_max), a
+		short range right after a short job; the caller makes sure that no whole cycle passed since.
 	"""
 	key = (_JOBENV + '=').encode()
 	found = {}
+	last = _lastPid() if after is not None else None
 	for name in os.listdir('/proc'):
 		if not name.isdigit():
 			continue
+		if last is not None:
+			pid = int(name)
+			if not (after < pid <= last if after <= last else pid > after or pid <= last):
+				continue
 		try:
 			with open('/proc/' + name + '/environ', 'rb') as fenv:
 				env = fenv.read()
@@ -1291,6 +1310,14 @@ def _signalGroup(pgid, sig):
 		os.killpg(pgid, sig)
 	except (ProcessLookupError, PermissionError):
 		pass  # The group is empty (all exited) or its pid was taken by another user's process
+
+
+def _pgid(pid):
+	"""The process group of a process, None when it is gone"""
+	try:
+		return os.getpgid(pid)
+	except ProcessLookupError:
+		return None
 
 
 def _signalPids(pids, sig):
@@ -1526,6 +1553,11 @@ class Launcher(object):
 		return '<{}>'.format(type(self).__name__)
 
 
+# Seconds that a job lives at most for the processes created since its start to be found among the pids
+# allocated since its own: far less than a cycle of all the pids (pid_max: 32768 at least) takes
+_PID_CYCLE_MIN = 1.
+
+
 class LocalLauncher(Launcher):
 	"""Jobs run as child processes of this one, each in a session of its own, with the job marker in
 	their environment, accounted by the kernel through os.wait4 (the default launcher)"""
@@ -1537,11 +1569,13 @@ class LocalLauncher(Launcher):
 		return proc
 
 	def signal(self, jobs, sig):
+		# Each process gets the signal once: through its job's process group, or, when it left the group,
+		# directly (a wrapper's one-shot SIGTERM handler must not be hit twice)
 		for job in jobs:
 			_signalGroup(job.proc.pid, sig)
 		marked = _markedProcesses(jobs[0]._marker if len(jobs) == 1 else self.pool._prefix)
 		for job in jobs:
-			_signalPids(marked.get(job._marker, ()), sig)
+			_signalPids([pid for pid in marked.get(job._marker, ()) if _pgid(pid) != job.proc.pid], sig)
 
 	def reaped(self, job, status, rusage):
 		pid = job.proc.pid
@@ -1553,12 +1587,12 @@ class LocalLauncher(Launcher):
 			rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
 			job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
 			job.accounting = self.accounting
-		# Whatever the job left running in its process group ends with it; if the pool stopped it, also
-		# the descendants that left the group
+		# Whatever the job left running ends with it: its process group, and the marked descendants that
+		# left the group. Those of a short job are among the few processes created since it started
 		_signalGroup(pid, signal.SIGKILL)
-		if job.terminates:
-			for pids in _markedProcesses(job._marker).values():
-				_signalPids(pids, signal.SIGKILL)
+		since = pid if job.wtime is not None and job.wtime < _PID_CYCLE_MIN else None
+		for pids in _markedProcesses(job._marker, after=since).values():
+			_signalPids(pids, signal.SIGKILL)
 		_unguard('pgid', pid)
 		return True
 
@@ -1887,7 +1921,7 @@ class ExecPool(object):
 	loop until all of them finished. Callbacks run in the caller's thread, inside execute() and join().
 	"""
 	_CPUS = os.cpu_count() or 1
-	_KILLDELAY = 3  # Termination requests (SIGTERM) of a job's tree before SIGKILL
+	_KILLDELAY = 3  # The original's count of termination requests before SIGKILL (kept; see killgrace)
 	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
 	_GOLDEN = (1 + 5 ** 0.5) / 2
 	_JMEMLIMH = _GOLDEN  # Upper clamp of the age weighting of memory in the choice of jobs to postpone
@@ -1895,7 +1929,7 @@ class ExecPool(object):
 	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
 
 	def __init__(self, wksnum=max((os.cpu_count() or 1) - 1, 1), afnmask=None, memlimit=0., latency=0., name=None
-	, webuiapp=None, vmlimit=None, cgroups=None, launcher=None):
+	, webuiapp=None, vmlimit=None, killgrace=None, cgroups=None, launcher=None):
 		"""Initialize the pool
 
 		wksnum: int  - worker slots (jobs run at once), >= 1; may exceed the CPUs for I/O-bound jobs
@@ -1906,6 +1940,8 @@ class ExecPool(object):
 		name: str  - pool name shown in the messages
 		webuiapp: mpewui.WebUiApp  - a Web UI serving this pool
 		vmlimit: float  - alias of memlimit
+		killgrace: float  - seconds from the SIGTERM asking a job's processes to stop to the SIGKILL;
+			None: _KILL_GRACE (2 s)
 		cgroups: bool  - a cgroup per job: None where usable, True required, False never
 		launcher: Launcher  - how the jobs' processes are started, stopped and accounted;
 			None: LocalLauncher, child processes of this one
@@ -1921,7 +1957,10 @@ class ExecPool(object):
 			memlimit = vmlimit
 		_checkNumber(memlimit, 'memlimit')
 		_checkNumber(latency, 'latency')
-		for pname, value in (('memlimit', memlimit), ('latency', latency)):
+		if killgrace is None:
+			killgrace = _KILL_GRACE
+		_checkNumber(killgrace, 'killgrace')
+		for pname, value in (('memlimit', memlimit), ('latency', latency), ('killgrace', killgrace)):
 			if value == float('inf'):
 				raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
 		_checkType(name, str, 'name')
@@ -1941,7 +1980,7 @@ class ExecPool(object):
 			wksnum = max(1, len(afnmask))
 		self.name = name
 		self._initMemory(memlimit, latency)  # memlimit (GB the running jobs may use together), latency
-		self._termlatency = max(0.01, min(0.2, self.latency))  # Seconds between termination requests
+		self.killgrace = killgrace  # Seconds from a job's SIGTERM to its SIGKILL
 		self.alive = True  # False once terminated; clear() (or setting it) makes the pool usable again
 		self.failures = []  # [JobInfo] of the jobs that finished for good without success
 		self.jobsdone = 0  # Jobs that succeeded
@@ -2451,25 +2490,28 @@ class ExecPool(object):
 	# --- Stopping jobs ---------------------------------------------------------------------------------
 
 	def _stopJob(self, job, reason):
-		"""Ask a running job's process tree to terminate (SIGTERM), escalating to SIGKILL later"""
+		"""Ask a running job's process tree to terminate: one SIGTERM, the SIGKILL after killgrace"""
 		if job.reason is None:
 			job.reason = reason
 		if job.terminates:
 			return  # Already being stopped
-		job.terminates = 1
-		self._signalJobs((job,), signal.SIGTERM)
-		self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+		self._requestStop((job,))
+
+	def _requestStop(self, jobs):
+		"""Send the running jobs' processes one SIGTERM each; the SIGKILL follows killgrace seconds later"""
+		for job in jobs:
+			job.terminates = 1
+		self._signalJobs(jobs, signal.SIGTERM)
+		killat = time.perf_counter() + self.killgrace
+		for job in jobs:
+			self._pushDeadline(killat, 'escalate', job, job._run)
 
 	def _escalate(self, job):
-		"""Repeat the termination request of a job that is still running, SIGKILL at the _KILLDELAY-th"""
+		"""Kill a job whose processes are still running killgrace seconds after its SIGTERM"""
 		job.terminates += 1
-		if job.terminates >= self._KILLDELAY:
-			if _DEBUG_TRACE:
-				_warnmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
-			self._signalJobs((job,), signal.SIGKILL)
-		else:
-			self._signalJobs((job,), signal.SIGTERM)
-			self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+		if _DEBUG_TRACE:
+			_warnmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
+		self._signalJobs((job,), signal.SIGKILL)
 
 	def _signalJobs(self, jobs, sig):
 		"""Signal the whole process trees of running jobs (through their launcher)"""
@@ -2561,18 +2603,15 @@ class ExecPool(object):
 				, ', executed {} h {} m {:.4f} s'.format(*secondsToHms(time.perf_counter() - self._tstart))
 					if self._tstart is not None else '', ''.join(traceback.format_stack(limit=5))))
 			self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed')
-			running = list(self._workers)
+			running = [job for job in self._workers if not job.terminates]  # The others are being stopped
 			for job in running:
 				_warnmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
 				job.reason = job.reason or reason
-				job.terminates = 1
 			if running:
-				self._signalJobs(running, signal.SIGTERM)
-				for job in running:
-					self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+				self._requestStop(running)
 			# Wait for them; a process that even SIGKILL does not end in time (e.g. stuck in the kernel) is
 			# completed as failed without its exit code rather than blocking the caller forever
-			giveup = time.perf_counter() + self._termlatency * (self._KILLDELAY + 2) + 2
+			giveup = time.perf_counter() + self.killgrace + 2
 			while (self._workers or self._settling) and time.perf_counter() < giveup:
 				self._waitEvents(giveup)
 				self._fireDeadlines()
