@@ -1270,6 +1270,23 @@ def _lastPid():
 		return None
 
 
+# The most pids probed one by one for the processes created since a pid; more: /proc is listed
+_PID_PROBE_MAX = 64
+
+
+def _pidNames(after=None):
+	"""The names of the process entries of /proc: all, or (after: a pid) those of the processes created
+	since that pid was allocated (possibly gone meanwhile)"""
+	last = _lastPid() if after is not None else None
+	if last is None:
+		return [name for name in os.listdir('/proc') if name.isdigit()]
+	if after <= last:
+		if last - after <= _PID_PROBE_MAX:  # A few new pids: cheaper to try them than to list /proc
+			return [str(pid) for pid in range(after + 1, last + 1)]
+		return [name for name in os.listdir('/proc') if name.isdigit() and after < int(name) <= last]
+	return [name for name in os.listdir('/proc') if name.isdigit() and (int(name) > after or int(name) <= last)]
+
+
 def _markedProcesses(prefix, after=None):
 	"""{marker: [pid]} of the processes whose _JOBENV holds a marker starting with prefix
 
@@ -1281,14 +1298,7 @@ def _markedProcesses(prefix, after=None):
 	"""
 	key = (_JOBENV + '=').encode()
 	found = {}
-	last = _lastPid() if after is not None else None
-	for name in os.listdir('/proc'):
-		if not name.isdigit():
-			continue
-		if last is not None:
-			pid = int(name)
-			if not (after < pid <= last if after <= last else pid > after or pid <= last):
-				continue
+	for name in _pidNames(after):
 		try:
 			with open('/proc/' + name + '/environ', 'rb') as fenv:
 				env = fenv.read()
