@@ -40,6 +40,7 @@ import collections
 import contextlib
 import errno
 import fcntl
+import functools
 import heapq
 import importlib.util
 import itertools
@@ -1281,12 +1282,34 @@ def _makeParentDir(path):
 	return created
 
 
-def _parentFolders(path):
-	"""The folders above an absolute path, the nearest first, the root excluded"""
-	folder = os.path.dirname(path)
+@functools.lru_cache(maxsize=4096)
+def _realFolder(folder):
+	"""The real path of an absolute folder path, cached: jobs write to few folders
+
+	A folder that becomes a symbolic link meanwhile only spoils the counting of the users of a path,
+	never what is removed: a file is removed only if it is still the one the pool created, a folder
+	only if it is empty.
+	"""
+	return os.path.realpath(folder)
+
+
+def _outputKey(path):
+	"""The real path of an output path: the spellings of one file are one key"""
+	path = os.path.abspath(path)
+	if os.path.islink(path):
+		return os.path.realpath(path)
+	folder, name = os.path.split(path)
+	return os.path.join(_realFolder(folder), name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folderChain(folder):
+	"""An absolute folder and the folders above it, the nearest first, the root excluded"""
+	chain = []
 	while folder != os.path.dirname(folder):
-		yield folder
+		chain.append(folder)
 		folder = os.path.dirname(folder)
+	return tuple(chain)
 
 
 def _removeFolders(folders):
@@ -1344,9 +1367,9 @@ def _openOutput(path):
 				, path) from None
 		raise
 	try:
+		os.set_blocking(fd, True)  # The job writes to a FIFO or a device as to a console
 		st = os.fstat(fd)
 		if not stat.S_ISREG(st.st_mode):
-			os.set_blocking(fd, True)  # The job writes to a FIFO or a device as to a console
 			return fd, None, False, 0
 		plain = created or not _procPath(path)
 		return fd, (st.st_dev, st.st_ino) if created else None, plain, st.st_size
@@ -1375,7 +1398,7 @@ class _OutputFiles(object):
 
 	def __init__(self):
 		self._lock = threading.Lock()  # Pools may run in several threads
-		self._users = collections.Counter()  # Real path of an output file or of a folder above one -> jobs
+		self._users = {}  # Real path of an output file or of a folder above one -> its jobs (no entry: none)
 		self._files = {}  # Real path -> (st_dev, st_ino) of a file a pool created, while jobs use it
 		self._folders = set()  # Real paths of the folders a pool created, while jobs use them
 
@@ -1383,50 +1406,44 @@ class _OutputFiles(object):
 		"""Count the job's output paths as used, until release() (once: a job holds them once)"""
 		if job._outkeys is not None:
 			return
-		keys = {path: os.path.realpath(path) for path in (job.stdout, job.stderr) if isinstance(path, str)}
+		keys = {path: _outputKey(path) for path in (job.stdout, job.stderr) if isinstance(path, str)}
+		users = self._users
 		with self._lock:
 			for key in set(keys.values()):
-				self._users[key] += 1
-				for folder in _parentFolders(key):
-					self._users[folder] += 1
+				for used in (key,) + _folderChain(os.path.dirname(key)):
+					users[used] = users.get(used, 0) + 1
 		job._outkeys = keys
 
 	def noteFile(self, job, path, ident):
 		"""Record that the file at a job's output path was created by the pool, as ident (st_dev, st_ino)"""
 		key = job._outkeys.get(path) if job._outkeys else None
 		with self._lock:
-			if key is not None and self._users[key]:
+			if key in self._users:
 				self._files[key] = ident
 
 	def noteFolders(self, folders):
 		"""Record the folders the pool created for output paths that jobs use"""
 		keys = [os.path.realpath(folder) for folder in folders]
 		with self._lock:
-			self._folders.update(key for key in keys if self._users[key])
+			self._folders.update(key for key in keys if key in self._users)
 
 	def release(self, job):
 		"""The job ends: remove what the pool created for its outputs, left empty and used by no other job"""
 		keys, job._outkeys = job._outkeys, None
 		if not keys:
 			return
+		users = self._users
 		with self._lock:
 			for key in set(keys.values()):
-				if self._drop(key):
-					ident = self._files.pop(key, None)
-					if ident is not None:
-						_removeIfEmpty(key, ident)
-				for folder in _parentFolders(key):
-					if self._drop(folder) and folder in self._folders:
-						self._folders.discard(folder)
-						_removeFolders((folder,))
-
-	def _drop(self, key):
-		"""One user less of key; return whether it has none left (it is forgotten)"""
-		self._users[key] -= 1
-		if self._users[key] > 0:
-			return False
-		del self._users[key]
-		return True
+				for used in (key,) + _folderChain(os.path.dirname(key)):  # The file first, then its folders up
+					left = users.pop(used) - 1
+					if left:
+						users[used] = left
+					elif used in self._files:
+						_removeIfEmpty(used, self._files.pop(used))
+					elif used in self._folders:
+						self._folders.discard(used)
+						_removeFolders((used,))
 
 
 _OUTPUTS = _OutputFiles()

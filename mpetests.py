@@ -1044,8 +1044,12 @@ class TestOutputFiles(PoolTestCase):
 		res = subprocess.run(('mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt), capture_output=True, text=True)
 		if res.returncode:
 			self.skipTest('a tmpfs can not be mounted here: {}'.format(res.stderr.strip() or res.returncode))
-		self.addCleanup(lambda: subprocess.run(('umount', mnt)).returncode and subprocess.run(('umount', '-l', mnt)))
+		self.addCleanup(self.unmount, mnt)
 		return mnt
+
+	def unmount(self, mnt):
+		if subprocess.run(('umount', mnt)).returncode:
+			subprocess.run(('umount', '--lazy', mnt))  # Still busy: detached now, freed when unused
 
 	def test_full_disk(self):
 		"""A job runs without its separator line; a PIPE log that can not be written leaves nothing behind"""
