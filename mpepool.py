@@ -766,14 +766,21 @@ def _checkType(value, types, pname, allowNone=True):
 		(types if isinstance(types, tuple) else (types,))), ' or None' if allowNone else '', value))
 
 
+_STREAMS = (sys.stdout, sys.stderr)  # The streams at import: the defaults of Job's stdout and stderr
+
+
 def _checkOutput(value, pname):
 	"""Return a stdout / stderr value of a documented kind (a path as str), else raise naming pname
 
 	The kinds: None (inherit), a path (str or os.PathLike of str), subprocess.PIPE, subprocess.DEVNULL,
-	subprocess.STDOUT (stderr only), a file object (it has fileno()), or an int descriptor >= 0 that is
-	open for writing now and is none of the pools' own (their event loop, wake-up pipe, jobs' pidfds and
-	pipes, the guardian's pipe); the caller owns such a descriptor and keeps it open until the job ends.
+	subprocess.STDOUT (stderr only), a file object with a descriptor (sys.stdout and sys.stderr also
+	without one, e.g. replaced by a StringIO: then the job inherits the pool's), or an int descriptor
+	>= 0 that is open for writing now and is none of the pools' own (their event loop, wake-up pipe,
+	jobs' pidfds and pipes, the guardian's pipe); the caller owns such a descriptor and keeps it open
+	until the job ends.
 	"""
+	if any(value is stream for stream in _STREAMS + (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)):
+		return value
 	kinds = 'None, a str path, subprocess.PIPE, subprocess.DEVNULL{}, a file object or a descriptor open for' \
 		' writing'.format(', subprocess.STDOUT' if pname == 'stderr' else '')
 	if value is None:
@@ -799,6 +806,11 @@ def _checkOutput(value, pname):
 			raise TypeError('{} must be {}: the descriptor {!r} is the pool\'s own'.format(pname, kinds, value))
 		return value
 	if callable(getattr(value, 'fileno', None)):
+		try:
+			value.fileno()
+		except (OSError, ValueError) as err:  # io.UnsupportedOperation is both
+			raise TypeError('{} must be {}: the file object {!r} has no descriptor ({}); PIPE captures the'
+				' output'.format(pname, kinds, value, err)) from None
 		return value
 	raise TypeError('{} must be {}, not {!r}'.format(pname, kinds, value))
 
@@ -1596,7 +1608,7 @@ def _openChannel(job, spec, opened):
 		if fout is None:
 			_OUTPUTS.noteFolders(_makeParentDir(spec))
 			fd, created, plain, size = _openOutput(spec)
-			fout = os.fdopen(fd, 'ab', buffering=0)  # Unbuffered: nothing is left to flush (and fail) at its close
+			fout = os.fdopen(fd, 'wb', buffering=0)  # Appends (O_APPEND) unseeked; nothing to flush (and fail) at close
 			opened[spec] = fout
 			if created is not None:
 				_OUTPUTS.noteFile(job, spec, created)

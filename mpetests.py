@@ -1095,12 +1095,16 @@ class TestOutputFiles(PoolTestCase):
 		, ({'stdout': subprocess.STDOUT}, 'stdout.*-2'), ({'stderr': -7}, 'stderr.*-7'), ({'stdout': True}, 'stdout.*True')
 		, ({'stdout': closed}, 'stdout.*{} is not an open descriptor'.format(closed))
 		, ({'stderr': rfd}, 'stderr.*{} is not open for writing'.format(rfd))
-		, ({'stdout': pool._wakefds[1]}, "stdout.*{} is the pool's own".format(pool._wakefds[1]))):
+		, ({'stdout': pool._wakefds[1]}, "stdout.*{} is the pool's own".format(pool._wakefds[1]))
+		, ({'stderr': io.StringIO()}, 'stderr.*StringIO.*has no descriptor')):
 			with self.assertRaisesRegex(TypeError, pattern, msg=kwargs):
 				Job('j', args=('true',), **kwargs)
 		with self.assertRaisesRegex(ValueError, "stdout.*''"):
 			Job('j', stdout='')
-		# The documented kinds: a PathLike path (kept as str), a descriptor the caller owns, STDOUT for stderr
+		# The documented kinds: a PathLike path (kept as str), a descriptor the caller owns, STDOUT for stderr,
+		# sys.stdout also when replaced by an object without a descriptor (the job inherits the pool's)
+		with contextlib.redirect_stdout(io.StringIO()):
+			self.assertIs(Job('j', stdout=sys.stdout).stdout, sys.stdout)
 		viapath = Job('path', args=('echo', 'to path'), stdout=pathlib.Path(self.path('p.txt')), stderr=subprocess.STDOUT)
 		self.assertEqual(viapath.stdout, self.path('p.txt'))
 		viafd = Job('fd', args=('echo', 'to fd'), stdout=wfd, stderr=subprocess.DEVNULL)
