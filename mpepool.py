@@ -1996,7 +1996,7 @@ class _CgHier(object):
 	def __init__(self, version, base, own, ctrls):
 		self.version = version  # 'v1' or 'v2'
 		self.base = base  # Directory under which the jobs' cgroups are made
-		self.own = own  # Directory of this process's cgroup (placement moves the thread back there)
+		self.own = own  # Directory of this process's cgroup (placement moves the thread back there), None: not writable
 		self.ctrls = ctrls  # {controller} served here (v1 mount options; v2 subtree_control)
 		self._home = None  # Descriptor of own's tasks file, opened on the first placement (one per process)
 
@@ -2027,7 +2027,8 @@ class _CgroupCaps(object):
 			if hier is not None and hier not in self.hiers:
 				self.hiers.append(hier)
 		self.procs = self.hiers[0]
-		self.placement = 'thread' if all(hier.version == 'v1' for hier in self.hiers) else 'shim'
+		# The thread moves back to its own cgroups, which it must be allowed to write
+		self.placement = 'thread' if all(hier.version == 'v1' and hier.own for hier in self.hiers) else 'shim'
 
 	def __repr__(self):
 		return '<cgroups placed by {}: memory {}, cpu {}, kill {}>'.format(self.placement, self.memory, self.cpu, self.kill)
@@ -2084,14 +2085,14 @@ def _cgroupProbe(setting='auto', mountinfo=None, selfcgroup=None):
 				why.append(err)
 				continue
 			if version == 'v1':
-				hier = _CgHier('v1', folder, _cgUsable(point, root, ownpath, ro)[0] or folder, ctrls)
+				hier = _CgHier('v1', folder, _cgUsable(point, root, ownpath, ro)[0], ctrls)
 				for ctrl in ctrls:
 					v1.setdefault(ctrl, hier)
 				continue
 			if not os.path.exists(folder + '/cgroup.procs'):
 				why.append('{} is not a cgroup'.format(folder))
 				continue
-			v2 = _CgHier('v2', folder, _cgUsable(point, root, ownpath, ro)[0] or folder
+			v2 = _CgHier('v2', folder, _cgUsable(point, root, ownpath, ro)[0]
 				, set((_cgRead(folder + '/cgroup.subtree_control') or '').split()))
 			if 'memory' not in v2.ctrls:
 				if 'memory' in (_cgRead(folder + '/cgroup.controllers') or '').split():
@@ -2130,9 +2131,8 @@ def _cgroupCaps():
 class _JobCgroup(object):
 	"""The cgroup of a job (a directory per used hierarchy), reused by the next job once it is empty
 
-	Figures are read as differences from the baselines taken at each job's start (v1 counters reset
-	where the kernel allows: peak, failcnt); a v2 cgroup serves one job (memory.peak can not be reset
-	before Linux 6.12).
+	Figures are differences from the counters at each job's start (the v1 peak is reset); a v2 cgroup
+	serves one job (memory.peak can not be reset before Linux 6.12).
 	"""
 
 	def __init__(self, caps, name):

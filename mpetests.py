@@ -1651,6 +1651,8 @@ class TestCgroupProbe(unittest.TestCase):
 		caps, why = self.probe(layout, self.root)
 		self.assertIsNone(caps)
 		self.assertIn('is not in a cgroup mount', why)
+		unwritable = mpepool._CgHier('v1', given, None, {'memory'})  # Own cgroup not writable: can not move back
+		self.assertEqual(mpepool._CgroupCaps(unwritable, unwritable, None).placement, 'shim')
 		caps, why = self.probe(layout, given + '-missing')
 		self.assertIsNone(caps.memory)
 		self.assertIn('is not a writable cgroup directory', why)
