@@ -23,6 +23,10 @@ The event loop (all of it runs in the caller's thread, inside ``execute()`` and 
     -> publish a snapshot for the Web UI -> wait for the next event (a child exit, piped output,
     a wake-up or the nearest deadline) in one ``select()``; never a sleeping poll.
 
+Where a cgroup is usable, each job runs in one of its own (CgroupLauncher): exact peak memory and CPU
+of its whole tree, memlim enforced by the kernel, stops that reach every process; elsewhere the same
+figures come from os.wait4 and memlim is sampled.
+
 Optional dependencies: ``psutil`` (memory measurement and balancing) and ``bottle`` (the Web UI in
 ``mpewui``); both are imported lazily or with a ``None`` fallback, and importing this module prints
 nothing and runs no external program.

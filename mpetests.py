@@ -1832,8 +1832,14 @@ class TestCgroups(PoolTestCase):
 		pool = self.newPool(2)
 		hog = Job('hog', args=pyjob(ALLOC(200, 5)), memlim=inGigabytes(limit))
 		child = Job('child hog', args=('sh', '-c', '"$0" -c "$1"; exit 3', PYEXEC, ALLOC(200, 5)), memlim=inGigabytes(limit))
-		cache = Job('cache', args=('sh', '-c', 'dd if=/dev/zero of="$0" bs=1M count=96 2>/dev/null && sync && rm "$0"'
-			, self.path('cache.dat')), memlim=inGigabytes(limit))
+		data = self.path('cache.dat')
+		with open(data, 'wb') as fdata:  # 96 MB on disk, not in the page cache: the job's reading charges it
+			for _ in range(96):
+				fdata.write(b'1' * (1 << 20))
+			fdata.flush()
+			os.fsync(fdata.fileno())
+			os.posix_fadvise(fdata.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+		cache = Job('cache', args=('cat', data), stdout=subprocess.DEVNULL, memlim=inGigabytes(limit))
 		for job in (hog, child, cache):
 			pool.execute(job)
 		with contextlib.redirect_stderr(io.StringIO()):
@@ -1845,6 +1851,7 @@ class TestCgroups(PoolTestCase):
 			self.assertEqual(job.accounting, 'cgroup')
 			self.assertLessEqual(round(inBytes(job.rssmax)), limit, job.name)  # 0 bytes above the limit
 		self.assertGreater(inBytes(hog.rssmax), limit * 0.9)
+		self.assertGreater(inBytes(cache.rssmax), limit * 0.5)  # Its page cache was charged, then reclaimed
 		self.assertEqual(len(pool.failures), 2)
 
 	def test_memory_chain_from_the_kernels_kill(self):
