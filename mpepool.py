@@ -2454,8 +2454,7 @@ class CgroupLauncher(LocalLauncher):
 		except OSError:  # The program could not start: the cgroup serves the next job
 			self._idle.append(cgroup)
 			raise
-		_guard('pgid', proc.pid)
-		self._running[job] = cgroup
+		self._running[job] = cgroup  # Its cgroup's guardian record covers its process group too
 		return proc
 
 	@staticmethod
@@ -2513,8 +2512,6 @@ class CgroupLauncher(LocalLauncher):
 			return super().reaped(job, status, rusage)
 		self._rusageFigures(job, rusage)  # wait4's figures where the cgroup has none (a missing memory.peak)
 		# Whatever the job left in its cgroup ends with it, as its process group: the figures are final then
-		_signalGroup(job.proc.pid, signal.SIGKILL)
-		_unguard('pgid', job.proc.pid)
 		empty = cgroup.empty()
 		if not empty:
 			cgroup.kill()
