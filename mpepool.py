@@ -1116,8 +1116,6 @@ class Job(object):
 		self._logPiped()
 		if graceful is None:
 			graceful = self.terminates == 0 and self.reason is None and (self.proc is None or self.proc.returncode == 0)
-		if self.tstart is None:  # Canceled before it started
-			self.tstart = time.perf_counter()
 		if graceful and self.ondone:
 			applyCallback(self.ondone, self.name)
 		if self.onfinish:
@@ -1127,10 +1125,13 @@ class Job(object):
 		if self.task is not None:
 			self.task.finished(self, graceful)
 		proc = self.proc
-		_infomsg('Completed {} "{}" #{} with errcode {}{}, executed {} h {} m {:.4f} s'.format(
+		# A job canceled before it started keeps tstart None, as the original's (code tests it to know
+		# that a job never ran)
+		_infomsg('Completed {} "{}" #{} with errcode {}{}, {}'.format(
 			'gracefully' if graceful else '(ABNORMALLY)', self.name, proc.pid if proc else '-'
 			, proc.returncode if proc else '-', ' ({})'.format(self.reason) if self.reason else ''
-			, *secondsToHms(self.tstop - self.tstart)))
+			, 'executed {} h {} m {:.4f} s'.format(*secondsToHms(self.tstop - self.tstart))
+				if self.tstart is not None else 'never started'))
 		return graceful
 
 	def _logPiped(self):
@@ -1871,8 +1872,8 @@ class ExecPool(object):
 			_warnmsg('WARNING{}, scheduling of the job "{}" is canceled: the execution pool is not alive'.format(
 				_nameSuffix(self.name), job.name))
 			return errno.EINTR
-		if job.tstop is not None:  # Executed again: a new run of a finished job
-			job.tstop = None
+		if job.tstop is not None:  # Executed again: a new run of a finished job, not started yet
+			job.tstart = job.tstop = job.proc = None
 			if job.task is not None:
 				job.task.add(job)
 		if self._tstart is None:

@@ -2345,7 +2345,8 @@ class TestMemoryChainLimits(PoolTestCase):
 		self.assertEqual((pool.jobsdone, sorted(info.name for info in pool.failures)), (1, ['A', 'B', 'D', 'E']))
 		self.assertEqual(jobs['C'].proc.returncode, 0)
 		self.assertEqual(sorted(job.name for job in finished), sorted(jobs))
-		self.assertEqual([job.proc for job in (jobs['D'], jobs['E'])], [None, None])
+		self.assertEqual([(job.proc, job.tstart) for job in (jobs['D'], jobs['E'])], [(None, None)] * 2)  # Never started
+		self.assertTrue(all(job.tstop is not None for job in jobs.values()))
 		for name in 'DE':
 			self.assertIn('"{}" is canceled by memory limit chain from "A"'.format(name), err.getvalue())
 		self.assertNotIn('chain from "B"', err.getvalue())
@@ -2365,6 +2366,120 @@ class TestMemoryChainLimits(PoolTestCase):
 		self.assertEqual({job.name: job.reason for job in jobs}, {job.name: 'memory limit' for job in jobs}
 			, err.getvalue())
 		self.assertNotIn('chain', err.getvalue())
+
+
+def txtRow(lines, name):
+	"""{column: value} of the row of name in a table of a Web UI txt page (columns cut at its dashes)"""
+	for i, line in enumerate(lines[1:], 1):
+		if line.startswith('--') and set(line) <= {'-', ' '}:
+			spans = [m.span() for m in re.finditer(r'-+', line)]
+			header = [lines[i - 1][a:b].strip() for a, b in spans]
+			for row in lines[i + 1:]:
+				if not row.strip():
+					break
+				if row[spans[0][0]:spans[0][1]].strip() == name:
+					return {col: row[a:b].strip() for col, (a, b) in zip(header, spans)}
+	raise AssertionError('no row {!r} in {}'.format(name, lines))
+
+
+class TestNeverStarted(PoolTestCase):
+	"""A job canceled before it started keeps tstart None, its tstop set; reports and the Web UI show
+	its start as '-' (issue 13, item 5)"""
+
+	def cancelPaths(self, seen):
+		"""Run each cancel path of a queued job in a 1-worker pool; return {reason: the canceled job}"""
+		pool = self.newPool(1)
+		canceled = {}
+
+		def run(running, queued, reason, after=None):
+			for job in (running, queued):
+				job.onfinish = mpepool._bindCallback(lambda job: seen.append((job.name, job.tstart, job.proc)), job
+					, 'onfinish')
+				pool.execute(job)
+			self.assertIs(pool._jobs[0], queued)
+			if after is not None:
+				after()
+			else:
+				self.assertTrue(pool.join(30))
+			self.assertEqual(queued.reason, reason)
+			canceled[reason] = queued
+
+		run(Job('t1', args=pyjob(SLEEP(20)), category='t', size=1, timeout=0.2)
+			, Job('t2', args=pyjob(SLEEP(0.1)), category='t', size=2), 'timeout chain')
+		if mpepool._LIMIT_WORKERS_RAM:
+			run(Job('m1', args=pyjob(ALLOC(60, 20)), category='m', size=1, memlim=0.03)
+				, Job('m2', args=pyjob(SLEEP(0.1)), category='m', size=2, memlim=0.03), 'memory limit chain')
+		task = Task('tt', timeout=0.2)
+		run(Job('k1', args=pyjob(SLEEP(20)), task=task), Job('k2', args=pyjob(SLEEP(0.1)), task=task), 'task timeout')
+		again = Job('again', args=pyjob(EXIT(0)))  # Ran once: executed again, its new run never starts
+		pool.execute(again)
+		self.assertTrue(pool.join(30))
+		self.assertIsNotNone(again.tstart)
+		run(Job('p1', args=pyjob(SLEEP(20))), again, 'pool termination', after=pool.terminate)
+		return pool, canceled
+
+	def test_every_cancel_path_keeps_tstart_none(self):
+		seen = []
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			pool, canceled = self.cancelPaths(seen)
+		for reason, job in canceled.items():
+			self.assertIsNone(job.tstart, reason)
+			self.assertIsNotNone(job.tstop, reason)
+			self.assertIsNone(job.proc, reason)
+			self.assertIn((job.name, None, None), seen)  # onfinish saw a job that never started
+			self.assertIn('Completed (ABNORMALLY) "{}" #- with errcode - ({}), never started'.format(job.name, reason)
+				, self.out.getvalue())
+		infos = {info.name: info for info in pool.failures}
+		for job in canceled.values():
+			info = infos[job.name]
+			self.assertEqual((info.tstart, info.duration), (None, None))
+			self.assertIsNotNone(info.tstop)
+			self.assertEqual(infodata(info, ['name', 'tstart', 'duration']), (job.name, '-', '-'))
+		# The failure reports show '-' for the start and the duration of the canceled jobs
+		props = JobInfo._xprops.split()
+		report = self.out.getvalue() + err.getvalue()
+		for job in canceled.values():
+			row = next(line.split() for line in report.splitlines() if line.split()[:1] == [job.name])
+			self.assertEqual(props[-1], 'duration')  # After reason, which may hold spaces
+			self.assertEqual([row[props.index('tstart')], row[-1]], ['-', '-'], row)
+		started = [info for info in pool.failures if info.name not in {job.name for job in canceled.values()}]
+		self.assertTrue(started)
+		self.assertTrue(all(info.tstart is not None and info.duration >= 0 for info in started))
+
+	def test_the_web_ui_shows_a_never_started_job(self):
+		"""JSON null, '-' in txt, an htm page and a timeline without a bar for it, through the server"""
+		try:
+			import mpewui
+		except ImportError:
+			self.skipTest('bottle is not installed: the Web UI is not available')
+		app = mpewui.WebUiApp(host='127.0.0.1', port=0)
+		try:
+			pool = self.newPool(1, webuiapp=app)
+			ran = Job('ran', args=pyjob(SLEEP(20)))
+			pool.execute(ran)
+			pool.execute(Job('never', args=pyjob(SLEEP(0.1))))
+			with contextlib.redirect_stderr(io.StringIO()):
+				pool.terminate()
+			self.assertTrue(waitUntil(lambda: uiJson(app, '/?fmt=json')['pool']['state'] == 'terminated', 5.))
+			for path, table in (('/?fmt=json', 'jobsInfo'), ('/jobs?fmt=json', 'doneInfo')):
+				header, *rows = uiJson(app, path)[table]
+				recs = {row[header.index('name')]: dict(zip(header, row)) for row in rows}
+				self.assertEqual((recs['never']['tstart'], recs['never']['duration']), (None, None), path)
+				self.assertIsNotNone(recs['ran']['tstart'])
+				self.assertGreaterEqual(recs['ran']['duration'], 0)
+			for path in ('/?fmt=txt', '/jobs?fmt=txt'):
+				status, _, body, _ = uiGet(app, path)
+				self.assertEqual(status, 200)
+				lines = body.splitlines()
+				row = txtRow(lines, 'never')
+				self.assertEqual([row['tstart'], row['duration']], ['-', '-'], path)
+				self.assertNotEqual(txtRow(lines, 'ran')['tstart'], '-', path)
+			status, _, timeline, _ = uiGet(app, '/jobs')
+			self.assertEqual(status, 200)
+			bars = re.findall(r'<rect [^>]*class="bar [^>]*>\s*<title>([^<:]*):', timeline)
+			self.assertEqual(bars, ['ran'], timeline[-3000:])
+		finally:
+			app.stop()
 
 
 class TestMemoryQueue(unittest.TestCase):
