@@ -1002,6 +1002,7 @@ class Job(object):
 		self._memfresh = False  # Starting up: its samples do not show its demand yet
 		self._memlast = None  # GB: its previous raw sample while starting up
 		self._memticks = None  # CPU ticks of its process at that sample (None: not read)
+		self._memstill = 0  # Samples in a row that showed no growth while starting up
 		self._qseq = 0  # Enqueue order in the pool's queue (chained postponement applies to earlier ones)
 		# The accounting of the run, set when the job finishes
 		self.wslot = None  # Worker slot index the job ran in
@@ -1413,6 +1414,9 @@ _MEM_SHARE = 0.01
 # and a job of unknown demand waits for the first of its kind.
 _MEM_SETTLE = 0.05
 _MEM_SETTLE_GB = 0.002
+# Samples without that growth after which a job is past its start-up even if it could not run meanwhile
+# (e.g. blocked on a slow disk): one stuck job does not hold the start of every other for good
+_MEM_SETTLE_MAX = 5
 
 _PAGESIZE = os.sysconf('SC_PAGE_SIZE')
 _PROCFS = None  # Whether /proc/<pid>/statm and /proc/<pid>/task/<tid>/children are readable; found on use
@@ -1522,6 +1526,15 @@ def _memKind(job):
 		return ('category', job.category)
 	prog = job.args if isinstance(job.args, str) else job.args[0] if job.args else None
 	return ('program', prog if isinstance(prog, (str, bytes, type(None))) else str(prog))
+
+
+def _heavierMem(job, origin):
+	"""Whether job, of origin's category, uses at least as much memory as origin: by their estimates once
+	job was sampled, else by size (a queued job's estimate inherited from a postponed relative is a lower
+	bound, not its demand)"""
+	if job.mempeak:
+		return job.lessmem(origin) is False
+	return job.size >= origin.size
 
 
 def _freeMemory():
@@ -2525,6 +2538,7 @@ class ExecPool(object):
 			return
 		job._memfresh = True
 		job._memlast = job._memticks = None
+		job._memstill = 0
 		if self.memlimit:
 			job._memest = self._jobDemand(job)[0]
 			if self._memfree is not None:
@@ -2551,8 +2565,11 @@ class ExecPool(object):
 		job._memlast = cur
 		job._memticks = progress[1] if progress else None
 		if prev is None or cur > prev * (1 + _MEM_SETTLE) + _MEM_SETTLE_GB:
+			job._memstill = 0
 			return False
-		return progress is None or ticks is None or progress[1] > ticks or progress[0] not in ('R', 'D')
+		job._memstill += 1
+		return (progress is None or ticks is None or progress[1] > ticks or progress[0] not in ('R', 'D')
+			or job._memstill >= _MEM_SETTLE_MAX)
 
 	def _memoryAllows(self, job):
 		"""Whether starting job now keeps the running jobs within memlimit (and free RAM above _MEMLOW)
@@ -2624,7 +2641,7 @@ class ExecPool(object):
 			self._stopJob(job, 'memory limit')
 		for job, limit in origins:
 			self._chain(job, 'memory limit chain', lambda other, origin=job, limit=limit:
-				other.lessmem(origin) is False and self._limitApplies(other, limit))
+				_heavierMem(other, origin) and self._limitApplies(other, limit))
 		active = [job for job in self._workers if not job.terminates]
 		memall = sum(job.mem for job in active)
 		if memlimit and len(active) > 1 and (memall >= memlimit or memfree <= self._MEMLOW):

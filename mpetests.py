@@ -2321,18 +2321,17 @@ def WAIT_GONE(name, logfile, seconds=20.):
 class TestMemoryChainLimits(PoolTestCase):
 	"""A memory chain follows the limit that was actually broken (issue 13, item 2)"""
 
-	def test_a_memlim_breaker_condemns_only_relatives_under_that_memlim(self):
-		"""memlimit 0.2 GB, category c, 2 workers: A (size 5) grows to 0.4 GB, B (size 2.5, memlim 0.1)
-		to 0.2 GB while C (size 4), D (5) and E (10) are queued; A and B are stopped for their own
-		limits, A's chain cancels D and E, C (a few MB, it ends when A is gone) succeeds"""
+	def runExample(self, progA, progB):
+		"""The issue's example: memlimit 0.2 GB, category c, 2 workers: A (size 5) grows to 0.4 GB, B (size
+		2.5, memlim 0.1) to 0.2 GB while C (size 4), D (5) and E (10) are queued; A and B are stopped
+		for their own limits, A's chain cancels D and E, C (a few MB, it ends when A is gone) succeeds"""
 		pool = self.newPool(2, memlimit=0.2)
-		log = self.path('log')
 		finished = []
 		kw = dict(category='c', onfinish=finished.append)
 		jobs = dict(
-			A=Job('A', args=pyjob(ALLOC_LOGGED('A', log, 400, 20, delay=0.6)), size=5, **kw),
-			B=Job('B', args=pyjob(ALLOC_LOGGED('B', log, 200, 20, delay=0.3)), size=2.5, memlim=0.1, **kw),
-			C=Job('C', args=pyjob(WAIT_GONE('A', log)), size=4, **kw),
+			A=Job('A', args=pyjob(progA), size=5, **kw),
+			B=Job('B', args=pyjob(progB), size=2.5, memlim=0.1, **kw),
+			C=Job('C', args=pyjob(WAIT_GONE('A', self.log)), size=4, **kw),
 			D=Job('D', args=pyjob(SLEEP(0.1)), size=5, **kw),
 			E=Job('E', args=pyjob(SLEEP(0.1)), size=10, **kw))
 		with contextlib.redirect_stderr(io.StringIO()) as err:
@@ -2350,6 +2349,28 @@ class TestMemoryChainLimits(PoolTestCase):
 		for name in 'DE':
 			self.assertIn('"{}" is canceled by memory limit chain from "A"'.format(name), err.getvalue())
 		self.assertNotIn('chain from "B"', err.getvalue())
+		return err.getvalue()
+
+	def test_a_memlim_breaker_condemns_only_relatives_under_that_memlim(self):
+		"""The example as the issue gives it: A and B break their limits in any order, or in one sample"""
+		self.log = self.path('log')
+		self.runExample(ALLOC_LOGGED('A', self.log, 400, 20, delay=0.6), ALLOC_LOGGED('B', self.log, 200, 20, delay=0.3))
+
+	def test_the_example_with_b_postponed_first(self):
+		"""The example when B, holding 60 MB, is first postponed for the group limit while A grows slowly:
+		the queued relatives that inherit B's estimate are still judged by their size, D and E canceled"""
+		self.log = log = self.path('log')
+		progB = textwrap.dedent("""\
+			import os
+			with open({log!r}, 'a') as flog:
+				flog.write('B %d S 0\\n' % os.getpid())
+			with open({log!r}) as flog:
+				rerun = sum(1 for ln in flog if ln.startswith('B ')) > 1
+			buf = b'1' * (200 << 20 if rerun else 60 << 20)
+			""").format(log=log) + WAIT_GONE('A', log) + "more = b'1' * (200 << 20)\n"
+		err = self.runExample(FILL_LOGGED('A', log, 400, 20, delay=0.6, steps=40), progB)
+		self.assertIn('"B" #', err)
+		self.assertIn('group memory limit violation', err)
 
 	def test_origins_of_one_sample_are_not_chained(self):
 		"""Jobs that break their limits in the same sample are all origins: a heavier one is never taken
