@@ -2271,9 +2271,11 @@ class TestMemoryBursts(PoolTestCase):
 		pool = self.newPool(4, memlimit=0.7)
 		log = self.path('log')
 		starts = []
-		old = Job('old', args=pyjob(HOLD_UNTIL_A_STOP('old', log, 350, 0.5)), onstart=lambda job: starts.append(
+		# old sleeps 1 s first: its samples show its start-up is over (some 10 MB), the others start beside it
+		old = Job('old', args=pyjob(HOLD_UNTIL_A_STOP('old', log, 350, 1.)), onstart=lambda job: starts.append(
 			(job.name, time.perf_counter())))
-		young = [Job('y{}'.format(i), args=pyjob(ALLOC_LOGGED('y{}'.format(i), log, 150, 0.3, delay=1.)), onstart=lambda
+		# The young ones hold their memory long enough to hold it together, whatever their start order
+		young = [Job('y{}'.format(i), args=pyjob(ALLOC_LOGGED('y{}'.format(i), log, 150, 1.2, delay=0.6)), onstart=lambda
 			job: starts.append((job.name, time.perf_counter()))) for i in range(3)]
 		with contextlib.redirect_stderr(io.StringIO()) as err:
 			for job in [old] + young:
@@ -2368,7 +2370,7 @@ class TestMemoryChainLimits(PoolTestCase):
 				rerun = sum(1 for ln in flog if ln.startswith('B ')) > 1
 			buf = b'1' * (200 << 20 if rerun else 60 << 20)
 			""").format(log=log) + WAIT_GONE('A', log) + "more = b'1' * (200 << 20)\n"
-		err = self.runExample(FILL_LOGGED('A', log, 400, 20, delay=0.6, steps=40), progB)
+		err = self.runExample(FILL_LOGGED('A', log, 400, 20, delay=1., steps=40), progB)
 		self.assertIn('"B" #', err)
 		self.assertIn('group memory limit violation', err)
 
