@@ -1835,20 +1835,26 @@ class TestPoolAffinity(unittest.TestCase):
 NEEDS_PSUTIL = unittest.skipUnless(mpepool._LIMIT_WORKERS_RAM, 'memory constraints need psutil')
 
 
-def ALLOC_LOGGED(name, logfile, mb, seconds, delay=0.):
-	"""Sleep delay, hold mb MB for seconds; log 'S', 'A' (allocated) and 'E' lines with the monotonic time"""
+def LOGGER(name, logfile):
+	"""Python code defining log(event): a line 'name pid event monotonic' appended to logfile (readLog)"""
 	return textwrap.dedent('''\
 		import os, time
 		def log(event):
 			with open({logfile!r}, 'a') as flog:
 				flog.write('{{}} {{}} {{}} {{!r}}\\n'.format({name!r}, os.getpid(), event, time.monotonic()))
+		''').format(name=name, logfile=logfile)
+
+
+def ALLOC_LOGGED(name, logfile, mb, seconds, delay=0.):
+	"""Sleep delay, hold mb MB for seconds; log 'S', 'A' (allocated) and 'E' lines with the monotonic time"""
+	return LOGGER(name, logfile) + textwrap.dedent('''\
 		log('S')
 		time.sleep({delay})
 		buf = b'1' * ({mb} << 20)
 		log('A')
 		time.sleep({seconds})
 		log('E')
-		''').format(name=name, logfile=logfile, mb=mb, seconds=seconds, delay=delay)
+		''').format(mb=mb, seconds=seconds, delay=delay)
 
 
 def TREE_ALLOC(parentmb, childmb, readyfile, seconds=30):
@@ -2165,11 +2171,7 @@ class TestMemoryChains(PoolTestCase):
 def FILL_LOGGED(name, logfile, mb, seconds, delay=0., steps=10, pause=0.05):
 	"""ALLOC_LOGGED filling its mb MB in steps (a pause after each): 'A' is logged when it starts to fill,
 	'F' when it is full"""
-	return textwrap.dedent("""\
-		import os, time
-		def log(event):
-			with open({logfile!r}, 'a') as flog:
-				flog.write('{{}} {{}} {{}} {{!r}}\\n'.format({name!r}, os.getpid(), event, time.monotonic()))
+	return LOGGER(name, logfile) + textwrap.dedent("""\
 		log('S')
 		time.sleep({delay})
 		log('A')
@@ -2180,17 +2182,13 @@ def FILL_LOGGED(name, logfile, mb, seconds, delay=0., steps=10, pause=0.05):
 		log('F')
 		time.sleep({seconds})
 		log('E')
-		""").format(name=name, logfile=logfile, mb=mb, seconds=seconds, delay=delay, steps=steps, pause=pause)
+		""").format(mb=mb, seconds=seconds, delay=delay, steps=steps, pause=pause)
 
 
 def HOLD_UNTIL_A_STOP(name, logfile, mb, delay, seconds=20.):
 	"""ALLOC_LOGGED that holds its memory until another job of the log was stopped (its process gone
 	without its 'E' line), then 0.3 s more; at most seconds"""
-	return textwrap.dedent("""\
-		import os, time
-		def log(event):
-			with open({logfile!r}, 'a') as flog:
-				flog.write('{{}} {{}} {{}} {{!r}}\\n'.format({name!r}, os.getpid(), event, time.monotonic()))
+	return LOGGER(name, logfile) + textwrap.dedent("""\
 		def stopped():
 			with open({logfile!r}) as flog:
 				recs = [ln.split() for ln in flog]
@@ -2209,29 +2207,18 @@ def HOLD_UNTIL_A_STOP(name, logfile, mb, delay, seconds=20.):
 		""").format(name=name, logfile=logfile, mb=mb, delay=delay, seconds=seconds)
 
 
-def logRuns(logfile):
-	"""{pid: {event: monotonic}} of an ALLOC_LOGGED-like log, and {name: number of runs}"""
-	runs = {}
-	counts = {}
-	for name, pid, event, tm in readLog(logfile):
-		runs.setdefault(pid, {})[event] = tm
-		if event == 'S':
-			counts[name] = counts.get(name, 0) + 1
-	return runs, counts
-
-
 @NEEDS_PSUTIL
 class TestMemoryBursts(PoolTestCase):
 	"""A burst never starts more than memlimit allows once the first job's demand is known; group
 	postponement stops the most recently started jobs first (issue 9, item 16)"""
 
 	def test_jobs_of_unknown_demand_wait_for_the_first_of_their_kind(self):
-		"""Four jobs filling 300 MB over 0.5 s, memlimit 0.5 GB: one at a time, none postponed (a sample
+		"""Four jobs filling 300 MB over 0.4 s, memlimit 0.5 GB: one at a time, none postponed (a sample
 		during the first job's start-up does not count as its demand)"""
 		pool = self.newPool(4, memlimit=0.5)
 		log = self.path('log')
 		starts = []
-		jobs = [Job('f{}'.format(i), args=pyjob(FILL_LOGGED('f{}'.format(i), log, 300, 0.2)), onstart=starts.append)
+		jobs = [Job('f{}'.format(i), args=pyjob(FILL_LOGGED('f{}'.format(i), log, 300, 0.1, pause=0.04)), onstart=starts.append)
 			for i in range(4)]
 		with contextlib.redirect_stderr(io.StringIO()) as err:
 			for job in jobs:
@@ -2241,7 +2228,9 @@ class TestMemoryBursts(PoolTestCase):
 		self.assertEqual((pool.jobsdone, pool.failures), (4, []), err.getvalue())
 		self.assertEqual(sorted(job.name for job in starts), ['f0', 'f1', 'f2', 'f3'], err.getvalue())  # None postponed
 		self.assertNotIn('group memory limit', err.getvalue())
-		runs, _ = logRuns(log)
+		runs = {}
+		for _, pid, event, tm in readLog(log):
+			runs.setdefault(pid, {})[event] = tm
 		self.assertEqual(maxOverlap([(run['A'], run['E']) for run in runs.values()]), 1)
 		self.assertGreater(max(job.mempeak for job in jobs), 0.29)
 
@@ -2362,10 +2351,8 @@ class TestMemoryChainLimits(PoolTestCase):
 		"""The example when B, holding 60 MB, is first postponed for the group limit while A grows slowly:
 		the queued relatives that inherit B's estimate are still judged by their size, D and E canceled"""
 		self.log = log = self.path('log')
-		progB = textwrap.dedent("""\
-			import os
-			with open({log!r}, 'a') as flog:
-				flog.write('B %d S 0\\n' % os.getpid())
+		progB = LOGGER('B', log) + textwrap.dedent("""\
+			log('S')
 			with open({log!r}) as flog:
 				rerun = sum(1 for ln in flog if ln.startswith('B ')) > 1
 			buf = b'1' * (200 << 20 if rerun else 60 << 20)
