@@ -2687,8 +2687,7 @@ class ExecPool(object):
 		It goes to the front of its wkslim group when memory is no longer tight, else to its end.
 		"""
 		memlimit = self.memlimit
-		if (memlimit and job.mem >= memlimit) or (job.memlim and job.mem >= job.memlim):
-			# It can never fit: fail it once rather than retry it forever
+		if self._breaksLimit(job):  # It can never fit: fail it once rather than retry it forever
 			job._restarting = False
 			job.reason = 'memory limit'
 			self._complete(job, False)
