@@ -57,7 +57,6 @@ import time
 import traceback
 import types
 import weakref
-from math import sqrt
 
 try:
     import psutil
@@ -1055,9 +1054,11 @@ class Job(object):
 		self.wkslim = None  # Queue ordering key under memory limits: postponed jobs wait for fewer workers
 		self.mem = 0.  # GB: smoothed memory estimate (or inherited from a heavier relative)
 		self.chtermtime = None  # Chained termination: None no, True by timeout, False by memory
-		self._memest = 0.  # GB: the demand expected at the start (from relatives), counted while fresh
-		self._memfresh = False  # Started too recently for its samples to show its demand
-		self._memsince = 0.  # perf_counter() of its start as the memory balancing saw it
+		self._memest = 0.  # GB: the demand expected at the start (0: unknown), counted while starting up
+		self._memfresh = False  # Starting up: its samples do not show its demand yet
+		self._memlast = None  # GB: its previous raw sample while starting up
+		self._memticks = None  # CPU ticks of its process at that sample (None: not read)
+		self._memstill = 0  # Samples in a row that showed no growth while starting up
 		self._qseq = 0  # Enqueue order in the pool's queue (chained postponement applies to earlier ones)
 		# The accounting of the run, set when the job finishes
 		self.wslot = None  # Worker slot index the job ran in
@@ -1173,8 +1174,6 @@ class Job(object):
 		self._logPiped()
 		if graceful is None:
 			graceful = self.terminates == 0 and self.reason is None and (self.proc is None or self.proc.returncode == 0)
-		if self.tstart is None:  # Canceled before it started
-			self.tstart = time.perf_counter()
 		if graceful and self.ondone:
 			applyCallback(self.ondone, self.name)
 		if self.onfinish:
@@ -1184,10 +1183,13 @@ class Job(object):
 		if self.task is not None:
 			self.task.finished(self, graceful)
 		proc = self.proc
-		_infomsg('Completed {} "{}" #{} with errcode {}{}, executed {} h {} m {:.4f} s'.format(
+		# A job canceled before it started keeps tstart None, as the original's (code tests it to know
+		# that a job never ran)
+		_infomsg('Completed {} "{}" #{} with errcode {}{}, {}'.format(
 			'gracefully' if graceful else '(ABNORMALLY)', self.name, proc.pid if proc else '-'
 			, proc.returncode if proc else '-', ' ({})'.format(self.reason) if self.reason else ''
-			, *secondsToHms(self.tstop - self.tstart)))
+			, 'executed {} h {} m {:.4f} s'.format(*secondsToHms(self.tstop - self.tstart))
+				if self.tstart is not None else 'never started'))
 		return graceful
 
 	def _logPiped(self):
@@ -1853,9 +1855,15 @@ _MEM_PERIOD = 0.2
 # The automatic period grows (up to this many seconds) to keep the sampling below _MEM_SHARE of a core
 _MEM_PERIOD_MAX = 1.0
 _MEM_SHARE = 0.01
-# Seconds (at most) a job is "fresh" after its start: its samples do not show its demand yet, so the
-# demand expected from its relatives is counted for it, and a job of unknown demand waits for them
-_MEM_FRESH = 0.5
+# A started job is "starting up" until a sample shows its demand: one whose memory grew by at most
+# _MEM_SETTLE (relative) + _MEM_SETTLE_GB since the previous sample, while the job could run (its process
+# used CPU time in between, or sleeps). Until then the demand expected from its kind is counted for it,
+# and a job of unknown demand waits for the first of its kind.
+_MEM_SETTLE = 0.05
+_MEM_SETTLE_GB = 0.002
+# Samples without that growth after which a job is past its start-up even if it could not run meanwhile
+# (e.g. blocked on a slow disk): one stuck job does not hold the start of every other for good
+_MEM_SETTLE_MAX = 5
 
 _PAGESIZE = os.sysconf('SC_PAGE_SIZE')
 _PROCFS = None  # Whether /proc/<pid>/statm and /proc/<pid>/task/<tid>/children are readable; found on use
@@ -1945,6 +1953,35 @@ def _treesMemory(roots):
 				stack.extend(childrenof(kid))
 		res.append(inGigabytes(total if memkind == 2 else heaviest))
 	return res
+
+
+def _procProgress(pid):
+	"""(state, CPU ticks) of a process from /proc/<pid>/stat, None when it is gone or unreadable"""
+	data = _readProc('/proc/{}/stat'.format(pid))
+	if not data:
+		return None
+	fields = data.rsplit(b')', 1)[-1].split()
+	try:
+		return fields[0].decode(), int(fields[11]) + int(fields[12])
+	except (IndexError, ValueError):
+		return None
+
+
+def _memKind(job):
+	"""What a job's memory demand is learned from: its category, else its program"""
+	if job.category is not None:
+		return ('category', job.category)
+	prog = job.args if isinstance(job.args, str) else job.args[0] if job.args else None
+	return ('program', prog if isinstance(prog, (str, bytes, type(None))) else str(prog))
+
+
+def _heavierMem(job, origin):
+	"""Whether job, of origin's category, uses at least as much memory as origin: by their estimates once
+	job was sampled, else by size (a queued job's estimate inherited from a postponed relative is a lower
+	bound, not its demand)"""
+	if job.mempeak:
+		return job.lessmem(origin) is False
+	return job.size >= origin.size
 
 
 def _freeMemory():
@@ -2165,8 +2202,10 @@ class ExecPool(object):
 	_KILLDELAY = 3  # The original's count of termination requests before SIGKILL (kept; see killgrace)
 	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
 	_GOLDEN = (1 + 5 ** 0.5) / 2
-	_JMEMLIMH = _GOLDEN  # Upper clamp of the age weighting of memory in the choice of jobs to postpone
-	_JMEMLIML = 1 / _GOLDEN  # Lower clamp
+	# The original's clamps of the age weighting in the choice of jobs to postpone (kept for code that reads
+	# them; the youngest jobs are postponed first)
+	_JMEMLIMH = _GOLDEN
+	_JMEMLIML = 1 / _GOLDEN
 	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
 
 	def __init__(self, wksnum=max((os.cpu_count() or 1) - 1, 1), afnmask=None, memlimit=0., latency=0., name=None
@@ -2312,8 +2351,8 @@ class ExecPool(object):
 			_warnmsg('WARNING{}, scheduling of the job "{}" is canceled: the execution pool is not alive'.format(
 				_nameSuffix(self.name), job.name))
 			return errno.EINTR
-		if job.tstop is not None:  # Executed again: a new run of a finished job
-			job.tstop = None
+		if job.tstop is not None:  # Executed again: a new run of a finished job, not started yet
+			job.tstart = job.tstop = job.proc = None
 			if job.task is not None:
 				job.task.add(job)
 		_OUTPUTS.acquire(job)  # Its output paths are in use from now on, also while it is queued
@@ -2882,9 +2921,10 @@ class ExecPool(object):
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
 	# memlimit, or a job's memlim). A sample updates every watched job's estimate in one pass over /proc,
 	# stops the jobs over their own limit (and their heavier relatives: the memory chain), then, when the
-	# jobs together exceed memlimit or free RAM is low, postpones the most recently started heavy jobs
-	# (at least one job keeps running). The start gate counts the demand expected of the jobs started
-	# since their first samples, so a burst of execute() calls can not overshoot memlimit.
+	# jobs together exceed memlimit or free RAM is low, postpones the most recently started jobs (at
+	# least one job keeps running). The start gate counts the demand expected of the jobs still starting
+	# up (see _MEM_SETTLE), and a job of unknown demand waits until the first of its kind (_memKind) has
+	# shown its demand, so a burst of execute() calls can not overshoot memlimit.
 
 	def _initMemory(self, memlimit, latency):
 		"""Set memlimit (clamped to _RAM_LIMIT; 0 without psutil), latency and the sampling state"""
@@ -2904,7 +2944,7 @@ class ExecPool(object):
 		self._memdue = None  # perf_counter() of the armed 'memory' deadline
 		self._memfree = None  # GB of available RAM at the last reading, less what was started since
 		self._memfreeat = 0.  # perf_counter() of that reading
-		self._catmem = {}  # category -> [GB, GB per unit of size]: the demand its jobs showed
+		self._kindmem = {}  # _memKind -> [GB, GB per unit of size]: the demand its jobs showed
 		self._memavg = 0.  # GB: smoothed peak demand of the finished jobs
 
 	def _warnNoMemory(self):
@@ -2925,10 +2965,6 @@ class ExecPool(object):
 		"""Whether the pool balances its workers by memory"""
 		return bool(self.memlimit) and _LIMIT_WORKERS_RAM
 
-	def _freshSpan(self):
-		"""Seconds a started job is fresh: its samples do not show its demand yet"""
-		return min(self._memperiod, _MEM_FRESH)
-
 	def _armMemory(self, when):
 		"""Schedule a memory sample at perf_counter() when, unless one is due earlier"""
 		# A due time long past means its deadline was lost (never fired): arm anew rather than wait forever
@@ -2945,13 +2981,16 @@ class ExecPool(object):
 		return self._memfree
 
 	def _jobDemand(self, job):
-		"""GB a job is expected to use: its own estimate, else its category's, else the running jobs'
-		average, else the finished jobs' average (0: unknown)"""
-		if job.mem:
-			return job.mem
-		rec = self._catmem.get(job.category) if job.category is not None else None
-		if rec:
-			return rec[1] * job.size if rec[1] and job.size else rec[0]
+		"""GB a job is expected to use, and whether that is known rather than guessed
+
+		Known: its own estimate (an earlier run), else its kind's record (scaled by size), else its memlim
+		(declared: it is stopped there), each capped by its memlim. Guessed: the running jobs' average,
+		else the finished jobs' average (0: nothing is known).
+		"""
+		rec = self._kindmem.get(_memKind(job))
+		mem = job.mem or (rec and (rec[1] * job.size if rec[1] and job.size else rec[0]))
+		if mem or job.memlim:
+			return (min(mem, job.memlim) if mem and job.memlim else mem or job.memlim), True
 		total = 0.
 		known = 0
 		for other in self._workers:
@@ -2961,13 +3000,14 @@ class ExecPool(object):
 			if mem:
 				total += mem
 				known += 1
-		return total / known if known else self._memavg
+		return (total / known if known else self._memavg), False
 
-	def _noteCategory(self, job, mem, smooth):
-		"""Fold a job's demand into its category's record (the max, or smoothed like Job.mem)"""
-		rec = self._catmem.get(job.category)
+	def _noteKind(self, job, mem, smooth):
+		"""Fold a job's demand into its kind's record (the max, or smoothed like Job.mem)"""
+		kind = _memKind(job)
+		rec = self._kindmem.get(kind)
 		if rec is None:
-			rec = self._catmem[job.category] = [0., 0.]
+			rec = self._kindmem[kind] = [0., 0.]
 		for i, cur in ((0, mem), (1, mem / job.size if job.size else 0.)):
 			rec[i] = max(cur, rec[i] * Job._RTM + cur * (1 - Job._RTM)) if smooth else max(cur, rec[i])
 
@@ -2977,9 +3017,10 @@ class ExecPool(object):
 		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)):
 			return
 		job._memfresh = True
-		job._memsince = time.perf_counter()
+		job._memlast = job._memticks = None
+		job._memstill = 0
 		if self.memlimit:
-			job._memest = self._jobDemand(job)
+			job._memest = self._jobDemand(job)[0]
 			if self._memfree is not None:
 				self._memfree -= job._memest
 		self._armMemory(time.perf_counter() + self._memperiod)
@@ -2993,40 +3034,59 @@ class ExecPool(object):
 		if not peak:
 			return
 		self._memavg = peak if not self._memavg else self._memavg * Job._RTM + peak * (1 - Job._RTM)
-		if job.category is not None:
-			self._noteCategory(job, peak, True)
+		self._noteKind(job, peak, True)
+
+	def _settled(self, job, cur):
+		"""Whether a sample (GB) of a job starting up shows its demand: its memory stopped growing while
+		its process could run (used CPU time since the previous sample, or sleeps rather than waits
+		for a CPU or the disk); also keeps the sample for the next comparison"""
+		prev, ticks = job._memlast, job._memticks
+		progress = _procProgress(job.proc.pid) if _procfsWorks() else None
+		job._memlast = cur
+		job._memticks = progress[1] if progress else None
+		if prev is None or cur > prev * (1 + _MEM_SETTLE) + _MEM_SETTLE_GB:
+			job._memstill = 0
+			return False
+		job._memstill += 1
+		return (progress is None or ticks is None or progress[1] > ticks or progress[0] not in ('R', 'D')
+			or job._memstill >= _MEM_SETTLE_MAX)
 
 	def _memoryAllows(self, job):
 		"""Whether starting job now keeps the running jobs within memlimit (and free RAM above _MEMLOW)
 
-		A running job counts its sampled estimate, and while fresh at least the demand expected at its
-		start; a fresh job of unknown demand makes the others wait for its samples. With no other
-		job running, any job starts.
+		A running job counts its sampled estimate, and while starting up at least the demand expected
+		at its start. Nobody starts while a job of unknown demand starts up, nor a job of unknown demand
+		while one of its kind starts up: their samples are awaited. With no other job running, any job
+		starts.
 		"""
 		if not self._memlimited():
 			return True
+		demand, known = self._jobDemand(job)
+		kind = None if known else _memKind(job)
 		used = 0.
 		active = False
-		waitfor = None  # When the fresh jobs of unknown demand will be known
-		span = self._freshSpan()
 		for other in self._workers:
 			if other.terminates:
 				continue
 			active = True
 			mem = other.mem
 			if other._memfresh:
-				if other._memest:
-					mem = max(mem, other._memest)
-				elif waitfor is None or other._memsince + span > waitfor:
-					waitfor = other._memsince + span
+				if not other._memest or (kind is not None and _memKind(other) == kind):
+					return False  # The next samples tell; the sampling is armed while jobs run
+				mem = max(mem, other._memest)
 			used += mem
 		if not active:
 			return True
-		if waitfor is not None:
-			self._armMemory(waitfor)
-			return False
-		jmemx = self._jobDemand(job) * self._JMEMTRR
+		jmemx = demand * self._JMEMTRR
+		if job.memlim:
+			jmemx = min(jmemx, job.memlim)  # A job never holds more than its memlim
 		return used + jmemx < self.memlimit and self._availMemory() - jmemx > self._MEMLOW
+
+	def _breaksLimit(self, job):
+		"""The limit a job breaks now: the tightest that applies to it (its memlim when set and below
+		memlimit, else memlimit) when its estimate reached it, else 0"""
+		limit = job.memlim if job.memlim and (not self.memlimit or job.memlim < self.memlimit) else self.memlimit
+		return limit if limit and job.mem >= limit else 0.
 
 	def _reviseMemory(self):
 		"""Sample the memory of the running jobs and enforce the limits (the 'memory' deadline)"""
@@ -3041,58 +3101,58 @@ class ExecPool(object):
 		# A job whose process a spawner thread is still creating has no process to sample yet
 		watched = [job for job in self._workers if not job.terminates and job.proc is not None
 			and (memlimit or job.memlim)]
-		span = self._freshSpan()
 		if watched:
 			for job, cur in zip(watched, _treesMemory([(job.proc.pid, job.memkind) for job in watched])):
 				job._noteMem(cur)
-				if job._memfresh and now - job._memsince >= span:
+				if job._memfresh and self._settled(job, cur):
 					job._memfresh = False
-				if job.category is not None and memlimit:
-					self._noteCategory(job, job.mem, False)
+				if not job._memfresh and memlimit:
+					self._noteKind(job, job.mem, False)
 		memfree = self._memfree = _freeMemory()
 		self._memfreeat = now
 		cost = time.thread_time() - cpu0
 		self._memcost = cost if not self._memcost else self._memcost * 0.7 + cost * 0.3
 		if self._memauto:
 			self._memperiod = min(_MEM_PERIOD_MAX, max(_MEM_PERIOD, self._memcost / _MEM_SHARE))
-		# Own limits: the job's memlim, or memlimit that it exceeds alone; its heavier relatives follow
-		for job in watched:
-			if not job.terminates and ((job.memlim and job.mem >= job.memlim) or (memlimit and job.mem >= memlimit)):
-				self._stopJob(job, 'memory limit')
-				self._chain(job, 'memory limit chain', lambda other, origin=job: other.lessmem(origin) is False)
+		# Own limits: every job that breaks a limit by itself in this sample is an origin, stopped before
+		# any chain, so a chain never takes an origin for a chained job
+		origins = [(job, limit) for job, limit in ((job, self._breaksLimit(job)) for job in watched) if limit]
+		for job, _ in origins:
+			self._stopJob(job, 'memory limit')
+		for job, limit in origins:
+			self._chain(job, 'memory limit chain', lambda other, origin=job, limit=limit:
+				_heavierMem(other, origin) and self._limitApplies(other, limit))
 		active = [job for job in self._workers if not job.terminates]
 		memall = sum(job.mem for job in active)
 		if memlimit and len(active) > 1 and (memall >= memlimit or memfree <= self._MEMLOW):
-			self._postponeHeavy(active, memall, now)
+			self._postponeHeavy(active, memall)
 		self._memtrace.append((now, memall, memfree))
 		if any(memlimit or job.memlim for job in active):
 			self._armMemory(now + self._memperiod)
 
-	def _postponeHeavy(self, active, memall, now):
-		"""Stop the most recently started heavy jobs to be run again later, keeping at least one running
+	def _limitApplies(self, job, limit):
+		"""Whether a limit broken by a relative applies to job: memlimit applies to every job, a memlim
+		only to the jobs whose own memlim is not larger"""
+		return limit == self.memlimit or 0 < job.memlim <= limit
 
-		The memory of a job is weighted by its age relative to the median age, clamped to
-		[_JMEMLIML, _JMEMLIMH]: among similar demands, the youngest (least work lost) go first.
+	def _postponeHeavy(self, active, memall):
+		"""Stop the most recently started jobs to be run again later; the oldest keeps running
+
+		They go from the youngest (the least work lost) until the memory they hold brings the jobs down
+		to memlimit * n / (n + 1) (when free RAM is low: the original's margin); a job that holds
+		nothing frees nothing and is left running.
 		"""
 		n = len(active)
 		memlimit = self.memlimit
 		# GB to free: down to memlimit * n / (n + 1), or when free RAM is low, the original's margin
 		memov = memall - memlimit * n / (n + 1) if memall >= memlimit else self._MEMLOW + memlimit / (n + 1)
-		ages = sorted(now - job.tstart for job in active)
-		ref = max(ages[n // 2], 1e-3)
-
-		def weight(job):
-			ratio = sqrt(ref / max(now - job.tstart, 1e-3))
-			return job.mem * min(max(ratio, self._JMEMLIML), self._JMEMLIMH)
-
 		victims = []
-		for job in sorted(active, key=lambda job: (weight(job), job.tstart), reverse=True):
-			if memov <= 0 or n - len(victims) <= 1:
+		for job in sorted(active, key=lambda job: job.tstart)[:0:-1]:  # The oldest keeps running
+			if memov <= 0:
 				break
-			if job.mem <= 0:
-				continue
-			victims.append(job)
-			memov -= job.mem
+			if job.mem > 0:
+				victims.append(job)
+				memov -= job.mem
 		if not victims:
 			return
 		wkslim = max(1, self._wkslim - len(victims))
@@ -3107,8 +3167,7 @@ class ExecPool(object):
 		It goes to the front of its wkslim group when memory is no longer tight, else to its end.
 		"""
 		memlimit = self.memlimit
-		if (memlimit and job.mem >= memlimit) or (job.memlim and job.mem >= job.memlim):
-			# It can never fit: fail it once rather than retry it forever
+		if self._breaksLimit(job):  # It can never fit: fail it once rather than retry it forever
 			job._restarting = False
 			job.reason = 'memory limit'
 			self._complete(job, False)

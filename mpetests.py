@@ -2224,20 +2224,26 @@ class TestPoolAffinity(unittest.TestCase):
 NEEDS_PSUTIL = unittest.skipUnless(mpepool._LIMIT_WORKERS_RAM, 'memory constraints need psutil')
 
 
-def ALLOC_LOGGED(name, logfile, mb, seconds, delay=0.):
-	"""Sleep delay, hold mb MB for seconds; log 'S', 'A' (allocated) and 'E' lines with the monotonic time"""
+def LOGGER(name, logfile):
+	"""Python code defining log(event): a line 'name pid event monotonic' appended to logfile (readLog)"""
 	return textwrap.dedent('''\
 		import os, time
 		def log(event):
 			with open({logfile!r}, 'a') as flog:
 				flog.write('{{}} {{}} {{}} {{!r}}\\n'.format({name!r}, os.getpid(), event, time.monotonic()))
+		''').format(name=name, logfile=logfile)
+
+
+def ALLOC_LOGGED(name, logfile, mb, seconds, delay=0.):
+	"""Sleep delay, hold mb MB for seconds; log 'S', 'A' (allocated) and 'E' lines with the monotonic time"""
+	return LOGGER(name, logfile) + textwrap.dedent('''\
 		log('S')
 		time.sleep({delay})
 		buf = b'1' * ({mb} << 20)
 		log('A')
 		time.sleep({seconds})
 		log('E')
-		''').format(name=name, logfile=logfile, mb=mb, seconds=seconds, delay=delay)
+		''').format(mb=mb, seconds=seconds, delay=delay)
 
 
 def TREE_ALLOC(parentmb, childmb, readyfile, seconds=30):
@@ -2444,7 +2450,8 @@ class TestMemoryLimits(PoolTestCase):
 		self.assertEqual((len(pool._workers), len(pool._jobs)), (1, 2))  # Demand unknown: wait for samples
 		self.assertTrue(pool.join(30))
 		self.assertEqual(pool.jobsdone, 3)
-		demand = pool._jobDemand(Job('probe', category='b'))
+		demand, known = pool._jobDemand(Job('probe', category='b'))
+		self.assertTrue(known)
 		self.assertGreater(demand, 0.035)  # ~40 MB and the interpreter, from samples and the kernel's peak
 		fit = 1  # What the gate admits: the started jobs count their expected demand before any sample
 		while fit < 4 and fit * demand + demand * ExecPool._JMEMTRR < 0.14:
@@ -2520,31 +2527,358 @@ class TestMemoryChains(PoolTestCase):
 		jobs = {
 			# The origin: exceeds its memlim after 0.8 s
 			'c2': Job('c2', args=pyjob(ALLOC_LOGGED('c2', log, 80, 20, delay=0.8)), category='c', size=2, memlim=0.06, task=task),
-			# Same category, uses more memory than the origin: stopped by the chain
-			'c3': Job('c3', args=pyjob(ALLOC(100, 20)), category='c', size=3, memlim=1., task=task),
+			# Same category, uses more memory than the origin, but its own memlim is larger: c2's limit
+			# does not apply to it, it goes on
+			'c3': Job('c3', args=pyjob(ALLOC(100, 1.5)), category='c', size=3, memlim=1., task=task),
 			# Same category, lighter: goes on
 			'c1': Job('c1', args=pyjob(ALLOC(10, 1.5)), category='c', size=1, memlim=1., task=task),
 			# Another category, heavy: untouched
 			'd5': Job('d5', args=pyjob(ALLOC(100, 1.5)), category='d', size=5, memlim=1., task=task),
 			# Queued
-			'c4': Job('c4', args=pyjob(SLEEP(0.1)), category='c', size=4, task=task),  # Canceled by size
+			'c4': Job('c4', args=pyjob(SLEEP(0.1)), category='c', size=4, task=task),  # No memlim: goes on
 			'd9': Job('d9', args=pyjob(SLEEP(0.1)), category='d', size=9, task=task),
 			'c0': Job('c0', args=pyjob(SLEEP(0.1)), category='c', size=1, task=task),
+			# Larger, with a memlim not above the origin's: canceled by size
+			'c5': Job('c5', args=pyjob(SLEEP(0.1)), category='c', size=5, memlim=0.06, task=task),
 		}
 		for job in jobs.values():
 			pool.execute(job)
-		self.assertEqual(len(pool._jobs), 3)
+		self.assertEqual(len(pool._jobs), 4)
 		with contextlib.redirect_stderr(io.StringIO()) as err:
 			self.assertTrue(pool.join(30))
 		reasons = {name: job.reason for name, job in jobs.items()}
-		self.assertEqual(reasons, dict(c2='memory limit', c3='memory limit chain', c1=None, d5=None
-			, c4='memory limit chain', d9=None, c0=None), err.getvalue())
-		self.assertIs(jobs['c3'].chtermtime, False)
-		self.assertGreaterEqual(jobs['c3'].mem, jobs['c2'].mem)
-		self.assertIsNone(jobs['c4'].proc)
-		self.assertEqual(sorted(info.name for info in pool.failures), ['c2', 'c3', 'c4'])
-		self.assertEqual((task.numdone, task.numterm), (4, 3))
-		self.assertIn('"c4" is canceled by memory limit chain from "c2"', err.getvalue())
+		self.assertEqual(reasons, dict(c2='memory limit', c3=None, c1=None, d5=None
+			, c4=None, d9=None, c0=None, c5='memory limit chain'), err.getvalue())
+		self.assertIs(jobs['c5'].chtermtime, False)
+		self.assertGreaterEqual(jobs['c3'].mempeak, jobs['c2'].mem)
+		self.assertIsNone(jobs['c5'].proc)
+		self.assertEqual(sorted(info.name for info in pool.failures), ['c2', 'c5'])
+		self.assertEqual((task.numdone, task.numterm), (6, 2))
+		self.assertIn('"c5" is canceled by memory limit chain from "c2"', err.getvalue())
+
+
+def FILL_LOGGED(name, logfile, mb, seconds, delay=0., steps=10, pause=0.05):
+	"""ALLOC_LOGGED filling its mb MB in steps (a pause after each): 'A' is logged when it starts to fill,
+	'F' when it is full"""
+	return LOGGER(name, logfile) + textwrap.dedent("""\
+		log('S')
+		time.sleep({delay})
+		log('A')
+		bufs = []
+		for _ in range({steps}):
+			bufs.append(b'1' * ({mb} * (1 << 20) // {steps}))
+			time.sleep({pause})
+		log('F')
+		time.sleep({seconds})
+		log('E')
+		""").format(mb=mb, seconds=seconds, delay=delay, steps=steps, pause=pause)
+
+
+def HOLD_UNTIL_A_STOP(name, logfile, mb, delay, seconds=20.):
+	"""ALLOC_LOGGED that holds its memory until another job of the log was stopped (its process gone
+	without its 'E' line), then 0.3 s more; at most seconds"""
+	return LOGGER(name, logfile) + textwrap.dedent("""\
+		def stopped():
+			with open({logfile!r}) as flog:
+				recs = [ln.split() for ln in flog]
+			ended = {{rec[1] for rec in recs if rec[2] == 'E'}}
+			return any(rec[2] == 'S' and rec[1] not in ended and not os.path.exists('/proc/' + rec[1])
+				for rec in recs if rec[0] != {name!r})
+		log('S')
+		time.sleep({delay})
+		buf = b'1' * ({mb} << 20)
+		log('A')
+		deadline = time.monotonic() + {seconds}
+		while not stopped() and time.monotonic() < deadline:
+			time.sleep(0.02)
+		time.sleep(0.3)
+		log('E')
+		""").format(name=name, logfile=logfile, mb=mb, delay=delay, seconds=seconds)
+
+
+@NEEDS_PSUTIL
+class TestMemoryBursts(PoolTestCase):
+	"""A burst never starts more than memlimit allows once the first job's demand is known; group
+	postponement stops the most recently started jobs first (issue 9, item 16)"""
+
+	def test_jobs_of_unknown_demand_wait_for_the_first_of_their_kind(self):
+		"""Four jobs filling 300 MB over 0.4 s, memlimit 0.5 GB: one at a time, none postponed (a sample
+		during the first job's start-up does not count as its demand)"""
+		pool = self.newPool(4, memlimit=0.5)
+		log = self.path('log')
+		starts = []
+		jobs = [Job('f{}'.format(i), args=pyjob(FILL_LOGGED('f{}'.format(i), log, 300, 0.1, pause=0.04)), onstart=starts.append)
+			for i in range(4)]
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for job in jobs:
+				pool.execute(job)
+			self.assertEqual((len(pool._workers), len(pool._jobs)), (1, 3))
+			self.assertTrue(pool.join(60))
+		self.assertEqual((pool.jobsdone, pool.failures), (4, []), err.getvalue())
+		self.assertEqual(sorted(job.name for job in starts), ['f0', 'f1', 'f2', 'f3'], err.getvalue())  # None postponed
+		self.assertNotIn('group memory limit', err.getvalue())
+		runs = {}
+		for _, pid, event, tm in readLog(log):
+			runs.setdefault(pid, {})[event] = tm
+		self.assertEqual(maxOverlap([(run['A'], run['E']) for run in runs.values()]), 1)
+		self.assertGreater(max(job.mempeak for job in jobs), 0.29)
+
+	def test_the_first_of_a_kind_is_awaited_unless_the_size_is_declared(self):
+		"""Kind = category: once 'x' showed its demand, 'y1', the first of its kind, starts on a guess and
+		fills 120 MB over 1.2 s; 'y3' that declares its size (memlim) starts at once, 'y2' of unknown
+		demand waits until one of them stopped growing"""
+		pool = self.newPool(4, memlimit=0.5)
+		log = self.path('log')
+		x = Job('x', args=pyjob(SLEEP(2)), category='x')
+		y1 = Job('y1', args=pyjob(FILL_LOGGED('y1', log, 120, 0.3, steps=24)), category='y')
+		y3 = Job('y3', args=pyjob(FILL_LOGGED('y3', log, 60, 0.3, steps=24)), category='y', memlim=0.1)
+		y2 = Job('y2', args=pyjob(ALLOC_LOGGED('y2', log, 5, 0.1)), category='y')
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for job in (x, y1, y3, y2):
+				pool.execute(job)
+			self.assertEqual(len(pool._workers), 1)  # x starts up: its demand is unknown
+			self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 4, err.getvalue())
+		events = {(name, event): tm for name, _, event, tm in readLog(log)}
+		self.assertLess(events['y3', 'S'], events['y1', 'F'])
+		self.assertGreater(events['y2', 'S'], min(events['y1', 'F'], events['y3', 'F']))
+
+	def test_group_postponement_stops_the_youngest_first(self):
+		"""memlimit 0.7 GB: the oldest job holds 350 MB, three younger ones then take 150 MB each: the
+		youngest are postponed, the oldest (and the first of the younger) keep running"""
+		pool = self.newPool(4, memlimit=0.7)
+		log = self.path('log')
+		starts = []
+		# old sleeps 1 s first: its samples show its start-up is over (some 10 MB), the others start beside it
+		old = Job('old', args=pyjob(HOLD_UNTIL_A_STOP('old', log, 350, 1.)), onstart=lambda job: starts.append(
+			(job.name, time.perf_counter())))
+		# The young ones hold their memory long enough to hold it together, whatever their start order
+		young = [Job('y{}'.format(i), args=pyjob(ALLOC_LOGGED('y{}'.format(i), log, 150, 1.2, delay=0.6)), onstart=lambda
+			job: starts.append((job.name, time.perf_counter()))) for i in range(3)]
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for job in [old] + young:
+				pool.execute(job)
+			self.assertTrue(pool.join(60))
+		self.assertEqual((pool.jobsdone, pool.failures), (4, []), err.getvalue())
+		names = [name for name, _ in starts]
+		self.assertEqual(names.count('old'), 1, err.getvalue())  # The oldest is never stopped
+		self.assertIsNone(old.reason)
+		postponed = {name for name in names if names.count(name) > 1}
+		self.assertTrue(postponed, err.getvalue())
+		self.assertIn('group memory limit violation', err.getvalue())
+		firsts = [name for i, name in enumerate(names) if name not in names[:i]]
+		self.assertEqual(set(firsts[len(firsts) - len(postponed):]), postponed, (firsts, postponed))  # The youngest
+
+
+def WAIT_GONE(name, logfile, seconds=20.):
+	"""Wait until the process that logged ('S') as name in an ALLOC_LOGGED log is gone; at most seconds"""
+	return textwrap.dedent("""\
+		import time
+		def pidof():
+			try:
+				with open({logfile!r}) as flog:
+					return next((int(rec[1]) for rec in (ln.split() for ln in flog) if rec[0] == {name!r}
+						and rec[2] == 'S'), None)
+			except OSError:
+				return None
+		def alive(pid):
+			try:
+				with open('/proc/%d/stat' % pid) as fstat:
+					return fstat.read().rsplit(')', 1)[1].split()[0] != 'Z'
+			except OSError:
+				return False
+		deadline = time.monotonic() + {seconds}
+		pid = None
+		while time.monotonic() < deadline:
+			pid = pid or pidof()
+			if pid is not None and not alive(pid):
+				break
+			time.sleep(0.02)
+		""").format(name=name, logfile=logfile, seconds=seconds)
+
+
+@NEEDS_PSUTIL
+class TestMemoryChainLimits(PoolTestCase):
+	"""A memory chain follows the limit that was actually broken (issue 13, item 2)"""
+
+	def runExample(self, progA, progB):
+		"""The issue's example: memlimit 0.2 GB, category c, 2 workers: A (size 5) grows to 0.4 GB, B (size
+		2.5, memlim 0.1) to 0.2 GB while C (size 4), D (5) and E (10) are queued; A and B are stopped
+		for their own limits, A's chain cancels D and E, C (a few MB, it ends when A is gone) succeeds"""
+		pool = self.newPool(2, memlimit=0.2)
+		finished = []
+		kw = dict(category='c', onfinish=finished.append)
+		jobs = dict(
+			A=Job('A', args=pyjob(progA), size=5, **kw),
+			B=Job('B', args=pyjob(progB), size=2.5, memlim=0.1, **kw),
+			C=Job('C', args=pyjob(WAIT_GONE('A', self.log)), size=4, **kw),
+			D=Job('D', args=pyjob(SLEEP(0.1)), size=5, **kw),
+			E=Job('E', args=pyjob(SLEEP(0.1)), size=10, **kw))
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for job in jobs.values():
+				pool.execute(job)
+			self.assertTrue(pool.join(40))
+		reasons = {name: job.reason for name, job in jobs.items()}
+		self.assertEqual(reasons, dict(A='memory limit', B='memory limit', C=None, D='memory limit chain'
+			, E='memory limit chain'), err.getvalue())
+		self.assertEqual((pool.jobsdone, sorted(info.name for info in pool.failures)), (1, ['A', 'B', 'D', 'E']))
+		self.assertEqual(jobs['C'].proc.returncode, 0)
+		self.assertEqual(sorted(job.name for job in finished), sorted(jobs))
+		self.assertEqual([(job.proc, job.tstart) for job in (jobs['D'], jobs['E'])], [(None, None)] * 2)  # Never started
+		self.assertTrue(all(job.tstop is not None for job in jobs.values()))
+		for name in 'DE':
+			self.assertIn('"{}" is canceled by memory limit chain from "A"'.format(name), err.getvalue())
+		self.assertNotIn('chain from "B"', err.getvalue())
+		return err.getvalue()
+
+	def test_a_memlim_breaker_condemns_only_relatives_under_that_memlim(self):
+		"""The example as the issue gives it: A and B break their limits in any order, or in one sample"""
+		self.log = self.path('log')
+		self.runExample(ALLOC_LOGGED('A', self.log, 400, 20, delay=0.6), ALLOC_LOGGED('B', self.log, 200, 20, delay=0.3))
+
+	def test_the_example_with_b_postponed_first(self):
+		"""The example when B, holding 60 MB, is first postponed for the group limit while A grows slowly:
+		the queued relatives that inherit B's estimate are still judged by their size, D and E canceled"""
+		self.log = log = self.path('log')
+		progB = LOGGER('B', log) + textwrap.dedent("""\
+			log('S')
+			with open({log!r}) as flog:
+				rerun = sum(1 for ln in flog if ln.startswith('B ')) > 1
+			buf = b'1' * (200 << 20 if rerun else 60 << 20)
+			""").format(log=log) + WAIT_GONE('A', log) + "more = b'1' * (200 << 20)\n"
+		err = self.runExample(FILL_LOGGED('A', log, 400, 20, delay=1., steps=40), progB)
+		self.assertIn('"B" #', err)
+		self.assertIn('group memory limit violation', err)
+
+	def test_origins_of_one_sample_are_not_chained(self):
+		"""Jobs that break their limits in the same sample are all origins: a heavier one is never taken
+		for a job chained by a lighter relative (three pairs, as the order of a sample's jobs is arbitrary)"""
+		pool = self.newPool(6, latency=1.)  # The first sample, after 1 s, finds every job over its memlim
+		jobs = []
+		for cat in 'xyz':
+			jobs.append(Job(cat + '1', args=pyjob(ALLOC(60, 20)), category=cat, size=1, memlim=0.03))
+			jobs.append(Job(cat + '2', args=pyjob(ALLOC(90, 20)), category=cat, size=2, memlim=0.03))
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(40))
+		self.assertEqual({job.name: job.reason for job in jobs}, {job.name: 'memory limit' for job in jobs}
+			, err.getvalue())
+		self.assertNotIn('chain', err.getvalue())
+
+
+def txtRow(lines, name):
+	"""{column: value} of the row of name in a table of a Web UI txt page (columns cut at its dashes)"""
+	for i, line in enumerate(lines[1:], 1):
+		if line.startswith('--') and set(line) <= {'-', ' '}:
+			spans = [m.span() for m in re.finditer(r'-+', line)]
+			header = [lines[i - 1][a:b].strip() for a, b in spans]
+			for row in lines[i + 1:]:
+				if not row.strip():
+					break
+				if row[spans[0][0]:spans[0][1]].strip() == name:
+					return {col: row[a:b].strip() for col, (a, b) in zip(header, spans)}
+	raise AssertionError('no row {!r} in {}'.format(name, lines))
+
+
+class TestNeverStarted(PoolTestCase):
+	"""A job canceled before it started keeps tstart None, its tstop set; reports and the Web UI show
+	its start as '-' (issue 13, item 5)"""
+
+	def cancelPaths(self, seen):
+		"""Run each cancel path of a queued job in a 1-worker pool; return {reason: the canceled job}"""
+		pool = self.newPool(1)
+		canceled = {}
+
+		def run(running, queued, reason, after=None):
+			for job in (running, queued):
+				job.onfinish = mpepool._bindCallback(lambda job: seen.append((job.name, job.tstart, job.proc)), job
+					, 'onfinish')
+				pool.execute(job)
+			self.assertIs(pool._jobs[0], queued)
+			if after is not None:
+				after()
+			else:
+				self.assertTrue(pool.join(30))
+			self.assertEqual(queued.reason, reason)
+			canceled[reason] = queued
+
+		run(Job('t1', args=pyjob(SLEEP(20)), category='t', size=1, timeout=0.2)
+			, Job('t2', args=pyjob(SLEEP(0.1)), category='t', size=2), 'timeout chain')
+		if mpepool._LIMIT_WORKERS_RAM:
+			run(Job('m1', args=pyjob(ALLOC(60, 20)), category='m', size=1, memlim=0.03)
+				, Job('m2', args=pyjob(SLEEP(0.1)), category='m', size=2, memlim=0.03), 'memory limit chain')
+		task = Task('tt', timeout=0.2)
+		run(Job('k1', args=pyjob(SLEEP(20)), task=task), Job('k2', args=pyjob(SLEEP(0.1)), task=task), 'task timeout')
+		again = Job('again', args=pyjob(EXIT(0)))  # Ran once: executed again, its new run never starts
+		pool.execute(again)
+		self.assertTrue(pool.join(30))
+		self.assertIsNotNone(again.tstart)
+		run(Job('p1', args=pyjob(SLEEP(20))), again, 'pool termination', after=pool.terminate)
+		return pool, canceled
+
+	def test_every_cancel_path_keeps_tstart_none(self):
+		seen = []
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			pool, canceled = self.cancelPaths(seen)
+		for reason, job in canceled.items():
+			self.assertIsNone(job.tstart, reason)
+			self.assertIsNotNone(job.tstop, reason)
+			self.assertIsNone(job.proc, reason)
+			self.assertIn((job.name, None, None), seen)  # onfinish saw a job that never started
+			self.assertIn('Completed (ABNORMALLY) "{}" #- with errcode - ({}), never started'.format(job.name, reason)
+				, self.out.getvalue())
+		infos = {info.name: info for info in pool.failures}
+		for job in canceled.values():
+			info = infos[job.name]
+			self.assertEqual((info.tstart, info.duration), (None, None))
+			self.assertIsNotNone(info.tstop)
+			self.assertEqual(infodata(info, ['name', 'tstart', 'duration']), (job.name, '-', '-'))
+		# The failure reports show '-' for the start and the duration of the canceled jobs
+		props = JobInfo._xprops.split()
+		report = self.out.getvalue() + err.getvalue()
+		for job in canceled.values():
+			row = next(line.split() for line in report.splitlines() if line.split()[:1] == [job.name])
+			self.assertEqual(props[-1], 'duration')  # After reason, which may hold spaces
+			self.assertEqual([row[props.index('tstart')], row[-1]], ['-', '-'], row)
+		started = [info for info in pool.failures if info.name not in {job.name for job in canceled.values()}]
+		self.assertTrue(started)
+		self.assertTrue(all(info.tstart is not None and info.duration >= 0 for info in started))
+
+	def test_the_web_ui_shows_a_never_started_job(self):
+		"""JSON null, '-' in txt, an htm page and a timeline without a bar for it, through the server"""
+		try:
+			import mpewui
+		except ImportError:
+			self.skipTest('bottle is not installed: the Web UI is not available')
+		app = mpewui.WebUiApp(host='127.0.0.1', port=0)
+		try:
+			pool = self.newPool(1, webuiapp=app)
+			ran = Job('ran', args=pyjob(SLEEP(20)))
+			pool.execute(ran)
+			pool.execute(Job('never', args=pyjob(SLEEP(0.1))))
+			with contextlib.redirect_stderr(io.StringIO()):
+				pool.terminate()
+			self.assertTrue(waitUntil(lambda: uiJson(app, '/?fmt=json')['pool']['state'] == 'terminated', 5.))
+			for path, table in (('/?fmt=json', 'jobsInfo'), ('/jobs?fmt=json', 'doneInfo')):
+				header, *rows = uiJson(app, path)[table]
+				recs = {row[header.index('name')]: dict(zip(header, row)) for row in rows}
+				self.assertEqual((recs['never']['tstart'], recs['never']['duration']), (None, None), path)
+				self.assertIsNotNone(recs['ran']['tstart'])
+				self.assertGreaterEqual(recs['ran']['duration'], 0)
+			for path in ('/?fmt=txt', '/jobs?fmt=txt'):
+				status, _, body, _ = uiGet(app, path)
+				self.assertEqual(status, 200)
+				lines = body.splitlines()
+				row = txtRow(lines, 'never')
+				self.assertEqual([row['tstart'], row['duration']], ['-', '-'], path)
+				self.assertNotEqual(txtRow(lines, 'ran')['tstart'], '-', path)
+			status, _, timeline, _ = uiGet(app, '/jobs')
+			self.assertEqual(status, 200)
+			bars = re.findall(r'<rect [^>]*class="bar [^>]*>\s*<title>([^<:]*):', timeline)
+			self.assertEqual(bars, ['ran'], timeline[-3000:])
+		finally:
+			app.stop()
 
 
 class TestMemoryQueue(unittest.TestCase):
