@@ -3025,6 +3025,7 @@ class TestWebUITruthful(PoolTestCase):
 		self.assertTrue(all(int(ans.split()[-2]) > 2000 for ans in answers), answers[:5])  # Whole pages
 		retried = [ans for ans in answers if ans.split()[-1] != '0']
 		self.assertEqual(retried, [], 'connections that had to be retried: the listen backlog overflowed')
+		self.assertLessEqual(sys.getswitchinterval(), mpewui._SWITCH_INTERVAL)  # The pool's thread gets the GIL soon
 
 	def test_jsonOriginalColumns(self):
 		"""A client of the original indexes the JSON rows by position: the original's columns come first"""

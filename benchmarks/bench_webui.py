@@ -92,12 +92,12 @@ def _clientsMain(nclients, seconds, port, outpath):
 
 def _poolMain(nclients, seconds, outpath, switch):
 	"""Run the pool with its Web UI for seconds (with nclients clients); write the figures to outpath"""
-	if switch:
-		sys.setswitchinterval(switch)
 	sys.path.insert(0, _ROOT)
 	import mpepool
 	import mpewui
 
+	if switch:
+		mpewui._SWITCH_INTERVAL = switch
 	finished = {}
 
 	def onfinish(job):
@@ -132,12 +132,12 @@ def _poolMain(nclients, seconds, outpath, switch):
 		json.dump(res, fout)
 
 
-def _runPhase(nclients, seconds, tmpdir, switch):
+def _runPhase(nclients, seconds, tmpdir, switch, nice):
 	"""One phase in a child process -> its figures"""
 	outpath = os.path.join(tmpdir, 'phase{}.json'.format(nclients))
 	with open(os.devnull, 'wb') as devnull:  # The pool's console, as a user's `> /dev/null 2>&1`
 		subprocess.run((sys.executable, os.path.abspath(__file__), '--pool', str(nclients), str(seconds), outpath
-			, str(switch))
+			, str(switch)), preexec_fn=(lambda: os.setpriority(os.PRIO_PROCESS, 0, nice)) if nice else None
 			, stdout=devnull, stderr=devnull, check=True, timeout=seconds + 120)
 	with open(outpath) as fin:
 		return json.load(fin)
@@ -154,7 +154,9 @@ def main():
 	parser.add_argument('--seconds', type=float, default=10.)
 	parser.add_argument('--rounds', type=int, default=1, help='phases of each kind, interleaved')
 	parser.add_argument('--switchinterval', type=float, default=0., help='sys.setswitchinterval() of the pool'
-		' process, s (0: Python\'s default, 0.005)')
+		' process, s (0: as the Web UI sets it)')
+	parser.add_argument('--nice', type=int, default=0, help='niceness of the pool process (negative: needs root;'
+		' isolates it from the other programs of a shared machine, not from its own Web UI threads)')
 	parser.add_argument('--pool', nargs=4, help=argparse.SUPPRESS)  # NCLIENTS SECONDS OUT SWITCH: a phase's child
 	parser.add_argument('--clientproc', nargs=3, help=argparse.SUPPRESS)  # SECONDS PORT OUT: the clients' child
 	args = parser.parse_args()
@@ -163,13 +165,14 @@ def main():
 	if args.clientproc:
 		return _clientsMain(args.clients, float(args.clientproc[0]), int(args.clientproc[1]), args.clientproc[2])
 	nclients, seconds = max(1, min(args.clients, 200)), max(1., min(args.seconds, 60.))
-	print('Web UI under load: ExecPool(4), 1000 queued `sleep 10` jobs with timeouts 0.2-0.4 s, {} s per phase{}'
-		.format(seconds, ', switch interval {} s'.format(args.switchinterval) if args.switchinterval else ''))
+	print('Web UI under load: ExecPool(4), 1000 queued `sleep 10` jobs with timeouts 0.2-0.4 s, {} s per phase{}{};'
+		' load average {:.1f}'.format(seconds, ', switch interval {} s'.format(args.switchinterval)
+		if args.switchinterval else '', ', pool niceness {}'.format(args.nice) if args.nice else '', os.getloadavg()[0]))
 	phases = {0: [], nclients: []}
 	with tempfile.TemporaryDirectory(prefix='bench-webui-') as tmpdir:
 		for _ in range(max(1, args.rounds)):
 			for ncl in (0, nclients):
-				phases[ncl].append(_runPhase(ncl, seconds, tmpdir, args.switchinterval))
+				phases[ncl].append(_runPhase(ncl, seconds, tmpdir, args.switchinterval, args.nice))
 	row = '{:<34} {:>16} {:>16}'
 	print(row.format('', 'no clients', '{} clients'.format(nclients)))
 	late = {k: [x * 1000 for ph in v for x in ph['late']] for k, v in phases.items()}
