@@ -2765,9 +2765,8 @@ class TestWebUIServer(_BusyPoolCase):
 		self.assertLess(uiJson(self.app, '/jobs?fmt=json')['pool']['snapshotAge'], 2.)  # Live snapshots
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUI(PoolTestCase):
-	"""Lifecycle: idle and finished pools, several pools and apps, stop(), templates; the demo"""
+class _WebUiAppsCase(PoolTestCase):
+	"""Creates Web UIs on free loopback ports through newApp() and stops them after the test"""
 
 	def setUp(self):
 		super().setUp()
@@ -2782,6 +2781,11 @@ class TestWebUI(PoolTestCase):
 		app = WebUiApp(host='127.0.0.1', port=0, **kwargs)
 		self.apps.append(app)
 		return app
+
+
+@unittest.skipIf(mpewui is None, _NOBOTTLE)
+class TestWebUI(_WebUiAppsCase):
+	"""Lifecycle: idle and finished pools, several pools and apps, stop(), templates; the demo"""
 
 	def assertFast(self, app, label):
 		"""Each data route (htm and json) answers within 100 ms (best of 3), none over 1 s"""
@@ -2990,22 +2994,12 @@ _BURST = textwrap.dedent('''\
 
 
 @unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUITruthful(PoolTestCase):
+class TestWebUITruthful(_WebUiAppsCase):
 	"""The Web UI under a burst of clients, with the original's column order, never stale, never a false 0"""
-
-	def setUp(self):
-		super().setUp()
-		self.apps = []
-
-	def tearDown(self):
-		for app in self.apps:
-			app.stop()
-		super().tearDown()
 
 	def uiPool(self, wksnum=2, **kwargs):
 		"""A pool (without memory limits) served by a Web UI of its own"""
-		app = WebUiApp(host='127.0.0.1', port=0, name='WebUI-truth')
-		self.apps.append(app)
+		app = self.newApp(name='WebUI-truth')
 		return app, self.newPool(wksnum, webuiapp=app, name='truth', **kwargs)
 
 	def test_burstAnswered(self):
