@@ -2,12 +2,14 @@
 # -*- coding: utf-8 -*-
 """Web UI of the execution pool: failures, jobs, tasks, progress, a timeline and memory over time.
 
-Data flow: no request ever waits for a pool, and a pool never waits for a request::
+Data flow: no request ever waits for a pool's work, and a pool never waits for a request::
 
     pool thread:   execute() / join()  --at most every _UI_PERIOD s-->  mpepool.uiSnapshot(pool)
                    --> WebUiApp.publish(pool, snapshot): swaps one reference under a lock (O(1))
-    HTTP threads:  GET /jobs?fmt=..&cols=..&flt=..&lim=..  --> the latest snapshot of the pool
-                   --> filter, order, format (here, never in the pool's thread) --> htm | json | txt
+    HTTP threads:  GET /jobs?fmt=..&cols=..&flt=..&lim=..  --> one at a time, paced (_Pacer)
+                   --> the answer cached for this snapshot and query (_CACHE_TTL), else: the latest
+                   snapshot (a stale one is refreshed by ExecPool._uiRefresh when the pool is outside
+                   its loop) --> filter, order, format (here, never in the pool's thread) --> htm | json | txt
 
 The server is a threaded wsgiref server running a bottle application of its own (several WebUiApp
 instances can coexist), bound to localhost by default and answering GET (and HEAD) only. Pages are
