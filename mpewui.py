@@ -1251,7 +1251,10 @@ def _apiManualText():
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
-	"""A wsgiref server answering each request in its own daemon thread: a slow client delays no one"""
+	"""A wsgiref server answering each request in its own daemon thread: a slow client delays no one
+
+	pacer: _Pacer  - set by WebUiApp.start(): charged by each request thread
+	"""
 	daemon_threads = True
 	allow_reuse_address = True
 	block_on_close = False
@@ -1302,14 +1305,11 @@ class _QuietHandler(WSGIRequestHandler):
 	timeout = _CLIENT_TIMEOUT
 
 	def handle(self):
-		pacer = getattr(self.server, 'pacer', None)
-		if pacer is None:
-			return super().handle()
 		cpu0 = time.thread_time()
 		try:
 			return super().handle()
 		finally:
-			pacer.charge(time.thread_time() - cpu0)
+			self.server.pacer.charge(time.thread_time() - cpu0)
 
 	def log_message(self, *args):  # noqa: D401 - wsgiref's hook
 		"""Silence the per-request log lines"""
