@@ -181,6 +181,8 @@ def main():
 	for label, q in (('timeout lateness median, ms', 0.5), ('timeout lateness p95, ms', 0.95)
 	, ('timeout lateness max, ms', 1.)):
 		print(row.format(label, '{:.1f}'.format(_quantile(late[0], q)), '{:.1f}'.format(_quantile(late[nclients], q))))
+	print(row.format('timeouts within {:.0f} ms of the deadline'.format(_TARGET_LATE_MS), *('{:.1%}'.format(
+		sum(1 for x in late[k] if x <= _TARGET_LATE_MS) / max(1, len(late[k]))) for k in (0, nclients))))
 	print(row.format('CPU of the pool process, s', '{:.2f}'.format(cpu[0]), '{:.2f}'.format(cpu[nclients])))
 	cls = [ph['clients'] for ph in phases[nclients]]
 	sent = sum(c['sent'] for c in cls)
