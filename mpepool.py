@@ -552,6 +552,20 @@ def propslist(cls):
 	return cls
 
 
+def _measuredMem(job, gbs):
+	"""A memory figure of a job (GB) when its memory was measured (sampled, needs psutil), else None
+
+	A false 0 would read as "no memory used"; a sample of a live process is never 0.
+	"""
+	return gbs if job.mempeak else None
+
+
+def _memText(job, gbs):
+	"""A memory figure of a job for the console: GB with 4 decimals, '-' when not measured"""
+	gbs = _measuredMem(job, gbs)
+	return '-' if gbs is None else '{:.4f}'.format(gbs)
+
+
 def _valueName(val):
 	"""A report value: a Task or Job is shown by its name"""
 	return val.name if isinstance(val, (Task, Job)) else val
@@ -576,12 +590,13 @@ class JobInfo(object):
 		self.code = proc.returncode if proc is not None else None
 		self.tstart = job.tstart
 		self.tstop = job.tstop if job.tstop is not None else tstop
-		self.memsize = job.mem
+		# Memory as measured, or None ('-') when it was not: a job is measured once sampled
+		self.memsize = _measuredMem(job, job.mem)
 		self.memkind = job.memkind
 		self.task = job.task
 		self.category = job.category
 		self.wslot = job.wslot
-		self.mempeak = job.mempeak
+		self.mempeak = _measuredMem(job, job.mempeak)
 		self.wtime = job.wtime
 		self.utime = job.utime
 		self.stime = job.stime
@@ -2286,6 +2301,10 @@ class ExecPool(object):
 		self._terminating = False
 		self._webuiapp = webuiapp
 		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
+		self._uipending = False  # A change of the state is not published yet (held back by the rate limit)
+		self._uilock = threading.RLock()  # Held in each step of the pool: the Web UI's thread takes a
+		# snapshot itself (_uiRefresh) only while the pool is outside them
+		self._inloop = False  # join() (or a sequential job) runs the event loop: it publishes itself
 		self._uifailed = False  # A snapshot failed (reported once)
 		self._wakefds = os.pipe()  # terminate() from a signal handler ends the loop's wait through it
 		self._programs = {}  # (program name, PATH) -> its path found in PATH
@@ -2386,6 +2405,8 @@ class ExecPool(object):
 		if self._tstart is None:
 			return False
 		deadline = self._tstart + timeout if timeout else None
+		inloop = self._inloop
+		self._inloop = True
 		try:
 			while self.alive and (self._workers or self._jobs or self._settling):
 				if deadline is not None and time.perf_counter() >= deadline:
@@ -2396,6 +2417,8 @@ class ExecPool(object):
 		except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler, ...: stop the jobs
 			self._terminate('pool termination')
 			raise
+		finally:
+			self._inloop = inloop
 		if not self.alive:  # terminate() was called from a callback
 			self._terminate(self._termpending or 'pool termination')
 			return False
@@ -2423,6 +2446,7 @@ class ExecPool(object):
 		self.tasks = set()
 		self._history.clear()
 		self._memtrace.clear()
+		self._publishUi()
 
 	def terminate(self):
 		"""Stop the running jobs' process trees, cancel the queued jobs (as failed), make the pool not alive
@@ -2452,11 +2476,13 @@ class ExecPool(object):
 		"""A step of the pool's work: terminate(), called meanwhile from a callback or a signal handler, is
 		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute())"""
 		outer = self._busy
+		self._uilock.acquire()  # Reentrant: steps nest
 		self._busy = True
 		try:
 			yield
 		finally:
 			self._busy = outer
+			self._uilock.release()
 		if self._termpending and not outer:
 			self._terminate(self._termpending)
 
@@ -2471,8 +2497,9 @@ class ExecPool(object):
 		wait = None if wakeat is None else max(0., wakeat - time.perf_counter())
 		if self._workers and not _PIDFD:
 			wait = _POLL_PERIOD if wait is None else min(wait, _POLL_PERIOD)
-		if self._webuiapp is not None:
-			wait = _UI_PERIOD if wait is None else min(wait, _UI_PERIOD)
+		if self._webuiapp is not None:  # A snapshot is due every _UI_PERIOD, a held back one when the limit allows
+			uiwait = max(0., self._uinext - time.perf_counter()) if self._uipending else _UI_PERIOD
+			wait = uiwait if wait is None else min(wait, uiwait)
 		if wait is None and not self._workers:
 			return  # Nothing to wait for: no job runs and no deadline is set
 		for key, _ in self._sel.select(wait):
@@ -2665,12 +2692,16 @@ class ExecPool(object):
 			code = self._start(job, concur=False)
 		if code:
 			return code
+		inloop = self._inloop
+		self._inloop = True
 		try:
 			while job.tstop is None:
 				self._cycle()
 		except BaseException:
 			self._terminate('pool termination')
 			raise
+		finally:
+			self._inloop = inloop
 		if job.proc is None:
 			return 0
 		if job.proc.returncode:
@@ -2731,9 +2762,9 @@ class ExecPool(object):
 		"""Decide what follows a run: a restart (timeout with rsrtonto), a postponement, or the end"""
 		self._noteDemand(job)
 		if job.terminates and job.reason in ('timeout', 'memory limit', 'group memory limit'):
-			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {:.4f}'
+			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {}'
 				' / {:.4f} GB, timeout {:.4f} sec, executed: {:.4f} sec ({} h {} m {:.4f} s)'.format(
-				job.name, job.proc.pid, job.reason, job.chtermtime, job.mem, self.memlimit, job.timeout
+				job.name, job.proc.pid, job.reason, job.chtermtime, _memText(job, job.mem), self.memlimit, job.timeout
 				, job.wtime, *secondsToHms(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
 			self._closeChannels(job)
@@ -2869,6 +2900,11 @@ class ExecPool(object):
 
 	def _terminate(self, reason):
 		"""Terminate the pool: cancel the queued jobs, stop the running ones and wait for them"""
+		with self._uilock:  # The Web UI's thread takes no snapshot of a half-terminated pool
+			self._terminateLocked(reason)
+
+	def _terminateLocked(self, reason):
+		"""_terminate() holding _uilock"""
 		if self._busy:
 			self.alive = False
 			if not self._termpending:
@@ -3015,6 +3051,8 @@ class ExecPool(object):
 		"""A job took a slot (its process exists or is being created): count its expected demand until
 		its samples show it, arm the sampling"""
 		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)):
+			if _LIMIT_WORKERS_RAM and self._webuiapp is not None:  # Sampled for display only
+				self._armMemory(time.perf_counter() + _UI_PERIOD)
 			return
 		job._memfresh = True
 		job._memlast = job._memticks = None
@@ -3098,9 +3136,10 @@ class ExecPool(object):
 			return
 		cpu0 = time.thread_time()
 		memlimit = self.memlimit
+		shown = self._webuiapp is not None  # The Web UI shows the memory of every running job, measured
 		# A job whose process a spawner thread is still creating has no process to sample yet
 		watched = [job for job in self._workers if not job.terminates and job.proc is not None
-			and (memlimit or job.memlim)]
+			and (memlimit or job.memlim or shown)]
 		if watched:
 			for job, cur in zip(watched, _treesMemory([(job.proc.pid, job.memkind) for job in watched])):
 				job._noteMem(cur)
@@ -3129,6 +3168,8 @@ class ExecPool(object):
 		self._memtrace.append((now, memall, memfree))
 		if any(memlimit or job.memlim for job in active):
 			self._armMemory(now + self._memperiod)
+		elif active and shown:  # For display only: at the Web UI's period
+			self._armMemory(now + _UI_PERIOD)
 
 	def _limitApplies(self, job, limit):
 		"""Whether a limit broken by a relative applies to job: memlimit applies to every job, a memlim
@@ -3191,7 +3232,9 @@ class ExecPool(object):
 			return
 		now = time.perf_counter()
 		if not force and now < self._uinext:
+			self._uipending = True  # Published by the loop, or by _uiRefresh(), when the limit allows
 			return
+		self._uipending = False
 		try:
 			self._webuiapp.publish(self, uiSnapshot(self))
 		except Exception as err:  # The Web UI is a view: its failure never stops the jobs
@@ -3201,6 +3244,21 @@ class ExecPool(object):
 			self._uifailed = True
 		# A costly snapshot (a huge queue) is taken less often: at most ~5% of the pool's time
 		self._uinext = now + max(_UI_PERIOD, 20 * (time.perf_counter() - now))
+
+	def _uiRefresh(self):
+		"""Publish the state that the rate limit held back, called by the Web UI's thread for a request
+
+		Between execute() and join() nobody else would: the caller does other work. Done only while the
+		pool is outside its loop (join() publishes itself) and under _uilock, which each step of the pool
+		holds, so a snapshot is never taken inside a step; a step that runs meanwhile publishes at its end.
+		"""
+		if not self._uipending or self._inloop or not self._uilock.acquire(blocking=False):
+			return
+		try:
+			if self._uipending and not self._inloop and not self._busy:
+				self._publishUi()
+		finally:
+			self._uilock.release()
 
 	def _traceFailures(self):
 		"""Print the failures since the last report: jobs without tasks, then the failed task hierarchies"""
@@ -3256,7 +3314,7 @@ UiTask = collections.namedtuple('UiTask', 'name task tstart tstop numadded numdo
 """A task in a UI snapshot (task: the owner Task object)"""
 
 UiSnapshot = collections.namedtuple('UiSnapshot', 'name alive wkslim memlimit tstart tend tsnap clock0 jobsdone'
-	' running queued queuelen failures history tasks taskreg memtrace memjobs')
+	' running queued queuelen failures history tasks taskreg memtrace memjobs memmeasured')
 """The state of a pool published for the Web UI (all tuples and dicts owned by the snapshot):
 name, alive, wkslim, memlimit (GB)  - the pool's settings and state
 tstart, tend, tsnap  - perf_counter: the pool's _tstart, the snapshot time when the pool is idle (else
@@ -3268,7 +3326,9 @@ failures, history  - tuples of JobInfo (failed jobs; finished jobs, newest last)
 tasks  - dict Task -> UiTask of the registered tasks, the tasks of running and queued jobs and their owners
 taskreg  - tuple of the pool's registered tasks
 memtrace  - tuple of the pool's (perf_counter, jobs_mem_GB, free_ram_GB) samples
-memjobs  - current memory of the running jobs, GB
+memjobs  - current memory of the running jobs, GB; None when none of them is measured yet
+memmeasured  - whether the pool measures memory (psutil): else every memory figure is None
+Memory figures of jobs (UiJob.mem, mempeak) are None where not measured (no sample yet), never a false 0.
 """
 
 
@@ -3281,13 +3341,13 @@ def uiSnapshot(pool):
 	"""An immutable snapshot of pool for the Web UI (see UiSnapshot); cheap enough for a few calls per second"""
 	tsnap = time.perf_counter()
 	running = tuple(UiJob(j.name, j.task, j.category, j.size, j.timeout, getattr(j.proc, 'pid', None)
-		, j.tstart, j.mem, getattr(j, 'mempeak', None), j.memkind, getattr(j, 'wslot', None))
+		, j.tstart, _measuredMem(j, j.mem), _measuredMem(j, j.mempeak), j.memkind, getattr(j, 'wslot', None))
 		for j in tuple(pool._workers))
 	jobs = pool._jobs
 	queuelen = len(jobs)
 	qjobs = tuple(itertools.islice(jobs, _UI_QUEUE_MAX)) if queuelen > _UI_QUEUE_MAX else tuple(jobs)
-	queued = tuple([UiJob(j.name, j.task, j.category, j.size, j.timeout, None, None, j.mem, None, j.memkind
-		, None) for j in qjobs])
+	queued = tuple([UiJob(j.name, j.task, j.category, j.size, j.timeout, None, None, j.mem or None, None
+		, j.memkind, None) for j in qjobs])  # A queued job's memory is its expected demand, if known
 	taskreg = tuple(pool.tasks)
 	tasks = {}
 	pending = set(taskreg)
@@ -3301,13 +3361,12 @@ def uiSnapshot(pool):
 		tasks[task] = _uiTaskInfo(task)
 		if task.task is not None and task.task not in tasks:
 			pending.add(task.task)
-	memjobs = 0.
-	for j in running:
-		memjobs += j.mem or 0.
+	measured = [j.mem for j in running if j.mem is not None]
+	memjobs = sum(measured) if _LIMIT_WORKERS_RAM and (measured or not running) else None
 	return UiSnapshot(pool.name, bool(pool.alive), pool._wkslim, pool.memlimit, pool._tstart
 		, None if running or queuelen else tsnap, tsnap, wallclock(0.), pool.jobsdone, running, queued
 		, queuelen, tuple(pool.failures), tuple(getattr(pool, '_history', ())), tasks
-		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs)
+		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs, _LIMIT_WORKERS_RAM)
 
 # === Command line ======================================================================================
 # `mpepool` / `python -m mpepool` (command-line issue)

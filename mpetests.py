@@ -3488,9 +3488,8 @@ class TestWebUIServer(_BusyPoolCase):
 		self.assertLess(uiJson(self.app, '/jobs?fmt=json')['pool']['snapshotAge'], 2.)  # Live snapshots
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUI(PoolTestCase):
-	"""Lifecycle: idle and finished pools, several pools and apps, stop(), templates; the demo"""
+class _WebUiAppsCase(PoolTestCase):
+	"""Creates Web UIs on free loopback ports through newApp() and stops them after the test"""
 
 	def setUp(self):
 		super().setUp()
@@ -3505,6 +3504,11 @@ class TestWebUI(PoolTestCase):
 		app = WebUiApp(host='127.0.0.1', port=0, **kwargs)
 		self.apps.append(app)
 		return app
+
+
+@unittest.skipIf(mpewui is None, _NOBOTTLE)
+class TestWebUI(_WebUiAppsCase):
+	"""Lifecycle: idle and finished pools, several pools and apps, stop(), templates; the demo"""
 
 	def assertFast(self, app, label):
 		"""Each data route (htm and json) answers within 100 ms (best of 3), none over 1 s"""
@@ -3669,6 +3673,243 @@ class TestWebUI(PoolTestCase):
 			self.assertRegex(tasks, r'(?m)^  - long-a\s+running|^      - long-a\s+running')
 		finally:
 			run.release()
+
+
+# A burst of clients opening their connections at once, from a process of its own (so that the server's
+# accept thread cannot keep pace by sharing the GIL); answers are waited for without a deadline of speed
+# (30 s). Each answer is printed as '<status line> <body bytes> <retransmissions>': the TCP segments the
+# client sent again (tcp_info.tcpi_total_retrans, at offset 100 of struct tcp_info), e.g. a SYN that the
+# kernel dropped because the listen backlog was full, retried after 1 s, 3 s, 7 s... (a client of the
+# issue saw no answer within 10 s); TCP_SYNCNT=1 makes a twice dropped SYN an error.
+_BURST = textwrap.dedent('''\
+	import json, socket, struct, sys
+	port, nconn, rounds, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+	results = []
+	for _ in range(rounds):
+		socks = []
+		for _ in range(nconn):
+			sock = socket.socket()
+			sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)
+			sock.setblocking(False)
+			sock.connect_ex(('127.0.0.1', port))
+			socks.append(sock)
+		res = []
+		for sock in socks:
+			sock.settimeout(30)
+			try:
+				sock.sendall(('GET ' + path + ' HTTP/1.0\\r\\n\\r\\n').encode())
+				data = b''
+				while True:
+					chunk = sock.recv(65536)
+					if not chunk:
+						break
+					data += chunk
+				retrans = struct.unpack_from('I', sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104), 100)[0]
+				res.append('{} {} {}'.format(data.split(b'\\r\\n', 1)[0].decode(), len(data.partition(b'\\r\\n\\r\\n')[2])
+					, retrans))
+			except OSError as err:
+				res.append('ERROR ' + type(err).__name__)
+			finally:
+				sock.close()
+		results.append(res)
+	print(json.dumps(results))
+	''')
+
+
+@unittest.skipIf(mpewui is None, _NOBOTTLE)
+class TestWebUITruthful(_WebUiAppsCase):
+	"""The Web UI under a burst of clients, with the original's column order, never stale, never a false 0"""
+
+	def uiPool(self, wksnum=2, **kwargs):
+		"""A pool (without memory limits) served by a Web UI of its own"""
+		app = self.newApp(name='WebUI-truth')
+		return app, self.newPool(wksnum, webuiapp=app, name='truth', **kwargs)
+
+	def test_burstAnswered(self):
+		"""50 clients connecting at once, 3 rounds: every request is answered, none needs a SYN retry"""
+		app, pool = self.uiPool(3)
+		for i in range(300):
+			pool.execute(Job('b{}'.format(i), args=('sleep', '30'), category='c', size=i))
+		self.assertTrue(waitUntil(lambda: uiJson(app, '/jobs?fmt=json')['jobsInfoMatched'] == 297, 5, 0.05))
+		res = subprocess.run((PYEXEC, '-c', _BURST, str(app.port), '50', '3', '/jobs?fmt=json'), capture_output=True
+			, text=True, timeout=120)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		rounds = json.loads(res.stdout)
+		answers = [ans for rnd in rounds for ans in rnd]
+		self.assertEqual(len(answers), 150)
+		bad = [ans for ans in answers if not ans.startswith('HTTP/1.0 200 ')]
+		self.assertEqual(bad, [], collections.Counter(answers))
+		self.assertTrue(all(int(ans.split()[-2]) > 2000 for ans in answers), answers[:5])  # Whole pages
+		retried = [ans for ans in answers if ans.split()[-1] != '0']
+		self.assertEqual(retried, [], 'connections that had to be retried: the listen backlog overflowed')
+		self.assertLessEqual(sys.getswitchinterval(), mpewui._SWITCH_INTERVAL)  # The pool's thread gets the GIL soon
+
+	def test_jsonOriginalColumns(self):
+		"""A client of the original indexes the JSON rows by position: the original's columns come first"""
+		app, pool = self.uiPool(2)
+		task = Task('T')
+		pool.execute(Job('plainbad', args=pyjob(EXIT(3)), category='cf'))
+		pool.execute(Job('taskbad', args=pyjob(EXIT(4)), task=task, category='ct'))
+		self.assertTrue(waitUntil(lambda: pool._workers == set() or pool.join(30), 30))
+		pool.execute(Job('run1', args=('sleep', '30'), task=task, category='c1', size=2))
+		pool.execute(Job('run2', args=('sleep', '30'), category='c2'))
+		pool.execute(Job('wait1', args=('sleep', '30'), task=task, category='c1', size=3))
+		orig, torig = JobInfo._props.split(), TaskInfo._props.split()
+		self.assertEqual(orig, ['name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category'
+			, 'duration'])
+
+		def jobRows(data, key):
+			rows = data[key]
+			self.assertEqual(rows[0][:10], orig, key)
+			return {row[0]: row for row in rows[1:]}
+		self.assertTrue(waitUntil(lambda: uiJson(app, '/jobs?fmt=json')['progress']['queued'] == 1, 5))
+		data = uiJson(app, '/jobs?fmt=json')
+		running = jobRows(data, 'workersInfo')
+		now = time.time()
+		for name, task_, cat in (('run1', 'T', 'c1'), ('run2', None, 'c2')):
+			row = running[name]
+			self.assertEqual(row[1], [j for j in pool._workers if j.name == name][0].proc.pid)
+			self.assertIsNone(row[2])  # code
+			self.assertLess(abs(row[3] - now), 60)  # tstart: epoch seconds
+			self.assertIsNone(row[4])  # tstop
+			self.assertEqual((row[7], row[8]), (task_, cat))
+			self.assertGreaterEqual(row[9], 0.)  # duration, s
+		queued = jobRows(data, 'jobsInfo')
+		self.assertEqual(queued['wait1'][:3], ['wait1', None, None])
+		self.assertEqual(queued['wait1'][7:9], ['T', 'c1'])
+		done = jobRows(data, 'doneInfo')
+		self.assertEqual(done['plainbad'][2], 3)
+		self.assertGreaterEqual(done['plainbad'][4], done['plainbad'][3])  # tstop >= tstart
+		failures = uiJson(app, '/?fmt=json')
+		plain = jobRows(failures, 'jobsInfo')
+		self.assertEqual((plain['plainbad'][2], plain['plainbad'][8]), (3, 'cf'))
+		tree = failures['tasksInfo']
+		self.assertEqual(tree[0]['data'][:8], torig)  # The task header, then its values
+		self.assertEqual((tree[1]['data'][0], tree[1]['data'][5], tree[1]['data'][6]), ('T', 1, None))  # numterm, task
+		self.assertEqual(tree[2]['data'][:10], orig)  # The job header, then the job row
+		self.assertEqual((tree[3]['data'][0], tree[3]['data'][2], tree[3]['data'][7]), ('taskbad', 4, 'T'))
+		tasks = uiJson(app, '/tasks?fmt=json')['tasksInfo']
+		self.assertEqual(tasks[0]['data'][:8], torig)
+		self.assertEqual(tasks[2]['data'][:10], orig)
+		# cols= selects and orders the columns of every format; htm and txt order the defaults for people
+		self.assertEqual(uiJson(app, '/jobs?fmt=json&cols=pid,category')['workersInfo'][0], ['name', 'pid', 'category'])
+		self.assertRegex(uiGet(app, '/jobs?fmt=txt&cols=pid,category')[2], r'(?m)^name\s+pid\s+category\s*$')
+		self.assertRegex(uiGet(app, '/jobs?cols=pid,category')[2], r'>name</th>\s*<th[^>]*>pid</th>\s*<th[^>]*>category<')
+		self.assertRegex(uiGet(app, '/jobs?fmt=txt')[2], r'(?m)^name\s+task\s+category\s+pid')
+		for fmt in ('txt', 'json', 'htm'):  # The manual documents the order
+			self.assertIn(' '.join(orig), uiGet(app, '/apinfo?fmt=' + fmt)[2], fmt)
+
+	def test_neverStale(self):
+		"""Four jobs executed, the caller does other work without joining: the UI shows them running and queued"""
+		app, pool = self.uiPool(2)
+		for i in range(4):
+			pool.execute(Job('w{}'.format(i), args=('sleep', '30')))
+		texecuted = time.perf_counter()
+
+		def shown():
+			data = uiJson(app, '/jobs?fmt=json')
+			return ([r[0] for r in data['workersInfo'][1:]], [r[0] for r in data['jobsInfo'][1:]]
+				, data['progress']['running'], data['progress']['queued'], data['pool']['state'])
+		expect = (['w0', 'w1'], ['w2', 'w3'], 2, 2, 'running')
+		self.assertTrue(waitUntil(lambda: shown() == expect, 1.5, 0.05), shown())
+		self.assertLess(time.perf_counter() - texecuted, 1.5)
+		if _CHROMIUM:
+			dom = chromium(app.url + '/jobs', os.path.join(self.tmp, 'stale.png'), self.tmp)
+			queued = re.search(r'<section class="card" id="jobsInfo">(.*?)</section>', dom, re.S)
+			self.assertTrue(queued, dom[:2000])
+			self.assertIn('w2', queued.group(1))
+			self.assertIn('w3', queued.group(1))
+			self.assertIn('2 running, 2 queued', dom)
+		pool.terminate()
+		self.assertTrue(waitUntil(lambda: shown()[4] == 'terminated', 2., 0.05), shown())
+
+	@NEEDS_PSUTIL
+	def test_memoryMeasured(self):
+		"""With psutil and a Web UI, running jobs are sampled for display without any memory limit"""
+		run = _UiPoolRun(self.tmp, wksnum=3)  # join() runs in a helper thread: the pool samples
+		self.apps.append(run.app)
+		app, pool = run.app, run.pool
+		pool.execute(run.sentinel())
+		pool.execute(Job('alloc', args=pyjob(ALLOC(80, 30))))
+		pool.execute(Job('quick', args=pyjob(ALLOC(40, 0.8))))
+		run.join()
+		try:
+			self.checkMeasured(app)
+		finally:
+			run.release()
+
+	def checkMeasured(self, app):
+		"""The memory of the running and finished jobs of app's pool is shown as measured"""
+		def running():
+			rows = uiJson(app, '/jobs?fmt=json')['workersInfo']
+			return {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+		self.assertTrue(waitUntil(lambda: (running().get('alloc', {}).get('memsize') or 0) > 0.06, 10, 0.05), running())
+		self.assertGreater(running()['alloc']['mempeak'], 0.06)
+		self.assertTrue(waitUntil(lambda: uiJson(app, '/jobs?fmt=json')['doneInfo'], 10, 0.05))
+		done = uiJson(app, '/jobs?fmt=json')['doneInfo']
+		quick = dict(zip(done[0], done[1]))
+		self.assertEqual(quick['name'], 'quick', done)
+		self.assertGreater(quick['mempeak'], 0.03)
+		self.assertGreater(uiJson(app, '/jobs?fmt=json')['pool']['memjobs'], 0.06)
+		self.assertTrue(waitUntil(lambda: 'class="mem"' in uiGet(app, '/jobs')[2], 5, 0.05))
+		txt = uiGet(app, '/jobs?fmt=txt')[2]
+		self.assertRegex(txt, r'Memory of the jobs: \d+(\.\d+)? MB')
+		if _CHROMIUM:
+			dom = chromium(app.url + '/jobs', os.path.join(self.tmp, 'mem.png'), self.tmp)
+			self.assertRegex(dom, r'<td>Jobs memory</td><td>\d+(\.\d+)? MB')
+			self.assertRegex(dom, r'<polyline [^>]*class="mem"')
+
+	def test_memoryNotMeasured(self):
+		"""Without psutil every format says that memory is not measured, never 0; the console says '-' too"""
+		res = self.runScript('''\
+			import json, sys, time, http.client
+			sys.modules['psutil'] = None
+			import mpepool, mpewui
+			from mpepool import ExecPool, Job
+			app = mpewui.WebUiApp(host='127.0.0.1', port=0)
+			pool = ExecPool(2, webuiapp=app)
+			pool.execute(Job('sleeper', args=(sys.executable, '-c', 'import time; b = b"1" * (30 << 20); time.sleep(30)')))
+			pool.execute(Job('late', args=('sleep', '30'), timeout=0.3))
+			pool.execute(Job('short', args=('true',)))
+			while pool._workers and len(pool._workers) > 1 or len(pool._history) < 2:
+				pool._cycle(time.perf_counter() + 0.05)
+			pool._publishUi(True)
+			def get(path):
+				conn = http.client.HTTPConnection('127.0.0.1', app.port, timeout=30)
+				conn.request('GET', path)
+				return conn.getresponse().read().decode()
+			data = json.loads(get('/jobs?fmt=json'))
+			print('JSON', json.dumps([data['workersInfo'], data['doneInfo'], data['pool']['memjobs']
+				, data['pool']['memMeasured']]))
+			print('TXT', json.dumps(get('/jobs?fmt=txt&cols=memsize,mempeak')))
+			print('HTM', json.dumps(get('/jobs?cols=memsize,mempeak')))
+			print('FAIL', json.dumps(get('/?fmt=txt&cols=memsize,mempeak')))
+			pool.terminate()
+			app.stop()
+			''')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		out = {line.split(' ', 1)[0]: json.loads(line.split(' ', 1)[1]) for line in res.stdout.splitlines()
+			if line.split(' ', 1)[0] in ('JSON', 'TXT', 'HTM', 'FAIL')}
+		workers, done, memjobs, measured = out['JSON']
+		for rows in (workers, done):
+			self.assertGreaterEqual(len(rows), 2, rows)
+			for row in rows[1:]:
+				rec = dict(zip(rows[0], row))
+				self.assertIsNone(rec['memsize'], rec)
+				self.assertIsNone(rec['mempeak'], rec)
+		self.assertEqual((memjobs, measured), (None, False))
+		self.assertRegex(out['TXT'], r'(?m)^sleeper\s+-\s+-\s*$')
+		self.assertRegex(out['TXT'], r'(?m)^short\s+-\s+-\s*$')
+		self.assertIn('Memory of the jobs: not measured (no psutil)', out['TXT'])
+		self.assertIn('Memory is not measured: psutil is not installed.', out['TXT'])
+		self.assertRegex(out['HTM'], r'<td>Jobs memory</td><td>not measured')
+		self.assertIn('Memory is not measured: psutil is not installed.', out['HTM'])
+		self.assertRegex(out['HTM'], r'>sleeper</td>\s*<td[^>]*>-</td>\s*<td[^>]*>-</td>')
+		self.assertRegex(out['FAIL'], r'(?m)^late\s+-\s+-\s*$')
+		self.assertNotRegex(res.stdout + res.stderr, r'consumes 0\.0000')
+		self.assertRegex(res.stderr, r'"late" #\d+ is terminated because of the timeout violation, chtermtime: None'
+			', consumes - / ')
+		self.assertRegex(res.stdout, r'(?m)^\s+late\s+\d+\s+-15\s+[\d.]+\s+[\d.]+\s+-\s+')  # The failure report
 
 
 @unittest.skipIf(mpewui is None, _NOBOTTLE)
