@@ -42,6 +42,7 @@ import errno
 import heapq
 import importlib.util
 import itertools
+import math
 import os
 import resource
 import selectors
@@ -151,9 +152,16 @@ def _warnmsg(*args):
 	print(*args, file=sys.stderr)
 
 
+# The pool whose work runs in this thread now (callbacks run inside its execute(), join(), terminate())
+_CALLER = threading.local()
+
+
 def applyCallback(callback, owner):
 	"""Call callback() and report (not raise) an Exception it raises, naming the callback and its owner
 
+	A BaseException (KeyboardInterrupt, SystemExit) raised by a callback that a pool runs terminates
+	that pool, as a signal would, and is raised again once the pool's jobs are completed (see
+	ExecPool._interrupted); raised outside of a pool's work, it propagates at once.
 	return  - True when the callback succeeded, False when it raised
 	"""
 	try:
@@ -161,6 +169,14 @@ def applyCallback(callback, owner):
 	except Exception as err:  # A user callback never takes the pool down
 		_warnmsg('ERROR in the {} callback of "{}": {}. {}'.format(getattr(callback, '__name__', callback)
 			, owner, err, ''.join(traceback.format_exc(5))))
+		return False
+	except BaseException as err:
+		pool = getattr(_CALLER, 'pool', None)
+		if pool is None:
+			raise
+		_warnmsg('WARNING, the {} callback of "{}" raised {!r}: the execution pool{} is terminated'.format(
+			getattr(callback, '__name__', callback), owner, err, _nameSuffix(pool.name)))
+		pool._interrupted(err)
 		return False
 	return True
 
@@ -695,15 +711,31 @@ def _taskprops(task, propflt=None, objflt=None):
 	return None if values is None else (infoheader(tinf.iterprop(), propflt), values)
 
 
+# Nesting levels of the failure report shown by indentation; deeper rows keep that indentation and show
+# their level as a number, so that a hierarchy thousands of levels deep stays readable
+_REPORT_INDENT_MAX = 8
+
+
 def printDepthFirst(tinfext, cindent='', indstep='  ', colsep=' '):
-	"""Print a task hierarchy: the task's header and values, its jobs one level deeper, then its subtasks"""
-	if tinfext.props:
-		for row in tinfext.props:
-			_infomsg(cindent + colsep.join(tblfmt(v, 9) for v in row))
-	for row in tinfext.jobs or ():
-		_infomsg(cindent + indstep + colsep.join(tblfmt(v, 9) for v in row))
-	for sub in tinfext.subtasks or ():
-		printDepthFirst(sub, cindent + indstep, indstep, colsep)
+	"""Print a task hierarchy: the task's header and values, its jobs one level deeper, then its subtasks
+
+	Iterative (any depth); a level beyond _REPORT_INDENT_MAX is indented as that one, with its number
+	in brackets: '[1234] '.
+	"""
+	def indent(level):
+		if level <= _REPORT_INDENT_MAX:
+			return cindent + indstep * level
+		return '{}{}[{}] '.format(cindent, indstep * _REPORT_INDENT_MAX, level)
+
+	stack = [(tinfext, 0)]
+	while stack:
+		tie, level = stack.pop()
+		if tie.props:
+			for row in tie.props:
+				_infomsg(indent(level) + colsep.join(tblfmt(v, 9) for v in row))
+		for row in tie.jobs or ():
+			_infomsg(indent(level + 1) + colsep.join(tblfmt(v, 9) for v in row))
+		stack.extend((sub, level + 1) for sub in reversed(tie.subtasks or ()))
 
 
 class TaskInfoPrefmt(object):
@@ -724,35 +756,70 @@ class TaskInfoPrefmt(object):
 
 
 def unfoldDepthFirst(tinfext, indent=0):
-	"""The rows of a task hierarchy, depth first: ([TaskInfoPrefmt], the widest row in cells)"""
+	"""The rows of a task hierarchy, depth first: ([TaskInfoPrefmt], the widest row in cells); iterative"""
 	rows = []
 	wide = 0
-	if tinfext.props:
-		rows.append(TaskInfoPrefmt(tinfext.props[0], indent, True))
-		rows.append(TaskInfoPrefmt(tinfext.props[1], indent))
-		wide = indent + len(tinfext.props[0])
-	if tinfext.jobs:
-		rows.append(TaskInfoPrefmt(tinfext.jobs[0], indent + 1, False))
-		rows.extend(TaskInfoPrefmt(row, indent + 1) for row in tinfext.jobs[1:])
-		wide = max(wide, indent + 1 + len(tinfext.jobs[0]))
-	for sub in tinfext.subtasks or ():
-		subrows, subwide = unfoldDepthFirst(sub, indent + 1)
-		rows.extend(subrows)
-		wide = max(wide, subwide)
+	stack = [(tinfext, indent)]
+	while stack:
+		tie, level = stack.pop()
+		if tie.props:
+			rows.append(TaskInfoPrefmt(tie.props[0], level, True))
+			rows.append(TaskInfoPrefmt(tie.props[1], level))
+			wide = max(wide, level + len(tie.props[0]))
+		if tie.jobs:
+			rows.append(TaskInfoPrefmt(tie.jobs[0], level + 1, False))
+			rows.extend(TaskInfoPrefmt(row, level + 1) for row in tie.jobs[1:])
+			wide = max(wide, level + 1 + len(tie.jobs[0]))
+		stack.extend((sub, level + 1) for sub in reversed(tie.subtasks or ()))
 	return rows, wide
 
 # === Argument checks ===================================================================================
 
 
-def _checkNumber(value, pname, minval=0, strict=False, allowNone=False):
-	"""Return value if it is a real number >= minval (> minval when strict), else raise naming pname"""
+# Seconds at most of any duration given to the pool (timeouts, delays, latencies): about 31 years. Larger
+# values overflow the clocks and waits of the OS (a C time_t, int milliseconds) or mean "never" (0 does).
+_SECONDS_MAX = 1e9
+
+
+def _checkNumber(value, pname, minval=0, strict=False, allowNone=False, maxval=None):
+	"""Return value if it is a finite real number >= minval (> minval when strict) and <= maxval,
+	else raise naming pname (an int too large for a float, inf and NaN are refused: they overflow)"""
 	if value is None and allowNone:
 		return value
 	if isinstance(value, bool) or not isinstance(value, (int, float)):
 		raise TypeError('{} must be a number, not {!r}'.format(pname, value))
-	if value != value or (value <= minval if strict else value < minval):  # value != value: NaN
+	try:
+		finite = math.isfinite(value)
+	except OverflowError:  # An int beyond the float range
+		finite = False
+	if not finite:
+		raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
+	if value <= minval if strict else value < minval:
 		raise ValueError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, value))
+	if maxval is not None and value > maxval:
+		raise ValueError('{} must be <= {:g}, not {!r}'.format(pname, maxval, value))
 	return value
+
+
+def _checkSeconds(value, pname, allowNone=False):
+	"""Return value if it is a duration in seconds: a number in [0, _SECONDS_MAX], else raise naming pname"""
+	return _checkNumber(value, pname, allowNone=allowNone, maxval=_SECONDS_MAX)
+
+
+def _checkArgs(args):
+	"""Return args if the kernel can take them as a program and its arguments, else raise naming args
+
+	Each argument is a str, bytes or os.PathLike without a NUL byte (execve(2) takes C strings).
+	"""
+	if args is not None and not isinstance(args, (str, list, tuple)):
+		raise TypeError('args must be a sequence of program arguments, a str or None, not {!r}'.format(args))
+	for arg in ((args,) if isinstance(args, str) else args or ()):
+		if not isinstance(arg, (str, bytes, os.PathLike)):
+			raise TypeError('args must hold str, bytes or os.PathLike items, not {!r} in {!r}'.format(arg, args))
+		text = os.fspath(arg)
+		if ('\0' if isinstance(text, str) else b'\0') in text:
+			raise ValueError('args must not hold a NUL byte: {!r} in {!r}'.format(arg, args))
+	return args
 
 
 def _checkType(value, types, pname, allowNone=True):
@@ -787,11 +854,11 @@ class Task(object):
 		stdout, stderr  - kept for compatibility; jobs have their own channels
 		"""
 		self.name = _checkType(name, str, 'name', allowNone=False)
-		self.timeout = _checkNumber(timeout, 'timeout')
+		self.timeout = _checkSeconds(timeout, 'timeout')
 		self.task = _checkType(task, Task, 'task')
 		if task is self:
 			raise ValueError('task must not be the task itself: {!r}'.format(name))
-		self._latency = _checkNumber(latency, 'latency', allowNone=True)
+		self._latency = _checkSeconds(latency, 'latency', allowNone=True)
 		self.onstart = _bindCallback(onstart, self, 'onstart')
 		self.ondone = _bindCallback(ondone, self, 'ondone')
 		self.onfinish = _bindCallback(onfinish, self, 'onfinish')
@@ -833,11 +900,14 @@ class Task(object):
 	def add(self, subtask):
 		"""Register a direct item (a Job or a Task); called by their constructors
 
+		A task finishes once: a finished task takes no new items (ValueError).
 		return  - the task
 		"""
 		_checkType(subtask, (Job, Task), 'subtask', allowNone=False)
 		self._locked()
 		try:
+			if self.tstop is not None:
+				raise ValueError('the task "{}" has finished: it takes no new item, not "{}"'.format(self.name, subtask.name))
 			if subtask not in self._items:
 				self._items.add(subtask)
 				self.numadded += 1
@@ -860,26 +930,34 @@ class Task(object):
 		return started
 
 	def finished(self, subtask, succeed):
-		"""Account a finished direct item; finish the task when all its items finished
+		"""Account a finished direct item; finish the task (and its owners) at once when all its items finished
 
+		The pool does not call it: it accounts the items of the tasks it runs and finishes the tasks
+		later, when no item can be added to them meanwhile (see ExecPool._finishTasks).
 		subtask: Job or Task  - the finished item
 		succeed: bool  - whether it succeeded
 		"""
+		if self._account(subtask, succeed):
+			_finishTasks((self,))
+
+	def _account(self, item, succeed):
+		"""Count a finished direct item; return whether all its items finished now"""
 		self._locked()
 		try:
-			if subtask not in self._items:
-				_warnmsg('ERROR, "{}" is not an unfinished item of the task "{}"'.format(_valueName(subtask), self.name))
-				return
-			self._items.remove(subtask)
+			if item not in self._items:
+				_warnmsg('ERROR, "{}" is not an unfinished item of the task "{}"'.format(_valueName(item), self.name))
+				return False
+			self._items.remove(item)
 			if succeed:
 				self.numdone += 1
 			else:
 				self.numterm += 1
-			done = self.numdone + self.numterm == self.numadded
+			return not self._items
 		finally:
 			self._lock.release()
-		if not done:
-			return
+
+	def _finish(self):
+		"""Finish the task whose items all finished: tstop, ondone (on success), onfinish; return its success"""
 		self.tstop = time.perf_counter()
 		if self.tstart is None:  # All its items were canceled before any started
 			self.tstart = self.tstop
@@ -888,8 +966,7 @@ class Task(object):
 			applyCallback(self.ondone, self.name)
 		if self.onfinish:
 			applyCallback(self.onfinish, self.name)
-		if self.task is not None:
-			self.task.finished(self, succeeded)
+		return succeeded
 
 	def uncompleted(self, recursive=False, header=False, pid=False, tstart=False, tstop=False
 	, duration=False, memory=False):
@@ -921,6 +998,18 @@ class Task(object):
 				, 'Memory': item.mem if isjob else None}
 			res.append([item.name] + [values[title] for _, title in columns])
 		return res
+
+def _finishTasks(tasks):
+	"""Finish the tasks whose items all finished, then their owners that finish with them: iterative, so
+	a hierarchy of any depth finishes in one pass; a task that got a new item meanwhile stays open"""
+	stack = list(tasks)
+	while stack:
+		task = stack.pop()
+		if task.tstop is not None or task._items:
+			continue
+		succeeded = task._finish()
+		if task.task is not None and task.task._account(task, succeeded):
+			stack.append(task.task)
 
 # === Job ===============================================================================================
 
@@ -966,13 +1055,13 @@ class Job(object):
 		"""
 		self.name = _checkType(name, str, 'name', allowNone=False)
 		self.workdir = _checkType(workdir, str, 'workdir')
-		if args is not None and not isinstance(args, (str, list, tuple)):
-			raise TypeError('args must be a sequence of program arguments, a str or None, not {!r}'.format(args))
-		self.args = args
-		self.timeout = _checkNumber(timeout, 'timeout')
+		if workdir is not None and '\0' in workdir:
+			raise ValueError('workdir must not hold a NUL byte: {!r}'.format(workdir))
+		self.args = _checkArgs(args)
+		self.timeout = _checkSeconds(timeout, 'timeout')
 		self.rsrtonto = bool(rsrtonto)
 		self.task = _checkType(task, Task, 'task')
-		self.startdelay = _checkNumber(startdelay, 'startdelay')
+		self.startdelay = _checkSeconds(startdelay, 'startdelay')
 		self.onstart = _bindCallback(onstart, self, 'onstart')
 		self.ondone = _bindCallback(ondone, self, 'ondone')
 		self.onfinish = _bindCallback(onfinish, self, 'onfinish')
@@ -984,8 +1073,6 @@ class Job(object):
 			raise ValueError('memkind must be 0, 1 or 2, not {!r}'.format(memkind))
 		self.memkind = memkind
 		self.memlim = _checkNumber(memlim, 'memlim')
-		if self.memlim == float('inf'):
-			raise ValueError('memlim must be a finite number of GB (0: no limit), not {!r}'.format(memlim))
 		self.stdout = stdout
 		self.stderr = stderr
 		self.poutlog = _checkType(poutlog, str, 'poutlog')
@@ -1024,6 +1111,7 @@ class Job(object):
 		self._marker = None  # Environment marker of its process tree
 		self._mkdirs = []  # Directories created for its output files, removed when left empty
 		self._opened = []  # Files the pool opened for its outputs, closed after each run
+		self._inpool = None  # The marker prefix of the ExecPool holding it from its execute() to its completion
 		if task is not None:
 			task.add(self)
 
@@ -1113,6 +1201,13 @@ class Job(object):
 
 		graceful: bool  - whether it succeeded; by default: its process exited with 0 unterminated
 		"""
+		graceful = self._conclude(graceful)
+		if self.task is not None:
+			self.task.finished(self, graceful)
+		return graceful
+
+	def _conclude(self, graceful=None):
+		"""Finish the job but for its task: outputs, callbacks, tstop; return whether it succeeded"""
 		if self._pipes:
 			self.fetchPipedData(0)
 		self._logPiped()
@@ -1126,8 +1221,6 @@ class Job(object):
 			applyCallback(self.onfinish, self.name)
 		self._removeEmptyOutputs()
 		self.tstop = time.perf_counter()
-		if self.task is not None:
-			self.task.finished(self, graceful)
 		proc = self.proc
 		_infomsg('Completed {} "{}" #{} with errcode {}{}, executed {} h {} m {:.4f} s'.format(
 			'gracefully' if graceful else '(ABNORMALLY)', self.name, proc.pid if proc else '-'
@@ -1177,8 +1270,16 @@ class Job(object):
 # The environment variable marking the processes of a job's tree: "<token>.<pool>.<job>." pieces,
 # joined by ':' when a job of one pool runs a pool of its own
 _JOBENV = 'PYEXPOOL_JOB'
-# Seconds between checks for exited jobs where pidfds are missing (Python 3.8, Linux < 5.3)
+# Seconds between checks for exited jobs where pidfds are missing (Python 3.8, Linux < 5.3, EMFILE)
 _POLL_PERIOD = 0.005
+# Seconds at most of one wait for events: epoll takes at most INT_MAX ms (24.8 days), so a farther
+# deadline (a timeout of a month) is waited for in several waits
+_WAIT_MAX = 3600.
+# Errors of a start that mean "no descriptor is free now": the job waits for running ones to end
+_FD_ERRNOS = (errno.EMFILE, errno.ENFILE)
+# Descriptors a start may need at once: the output files or PIPEs (2 each), Popen's error pipe and
+# /dev/null, the pidfd
+_FD_START = 8
 # Seconds between the Web UI snapshots published while the pool works
 _UI_PERIOD = 0.25
 # Finished jobs kept for the Web UI timeline
@@ -1214,6 +1315,18 @@ def _pidfdWorks():
 
 
 _PIDFD = _pidfdWorks()
+
+
+def _freeDescriptors():
+	"""Descriptors this process can still open (below RLIMIT_NOFILE), None when unknown"""
+	soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+	if soft == resource.RLIM_INFINITY:
+		return None
+	try:
+		names = os.listdir('/proc/self/fd')  # Its own descriptor is listed: a conservative count
+	except OSError as err:
+		return 0 if err.errno in _FD_ERRNOS else None
+	return soft - sum(1 for name in names if int(name) < soft)  # A new descriptor takes the lowest free number
 
 
 def _exitcode(status):
@@ -1880,6 +1993,11 @@ def installTerminationHandlers(signals=('SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'
 	signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
 
+# Worker slots at most: PID_MAX_LIMIT of 64-bit Linux (include/linux/threads.h), as no more processes can
+# exist at once; a larger wksnum is a mistake (slots are made on first use, so any wksnum costs nothing)
+_WKSNUM_MAX = 4 * 1024 * 1024
+
+
 class ExecPool(object):
 	"""A pool of worker slots running Jobs in separate processes under timeouts and memory limits
 
@@ -1913,18 +2031,17 @@ class ExecPool(object):
 		self._sel = None  # Set first: __del__ of a pool whose checks failed finds nothing to stop
 		if isinstance(wksnum, bool) or not isinstance(wksnum, int):
 			raise TypeError('wksnum must be an int, not {!r}'.format(wksnum))
-		if wksnum < 1:
-			raise ValueError('wksnum must be >= 1, not {!r}'.format(wksnum))
+		if not 1 <= wksnum <= _WKSNUM_MAX:
+			raise ValueError('wksnum must be in [1, {}], not {!r}'.format(_WKSNUM_MAX, wksnum))
 		if vmlimit is not None:
 			if memlimit:
 				raise ValueError('give memlimit or its alias vmlimit, not both: {!r}, {!r}'.format(memlimit, vmlimit))
 			memlimit = vmlimit
 		_checkNumber(memlimit, 'memlimit')
-		_checkNumber(latency, 'latency')
-		for pname, value in (('memlimit', memlimit), ('latency', latency)):
-			if value == float('inf'):
-				raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
+		_checkSeconds(latency, 'latency')
 		_checkType(name, str, 'name')
+		if webuiapp is not None and not all(callable(getattr(webuiapp, meth, None)) for meth in ('register', 'publish')):
+			raise TypeError('webuiapp must be a mpewui.WebUiApp (with register() and publish()) or None, not {!r}'.format(webuiapp))
 		if cgroups not in (None, True, False):
 			raise ValueError('cgroups must be None (where usable), True or False, not {!r}'.format(cgroups))
 		if launcher is None:
@@ -1954,7 +2071,13 @@ class ExecPool(object):
 		self._tstart = None  # perf_counter() of the first execute() since the last reset: join(timeout) origin
 		self._afnmask = afnmask
 		self._affinity = [None] * wksnum if afnmask else None  # Slot -> pid of the pinned job (original's)
-		self._freeslots = list(range(wksnum))  # Heap of free slot indices: the lowest first
+		self._freeslots = []  # Heap of the released slot indices: the lowest first
+		self._nextslot = 0  # Slots below it were made (a slot is made on first use: wksnum may be large)
+		self._polled = set()  # Running jobs whose exit is polled: no pidfd (Python 3.8, Linux < 5.3, EMFILE)
+		self._duetasks = []  # Tasks whose items all finished, to finish when no item can be added meanwhile
+		self._interrupt = None  # A BaseException a callback raised: raised again once the pool terminated
+		self._fdshort = False  # Descriptors ran out: a job starts only while _FD_START are free
+		self._fdwarned = False  # That was said (once)
 		self._history = collections.deque(maxlen=_HISTORY_LEN)  # JobInfo of the finished jobs
 		self._memtrace = collections.deque(maxlen=_MEMTRACE_LEN)  # (perf_counter, jobs GB, free GB)
 		self._reported = 0  # Failures already shown in a report
@@ -2028,14 +2151,21 @@ class ExecPool(object):
 		"""
 		_checkType(job, Job, 'job', allowNone=False)
 		self._checkMemory(job)
+		if job._inpool is not None:  # A second process of it would escape the pool's watch
+			raise ValueError('the job "{}" is queued or running already{}: it can be executed again once it'
+				' finished'.format(job.name, '' if job._inpool == self._prefix else ' in another pool'))
+		if job.tstop is not None:  # Executed again: a new run of a finished job
+			if job.task is not None:
+				job.task.add(job)  # A finished task refuses it
+			job.tstart = job.tstop = job.proc = job.reason = None
+		job._inpool = self._prefix
 		if not self.alive:
 			_warnmsg('WARNING{}, scheduling of the job "{}" is canceled: the execution pool is not alive'.format(
 				_nameSuffix(self.name), job.name))
+			with self._step():
+				job.reason = 'pool termination'
+				self._complete(job, False)
 			return errno.EINTR
-		if job.tstop is not None:  # Executed again: a new run of a finished job
-			job.tstop = None
-			if job.task is not None:
-				job.task.add(job)
 		if self._tstart is None:
 			self._tstart = time.perf_counter()
 		if not concur:
@@ -2046,7 +2176,8 @@ class ExecPool(object):
 				self._act(wait=False)  # Reap what finished meanwhile, so its slot serves this job
 			if self._memlimited() and job.wkslim is None:
 				job.wkslim = self._wkslim
-			if self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job):
+			if (self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job)
+			and self._descriptorsAllow()):
 				code = self._start(job)
 			else:
 				self._enqueue(job)
@@ -2062,7 +2193,12 @@ class ExecPool(object):
 		return bool  - True when all jobs finished (successfully or not), False on the timeout, on
 			termination, or when nothing was executed
 		"""
-		_checkNumber(timeout, 'timeout')
+		_checkSeconds(timeout, 'timeout')
+		if self._busy:  # Its loop would run inside one of its own steps, its state half-changed
+			raise RuntimeError('join() of the execution pool{} is called from its callback: callbacks run inside'
+				' execute() and join(); join after them'.format(_nameSuffix(self.name)))
+		with self._step():
+			self._finishDueTasks()
 		if self._tstart is None:
 			return False
 		deadline = self._tstart + timeout if timeout else None
@@ -2072,7 +2208,9 @@ class ExecPool(object):
 					_warnmsg('WARNING{}, the execution pool is terminated on timeout'.format(_nameSuffix(self.name)))
 					self._terminate('pool timeout')
 					return False
-				self._cycle(deadline)
+				with self._step():
+					self._act(deadline)
+					self._finishDueTasks()  # The caller adds no item while it joins
 		except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler, ...: stop the jobs
 			self._terminate('pool termination')
 			raise
@@ -2130,15 +2268,54 @@ class ExecPool(object):
 	@contextlib.contextmanager
 	def _step(self):
 		"""A step of the pool's work: terminate(), called meanwhile from a callback or a signal handler, is
-		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute())"""
+		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute());
+		so is a BaseException of a callback, raised again after the termination it causes"""
 		outer = self._busy
 		self._busy = True
 		try:
-			yield
+			with self._running():
+				yield
 		finally:
 			self._busy = outer
-		if self._termpending and not outer:
-			self._terminate(self._termpending)
+		if not outer:
+			if self._termpending:
+				self._terminate(self._termpending)
+			self._raiseInterrupt()
+
+	@contextlib.contextmanager
+	def _running(self):
+		"""The pool works in this thread: what its callbacks raise meanwhile is its concern (applyCallback)"""
+		caller = getattr(_CALLER, 'pool', None)
+		_CALLER.pool = self
+		try:
+			yield
+		finally:
+			_CALLER.pool = caller
+
+	def _interrupted(self, err):
+		"""A callback raised a BaseException (KeyboardInterrupt, SystemExit): terminate the pool as a signal
+		would, every job completed; the exception is raised again when the pool's current work ends"""
+		if self._interrupt is None:
+			self._interrupt = err
+		self._terminate('pool termination')
+
+	def _raiseInterrupt(self):
+		"""Raise the BaseException a callback raised, once"""
+		err, self._interrupt = self._interrupt, None
+		if err is not None:
+			raise err
+
+	def _finishDueTasks(self):
+		"""Finish the tasks whose items all finished (and their owners with them)
+
+		Called where the caller has added its items: in join() (at its start and after each of its
+		steps) and at termination. So an item ending while the caller still executes the next ones (a
+		stub, a start failure, a job reaped in execute()) never finishes its task early; the callbacks
+		run in join() may add items, before the end of the step in which the task's last item ended.
+		"""
+		while self._duetasks:
+			due, self._duetasks = self._duetasks, []
+			_finishTasks(due)
 
 	def _waitEvents(self, limit=None):
 		"""Wait for a job's exit, piped output or the nearest deadline (or limit); reap and drain
@@ -2148,8 +2325,8 @@ class ExecPool(object):
 		wakeat = self._deadlines[0][0] if self._deadlines else None
 		if limit is not None and (wakeat is None or limit < wakeat):
 			wakeat = limit
-		wait = None if wakeat is None else max(0., wakeat - time.perf_counter())
-		if self._workers and not _PIDFD:
+		wait = None if wakeat is None else min(max(0., wakeat - time.perf_counter()), _WAIT_MAX)
+		if self._polled:
 			wait = _POLL_PERIOD if wait is None else min(wait, _POLL_PERIOD)
 		if self._webuiapp is not None:
 			wait = _UI_PERIOD if wait is None else min(wait, _UI_PERIOD)
@@ -2166,9 +2343,8 @@ class ExecPool(object):
 			elif job._pipes is not None and key.fd in job._pipes:
 				if not _drainPipe(key.fd, job._pipes[key.fd]):
 					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
-		if not _PIDFD:
-			for job in list(self._workers):
-				self._reap(job)
+		for job in list(self._polled):
+			self._reap(job)
 
 	def _pushDeadline(self, when, action, obj, run=None):
 		"""Schedule action(obj) at perf_counter() when; run ties a job's deadline to its current run"""
@@ -2201,7 +2377,7 @@ class ExecPool(object):
 	def _startQueued(self):
 		"""Start queued jobs while slots are free and memory allows"""
 		while self._jobs and len(self._workers) < self._wkslim and self.alive:
-			if not self._memoryAllows(self._jobs[0]):
+			if not (self._memoryAllows(self._jobs[0]) and self._descriptorsAllow()):
 				break
 			self._start(self._jobs.popleft())
 
@@ -2231,39 +2407,78 @@ class ExecPool(object):
 			self._complete(job, True)
 			return 0
 		opened = {}
+		slot = None
 		try:
 			job._stdout = _openChannel(job, job.stdout, opened)
 			job._stderr = _openChannel(job, job.stderr, opened)
-		except OSError as err:
+			if concur or len(self._workers) < self._wkslim:
+				slot = self._takeSlot()
+			proc = self._spawn(job, slot)
+		except Exception as err:  # OSError, or e.g. a TypeError of args changed since Job(): a start failure
 			job._opened = list(opened.values())
-			return self._failStart(job, err)
-		job._opened = list(opened.values())
-		slot = None
-		if self._freeslots and (concur or len(self._workers) < self._wkslim):
-			slot = heapq.heappop(self._freeslots)
-		try:
-			self._spawn(job, slot)
-		except OSError as err:
 			return self._failStart(job, err, slot)
+		job._opened = list(opened.values())
+		job.wslot = slot
+		self._workers.add(job)
+		self._register(job, proc)
 		self._watchMemory(job)
 		if job.startdelay > 0:
 			time.sleep(job.startdelay)
 		return 0
 
+	def _takeSlot(self):
+		"""The lowest free worker slot, None when all are taken"""
+		if self._freeslots:
+			return heapq.heappop(self._freeslots)
+		if self._nextslot < self._wkslim:
+			self._nextslot += 1
+			return self._nextslot - 1
+		return None
+
 	def _failStart(self, job, err, slot=None):
-		"""Complete a job whose process could not start as failed; return the error number"""
+		"""A job's process did not start: nothing of the attempt is kept (its slot, its files). When file
+		descriptors ran out while other jobs run, the job waits for their end in the queue, else it
+		completes as failed ('start failure').
+
+		return int  - 0 when it waits, else the error number (-1 for an error without one)
+		"""
 		self._closeChannels(job)
 		if slot is not None:
 			heapq.heappush(self._freeslots, slot)
-		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
 		job.proc = None
 		job.wslot = None
+		code = getattr(err, 'errno', None)
+		if code in _FD_ERRNOS and self._workers and self.alive:
+			self._waitDescriptors(job, err)
+			return 0
+		_warnmsg('ERROR{}, the job "{}" failed to start: {!r}'.format(_nameSuffix(self.name), job.name, err))
 		job.reason = 'start failure'
 		self._complete(job, False)
-		return err.errno or -1
+		return code or -1
+
+	def _waitDescriptors(self, job, err):
+		"""Queue again (first) a job that did not start for lack of descriptors: from now on a job starts
+		only while _FD_START descriptors are free, so fewer jobs run at once; said once"""
+		self._fdshort = True
+		if not self._fdwarned:
+			self._fdwarned = True
+			_warnmsg('WARNING{}, file descriptors ran out ({}; RLIMIT_NOFILE {}): jobs wait for free descriptors,'
+				' {} of {} run at once for now'.format(_nameSuffix(self.name), err.strerror or err
+				, resource.getrlimit(resource.RLIMIT_NOFILE)[0], len(self._workers), self._wkslim))
+		self._jobs.appendleft(job)
+
+	def _descriptorsAllow(self):
+		"""Whether descriptors allow a start: always, unless they ran out while jobs still run"""
+		if not self._fdshort:
+			return True
+		if not self._workers:  # None runs: none would free descriptors by waiting longer
+			self._fdshort = False
+			return True
+		free = _freeDescriptors()
+		return free is None or free >= _FD_START
 
 	def _spawn(self, job, slot):
-		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
+		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs; return it"""
 		args = (job.args,) if isinstance(job.args, str) else job.args
 		program = self._program(args[0])
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
@@ -2281,10 +2496,7 @@ class ExecPool(object):
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
 		job._tspawn = time.perf_counter()  # Before the spawn: the process may run before Popen returns
-		proc = self._launcher.spawn(job, list(args), kwargs, cpus)
-		job.wslot = slot
-		self._workers.add(job)
-		self._register(job, proc)
+		return self._launcher.spawn(job, list(args), kwargs, cpus)
 
 	def _program(self, name):
 		"""The path of a program named without a '/', found in PATH once per pool (None: Popen searches)
@@ -2314,8 +2526,17 @@ class ExecPool(object):
 		if job.wslot is not None and self._affinity is not None:
 			self._affinity[job.wslot] = proc.pid
 		if _PIDFD:
-			job._pidfd = os.pidfd_open(proc.pid)
-			self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
+			try:
+				job._pidfd = os.pidfd_open(proc.pid)
+				self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
+			except OSError as err:  # e.g. EMFILE: another thread took the last descriptor; it runs already
+				if job._pidfd is not None:
+					os.close(job._pidfd)
+					job._pidfd = None
+				_warnmsg('WARNING{}, the exit of "{}" #{} is polled: its pidfd failed ({})'.format(
+					_nameSuffix(self.name), job.name, proc.pid, err))
+		if job._pidfd is None:
+			self._polled.add(job)
 		pipes = [stream for stream in (proc.stdout, proc.stderr) if stream is not None]
 		if pipes:
 			job._pipes = {}
@@ -2364,6 +2585,7 @@ class ExecPool(object):
 		if not wpid:
 			return  # Still running
 		job.wtime = time.perf_counter() - job._tspawn
+		self._polled.discard(job)
 		if status is None:
 			job.proc.returncode = job.proc.returncode if job.proc.returncode is not None else -1
 		else:
@@ -2421,11 +2643,12 @@ class ExecPool(object):
 		self._complete(job)
 
 	def _complete(self, job, graceful=None):
-		"""Finish a job for good: its callbacks and task, then the pool's counters"""
+		"""Finish a job for good: its callbacks, the pool's counters, its task's (the task finishes later:
+		_finishDueTasks)"""
 		if graceful is None:
 			graceful = job.terminates == 0 and job.reason is None and (job.proc is None or job.proc.returncode == 0)
 		try:
-			job.complete(graceful)
+			job._conclude(graceful)
 		except Exception as err:  # A defect in completing one job does not stop the others
 			_warnmsg('ERROR, the completion of "{}" failed: {}. {}'.format(job.name, err, traceback.format_exc(5)))
 			if job.tstop is None:
@@ -2437,6 +2660,9 @@ class ExecPool(object):
 		else:
 			self.failures.append(info)
 		self._history.append(info)
+		job._inpool = None
+		if job.task is not None and job.task._account(job, graceful):
+			self._duetasks.append(job.task)
 
 	def _closeChannels(self, job):
 		"""Close the output files the pool opened for a job (never the user's own file objects)"""
@@ -2552,9 +2778,14 @@ class ExecPool(object):
 		self.alive = False
 		if not self._jobs and not self._workers and not self._settling:
 			self._tstart = None
+			with self._running():
+				self._finishDueTasks()
 			self._publishUi(True)  # The Web UI shows the terminated state of an idle pool too
+			self._raiseInterrupt()
 			return
 		self._terminating = True
+		caller = getattr(_CALLER, 'pool', None)
+		_CALLER.pool = self  # What its callbacks raise meanwhile is its concern (applyCallback)
 		try:
 			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
 				_nameSuffix(self.name), len(self._jobs), len(self._workers)
@@ -2579,17 +2810,21 @@ class ExecPool(object):
 			for job in list(self._workers):
 				_warnmsg('ERROR, "{}" #{} did not exit on SIGKILL; it is abandoned'.format(job.name, job.proc.pid))
 				self._workers.discard(job)
+				self._polled.discard(job)
 				self._complete(job, False)
 			for job in list(self._settling):  # Exited; their figures did not come in time
 				self._settling.discard(job)
 				self._complete(job)
 			self._collectat = None
 			self._launcher.sweep()
+			self._finishDueTasks()
 			self._traceFailures()
 		finally:
+			_CALLER.pool = caller
 			self._terminating = False
 			self._tstart = None
 		self._publishUi(True)
+		self._raiseInterrupt()
 
 	# --- Memory (balancing by the memory issue) --------------------------------------------------------
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
