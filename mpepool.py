@@ -833,10 +833,12 @@ def _checkType(value, types, pname, allowNone=True):
 
 
 class Task(object):
-	"""A group of jobs and subtasks: started by its first job, finished when all its items finished
+	"""A group of jobs and subtasks: started by its first job, finished once when all its items finished
 
 	The task succeeds (ondone) only when all its direct items succeeded; onfinish is called in any case;
-	both in the caller's thread, with the task as the only argument.
+	both in the caller's thread, with the task as the only argument. A pool finishes the tasks it runs
+	in its join(), when the caller added their items (see ExecPool._finishDueTasks); a finished task
+	takes no new item.
 	"""
 
 	def __init__(self, name, timeout=0, onstart=None, ondone=None, onfinish=None, params=None
@@ -978,26 +980,31 @@ class Task(object):
 		"""
 		columns = [(flag, title) for flag, title in ((pid, 'PID'), (tstart, 'Tstart'), (tstop, 'Tstop')
 			, (duration, 'Duration'), (memory, 'Memory')) if flag]
-		res = []
-		if header:
-			res.append(['Name'] + [title for _, title in columns] if columns else 'Name')
 		now = time.perf_counter()
-		with self._lock:
-			items = list(self._items)
-		for item in items:
-			if recursive and isinstance(item, Task):
-				res.append(item.uncompleted(recursive, header, pid, tstart, tstop, duration, memory))
-				continue
-			if not columns:
-				res.append(item.name)
-				continue
-			isjob = isinstance(item, Job)
-			values = {'PID': item.proc.pid if isjob and item.proc is not None else None
-				, 'Tstart': item.tstart, 'Tstop': item.tstop
-				, 'Duration': now - item.tstart if item.tstart is not None else None
-				, 'Memory': item.mem if isjob else None}
-			res.append([item.name] + [values[title] for _, title in columns])
-		return res
+		top = []
+		stack = [(self, top)]  # (task, its list to fill): iterative, for hierarchies of any depth
+		while stack:
+			task, res = stack.pop()
+			if header:
+				res.append(['Name'] + [title for _, title in columns] if columns else 'Name')
+			with task._lock:
+				items = list(task._items)
+			for item in items:
+				if recursive and isinstance(item, Task):
+					sub = []
+					res.append(sub)
+					stack.append((item, sub))
+					continue
+				if not columns:
+					res.append(item.name)
+					continue
+				isjob = isinstance(item, Job)
+				values = {'PID': item.proc.pid if isjob and item.proc is not None else None
+					, 'Tstart': item.tstart, 'Tstop': item.tstop
+					, 'Duration': now - item.tstart if item.tstart is not None else None
+					, 'Memory': item.mem if isjob else None}
+				res.append([item.name] + [values[title] for _, title in columns])
+		return top
 
 def _finishTasks(tasks):
 	"""Finish the tasks whose items all finished, then their owners that finish with them: iterative, so
@@ -1036,8 +1043,9 @@ class Job(object):
 
 		name: str  - job name
 		workdir: str  - working directory of the process (not created; a missing one fails the job)
-		args  - the program and its arguments (a sequence, or a str naming a program without arguments);
-			None or empty makes a stub job that runs no process and completes gracefully
+		args  - the program and its arguments (a sequence of str, bytes or os.PathLike without NUL bytes,
+			or a str naming a program without arguments); None or empty makes a stub job that runs no
+			process and completes gracefully
 		timeout: float  - seconds after the start at which the job's process tree is terminated; 0: none
 		rsrtonto: bool  - restart the job when it is terminated by its timeout (not a failure)
 		task: Task  - the owner task
@@ -2016,7 +2024,8 @@ class ExecPool(object):
 	, webuiapp=None, vmlimit=None, cgroups=None, launcher=None):
 		"""Initialize the pool
 
-		wksnum: int  - worker slots (jobs run at once), >= 1; may exceed the CPUs for I/O-bound jobs
+		wksnum: int  - worker slots (jobs run at once), in [1, _WKSNUM_MAX]; may exceed the CPUs for
+			I/O-bound jobs
 		afnmask: AffinityMask or int  - CPU groups of the slots (an int is taken as the affinity step);
 			None: no pinning
 		memlimit: float  - GB the running jobs may use together (clamped to _RAM_LIMIT); 0: no limit
@@ -2147,7 +2156,8 @@ class ExecPool(object):
 		concur: bool  - False runs it in the caller until it finishes (other jobs go on meanwhile)
 		return int  - 0 when the job started or was queued; the exit code in sequential mode; -1 when
 			its onstart failed, the error number when its process could not start, EINTR when the pool
-			is not alive
+			is not alive (the job is then completed as failed: 'pool termination')
+		Raises ValueError when the job is queued or running already (here or in another pool).
 		"""
 		_checkType(job, Job, 'job', allowNone=False)
 		self._checkMemory(job)
@@ -2192,6 +2202,7 @@ class ExecPool(object):
 			pool is terminated; 0: no limit
 		return bool  - True when all jobs finished (successfully or not), False on the timeout, on
 			termination, or when nothing was executed
+		Raises RuntimeError when called from a callback of the pool (its loop runs it).
 		"""
 		_checkSeconds(timeout, 'timeout')
 		if self._busy:  # Its loop would run inside one of its own steps, its state half-changed

@@ -1109,13 +1109,18 @@ class TestLifecycle(PoolTestCase):
 		self.assertEqual(task.numadded, nitems // 2 + 1)
 
 	def test_tasks_nested_10000_deep(self):
-		"""Completion propagates through 10,000 levels; the failure report indents 8 levels at most and
-		numbers the deeper ones"""
+		"""Completion propagates through 10,000 levels; the failure report (also the Web UI's) indents 8
+		levels at most and numbers the deeper ones"""
 		depth = 10000
 		tasks = [Task('t0', onfinish=mock.MagicMock())]
 		for i in range(1, depth):
 			tasks.append(Task('t%d' % i, task=tasks[-1]))
-		pool = self.newPool(2)
+		app = None
+		if mpepool._WEBUI:
+			import mpewui
+			app = mpewui.WebUiApp(host='127.0.0.1', port=0)
+			self.addCleanup(app.stop)
+		pool = self.newPool(2, webuiapp=app)
 		pool.execute(Job('deepfail', args=('false',), task=tasks[-1]))
 		pool.execute(Job('shallow', args=('true',), task=tasks[0]))
 		with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
@@ -1136,6 +1141,22 @@ class TestLifecycle(PoolTestCase):
 		rows, wide = unfoldDepthFirst(tasksInfoExt(bottom)[tasks[0]])
 		self.assertEqual(rows[-1].ident, depth)
 		self.assertEqual(len(rows), 2 * depth + 2)
+		late = [Task('u0')]
+		for i in range(1, depth):
+			late.append(Task('u%d' % i, task=late[-1]))
+		Job('unfinished', task=late[-1])
+		nested = late[0].uncompleted(recursive=True)
+		for _ in range(depth - 1):
+			nested, = nested
+		self.assertEqual(nested, ['unfinished'])
+		if app is None:
+			return
+		status, _, body, _ = uiGet(app, '/?fmt=txt', 60.)
+		self.assertEqual(status, 200, body[-300:])
+		self.assertIn('[10000] - deepfail', body)
+		self.assertLess(max(len(line) for line in body.splitlines()), 400)
+		summary = uiJson(app, '/?fmt=json')['summary']
+		self.assertEqual((summary['tasksFailed'], summary['tasksRootFailed']), (depth, 1))
 
 	def test_execute_after_terminate_completes_the_job(self):
 		pool = self.newPool(1)
