@@ -781,6 +781,14 @@ def unfoldDepthFirst(tinfext, indent=0):
 _SECONDS_MAX = 1e9
 
 
+def _finite(value):
+	"""Whether a real number is finite as a float: not inf, not NaN, not an int beyond the float range"""
+	try:
+		return math.isfinite(value)
+	except OverflowError:  # An int such as 10**400
+		return False
+
+
 def _checkNumber(value, pname, minval=0, strict=False, allowNone=False, maxval=None):
 	"""Return value if it is a finite real number >= minval (> minval when strict) and <= maxval,
 	else raise naming pname (an int too large for a float, inf and NaN are refused: they overflow)"""
@@ -788,11 +796,7 @@ def _checkNumber(value, pname, minval=0, strict=False, allowNone=False, maxval=N
 		return value
 	if isinstance(value, bool) or not isinstance(value, (int, float)):
 		raise TypeError('{} must be a number, not {!r}'.format(pname, value))
-	try:
-		finite = math.isfinite(value)
-	except OverflowError:  # An int beyond the float range
-		finite = False
-	if not finite:
+	if not _finite(value):
 		raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
 	if value <= minval if strict else value < minval:
 		raise ValueError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, value))
@@ -3240,15 +3244,20 @@ class _CliError(Exception):
 	"""An error of use of the command line: reported as one line, exit status 255, nothing run"""
 
 
-def _cliNumber(pname, val, kind=float, minval=0, strict=False):
-	"""A number of an option, checked: kind(val) >= minval (> minval if strict), else _CliError naming pname"""
+def _cliNumber(pname, val, kind=float, minval=0, strict=False, maxval=None):
+	"""A number of an option, checked: finite, kind(val) >= minval (> minval if strict) and <= maxval,
+	else _CliError naming pname"""
 	try:
 		num = kind(val)
 	except (TypeError, ValueError):
 		raise _CliError('{} must be a{} number, not {!r}'.format(pname, 'n integer' if kind is int else ''
 			, val)) from None
-	if num != num or num < minval or (strict and num == minval):  # num != num: NaN
+	if not _finite(num):  # inf, nan, '1e400' would overflow the pool's clocks
+		raise _CliError('{} must be a finite number, not {!r}'.format(pname, val))
+	if num < minval or (strict and num == minval):
 		raise _CliError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, val))
+	if maxval is not None and num > maxval:
+		raise _CliError('{} must be <= {:g}, not {!r}'.format(pname, maxval, val))
 	return num
 
 
@@ -3380,8 +3389,8 @@ def _cliParse(argv):
 	if ns.jobs is None:
 		ns.jobs = max(len(os.sched_getaffinity(0)), 1)
 	else:
-		ns.jobs = _cliNumber('-j/--jobs', ns.jobs, int, 1)
-	ns.timeout = _cliNumber('--timeout', ns.timeout)
+		ns.jobs = _cliNumber('-j/--jobs', ns.jobs, int, 1, maxval=_WKSNUM_MAX)
+	ns.timeout = _cliNumber('--timeout', ns.timeout, maxval=_SECONDS_MAX)
 	ns.retries = max(_cliNumber('--retries', ns.retries, int), 1)
 	ns.memlim = _cliSize('--memlim', ns.memlim)
 	ns.memlimit = _cliSize('--memlimit', ns.memlimit)

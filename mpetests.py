@@ -3596,7 +3596,10 @@ class TestCliUsageErrors(unittest.TestCase):
 			for args, word in ((['--bogus', cmds], '--bogus'), (['--timeout', '-5', cmds], '--timeout')
 			, ([cmds, os.path.join(tmp, 'nofile')], 'nofile'), (['--joblog', badlog, '--resume', cmds]
 				, 'malformed job log'), (['--memlim', 'lots', cmds], '--memlim'), (['--halt', 'x', cmds]
-				, '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), cmds], 'job log')):
+				, '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), cmds], 'job log')
+			, (['--timeout', 'inf', cmds], '--timeout'), (['--timeout', '1e300', cmds], '--timeout')
+			, (['--memlim', '1e400G', cmds], '--memlim'), (['-j', '1000000000', cmds], '-j/--jobs')
+			, (['-j', '9' * 400, cmds], '-j/--jobs')):
 				res = _cliRun(*args)
 				self.assertEqual(res.returncode, 255, (args, res.stderr))
 				err = res.stderr.decode()
