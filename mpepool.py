@@ -2209,7 +2209,7 @@ class ExecPool(object):
 		Raises RuntimeError when called from a callback of the pool (its loop runs it).
 		"""
 		_checkSeconds(timeout, 'timeout')
-		if self._busy:  # Its loop would run inside one of its own steps, its state half-changed
+		if self._busy or self._terminating:  # Its loop would run inside its own step, its state half-changed
 			raise RuntimeError('join() of the execution pool{} is called from its callback: callbacks run inside'
 				' execute() and join(); join after them'.format(_nameSuffix(self.name)))
 		with self._step():

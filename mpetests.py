@@ -1308,6 +1308,12 @@ class TestLifecycle(PoolTestCase):
 		self.assertIn('join() of the execution pool is called from its callback', errors[0])
 		self.assertEqual(early.reason, 'onstart failure')
 		self.assertEqual((pool.jobsdone, [info.name for info in pool.failures]), (1, ['early']))
+		stopped = Job('stopped', args=pyjob(SLEEP(60)), onfinish=joining)
+		pool.execute(stopped)
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.terminate()  # Its callbacks run in terminate() too
+		self.assertEqual(len(errors), 3)
+		self.assertEqual(stopped.reason, 'pool termination')
 
 	def test_a_base_exception_in_a_callback_terminates_the_pool(self):
 		"""KeyboardInterrupt or SystemExit from any callback: the pool terminates as on a signal, every job
