@@ -10,6 +10,7 @@ import errno
 import gc
 import io
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -1235,19 +1236,42 @@ class TestLifecycle(PoolTestCase):
 
 	@unittest.skipUnless(mpepool._PIDFD, 'pidfds are not available: every exit is polled anyway')
 	def test_a_failing_pidfd_falls_back_to_polling(self):
-		"""pidfd_open fails with EMFILE after the spawn (the last descriptor taken by another thread: the
-		fault injected): the job is watched by polling, its end and its timeout as any other's"""
-		pool = self.newPool(2)
+		"""The last descriptors are taken between the spawn and pidfd_open (as by another thread): the job
+		runs, so it is watched by polling, its end and its timeout as any other's"""
+		class GreedyLauncher(mpepool.LocalLauncher):
+			"""Takes every free descriptor right after a spawn; release() gives them back"""
+			held = []
 
-		def emfile(pid, *args):
-			raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+			def spawn(self, job, args, kwargs, cpus):
+				proc = super().spawn(job, args, kwargs, cpus)
+				try:
+					while True:
+						self.held.append(os.open(os.devnull, os.O_RDONLY))
+				except OSError as err:
+					if err.errno != errno.EMFILE:
+						raise
+				return proc
 
+			def release(self):
+				while self.held:
+					os.close(self.held.pop())
+
+		launcher = GreedyLauncher()
+		self.addCleanup(launcher.release)
+		pool = self.newPool(2, launcher=launcher)
+		soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 		polled = Job('polled', args=pyjob(SLEEP(0.3)))
 		stopped = Job('stopped', args=pyjob(SLEEP(60)), timeout=0.3)
-		with mock.patch.object(mpepool.os, 'pidfd_open', emfile), contextlib.redirect_stderr(io.StringIO()) as err:
-			self.assertEqual(pool.execute(polled), 0)
-			self.assertEqual(pool.execute(stopped), 0)
-		self.assertEqual(err.getvalue().count('is polled'), 2)
+		resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, len(os.listdir('/proc/self/fd')) + 100), hard))
+		try:
+			with contextlib.redirect_stderr(io.StringIO()) as err:
+				for job in (polled, stopped):
+					self.assertEqual(pool.execute(job), 0)
+					launcher.release()
+		finally:
+			resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+		self.assertEqual(err.getvalue().count('is polled: its pidfd failed ([Errno {}]'.format(errno.EMFILE)), 2
+			, err.getvalue())
 		with contextlib.redirect_stderr(io.StringIO()):
 			self.assertTrue(pool.join(10))
 		self.assertEqual((polled.reason, polled.proc.returncode), (None, 0))
