@@ -1293,8 +1293,10 @@ class TestLifecycle(PoolTestCase):
 				peak[0] = max(peak[0], len(pool._workers) + 1)
 			err = io.StringIO()
 			with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-				for i in range(100):
-					pool.execute(Job('j%d' % i, args=('sleep', '0.1'), stdout='out/j%d.log' % i, onstart=onstart))
+				for i in range(100):  # They all wait for the file 'go': none ends before the last is executed
+					pool.execute(Job('j%d' % i, args=('sh', '-c', 'until [ -e go ]; do sleep 0.02; done')
+						, stdout='out/j%d.log' % i, onstart=onstart))
+				open('go', 'w').close()
 				joined = pool.join(60)
 				failed = len(pool.failures)
 				for i in range(10):
