@@ -1176,7 +1176,7 @@ class TestLifecycle(PoolTestCase):
 
 	def test_executing_a_queued_or_running_job_raises(self):
 		pool = self.newPool(1)
-		running = Job('running', args=pyjob(SLEEP(0.3)), onfinish=mock.MagicMock())
+		running = Job('running', args=pyjob(SLEEP(1)), onfinish=mock.MagicMock())
 		queued = Job('queued', args=('true',), onfinish=mock.MagicMock())
 		pool.execute(running)
 		pool.execute(queued)
