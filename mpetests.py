@@ -1374,6 +1374,17 @@ class TestLifecycle(PoolTestCase):
 				self.assertEqual(task.numdone + task.numterm, 1)
 				self.assertEqual((pool._workers, len(pool._jobs)), (set(), 0))
 				self.assertIn('raised {}(3)'.format(exc.__name__), err.getvalue())
+		# Raised inside execute() (the job starts at once): out of execute(), the job completed
+		pool = self.newPool(1)
+
+		def interrupt(job):
+			raise KeyboardInterrupt()
+
+		job = Job('atonce', args=('true',), onstart=interrupt)
+		with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(KeyboardInterrupt):
+			pool.execute(job)
+		self.assertFalse(pool.alive)
+		self.assertEqual((job.reason, [info.name for info in pool.failures]), ('onstart failure', ['atonce']))
 
 	def test_overflowing_and_absurd_values(self):
 		for kwargs, pattern in (({'timeout': 10**400}, 'timeout must be a finite'), ({'startdelay': float('inf')}
