@@ -939,7 +939,7 @@ class Task(object):
 		"""Account a finished direct item; finish the task (and its owners) at once when all its items finished
 
 		The pool does not call it: it accounts the items of the tasks it runs and finishes the tasks
-		later, when no item can be added to them meanwhile (see ExecPool._finishTasks).
+		later, when no item can be added to them meanwhile (see ExecPool._finishDueTasks).
 		subtask: Job or Task  - the finished item
 		succeed: bool  - whether it succeeded
 		"""
@@ -1009,6 +1009,7 @@ class Task(object):
 					, 'Memory': item.mem if isjob else None}
 				res.append([item.name] + [values[title] for _, title in columns])
 		return top
+
 
 def _finishTasks(tasks):
 	"""Finish the tasks whose items all finished, then their owners that finish with them: iterative, so
@@ -2466,7 +2467,7 @@ class ExecPool(object):
 		if code in _FD_ERRNOS and self._workers and self.alive:
 			self._waitDescriptors(job, err)
 			return 0
-		_warnmsg('ERROR{}, the job "{}" failed to start: {!r}'.format(_nameSuffix(self.name), job.name, err))
+		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
 		job.reason = 'start failure'
 		self._complete(job, False)
 		return code or -1
