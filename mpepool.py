@@ -44,6 +44,7 @@ import functools
 import heapq
 import importlib.util
 import itertools
+import math
 import os
 import resource
 import selectors
@@ -156,9 +157,16 @@ def _warnmsg(*args):
 	print(*args, file=sys.stderr)
 
 
+# The pool whose work runs in this thread now (callbacks run inside its execute(), join(), terminate())
+_CALLER = threading.local()
+
+
 def applyCallback(callback, owner):
 	"""Call callback() and report (not raise) an Exception it raises, naming the callback and its owner
 
+	A BaseException (KeyboardInterrupt, SystemExit) raised by a callback that a pool runs terminates
+	that pool, as a signal would, and is raised again once the pool's jobs are completed (see
+	ExecPool._interrupted); raised outside of a pool's work, it propagates at once.
 	return  - True when the callback succeeded, False when it raised
 	"""
 	try:
@@ -166,6 +174,14 @@ def applyCallback(callback, owner):
 	except Exception as err:  # A user callback never takes the pool down
 		_warnmsg('ERROR in the {} callback of "{}": {}. {}'.format(getattr(callback, '__name__', callback)
 			, owner, err, ''.join(traceback.format_exc(5))))
+		return False
+	except BaseException as err:
+		pool = getattr(_CALLER, 'pool', None)
+		if pool is None:
+			raise
+		_warnmsg('WARNING, the {} callback of "{}" raised {!r}: the execution pool{} is terminated'.format(
+			getattr(callback, '__name__', callback), owner, err, _nameSuffix(pool.name)))
+		pool._interrupted(err)
 		return False
 	return True
 
@@ -715,15 +731,31 @@ def _taskprops(task, propflt=None, objflt=None):
 	return None if values is None else (infoheader(tinf.iterprop(), propflt), values)
 
 
+# Nesting levels of the failure report shown by indentation; deeper rows keep that indentation and show
+# their level as a number, so that a hierarchy thousands of levels deep stays readable
+_REPORT_INDENT_MAX = 8
+
+
 def printDepthFirst(tinfext, cindent='', indstep='  ', colsep=' '):
-	"""Print a task hierarchy: the task's header and values, its jobs one level deeper, then its subtasks"""
-	if tinfext.props:
-		for row in tinfext.props:
-			_infomsg(cindent + colsep.join(tblfmt(v, 9) for v in row))
-	for row in tinfext.jobs or ():
-		_infomsg(cindent + indstep + colsep.join(tblfmt(v, 9) for v in row))
-	for sub in tinfext.subtasks or ():
-		printDepthFirst(sub, cindent + indstep, indstep, colsep)
+	"""Print a task hierarchy: the task's header and values, its jobs one level deeper, then its subtasks
+
+	Iterative (any depth); a level beyond _REPORT_INDENT_MAX is indented as that one, with its number
+	in brackets: '[1234] '.
+	"""
+	def indent(level):
+		if level <= _REPORT_INDENT_MAX:
+			return cindent + indstep * level
+		return '{}{}[{}] '.format(cindent, indstep * _REPORT_INDENT_MAX, level)
+
+	stack = [(tinfext, 0)]
+	while stack:
+		tie, level = stack.pop()
+		if tie.props:
+			for row in tie.props:
+				_infomsg(indent(level) + colsep.join(tblfmt(v, 9) for v in row))
+		for row in tie.jobs or ():
+			_infomsg(indent(level + 1) + colsep.join(tblfmt(v, 9) for v in row))
+		stack.extend((sub, level + 1) for sub in reversed(tie.subtasks or ()))
 
 
 class TaskInfoPrefmt(object):
@@ -744,35 +776,74 @@ class TaskInfoPrefmt(object):
 
 
 def unfoldDepthFirst(tinfext, indent=0):
-	"""The rows of a task hierarchy, depth first: ([TaskInfoPrefmt], the widest row in cells)"""
+	"""The rows of a task hierarchy, depth first: ([TaskInfoPrefmt], the widest row in cells); iterative"""
 	rows = []
 	wide = 0
-	if tinfext.props:
-		rows.append(TaskInfoPrefmt(tinfext.props[0], indent, True))
-		rows.append(TaskInfoPrefmt(tinfext.props[1], indent))
-		wide = indent + len(tinfext.props[0])
-	if tinfext.jobs:
-		rows.append(TaskInfoPrefmt(tinfext.jobs[0], indent + 1, False))
-		rows.extend(TaskInfoPrefmt(row, indent + 1) for row in tinfext.jobs[1:])
-		wide = max(wide, indent + 1 + len(tinfext.jobs[0]))
-	for sub in tinfext.subtasks or ():
-		subrows, subwide = unfoldDepthFirst(sub, indent + 1)
-		rows.extend(subrows)
-		wide = max(wide, subwide)
+	stack = [(tinfext, indent)]
+	while stack:
+		tie, level = stack.pop()
+		if tie.props:
+			rows.append(TaskInfoPrefmt(tie.props[0], level, True))
+			rows.append(TaskInfoPrefmt(tie.props[1], level))
+			wide = max(wide, level + len(tie.props[0]))
+		if tie.jobs:
+			rows.append(TaskInfoPrefmt(tie.jobs[0], level + 1, False))
+			rows.extend(TaskInfoPrefmt(row, level + 1) for row in tie.jobs[1:])
+			wide = max(wide, level + 1 + len(tie.jobs[0]))
+		stack.extend((sub, level + 1) for sub in reversed(tie.subtasks or ()))
 	return rows, wide
 
 # === Argument checks ===================================================================================
 
 
-def _checkNumber(value, pname, minval=0, strict=False, allowNone=False):
-	"""Return value if it is a real number >= minval (> minval when strict), else raise naming pname"""
+# Seconds at most of any duration given to the pool (timeouts, delays, latencies): about 31 years. Larger
+# values overflow the clocks and waits of the OS (a C time_t, int milliseconds) or mean "never" (0 does).
+_SECONDS_MAX = 1e9
+
+
+def _finite(value):
+	"""Whether a real number is finite as a float: not inf, not NaN, not an int beyond the float range"""
+	try:
+		return math.isfinite(value)
+	except OverflowError:  # An int such as 10**400
+		return False
+
+
+def _checkNumber(value, pname, minval=0, strict=False, allowNone=False, maxval=None):
+	"""Return value if it is a finite real number >= minval (> minval when strict) and <= maxval,
+	else raise naming pname (an int too large for a float, inf and NaN are refused: they overflow)"""
 	if value is None and allowNone:
 		return value
 	if isinstance(value, bool) or not isinstance(value, (int, float)):
 		raise TypeError('{} must be a number, not {!r}'.format(pname, value))
-	if value != value or (value <= minval if strict else value < minval):  # value != value: NaN
+	if not _finite(value):
+		raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
+	if value <= minval if strict else value < minval:
 		raise ValueError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, value))
+	if maxval is not None and value > maxval:
+		raise ValueError('{} must be <= {:g}, not {!r}'.format(pname, maxval, value))
 	return value
+
+
+def _checkSeconds(value, pname, allowNone=False):
+	"""Return value if it is a duration in seconds: a number in [0, _SECONDS_MAX], else raise naming pname"""
+	return _checkNumber(value, pname, allowNone=allowNone, maxval=_SECONDS_MAX)
+
+
+def _checkArgs(args):
+	"""Return args if the kernel can take them as a program and its arguments, else raise naming args
+
+	Each argument is a str, bytes or os.PathLike without a NUL byte (execve(2) takes C strings).
+	"""
+	if args is not None and not isinstance(args, (str, list, tuple)):
+		raise TypeError('args must be a sequence of program arguments, a str or None, not {!r}'.format(args))
+	for arg in ((args,) if isinstance(args, str) else args or ()):
+		if not isinstance(arg, (str, bytes, os.PathLike)):
+			raise TypeError('args must hold str, bytes or os.PathLike items, not {!r} in {!r}'.format(arg, args))
+		text = os.fspath(arg)
+		if ('\0' if isinstance(text, str) else b'\0') in text:
+			raise ValueError('args must not hold a NUL byte: {!r} in {!r}'.format(arg, args))
+	return args
 
 
 def _checkType(value, types, pname, allowNone=True):
@@ -835,10 +906,12 @@ def _checkOutput(value, pname):
 
 
 class Task(object):
-	"""A group of jobs and subtasks: started by its first job, finished when all its items finished
+	"""A group of jobs and subtasks: started by its first job, finished once when all its items finished
 
 	The task succeeds (ondone) only when all its direct items succeeded; onfinish is called in any case;
-	both in the caller's thread, with the task as the only argument.
+	both in the caller's thread, with the task as the only argument. A pool finishes the tasks it runs
+	in its join(), when the caller added their items (see ExecPool._finishDueTasks); a finished task
+	takes no new item.
 	"""
 
 	def __init__(self, name, timeout=0, onstart=None, ondone=None, onfinish=None, params=None
@@ -856,11 +929,11 @@ class Task(object):
 		stdout, stderr  - kept for compatibility; jobs have their own channels
 		"""
 		self.name = _checkType(name, str, 'name', allowNone=False)
-		self.timeout = _checkNumber(timeout, 'timeout')
+		self.timeout = _checkSeconds(timeout, 'timeout')
 		self.task = _checkType(task, Task, 'task')
 		if task is self:
 			raise ValueError('task must not be the task itself: {!r}'.format(name))
-		self._latency = _checkNumber(latency, 'latency', allowNone=True)
+		self._latency = _checkSeconds(latency, 'latency', allowNone=True)
 		self.onstart = _bindCallback(onstart, self, 'onstart')
 		self.ondone = _bindCallback(ondone, self, 'ondone')
 		self.onfinish = _bindCallback(onfinish, self, 'onfinish')
@@ -902,11 +975,14 @@ class Task(object):
 	def add(self, subtask):
 		"""Register a direct item (a Job or a Task); called by their constructors
 
+		A task finishes once: a finished task takes no new items (ValueError).
 		return  - the task
 		"""
 		_checkType(subtask, (Job, Task), 'subtask', allowNone=False)
 		self._locked()
 		try:
+			if self.tstop is not None:
+				raise ValueError('the task "{}" has finished: it takes no new item, not "{}"'.format(self.name, subtask.name))
 			if subtask not in self._items:
 				self._items.add(subtask)
 				self.numadded += 1
@@ -929,26 +1005,34 @@ class Task(object):
 		return started
 
 	def finished(self, subtask, succeed):
-		"""Account a finished direct item; finish the task when all its items finished
+		"""Account a finished direct item; finish the task (and its owners) at once when all its items finished
 
+		The pool does not call it: it accounts the items of the tasks it runs and finishes the tasks
+		later, when no item can be added to them meanwhile (see ExecPool._finishDueTasks).
 		subtask: Job or Task  - the finished item
 		succeed: bool  - whether it succeeded
 		"""
+		if self._account(subtask, succeed):
+			_finishTasks((self,))
+
+	def _account(self, item, succeed):
+		"""Count a finished direct item; return whether all its items finished now"""
 		self._locked()
 		try:
-			if subtask not in self._items:
-				_warnmsg('ERROR, "{}" is not an unfinished item of the task "{}"'.format(_valueName(subtask), self.name))
-				return
-			self._items.remove(subtask)
+			if item not in self._items:
+				_warnmsg('ERROR, "{}" is not an unfinished item of the task "{}"'.format(_valueName(item), self.name))
+				return False
+			self._items.remove(item)
 			if succeed:
 				self.numdone += 1
 			else:
 				self.numterm += 1
-			done = self.numdone + self.numterm == self.numadded
+			return not self._items
 		finally:
 			self._lock.release()
-		if not done:
-			return
+
+	def _finish(self):
+		"""Finish the task whose items all finished: tstop, ondone (on success), onfinish; return its success"""
 		self.tstop = time.perf_counter()
 		if self.tstart is None:  # All its items were canceled before any started
 			self.tstart = self.tstop
@@ -957,8 +1041,7 @@ class Task(object):
 			applyCallback(self.ondone, self.name)
 		if self.onfinish:
 			applyCallback(self.onfinish, self.name)
-		if self.task is not None:
-			self.task.finished(self, succeeded)
+		return succeeded
 
 	def uncompleted(self, recursive=False, header=False, pid=False, tstart=False, tstop=False
 	, duration=False, memory=False):
@@ -970,26 +1053,44 @@ class Task(object):
 		"""
 		columns = [(flag, title) for flag, title in ((pid, 'PID'), (tstart, 'Tstart'), (tstop, 'Tstop')
 			, (duration, 'Duration'), (memory, 'Memory')) if flag]
-		res = []
-		if header:
-			res.append(['Name'] + [title for _, title in columns] if columns else 'Name')
 		now = time.perf_counter()
-		with self._lock:
-			items = list(self._items)
-		for item in items:
-			if recursive and isinstance(item, Task):
-				res.append(item.uncompleted(recursive, header, pid, tstart, tstop, duration, memory))
-				continue
-			if not columns:
-				res.append(item.name)
-				continue
-			isjob = isinstance(item, Job)
-			values = {'PID': item.proc.pid if isjob and item.proc is not None else None
-				, 'Tstart': item.tstart, 'Tstop': item.tstop
-				, 'Duration': now - item.tstart if item.tstart is not None else None
-				, 'Memory': item.mem if isjob else None}
-			res.append([item.name] + [values[title] for _, title in columns])
-		return res
+		top = []
+		stack = [(self, top)]  # (task, its list to fill): iterative, for hierarchies of any depth
+		while stack:
+			task, res = stack.pop()
+			if header:
+				res.append(['Name'] + [title for _, title in columns] if columns else 'Name')
+			with task._lock:
+				items = list(task._items)
+			for item in items:
+				if recursive and isinstance(item, Task):
+					sub = []
+					res.append(sub)
+					stack.append((item, sub))
+					continue
+				if not columns:
+					res.append(item.name)
+					continue
+				isjob = isinstance(item, Job)
+				values = {'PID': item.proc.pid if isjob and item.proc is not None else None
+					, 'Tstart': item.tstart, 'Tstop': item.tstop
+					, 'Duration': now - item.tstart if item.tstart is not None else None
+					, 'Memory': item.mem if isjob else None}
+				res.append([item.name] + [values[title] for _, title in columns])
+		return top
+
+
+def _finishTasks(tasks):
+	"""Finish the tasks whose items all finished, then their owners that finish with them: iterative, so
+	a hierarchy of any depth finishes in one pass; a task that got a new item meanwhile stays open"""
+	stack = list(tasks)
+	while stack:
+		task = stack.pop()
+		if task.tstop is not None or task._items:
+			continue
+		succeeded = task._finish()
+		if task.task is not None and task.task._account(task, succeeded):
+			stack.append(task.task)
 
 # === Job ===============================================================================================
 
@@ -1016,8 +1117,9 @@ class Job(object):
 
 		name: str  - job name
 		workdir: str  - working directory of the process (not created; a missing one fails the job)
-		args  - the program and its arguments (a sequence, or a str naming a program without arguments);
-			None or empty makes a stub job that runs no process and completes gracefully
+		args  - the program and its arguments (a sequence of str, bytes or os.PathLike without NUL bytes,
+			or a str naming a program without arguments); None or empty makes a stub job that runs no
+			process and completes gracefully
 		timeout: float  - seconds after the start at which the job's process tree is terminated; 0: none
 		rsrtonto: bool  - restart the job when it is terminated by its timeout (not a failure)
 		task: Task  - the owner task
@@ -1035,13 +1137,13 @@ class Job(object):
 		"""
 		self.name = _checkType(name, str, 'name', allowNone=False)
 		self.workdir = _checkType(workdir, str, 'workdir')
-		if args is not None and not isinstance(args, (str, list, tuple)):
-			raise TypeError('args must be a sequence of program arguments, a str or None, not {!r}'.format(args))
-		self.args = args
-		self.timeout = _checkNumber(timeout, 'timeout')
+		if workdir is not None and '\0' in workdir:
+			raise ValueError('workdir must not hold a NUL byte: {!r}'.format(workdir))
+		self.args = _checkArgs(args)
+		self.timeout = _checkSeconds(timeout, 'timeout')
 		self.rsrtonto = bool(rsrtonto)
 		self.task = _checkType(task, Task, 'task')
-		self.startdelay = _checkNumber(startdelay, 'startdelay')
+		self.startdelay = _checkSeconds(startdelay, 'startdelay')
 		self.onstart = _bindCallback(onstart, self, 'onstart')
 		self.ondone = _bindCallback(ondone, self, 'ondone')
 		self.onfinish = _bindCallback(onfinish, self, 'onfinish')
@@ -1053,8 +1155,6 @@ class Job(object):
 			raise ValueError('memkind must be 0, 1 or 2, not {!r}'.format(memkind))
 		self.memkind = memkind
 		self.memlim = _checkNumber(memlim, 'memlim')
-		if self.memlim == float('inf'):
-			raise ValueError('memlim must be a finite number of GB (0: no limit), not {!r}'.format(memlim))
 		self.stdout = _checkOutput(stdout, 'stdout')
 		self.stderr = _checkOutput(stderr, 'stderr')
 		self.poutlog = _checkType(poutlog, str, 'poutlog')
@@ -1095,6 +1195,7 @@ class Job(object):
 		self._marker = None  # Environment marker of its process tree
 		self._outkeys = None  # {output path: its real path} counted as used in _OUTPUTS, from execute() to the end
 		self._opened = []  # Files the pool opened for its outputs, closed after each run
+		self._inpool = None  # The marker prefix of the ExecPool holding it from its execute() to its completion
 		if task is not None:
 			task.add(self)
 
@@ -1184,6 +1285,13 @@ class Job(object):
 
 		graceful: bool  - whether it succeeded; by default: its process exited with 0 unterminated
 		"""
+		graceful = self._conclude(graceful)
+		if self.task is not None:
+			self.task.finished(self, graceful)
+		return graceful
+
+	def _conclude(self, graceful=None):
+		"""Finish the job but for its task: outputs, callbacks, tstop; return whether it succeeded"""
 		if self._pipes:
 			self.fetchPipedData(0)
 		self._logPiped()
@@ -1195,8 +1303,6 @@ class Job(object):
 			applyCallback(self.onfinish, self.name)
 		self._removeEmptyOutputs()
 		self.tstop = time.perf_counter()
-		if self.task is not None:
-			self.task.finished(self, graceful)
 		proc = self.proc
 		# A job canceled before it started keeps tstart None, as the original's (code tests it to know
 		# that a job never ran)
@@ -1248,8 +1354,16 @@ class Job(object):
 # The environment variable marking the processes of a job's tree: "<token>.<pool>.<job>." pieces,
 # joined by ':' when a job of one pool runs a pool of its own
 _JOBENV = 'PYEXPOOL_JOB'
-# Seconds between checks for exited jobs where pidfds are missing (Python 3.8, Linux < 5.3)
+# Seconds between checks for exited jobs where pidfds are missing (Python 3.8, Linux < 5.3, EMFILE)
 _POLL_PERIOD = 0.005
+# Seconds at most of one wait for events: epoll takes at most INT_MAX ms (24.8 days), so a farther
+# deadline (a timeout of a month) is waited for in several waits
+_WAIT_MAX = 3600.
+# Errors of a start that mean "no descriptor is free now": the job waits for running ones to end
+_FD_ERRNOS = (errno.EMFILE, errno.ENFILE)
+# Descriptors a start may need at once: the output files or PIPEs (2 each), Popen's error pipe and
+# /dev/null, the pidfd
+_FD_START = 8
 # Seconds between the Web UI snapshots published while the pool works
 _UI_PERIOD = 0.25
 # Finished jobs kept for the Web UI timeline
@@ -1285,6 +1399,18 @@ def _pidfdWorks():
 
 
 _PIDFD = _pidfdWorks()
+
+
+def _freeDescriptors():
+	"""Descriptors this process can still open (below RLIMIT_NOFILE), None when unknown"""
+	soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+	if soft == resource.RLIM_INFINITY:
+		return None
+	try:
+		names = os.listdir('/proc/self/fd')  # Its own descriptor is listed: a conservative count
+	except OSError as err:
+		return 0 if err.errno in _FD_ERRNOS else None
+	return soft - sum(1 for name in names if int(name) < soft)  # A new descriptor takes the lowest free number
 
 
 def _exitcode(status):
@@ -2207,6 +2333,11 @@ def installTerminationHandlers(signals=('SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'
 	signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
 
+# Worker slots at most: PID_MAX_LIMIT of 64-bit Linux (include/linux/threads.h), as no more processes can
+# exist at once; a larger wksnum is a mistake (slots are made on first use, so any wksnum costs nothing)
+_WKSNUM_MAX = 4 * 1024 * 1024
+
+
 class ExecPool(object):
 	"""A pool of worker slots running Jobs in separate processes under timeouts and memory limits
 
@@ -2227,7 +2358,8 @@ class ExecPool(object):
 	, webuiapp=None, vmlimit=None, killgrace=None, cgroups=None, launcher=None):
 		"""Initialize the pool
 
-		wksnum: int  - worker slots (jobs run at once), >= 1; may exceed the CPUs for I/O-bound jobs
+		wksnum: int  - worker slots (jobs run at once), in [1, _WKSNUM_MAX]; may exceed the CPUs for
+			I/O-bound jobs
 		afnmask: AffinityMask or int  - CPU groups of the slots (an int is taken as the affinity step);
 			None: no pinning
 		memlimit: float  - GB the running jobs may use together (clamped to _RAM_LIMIT); 0: no limit
@@ -2244,21 +2376,20 @@ class ExecPool(object):
 		self._sel = None  # Set first: __del__ of a pool whose checks failed finds nothing to stop
 		if isinstance(wksnum, bool) or not isinstance(wksnum, int):
 			raise TypeError('wksnum must be an int, not {!r}'.format(wksnum))
-		if wksnum < 1:
-			raise ValueError('wksnum must be >= 1, not {!r}'.format(wksnum))
+		if not 1 <= wksnum <= _WKSNUM_MAX:
+			raise ValueError('wksnum must be in [1, {}], not {!r}'.format(_WKSNUM_MAX, wksnum))
 		if vmlimit is not None:
 			if memlimit:
 				raise ValueError('give memlimit or its alias vmlimit, not both: {!r}, {!r}'.format(memlimit, vmlimit))
 			memlimit = vmlimit
 		_checkNumber(memlimit, 'memlimit')
-		_checkNumber(latency, 'latency')
+		_checkSeconds(latency, 'latency')
 		if killgrace is None:
 			killgrace = _KILL_GRACE
-		_checkNumber(killgrace, 'killgrace')
-		for pname, value in (('memlimit', memlimit), ('latency', latency), ('killgrace', killgrace)):
-			if value == float('inf'):
-				raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
+		_checkSeconds(killgrace, 'killgrace')
 		_checkType(name, str, 'name')
+		if webuiapp is not None and not all(callable(getattr(webuiapp, meth, None)) for meth in ('register', 'publish')):
+			raise TypeError('webuiapp must be a mpewui.WebUiApp (with register() and publish()) or None, not {!r}'.format(webuiapp))
 		if cgroups not in (None, True, False):
 			raise ValueError('cgroups must be None (where usable), True or False, not {!r}'.format(cgroups))
 		if launcher is None:
@@ -2288,7 +2419,13 @@ class ExecPool(object):
 		self._tstart = None  # perf_counter() of the first execute() since the last reset: join(timeout) origin
 		self._afnmask = afnmask
 		self._affinity = [None] * wksnum if afnmask else None  # Slot -> pid of the pinned job (original's)
-		self._freeslots = list(range(wksnum))  # Heap of free slot indices: the lowest first
+		self._freeslots = []  # Heap of the released slot indices: the lowest first
+		self._nextslot = 0  # Slots below it were made (a slot is made on first use: wksnum may be large)
+		self._polled = set()  # Running jobs whose exit is polled: no pidfd (Python 3.8, Linux < 5.3, EMFILE)
+		self._duetasks = []  # Tasks whose items all finished, to finish when no item can be added meanwhile
+		self._interrupt = None  # A BaseException a callback raised: raised again once the pool terminated
+		self._fdshort = False  # Descriptors ran out: a job starts only while _FD_START are free
+		self._fdwarned = False  # That was said (once)
 		self._history = collections.deque(maxlen=_HISTORY_LEN)  # JobInfo of the finished jobs
 		self._memtrace = collections.deque(maxlen=_MEMTRACE_LEN)  # (perf_counter, jobs GB, free GB)
 		self._reported = 0  # Failures already shown in a report
@@ -2362,19 +2499,27 @@ class ExecPool(object):
 		concur: bool  - False runs it in the caller until it finishes (other jobs go on meanwhile)
 		return int  - 0 when the job started or was queued; the exit code in sequential mode; -1 when
 			its onstart failed, the error number when its process could not start, EINTR when the pool
-			is not alive
+			is not alive (the job is then completed as failed: 'pool termination')
+		Raises ValueError when the job is queued or running already (here or in another pool).
 		"""
 		_checkType(job, Job, 'job', allowNone=False)
 		self._checkMemory(job)
+		if job._inpool is not None:  # A second process of it would escape the pool's watch
+			raise ValueError('the job "{}" is queued or running already{}: it can be executed again once it'
+				' finished'.format(job.name, '' if job._inpool == self._prefix else ' in another pool'))
+		if job.tstop is not None:  # Executed again: a new run of a finished job
+			if job.task is not None:
+				job.task.add(job)  # A finished task refuses it
+			job.tstart = job.tstop = job.proc = job.reason = None
+		job._inpool = self._prefix
+		_OUTPUTS.acquire(job)  # Its output paths are in use from now on, also while it is queued
 		if not self.alive:
 			_warnmsg('WARNING{}, scheduling of the job "{}" is canceled: the execution pool is not alive'.format(
 				_nameSuffix(self.name), job.name))
+			with self._step():
+				job.reason = 'pool termination'
+				self._complete(job, False)
 			return errno.EINTR
-		if job.tstop is not None:  # Executed again: a new run of a finished job, not started yet
-			job.tstart = job.tstop = job.proc = None
-			if job.task is not None:
-				job.task.add(job)
-		_OUTPUTS.acquire(job)  # Its output paths are in use from now on, also while it is queued
 		if self._tstart is None:
 			self._tstart = time.perf_counter()
 		if not concur:
@@ -2385,7 +2530,8 @@ class ExecPool(object):
 				self._act(wait=False)  # Reap what finished meanwhile, so its slot serves this job
 			if self._memlimited() and job.wkslim is None:
 				job.wkslim = self._wkslim
-			if self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job):
+			if (self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job)
+			and self._descriptorsAllow()):
 				code = self._start(job)
 			else:
 				self._enqueue(job)
@@ -2400,8 +2546,14 @@ class ExecPool(object):
 			pool is terminated; 0: no limit
 		return bool  - True when all jobs finished (successfully or not), False on the timeout, on
 			termination, or when nothing was executed
+		Raises RuntimeError when called from a callback of the pool (its loop runs it).
 		"""
-		_checkNumber(timeout, 'timeout')
+		_checkSeconds(timeout, 'timeout')
+		if self._busy or self._terminating:  # Its loop would run inside its own step, its state half-changed
+			raise RuntimeError('join() of the execution pool{} is called from its callback: callbacks run inside'
+				' execute() and join(); join after them'.format(_nameSuffix(self.name)))
+		with self._step():
+			self._finishDueTasks()
 		if self._tstart is None:
 			return False
 		deadline = self._tstart + timeout if timeout else None
@@ -2413,7 +2565,9 @@ class ExecPool(object):
 					_warnmsg('WARNING{}, the execution pool is terminated on timeout'.format(_nameSuffix(self.name)))
 					self._terminate('pool timeout')
 					return False
-				self._cycle(deadline)
+				with self._step():
+					self._act(deadline)
+					self._finishDueTasks()  # The caller adds no item while it joins
 		except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler, ...: stop the jobs
 			self._terminate('pool termination')
 			raise
@@ -2474,17 +2628,56 @@ class ExecPool(object):
 	@contextlib.contextmanager
 	def _step(self):
 		"""A step of the pool's work: terminate(), called meanwhile from a callback or a signal handler, is
-		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute())"""
+		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute());
+		so is a BaseException of a callback, raised again after the termination it causes"""
 		outer = self._busy
 		self._uilock.acquire()  # Reentrant: steps nest
 		self._busy = True
 		try:
-			yield
+			with self._running():
+				yield
 		finally:
 			self._busy = outer
 			self._uilock.release()
-		if self._termpending and not outer:
-			self._terminate(self._termpending)
+		if not outer:
+			if self._termpending:
+				self._terminate(self._termpending)
+			self._raiseInterrupt()
+
+	@contextlib.contextmanager
+	def _running(self):
+		"""The pool works in this thread: what its callbacks raise meanwhile is its concern (applyCallback)"""
+		caller = getattr(_CALLER, 'pool', None)
+		_CALLER.pool = self
+		try:
+			yield
+		finally:
+			_CALLER.pool = caller
+
+	def _interrupted(self, err):
+		"""A callback raised a BaseException (KeyboardInterrupt, SystemExit): terminate the pool as a signal
+		would, every job completed; the exception is raised again when the pool's current work ends"""
+		if self._interrupt is None:
+			self._interrupt = err
+		self._terminate('pool termination')
+
+	def _raiseInterrupt(self):
+		"""Raise the BaseException a callback raised, once"""
+		err, self._interrupt = self._interrupt, None
+		if err is not None:
+			raise err
+
+	def _finishDueTasks(self):
+		"""Finish the tasks whose items all finished (and their owners with them)
+
+		Called where the caller has added its items: in join() (at its start and after each of its
+		steps) and at termination. So an item ending while the caller still executes the next ones (a
+		stub, a start failure, a job reaped in execute()) never finishes its task early; the callbacks
+		run in join() may add items, before the end of the step in which the task's last item ended.
+		"""
+		while self._duetasks:
+			due, self._duetasks = self._duetasks, []
+			_finishTasks(due)
 
 	def _waitEvents(self, limit=None):
 		"""Wait for a job's exit, piped output or the nearest deadline (or limit); reap and drain
@@ -2494,8 +2687,8 @@ class ExecPool(object):
 		wakeat = self._deadlines[0][0] if self._deadlines else None
 		if limit is not None and (wakeat is None or limit < wakeat):
 			wakeat = limit
-		wait = None if wakeat is None else max(0., wakeat - time.perf_counter())
-		if self._workers and not _PIDFD:
+		wait = None if wakeat is None else min(max(0., wakeat - time.perf_counter()), _WAIT_MAX)
+		if self._polled:
 			wait = _POLL_PERIOD if wait is None else min(wait, _POLL_PERIOD)
 		if self._webuiapp is not None:  # A snapshot is due every _UI_PERIOD, a held back one when the limit allows
 			uiwait = max(0., self._uinext - time.perf_counter()) if self._uipending else _UI_PERIOD
@@ -2513,9 +2706,8 @@ class ExecPool(object):
 			elif job._pipes is not None and key.fd in job._pipes:
 				if not _drainPipe(key.fd, job._pipes[key.fd]):
 					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
-		if not _PIDFD:
-			for job in list(self._workers):
-				self._reap(job)
+		for job in list(self._polled):
+			self._reap(job)
 
 	def _pushDeadline(self, when, action, obj, run=None):
 		"""Schedule action(obj) at perf_counter() when; run ties a job's deadline to its current run"""
@@ -2548,7 +2740,7 @@ class ExecPool(object):
 	def _startQueued(self):
 		"""Start queued jobs while slots are free and memory allows"""
 		while self._jobs and len(self._workers) < self._wkslim and self.alive:
-			if not self._memoryAllows(self._jobs[0]):
+			if not (self._memoryAllows(self._jobs[0]) and self._descriptorsAllow()):
 				break
 			self._start(self._jobs.popleft())
 
@@ -2578,39 +2770,78 @@ class ExecPool(object):
 			self._complete(job, True)
 			return 0
 		opened = {}
+		slot = None
 		try:
 			job._stdout = _openChannel(job, job.stdout, opened)
 			job._stderr = _openChannel(job, job.stderr, opened)
-		except OSError as err:
+			if concur or len(self._workers) < self._wkslim:
+				slot = self._takeSlot()
+			proc = self._spawn(job, slot)
+		except Exception as err:  # OSError, or e.g. a TypeError of args changed since Job(): a start failure
 			job._opened = list(opened.values())
-			return self._failStart(job, err)
-		job._opened = list(opened.values())
-		slot = None
-		if self._freeslots and (concur or len(self._workers) < self._wkslim):
-			slot = heapq.heappop(self._freeslots)
-		try:
-			self._spawn(job, slot)
-		except OSError as err:
 			return self._failStart(job, err, slot)
+		job._opened = list(opened.values())
+		job.wslot = slot
+		self._workers.add(job)
+		self._register(job, proc)
 		self._watchMemory(job)
 		if job.startdelay > 0:
 			time.sleep(job.startdelay)
 		return 0
 
+	def _takeSlot(self):
+		"""The lowest free worker slot, None when all are taken"""
+		if self._freeslots:
+			return heapq.heappop(self._freeslots)
+		if self._nextslot < self._wkslim:
+			self._nextslot += 1
+			return self._nextslot - 1
+		return None
+
 	def _failStart(self, job, err, slot=None):
-		"""Complete a job whose process could not start as failed; return the error number"""
+		"""A job's process did not start: nothing of the attempt is kept (its slot, its files). When file
+		descriptors ran out while other jobs run, the job waits for their end in the queue, else it
+		completes as failed ('start failure').
+
+		return int  - 0 when it waits, else the error number (-1 for an error without one)
+		"""
 		self._closeChannels(job)
 		if slot is not None:
 			heapq.heappush(self._freeslots, slot)
-		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
 		job.proc = None
 		job.wslot = None
+		code = getattr(err, 'errno', None)
+		if code in _FD_ERRNOS and self._workers and self.alive:
+			self._waitDescriptors(job, err)
+			return 0
+		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
 		job.reason = 'start failure'
 		self._complete(job, False)
-		return err.errno or -1
+		return code or -1
+
+	def _waitDescriptors(self, job, err):
+		"""Queue again (first) a job that did not start for lack of descriptors: from now on a job starts
+		only while _FD_START descriptors are free, so fewer jobs run at once; said once"""
+		self._fdshort = True
+		if not self._fdwarned:
+			self._fdwarned = True
+			_warnmsg('WARNING{}, file descriptors ran out ({}; RLIMIT_NOFILE {}): jobs wait for free descriptors,'
+				' {} of {} run at once for now'.format(_nameSuffix(self.name), err.strerror or err
+				, resource.getrlimit(resource.RLIMIT_NOFILE)[0], len(self._workers), self._wkslim))
+		self._jobs.appendleft(job)
+
+	def _descriptorsAllow(self):
+		"""Whether descriptors allow a start: always, unless they ran out while jobs still run"""
+		if not self._fdshort:
+			return True
+		if not self._workers:  # None runs: none would free descriptors by waiting longer
+			self._fdshort = False
+			return True
+		free = _freeDescriptors()
+		return free is None or free >= _FD_START
 
 	def _spawn(self, job, slot):
-		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
+		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs; return it"""
 		args = (job.args,) if isinstance(job.args, str) else job.args
 		program = self._program(args[0])
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
@@ -2628,10 +2859,7 @@ class ExecPool(object):
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
 		job._tspawn = time.perf_counter()  # Before the spawn: the process may run before Popen returns
-		proc = self._launcher.spawn(job, list(args), kwargs, cpus)
-		job.wslot = slot
-		self._workers.add(job)
-		self._register(job, proc)
+		return self._launcher.spawn(job, list(args), kwargs, cpus)
 
 	def _program(self, name):
 		"""The path of a program named without a '/', found in PATH once per pool (None: Popen searches)
@@ -2666,8 +2894,17 @@ class ExecPool(object):
 		if job.wslot is not None and self._affinity is not None:
 			self._affinity[job.wslot] = proc.pid
 		if _PIDFD:
-			job._pidfd = os.pidfd_open(proc.pid)
-			self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
+			try:
+				job._pidfd = os.pidfd_open(proc.pid)
+				self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
+			except OSError as err:  # e.g. EMFILE: another thread took the last descriptor; it runs already
+				if job._pidfd is not None:
+					os.close(job._pidfd)
+					job._pidfd = None
+				_warnmsg('WARNING{}, the exit of "{}" #{} is polled: its pidfd failed ({})'.format(
+					_nameSuffix(self.name), job.name, proc.pid, err))
+		if job._pidfd is None:
+			self._polled.add(job)
 		pipes = [stream for stream in (proc.stdout, proc.stderr) if stream is not None]
 		if pipes:
 			job._pipes = {}
@@ -2720,6 +2957,7 @@ class ExecPool(object):
 		if not wpid:
 			return  # Still running
 		job.wtime = time.perf_counter() - job._tspawn
+		self._polled.discard(job)
 		if status is None:
 			job.proc.returncode = job.proc.returncode if job.proc.returncode is not None else -1
 		else:
@@ -2777,11 +3015,12 @@ class ExecPool(object):
 		self._complete(job)
 
 	def _complete(self, job, graceful=None):
-		"""Finish a job for good: its callbacks and task, then the pool's counters"""
+		"""Finish a job for good: its callbacks, the pool's counters, its task's (the task finishes later:
+		_finishDueTasks)"""
 		if graceful is None:
 			graceful = job.terminates == 0 and job.reason is None and (job.proc is None or job.proc.returncode == 0)
 		try:
-			job.complete(graceful)
+			job._conclude(graceful)
 		except Exception as err:  # A defect in completing one job does not stop the others
 			_warnmsg('ERROR, the completion of "{}" failed: {}. {}'.format(job.name, err, traceback.format_exc(5)))
 			if job.tstop is None:
@@ -2794,6 +3033,9 @@ class ExecPool(object):
 		else:
 			self.failures.append(info)
 		self._history.append(info)
+		job._inpool = None
+		if job.task is not None and job.task._account(job, graceful):
+			self._duetasks.append(job.task)
 
 	def _closeChannels(self, job):
 		"""Close the output files the pool opened for a job (never the user's own file objects)"""
@@ -2917,9 +3159,14 @@ class ExecPool(object):
 		self.alive = False
 		if not self._jobs and not self._workers and not self._settling:
 			self._tstart = None
+			with self._running():
+				self._finishDueTasks()
 			self._publishUi(True)  # The Web UI shows the terminated state of an idle pool too
+			self._raiseInterrupt()
 			return
 		self._terminating = True
+		caller = getattr(_CALLER, 'pool', None)
+		_CALLER.pool = self  # What its callbacks raise meanwhile is its concern (applyCallback)
 		try:
 			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
 				_nameSuffix(self.name), len(self._jobs), len(self._workers)
@@ -2941,17 +3188,21 @@ class ExecPool(object):
 			for job in list(self._workers):
 				_warnmsg('ERROR, "{}" #{} did not exit on SIGKILL; it is abandoned'.format(job.name, job.proc.pid))
 				self._workers.discard(job)
+				self._polled.discard(job)
 				self._complete(job, False)
 			for job in list(self._settling):  # Exited; their figures did not come in time
 				self._settling.discard(job)
 				self._complete(job)
 			self._collectat = None
 			self._launcher.sweep()
+			self._finishDueTasks()
 			self._traceFailures()
 		finally:
+			_CALLER.pool = caller
 			self._terminating = False
 			self._tstart = None
 		self._publishUi(True)
+		self._raiseInterrupt()
 
 	# --- Memory (balancing by the memory issue) --------------------------------------------------------
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
@@ -3399,15 +3650,20 @@ class _CliError(Exception):
 	"""An error of use of the command line: reported as one line, exit status 255, nothing run"""
 
 
-def _cliNumber(pname, val, kind=float, minval=0, strict=False):
-	"""A number of an option, checked: kind(val) >= minval (> minval if strict), else _CliError naming pname"""
+def _cliNumber(pname, val, kind=float, minval=0, strict=False, maxval=None):
+	"""A number of an option, checked: finite, kind(val) >= minval (> minval if strict) and <= maxval,
+	else _CliError naming pname"""
 	try:
 		num = kind(val)
 	except (TypeError, ValueError):
 		raise _CliError('{} must be a{} number, not {!r}'.format(pname, 'n integer' if kind is int else ''
 			, val)) from None
-	if num != num or num < minval or (strict and num == minval):  # num != num: NaN
+	if not _finite(num):  # inf, nan, '1e400' would overflow the pool's clocks
+		raise _CliError('{} must be a finite number, not {!r}'.format(pname, val))
+	if num < minval or (strict and num == minval):
 		raise _CliError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, val))
+	if maxval is not None and num > maxval:
+		raise _CliError('{} must be <= {:g}, not {!r}'.format(pname, maxval, val))
 	return num
 
 
@@ -3539,8 +3795,8 @@ def _cliParse(argv):
 	if ns.jobs is None:
 		ns.jobs = max(len(os.sched_getaffinity(0)), 1)
 	else:
-		ns.jobs = _cliNumber('-j/--jobs', ns.jobs, int, 1)
-	ns.timeout = _cliNumber('--timeout', ns.timeout)
+		ns.jobs = _cliNumber('-j/--jobs', ns.jobs, int, 1, maxval=_WKSNUM_MAX)
+	ns.timeout = _cliNumber('--timeout', ns.timeout, maxval=_SECONDS_MAX)
 	ns.retries = max(_cliNumber('--retries', ns.retries, int), 1)
 	ns.memlim = _cliSize('--memlim', ns.memlim)
 	ns.memlimit = _cliSize('--memlimit', ns.memlimit)

@@ -10,6 +10,7 @@ import errno
 import gc
 import io
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -1349,6 +1350,358 @@ class TestCompatibility(PoolTestCase):
 		job = Job('j', ondone=mock.MagicMock())
 		job.ondone()
 		job.ondone.assert_called_once_with(job)
+
+
+class TestLifecycle(PoolTestCase):
+	"""A task finishes once, a job runs at most once at a time and always completes: misuse and faults"""
+
+	def test_a_task_finishes_once_in_join(self):
+		"""Items that end at once inside execute() (stubs, start failures, raising onstart) never finish their
+		task before the caller added the next one: it finishes once, in join(), its counters consistent"""
+		pool = self.newPool(2)
+		task = Task('T', onfinish=mock.MagicMock())
+		sub = Task('S', task=task, onfinish=mock.MagicMock())
+		seen = []
+
+		def onfinish(job):  # The counters as a callback sees them: the ending job is not counted yet
+			seen.append((task.numadded, task.numdone + task.numterm, task.tstop))
+
+		def boom(job):
+			raise RuntimeError('raising onstart')
+
+		nitems = 300
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for i in range(nitems):
+				owner = sub if i % 2 else task
+				if i % 3 == 0:
+					job = Job('stub%d' % i, task=owner, onfinish=onfinish)
+				elif i % 3 == 1:
+					job = Job('nostart%d' % i, args=('/nonexistent/exe',), task=owner, onfinish=onfinish)
+				else:
+					job = Job('badstart%d' % i, args=('true',), task=owner, onstart=boom, onfinish=onfinish)
+				pool.execute(job)
+				self.assertIsNone(task.tstop)
+				self.assertIsNone(sub.tstop)
+				self.assertEqual(task.numdone + task.numterm, task.numadded - 1)  # The open subtask
+				self.assertEqual(sub.numdone + sub.numterm, sub.numadded)
+			task.onfinish.assert_not_called()
+			self.assertTrue(pool.join(30))
+		self.assertNotIn('is not an unfinished item', err.getvalue())
+		sub.onfinish.assert_called_once_with(sub)
+		task.onfinish.assert_called_once_with(task)
+		self.assertEqual((sub.numadded, sub.numdone, sub.numterm), (nitems // 2, nitems // 6, nitems // 2 - nitems // 6))
+		self.assertEqual((task.numadded, task.numdone, task.numterm), (nitems // 2 + 1, nitems // 6, nitems // 2 - nitems // 6 + 1))
+		self.assertEqual(len(seen), nitems)
+		self.assertTrue(all(done < added and tstop is None for added, done, tstop in seen))
+		self.assertLessEqual(sub.tstop, task.tstop)
+		with self.assertRaisesRegex(ValueError, '"T" has finished.*"late"'):
+			Job('late', task=task)
+		self.assertEqual(task.numadded, nitems // 2 + 1)
+
+	def test_tasks_nested_10000_deep(self):
+		"""Completion propagates through 10,000 levels; the failure report (also the Web UI's) indents 8
+		levels at most and numbers the deeper ones"""
+		depth = 10000
+		tasks = [Task('t0', onfinish=mock.MagicMock())]
+		for i in range(1, depth):
+			tasks.append(Task('t%d' % i, task=tasks[-1]))
+		app = None
+		if mpepool._WEBUI:
+			import mpewui
+			app = mpewui.WebUiApp(host='127.0.0.1', port=0)
+			self.addCleanup(app.stop)
+		pool = self.newPool(2, webuiapp=app)
+		pool.execute(Job('deepfail', args=('false',), task=tasks[-1]))
+		pool.execute(Job('shallow', args=('true',), task=tasks[0]))
+		with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(60))
+		tasks[0].onfinish.assert_called_once_with(tasks[0])
+		self.assertTrue(all(task.tstop is not None for task in tasks))
+		self.assertEqual((tasks[0].numadded, tasks[0].numdone, tasks[0].numterm), (2, 1, 1))
+		report = out.getvalue()
+		self.assertIn('FAILED tasks with their jobs', report)
+		lines = report.splitlines()
+		self.assertLess(max(len(line) for line in lines), 400)
+		deepest = [line for line in lines if line.lstrip().startswith('[9999] ')]
+		self.assertEqual(len(deepest), 2, deepest)  # The header and the values of the deepest task
+		self.assertIn('t9999', deepest[1])
+		self.assertTrue(any(line.lstrip().startswith('[10000] ') and 'deepfail' in line for line in lines))
+		self.assertLess(len(report), 300 * depth)
+		bottom = {tasks[-1]: TaskInfoExt(mpepool._taskprops(tasks[-1]), [('name',), ('deepfail',)])}
+		rows, wide = unfoldDepthFirst(tasksInfoExt(bottom)[tasks[0]])
+		self.assertEqual(rows[-1].ident, depth)
+		self.assertEqual(len(rows), 2 * depth + 2)
+		late = [Task('u0')]
+		for i in range(1, depth):
+			late.append(Task('u%d' % i, task=late[-1]))
+		Job('unfinished', task=late[-1])
+		nested = late[0].uncompleted(recursive=True)
+		for _ in range(depth - 1):
+			nested, = nested
+		self.assertEqual(nested, ['unfinished'])
+		if app is None:
+			return
+		status, _, body, _ = uiGet(app, '/?fmt=txt', 60.)
+		self.assertEqual(status, 200, body[-300:])
+		self.assertIn('[10000] - deepfail', body)
+		self.assertLess(max(len(line) for line in body.splitlines()), 400)
+		summary = uiJson(app, '/?fmt=json')['summary']
+		self.assertEqual((summary['tasksFailed'], summary['tasksRootFailed']), (depth, 1))
+
+	def test_execute_after_terminate_completes_the_job(self):
+		pool = self.newPool(1)
+		pool.terminate()
+		task = Task('T', onfinish=mock.MagicMock())
+		job = Job('late', args=('true',), task=task, onfinish=mock.MagicMock())
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertEqual(pool.execute(job), errno.EINTR)
+		job.onfinish.assert_called_once_with(job)
+		self.assertEqual(job.reason, 'pool termination')
+		self.assertIsNone(job.proc)
+		self.assertEqual([info.name for info in pool.failures], ['late'])
+		self.assertEqual((task.numadded, task.numdone, task.numterm), (1, 0, 1))
+		self.assertFalse(pool.join())
+		task.onfinish.assert_called_once_with(task)
+
+	def test_executing_a_queued_or_running_job_raises(self):
+		pool = self.newPool(1)
+		running = Job('running', args=pyjob(SLEEP(1)), onfinish=mock.MagicMock())
+		queued = Job('queued', args=('true',), onfinish=mock.MagicMock())
+		pool.execute(running)
+		pool.execute(queued)
+		with self.assertRaisesRegex(ValueError, '"running" is queued or running already'):
+			pool.execute(running)
+		with self.assertRaisesRegex(ValueError, '"queued" is queued or running already'):
+			pool.execute(queued)
+		with self.assertRaisesRegex(ValueError, '"running" .*in another pool'):
+			self.newPool(1).execute(running)
+		self.assertEqual(len(pool._workers) + len(pool._jobs), 2)
+		self.assertTrue(pool.join(30))
+		running.onfinish.assert_called_once_with(running)
+		queued.onfinish.assert_called_once_with(queued)
+		self.assertEqual(pool.jobsdone, 2)
+		self.assertEqual(pool.execute(queued), 0)  # Finished: executing it again is a new run
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 3)
+
+	def test_args_the_kernel_can_not_take(self):
+		"""Refused at Job(): NUL bytes, items that are not str, bytes or os.PathLike"""
+		import pathlib
+		for args, exc, pattern in ((('echo', 'a\0b'), ValueError, 'args .*NUL'), ((b'ec\0ho',), ValueError, 'NUL')
+		, ('ls\0', ValueError, 'NUL'), (('echo', 5), TypeError, 'args .*5'), (('echo', None), TypeError, 'None')):
+			with self.assertRaisesRegex(exc, pattern, msg=args):
+				Job('j', args=args)
+		with self.assertRaisesRegex(ValueError, 'workdir .*NUL'):
+			Job('j', args=('true',), workdir='a\0b')
+		Job('fine', args=(b'echo', pathlib.Path('x')))
+
+	def test_a_failing_spawn_leaves_nothing_behind(self):
+		"""A spawn that fails with another error than OSError (args changed since Job()) is a start failure
+		that leaves nothing behind: the slot, the descriptors, the empty output file and its folder"""
+		pool = self.newPool(1)
+		pool.execute(Job('warm', args=('true',)))
+		self.assertTrue(pool.join(30))
+		gc.collect()
+		fds = len(os.listdir('/proc/self/fd'))
+		task = Task('T', onfinish=mock.MagicMock())
+		args = ['true']
+		bad = Job('changed', args=args, task=task, stdout=self.path('out', 'log'), onfinish=mock.MagicMock())
+		args.append(5)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			self.assertEqual(pool.execute(bad), -1)
+		self.assertIn('"changed" failed to start', err.getvalue())
+		self.assertEqual(bad.reason, 'start failure')
+		bad.onfinish.assert_called_once_with(bad)
+		self.assertFalse(os.path.exists(self.path('out')))
+		good = Job('good', args=('true',), task=task)
+		self.assertEqual(pool.execute(good), 0)
+		self.assertEqual(good.wslot, 0)  # The slot was given back
+		self.assertTrue(pool.join(30))
+		task.onfinish.assert_called_once_with(task)
+		self.assertEqual((task.numadded, task.numdone, task.numterm), (2, 1, 1))
+		self.assertEqual((pool.jobsdone, [info.name for info in pool.failures]), (2, ['changed']))
+		gc.collect()
+		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
+
+	@unittest.skipUnless(mpepool._PIDFD, 'pidfds are not available: every exit is polled anyway')
+	def test_a_failing_pidfd_falls_back_to_polling(self):
+		"""The last descriptors are taken between the spawn and pidfd_open (as by another thread): the job
+		runs, so it is watched by polling, its end and its timeout as any other's"""
+		class GreedyLauncher(mpepool.LocalLauncher):
+			"""Takes every free descriptor right after a spawn; release() gives them back"""
+			held = []
+
+			def spawn(self, job, args, kwargs, cpus):
+				proc = super().spawn(job, args, kwargs, cpus)
+				try:
+					while True:
+						self.held.append(os.open(os.devnull, os.O_RDONLY))
+				except OSError as err:
+					if err.errno != errno.EMFILE:
+						raise
+				return proc
+
+			def release(self):
+				while self.held:
+					os.close(self.held.pop())
+
+		launcher = GreedyLauncher()
+		self.addCleanup(launcher.release)
+		pool = self.newPool(2, launcher=launcher)
+		soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+		polled = Job('polled', args=pyjob(SLEEP(0.3)))
+		stopped = Job('stopped', args=pyjob(SLEEP(60)), timeout=0.3)
+		resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, len(os.listdir('/proc/self/fd')) + 100), hard))
+		try:
+			with contextlib.redirect_stderr(io.StringIO()) as err:
+				for job in (polled, stopped):
+					self.assertEqual(pool.execute(job), 0)
+					launcher.release()
+		finally:
+			resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+		self.assertEqual(err.getvalue().count('is polled: its pidfd failed ([Errno {}]'.format(errno.EMFILE)), 2
+			, err.getvalue())
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(10))
+		self.assertEqual((polled.reason, polled.proc.returncode), (None, 0))
+		self.assertEqual(stopped.reason, 'timeout')
+		self.assertLess(stopped.tstop - stopped.tstart, 5)
+		self.assertEqual(pool.jobsdone, 1)
+		self.assertEqual(pool._polled, set())
+
+	def test_descriptor_exhaustion(self):
+		"""100 jobs at ulimit -n 64: they wait for descriptors (said once), none fails, then the pool
+		runs as many as before"""
+		res = self.runScript('''\
+			import contextlib, io, os, resource
+			resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+			from mpepool import ExecPool, Job
+			pool = ExecPool(100)
+			peak = [0]
+			def onstart(job):
+				peak[0] = max(peak[0], len(pool._workers) + 1)
+			err = io.StringIO()
+			with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+				for i in range(100):  # They all wait for the file 'go': none ends before the last is executed
+					pool.execute(Job('j%d' % i, args=('sh', '-c', 'until [ -e go ]; do sleep 0.02; done')
+						, stdout='out/j%d.log' % i, onstart=onstart))
+				open('go', 'w').close()
+				joined = pool.join(60)
+				failed = len(pool.failures)
+				for i in range(10):
+					pool.execute(Job('after%d' % i, args=('sleep', '0.1')))
+				waiting = len(pool._jobs)
+				joined = joined and pool.join(60)
+			print(joined, pool.jobsdone, failed, len(pool.failures), waiting, peak[0], len(os.listdir('out')) if os.path.isdir('out') else 0)
+			print(err.getvalue())
+			''')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		summary, messages = res.stdout.split('\n', 1)
+		joined, done, failed, failedafter, waiting, peak, outfiles = summary.split()
+		self.assertEqual((joined, done, failed, failedafter, waiting, outfiles), ('True', '110', '0', '0', '0', '0'), messages)
+		self.assertLess(int(peak), 64)
+		self.assertEqual(messages.count('file descriptors ran out'), 1, messages)
+
+	def test_join_from_a_callback_raises(self):
+		pool = self.newPool(2)
+		errors = []
+
+		def joining(job):
+			try:
+				pool.join()
+			except RuntimeError as err:
+				errors.append(str(err))
+				raise
+
+		early = Job('early', args=('true',), onstart=joining)
+		late = Job('late', args=('true',), onfinish=joining)
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.execute(early)
+			pool.execute(late)
+			self.assertTrue(pool.join(30))
+		self.assertEqual(len(errors), 2)
+		self.assertIn('join() of the execution pool is called from its callback', errors[0])
+		self.assertEqual(early.reason, 'onstart failure')
+		self.assertEqual((pool.jobsdone, [info.name for info in pool.failures]), (1, ['early']))
+		stopped = Job('stopped', args=pyjob(SLEEP(60)), onfinish=joining)
+		pool.execute(stopped)
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.terminate()  # Its callbacks run in terminate() too
+		self.assertEqual(len(errors), 3)
+		self.assertEqual(stopped.reason, 'pool termination')
+
+	def test_a_base_exception_in_a_callback_terminates_the_pool(self):
+		"""KeyboardInterrupt or SystemExit from any callback: the pool terminates as on a signal, every job
+		completed once, the task finished, and the exception reaches the caller"""
+		for site, exc in (('onstart', KeyboardInterrupt), ('ondone', SystemExit), ('onfinish', KeyboardInterrupt)
+		, ('task onstart', SystemExit), ('task onfinish', KeyboardInterrupt)):
+			with self.subTest(site=site):
+				pool = self.newPool(2)
+				finished = []
+
+				def raiser(obj, exc=exc):
+					finished.append(obj) if site == 'onfinish' else None
+					raise exc(3)
+
+				task = Task('T', **{site.split()[1]: raiser} if site.startswith('task') else {})
+				kwargs = {site: raiser} if not site.startswith('task') else {}
+				kwargs.setdefault('onfinish', finished.append)
+				jobs = [Job('first', args=pyjob(SLEEP(0.2)), onfinish=finished.append)
+					, Job('long', args=pyjob(SLEEP(60)), onfinish=finished.append)
+					, Job('victim', args=pyjob(SLEEP(0.2)), task=task, **kwargs)
+					, Job('queued', args=pyjob(SLEEP(60)), onfinish=finished.append)]
+				with contextlib.redirect_stderr(io.StringIO()) as err:
+					for job in jobs:
+						pool.execute(job)
+					with self.assertRaises(exc):
+						pool.join(30)
+				self.assertFalse(pool.alive)
+				self.assertEqual(sorted(job.name for job in finished), sorted(job.name for job in jobs))
+				self.assertEqual(pool.jobsdone + len(pool.failures), len(jobs))
+				self.assertEqual(len({info.name for info in pool.failures}), len(pool.failures))
+				self.assertIsNotNone(task.tstop)
+				self.assertEqual(task.numdone + task.numterm, 1)
+				self.assertEqual((pool._workers, len(pool._jobs)), (set(), 0))
+				self.assertIn('raised {}(3)'.format(exc.__name__), err.getvalue())
+		# Raised inside execute() (the job starts at once): out of execute(), the job completed
+		pool = self.newPool(1)
+
+		def interrupt(job):
+			raise KeyboardInterrupt()
+
+		job = Job('atonce', args=('true',), onstart=interrupt)
+		with contextlib.redirect_stderr(io.StringIO()), self.assertRaises(KeyboardInterrupt):
+			pool.execute(job)
+		self.assertFalse(pool.alive)
+		self.assertEqual((job.reason, [info.name for info in pool.failures]), ('onstart failure', ['atonce']))
+
+	def test_overflowing_and_absurd_values(self):
+		for kwargs, pattern in (({'timeout': 10**400}, 'timeout must be a finite'), ({'startdelay': float('inf')}
+		, 'startdelay must be a finite'), ({'timeout': float('nan')}, 'timeout.*nan'), ({'size': 10**400}, 'size')
+		, ({'startdelay': 1e300}, 'startdelay must be <= 1e\\+09'), ({'memlim': -10**400}, 'memlim')):
+			with self.assertRaisesRegex(ValueError, pattern, msg=kwargs):
+				Job('j', args=('true',), **kwargs)
+		with self.assertRaisesRegex(ValueError, 'latency.*inf'):
+			Task('t', latency=float('inf'))
+		with self.assertRaisesRegex(ValueError, 'timeout'):
+			Task('t', timeout=10**400)
+		start = time.perf_counter()
+		with self.assertRaisesRegex(ValueError, r'wksnum must be in \[1, 4194304\], not 1000000000'):
+			ExecPool(10**9)
+		with self.assertRaisesRegex(ValueError, 'latency'):
+			ExecPool(1, latency=1e300)
+		with self.assertRaisesRegex(TypeError, 'webuiapp .*object'):
+			ExecPool(1, webuiapp=object())
+		huge = self.newPool(mpepool._WKSNUM_MAX)  # Slots are made on first use: the largest pool costs nothing
+		self.assertLess(time.perf_counter() - start, 2)
+		with self.assertRaisesRegex(ValueError, 'timeout'):
+			huge.join(float('inf'))
+		# A month-long timeout, beyond the 24.8 days an epoll wait takes, is fine
+		month = Job('month', args=pyjob(SLEEP(0.2)), timeout=31 * 86400)
+		huge.execute(month)
+		self.assertEqual(month.wslot, 0)
+		self.assertTrue(huge.join())
+		self.assertIsNone(month.reason)
 
 
 class TestPackaging(unittest.TestCase):
@@ -4150,7 +4503,10 @@ class TestCliUsageErrors(unittest.TestCase):
 			for args, word in ((['--bogus', cmds], '--bogus'), (['--timeout', '-5', cmds], '--timeout')
 			, ([cmds, os.path.join(tmp, 'nofile')], 'nofile'), (['--joblog', badlog, '--resume', cmds]
 				, 'malformed job log'), (['--memlim', 'lots', cmds], '--memlim'), (['--halt', 'x', cmds]
-				, '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), cmds], 'job log')):
+				, '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), cmds], 'job log')
+			, (['--timeout', 'inf', cmds], '--timeout'), (['--timeout', '1e300', cmds], '--timeout')
+			, (['--memlim', '1e400G', cmds], '--memlim'), (['-j', '1000000000', cmds], '-j/--jobs')
+			, (['-j', '9' * 400, cmds], '-j/--jobs')):
 				res = _cliRun(*args)
 				self.assertEqual(res.returncode, 255, (args, res.stderr))
 				err = res.stderr.decode()

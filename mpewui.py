@@ -757,22 +757,24 @@ class _Page(object):
 				task = recs.parent(task)
 		nrows = [sum(len(v) for v in bytask.values())]
 
-		def emit(task, depth, stack):
-			if task in stack:  # A cycle of owners cannot come from Task, but never loop on bad data
-				return
+		# Depth first, iteratively: hierarchies thousands of levels deep are common in generated workloads
+		todo = [(root, 0) for root in reversed(sorted(roots, key=order))]
+		emitted = set()  # A cycle of owners cannot come from Task, but never loop on bad data
+		while todo:
+			task, depth = todo.pop()
+			if task in emitted:
+				continue
+			emitted.add(task)
 			trec = recs.task(task)
 			if task not in needed:
 				if lim and nrows[0] >= lim:
 					table.limited = True
-					return
+					continue
 				nrows[0] += 1
 			table.rows.append((depth, 't', trec, not recs.match(trec, flt)))
 			for jrec in bytask.get(task, ()):
 				table.rows.append((depth + 1, 'j', jrec, False))
-			for sub in sorted(children.get(task, ()), key=order):
-				emit(sub, depth + 1, stack + (task,))
-		for root in sorted(roots, key=order):
-			emit(root, 0, ())
+			todo.extend((sub, depth + 1) for sub in reversed(sorted(children.get(task, ()), key=order)))
 
 	def _apinfo(self):
 		pass
@@ -786,14 +788,12 @@ class _Page(object):
 		rootsfailed = set()
 		for jinf in snap.failures:
 			task = getattr(jinf, 'task', None)
-			depth = 0
-			while task is not None and task not in failed and depth < 1000:
+			while task is not None and task not in failed:  # Each task once: any depth, and never a loop
 				failed.add(task)
 				parent = recs.parent(task)
 				if parent is None:
 					rootsfailed.add(task)
 				task = parent
-				depth += 1
 		roots = sum(1 for t in snap.taskreg if recs.parent(t) is None)
 		return SummaryBrief(workers=len(snap.running), jobs=snap.queuelen, jobsDone=snap.jobsdone
 			, jobsFailed=len(snap.failures), tasksFailed=len(failed), tasks=len(snap.taskreg)
@@ -853,6 +853,17 @@ def _cellText(rec, col, today, clock0):
 	if kind in ('int', 'num'):
 		return _fmtNum(val)
 	return str(val)
+
+
+# Tree levels shown by indentation; deeper rows keep it and show their level, as the pool's failure report
+_TREE_INDENT_MAX = 8
+
+
+def _treeIndent(depth, unit):
+	"""The indentation of a tree row of depth levels: unit per level up to _TREE_INDENT_MAX, then '[depth] '"""
+	if depth <= _TREE_INDENT_MAX:
+		return unit * depth
+	return '{}[{}] '.format(unit * _TREE_INDENT_MAX, depth)
 
 
 class _Render(object):
@@ -950,7 +961,7 @@ class _Render(object):
 				for depth, kind, rec, ctx_ in tbl.rows:
 					cells = [_cellText(rec, c, self.today, self.clock0) or '-' for c in tbl.cols]
 					if tbl.tree:
-						cells[0] = '  ' * depth + ('+ ' if kind == 't' else '- ') + cells[0]
+						cells[0] = _treeIndent(depth, '  ') + ('+ ' if kind == 't' else '- ') + cells[0]
 					grid.append(cells)
 				widths = [max(len(r[i]) for r in grid) for i in range(len(tbl.cols))]
 				for irow, cells in enumerate(grid):
@@ -1052,7 +1063,7 @@ class _Render(object):
 				text = _cellText(rec, col, self.today, self.clock0)
 				cls = 'n' if self._numeric(col) else ''
 				if i == 0 and tbl.tree:
-					text = '\u00a0\u00a0\u00a0' * depth + ('\u25b8 ' if kind == 't' else '\u00b7 ') + text
+					text = _treeIndent(depth, '\u00a0\u00a0\u00a0') + ('\u25b8 ' if kind == 't' else '\u00b7 ') + text
 				if col == 'state' and text:
 					cls = 'st st-' + text
 				elif col in ('code', 'rcode') and rec.get('code') not in (None, 0):
