@@ -2663,8 +2663,8 @@ class CgroupLauncher(LocalLauncher):
 		if peak is not None:
 			job.rssmax = inGigabytes(peak)
 		job.accounting = self.accounting
-		if ooms > 0 and job.reason is None:
-			job.reason = 'memory limit'  # The kernel's OOM killer acted on the cgroup's limit
+		if ooms > 0 and job.reason in (None, 'memory limit chain'):
+			job.reason = 'memory limit'  # The kernel's OOM killer acted on its own limit: an origin, not chained
 		if empty and cgroup.reusable and self.caps is not None and cgroup.usage() <= _CG_REUSE_MAX:
 			self._idle.append(cgroup)  # Until the pool is idle()
 		else:
