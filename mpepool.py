@@ -2594,7 +2594,7 @@ class CgroupLauncher(LocalLauncher):
 			self._drop(cgroup)
 			self._fail(err)
 			return super().spawn(job, args, kwargs, cpus)
-		except OSError:  # The program could not start: the cgroup serves the next job
+		except BaseException:  # The program could not start (OSError, a bad argument): the cgroup serves the next job
 			self._idle.append(cgroup)
 			raise
 		self._running[job] = cgroup  # Its cgroup's guardian record covers its process group too
@@ -2655,11 +2655,17 @@ class CgroupLauncher(LocalLauncher):
 			return super().reaped(job, status, rusage)
 		self._rusageFigures(job, rusage)  # wait4's figures where the cgroup has none (a missing memory.peak)
 		# Whatever the job left in its cgroup ends with it, as its process group: the figures are final then
-		empty = cgroup.empty()
-		if not empty:
-			cgroup.kill()
-			empty = cgroup.waitEmpty()
-		peak, job.utime, job.stime, ooms = cgroup.figures()
+		try:
+			empty = cgroup.empty()
+			if not empty:
+				cgroup.kill()
+				empty = cgroup.waitEmpty()
+			peak, utime, stime, ooms = cgroup.figures()
+		except (OSError, ValueError) as err:  # A vanished controller: wait4's figures, no more cgroups
+			self._drop(cgroup)
+			self._fail('the figures of {} could not be read: {}'.format(cgroup, err))
+			return True
+		job.utime, job.stime = utime, stime
 		if peak is not None:
 			job.rssmax = inGigabytes(peak)
 		job.accounting = self.accounting
