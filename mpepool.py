@@ -1736,6 +1736,7 @@ while True:
 	data = os.read(0, 65536)
 	if not data:
 		break
+	time.sleep(0.02)  # Records come in batches: a few wake-ups a second, not two per job (pipe: 64 KB)
 	*lines, rest = (rest + data).split(b'\n')
 	for line in lines:
 		kind, _, value = line[1:].decode('utf-8', 'replace').partition(' ')
