@@ -31,7 +31,7 @@ __all__ = ['Job', 'Task', 'ExecPool', 'AffinityMask', 'JobInfo', 'TaskInfo', 'ra
            'cpucorethreads', 'cpunodes', 'cpusequential', 'inBytes', 'inGigabytes', 'secondsToHms',
            'timeheader', 'tblfmt', 'applyCallback', 'infodata', 'infoheader', 'propslist',
            'TaskInfoExt', 'tasksInfoExt', 'printDepthFirst', 'TaskInfoPrefmt', 'unfoldDepthFirst',
-           'installTerminationHandlers', 'wallclock']
+           'installTerminationHandlers', 'wallclock', 'Launcher', 'LocalLauncher']
 __version__ = '3.3.0'
 
 import bisect
@@ -933,8 +933,9 @@ class Job(object):
 	current run), and when it finishes for good: wtime (wall seconds from its spawn to its exit),
 	utime / stime (CPU seconds of its process tree, from the kernel), rssmax (GB, the peak resident
 	memory of the largest process of its tree, from the kernel), mempeak (GB, the peak of the sampled
-	memory estimate), reason (None when the process ended by itself, else why the pool stopped it) and
-	wslot (the worker slot it ran in).
+	memory estimate), reason (None when the process ended by itself, else why the pool stopped it),
+	wslot (the worker slot it ran in) and accounting (where the figures came from: 'wait4' from the
+	kernel's accounting of its process, 'cgroup', 'slurm'; None when unknown).
 	"""
 	_RTM = 0.85  # Retention of the memory estimate: mem = max(cur, mem * _RTM + cur * (1 - _RTM))
 
@@ -1011,6 +1012,7 @@ class Job(object):
 		self.stime = None  # CPU system seconds of its process tree
 		self.rssmax = None  # GB: peak RSS of the largest process of its tree (os.wait4)
 		self.reason = None  # Why the pool stopped it (None: its process ended by itself)
+		self.accounting = None  # Where wtime/utime/stime/rssmax came from: 'wait4', 'cgroup', 'slurm'
 		self._omitafn = bool(omitafn)
 		self._restarting = False  # Stopped to be run again later (memory postponement, restart on timeout)
 		self._stdout = None  # The channel objects given to Popen
@@ -1309,14 +1311,52 @@ def _treeMemory(pid, memkind):
 	return _treesMemory(((pid, memkind),))[0]
 
 
-# The guardian: a small process that kills every marked process of this one when this one dies, even by
-# SIGKILL. It waits for the end of its stdin pipe, whose only writer is this process.
+# The guardian: a small process that cleans up after this one when it dies, even by SIGKILL. It holds
+# records of what the launchers started ("+<kind> <value>" lines on its stdin, "-<kind> <value>" when it
+# ended) and waits for the end of its stdin pipe, whose only writer is this process. Then it acts on the
+# records still held, kind by kind in the order of ACTIONS, and kills every marked process.
 _GUARDIAN_CODE = r'''
 import os, signal, sys, time
 for name in ('SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGPIPE'):
 	signal.signal(getattr(signal, name), signal.SIG_IGN)
-while os.read(0, 512):
-	pass
+held, rest = {}, b''
+while True:
+	data = os.read(0, 65536)
+	if not data:
+		break
+	*lines, rest = (rest + data).split(b'\n')
+	for line in lines:
+		kind, _, value = line[1:].decode('utf-8', 'replace').partition(' ')
+		if line[:1] == b'+':
+			held.setdefault(kind, set()).add(value)
+		else:
+			held.get(kind, set()).discard(value)
+
+
+def killGroups(pgids):
+	# A job's session and process group have its pid as id: kill both, whatever their members' environment
+	ids = {int(pgid) for pgid in pgids}
+	for pgid in ids:
+		try:
+			os.killpg(pgid, signal.SIGKILL)
+		except OSError:
+			pass
+	for name in os.listdir('/proc'):
+		if not name.isdigit():
+			continue
+		try:
+			with open('/proc/' + name + '/stat', 'rb') as fstat:
+				fields = fstat.read().rsplit(b')', 1)[1].split()
+			if int(fields[3]) in ids:  # The session id (stat(5): state ppid pgrp session ...)
+				os.kill(int(name), signal.SIGKILL)
+		except (OSError, IndexError, ValueError):
+			pass
+
+
+ACTIONS = (('pgid', killGroups),)
+for kind, action in ACTIONS:
+	if held.get(kind):
+		action(held[kind])
 key, token = sys.argv[1].encode() + b'=', sys.argv[2].encode()
 for _ in range(100):
 	found = False
@@ -1360,6 +1400,24 @@ def _processToken():
 	return _guardian[1]
 
 
+def _guard(kind, value, held=True):
+	"""Tell the guardian to clean up a job's resource (kind: 'pgid', ...) if this process dies, or
+	(held=False) that the resource is gone"""
+	guardian = _guardian[2] if _guardian is not None and _guardian[0] == os.getpid() else None
+	if guardian is None:
+		return
+	try:
+		guardian.stdin.write('{}{} {}\n'.format('+' if held else '-', kind, value).encode())
+		guardian.stdin.flush()
+	except (OSError, ValueError):  # The guardian is gone (killed by someone): nothing to tell
+		pass
+
+
+def _unguard(kind, value):
+	"""Tell the guardian that a job's resource is gone"""
+	_guard(kind, value, held=False)
+
+
 def _popen(args, kwargs, cpus=None):
 	"""subprocess.Popen(args, **kwargs) pinned to cpus: a child inherits the affinity of the forking thread"""
 	if not cpus:
@@ -1394,6 +1452,120 @@ def _openChannel(job, spec, opened):
 	except (AttributeError, OSError, ValueError):  # e.g. a replaced sys.stdout without a descriptor
 		return None
 	return spec
+
+# === Launchers: how a job's process is started, stopped and accounted ==================================
+# The pool's loop, queue, memory balancing, tasks, callbacks and reports do not know which launcher runs
+# a job: they see a local child process to watch (its pidfd and PIPE outputs), the figures the launcher
+# sets on the job, and job.accounting, which names where those figures came from.
+
+
+class Launcher(object):
+	"""The interface between the pool and the mechanism that runs its jobs' processes
+
+	A launcher serves one pool. spawn() starts a job's process as a local child that the pool watches;
+	signal() reaches every process of a job's tree; reaped() sets the job's figures when its process
+	exited, at once or later through collect(); sweep() and close() remove what the jobs left behind.
+	"""
+	accounting = None  # job.accounting of the jobs it runs: 'wait4', 'cgroup', 'slurm'
+	marks = True  # The pool puts the job marker (_JOBENV) into the environment of the job's process
+
+	def __init__(self):
+		self._pool = None  # weakref of the ExecPool served: a pool's __del__ must still run on its last reference
+
+	@property
+	def pool(self):
+		"""The ExecPool served (None before attach() or once it is gone)"""
+		return self._pool() if self._pool is not None else None
+
+	def attach(self, pool):
+		"""Serve a pool (once); raises ValueError if the launcher serves another pool already"""
+		if self.pool is not None and self.pool is not pool:
+			raise ValueError('launcher {!r} serves another pool already: {!r}'.format(self, self.pool))
+		self._pool = weakref.ref(pool)
+
+	def spawn(self, job, args, kwargs, cpus):
+		"""Start the job's process; return its subprocess.Popen, a child of this process
+
+		args: list  - the program (resolved by the pool where it could) and its arguments
+		kwargs: dict  - Popen keywords prepared by the pool: executable, cwd, stdin, stdout, stderr,
+			env (bytes, with the job marker when marks), start_new_session
+		cpus: set  - the CPUs of the job's worker slot, None: not pinned
+		Raises OSError when the process can not start.
+		"""
+		raise NotImplementedError
+
+	def signal(self, jobs, sig):
+		"""Deliver sig to every process of the running jobs' trees"""
+		raise NotImplementedError
+
+	def reaped(self, job, status, rusage):
+		"""The job's main process exited: stop what is left of its tree and set its figures
+
+		status, rusage  - from os.wait4, None when unknown (reaped elsewhere)
+		Sets job.utime, job.stime, job.rssmax and job.accounting. Returns True when the figures are
+		final, False when they come later through collect(): the pool then frees the job's slot at once
+		and completes the job when collect() returns it.
+		"""
+		raise NotImplementedError
+
+	def collect(self):
+		"""(jobs whose figures are final now, perf_counter() of the next call or None)
+
+		Called by the pool for the jobs whose reaped() returned False; may set job.reason (e.g. from the
+		state a cluster recorded) before returning a job.
+		"""
+		return (), None
+
+	def sweep(self):
+		"""The pool terminates: stop whatever its jobs left behind (the launcher stays usable)"""
+
+	def close(self):
+		"""The pool is gone: remove the launcher's leftovers"""
+
+	def __repr__(self):
+		return '<{}>'.format(type(self).__name__)
+
+
+class LocalLauncher(Launcher):
+	"""Jobs run as child processes of this one, each in a session of its own, with the job marker in
+	their environment, accounted by the kernel through os.wait4 (the default launcher)"""
+	accounting = 'wait4'
+
+	def spawn(self, job, args, kwargs, cpus):
+		proc = _popen(args, kwargs, cpus)
+		_guard('pgid', proc.pid)  # Its session and group have its pid as id
+		return proc
+
+	def signal(self, jobs, sig):
+		for job in jobs:
+			_signalGroup(job.proc.pid, sig)
+		marked = _markedProcesses(jobs[0]._marker if len(jobs) == 1 else self.pool._prefix)
+		for job in jobs:
+			_signalPids(marked.get(job._marker, ()), sig)
+
+	def reaped(self, job, status, rusage):
+		pid = job.proc.pid
+		if rusage is not None:
+			job.utime = rusage.ru_utime
+			job.stime = rusage.ru_stime
+			# The kernel counts the peak memory of the pool's process, which the child shares until its exec,
+			# into the child's ru_maxrss: a peak not above the pool's own is not the job's (unknown, None)
+			rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
+			job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
+			job.accounting = self.accounting
+		# Whatever the job left running in its process group ends with it; if the pool stopped it, also
+		# the descendants that left the group
+		_signalGroup(pid, signal.SIGKILL)
+		if job.terminates:
+			for pids in _markedProcesses(job._marker).values():
+				_signalPids(pids, signal.SIGKILL)
+		_unguard('pgid', pid)
+		return True
+
+	def sweep(self):
+		for pids in _markedProcesses(self.pool._prefix).values():  # Descendants that outlived their jobs
+			_signalPids(pids, signal.SIGKILL)
+
 
 # === Memory: process-tree sampling and the queue ordered for memory balancing ========================
 # One sampling pass reads, for each watched job, /proc/<pid>/statm of the processes of its tree, found
@@ -1723,7 +1895,7 @@ class ExecPool(object):
 	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
 
 	def __init__(self, wksnum=max((os.cpu_count() or 1) - 1, 1), afnmask=None, memlimit=0., latency=0., name=None
-	, webuiapp=None, vmlimit=None):
+	, webuiapp=None, vmlimit=None, cgroups=None, launcher=None):
 		"""Initialize the pool
 
 		wksnum: int  - worker slots (jobs run at once), >= 1; may exceed the CPUs for I/O-bound jobs
@@ -1734,6 +1906,9 @@ class ExecPool(object):
 		name: str  - pool name shown in the messages
 		webuiapp: mpewui.WebUiApp  - a Web UI serving this pool
 		vmlimit: float  - alias of memlimit
+		cgroups: bool  - a cgroup per job: None where usable, True required, False never
+		launcher: Launcher  - how the jobs' processes are started, stopped and accounted;
+			None: LocalLauncher, child processes of this one
 		"""
 		self._sel = None  # Set first: __del__ of a pool whose checks failed finds nothing to stop
 		if isinstance(wksnum, bool) or not isinstance(wksnum, int):
@@ -1750,6 +1925,12 @@ class ExecPool(object):
 			if value == float('inf'):
 				raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
 		_checkType(name, str, 'name')
+		if cgroups not in (None, True, False):
+			raise ValueError('cgroups must be None (where usable), True or False, not {!r}'.format(cgroups))
+		if launcher is None:
+			launcher = LocalLauncher()
+		elif not isinstance(launcher, Launcher):
+			raise TypeError('launcher must be a Launcher (e.g. LocalLauncher(), SlurmLauncher()), not {!r}'.format(launcher))
 		if isinstance(afnmask, int) and not isinstance(afnmask, bool):
 			afnmask = AffinityMask(afnmask)  # The original's README passes the affinity step
 		elif afnmask is not None and not isinstance(afnmask, AffinityMask):
@@ -1767,6 +1948,8 @@ class ExecPool(object):
 		self.tasks = set()  # Tasks of the started jobs, with their owners
 		self._wkslim = wksnum  # Worker slots
 		self._workers = set()  # Running jobs
+		self._settling = set()  # Jobs whose process exited, waiting for their figures from the launcher
+		self._collectat = None  # perf_counter() of the armed collection of the settling jobs' figures
 		self._jobs = _JobQueue()  # Queued jobs, in start order (deque-like, ordered by wkslim)
 		self._tstart = None  # perf_counter() of the first execute() since the last reset: join(timeout) origin
 		self._afnmask = afnmask
@@ -1791,6 +1974,8 @@ class ExecPool(object):
 			os.set_blocking(fd, False)
 		self._sel = selectors.DefaultSelector()
 		self._sel.register(self._wakefds[0], selectors.EVENT_READ, ('wake', None))
+		self._launcher = launcher  # Starts, stops and accounts the jobs' processes
+		launcher.attach(self)
 		if webuiapp is not None:
 			webuiapp.register(self)
 		if not _POOLS:
@@ -1819,6 +2004,7 @@ class ExecPool(object):
 			return  # The constructor failed before the pool could hold anything
 		try:
 			self.terminate()
+			self._launcher.close()
 			self._sel.close()
 			for fd in self._wakefds:
 				os.close(fd)
@@ -1881,7 +2067,7 @@ class ExecPool(object):
 			return False
 		deadline = self._tstart + timeout if timeout else None
 		try:
-			while self.alive and (self._workers or self._jobs):
+			while self.alive and (self._workers or self._jobs or self._settling):
 				if deadline is not None and time.perf_counter() >= deadline:
 					_warnmsg('WARNING{}, the execution pool is terminated on timeout'.format(_nameSuffix(self.name)))
 					self._terminate('pool timeout')
@@ -1905,9 +2091,9 @@ class ExecPool(object):
 
 		Raises ValueError if jobs are queued or running.
 		"""
-		if self._jobs or self._workers:
+		if self._jobs or self._workers or self._settling:
 			raise ValueError('A pool with {} queued and {} running jobs can not be cleared'.format(
-				len(self._jobs), len(self._workers)))
+				len(self._jobs), len(self._workers) + len(self._settling)))
 		_infomsg('A dirty execution pool{} is cleared'.format(_nameSuffix(self.name)))
 		self._tstart = None
 		self.alive = True
@@ -1992,7 +2178,7 @@ class ExecPool(object):
 		"""Act on the deadlines that are due: job and task timeouts, kill escalation, memory sampling"""
 		now = time.perf_counter()
 		while self._deadlines and self._deadlines[0][0] <= now:
-			_, _, action, obj, run = heapq.heappop(self._deadlines)
+			when, _, action, obj, run = heapq.heappop(self._deadlines)
 			if run is not None and (obj._run != run or obj not in self._workers):
 				continue  # The job's run ended before its deadline
 			if action == 'timeout':
@@ -2003,6 +2189,8 @@ class ExecPool(object):
 				self._onTaskTimeout(obj)
 			elif action == 'memory':
 				self._reviseMemory()
+			elif action == 'collect' and when == self._collectat:
+				self._collect()
 
 	# --- Starting jobs ---------------------------------------------------------------------------------
 
@@ -2080,8 +2268,9 @@ class ExecPool(object):
 		program = self._program(args[0])
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
 		env = _environ()
-		outer = env.get(_JOBENVB)
-		env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
+		if self._launcher.marks:
+			outer = env.get(_JOBENVB)
+			env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
 		kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': job._stdout
 			, 'stderr': job._stderr, 'env': env, 'start_new_session': True}
 		cpus = None
@@ -2092,7 +2281,7 @@ class ExecPool(object):
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
 		job._tspawn = time.perf_counter()  # Before the spawn: the process may run before Popen returns
-		proc = _popen(args, kwargs, cpus)
+		proc = self._launcher.spawn(job, list(args), kwargs, cpus)
 		job.wslot = slot
 		self._workers.add(job)
 		self._register(job, proc)
@@ -2179,18 +2368,7 @@ class ExecPool(object):
 			job.proc.returncode = job.proc.returncode if job.proc.returncode is not None else -1
 		else:
 			job.proc.returncode = _exitcode(status)
-			job.utime = rusage.ru_utime
-			job.stime = rusage.ru_stime
-			# The kernel counts the peak memory of the pool's process, which the child shares until its exec,
-			# into the child's ru_maxrss: a peak not above the pool's own is not the job's (unknown, None)
-			rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
-			job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
-		# Whatever the job left running in its process group ends with it; if the pool stopped it, also
-		# the descendants that left the group
-		_signalGroup(pid, signal.SIGKILL)
-		if job.terminates:
-			for pids in _markedProcesses(job._marker).values():
-				_signalPids(pids, signal.SIGKILL)
+		final = self._launcher.reaped(job, status, rusage)
 		if job._pidfd is not None:
 			self._sel.unregister(job._pidfd)
 			os.close(job._pidfd)
@@ -2206,7 +2384,23 @@ class ExecPool(object):
 			heapq.heappush(self._freeslots, job.wslot)
 			if self._affinity is not None:
 				self._affinity[job.wslot] = None
-		self._finishRun(job)
+		if final:
+			self._finishRun(job)
+		else:  # Its slot serves the next job at once; the job completes when its figures are there
+			self._settling.add(job)
+			if self._collectat is None:
+				self._collect()
+
+	def _collect(self):
+		"""Finish the runs whose figures the launcher has now; arm the next collection"""
+		self._collectat = None
+		done, nextat = self._launcher.collect()
+		for job in done:
+			self._settling.discard(job)
+			self._finishRun(job)
+		if nextat is not None and self._settling:
+			self._collectat = nextat
+			self._pushDeadline(nextat, 'collect', self)
 
 	def _finishRun(self, job):
 		"""Decide what follows a run: a restart (timeout with rsrtonto), a postponement, or the end"""
@@ -2278,12 +2472,8 @@ class ExecPool(object):
 			self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
 
 	def _signalJobs(self, jobs, sig):
-		"""Signal the whole process trees of running jobs: their groups and their marked descendants"""
-		for job in jobs:
-			_signalGroup(job.proc.pid, sig)
-		marked = _markedProcesses(jobs[0]._marker if len(jobs) == 1 else self._prefix)
-		for job in jobs:
-			_signalPids(marked.get(job._marker, ()), sig)
+		"""Signal the whole process trees of running jobs (through their launcher)"""
+		self._launcher.signal(jobs, sig)
 
 	def _onJobTimeout(self, job):
 		"""A job ran past its timeout: stop it, and the heavier jobs of its category"""
@@ -2360,7 +2550,7 @@ class ExecPool(object):
 			return
 		self._termpending = None
 		self.alive = False
-		if not self._jobs and not self._workers:
+		if not self._jobs and not self._workers and not self._settling:
 			self._tstart = None
 			self._publishUi(True)  # The Web UI shows the terminated state of an idle pool too
 			return
@@ -2383,15 +2573,18 @@ class ExecPool(object):
 			# Wait for them; a process that even SIGKILL does not end in time (e.g. stuck in the kernel) is
 			# completed as failed without its exit code rather than blocking the caller forever
 			giveup = time.perf_counter() + self._termlatency * (self._KILLDELAY + 2) + 2
-			while self._workers and time.perf_counter() < giveup:
+			while (self._workers or self._settling) and time.perf_counter() < giveup:
 				self._waitEvents(giveup)
 				self._fireDeadlines()
 			for job in list(self._workers):
 				_warnmsg('ERROR, "{}" #{} did not exit on SIGKILL; it is abandoned'.format(job.name, job.proc.pid))
 				self._workers.discard(job)
 				self._complete(job, False)
-			for pids in _markedProcesses(self._prefix).values():  # Descendants that outlived their jobs
-				_signalPids(pids, signal.SIGKILL)
+			for job in list(self._settling):  # Exited; their figures did not come in time
+				self._settling.discard(job)
+				self._complete(job)
+			self._collectat = None
+			self._launcher.sweep()
 			self._traceFailures()
 		finally:
 			self._terminating = False

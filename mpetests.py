@@ -869,6 +869,32 @@ class TestTermination(PoolTestCase):
 		proc.wait(10)
 		self.assertAllDead(pids, 2.)  # The guardian kills them within ~1 s
 
+	def test_sigkilled_pool_kills_the_jobs_groups_and_sessions(self):
+		"""Descendants that cleared their environment (no marker) die with the job's group and session"""
+		pidfile = self.path('envless')
+		child = textwrap.dedent('''\
+			import os, subprocess, sys, time
+			sleeper = [sys.executable, '-c', 'import time; time.sleep(60)']
+			ingroup = subprocess.Popen(['env', '-i'] + sleeper)
+			insession = subprocess.Popen(['env', '-i'] + sleeper, preexec_fn=os.setpgrp)  # Another group
+			with open({pidfile!r} + '.tmp', 'w') as fpid:
+				fpid.write('%d %d %d' % (os.getpid(), ingroup.pid, insession.pid))
+			os.rename({pidfile!r} + '.tmp', {pidfile!r})
+			time.sleep(60)
+			''').format(pidfile=pidfile)
+		code = self.HEADER.format(repo=REPO) + textwrap.dedent('''\
+			execpool = ExecPool(1)
+			execpool.execute(Job('envless', args=(sys.executable, '-c', {child!r})))
+			execpool.join(60)
+			''').format(child=child)
+		proc = subprocess.Popen((PYEXEC, '-c', code), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+		pids = readPids(pidfile)
+		self.addCleanup(mpepool._signalPids, pids, signal.SIGKILL)
+		self.assertTrue(all(pidAlive(pid) for pid in pids))
+		proc.kill()
+		proc.wait(10)
+		self.assertAllDead(pids, 3.)
+
 	def test_failsafe_recipe_of_the_original(self):
 		setup = '''
 		import signal
@@ -1070,6 +1096,80 @@ class TestPackaging(unittest.TestCase):
 		self.assertEqual(sorted(res.stdout.split()), ['a', 'b'])
 		views = os.path.join(venv, 'share', 'pyexpool', 'views')
 		self.assertTrue(os.path.isfile(os.path.join(views, 'webui.tpl')), views)
+
+
+class DeferredLauncher(mpepool.LocalLauncher):
+	"""A local launcher whose figures come `delay` seconds after a job's exit, as a cluster's accounting does"""
+	accounting = 'deferred'
+
+	def __init__(self, delay):
+		super().__init__()
+		self.delay = delay
+		self.due = {}  # job -> perf_counter() when its figures are there
+
+	def reaped(self, job, status, rusage):
+		super().reaped(job, status, rusage)
+		self.due[job] = time.perf_counter() + self.delay
+		return False
+
+	def collect(self):
+		now = time.perf_counter()
+		done = [job for job, when in self.due.items() if when <= now]
+		for job in done:
+			del self.due[job]
+			job.accounting = self.accounting
+		return done, min(self.due.values()) if self.due else None
+
+
+class TestLauncherSeam(PoolTestCase):
+	"""The pool drives any Launcher: figures that come later hold a job's completion, not its slot"""
+
+	def test_bad_launcher_and_cgroups_values(self):
+		with self.assertRaisesRegex(TypeError, r"launcher must be a Launcher.*'local'"):
+			ExecPool(1, launcher='local')
+		with self.assertRaisesRegex(ValueError, r"cgroups must be None.*'auto'"):
+			ExecPool(1, cgroups='auto')
+		launcher = mpepool.LocalLauncher()
+		pool = self.newPool(1, launcher=launcher)
+		with self.assertRaisesRegex(ValueError, 'serves another pool'):
+			ExecPool(1, launcher=launcher)
+		self.assertIs(launcher.pool, pool)
+
+	def test_default_launcher_accounts_through_wait4(self):
+		pool = self.newPool(1)
+		job = Job('true', args=('true',))
+		pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(job.accounting, 'wait4')
+		self.assertIsNotNone(job.utime)
+
+	def test_deferred_figures_free_the_slot_at_once(self):
+		launcher = DeferredLauncher(0.5)
+		pool = self.newPool(1, launcher=launcher)
+		finished = []
+		task = Task('batch', onfinish=lambda task: finished.append(task.name))
+		jobs = [Job('j%d' % i, args=('true',), task=task, onfinish=lambda job: finished.append((job.name, job.accounting, time.perf_counter())))
+			for i in range(3)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertEqual([name for name, *_ in finished[:-1]], ['j0', 'j1', 'j2'])
+		self.assertEqual(finished[-1], 'batch')  # The task finishes once, after its last job's figures
+		self.assertTrue(all(acc == 'deferred' for _, acc, _ in finished[:-1]))
+		# One slot: j1 started right after j0's process exited, before j0's figures were there
+		self.assertLess(jobs[1].tstart, jobs[0].tstop)
+		self.assertGreaterEqual(jobs[0].tstop - jobs[0].tstart, 0.5)
+		self.assertEqual((pool.jobsdone, len(pool.failures)), (3, 0))
+
+	def test_termination_completes_settling_jobs(self):
+		pool = self.newPool(1, launcher=DeferredLauncher(60))
+		job = Job('true', args=('true',))
+		pool.execute(job)
+		self.assertTrue(waitUntil(lambda: pool._cycle(time.perf_counter() + 0.05) or pool._settling, 10.))
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.terminate()
+		self.assertIsNotNone(job.tstop)
+		self.assertEqual(pool.jobsdone + len(pool.failures), 1)
 
 
 class TestNothingLost(PoolTestCase):
