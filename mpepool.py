@@ -31,7 +31,7 @@ __all__ = ['Job', 'Task', 'ExecPool', 'AffinityMask', 'JobInfo', 'TaskInfo', 'ra
            'cpucorethreads', 'cpunodes', 'cpusequential', 'inBytes', 'inGigabytes', 'secondsToHms',
            'timeheader', 'tblfmt', 'applyCallback', 'infodata', 'infoheader', 'propslist',
            'TaskInfoExt', 'tasksInfoExt', 'printDepthFirst', 'TaskInfoPrefmt', 'unfoldDepthFirst',
-           'installTerminationHandlers', 'wallclock', 'Launcher', 'LocalLauncher']
+           'installTerminationHandlers', 'wallclock', 'Launcher', 'LocalLauncher', 'SlurmLauncher']
 __version__ = '3.3.0'
 
 import bisect
@@ -43,6 +43,7 @@ import heapq
 import importlib.util
 import itertools
 import os
+import re
 import resource
 import selectors
 import shutil
@@ -560,7 +561,7 @@ class JobInfo(object):
 	'name pid code tstart tstop memsize memkind task category duration'
 	"""
 	__slots__ = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category'
-		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason')
+		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'node', 'slurmid')
 	_NPRIMARY = 9  # The original's properties; the rest are ours
 
 	def __init__(self, job, tstop=None):
@@ -582,6 +583,8 @@ class JobInfo(object):
 		self.stime = job.stime
 		self.rssmax = job.rssmax
 		self.reason = job.reason
+		self.node = job.node
+		self.slurmid = job.slurmid
 
 	@property
 	def duration(self):
@@ -935,7 +938,8 @@ class Job(object):
 	memory of the largest process of its tree, from the kernel), mempeak (GB, the peak of the sampled
 	memory estimate), reason (None when the process ended by itself, else why the pool stopped it),
 	wslot (the worker slot it ran in) and accounting (where the figures came from: 'wait4' from the
-	kernel's accounting of its process, 'cgroup', 'slurm'; None when unknown).
+	kernel's accounting of its process, 'cgroup', 'slurm'; None when unknown); with SlurmLauncher also
+	slurmid (the Slurm job id) and node (the node it ran on).
 	"""
 	_RTM = 0.85  # Retention of the memory estimate: mem = max(cur, mem * _RTM + cur * (1 - _RTM))
 
@@ -1013,6 +1017,8 @@ class Job(object):
 		self.rssmax = None  # GB: peak RSS of the largest process of its tree (os.wait4)
 		self.reason = None  # Why the pool stopped it (None: its process ended by itself)
 		self.accounting = None  # Where wtime/utime/stime/rssmax came from: 'wait4', 'cgroup', 'slurm'
+		self.slurmid = None  # Slurm job id ('<job>.<step>' for a step of an allocation), SlurmLauncher only
+		self.node = None  # The node it ran on, SlurmLauncher only
 		self._omitafn = bool(omitafn)
 		self._restarting = False  # Stopped to be run again later (memory postponement, restart on timeout)
 		self._stdout = None  # The channel objects given to Popen
@@ -1353,7 +1359,34 @@ def killGroups(pgids):
 			pass
 
 
-ACTIONS = (('pgid', killGroups),)
+def cancelSlurm(records):
+	# "<job id> [<SLURM_CONF>]": one scancel per configuration (the guardian may predate a pool's SLURM_CONF)
+	import subprocess
+	byconf = {}
+	for rec in records:
+		jobid, _, conf = rec.partition(' ')
+		byconf.setdefault(conf, []).append(jobid)
+	for conf, ids in byconf.items():
+		env = dict(os.environ, SLURM_CONF=conf) if conf else None
+		try:
+			subprocess.run(['scancel'] + ids, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+				, stderr=subprocess.DEVNULL, timeout=30)
+		except Exception:
+			pass
+
+
+def stopSruns(pids):
+	# srun clients whose job id the pool did not know yet: a SIGTERM to srun alone (never its group, which
+	# holds the shepherd that cancels the job) makes it cancel its job
+	for pid in pids:
+		try:
+			if os.path.basename(os.readlink('/proc/{}/exe'.format(pid))) == 'srun':
+				os.kill(int(pid), signal.SIGTERM)
+		except (OSError, ValueError):
+			pass
+
+
+ACTIONS = (('slurm', cancelSlurm), ('srun', stopSruns), ('pgid', killGroups))
 for kind, action in ACTIONS:
 	if held.get(kind):
 		action(held[kind])
@@ -1508,11 +1541,22 @@ class Launcher(object):
 		"""
 		raise NotImplementedError
 
+	def reserved(self, job):
+		"""GB the cluster reserves for the job and holds it to; None: the pool samples the job's process
+		tree (memory balancing, memlim), the default. The pool's memlimit then admits jobs by this figure"""
+		return None
+
+	def runsince(self, job):
+		"""perf_counter() since which the job runs: its timeout counts from there; None while it waits
+		for resources (the pool asks again later)"""
+		return job.tstart
+
 	def collect(self):
 		"""(jobs whose figures are final now, perf_counter() of the next call or None)
 
-		Called by the pool for the jobs whose reaped() returned False; may set job.reason (e.g. from the
-		state a cluster recorded) before returning a job.
+		Called by the pool at the time it returned last, and after each spawn() while none is armed (a
+		launcher may learn about its running jobs meanwhile); may set job.reason (e.g. from the state a
+		cluster recorded) before returning a job whose reaped() returned False.
 		"""
 		return (), None
 
@@ -1565,6 +1609,406 @@ class LocalLauncher(Launcher):
 	def sweep(self):
 		for pids in _markedProcesses(self.pool._prefix).values():  # Descendants that outlived their jobs
 			_signalPids(pids, signal.SIGKILL)
+
+
+# === Slurm: every job is an srun client ================================================================
+# A job runs as `srun -n1 -N1 ... <program>`: a local child that the pool watches like any other (its exit,
+# its PIPE outputs), whose Slurm job the cluster places, limits and accounts. What the pool learns from the
+# controller comes from batched calls, at most one of each kind per _SLURM_PERIOD and none while nothing is
+# in flight: squeue for the ids, nodes and start times of the jobs started since the last call, sacct for
+# the state and figures of the jobs whose srun exited. Jobs are stopped through `scancel <ids>` only: srun
+# forks a shepherd that cancels the job if srun alone dies, but a kill of srun's whole process group leaks
+# the allocation until its --time (so srun carries no job marker and no process group record).
+
+# srun's exit code for its own errors (SLURM_EXIT_ERROR, SLURM_EXIT_IMMEDIATE): a job that Slurm refused
+_SLURM_EXIT_ERROR = 250
+# Seconds between two batched squeue (or sacct) calls, at least; squeue backs off to _SLURM_PERIOD_MAX
+# while it learns nothing new (jobs waiting in the queue)
+_SLURM_PERIOD = 1.
+_SLURM_PERIOD_MAX = 8.
+# Seconds after srun's exit before the first sacct call (its records reach the database later)
+_SLURM_ACCT_DELAY = 0.5
+# Seconds after srun's exit that a job waits for its final sacct lines at most
+_SLURM_ACCT_BOUND = 10.
+# Minutes added to the --time backstop of a job with a timeout (the pool's own timer comes first)
+_SLURM_TIME_MARGIN = 1
+# Seconds a Slurm command may take before it counts as failed
+_SLURM_CALL_TIMEOUT = 30
+# Job states of jobs in flight; the others are final
+_SLURM_ACTIVE = frozenset(('PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'STOPPED'
+	, 'SIGNALING', 'STAGE_OUT', 'RESIZING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD'))
+# Final states that say why a job ended, as the pool's reasons (COMPLETED, FAILED: it ended by itself)
+_SLURM_REASONS = {'TIMEOUT': 'timeout', 'DEADLINE': 'timeout', 'OUT_OF_MEMORY': 'memory limit'
+	, 'CANCELLED': 'cancelled', 'REVOKED': 'cancelled', 'NODE_FAIL': 'node failure'
+	, 'BOOT_FAIL': 'node failure', 'PREEMPTED': 'preempted'}
+_SLURM_SACCT_FORMAT = 'JobIDRaw,JobName,State,ExitCode,ElapsedRaw,UserCPU,SystemCPU,MaxRSS,NodeList'
+_SLURM_NOTNODE = ('', 'None assigned', '(null)', 'n/a')
+
+
+def _slurmSeconds(text):
+	"""Seconds of a Slurm duration [D-][HH:]MM:SS[.mmm], None when empty"""
+	if not text:
+		return None
+	days, _, clock = text.rpartition('-')
+	secs = 0.
+	for part in clock.split(':'):
+		secs = secs * 60 + float(part)
+	return secs + int(days or 0) * 86400
+
+
+def _slurmGigabytes(text):
+	"""GB of a Slurm size such as 160512K; None when empty or 0 (not measured)"""
+	if not text:
+		return None
+	scale = {'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4}.get(text[-1].upper())
+	nbytes = float(text[:-1]) * scale if scale else float(text)
+	return inGigabytes(nbytes) if nbytes else None
+
+
+def _slurmEpoch(text):
+	"""Epoch seconds of a Slurm timestamp (local time, 2026-12-01T08:50:30), None when not a time"""
+	try:
+		return time.mktime(time.strptime(text, '%Y-%m-%dT%H:%M:%S'))
+	except (ValueError, OverflowError):
+		return None
+
+
+class SlurmLauncher(Launcher):
+	"""Jobs run on a Slurm cluster: each job is one `srun -n1 -N1 ...` client process, a job step (--exact)
+	when the pool runs inside an allocation (SLURM_JOB_ID set)
+
+	Mapping: the pool's timer stays authoritative and --time is a backstop (whole minutes, rounded up,
+	plus _SLURM_TIME_MARGIN); memlim -> --mem (without memlim: the pool's memlimit / wksnum, inside an
+	allocation its memory / wksnum, else the cluster's default); the affinity step -> --cpus-per-task
+	with --cpu-bind=cores unless omitafn; workdir -> --chdir (it must exist here too: a missing one
+	fails the job, where Slurm would run it in /tmp); --job-name <pool prefix>.<seq>.<name>;
+	--export=ALL. The figures come from sacct: wtime (ElapsedRaw), utime, stime, rssmax (MaxRSS,
+	sampled); job.slurmid and job.node are set as the pool learns them.
+
+	calls: collections.Counter  - Slurm commands run by this launcher, per program (the controller load)
+	"""
+	accounting = 'slurm'
+	marks = False  # The tree kills and the guardian scan /proc for the marker: they must never reach srun
+
+	def __init__(self, partition=None, account=None, qos=None, options=()):
+		"""partition, account, qos: str  - srun's --partition, --account, --qos (None: the cluster's default)
+		options: sequence of str  - further srun options, e.g. ('--constraint=ib',), given last
+		"""
+		super().__init__()
+		self.partition = _checkType(partition, str, 'partition')
+		self.account = _checkType(account, str, 'account')
+		self.qos = _checkType(qos, str, 'qos')
+		if isinstance(options, str) or not isinstance(options, (list, tuple)) or not all(
+		isinstance(opt, str) for opt in options):
+			raise TypeError('options must be a sequence of str srun options, not {!r}'.format(options))
+		self.options = tuple(options)
+		self.calls = collections.Counter()
+		self._srun = None  # Path of srun, found by attach()
+		self._alloc = None  # Id of the allocation the pool runs in: its jobs are steps of it
+		self._prefix = None  # Job name prefix of the pool's jobs
+		self._seq = itertools.count(1)
+		self._named = {}  # Slurm job name -> Job whose srun runs or whose figures are awaited
+		self._running = set()  # Jobs whose srun runs
+		self._settling = {}  # Job -> perf_counter() of its srun's exit: waiting for its sacct lines
+		self._cancel = set()  # Jobs the pool stops whose id is not known yet
+		self._polled = -_SLURM_PERIOD  # perf_counter() of the last squeue call
+		self._pollat = None  # perf_counter() of the next squeue call, None: nothing to learn
+		self._pollperiod = _SLURM_PERIOD
+		self._acctat = 0.  # perf_counter() before which no sacct call runs
+		self._acctoff = None  # Why Slurm gives no figures (sacct's message), once known
+
+	def attach(self, pool):
+		srun = shutil.which('srun')
+		if srun is None:
+			raise FileNotFoundError(errno.ENOENT, "SlurmLauncher needs Slurm's srun, which is not on PATH {!r}".format(
+				os.environ.get('PATH', os.defpath)), 'srun')
+		super().attach(pool)
+		self._srun = srun
+		self._alloc = os.environ.get('SLURM_JOB_ID') or None
+		self._prefix = 'pyexpool-{:x}-{}'.format(os.getpid(), os.urandom(3).hex())
+
+	# --- Starting ---------------------------------------------------------------------------------------
+
+	def reserved(self, job):
+		mem = job.memlim
+		pool = self.pool
+		if not mem and pool is not None and pool.memlimit:
+			mem = pool.memlimit / pool._wkslim
+		if not mem and self._alloc and pool is not None:
+			# A step without --mem takes all the allocation's memory: the others would wait for it
+			pernode = os.environ.get('SLURM_MEM_PER_NODE', '')
+			mem = int(pernode) / 1024. / pool._wkslim if pernode.isdigit() else 0.
+		return mem
+
+	def _command(self, job, name, args):
+		"""The srun command line of a job"""
+		cmd = [self._srun, '-n1', '-N1', '--job-name=' + name, '--export=ALL']
+		if self._alloc:
+			cmd.append('--exact')
+		for opt, val in (('--partition', self.partition), ('--account', self.account), ('--qos', self.qos)):
+			if val:
+				cmd.append('{}={}'.format(opt, val))
+		mem = self.reserved(job)
+		if mem:
+			cmd.append('--mem={}M'.format(max(1, int(-(-mem * 1024 // 1)))))
+		if job.timeout:
+			cmd.append('--time={}'.format(int(-(-job.timeout // 60)) + _SLURM_TIME_MARGIN))
+		afnmask = self.pool._afnmask
+		if afnmask is not None:
+			cmd.append('--cpus-per-task={}'.format(afnmask.afnstep))
+			if not job._omitafn:
+				cmd.append('--cpu-bind=cores')
+		cmd.append('--chdir=' + os.path.abspath(job.workdir or os.getcwd()))
+		cmd.extend(self.options)
+		cmd.extend(args)
+		return cmd
+
+	def spawn(self, job, args, kwargs, cpus):
+		name = '{}.{}.{}'.format(self._prefix, next(self._seq), re.sub(r'[^\w.+-]', '_', job.name)[:40])
+		env = kwargs['env']
+		env[b'SLURM_EXIT_ERROR'] = env[b'SLURM_EXIT_IMMEDIATE'] = str(_SLURM_EXIT_ERROR).encode()
+		if not self._alloc:  # Not a step of an allocation this process happened to inherit
+			env.pop(b'SLURM_JOB_ID', None)
+			env.pop(b'SLURM_JOBID', None)
+		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
+		# Slurm would run the job in /tmp instead); srun itself is not pinned: it only talks to the cluster
+		proc = subprocess.Popen(self._command(job, name, args), **dict(kwargs, executable=self._srun, env=env))
+		job.slurmid = job.node = None
+		job._slurmname = name
+		job._slurmrun = None  # perf_counter() of its start on the cluster, once known
+		job._slurmpending = False  # squeue saw it waiting for resources
+		self._named[name] = job
+		self._running.add(job)
+		_guard('srun', proc.pid)  # Until its id is known, the guardian can only ask srun itself
+		now = time.perf_counter()
+		self._pollperiod = _SLURM_PERIOD
+		self._pollat = min(self._pollat or float('inf'), max(self._polled + _SLURM_PERIOD, now + 0.2))
+		return proc
+
+	def runsince(self, job):
+		if job._slurmpending:
+			return None
+		return job._slurmrun if job._slurmrun is not None else job.tstart
+
+	# --- Stopping ---------------------------------------------------------------------------------------
+
+	def signal(self, jobs, sig):
+		if sig not in (signal.SIGTERM, signal.SIGKILL, signal.SIGINT):
+			self._scancel([job for job in jobs if job.slurmid], '--signal={}'.format(signal.Signals(sig).name[3:]))
+			return
+		# A cancel is final (TERM, KillWait, KILL by Slurm): the pool's repeated requests add nothing
+		fresh = [job for job in jobs if job in self._running and job not in self._cancel
+			and not getattr(job, '_slurmcancelled', False)]
+		if not fresh:
+			return
+		if any(job.slurmid is None for job in fresh):
+			self._poll(time.perf_counter(), fresh)  # One squeue for their ids
+		known = [job for job in fresh if job.slurmid is not None]
+		self._cancel.update(job for job in fresh if job.slurmid is None)  # Cancelled once the poll finds them
+		self._scancel(known)
+
+	def _scancel(self, jobs, *opts):
+		"""One scancel for the ids of jobs"""
+		if not jobs:
+			return
+		for job in jobs:
+			job._slurmcancelled = not opts
+		self._call(['scancel'] + list(opts) + [job.slurmid for job in jobs])
+
+	# --- Ending -----------------------------------------------------------------------------------------
+
+	def reaped(self, job, status, rusage):
+		self._running.discard(job)
+		self._cancel.discard(job)
+		_unguard('srun', job.proc.pid)
+		if job.slurmid is not None:
+			self._unguardId(job)
+		if self._acctoff is not None:
+			self._finish(job, None, None)
+			return True
+		now = time.perf_counter()
+		if not self._settling:
+			self._acctat = max(self._acctat, now + _SLURM_ACCT_DELAY)
+		self._settling[job] = now
+		if job.slurmid is None:  # Its id is learnt (or its absence: Slurm refused it) by the next poll
+			self._pollat = min(self._pollat or float('inf'), max(self._polled + _SLURM_PERIOD, now))
+		return False
+
+	def collect(self):
+		now = time.perf_counter()
+		done = []
+		if self._pollat is not None and now >= self._pollat:
+			done.extend(self._poll(now))
+		if self._settling and now >= self._acctat:
+			done.extend(self._account(now))
+		if self._acctoff is not None:  # Found out just now: the figures will never come
+			for job in list(self._settling):
+				self._finish(job, None, None)
+				done.append(job)
+		nextat = [self._pollat] if self._pollat is not None else []
+		if self._settling:
+			nextat.append(self._acctat)
+		return done, min(nextat) if nextat else None
+
+	def _poll(self, now, jobs=None):
+		"""One squeue for the jobs (default: all in flight) whose id or start is unknown: learn them,
+		cancel those the pool stops meanwhile; return the jobs found to have never become Slurm jobs"""
+		self._polled = now
+		self._pollat = None
+		if jobs is None:
+			jobs = [job for job in self._named.values() if job.slurmid is None or (job._slurmrun is None
+				and job in self._running)]
+		if not jobs:
+			return []
+		if self._alloc:  # Steps: squeue lists the running ones only
+			lines = self._call(['squeue', '-h', '-s', '-j', self._alloc, '-o', '%i|%j|%N'])
+		else:
+			lines = self._call(['squeue', '-h', '-t', 'all', '--name=' + ','.join(job._slurmname for job in jobs)
+				, '-o', '%i|%j|%N|%T|%S'])
+		learnt = False
+		found = set()
+		for line in lines or ():
+			fields = line.split('|')
+			job = self._named.get(fields[1]) if len(fields) >= 3 else None
+			if job is None:
+				continue
+			found.add(job)
+			state = fields[3] if len(fields) > 3 else 'RUNNING'
+			if job.slurmid is None:
+				learnt = True
+				job.slurmid = fields[0]
+				if job in self._running:
+					self._guardId(job)
+			if fields[2] not in _SLURM_NOTNODE:
+				job.node = fields[2]
+			job._slurmpending = state in ('PENDING', 'CONFIGURING', 'REQUEUED')
+			if job._slurmrun is None and not job._slurmpending:
+				learnt = True
+				epoch = _slurmEpoch(fields[4]) if len(fields) > 4 else None
+				since = epoch - _CLOCK_ORIGIN if epoch is not None else now
+				job._slurmrun = min(max(since, job._tspawn), now)
+		self._scancel([job for job in self._cancel if job.slurmid is not None])
+		self._cancel = {job for job in self._cancel if job.slurmid is None}
+		# A job whose srun exited, not listed by squeue -t all (which keeps ended jobs for MinJobAge):
+		# Slurm refused it, it never became a job
+		never = [] if self._alloc or lines is None else [job for job in jobs if job in self._settling
+			and job not in found]
+		for job in never:
+			self._finish(job, None, None)
+		self._pollperiod = _SLURM_PERIOD if learnt else min(_SLURM_PERIOD_MAX, self._pollperiod * 2)
+		if any(job.slurmid is None or (job._slurmrun is None and job in self._running)
+		for job in self._named.values()):
+			self._pollat = now + self._pollperiod
+		return never
+
+	def _account(self, now):
+		"""One sacct for the jobs whose srun exited; return those whose figures are final (or overdue)"""
+		self._acctat = now + _SLURM_PERIOD
+		if self._alloc:  # The steps of the allocation, found by their names
+			ids = [self._alloc]
+		else:
+			ids = [job.slurmid for job in self._settling if job.slurmid is not None]
+		records = {}
+		if ids:
+			lines = self._call(['sacct', '-n', '-P', '-j', ','.join(ids), '--format=' + _SLURM_SACCT_FORMAT]
+				, acct=True)
+			for line in lines or ():
+				fields = line.split('|')
+				if len(fields) == 9:
+					records[fields[0]] = fields
+		done = []
+		steps = {rec[1]: rec for rec in records.values()} if self._alloc else None
+		for job, ended in list(self._settling.items()):
+			jrec = srec = None
+			if steps is not None:
+				jrec = srec = steps.get(job._slurmname)
+				if srec is not None and job.slurmid is None:
+					job.slurmid = srec[0]
+				final = srec is not None and srec[2].split()[0] not in _SLURM_ACTIVE
+			elif job.slurmid is not None:
+				jrec = records.get(job.slurmid)
+				srec = records.get(job.slurmid + '.0')
+				# Final: the job line, and the step line when the job ran (the job line may come first)
+				final = jrec is not None and jrec[2].split()[0] not in _SLURM_ACTIVE and (
+					srec[2].split()[0] not in _SLURM_ACTIVE if srec is not None else jrec[8] in _SLURM_NOTNODE)
+			else:
+				final = False  # Its id comes from the next poll
+			if final or now - ended >= _SLURM_ACCT_BOUND:
+				self._finish(job, jrec if final else None, srec if final else None)
+				done.append(job)
+		return done
+
+	def _finish(self, job, jrec, srec):
+		"""Set a job's figures and outcome from its sacct lines (None: unknown) and forget it"""
+		self._settling.pop(job, None)
+		self._named.pop(job._slurmname, None)
+		rcode = job.proc.returncode
+		state = jrec[2].split()[0] if jrec is not None else None
+		if jrec is not None and jrec[8] not in _SLURM_NOTNODE:
+			job.node = jrec[8]
+		if srec is not None:
+			job.accounting = self.accounting
+			job.wtime = float(srec[4]) if srec[4].isdigit() else job.wtime
+			job.utime = _slurmSeconds(srec[5])
+			job.stime = _slurmSeconds(srec[6])
+			job.rssmax = _slurmGigabytes(srec[7])
+			code, _, sig = srec[3].partition(':')
+			if sig.isdigit() and int(sig) and state != 'OUT_OF_MEMORY':
+				job.proc.returncode = -int(sig)  # Killed by a signal, as a local job's code says it
+			elif code.isdigit() and state not in _SLURM_REASONS:
+				job.proc.returncode = int(code)
+		if job.reason is not None:
+			return  # The pool stopped it: its reason stands (Slurm says CANCELLED)
+		reason = _SLURM_REASONS.get(state)
+		if reason == 'cancelled' and job.memlim and job.rssmax and job.rssmax >= job.memlim * 0.9:
+			reason = 'memory limit'  # Killed by Slurm's sampling memory enforcement (OverMemoryKill)
+		if srec is None and rcode == _SLURM_EXIT_ERROR and reason is None:
+			reason = 'start failure'
+			_warnmsg('ERROR{}, Slurm refused the job "{}" (srun exit code {}): srun says why on its stderr'.format(
+				_nameSuffix(self.pool.name if self.pool else None), job.name, rcode))
+		job.reason = reason
+
+	def sweep(self):
+		if self._running:
+			if any(job.slurmid is None for job in self._running):
+				self._poll(time.perf_counter(), list(self._running))
+			self._scancel([job for job in self._running if job.slurmid is not None])
+		self._settling.clear()  # The pool completes them without their figures
+		self._named = {name: job for name, job in self._named.items() if job in self._running}
+
+	# --- Slurm commands ---------------------------------------------------------------------------------
+
+	def _guardId(self, job):
+		conf = os.environ.get('SLURM_CONF')
+		_guard('slurm', job.slurmid + (' ' + conf if conf else ''))
+
+	def _unguardId(self, job):
+		conf = os.environ.get('SLURM_CONF')
+		_unguard('slurm', job.slurmid + (' ' + conf if conf else ''))
+
+	def _call(self, args, acct=False):
+		"""Run a Slurm command (counted); return its output lines, None when it failed
+
+		acct: bool  - an sacct call: a cluster without accounting storage says so, once, and the pool stops
+			waiting for figures
+		"""
+		self.calls[args[0]] += 1
+		try:
+			res = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+				, timeout=_SLURM_CALL_TIMEOUT)
+		except (OSError, subprocess.SubprocessError) as err:
+			_warnmsg('WARNING, {} failed: {}'.format(args[0], err))
+			return None
+		if res.returncode:
+			err = res.stderr.decode('utf-8', 'replace').strip()
+			if acct and 'accounting storage is disabled' in err:
+				self._acctoff = err
+				_warnmsg('WARNING{}, Slurm keeps no accounting ({}): jobs complete without wtime, utime, stime and'
+					' rssmax and without their Slurm state'.format(_nameSuffix(self.pool.name if self.pool else None), err))
+			elif args[0] != 'scancel':  # scancel of a job that ended meanwhile is fine
+				_warnmsg('WARNING, {} exited with {}: {}'.format(args[0], res.returncode, err))
+			return None
+		return res.stdout.decode('utf-8', 'replace').splitlines()
 
 
 # === Memory: process-tree sampling and the queue ordered for memory balancing ========================
@@ -2285,6 +2729,8 @@ class ExecPool(object):
 		job.wslot = slot
 		self._workers.add(job)
 		self._register(job, proc)
+		if self._collectat is None:
+			self._collect()  # The launcher may watch its running jobs (e.g. a cluster's ids and starts)
 
 	def _program(self, name):
 		"""The path of a program named without a '/', found in PATH once per pool (None: Popen searches)
@@ -2397,8 +2843,12 @@ class ExecPool(object):
 		done, nextat = self._launcher.collect()
 		for job in done:
 			self._settling.discard(job)
+			if not job.terminates and job.reason == 'memory limit':  # Limits the cluster enforced itself
+				self._chainMemory(job)
+			elif not job.terminates and job.reason == 'timeout':
+				self._chainTimeout(job)
 			self._finishRun(job)
-		if nextat is not None and self._settling:
+		if nextat is not None:
 			self._collectat = nextat
 			self._pushDeadline(nextat, 'collect', self)
 
@@ -2479,9 +2929,23 @@ class ExecPool(object):
 		"""A job ran past its timeout: stop it, and the heavier jobs of its category"""
 		if job.terminates:
 			return
+		since = self._launcher.runsince(job)
+		if since is None or since + job.timeout > time.perf_counter() + 1e-3:
+			# It waited for resources (a cluster's queue): its timeout counts from its start
+			self._pushDeadline(since + job.timeout if since is not None else time.perf_counter() + 1, 'timeout'
+				, job, job._run)
+			return
 		self._stopJob(job, 'timeout')
+		self._chainTimeout(job)
+
+	def _chainTimeout(self, job):
+		"""The timeout chain of a job that ran past its timeout (unless it is restarted)"""
 		if not job.rsrtonto:
 			self._chain(job, 'timeout chain', lambda other: other.size * other.slowdown >= job.size * job.slowdown)
+
+	def _chainMemory(self, job):
+		"""The memory limit chain of a job that exceeded its memory limit"""
+		self._chain(job, 'memory limit chain', lambda other: other.lessmem(job) is False)
 
 	def _chain(self, origin, reason, heavier):
 		"""Chained constraints: stop the running and cancel the queued jobs of origin's category that are
@@ -2687,8 +3151,8 @@ class ExecPool(object):
 	def _watchMemory(self, job):
 		"""A job took a slot (its process exists or is being created): count its expected demand until
 		its samples show it, arm the sampling"""
-		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)):
-			return
+		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)) or self._launcher.reserved(job) is not None:
+			return  # Not sampled: no limit, or the cluster holds the job to its reservation
 		job._memfresh = True
 		job._memsince = time.perf_counter()
 		if self.memlimit:
@@ -2718,6 +3182,9 @@ class ExecPool(object):
 		"""
 		if not self._memlimited():
 			return True
+		reserved = self._launcher.reserved(job)
+		if reserved is not None:  # The cluster holds each job to its reservation: admit by their sum
+			return sum(self._launcher.reserved(other) for other in self._workers) + reserved <= self.memlimit + 1e-9
 		used = 0.
 		active = False
 		waitfor = None  # When the fresh jobs of unknown demand will be known
@@ -2772,7 +3239,7 @@ class ExecPool(object):
 		for job in watched:
 			if not job.terminates and ((job.memlim and job.mem >= job.memlim) or (memlimit and job.mem >= memlimit)):
 				self._stopJob(job, 'memory limit')
-				self._chain(job, 'memory limit chain', lambda other, origin=job: other.lessmem(origin) is False)
+				self._chainMemory(job)
 		active = [job for job in self._workers if not job.terminates]
 		memall = sum(job.mem for job in active)
 		if memlimit and len(active) > 1 and (memall >= memlimit or memfree <= self._MEMLOW):
@@ -2863,6 +3330,9 @@ class ExecPool(object):
 		if not failures:
 			return
 		props = JobInfo._xprops.split()
+		for prop in ('node', 'slurmid'):  # Columns of the jobs run on Slurm only
+			if all(getattr(info, prop) is None for info in failures):
+				props.remove(prop)
 		lines = ['WARNING, {} jobs are failed in the ExecPool{}'.format(len(failures), _nameSuffix(self.name))]
 		taskless = [info for info in failures if info.task is None]
 		if taskless:
@@ -2903,7 +3373,8 @@ def _nameSuffix(name):
 # Queued jobs copied into a snapshot (the UI lists at most lim of them); the queue length is always exact
 _UI_QUEUE_MAX = 10000
 
-UiJob = collections.namedtuple('UiJob', 'name task category size timeout pid tstart mem mempeak memkind wslot')
+UiJob = collections.namedtuple('UiJob', 'name task category size timeout pid tstart mem mempeak memkind wslot'
+	' node slurmid', defaults=(None, None))
 """A running or queued job in a UI snapshot (task: the owner Task object; times: perf_counter; memory: GB)"""
 
 UiTask = collections.namedtuple('UiTask', 'name task tstart tstop numadded numdone numterm')
@@ -2935,7 +3406,7 @@ def uiSnapshot(pool):
 	"""An immutable snapshot of pool for the Web UI (see UiSnapshot); cheap enough for a few calls per second"""
 	tsnap = time.perf_counter()
 	running = tuple(UiJob(j.name, j.task, j.category, j.size, j.timeout, getattr(j.proc, 'pid', None)
-		, j.tstart, j.mem, getattr(j, 'mempeak', None), j.memkind, getattr(j, 'wslot', None))
+		, j.tstart, j.mem, getattr(j, 'mempeak', None), j.memkind, getattr(j, 'wslot', None), j.node, j.slurmid)
 		for j in tuple(pool._workers))
 	jobs = pool._jobs
 	queuelen = len(jobs)
