@@ -1682,8 +1682,8 @@ class SlurmLauncher(Launcher):
 	allocation its memory / wksnum, else the cluster's default); the affinity step -> --cpus-per-task
 	with --cpu-bind=cores unless omitafn; workdir -> --chdir (it must exist here too: a missing one
 	fails the job, where Slurm would run it in /tmp); --job-name <pool prefix>.<seq>.<name>;
-	--export=ALL. The figures come from sacct: wtime (ElapsedRaw), utime, stime, rssmax (MaxRSS,
-	sampled); job.slurmid and job.node are set as the pool learns them.
+	--export=ALL. The figures come from sacct: utime, stime, rssmax (MaxRSS, sampled); wtime is srun's
+	wall time less the job's wait in the queue; job.slurmid and job.node are set as the pool learns them.
 
 	calls: collections.Counter  - Slurm commands run by this launcher, per program (the controller load)
 	"""
@@ -1776,7 +1776,8 @@ class SlurmLauncher(Launcher):
 		job.slurmid = job.node = None
 		job._slurmname = name
 		job._slurmrun = None  # perf_counter() of its start on the cluster, once known
-		job._slurmpending = False  # squeue saw it waiting for resources
+		job._slurmpending = False  # squeue sees it waiting for resources
+		job._slurmwaited = False  # squeue saw it waiting
 		self._named[name] = job
 		self._running.add(job)
 		_guard('srun', proc.pid)  # Until its id is known, the guardian can only ask srun itself
@@ -1882,6 +1883,7 @@ class SlurmLauncher(Launcher):
 			if fields[2] not in _SLURM_NOTNODE:
 				job.node = fields[2]
 			job._slurmpending = state in ('PENDING', 'CONFIGURING', 'REQUEUED')
+			job._slurmwaited = job._slurmwaited or job._slurmpending
 			if job._slurmrun is None and not job._slurmpending:
 				learnt = True
 				epoch = _slurmEpoch(fields[4]) if len(fields) > 4 else None
@@ -1948,7 +1950,8 @@ class SlurmLauncher(Launcher):
 			job.node = jrec[8]
 		if srec is not None:
 			job.accounting = self.accounting
-			job.wtime = float(srec[4]) if srec[4].isdigit() else job.wtime
+			if job._slurmwaited and job._slurmrun is not None:  # Its run, not its wait in the queue
+				job.wtime = max(0., job._tspawn + job.wtime - job._slurmrun)
 			job.utime = _slurmSeconds(srec[5])
 			job.stime = _slurmSeconds(srec[6])
 			job.rssmax = _slurmGigabytes(srec[7])
@@ -3577,6 +3580,12 @@ def _cliParser():
 	add('-v', '--verbose', action='store_true', help='show the pool\'s messages (job starts and'
 		' completions) on standard error')
 	add('--demo', action='store_true', help='run a built-in demonstration batch and print a summary')
+	add('--slurm', action='store_true', help='run each job on the Slurm cluster through srun (-j: the jobs in'
+		' flight); the job log\'s Host is the node')
+	add('--slurm-partition', metavar='P', default=None, help='the Slurm partition of the jobs (with --slurm)')
+	add('--slurm-account', metavar='A', default=None, help='the Slurm account of the jobs (with --slurm)')
+	add('--slurm-option', action='append', default=[], metavar='OPT', help='a further srun option such as'
+		' --slurm-option=--qos=long (repeatable, with --slurm)')
 	add('--version', action='version', version='mpepool ' + __version__)
 	return parser
 
@@ -3622,6 +3631,10 @@ def _cliParse(argv):
 		raise _CliError('--workdir is not a directory: {!r}'.format(ns.workdir))
 	if ns.demo and (ns.files or ns.arg_file or ns.template):
 		raise _CliError('--demo takes no input files and no command')
+	if (ns.slurm_partition or ns.slurm_account or ns.slurm_option) and not ns.slurm:
+		raise _CliError('--slurm-partition, --slurm-account and --slurm-option need --slurm')
+	if ns.slurm and shutil.which('srun') is None:
+		raise _CliError("--slurm needs Slurm's srun, which is not on PATH")
 	return ns
 
 
@@ -3763,13 +3776,14 @@ def _cliReadJoblog(path):
 	return verdicts
 
 
-def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason):
+def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason, host=None):
 	"""One job log line (with its newline) in GNU parallel's formats, then ours
 
 	tstart: epoch seconds; runtime, utime, stime: seconds; receive: bytes of standard output;
-	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None.
+	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None;
+	host: the node it ran on (None: here, GNU parallel's ':').
 	"""
-	return '{}\t:\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, tstart
+	return '{}\t{}\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host or ':', tstart
 		, runtime, receive, exitval, sig, command, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024)
 		, utime or 0., stime or 0., reason or '-')
 
@@ -4083,7 +4097,7 @@ class _CliRun(object):
 			if runtime is None:
 				runtime = job.tstop - job.tstart if job.tstart is not None and job.tstop is not None else 0.
 			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
-				, job.rssmax, job.utime, job.stime, job.reason)
+				, job.rssmax, job.utime, job.stime, job.reason, job.node)
 			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
 		if not ok and self.ns.halt and not self.stopping:
 			when, count, pct = self.ns.halt
@@ -4120,7 +4134,8 @@ class _CliRun(object):
 			handlers[signum] = signal.signal(signum, self._onsignal)
 		try:
 			self.pool = ExecPool(ns.jobs, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
-				, webuiapp=webuiapp)
+				, webuiapp=webuiapp, launcher=SlurmLauncher(ns.slurm_partition, ns.slurm_account
+				, options=ns.slurm_option) if ns.slurm else None)
 			self.slots = min(ns.jobs, self.pool._wkslim)
 			if self.progress:
 				self.progress.start()
