@@ -1716,6 +1716,7 @@ class SlurmLauncher(Launcher):
 		self._pollperiod = _SLURM_PERIOD
 		self._acctat = 0.  # perf_counter() before which no sacct call runs
 		self._acctoff = None  # Why Slurm gives no figures (sacct's message), once known
+		self._failing = set()  # Slurm commands whose failure was reported (once until one succeeds)
 
 	def attach(self, pool):
 		srun = shutil.which('srun')
@@ -1926,7 +1927,9 @@ class SlurmLauncher(Launcher):
 				jrec = srec = steps.get(job._slurmname)
 				if srec is not None and job.slurmid is None:
 					job.slurmid = srec[0]
-				final = srec is not None and srec[2].split()[0] not in _SLURM_ACTIVE
+				# A step Slurm refused (srun's own error code) is never recorded
+				final = (srec[2].split()[0] not in _SLURM_ACTIVE if srec is not None
+					else job.proc.returncode == _SLURM_EXIT_ERROR)
 			elif job.slurmid is not None:
 				jrec = records.get(job.slurmid)
 				srec = records.get(job.slurmid + '.0')
@@ -2000,17 +2003,18 @@ class SlurmLauncher(Launcher):
 			res = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
 				, timeout=_SLURM_CALL_TIMEOUT)
 		except (OSError, subprocess.SubprocessError) as err:
-			_warnmsg('WARNING, {} failed: {}'.format(args[0], err))
-			return None
-		if res.returncode:
-			err = res.stderr.decode('utf-8', 'replace').strip()
+			res, err = None, str(err)
+		if res is None or res.returncode:
+			err = res.stderr.decode('utf-8', 'replace').strip() if res is not None else err
 			if acct and 'accounting storage is disabled' in err:
 				self._acctoff = err
 				_warnmsg('WARNING{}, Slurm keeps no accounting ({}): jobs complete without wtime, utime, stime and'
 					' rssmax and without their Slurm state'.format(_nameSuffix(self.pool.name if self.pool else None), err))
-			elif args[0] != 'scancel':  # scancel of a job that ended meanwhile is fine
-				_warnmsg('WARNING, {} exited with {}: {}'.format(args[0], res.returncode, err))
+			elif args[0] != 'scancel' and args[0] not in self._failing:  # scancel of an ended job is fine
+				self._failing.add(args[0])
+				_warnmsg('WARNING, {} failed ({}): {}; retried'.format(args[0], res.returncode if res else '-', err))
 			return None
+		self._failing.discard(args[0])
 		return res.stdout.decode('utf-8', 'replace').splitlines()
 
 

@@ -3870,7 +3870,9 @@ class TestSlurm(PoolTestCase):
 		self.assertGreaterEqual(cpu.utime + cpu.stime, 0.4)  # Slurm's figures: CPU of the task, MaxRSS sampled each second
 		self.assertGreater(cpu.rssmax, 0.1)
 		self.assertGreaterEqual(cpu.wtime, 1.5)
-		self.assertIn('node', self.out.getvalue())  # The failure report names the node and the Slurm id
+		# The failure report names the node and the Slurm id
+		self.assertRegex(self.out.getvalue(), r'reason +node +slurmid')
+		self.assertRegex(self.out.getvalue(), r'exit3 .* {} +{} '.format(self.node, jobs['exit3'].slurmid))
 
 	def testAdmissionAndRefusal(self):
 		"""memlimit admits jobs by the sum of their --mem; a job Slurm refuses fails as 'start failure'"""
