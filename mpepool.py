@@ -39,6 +39,8 @@ import atexit
 import collections
 import contextlib
 import errno
+import fcntl
+import functools
 import heapq
 import importlib.util
 import itertools
@@ -48,6 +50,7 @@ import resource
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -76,6 +79,9 @@ _RAM_SIZE = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024.**3
 _RAM_LIMIT = _RAM_SIZE * 0.98 - 0.25
 # Kept for compatibility: the original pinned jobs through this binary; this module pins them itself
 _AFFINITYBIN = 'taskset'
+# Seconds from the SIGTERM that asks a job's processes to stop to the SIGKILL that ends them (the default
+# of ExecPool's killgrace): time for a measuring wrapper (GNU time, a shell trap) to record and exit
+_KILL_GRACE = 2.
 # Tracing level: 0/False none, 1 brief, 2 detailed, 3 in-cycle; truthy also sends info messages to stderr
 _DEBUG_TRACE = False
 
@@ -765,6 +771,55 @@ def _checkType(value, types, pname, allowNone=True):
 	raise TypeError('{} must be {}{}, not {!r}'.format(pname, ' or '.join(t.__name__ for t in
 		(types if isinstance(types, tuple) else (types,))), ' or None' if allowNone else '', value))
 
+
+_STREAMS = (sys.stdout, sys.stderr)  # The streams at import: the defaults of Job's stdout and stderr
+
+
+def _checkOutput(value, pname):
+	"""Return a stdout / stderr value of a documented kind (a path as str), else raise naming pname
+
+	The kinds: None (inherit), a path (str or os.PathLike of str), subprocess.PIPE, subprocess.DEVNULL,
+	subprocess.STDOUT (stderr only), a file object with a descriptor (sys.stdout and sys.stderr also
+	without one, e.g. replaced by a StringIO: then the job inherits the pool's), or an int descriptor
+	>= 0 that is open for writing now and is none of the pools' own (their event loop, wake-up pipe,
+	jobs' pidfds and pipes, the guardian's pipe); the caller owns such a descriptor and keeps it open
+	until the job ends.
+	"""
+	if any(value is stream for stream in _STREAMS + (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)):
+		return value
+	kinds = 'None, a str path, subprocess.PIPE, subprocess.DEVNULL{}, a file object or a descriptor open for' \
+		' writing'.format(', subprocess.STDOUT' if pname == 'stderr' else '')
+	if value is None:
+		return value
+	if isinstance(value, os.PathLike):
+		value = os.fspath(value)
+	if isinstance(value, str):
+		if not value or '\0' in value:
+			raise ValueError('{} must be a non-empty path without NUL characters, not {!r}'.format(pname, value))
+		return value
+	if isinstance(value, int) and not isinstance(value, bool):
+		if value in (subprocess.PIPE, subprocess.DEVNULL) or (value == subprocess.STDOUT and pname == 'stderr'):
+			return value
+		if value < 0:
+			raise TypeError('{} must be {}, not {!r}'.format(pname, kinds, value))
+		try:
+			writable = fcntl.fcntl(value, fcntl.F_GETFL) & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
+		except (OSError, OverflowError):
+			raise TypeError('{} must be {}: {!r} is not an open descriptor'.format(pname, kinds, value)) from None
+		if not writable:
+			raise TypeError('{} must be {}: the descriptor {!r} is not open for writing'.format(pname, kinds, value))
+		if _poolDescriptor(value):
+			raise TypeError('{} must be {}: the descriptor {!r} is the pool\'s own'.format(pname, kinds, value))
+		return value
+	if callable(getattr(value, 'fileno', None)):
+		try:
+			value.fileno()
+		except (OSError, ValueError) as err:  # io.UnsupportedOperation is both
+			raise TypeError('{} must be {}: the file object {!r} has no descriptor ({}); PIPE captures the'
+				' output'.format(pname, kinds, value, err)) from None
+		return value
+	raise TypeError('{} must be {}, not {!r}'.format(pname, kinds, value))
+
 # === Task ==============================================================================================
 
 
@@ -964,8 +1019,8 @@ class Job(object):
 		omitafn: bool  - do not pin this job to the CPUs of its worker slot
 		memkind: int  - the memory measured: 0 the process, 1 its heaviest process, 2 its whole tree
 		memlim: float  - GB the job may use, 0: no limit of its own
-		stdout, stderr  - None (inherit), a file path (appended), PIPE, a file object, and for stderr
-			also STDOUT
+		stdout, stderr  - None (inherit), a file path (str or os.PathLike; appended), PIPE, DEVNULL, a file
+			object, a descriptor open for writing that the caller owns, and for stderr also STDOUT
 		poutlog, perrlog: str  - files where the non-empty PIPE outputs are appended after the job
 		"""
 		self.name = _checkType(name, str, 'name', allowNone=False)
@@ -990,8 +1045,8 @@ class Job(object):
 		self.memlim = _checkNumber(memlim, 'memlim')
 		if self.memlim == float('inf'):
 			raise ValueError('memlim must be a finite number of GB (0: no limit), not {!r}'.format(memlim))
-		self.stdout = stdout
-		self.stderr = stderr
+		self.stdout = _checkOutput(stdout, 'stdout')
+		self.stderr = _checkOutput(stderr, 'stderr')
 		self.poutlog = _checkType(poutlog, str, 'poutlog')
 		self.perrlog = _checkType(perrlog, str, 'perrlog')
 		# The state of the current run, set by the pool
@@ -1028,7 +1083,7 @@ class Job(object):
 		self._tspawn = None  # perf_counter() at the spawn
 		self._run = 0  # Run counter: deadlines of an earlier run are ignored
 		self._marker = None  # Environment marker of its process tree
-		self._mkdirs = []  # Directories created for its output files, removed when left empty
+		self._outkeys = None  # {output path: its real path} counted as used in _OUTPUTS, from execute() to the end
 		self._opened = []  # Files the pool opened for its outputs, closed after each run
 		if task is not None:
 			task.add(self)
@@ -1142,37 +1197,36 @@ class Job(object):
 		return graceful
 
 	def _logPiped(self):
-		"""Append the non-empty PIPE outputs to poutlog / perrlog, after a timestamp when a log is not empty"""
+		"""Append the non-empty PIPE outputs to poutlog / perrlog, after a timestamp when a log is not empty
+
+		A log that cannot be written is reported, and a file or folder made for it that stayed empty is removed.
+		"""
 		header = None
 		for data, path in ((self.pipedout, self.poutlog), (self.pipederr, self.perrlog)):
 			if not data or not path:
 				continue
+			folders = []
+			fd = created = None
 			try:
-				_makeParentDir(path)
-				with open(path, 'a') as flog:
-					if flog.tell():
-						if header is None:
-							header = timeheader()
-						flog.write(header + '\n')
-					flog.write(data)
+				folders = _makeParentDir(path)
+				fd, created, plain, size = _openOutput(path)
+				if plain and size:
+					if header is None:
+						header = timeheader()
+					_writeAll(fd, (header + '\n').encode())
+				_writeAll(fd, data.encode('utf-8', 'replace'))
 			except OSError as err:
 				_warnmsg('ERROR, the piped output of "{}" could not be logged to {}: {}'.format(self.name, path, err))
+				if created is not None:
+					_removeIfEmpty(path, created)
+				_removeFolders(reversed(folders))
+			finally:
+				if fd is not None:
+					os.close(fd)
 
 	def _removeEmptyOutputs(self):
-		"""Remove the output files given as paths that stayed empty, and the directories made for them"""
-		for path in {self.stdout, self.stderr}:
-			if isinstance(path, str) and path != os.devnull:
-				try:
-					if os.path.getsize(path) == 0:
-						os.remove(path)
-				except OSError:
-					pass  # Missing or not accessible: nothing to remove
-		for path in reversed(self._mkdirs):
-			try:
-				os.rmdir(path)
-			except OSError:
-				pass  # Not empty: it holds other outputs
-		self._mkdirs = []
+		"""Release the job's output paths: those the pool created and no other job uses are removed if empty"""
+		_OUTPUTS.release(self)
 
 
 # === Processes: output channels, process trees, the guardian ==========================================
@@ -1251,6 +1305,181 @@ def _makeParentDir(path):
 	return created
 
 
+@functools.lru_cache(maxsize=4096)
+def _realFolder(folder):
+	"""The real path of an absolute folder path, cached: jobs write to few folders
+
+	A folder that becomes a symbolic link meanwhile only spoils the counting of the users of a path,
+	never what is removed: a file is removed only if it is still the one the pool created, a folder
+	only if it is empty.
+	"""
+	return os.path.realpath(folder)
+
+
+def _outputKey(path):
+	"""The real path of an output path: the spellings of one file are one key"""
+	path = os.path.abspath(path)
+	if os.path.islink(path):
+		return os.path.realpath(path)
+	folder, name = os.path.split(path)
+	return os.path.join(_realFolder(folder), name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folderChain(folder):
+	"""An absolute folder and the folders above it, the nearest first, the root excluded"""
+	chain = []
+	while folder != os.path.dirname(folder):
+		chain.append(folder)
+		folder = os.path.dirname(folder)
+	return tuple(chain)
+
+
+def _removeFolders(folders):
+	"""Remove the folders that are empty, in the order given"""
+	for folder in folders:
+		try:
+			os.rmdir(folder)
+		except OSError:
+			pass  # Not empty (it holds other files) or gone
+
+
+def _removeIfEmpty(path, ident):
+	"""Remove the file at path if it is still the regular file ident (st_dev, st_ino) and empty"""
+	try:
+		st = os.lstat(path)
+		if stat.S_ISREG(st.st_mode) and not st.st_size and (st.st_dev, st.st_ino) == ident:
+			os.remove(path)
+	except OSError:
+		pass  # Gone or not accessible: nothing to remove
+
+
+def _procPath(path):
+	"""Whether path leads through /proc: a descriptor alias such as /dev/stderr -> /proc/self/fd/2"""
+	for _ in range(40):  # The kernel follows 40 symbolic links at most
+		try:
+			if not stat.S_ISLNK(os.lstat(path).st_mode):
+				return False
+			folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+			if folder == '/proc' or folder.startswith('/proc/'):
+				return True
+			path = os.path.join(folder, os.readlink(path))
+		except OSError:
+			return False
+	return False
+
+
+def _openOutput(path):
+	"""Open an output path to append to it, without blocking the pool: a FIFO needs its reader already
+
+	return (fd, created, plain, size)  - created: (st_dev, st_ino) of the file if this call created it, else
+		None; plain: a regular file named as such, which may take a separator line and be removed (not a
+		device, a FIFO, a socket, nor a file reached through /proc as /dev/stderr); size: its size in bytes
+	"""
+	flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_NONBLOCK
+	try:
+		try:
+			fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666)
+			created = True
+		except FileExistsError:  # O_CREAT still: a dangling symlink, or a file removed meanwhile
+			fd = os.open(path, flags | os.O_CREAT, 0o666)
+			created = False
+	except OSError as err:
+		if err.errno == errno.ENXIO and stat.S_ISFIFO(os.stat(path).st_mode):
+			raise OSError(err.errno, 'no process reads this FIFO (open it for reading before the job starts)'
+				, path) from None
+		raise
+	try:
+		os.set_blocking(fd, True)  # The job writes to a FIFO or a device as to a console
+		st = os.fstat(fd)
+		if not stat.S_ISREG(st.st_mode):
+			return fd, None, False, 0
+		plain = created or not _procPath(path)
+		return fd, (st.st_dev, st.st_ino) if created else None, plain, st.st_size
+	except BaseException:
+		os.close(fd)
+		raise
+
+
+def _writeAll(fd, data):
+	"""Write all of data (bytes) to a blocking descriptor"""
+	view = memoryview(data)
+	while view:
+		view = view[os.write(fd, view):]
+
+
+class _OutputFiles(object):
+	"""The output paths of the queued and running jobs, with the files and folders the pools made for them
+
+	A job uses its stdout / stderr paths from its execute() to its end (across restarts and
+	postponements). When the last job using a path ends, its file is removed if a pool of this process
+	created it (the same inode still), it is a regular file and it is empty; then each folder above it
+	that a pool created and that holds no output path of another job is removed if empty. Paths count by
+	their real path (two spellings of a file are one path). A path no job uses is forgotten: whatever is
+	found there later is not the pool's.
+	"""
+
+	def __init__(self):
+		self._lock = threading.Lock()  # Pools may run in several threads
+		self._users = {}  # Real path of an output file or of a folder above one -> its jobs (no entry: none)
+		self._files = {}  # Real path -> (st_dev, st_ino) of a file a pool created, while jobs use it
+		self._folders = set()  # Real paths of the folders a pool created, while jobs use them
+
+	def acquire(self, job):
+		"""Count the job's output paths as used, until release() (once: a job holds them once)"""
+		if job._outkeys is not None:
+			return
+		keys = {path: _outputKey(path) for path in (job.stdout, job.stderr) if isinstance(path, str)}
+		users = self._users
+		with self._lock:
+			for key in set(keys.values()):
+				for used in (key,) + _folderChain(os.path.dirname(key)):
+					users[used] = users.get(used, 0) + 1
+		job._outkeys = keys
+
+	def noteFile(self, job, path, ident):
+		"""Record that the file at a job's output path was created by the pool, as ident (st_dev, st_ino)"""
+		key = job._outkeys.get(path) if job._outkeys else None
+		with self._lock:
+			if key in self._users:
+				self._files[key] = ident
+
+	def noteFolders(self, folders):
+		"""Record the folders the pool created for output paths that jobs use"""
+		keys = [os.path.realpath(folder) for folder in folders]
+		with self._lock:
+			self._folders.update(key for key in keys if key in self._users)
+
+	def release(self, job):
+		"""The job ends: remove what the pool created for its outputs, left empty and used by no other job"""
+		keys, job._outkeys = job._outkeys, None
+		if not keys:
+			return
+		users = self._users
+		with self._lock:
+			for key in set(keys.values()):
+				for used in (key,) + _folderChain(os.path.dirname(key)):  # The file first, then its folders up
+					left = users.pop(used) - 1
+					if left:
+						users[used] = left
+					elif used in self._files:
+						_removeIfEmpty(used, self._files.pop(used))
+					elif used in self._folders:
+						self._folders.discard(used)
+						_removeFolders((used,))
+
+
+_OUTPUTS = _OutputFiles()
+
+
+def _poolDescriptor(fd):
+	"""Whether fd is one of the descriptors of a live pool's own work, or the pipe to the guardian"""
+	guard = _guardian[2] if _guardian is not None and _guardian[0] == os.getpid() else None
+	if guard is not None and guard.stdin is not None and not guard.stdin.closed and guard.stdin.fileno() == fd:
+		return True
+	return any(pool._ownsDescriptor(fd) for pool in list(_POOLS))
+
+
 def _drainPipe(fd, chunks):
 	"""Append what a non-blocking pipe holds to chunks; return False at its end (EOF)"""
 	while True:
@@ -1265,17 +1494,43 @@ def _drainPipe(fd, chunks):
 		chunks.append(data)
 
 
-def _markedProcesses(prefix):
+def _lastPid():
+	"""The pid allocated last in this pid namespace, None when unknown"""
+	try:
+		return int(_readsys('/proc/sys/kernel/ns_last_pid'))
+	except (OSError, ValueError):
+		return None
+
+
+# The most pids probed one by one for the processes created since a pid; more: /proc is listed
+_PID_PROBE_MAX = 64
+
+
+def _pidNames(after=None):
+	"""The names of the process entries of /proc: all, or (after: a pid) those of the processes created
+	since that pid was allocated (possibly gone meanwhile)"""
+	last = _lastPid() if after is not None else None
+	if last is None:
+		return [name for name in os.listdir('/proc') if name.isdigit()]
+	if after <= last:
+		if last - after <= _PID_PROBE_MAX:  # A few new pids: cheaper to try them than to list /proc
+			return [str(pid) for pid in range(after + 1, last + 1)]
+		return [name for name in os.listdir('/proc') if name.isdigit() and after < int(name) <= last]
+	return [name for name in os.listdir('/proc') if name.isdigit() and (int(name) > after or int(name) <= last)]
+
+
+def _markedProcesses(prefix, after=None):
 	"""{marker: [pid]} of the processes whose _JOBENV holds a marker starting with prefix
 
 	Reads /proc/<pid>/environ, the environment the program started with; processes of other users and
 	those that cleared their environment are not found.
+	after: int  - a pid: only the processes created since it are looked at. The kernel allocates pids
+		cyclically, so they are the pids from after to the last allocated one (wrapping at pid_max), a
+		short range right after a short job; the caller makes sure that no whole cycle passed since.
 	"""
 	key = (_JOBENV + '=').encode()
 	found = {}
-	for name in os.listdir('/proc'):
-		if not name.isdigit():
-			continue
+	for name in _pidNames(after):
 		try:
 			with open('/proc/' + name + '/environ', 'rb') as fenv:
 				env = fenv.read()
@@ -1297,6 +1552,14 @@ def _signalGroup(pgid, sig):
 		os.killpg(pgid, sig)
 	except (ProcessLookupError, PermissionError):
 		pass  # The group is empty (all exited) or its pid was taken by another user's process
+
+
+def _pgid(pid):
+	"""The process group of a process, None when it is gone"""
+	try:
+		return os.getpgid(pid)
+	except ProcessLookupError:
+		return None
 
 
 def _signalPids(pids, sig):
@@ -1471,12 +1734,17 @@ def _openChannel(job, spec, opened):
 	if isinstance(spec, str):
 		fout = opened.get(spec)
 		if fout is None:
-			job._mkdirs.extend(_makeParentDir(spec))
-			fout = open(spec, 'ab')
+			_OUTPUTS.noteFolders(_makeParentDir(spec))
+			fd, created, plain, size = _openOutput(spec)
+			fout = os.fdopen(fd, 'wb', buffering=0)  # Appends (O_APPEND) unseeked; nothing to flush (and fail) at close
 			opened[spec] = fout
-			if fout.tell():  # Separate this run's output from the earlier ones
-				fout.write((timeheader() + '\n').encode())
-				fout.flush()
+			if created is not None:
+				_OUTPUTS.noteFile(job, spec, created)
+			elif plain and size:  # Separate this run's output from the earlier ones
+				try:
+					_writeAll(fd, (timeheader() + '\n').encode())
+				except OSError as err:  # The separator is a courtesy: the output is the job's
+					_warnmsg('WARNING, "{}" runs without the separator line in {}: {}'.format(job.name, spec, err))
 		return fout
 	if spec is None or isinstance(spec, int):  # Inherit, PIPE, STDOUT, DEVNULL or a descriptor
 		return spec
@@ -1570,6 +1838,11 @@ class Launcher(object):
 		return '<{}>'.format(type(self).__name__)
 
 
+# Seconds that a job lives at most for the processes created since its start to be found among the pids
+# allocated since its own: far less than a cycle of all the pids (pid_max: 32768 at least) takes
+_PID_CYCLE_MIN = 1.
+
+
 class LocalLauncher(Launcher):
 	"""Jobs run as child processes of this one, each in a session of its own, with the job marker in
 	their environment, accounted by the kernel through os.wait4 (the default launcher)"""
@@ -1581,11 +1854,13 @@ class LocalLauncher(Launcher):
 		return proc
 
 	def signal(self, jobs, sig):
+		# Each process gets the signal once: through its job's process group, or, when it left the group,
+		# directly (a wrapper's one-shot SIGTERM handler must not be hit twice)
 		for job in jobs:
 			_signalGroup(job.proc.pid, sig)
 		marked = _markedProcesses(jobs[0]._marker if len(jobs) == 1 else self.pool._prefix)
 		for job in jobs:
-			_signalPids(marked.get(job._marker, ()), sig)
+			_signalPids([pid for pid in marked.get(job._marker, ()) if _pgid(pid) != job.proc.pid], sig)
 
 	def reaped(self, job, status, rusage):
 		pid = job.proc.pid
@@ -1597,12 +1872,12 @@ class LocalLauncher(Launcher):
 			rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
 			job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
 			job.accounting = self.accounting
-		# Whatever the job left running in its process group ends with it; if the pool stopped it, also
-		# the descendants that left the group
+		# Whatever the job left running ends with it: its process group, and the marked descendants that
+		# left the group. Those of a short job are among the few processes created since it started
 		_signalGroup(pid, signal.SIGKILL)
-		if job.terminates:
-			for pids in _markedProcesses(job._marker).values():
-				_signalPids(pids, signal.SIGKILL)
+		since = pid if job.wtime is not None and job.wtime < _PID_CYCLE_MIN else None
+		for pids in _markedProcesses(job._marker, after=since).values():
+			_signalPids(pids, signal.SIGKILL)
 		_unguard('pgid', pid)
 		return True
 
@@ -2338,7 +2613,7 @@ class ExecPool(object):
 	loop until all of them finished. Callbacks run in the caller's thread, inside execute() and join().
 	"""
 	_CPUS = os.cpu_count() or 1
-	_KILLDELAY = 3  # Termination requests (SIGTERM) of a job's tree before SIGKILL
+	_KILLDELAY = 3  # The original's count of termination requests before SIGKILL (kept; see killgrace)
 	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
 	_GOLDEN = (1 + 5 ** 0.5) / 2
 	_JMEMLIMH = _GOLDEN  # Upper clamp of the age weighting of memory in the choice of jobs to postpone
@@ -2346,7 +2621,7 @@ class ExecPool(object):
 	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
 
 	def __init__(self, wksnum=max((os.cpu_count() or 1) - 1, 1), afnmask=None, memlimit=0., latency=0., name=None
-	, webuiapp=None, vmlimit=None, cgroups=None, launcher=None):
+	, webuiapp=None, vmlimit=None, killgrace=None, cgroups=None, launcher=None):
 		"""Initialize the pool
 
 		wksnum: int  - worker slots (jobs run at once), >= 1; may exceed the CPUs for I/O-bound jobs
@@ -2357,6 +2632,8 @@ class ExecPool(object):
 		name: str  - pool name shown in the messages
 		webuiapp: mpewui.WebUiApp  - a Web UI serving this pool
 		vmlimit: float  - alias of memlimit
+		killgrace: float  - seconds from the SIGTERM asking a job's processes to stop to the SIGKILL;
+			None: _KILL_GRACE (2 s)
 		cgroups: bool  - a cgroup per job: None where usable, True required, False never
 		launcher: Launcher  - how the jobs' processes are started, stopped and accounted;
 			None: LocalLauncher, child processes of this one
@@ -2372,7 +2649,10 @@ class ExecPool(object):
 			memlimit = vmlimit
 		_checkNumber(memlimit, 'memlimit')
 		_checkNumber(latency, 'latency')
-		for pname, value in (('memlimit', memlimit), ('latency', latency)):
+		if killgrace is None:
+			killgrace = _KILL_GRACE
+		_checkNumber(killgrace, 'killgrace')
+		for pname, value in (('memlimit', memlimit), ('latency', latency), ('killgrace', killgrace)):
 			if value == float('inf'):
 				raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
 		_checkType(name, str, 'name')
@@ -2392,7 +2672,7 @@ class ExecPool(object):
 			wksnum = max(1, len(afnmask))
 		self.name = name
 		self._initMemory(memlimit, latency)  # memlimit (GB the running jobs may use together), latency
-		self._termlatency = max(0.01, min(0.2, self.latency))  # Seconds between termination requests
+		self.killgrace = killgrace  # Seconds from a job's SIGTERM to its SIGKILL
 		self.alive = True  # False once terminated; clear() (or setting it) makes the pool usable again
 		self.failures = []  # [JobInfo] of the jobs that finished for good without success
 		self.jobsdone = 0  # Jobs that succeeded
@@ -2487,6 +2767,7 @@ class ExecPool(object):
 			job.tstop = None
 			if job.task is not None:
 				job.task.add(job)
+		_OUTPUTS.acquire(job)  # Its output paths are in use from now on, also while it is queued
 		if self._tstart is None:
 			self._tstart = time.perf_counter()
 		if not concur:
@@ -2761,6 +3042,11 @@ class ExecPool(object):
 		except BlockingIOError:  # The pipe is full of wake-ups already
 			pass
 
+	def _ownsDescriptor(self, fd):
+		"""Whether fd is one of the pool's own: its event loop's, its wake-up pipe's, a job's pidfd or pipe"""
+		fds = self._sel.get_map() if self._sel is not None else None  # None once the selector is closed
+		return fds is not None and (fd in fds or fd in self._wakefds or fd == self._sel.fileno())
+
 	def _register(self, job, proc):
 		"""Watch a running job: its exit through a pidfd, its PIPE outputs, its timeout"""
 		job.proc = proc
@@ -2887,6 +3173,7 @@ class ExecPool(object):
 			_warnmsg('ERROR, the completion of "{}" failed: {}. {}'.format(job.name, err, traceback.format_exc(5)))
 			if job.tstop is None:
 				job.tstop = time.perf_counter()
+			job._removeEmptyOutputs()  # Its output paths are released all the same
 		self._closeChannels(job)
 		info = JobInfo(job)
 		if graceful:
@@ -2908,25 +3195,28 @@ class ExecPool(object):
 	# --- Stopping jobs ---------------------------------------------------------------------------------
 
 	def _stopJob(self, job, reason):
-		"""Ask a running job's process tree to terminate (SIGTERM), escalating to SIGKILL later"""
+		"""Ask a running job's process tree to terminate: one SIGTERM, the SIGKILL after killgrace"""
 		if job.reason is None:
 			job.reason = reason
 		if job.terminates:
 			return  # Already being stopped
-		job.terminates = 1
-		self._signalJobs((job,), signal.SIGTERM)
-		self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+		self._requestStop((job,))
+
+	def _requestStop(self, jobs):
+		"""Send the running jobs' processes one SIGTERM each; the SIGKILL follows killgrace seconds later"""
+		for job in jobs:
+			job.terminates = 1
+		self._signalJobs(jobs, signal.SIGTERM)
+		killat = time.perf_counter() + self.killgrace
+		for job in jobs:
+			self._pushDeadline(killat, 'escalate', job, job._run)
 
 	def _escalate(self, job):
-		"""Repeat the termination request of a job that is still running, SIGKILL at the _KILLDELAY-th"""
+		"""Kill a job whose processes are still running killgrace seconds after its SIGTERM"""
 		job.terminates += 1
-		if job.terminates >= self._KILLDELAY:
-			if _DEBUG_TRACE:
-				_warnmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
-			self._signalJobs((job,), signal.SIGKILL)
-		else:
-			self._signalJobs((job,), signal.SIGTERM)
-			self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+		if _DEBUG_TRACE:
+			_warnmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
+		self._signalJobs((job,), signal.SIGKILL)
 
 	def _signalJobs(self, jobs, sig):
 		"""Signal the whole process trees of running jobs (through their launcher)"""
@@ -3032,18 +3322,15 @@ class ExecPool(object):
 				, ', executed {} h {} m {:.4f} s'.format(*secondsToHms(time.perf_counter() - self._tstart))
 					if self._tstart is not None else '', ''.join(traceback.format_stack(limit=5))))
 			self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed')
-			running = list(self._workers)
+			running = [job for job in self._workers if not job.terminates]  # The others are being stopped
 			for job in running:
 				_warnmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
 				job.reason = job.reason or reason
-				job.terminates = 1
 			if running:
-				self._signalJobs(running, signal.SIGTERM)
-				for job in running:
-					self._pushDeadline(time.perf_counter() + self._termlatency, 'escalate', job, job._run)
+				self._requestStop(running)
 			# Wait for them; a process that even SIGKILL does not end in time (e.g. stuck in the kernel) is
 			# completed as failed without its exit code rather than blocking the caller forever
-			giveup = time.perf_counter() + self._termlatency * (self._KILLDELAY + 2) + 2
+			giveup = time.perf_counter() + self.killgrace + 2
 			while (self._workers or self._settling) and time.perf_counter() < giveup:
 				self._waitEvents(giveup)
 				self._fireDeadlines()
