@@ -2167,10 +2167,10 @@ class SlurmLauncher(Launcher):
 				job._slurmrun = min(max(since, job._tspawn), now)
 		self._scancel([job for job in self._cancel if job.slurmid is not None])
 		self._cancel = {job for job in self._cancel if job.slurmid is None}
-		# A job whose srun exited, not listed by squeue -t all (which keeps ended jobs for MinJobAge):
-		# Slurm refused it, it never became a job
-		never = [] if self._alloc or lines is None else [job for job in jobs if job in self._settling
-			and job not in found]
+		# A job whose srun exited, not listed by squeue -t all (which keeps ended jobs for MinJobAge), or
+		# with srun's own error code while the controller does not answer: it never became a job
+		never = [] if self._alloc else [job for job in jobs if job in self._settling and job not in found and (
+			lines is not None or job.proc.returncode == _SLURM_EXIT_ERROR)]
 		for job in never:
 			self._finish(job, None, None)
 		self._pollperiod = _SLURM_PERIOD if learnt else min(_SLURM_PERIOD_MAX, self._pollperiod * 2)

@@ -4184,6 +4184,21 @@ class TestSlurm(PoolTestCase):
 			with self.assertRaisesRegex(FileNotFoundError, 'srun'):
 				ExecPool(1, launcher=mpepool.SlurmLauncher())
 
+	def testControllerUnreachable(self):
+		"""srun can not reach slurmctld: the job fails as 'start failure', the pool goes on"""
+		conf = self.path('slurm.conf')
+		with open(os.environ.get('SLURM_CONF') or '/etc/slurm/slurm.conf') as fconf, open(conf, 'w') as fout:
+			fout.write(re.sub(r'(?m)^SlurmctldPort=.*$', 'SlurmctldPort=1', fconf.read()))
+		with mock.patch.dict(os.environ, {'SLURM_CONF': conf}):
+			pool = self.slurmPool(2)
+			jobs = [Job('lost', args=('true',), stderr=subprocess.PIPE), Job('stub')]
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(60))
+		self.assertEqual([(job.reason, job.proc and job.proc.returncode) for job in jobs]
+			, [('start failure', mpepool._SLURM_EXIT_ERROR), (None, None)])
+		self.assertIn('Unable to contact slurm controller', jobs[0].pipederr)
+
 	def testWebUi(self):
 		if mpewui is None:
 			self.skipTest(_NOBOTTLE)
