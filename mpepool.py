@@ -44,6 +44,7 @@ import functools
 import heapq
 import importlib.util
 import itertools
+import math
 import os
 import re
 import resource
@@ -58,7 +59,6 @@ import time
 import traceback
 import types
 import weakref
-from math import sqrt
 
 try:
     import psutil
@@ -158,9 +158,16 @@ def _warnmsg(*args):
 	print(*args, file=sys.stderr)
 
 
+# The pool whose work runs in this thread now (callbacks run inside its execute(), join(), terminate())
+_CALLER = threading.local()
+
+
 def applyCallback(callback, owner):
 	"""Call callback() and report (not raise) an Exception it raises, naming the callback and its owner
 
+	A BaseException (KeyboardInterrupt, SystemExit) raised by a callback that a pool runs terminates
+	that pool, as a signal would, and is raised again once the pool's jobs are completed (see
+	ExecPool._interrupted); raised outside of a pool's work, it propagates at once.
 	return  - True when the callback succeeded, False when it raised
 	"""
 	try:
@@ -168,6 +175,14 @@ def applyCallback(callback, owner):
 	except Exception as err:  # A user callback never takes the pool down
 		_warnmsg('ERROR in the {} callback of "{}": {}. {}'.format(getattr(callback, '__name__', callback)
 			, owner, err, ''.join(traceback.format_exc(5))))
+		return False
+	except BaseException as err:
+		pool = getattr(_CALLER, 'pool', None)
+		if pool is None:
+			raise
+		_warnmsg('WARNING, the {} callback of "{}" raised {!r}: the execution pool{} is terminated'.format(
+			getattr(callback, '__name__', callback), owner, err, _nameSuffix(pool.name)))
+		pool._interrupted(err)
 		return False
 	return True
 
@@ -554,6 +569,20 @@ def propslist(cls):
 	return cls
 
 
+def _measuredMem(job, gbs):
+	"""A memory figure of a job (GB) when its memory was measured (sampled, needs psutil), else None
+
+	A false 0 would read as "no memory used"; a sample of a live process is never 0.
+	"""
+	return gbs if job.mempeak else None
+
+
+def _memText(job, gbs):
+	"""A memory figure of a job for the console: GB with 4 decimals, '-' when not measured"""
+	gbs = _measuredMem(job, gbs)
+	return '-' if gbs is None else '{:.4f}'.format(gbs)
+
+
 def _valueName(val):
 	"""A report value: a Task or Job is shown by its name"""
 	return val.name if isinstance(val, (Task, Job)) else val
@@ -578,12 +607,13 @@ class JobInfo(object):
 		self.code = proc.returncode if proc is not None else None
 		self.tstart = job.tstart
 		self.tstop = job.tstop if job.tstop is not None else tstop
-		self.memsize = job.mem
+		# Memory as measured, or None ('-') when it was not: a job is measured once sampled
+		self.memsize = _measuredMem(job, job.mem)
 		self.memkind = job.memkind
 		self.task = job.task
 		self.category = job.category
 		self.wslot = job.wslot
-		self.mempeak = job.mempeak
+		self.mempeak = _measuredMem(job, job.mempeak)
 		self.wtime = job.wtime
 		self.utime = job.utime
 		self.stime = job.stime
@@ -704,15 +734,31 @@ def _taskprops(task, propflt=None, objflt=None):
 	return None if values is None else (infoheader(tinf.iterprop(), propflt), values)
 
 
+# Nesting levels of the failure report shown by indentation; deeper rows keep that indentation and show
+# their level as a number, so that a hierarchy thousands of levels deep stays readable
+_REPORT_INDENT_MAX = 8
+
+
 def printDepthFirst(tinfext, cindent='', indstep='  ', colsep=' '):
-	"""Print a task hierarchy: the task's header and values, its jobs one level deeper, then its subtasks"""
-	if tinfext.props:
-		for row in tinfext.props:
-			_infomsg(cindent + colsep.join(tblfmt(v, 9) for v in row))
-	for row in tinfext.jobs or ():
-		_infomsg(cindent + indstep + colsep.join(tblfmt(v, 9) for v in row))
-	for sub in tinfext.subtasks or ():
-		printDepthFirst(sub, cindent + indstep, indstep, colsep)
+	"""Print a task hierarchy: the task's header and values, its jobs one level deeper, then its subtasks
+
+	Iterative (any depth); a level beyond _REPORT_INDENT_MAX is indented as that one, with its number
+	in brackets: '[1234] '.
+	"""
+	def indent(level):
+		if level <= _REPORT_INDENT_MAX:
+			return cindent + indstep * level
+		return '{}{}[{}] '.format(cindent, indstep * _REPORT_INDENT_MAX, level)
+
+	stack = [(tinfext, 0)]
+	while stack:
+		tie, level = stack.pop()
+		if tie.props:
+			for row in tie.props:
+				_infomsg(indent(level) + colsep.join(tblfmt(v, 9) for v in row))
+		for row in tie.jobs or ():
+			_infomsg(indent(level + 1) + colsep.join(tblfmt(v, 9) for v in row))
+		stack.extend((sub, level + 1) for sub in reversed(tie.subtasks or ()))
 
 
 class TaskInfoPrefmt(object):
@@ -733,35 +779,74 @@ class TaskInfoPrefmt(object):
 
 
 def unfoldDepthFirst(tinfext, indent=0):
-	"""The rows of a task hierarchy, depth first: ([TaskInfoPrefmt], the widest row in cells)"""
+	"""The rows of a task hierarchy, depth first: ([TaskInfoPrefmt], the widest row in cells); iterative"""
 	rows = []
 	wide = 0
-	if tinfext.props:
-		rows.append(TaskInfoPrefmt(tinfext.props[0], indent, True))
-		rows.append(TaskInfoPrefmt(tinfext.props[1], indent))
-		wide = indent + len(tinfext.props[0])
-	if tinfext.jobs:
-		rows.append(TaskInfoPrefmt(tinfext.jobs[0], indent + 1, False))
-		rows.extend(TaskInfoPrefmt(row, indent + 1) for row in tinfext.jobs[1:])
-		wide = max(wide, indent + 1 + len(tinfext.jobs[0]))
-	for sub in tinfext.subtasks or ():
-		subrows, subwide = unfoldDepthFirst(sub, indent + 1)
-		rows.extend(subrows)
-		wide = max(wide, subwide)
+	stack = [(tinfext, indent)]
+	while stack:
+		tie, level = stack.pop()
+		if tie.props:
+			rows.append(TaskInfoPrefmt(tie.props[0], level, True))
+			rows.append(TaskInfoPrefmt(tie.props[1], level))
+			wide = max(wide, level + len(tie.props[0]))
+		if tie.jobs:
+			rows.append(TaskInfoPrefmt(tie.jobs[0], level + 1, False))
+			rows.extend(TaskInfoPrefmt(row, level + 1) for row in tie.jobs[1:])
+			wide = max(wide, level + 1 + len(tie.jobs[0]))
+		stack.extend((sub, level + 1) for sub in reversed(tie.subtasks or ()))
 	return rows, wide
 
 # === Argument checks ===================================================================================
 
 
-def _checkNumber(value, pname, minval=0, strict=False, allowNone=False):
-	"""Return value if it is a real number >= minval (> minval when strict), else raise naming pname"""
+# Seconds at most of any duration given to the pool (timeouts, delays, latencies): about 31 years. Larger
+# values overflow the clocks and waits of the OS (a C time_t, int milliseconds) or mean "never" (0 does).
+_SECONDS_MAX = 1e9
+
+
+def _finite(value):
+	"""Whether a real number is finite as a float: not inf, not NaN, not an int beyond the float range"""
+	try:
+		return math.isfinite(value)
+	except OverflowError:  # An int such as 10**400
+		return False
+
+
+def _checkNumber(value, pname, minval=0, strict=False, allowNone=False, maxval=None):
+	"""Return value if it is a finite real number >= minval (> minval when strict) and <= maxval,
+	else raise naming pname (an int too large for a float, inf and NaN are refused: they overflow)"""
 	if value is None and allowNone:
 		return value
 	if isinstance(value, bool) or not isinstance(value, (int, float)):
 		raise TypeError('{} must be a number, not {!r}'.format(pname, value))
-	if value != value or (value <= minval if strict else value < minval):  # value != value: NaN
+	if not _finite(value):
+		raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
+	if value <= minval if strict else value < minval:
 		raise ValueError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, value))
+	if maxval is not None and value > maxval:
+		raise ValueError('{} must be <= {:g}, not {!r}'.format(pname, maxval, value))
 	return value
+
+
+def _checkSeconds(value, pname, allowNone=False):
+	"""Return value if it is a duration in seconds: a number in [0, _SECONDS_MAX], else raise naming pname"""
+	return _checkNumber(value, pname, allowNone=allowNone, maxval=_SECONDS_MAX)
+
+
+def _checkArgs(args):
+	"""Return args if the kernel can take them as a program and its arguments, else raise naming args
+
+	Each argument is a str, bytes or os.PathLike without a NUL byte (execve(2) takes C strings).
+	"""
+	if args is not None and not isinstance(args, (str, list, tuple)):
+		raise TypeError('args must be a sequence of program arguments, a str or None, not {!r}'.format(args))
+	for arg in ((args,) if isinstance(args, str) else args or ()):
+		if not isinstance(arg, (str, bytes, os.PathLike)):
+			raise TypeError('args must hold str, bytes or os.PathLike items, not {!r} in {!r}'.format(arg, args))
+		text = os.fspath(arg)
+		if ('\0' if isinstance(text, str) else b'\0') in text:
+			raise ValueError('args must not hold a NUL byte: {!r} in {!r}'.format(arg, args))
+	return args
 
 
 def _checkType(value, types, pname, allowNone=True):
@@ -824,10 +909,12 @@ def _checkOutput(value, pname):
 
 
 class Task(object):
-	"""A group of jobs and subtasks: started by its first job, finished when all its items finished
+	"""A group of jobs and subtasks: started by its first job, finished once when all its items finished
 
 	The task succeeds (ondone) only when all its direct items succeeded; onfinish is called in any case;
-	both in the caller's thread, with the task as the only argument.
+	both in the caller's thread, with the task as the only argument. A pool finishes the tasks it runs
+	in its join(), when the caller added their items (see ExecPool._finishDueTasks); a finished task
+	takes no new item.
 	"""
 
 	def __init__(self, name, timeout=0, onstart=None, ondone=None, onfinish=None, params=None
@@ -845,11 +932,11 @@ class Task(object):
 		stdout, stderr  - kept for compatibility; jobs have their own channels
 		"""
 		self.name = _checkType(name, str, 'name', allowNone=False)
-		self.timeout = _checkNumber(timeout, 'timeout')
+		self.timeout = _checkSeconds(timeout, 'timeout')
 		self.task = _checkType(task, Task, 'task')
 		if task is self:
 			raise ValueError('task must not be the task itself: {!r}'.format(name))
-		self._latency = _checkNumber(latency, 'latency', allowNone=True)
+		self._latency = _checkSeconds(latency, 'latency', allowNone=True)
 		self.onstart = _bindCallback(onstart, self, 'onstart')
 		self.ondone = _bindCallback(ondone, self, 'ondone')
 		self.onfinish = _bindCallback(onfinish, self, 'onfinish')
@@ -891,11 +978,14 @@ class Task(object):
 	def add(self, subtask):
 		"""Register a direct item (a Job or a Task); called by their constructors
 
+		A task finishes once: a finished task takes no new items (ValueError).
 		return  - the task
 		"""
 		_checkType(subtask, (Job, Task), 'subtask', allowNone=False)
 		self._locked()
 		try:
+			if self.tstop is not None:
+				raise ValueError('the task "{}" has finished: it takes no new item, not "{}"'.format(self.name, subtask.name))
 			if subtask not in self._items:
 				self._items.add(subtask)
 				self.numadded += 1
@@ -918,26 +1008,34 @@ class Task(object):
 		return started
 
 	def finished(self, subtask, succeed):
-		"""Account a finished direct item; finish the task when all its items finished
+		"""Account a finished direct item; finish the task (and its owners) at once when all its items finished
 
+		The pool does not call it: it accounts the items of the tasks it runs and finishes the tasks
+		later, when no item can be added to them meanwhile (see ExecPool._finishDueTasks).
 		subtask: Job or Task  - the finished item
 		succeed: bool  - whether it succeeded
 		"""
+		if self._account(subtask, succeed):
+			_finishTasks((self,))
+
+	def _account(self, item, succeed):
+		"""Count a finished direct item; return whether all its items finished now"""
 		self._locked()
 		try:
-			if subtask not in self._items:
-				_warnmsg('ERROR, "{}" is not an unfinished item of the task "{}"'.format(_valueName(subtask), self.name))
-				return
-			self._items.remove(subtask)
+			if item not in self._items:
+				_warnmsg('ERROR, "{}" is not an unfinished item of the task "{}"'.format(_valueName(item), self.name))
+				return False
+			self._items.remove(item)
 			if succeed:
 				self.numdone += 1
 			else:
 				self.numterm += 1
-			done = self.numdone + self.numterm == self.numadded
+			return not self._items
 		finally:
 			self._lock.release()
-		if not done:
-			return
+
+	def _finish(self):
+		"""Finish the task whose items all finished: tstop, ondone (on success), onfinish; return its success"""
 		self.tstop = time.perf_counter()
 		if self.tstart is None:  # All its items were canceled before any started
 			self.tstart = self.tstop
@@ -946,8 +1044,7 @@ class Task(object):
 			applyCallback(self.ondone, self.name)
 		if self.onfinish:
 			applyCallback(self.onfinish, self.name)
-		if self.task is not None:
-			self.task.finished(self, succeeded)
+		return succeeded
 
 	def uncompleted(self, recursive=False, header=False, pid=False, tstart=False, tstop=False
 	, duration=False, memory=False):
@@ -959,26 +1056,44 @@ class Task(object):
 		"""
 		columns = [(flag, title) for flag, title in ((pid, 'PID'), (tstart, 'Tstart'), (tstop, 'Tstop')
 			, (duration, 'Duration'), (memory, 'Memory')) if flag]
-		res = []
-		if header:
-			res.append(['Name'] + [title for _, title in columns] if columns else 'Name')
 		now = time.perf_counter()
-		with self._lock:
-			items = list(self._items)
-		for item in items:
-			if recursive and isinstance(item, Task):
-				res.append(item.uncompleted(recursive, header, pid, tstart, tstop, duration, memory))
-				continue
-			if not columns:
-				res.append(item.name)
-				continue
-			isjob = isinstance(item, Job)
-			values = {'PID': item.proc.pid if isjob and item.proc is not None else None
-				, 'Tstart': item.tstart, 'Tstop': item.tstop
-				, 'Duration': now - item.tstart if item.tstart is not None else None
-				, 'Memory': item.mem if isjob else None}
-			res.append([item.name] + [values[title] for _, title in columns])
-		return res
+		top = []
+		stack = [(self, top)]  # (task, its list to fill): iterative, for hierarchies of any depth
+		while stack:
+			task, res = stack.pop()
+			if header:
+				res.append(['Name'] + [title for _, title in columns] if columns else 'Name')
+			with task._lock:
+				items = list(task._items)
+			for item in items:
+				if recursive and isinstance(item, Task):
+					sub = []
+					res.append(sub)
+					stack.append((item, sub))
+					continue
+				if not columns:
+					res.append(item.name)
+					continue
+				isjob = isinstance(item, Job)
+				values = {'PID': item.proc.pid if isjob and item.proc is not None else None
+					, 'Tstart': item.tstart, 'Tstop': item.tstop
+					, 'Duration': now - item.tstart if item.tstart is not None else None
+					, 'Memory': item.mem if isjob else None}
+				res.append([item.name] + [values[title] for _, title in columns])
+		return top
+
+
+def _finishTasks(tasks):
+	"""Finish the tasks whose items all finished, then their owners that finish with them: iterative, so
+	a hierarchy of any depth finishes in one pass; a task that got a new item meanwhile stays open"""
+	stack = list(tasks)
+	while stack:
+		task = stack.pop()
+		if task.tstop is not None or task._items:
+			continue
+		succeeded = task._finish()
+		if task.task is not None and task.task._account(task, succeeded):
+			stack.append(task.task)
 
 # === Job ===============================================================================================
 
@@ -1006,8 +1121,9 @@ class Job(object):
 
 		name: str  - job name
 		workdir: str  - working directory of the process (not created; a missing one fails the job)
-		args  - the program and its arguments (a sequence, or a str naming a program without arguments);
-			None or empty makes a stub job that runs no process and completes gracefully
+		args  - the program and its arguments (a sequence of str, bytes or os.PathLike without NUL bytes,
+			or a str naming a program without arguments); None or empty makes a stub job that runs no
+			process and completes gracefully
 		timeout: float  - seconds after the start at which the job's process tree is terminated; 0: none
 		rsrtonto: bool  - restart the job when it is terminated by its timeout (not a failure)
 		task: Task  - the owner task
@@ -1025,13 +1141,13 @@ class Job(object):
 		"""
 		self.name = _checkType(name, str, 'name', allowNone=False)
 		self.workdir = _checkType(workdir, str, 'workdir')
-		if args is not None and not isinstance(args, (str, list, tuple)):
-			raise TypeError('args must be a sequence of program arguments, a str or None, not {!r}'.format(args))
-		self.args = args
-		self.timeout = _checkNumber(timeout, 'timeout')
+		if workdir is not None and '\0' in workdir:
+			raise ValueError('workdir must not hold a NUL byte: {!r}'.format(workdir))
+		self.args = _checkArgs(args)
+		self.timeout = _checkSeconds(timeout, 'timeout')
 		self.rsrtonto = bool(rsrtonto)
 		self.task = _checkType(task, Task, 'task')
-		self.startdelay = _checkNumber(startdelay, 'startdelay')
+		self.startdelay = _checkSeconds(startdelay, 'startdelay')
 		self.onstart = _bindCallback(onstart, self, 'onstart')
 		self.ondone = _bindCallback(ondone, self, 'ondone')
 		self.onfinish = _bindCallback(onfinish, self, 'onfinish')
@@ -1043,8 +1159,6 @@ class Job(object):
 			raise ValueError('memkind must be 0, 1 or 2, not {!r}'.format(memkind))
 		self.memkind = memkind
 		self.memlim = _checkNumber(memlim, 'memlim')
-		if self.memlim == float('inf'):
-			raise ValueError('memlim must be a finite number of GB (0: no limit), not {!r}'.format(memlim))
 		self.stdout = _checkOutput(stdout, 'stdout')
 		self.stderr = _checkOutput(stderr, 'stderr')
 		self.poutlog = _checkType(poutlog, str, 'poutlog')
@@ -1059,9 +1173,11 @@ class Job(object):
 		self.wkslim = None  # Queue ordering key under memory limits: postponed jobs wait for fewer workers
 		self.mem = 0.  # GB: smoothed memory estimate (or inherited from a heavier relative)
 		self.chtermtime = None  # Chained termination: None no, True by timeout, False by memory
-		self._memest = 0.  # GB: the demand expected at the start (from relatives), counted while fresh
-		self._memfresh = False  # Started too recently for its samples to show its demand
-		self._memsince = 0.  # perf_counter() of its start as the memory balancing saw it
+		self._memest = 0.  # GB: the demand expected at the start (0: unknown), counted while starting up
+		self._memfresh = False  # Starting up: its samples do not show its demand yet
+		self._memlast = None  # GB: its previous raw sample while starting up
+		self._memticks = None  # CPU ticks of its process at that sample (None: not read)
+		self._memstill = 0  # Samples in a row that showed no growth while starting up
 		self._qseq = 0  # Enqueue order in the pool's queue (chained postponement applies to earlier ones)
 		# The accounting of the run, set when the job finishes
 		self.wslot = None  # Worker slot index the job ran in
@@ -1085,6 +1201,7 @@ class Job(object):
 		self._marker = None  # Environment marker of its process tree
 		self._outkeys = None  # {output path: its real path} counted as used in _OUTPUTS, from execute() to the end
 		self._opened = []  # Files the pool opened for its outputs, closed after each run
+		self._inpool = None  # The marker prefix of the ExecPool holding it from its execute() to its completion
 		if task is not None:
 			task.add(self)
 
@@ -1174,26 +1291,32 @@ class Job(object):
 
 		graceful: bool  - whether it succeeded; by default: its process exited with 0 unterminated
 		"""
+		graceful = self._conclude(graceful)
+		if self.task is not None:
+			self.task.finished(self, graceful)
+		return graceful
+
+	def _conclude(self, graceful=None):
+		"""Finish the job but for its task: outputs, callbacks, tstop; return whether it succeeded"""
 		if self._pipes:
 			self.fetchPipedData(0)
 		self._logPiped()
 		if graceful is None:
 			graceful = self.terminates == 0 and self.reason is None and (self.proc is None or self.proc.returncode == 0)
-		if self.tstart is None:  # Canceled before it started
-			self.tstart = time.perf_counter()
 		if graceful and self.ondone:
 			applyCallback(self.ondone, self.name)
 		if self.onfinish:
 			applyCallback(self.onfinish, self.name)
 		self._removeEmptyOutputs()
 		self.tstop = time.perf_counter()
-		if self.task is not None:
-			self.task.finished(self, graceful)
 		proc = self.proc
-		_infomsg('Completed {} "{}" #{} with errcode {}{}, executed {} h {} m {:.4f} s'.format(
+		# A job canceled before it started keeps tstart None, as the original's (code tests it to know
+		# that a job never ran)
+		_infomsg('Completed {} "{}" #{} with errcode {}{}, {}'.format(
 			'gracefully' if graceful else '(ABNORMALLY)', self.name, proc.pid if proc else '-'
 			, proc.returncode if proc else '-', ' ({})'.format(self.reason) if self.reason else ''
-			, *secondsToHms(self.tstop - self.tstart)))
+			, 'executed {} h {} m {:.4f} s'.format(*secondsToHms(self.tstop - self.tstart))
+				if self.tstart is not None else 'never started'))
 		return graceful
 
 	def _logPiped(self):
@@ -1237,8 +1360,16 @@ class Job(object):
 # The environment variable marking the processes of a job's tree: "<token>.<pool>.<job>." pieces,
 # joined by ':' when a job of one pool runs a pool of its own
 _JOBENV = 'PYEXPOOL_JOB'
-# Seconds between checks for exited jobs where pidfds are missing (Python 3.8, Linux < 5.3)
+# Seconds between checks for exited jobs where pidfds are missing (Python 3.8, Linux < 5.3, EMFILE)
 _POLL_PERIOD = 0.005
+# Seconds at most of one wait for events: epoll takes at most INT_MAX ms (24.8 days), so a farther
+# deadline (a timeout of a month) is waited for in several waits
+_WAIT_MAX = 3600.
+# Errors of a start that mean "no descriptor is free now": the job waits for running ones to end
+_FD_ERRNOS = (errno.EMFILE, errno.ENFILE)
+# Descriptors a start may need at once: the output files or PIPEs (2 each), Popen's error pipe and
+# /dev/null, the pidfd
+_FD_START = 8
 # Seconds between the Web UI snapshots published while the pool works
 _UI_PERIOD = 0.25
 # Finished jobs kept for the Web UI timeline
@@ -1274,6 +1405,18 @@ def _pidfdWorks():
 
 
 _PIDFD = _pidfdWorks()
+
+
+def _freeDescriptors():
+	"""Descriptors this process can still open (below RLIMIT_NOFILE), None when unknown"""
+	soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+	if soft == resource.RLIM_INFINITY:
+		return None
+	try:
+		names = os.listdir('/proc/self/fd')  # Its own descriptor is listed: a conservative count
+	except OSError as err:
+		return 0 if err.errno in _FD_ERRNOS else None
+	return soft - sum(1 for name in names if int(name) < soft)  # A new descriptor takes the lowest free number
 
 
 def _exitcode(status):
@@ -2304,9 +2447,15 @@ _MEM_PERIOD = 0.2
 # The automatic period grows (up to this many seconds) to keep the sampling below _MEM_SHARE of a core
 _MEM_PERIOD_MAX = 1.0
 _MEM_SHARE = 0.01
-# Seconds (at most) a job is "fresh" after its start: its samples do not show its demand yet, so the
-# demand expected from its relatives is counted for it, and a job of unknown demand waits for them
-_MEM_FRESH = 0.5
+# A started job is "starting up" until a sample shows its demand: one whose memory grew by at most
+# _MEM_SETTLE (relative) + _MEM_SETTLE_GB since the previous sample, while the job could run (its process
+# used CPU time in between, or sleeps). Until then the demand expected from its kind is counted for it,
+# and a job of unknown demand waits for the first of its kind.
+_MEM_SETTLE = 0.05
+_MEM_SETTLE_GB = 0.002
+# Samples without that growth after which a job is past its start-up even if it could not run meanwhile
+# (e.g. blocked on a slow disk): one stuck job does not hold the start of every other for good
+_MEM_SETTLE_MAX = 5
 
 _PAGESIZE = os.sysconf('SC_PAGE_SIZE')
 _PROCFS = None  # Whether /proc/<pid>/statm and /proc/<pid>/task/<tid>/children are readable; found on use
@@ -2396,6 +2545,35 @@ def _treesMemory(roots):
 				stack.extend(childrenof(kid))
 		res.append(inGigabytes(total if memkind == 2 else heaviest))
 	return res
+
+
+def _procProgress(pid):
+	"""(state, CPU ticks) of a process from /proc/<pid>/stat, None when it is gone or unreadable"""
+	data = _readProc('/proc/{}/stat'.format(pid))
+	if not data:
+		return None
+	fields = data.rsplit(b')', 1)[-1].split()
+	try:
+		return fields[0].decode(), int(fields[11]) + int(fields[12])
+	except (IndexError, ValueError):
+		return None
+
+
+def _memKind(job):
+	"""What a job's memory demand is learned from: its category, else its program"""
+	if job.category is not None:
+		return ('category', job.category)
+	prog = job.args if isinstance(job.args, str) else job.args[0] if job.args else None
+	return ('program', prog if isinstance(prog, (str, bytes, type(None))) else str(prog))
+
+
+def _heavierMem(job, origin):
+	"""Whether job, of origin's category, uses at least as much memory as origin: by their estimates once
+	job was sampled, else by size (a queued job's estimate inherited from a postponed relative is a lower
+	bound, not its demand)"""
+	if job.mempeak:
+		return job.lessmem(origin) is False
+	return job.size >= origin.size
 
 
 def _freeMemory():
@@ -2606,6 +2784,11 @@ def installTerminationHandlers(signals=('SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'
 	signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
 
+# Worker slots at most: PID_MAX_LIMIT of 64-bit Linux (include/linux/threads.h), as no more processes can
+# exist at once; a larger wksnum is a mistake (slots are made on first use, so any wksnum costs nothing)
+_WKSNUM_MAX = 4 * 1024 * 1024
+
+
 class ExecPool(object):
 	"""A pool of worker slots running Jobs in separate processes under timeouts and memory limits
 
@@ -2616,15 +2799,18 @@ class ExecPool(object):
 	_KILLDELAY = 3  # The original's count of termination requests before SIGKILL (kept; see killgrace)
 	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
 	_GOLDEN = (1 + 5 ** 0.5) / 2
-	_JMEMLIMH = _GOLDEN  # Upper clamp of the age weighting of memory in the choice of jobs to postpone
-	_JMEMLIML = 1 / _GOLDEN  # Lower clamp
+	# The original's clamps of the age weighting in the choice of jobs to postpone (kept for code that reads
+	# them; the youngest jobs are postponed first)
+	_JMEMLIMH = _GOLDEN
+	_JMEMLIML = 1 / _GOLDEN
 	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
 
 	def __init__(self, wksnum=max((os.cpu_count() or 1) - 1, 1), afnmask=None, memlimit=0., latency=0., name=None
 	, webuiapp=None, vmlimit=None, killgrace=None, cgroups=None, launcher=None):
 		"""Initialize the pool
 
-		wksnum: int  - worker slots (jobs run at once), >= 1; may exceed the CPUs for I/O-bound jobs
+		wksnum: int  - worker slots (jobs run at once), in [1, _WKSNUM_MAX]; may exceed the CPUs for
+			I/O-bound jobs
 		afnmask: AffinityMask or int  - CPU groups of the slots (an int is taken as the affinity step);
 			None: no pinning
 		memlimit: float  - GB the running jobs may use together (clamped to _RAM_LIMIT); 0: no limit
@@ -2641,21 +2827,20 @@ class ExecPool(object):
 		self._sel = None  # Set first: __del__ of a pool whose checks failed finds nothing to stop
 		if isinstance(wksnum, bool) or not isinstance(wksnum, int):
 			raise TypeError('wksnum must be an int, not {!r}'.format(wksnum))
-		if wksnum < 1:
-			raise ValueError('wksnum must be >= 1, not {!r}'.format(wksnum))
+		if not 1 <= wksnum <= _WKSNUM_MAX:
+			raise ValueError('wksnum must be in [1, {}], not {!r}'.format(_WKSNUM_MAX, wksnum))
 		if vmlimit is not None:
 			if memlimit:
 				raise ValueError('give memlimit or its alias vmlimit, not both: {!r}, {!r}'.format(memlimit, vmlimit))
 			memlimit = vmlimit
 		_checkNumber(memlimit, 'memlimit')
-		_checkNumber(latency, 'latency')
+		_checkSeconds(latency, 'latency')
 		if killgrace is None:
 			killgrace = _KILL_GRACE
-		_checkNumber(killgrace, 'killgrace')
-		for pname, value in (('memlimit', memlimit), ('latency', latency), ('killgrace', killgrace)):
-			if value == float('inf'):
-				raise ValueError('{} must be a finite number, not {!r}'.format(pname, value))
+		_checkSeconds(killgrace, 'killgrace')
 		_checkType(name, str, 'name')
+		if webuiapp is not None and not all(callable(getattr(webuiapp, meth, None)) for meth in ('register', 'publish')):
+			raise TypeError('webuiapp must be a mpewui.WebUiApp (with register() and publish()) or None, not {!r}'.format(webuiapp))
 		if cgroups not in (None, True, False):
 			raise ValueError('cgroups must be None (where usable), True or False, not {!r}'.format(cgroups))
 		if launcher is None:
@@ -2685,7 +2870,13 @@ class ExecPool(object):
 		self._tstart = None  # perf_counter() of the first execute() since the last reset: join(timeout) origin
 		self._afnmask = afnmask
 		self._affinity = [None] * wksnum if afnmask else None  # Slot -> pid of the pinned job (original's)
-		self._freeslots = list(range(wksnum))  # Heap of free slot indices: the lowest first
+		self._freeslots = []  # Heap of the released slot indices: the lowest first
+		self._nextslot = 0  # Slots below it were made (a slot is made on first use: wksnum may be large)
+		self._polled = set()  # Running jobs whose exit is polled: no pidfd (Python 3.8, Linux < 5.3, EMFILE)
+		self._duetasks = []  # Tasks whose items all finished, to finish when no item can be added meanwhile
+		self._interrupt = None  # A BaseException a callback raised: raised again once the pool terminated
+		self._fdshort = False  # Descriptors ran out: a job starts only while _FD_START are free
+		self._fdwarned = False  # That was said (once)
 		self._history = collections.deque(maxlen=_HISTORY_LEN)  # JobInfo of the finished jobs
 		self._memtrace = collections.deque(maxlen=_MEMTRACE_LEN)  # (perf_counter, jobs GB, free GB)
 		self._reported = 0  # Failures already shown in a report
@@ -2698,6 +2889,10 @@ class ExecPool(object):
 		self._terminating = False
 		self._webuiapp = webuiapp
 		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
+		self._uipending = False  # A change of the state is not published yet (held back by the rate limit)
+		self._uilock = threading.RLock()  # Held in each step of the pool: the Web UI's thread takes a
+		# snapshot itself (_uiRefresh) only while the pool is outside them
+		self._inloop = False  # join() (or a sequential job) runs the event loop: it publishes itself
 		self._uifailed = False  # A snapshot failed (reported once)
 		self._wakefds = os.pipe()  # terminate() from a signal handler ends the loop's wait through it
 		self._programs = {}  # (program name, PATH) -> its path found in PATH
@@ -2755,19 +2950,27 @@ class ExecPool(object):
 		concur: bool  - False runs it in the caller until it finishes (other jobs go on meanwhile)
 		return int  - 0 when the job started or was queued; the exit code in sequential mode; -1 when
 			its onstart failed, the error number when its process could not start, EINTR when the pool
-			is not alive
+			is not alive (the job is then completed as failed: 'pool termination')
+		Raises ValueError when the job is queued or running already (here or in another pool).
 		"""
 		_checkType(job, Job, 'job', allowNone=False)
 		self._checkMemory(job)
+		if job._inpool is not None:  # A second process of it would escape the pool's watch
+			raise ValueError('the job "{}" is queued or running already{}: it can be executed again once it'
+				' finished'.format(job.name, '' if job._inpool == self._prefix else ' in another pool'))
+		if job.tstop is not None:  # Executed again: a new run of a finished job
+			if job.task is not None:
+				job.task.add(job)  # A finished task refuses it
+			job.tstart = job.tstop = job.proc = job.reason = None
+		job._inpool = self._prefix
+		_OUTPUTS.acquire(job)  # Its output paths are in use from now on, also while it is queued
 		if not self.alive:
 			_warnmsg('WARNING{}, scheduling of the job "{}" is canceled: the execution pool is not alive'.format(
 				_nameSuffix(self.name), job.name))
+			with self._step():
+				job.reason = 'pool termination'
+				self._complete(job, False)
 			return errno.EINTR
-		if job.tstop is not None:  # Executed again: a new run of a finished job
-			job.tstop = None
-			if job.task is not None:
-				job.task.add(job)
-		_OUTPUTS.acquire(job)  # Its output paths are in use from now on, also while it is queued
 		if self._tstart is None:
 			self._tstart = time.perf_counter()
 		if not concur:
@@ -2778,7 +2981,8 @@ class ExecPool(object):
 				self._act(wait=False)  # Reap what finished meanwhile, so its slot serves this job
 			if self._memlimited() and job.wkslim is None:
 				job.wkslim = self._wkslim
-			if self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job):
+			if (self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job)
+			and self._descriptorsAllow()):
 				code = self._start(job)
 			else:
 				self._enqueue(job)
@@ -2793,21 +2997,33 @@ class ExecPool(object):
 			pool is terminated; 0: no limit
 		return bool  - True when all jobs finished (successfully or not), False on the timeout, on
 			termination, or when nothing was executed
+		Raises RuntimeError when called from a callback of the pool (its loop runs it).
 		"""
-		_checkNumber(timeout, 'timeout')
+		_checkSeconds(timeout, 'timeout')
+		if self._busy or self._terminating:  # Its loop would run inside its own step, its state half-changed
+			raise RuntimeError('join() of the execution pool{} is called from its callback: callbacks run inside'
+				' execute() and join(); join after them'.format(_nameSuffix(self.name)))
+		with self._step():
+			self._finishDueTasks()
 		if self._tstart is None:
 			return False
 		deadline = self._tstart + timeout if timeout else None
+		inloop = self._inloop
+		self._inloop = True
 		try:
 			while self.alive and (self._workers or self._jobs or self._settling):
 				if deadline is not None and time.perf_counter() >= deadline:
 					_warnmsg('WARNING{}, the execution pool is terminated on timeout'.format(_nameSuffix(self.name)))
 					self._terminate('pool timeout')
 					return False
-				self._cycle(deadline)
+				with self._step():
+					self._act(deadline)
+					self._finishDueTasks()  # The caller adds no item while it joins
 		except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler, ...: stop the jobs
 			self._terminate('pool termination')
 			raise
+		finally:
+			self._inloop = inloop
 		if not self.alive:  # terminate() was called from a callback
 			self._terminate(self._termpending or 'pool termination')
 			return False
@@ -2835,6 +3051,7 @@ class ExecPool(object):
 		self.tasks = set()
 		self._history.clear()
 		self._memtrace.clear()
+		self._publishUi()
 
 	def terminate(self):
 		"""Stop the running jobs' process trees, cancel the queued jobs (as failed), make the pool not alive
@@ -2862,15 +3079,56 @@ class ExecPool(object):
 	@contextlib.contextmanager
 	def _step(self):
 		"""A step of the pool's work: terminate(), called meanwhile from a callback or a signal handler, is
-		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute())"""
+		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute());
+		so is a BaseException of a callback, raised again after the termination it causes"""
 		outer = self._busy
+		self._uilock.acquire()  # Reentrant: steps nest
 		self._busy = True
+		try:
+			with self._running():
+				yield
+		finally:
+			self._busy = outer
+			self._uilock.release()
+		if not outer:
+			if self._termpending:
+				self._terminate(self._termpending)
+			self._raiseInterrupt()
+
+	@contextlib.contextmanager
+	def _running(self):
+		"""The pool works in this thread: what its callbacks raise meanwhile is its concern (applyCallback)"""
+		caller = getattr(_CALLER, 'pool', None)
+		_CALLER.pool = self
 		try:
 			yield
 		finally:
-			self._busy = outer
-		if self._termpending and not outer:
-			self._terminate(self._termpending)
+			_CALLER.pool = caller
+
+	def _interrupted(self, err):
+		"""A callback raised a BaseException (KeyboardInterrupt, SystemExit): terminate the pool as a signal
+		would, every job completed; the exception is raised again when the pool's current work ends"""
+		if self._interrupt is None:
+			self._interrupt = err
+		self._terminate('pool termination')
+
+	def _raiseInterrupt(self):
+		"""Raise the BaseException a callback raised, once"""
+		err, self._interrupt = self._interrupt, None
+		if err is not None:
+			raise err
+
+	def _finishDueTasks(self):
+		"""Finish the tasks whose items all finished (and their owners with them)
+
+		Called where the caller has added its items: in join() (at its start and after each of its
+		steps) and at termination. So an item ending while the caller still executes the next ones (a
+		stub, a start failure, a job reaped in execute()) never finishes its task early; the callbacks
+		run in join() may add items, before the end of the step in which the task's last item ended.
+		"""
+		while self._duetasks:
+			due, self._duetasks = self._duetasks, []
+			_finishTasks(due)
 
 	def _waitEvents(self, limit=None):
 		"""Wait for a job's exit, piped output or the nearest deadline (or limit); reap and drain
@@ -2880,11 +3138,12 @@ class ExecPool(object):
 		wakeat = self._deadlines[0][0] if self._deadlines else None
 		if limit is not None and (wakeat is None or limit < wakeat):
 			wakeat = limit
-		wait = None if wakeat is None else max(0., wakeat - time.perf_counter())
-		if self._workers and not _PIDFD:
+		wait = None if wakeat is None else min(max(0., wakeat - time.perf_counter()), _WAIT_MAX)
+		if self._polled:
 			wait = _POLL_PERIOD if wait is None else min(wait, _POLL_PERIOD)
-		if self._webuiapp is not None:
-			wait = _UI_PERIOD if wait is None else min(wait, _UI_PERIOD)
+		if self._webuiapp is not None:  # A snapshot is due every _UI_PERIOD, a held back one when the limit allows
+			uiwait = max(0., self._uinext - time.perf_counter()) if self._uipending else _UI_PERIOD
+			wait = uiwait if wait is None else min(wait, uiwait)
 		if wait is None and not self._workers:
 			return  # Nothing to wait for: no job runs and no deadline is set
 		for key, _ in self._sel.select(wait):
@@ -2898,9 +3157,8 @@ class ExecPool(object):
 			elif job._pipes is not None and key.fd in job._pipes:
 				if not _drainPipe(key.fd, job._pipes[key.fd]):
 					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
-		if not _PIDFD:
-			for job in list(self._workers):
-				self._reap(job)
+		for job in list(self._polled):
+			self._reap(job)
 
 	def _pushDeadline(self, when, action, obj, run=None):
 		"""Schedule action(obj) at perf_counter() when; run ties a job's deadline to its current run"""
@@ -2933,7 +3191,7 @@ class ExecPool(object):
 	def _startQueued(self):
 		"""Start queued jobs while slots are free and memory allows"""
 		while self._jobs and len(self._workers) < self._wkslim and self.alive:
-			if not self._memoryAllows(self._jobs[0]):
+			if not (self._memoryAllows(self._jobs[0]) and self._descriptorsAllow()):
 				break
 			self._start(self._jobs.popleft())
 
@@ -2963,39 +3221,80 @@ class ExecPool(object):
 			self._complete(job, True)
 			return 0
 		opened = {}
+		slot = None
 		try:
 			job._stdout = _openChannel(job, job.stdout, opened)
 			job._stderr = _openChannel(job, job.stderr, opened)
-		except OSError as err:
+			if concur or len(self._workers) < self._wkslim:
+				slot = self._takeSlot()
+			proc = self._spawn(job, slot)
+		except Exception as err:  # OSError, or e.g. a TypeError of args changed since Job(): a start failure
 			job._opened = list(opened.values())
-			return self._failStart(job, err)
-		job._opened = list(opened.values())
-		slot = None
-		if self._freeslots and (concur or len(self._workers) < self._wkslim):
-			slot = heapq.heappop(self._freeslots)
-		try:
-			self._spawn(job, slot)
-		except OSError as err:
 			return self._failStart(job, err, slot)
+		job._opened = list(opened.values())
+		job.wslot = slot
+		self._workers.add(job)
+		self._register(job, proc)
+		if self._collectat is None:
+			self._collect()  # The launcher may watch its running jobs (e.g. a cluster's ids and starts)
 		self._watchMemory(job)
 		if job.startdelay > 0:
 			time.sleep(job.startdelay)
 		return 0
 
+	def _takeSlot(self):
+		"""The lowest free worker slot, None when all are taken"""
+		if self._freeslots:
+			return heapq.heappop(self._freeslots)
+		if self._nextslot < self._wkslim:
+			self._nextslot += 1
+			return self._nextslot - 1
+		return None
+
 	def _failStart(self, job, err, slot=None):
-		"""Complete a job whose process could not start as failed; return the error number"""
+		"""A job's process did not start: nothing of the attempt is kept (its slot, its files). When file
+		descriptors ran out while other jobs run, the job waits for their end in the queue, else it
+		completes as failed ('start failure').
+
+		return int  - 0 when it waits, else the error number (-1 for an error without one)
+		"""
 		self._closeChannels(job)
 		if slot is not None:
 			heapq.heappush(self._freeslots, slot)
-		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
 		job.proc = None
 		job.wslot = None
+		code = getattr(err, 'errno', None)
+		if code in _FD_ERRNOS and self._workers and self.alive:
+			self._waitDescriptors(job, err)
+			return 0
+		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
 		job.reason = 'start failure'
 		self._complete(job, False)
-		return err.errno or -1
+		return code or -1
+
+	def _waitDescriptors(self, job, err):
+		"""Queue again (first) a job that did not start for lack of descriptors: from now on a job starts
+		only while _FD_START descriptors are free, so fewer jobs run at once; said once"""
+		self._fdshort = True
+		if not self._fdwarned:
+			self._fdwarned = True
+			_warnmsg('WARNING{}, file descriptors ran out ({}; RLIMIT_NOFILE {}): jobs wait for free descriptors,'
+				' {} of {} run at once for now'.format(_nameSuffix(self.name), err.strerror or err
+				, resource.getrlimit(resource.RLIMIT_NOFILE)[0], len(self._workers), self._wkslim))
+		self._jobs.appendleft(job)
+
+	def _descriptorsAllow(self):
+		"""Whether descriptors allow a start: always, unless they ran out while jobs still run"""
+		if not self._fdshort:
+			return True
+		if not self._workers:  # None runs: none would free descriptors by waiting longer
+			self._fdshort = False
+			return True
+		free = _freeDescriptors()
+		return free is None or free >= _FD_START
 
 	def _spawn(self, job, slot):
-		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs"""
+		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs; return it"""
 		args = (job.args,) if isinstance(job.args, str) else job.args
 		program = self._program(args[0])
 		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
@@ -3013,12 +3312,7 @@ class ExecPool(object):
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
 		job._tspawn = time.perf_counter()  # Before the spawn: the process may run before Popen returns
-		proc = self._launcher.spawn(job, list(args), kwargs, cpus)
-		job.wslot = slot
-		self._workers.add(job)
-		self._register(job, proc)
-		if self._collectat is None:
-			self._collect()  # The launcher may watch its running jobs (e.g. a cluster's ids and starts)
+		return self._launcher.spawn(job, list(args), kwargs, cpus)
 
 	def _program(self, name):
 		"""The path of a program named without a '/', found in PATH once per pool (None: Popen searches)
@@ -3053,8 +3347,17 @@ class ExecPool(object):
 		if job.wslot is not None and self._affinity is not None:
 			self._affinity[job.wslot] = proc.pid
 		if _PIDFD:
-			job._pidfd = os.pidfd_open(proc.pid)
-			self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
+			try:
+				job._pidfd = os.pidfd_open(proc.pid)
+				self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
+			except OSError as err:  # e.g. EMFILE: another thread took the last descriptor; it runs already
+				if job._pidfd is not None:
+					os.close(job._pidfd)
+					job._pidfd = None
+				_warnmsg('WARNING{}, the exit of "{}" #{} is polled: its pidfd failed ({})'.format(
+					_nameSuffix(self.name), job.name, proc.pid, err))
+		if job._pidfd is None:
+			self._polled.add(job)
 		pipes = [stream for stream in (proc.stdout, proc.stderr) if stream is not None]
 		if pipes:
 			job._pipes = {}
@@ -3079,12 +3382,16 @@ class ExecPool(object):
 			code = self._start(job, concur=False)
 		if code:
 			return code
+		inloop = self._inloop
+		self._inloop = True
 		try:
 			while job.tstop is None:
 				self._cycle()
 		except BaseException:
 			self._terminate('pool termination')
 			raise
+		finally:
+			self._inloop = inloop
 		if job.proc is None:
 			return 0
 		if job.proc.returncode:
@@ -3103,6 +3410,7 @@ class ExecPool(object):
 		if not wpid:
 			return  # Still running
 		job.wtime = time.perf_counter() - job._tspawn
+		self._polled.discard(job)
 		if status is None:
 			job.proc.returncode = job.proc.returncode if job.proc.returncode is not None else -1
 		else:
@@ -3137,7 +3445,7 @@ class ExecPool(object):
 		for job in done:
 			self._settling.discard(job)
 			if not job.terminates and job.reason == 'memory limit':  # Limits the cluster enforced itself
-				self._chainMemory(job)
+				self._chainMemory(job, job.memlim or self.memlimit)
 			elif not job.terminates and job.reason == 'timeout':
 				self._chainTimeout(job)
 			self._finishRun(job)
@@ -3149,9 +3457,9 @@ class ExecPool(object):
 		"""Decide what follows a run: a restart (timeout with rsrtonto), a postponement, or the end"""
 		self._noteDemand(job)
 		if job.terminates and job.reason in ('timeout', 'memory limit', 'group memory limit'):
-			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {:.4f}'
+			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {}'
 				' / {:.4f} GB, timeout {:.4f} sec, executed: {:.4f} sec ({} h {} m {:.4f} s)'.format(
-				job.name, job.proc.pid, job.reason, job.chtermtime, job.mem, self.memlimit, job.timeout
+				job.name, job.proc.pid, job.reason, job.chtermtime, _memText(job, job.mem), self.memlimit, job.timeout
 				, job.wtime, *secondsToHms(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
 			self._closeChannels(job)
@@ -3164,11 +3472,12 @@ class ExecPool(object):
 		self._complete(job)
 
 	def _complete(self, job, graceful=None):
-		"""Finish a job for good: its callbacks and task, then the pool's counters"""
+		"""Finish a job for good: its callbacks, the pool's counters, its task's (the task finishes later:
+		_finishDueTasks)"""
 		if graceful is None:
 			graceful = job.terminates == 0 and job.reason is None and (job.proc is None or job.proc.returncode == 0)
 		try:
-			job.complete(graceful)
+			job._conclude(graceful)
 		except Exception as err:  # A defect in completing one job does not stop the others
 			_warnmsg('ERROR, the completion of "{}" failed: {}. {}'.format(job.name, err, traceback.format_exc(5)))
 			if job.tstop is None:
@@ -3181,6 +3490,9 @@ class ExecPool(object):
 		else:
 			self.failures.append(info)
 		self._history.append(info)
+		job._inpool = None
+		if job.task is not None and job.task._account(job, graceful):
+			self._duetasks.append(job.task)
 
 	def _closeChannels(self, job):
 		"""Close the output files the pool opened for a job (never the user's own file objects)"""
@@ -3240,9 +3552,10 @@ class ExecPool(object):
 		if not job.rsrtonto:
 			self._chain(job, 'timeout chain', lambda other: other.size * other.slowdown >= job.size * job.slowdown)
 
-	def _chainMemory(self, job):
-		"""The memory limit chain of a job that exceeded its memory limit"""
-		self._chain(job, 'memory limit chain', lambda other: other.lessmem(job) is False)
+	def _chainMemory(self, job, limit):
+		"""The memory limit chain of a job that broke a memory limit (GB): its heavier relatives to which
+		that limit applies"""
+		self._chain(job, 'memory limit chain', lambda other: _heavierMem(other, job) and self._limitApplies(other, limit))
 
 	def _chain(self, origin, reason, heavier):
 		"""Chained constraints: stop the running and cancel the queued jobs of origin's category that are
@@ -3301,6 +3614,11 @@ class ExecPool(object):
 
 	def _terminate(self, reason):
 		"""Terminate the pool: cancel the queued jobs, stop the running ones and wait for them"""
+		with self._uilock:  # The Web UI's thread takes no snapshot of a half-terminated pool
+			self._terminateLocked(reason)
+
+	def _terminateLocked(self, reason):
+		"""_terminate() holding _uilock"""
 		if self._busy:
 			self.alive = False
 			if not self._termpending:
@@ -3313,9 +3631,14 @@ class ExecPool(object):
 		self.alive = False
 		if not self._jobs and not self._workers and not self._settling:
 			self._tstart = None
+			with self._running():
+				self._finishDueTasks()
 			self._publishUi(True)  # The Web UI shows the terminated state of an idle pool too
+			self._raiseInterrupt()
 			return
 		self._terminating = True
+		caller = getattr(_CALLER, 'pool', None)
+		_CALLER.pool = self  # What its callbacks raise meanwhile is its concern (applyCallback)
 		try:
 			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
 				_nameSuffix(self.name), len(self._jobs), len(self._workers)
@@ -3337,25 +3660,30 @@ class ExecPool(object):
 			for job in list(self._workers):
 				_warnmsg('ERROR, "{}" #{} did not exit on SIGKILL; it is abandoned'.format(job.name, job.proc.pid))
 				self._workers.discard(job)
+				self._polled.discard(job)
 				self._complete(job, False)
 			for job in list(self._settling):  # Exited; their figures did not come in time
 				self._settling.discard(job)
 				self._complete(job)
 			self._collectat = None
 			self._launcher.sweep()
+			self._finishDueTasks()
 			self._traceFailures()
 		finally:
+			_CALLER.pool = caller
 			self._terminating = False
 			self._tstart = None
 		self._publishUi(True)
+		self._raiseInterrupt()
 
 	# --- Memory (balancing by the memory issue) --------------------------------------------------------
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
 	# memlimit, or a job's memlim). A sample updates every watched job's estimate in one pass over /proc,
 	# stops the jobs over their own limit (and their heavier relatives: the memory chain), then, when the
-	# jobs together exceed memlimit or free RAM is low, postpones the most recently started heavy jobs
-	# (at least one job keeps running). The start gate counts the demand expected of the jobs started
-	# since their first samples, so a burst of execute() calls can not overshoot memlimit.
+	# jobs together exceed memlimit or free RAM is low, postpones the most recently started jobs (at
+	# least one job keeps running). The start gate counts the demand expected of the jobs still starting
+	# up (see _MEM_SETTLE), and a job of unknown demand waits until the first of its kind (_memKind) has
+	# shown its demand, so a burst of execute() calls can not overshoot memlimit.
 
 	def _initMemory(self, memlimit, latency):
 		"""Set memlimit (clamped to _RAM_LIMIT; 0 without psutil), latency and the sampling state"""
@@ -3375,7 +3703,7 @@ class ExecPool(object):
 		self._memdue = None  # perf_counter() of the armed 'memory' deadline
 		self._memfree = None  # GB of available RAM at the last reading, less what was started since
 		self._memfreeat = 0.  # perf_counter() of that reading
-		self._catmem = {}  # category -> [GB, GB per unit of size]: the demand its jobs showed
+		self._kindmem = {}  # _memKind -> [GB, GB per unit of size]: the demand its jobs showed
 		self._memavg = 0.  # GB: smoothed peak demand of the finished jobs
 
 	def _warnNoMemory(self):
@@ -3396,10 +3724,6 @@ class ExecPool(object):
 		"""Whether the pool balances its workers by memory"""
 		return bool(self.memlimit) and _LIMIT_WORKERS_RAM
 
-	def _freshSpan(self):
-		"""Seconds a started job is fresh: its samples do not show its demand yet"""
-		return min(self._memperiod, _MEM_FRESH)
-
 	def _armMemory(self, when):
 		"""Schedule a memory sample at perf_counter() when, unless one is due earlier"""
 		# A due time long past means its deadline was lost (never fired): arm anew rather than wait forever
@@ -3416,13 +3740,16 @@ class ExecPool(object):
 		return self._memfree
 
 	def _jobDemand(self, job):
-		"""GB a job is expected to use: its own estimate, else its category's, else the running jobs'
-		average, else the finished jobs' average (0: unknown)"""
-		if job.mem:
-			return job.mem
-		rec = self._catmem.get(job.category) if job.category is not None else None
-		if rec:
-			return rec[1] * job.size if rec[1] and job.size else rec[0]
+		"""GB a job is expected to use, and whether that is known rather than guessed
+
+		Known: its own estimate (an earlier run), else its kind's record (scaled by size), else its memlim
+		(declared: it is stopped there), each capped by its memlim. Guessed: the running jobs' average,
+		else the finished jobs' average (0: nothing is known).
+		"""
+		rec = self._kindmem.get(_memKind(job))
+		mem = job.mem or (rec and (rec[1] * job.size if rec[1] and job.size else rec[0]))
+		if mem or job.memlim:
+			return (min(mem, job.memlim) if mem and job.memlim else mem or job.memlim), True
 		total = 0.
 		known = 0
 		for other in self._workers:
@@ -3432,25 +3759,31 @@ class ExecPool(object):
 			if mem:
 				total += mem
 				known += 1
-		return total / known if known else self._memavg
+		return (total / known if known else self._memavg), False
 
-	def _noteCategory(self, job, mem, smooth):
-		"""Fold a job's demand into its category's record (the max, or smoothed like Job.mem)"""
-		rec = self._catmem.get(job.category)
+	def _noteKind(self, job, mem, smooth):
+		"""Fold a job's demand into its kind's record (the max, or smoothed like Job.mem)"""
+		kind = _memKind(job)
+		rec = self._kindmem.get(kind)
 		if rec is None:
-			rec = self._catmem[job.category] = [0., 0.]
+			rec = self._kindmem[kind] = [0., 0.]
 		for i, cur in ((0, mem), (1, mem / job.size if job.size else 0.)):
 			rec[i] = max(cur, rec[i] * Job._RTM + cur * (1 - Job._RTM)) if smooth else max(cur, rec[i])
 
 	def _watchMemory(self, job):
 		"""A job took a slot (its process exists or is being created): count its expected demand until
 		its samples show it, arm the sampling"""
-		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)) or self._launcher.reserved(job) is not None:
-			return  # Not sampled: no limit, or the cluster holds the job to its reservation
+		if self._launcher.reserved(job) is not None:
+			return  # Not sampled: the cluster holds the job to its reservation
+		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)):
+			if _LIMIT_WORKERS_RAM and self._webuiapp is not None:  # Sampled for display only
+				self._armMemory(time.perf_counter() + _UI_PERIOD)
+			return
 		job._memfresh = True
-		job._memsince = time.perf_counter()
+		job._memlast = job._memticks = None
+		job._memstill = 0
 		if self.memlimit:
-			job._memest = self._jobDemand(job)
+			job._memest = self._jobDemand(job)[0]
 			if self._memfree is not None:
 				self._memfree -= job._memest
 		self._armMemory(time.perf_counter() + self._memperiod)
@@ -3464,43 +3797,62 @@ class ExecPool(object):
 		if not peak:
 			return
 		self._memavg = peak if not self._memavg else self._memavg * Job._RTM + peak * (1 - Job._RTM)
-		if job.category is not None:
-			self._noteCategory(job, peak, True)
+		self._noteKind(job, peak, True)
+
+	def _settled(self, job, cur):
+		"""Whether a sample (GB) of a job starting up shows its demand: its memory stopped growing while
+		its process could run (used CPU time since the previous sample, or sleeps rather than waits
+		for a CPU or the disk); also keeps the sample for the next comparison"""
+		prev, ticks = job._memlast, job._memticks
+		progress = _procProgress(job.proc.pid) if _procfsWorks() else None
+		job._memlast = cur
+		job._memticks = progress[1] if progress else None
+		if prev is None or cur > prev * (1 + _MEM_SETTLE) + _MEM_SETTLE_GB:
+			job._memstill = 0
+			return False
+		job._memstill += 1
+		return (progress is None or ticks is None or progress[1] > ticks or progress[0] not in ('R', 'D')
+			or job._memstill >= _MEM_SETTLE_MAX)
 
 	def _memoryAllows(self, job):
 		"""Whether starting job now keeps the running jobs within memlimit (and free RAM above _MEMLOW)
 
-		A running job counts its sampled estimate, and while fresh at least the demand expected at its
-		start; a fresh job of unknown demand makes the others wait for its samples. With no other
-		job running, any job starts.
+		A running job counts its sampled estimate, and while starting up at least the demand expected
+		at its start. Nobody starts while a job of unknown demand starts up, nor a job of unknown demand
+		while one of its kind starts up: their samples are awaited. With no other job running, any job
+		starts.
 		"""
 		if not self._memlimited():
 			return True
 		reserved = self._launcher.reserved(job)
 		if reserved is not None:  # The cluster holds each job to its reservation: admit by their sum
 			return sum(self._launcher.reserved(other) for other in self._workers) + reserved <= self.memlimit + 1e-9
+		demand, known = self._jobDemand(job)
+		kind = None if known else _memKind(job)
 		used = 0.
 		active = False
-		waitfor = None  # When the fresh jobs of unknown demand will be known
-		span = self._freshSpan()
 		for other in self._workers:
 			if other.terminates:
 				continue
 			active = True
 			mem = other.mem
 			if other._memfresh:
-				if other._memest:
-					mem = max(mem, other._memest)
-				elif waitfor is None or other._memsince + span > waitfor:
-					waitfor = other._memsince + span
+				if not other._memest or (kind is not None and _memKind(other) == kind):
+					return False  # The next samples tell; the sampling is armed while jobs run
+				mem = max(mem, other._memest)
 			used += mem
 		if not active:
 			return True
-		if waitfor is not None:
-			self._armMemory(waitfor)
-			return False
-		jmemx = self._jobDemand(job) * self._JMEMTRR
+		jmemx = demand * self._JMEMTRR
+		if job.memlim:
+			jmemx = min(jmemx, job.memlim)  # A job never holds more than its memlim
 		return used + jmemx < self.memlimit and self._availMemory() - jmemx > self._MEMLOW
+
+	def _breaksLimit(self, job):
+		"""The limit a job breaks now: the tightest that applies to it (its memlim when set and below
+		memlimit, else memlimit) when its estimate reached it, else 0"""
+		limit = job.memlim if job.memlim and (not self.memlimit or job.memlim < self.memlimit) else self.memlimit
+		return limit if limit and job.mem >= limit else 0.
 
 	def _reviseMemory(self):
 		"""Sample the memory of the running jobs and enforce the limits (the 'memory' deadline)"""
@@ -3512,61 +3864,63 @@ class ExecPool(object):
 			return
 		cpu0 = time.thread_time()
 		memlimit = self.memlimit
+		shown = self._webuiapp is not None  # The Web UI shows the memory of every running job, measured
 		# A job whose process a spawner thread is still creating has no process to sample yet
 		watched = [job for job in self._workers if not job.terminates and job.proc is not None
-			and (memlimit or job.memlim)]
-		span = self._freshSpan()
+			and (memlimit or job.memlim or shown)]
 		if watched:
 			for job, cur in zip(watched, _treesMemory([(job.proc.pid, job.memkind) for job in watched])):
 				job._noteMem(cur)
-				if job._memfresh and now - job._memsince >= span:
+				if job._memfresh and self._settled(job, cur):
 					job._memfresh = False
-				if job.category is not None and memlimit:
-					self._noteCategory(job, job.mem, False)
+				if not job._memfresh and memlimit:
+					self._noteKind(job, job.mem, False)
 		memfree = self._memfree = _freeMemory()
 		self._memfreeat = now
 		cost = time.thread_time() - cpu0
 		self._memcost = cost if not self._memcost else self._memcost * 0.7 + cost * 0.3
 		if self._memauto:
 			self._memperiod = min(_MEM_PERIOD_MAX, max(_MEM_PERIOD, self._memcost / _MEM_SHARE))
-		# Own limits: the job's memlim, or memlimit that it exceeds alone; its heavier relatives follow
-		for job in watched:
-			if not job.terminates and ((job.memlim and job.mem >= job.memlim) or (memlimit and job.mem >= memlimit)):
-				self._stopJob(job, 'memory limit')
-				self._chainMemory(job)
+		# Own limits: every job that breaks a limit by itself in this sample is an origin, stopped before
+		# any chain, so a chain never takes an origin for a chained job
+		origins = [(job, limit) for job, limit in ((job, self._breaksLimit(job)) for job in watched) if limit]
+		for job, _ in origins:
+			self._stopJob(job, 'memory limit')
+		for job, limit in origins:
+			self._chainMemory(job, limit)
 		active = [job for job in self._workers if not job.terminates]
 		memall = sum(job.mem for job in active)
 		if memlimit and len(active) > 1 and (memall >= memlimit or memfree <= self._MEMLOW):
-			self._postponeHeavy(active, memall, now)
+			self._postponeHeavy(active, memall)
 		self._memtrace.append((now, memall, memfree))
 		if any(memlimit or job.memlim for job in active):
 			self._armMemory(now + self._memperiod)
+		elif active and shown:  # For display only: at the Web UI's period
+			self._armMemory(now + _UI_PERIOD)
 
-	def _postponeHeavy(self, active, memall, now):
-		"""Stop the most recently started heavy jobs to be run again later, keeping at least one running
+	def _limitApplies(self, job, limit):
+		"""Whether a limit broken by a relative applies to job: memlimit applies to every job, a memlim
+		only to the jobs whose own memlim is not larger"""
+		return limit == self.memlimit or 0 < job.memlim <= limit
 
-		The memory of a job is weighted by its age relative to the median age, clamped to
-		[_JMEMLIML, _JMEMLIMH]: among similar demands, the youngest (least work lost) go first.
+	def _postponeHeavy(self, active, memall):
+		"""Stop the most recently started jobs to be run again later; the oldest keeps running
+
+		They go from the youngest (the least work lost) until the memory they hold brings the jobs down
+		to memlimit * n / (n + 1) (when free RAM is low: the original's margin); a job that holds
+		nothing frees nothing and is left running.
 		"""
 		n = len(active)
 		memlimit = self.memlimit
 		# GB to free: down to memlimit * n / (n + 1), or when free RAM is low, the original's margin
 		memov = memall - memlimit * n / (n + 1) if memall >= memlimit else self._MEMLOW + memlimit / (n + 1)
-		ages = sorted(now - job.tstart for job in active)
-		ref = max(ages[n // 2], 1e-3)
-
-		def weight(job):
-			ratio = sqrt(ref / max(now - job.tstart, 1e-3))
-			return job.mem * min(max(ratio, self._JMEMLIML), self._JMEMLIMH)
-
 		victims = []
-		for job in sorted(active, key=lambda job: (weight(job), job.tstart), reverse=True):
-			if memov <= 0 or n - len(victims) <= 1:
+		for job in sorted(active, key=lambda job: job.tstart)[:0:-1]:  # The oldest keeps running
+			if memov <= 0:
 				break
-			if job.mem <= 0:
-				continue
-			victims.append(job)
-			memov -= job.mem
+			if job.mem > 0:
+				victims.append(job)
+				memov -= job.mem
 		if not victims:
 			return
 		wkslim = max(1, self._wkslim - len(victims))
@@ -3581,8 +3935,7 @@ class ExecPool(object):
 		It goes to the front of its wkslim group when memory is no longer tight, else to its end.
 		"""
 		memlimit = self.memlimit
-		if (memlimit and job.mem >= memlimit) or (job.memlim and job.mem >= job.memlim):
-			# It can never fit: fail it once rather than retry it forever
+		if self._breaksLimit(job):  # It can never fit: fail it once rather than retry it forever
 			job._restarting = False
 			job.reason = 'memory limit'
 			self._complete(job, False)
@@ -3606,7 +3959,9 @@ class ExecPool(object):
 			return
 		now = time.perf_counter()
 		if not force and now < self._uinext:
+			self._uipending = True  # Published by the loop, or by _uiRefresh(), when the limit allows
 			return
+		self._uipending = False
 		try:
 			self._webuiapp.publish(self, uiSnapshot(self))
 		except Exception as err:  # The Web UI is a view: its failure never stops the jobs
@@ -3616,6 +3971,21 @@ class ExecPool(object):
 			self._uifailed = True
 		# A costly snapshot (a huge queue) is taken less often: at most ~5% of the pool's time
 		self._uinext = now + max(_UI_PERIOD, 20 * (time.perf_counter() - now))
+
+	def _uiRefresh(self):
+		"""Publish the state that the rate limit held back, called by the Web UI's thread for a request
+
+		Between execute() and join() nobody else would: the caller does other work. Done only while the
+		pool is outside its loop (join() publishes itself) and under _uilock, which each step of the pool
+		holds, so a snapshot is never taken inside a step; a step that runs meanwhile publishes at its end.
+		"""
+		if not self._uipending or self._inloop or not self._uilock.acquire(blocking=False):
+			return
+		try:
+			if self._uipending and not self._inloop and not self._busy:
+				self._publishUi()
+		finally:
+			self._uilock.release()
 
 	def _traceFailures(self):
 		"""Print the failures since the last report: jobs without tasks, then the failed task hierarchies"""
@@ -3675,7 +4045,7 @@ UiTask = collections.namedtuple('UiTask', 'name task tstart tstop numadded numdo
 """A task in a UI snapshot (task: the owner Task object)"""
 
 UiSnapshot = collections.namedtuple('UiSnapshot', 'name alive wkslim memlimit tstart tend tsnap clock0 jobsdone'
-	' running queued queuelen failures history tasks taskreg memtrace memjobs')
+	' running queued queuelen failures history tasks taskreg memtrace memjobs memmeasured')
 """The state of a pool published for the Web UI (all tuples and dicts owned by the snapshot):
 name, alive, wkslim, memlimit (GB)  - the pool's settings and state
 tstart, tend, tsnap  - perf_counter: the pool's _tstart, the snapshot time when the pool is idle (else
@@ -3687,7 +4057,9 @@ failures, history  - tuples of JobInfo (failed jobs; finished jobs, newest last)
 tasks  - dict Task -> UiTask of the registered tasks, the tasks of running and queued jobs and their owners
 taskreg  - tuple of the pool's registered tasks
 memtrace  - tuple of the pool's (perf_counter, jobs_mem_GB, free_ram_GB) samples
-memjobs  - current memory of the running jobs, GB
+memjobs  - current memory of the running jobs, GB; None when none of them is measured yet
+memmeasured  - whether the pool measures memory (psutil): else every memory figure is None
+Memory figures of jobs (UiJob.mem, mempeak) are None where not measured (no sample yet), never a false 0.
 """
 
 
@@ -3700,13 +4072,14 @@ def uiSnapshot(pool):
 	"""An immutable snapshot of pool for the Web UI (see UiSnapshot); cheap enough for a few calls per second"""
 	tsnap = time.perf_counter()
 	running = tuple(UiJob(j.name, j.task, j.category, j.size, j.timeout, getattr(j.proc, 'pid', None)
-		, j.tstart, j.mem, getattr(j, 'mempeak', None), j.memkind, getattr(j, 'wslot', None), j.node, j.slurmid)
+		, j.tstart, _measuredMem(j, j.mem), _measuredMem(j, j.mempeak), j.memkind, getattr(j, 'wslot', None)
+		, j.node, j.slurmid)
 		for j in tuple(pool._workers))
 	jobs = pool._jobs
 	queuelen = len(jobs)
 	qjobs = tuple(itertools.islice(jobs, _UI_QUEUE_MAX)) if queuelen > _UI_QUEUE_MAX else tuple(jobs)
-	queued = tuple([UiJob(j.name, j.task, j.category, j.size, j.timeout, None, None, j.mem, None, j.memkind
-		, None) for j in qjobs])
+	queued = tuple([UiJob(j.name, j.task, j.category, j.size, j.timeout, None, None, j.mem or None, None
+		, j.memkind, None) for j in qjobs])  # A queued job's memory is its expected demand, if known
 	taskreg = tuple(pool.tasks)
 	tasks = {}
 	pending = set(taskreg)
@@ -3720,13 +4093,12 @@ def uiSnapshot(pool):
 		tasks[task] = _uiTaskInfo(task)
 		if task.task is not None and task.task not in tasks:
 			pending.add(task.task)
-	memjobs = 0.
-	for j in running:
-		memjobs += j.mem or 0.
+	measured = [j.mem for j in running if j.mem is not None]
+	memjobs = sum(measured) if _LIMIT_WORKERS_RAM and (measured or not running) else None
 	return UiSnapshot(pool.name, bool(pool.alive), pool._wkslim, pool.memlimit, pool._tstart
 		, None if running or queuelen else tsnap, tsnap, wallclock(0.), pool.jobsdone, running, queued
 		, queuelen, tuple(pool.failures), tuple(getattr(pool, '_history', ())), tasks
-		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs)
+		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs, _LIMIT_WORKERS_RAM)
 
 # === Command line ======================================================================================
 # `mpepool` / `python -m mpepool` (command-line issue)
@@ -3759,15 +4131,20 @@ class _CliError(Exception):
 	"""An error of use of the command line: reported as one line, exit status 255, nothing run"""
 
 
-def _cliNumber(pname, val, kind=float, minval=0, strict=False):
-	"""A number of an option, checked: kind(val) >= minval (> minval if strict), else _CliError naming pname"""
+def _cliNumber(pname, val, kind=float, minval=0, strict=False, maxval=None):
+	"""A number of an option, checked: finite, kind(val) >= minval (> minval if strict) and <= maxval,
+	else _CliError naming pname"""
 	try:
 		num = kind(val)
 	except (TypeError, ValueError):
 		raise _CliError('{} must be a{} number, not {!r}'.format(pname, 'n integer' if kind is int else ''
 			, val)) from None
-	if num != num or num < minval or (strict and num == minval):  # num != num: NaN
+	if not _finite(num):  # inf, nan, '1e400' would overflow the pool's clocks
+		raise _CliError('{} must be a finite number, not {!r}'.format(pname, val))
+	if num < minval or (strict and num == minval):
 		raise _CliError('{} must be {} {}, not {!r}'.format(pname, '>' if strict else '>=', minval, val))
+	if maxval is not None and num > maxval:
+		raise _CliError('{} must be <= {:g}, not {!r}'.format(pname, maxval, val))
 	return num
 
 
@@ -3905,8 +4282,8 @@ def _cliParse(argv):
 	if ns.jobs is None:
 		ns.jobs = max(len(os.sched_getaffinity(0)), 1)
 	else:
-		ns.jobs = _cliNumber('-j/--jobs', ns.jobs, int, 1)
-	ns.timeout = _cliNumber('--timeout', ns.timeout)
+		ns.jobs = _cliNumber('-j/--jobs', ns.jobs, int, 1, maxval=_WKSNUM_MAX)
+	ns.timeout = _cliNumber('--timeout', ns.timeout, maxval=_SECONDS_MAX)
 	ns.retries = max(_cliNumber('--retries', ns.retries, int), 1)
 	ns.memlim = _cliSize('--memlim', ns.memlim)
 	ns.memlimit = _cliSize('--memlimit', ns.memlimit)

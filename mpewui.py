@@ -2,12 +2,14 @@
 # -*- coding: utf-8 -*-
 """Web UI of the execution pool: failures, jobs, tasks, progress, a timeline and memory over time.
 
-Data flow: no request ever waits for a pool, and a pool never waits for a request::
+Data flow: no request ever waits for a pool's work, and a pool never waits for a request::
 
     pool thread:   execute() / join()  --at most every _UI_PERIOD s-->  mpepool.uiSnapshot(pool)
                    --> WebUiApp.publish(pool, snapshot): swaps one reference under a lock (O(1))
-    HTTP threads:  GET /jobs?fmt=..&cols=..&flt=..&lim=..  --> the latest snapshot of the pool
-                   --> filter, order, format (here, never in the pool's thread) --> htm | json | txt
+    HTTP threads:  GET /jobs?fmt=..&cols=..&flt=..&lim=..  --> one at a time, paced (_Pacer)
+                   --> the answer cached for this snapshot and query (_CACHE_TTL), else: the latest
+                   snapshot (a stale one is refreshed by ExecPool._uiRefresh when the pool is outside
+                   its loop) --> filter, order, format (here, never in the pool's thread) --> htm | json | txt
 
 The server is a threaded wsgiref server running a bottle application of its own (several WebUiApp
 instances can coexist), bound to localhost by default and answering GET (and HEAD) only. Pages are
@@ -72,6 +74,28 @@ _UI_MEMTRACE = 2400
 _UI_POOLS_MAX = 16
 # Seconds a client may take to send its request before its connection is dropped
 _CLIENT_TIMEOUT = 20
+# Connections the kernel queues until the server accepts them (socketserver's default of 5 drops the SYNs
+# of a burst of clients, which then retry after 1, 3, 7... s); capped by net.core.somaxconn
+_LISTEN_BACKLOG = 1024
+# An answer is rendered once and served again while the pool's snapshot is the same and the answer is
+# younger than this many seconds (50 clients cost one rendering per page, not 50); at most _CACHE_MAX
+# answers of at most _CACHE_BODY_MAX bytes each are kept
+_CACHE_TTL = 0.25
+_CACHE_MAX = 32
+_CACHE_BODY_MAX = 1 << 20
+# Seconds after which a request asks a pool that is outside its loop for the state it did not publish
+_UI_FRESH = 0.25
+# The threads answering requests use at most this share of one core over time (requests beyond it wait,
+# they are not refused) after a burst of _UI_CPU_BURST seconds of debt: the pool's thread, which shares
+# the GIL with them, keeps its timing under any number of clients
+_UI_CPU_SHARE = 0.25
+_UI_CPU_BURST = 0.1
+# While a Web UI serves, the interpreter's thread switch interval is lowered to this many seconds (from
+# Python's 0.005; the last app to stop restores it): a pool's thread that wakes while a request thread
+# renders gets the GIL within it, instead of up to 5 ms at each of its wake-ups (benchmarks/bench_webui.py
+# under 50 clients, loaded 2-core machine: timeout lateness median / p95 / max 17 / 74 / 147 ms at 1 ms,
+# 19 / 104 / 224 ms at 5 ms); None keeps the interpreter's setting
+_SWITCH_INTERVAL = 0.001
 
 # The views folder next to this module and the one installed by setup.py
 _VIEWS_OWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'views')
@@ -178,6 +202,13 @@ _COLUMNS = collections.OrderedDict((
 # Default columns added to the job tables of a pool whose jobs run on Slurm
 _COLS_SLURM = ('node', 'slurmid')
 _NUMKINDS = ('int', 'num', 'sec', 'time', 'gb')
+
+# JSON rows of jobs and of tasks start with the original's columns, in its order (JobInfo._props and
+# TaskInfo._props of mpepool: its clients index rows by position), then ours; htm and txt order them for
+# people (the defaults below); cols= selects and orders the columns of every format
+_JSON_JOB = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category', 'duration'
+	, 'state', 'reason', 'wslot', 'size', 'timeout', 'mempeak', 'rssmax', 'cputime', 'utime', 'stime', 'wtime')
+_JSON_TASK = ('name', 'tstart', 'tstop', 'numadded', 'numdone', 'numterm', 'task', 'duration', 'state')
 
 # Default columns per table
 _COLS_FAILED = ('name', 'task', 'category', 'state', 'code', 'reason', 'tstart', 'duration', 'mempeak',
@@ -623,10 +654,17 @@ class _Page(object):
 		bytask = collections.OrderedDict()
 		ntree = 0
 		for jinf in self.snap.failures:
+			task = getattr(jinf, 'task', None)
+			if not flt and not self._limit(plain if task is None else tree, len(plain.rows) if task is None
+			else ntree):  # Without a filter every job matches: no record is built beyond the limit
+				if task is None:
+					plain.matched += 1
+				else:
+					tree.matched += 1
+				continue
 			rec = recs.job(jinf)
 			if not recs.match(rec, flt):
 				continue
-			task = getattr(jinf, 'task', None)
 			if task is None:
 				plain.matched += 1
 				if self._limit(plain, len(plain.rows)):
@@ -649,6 +687,9 @@ class _Page(object):
 				running.rows.append((0, 'j', rec, False))
 		queued = _Table('jobsInfo', 'Queued', self._cols(_COLS_QUEUED), empty='No queued jobs.')
 		for ujob in self.snap.queued:
+			if not flt and not self._limit(queued, len(queued.rows)):
+				queued.matched = len(self.snap.queued)  # Without a filter all match: no more records needed
+				break
 			rec = recs.job(ujob, 'queued')
 			if recs.match(rec, flt):
 				queued.matched += 1
@@ -659,6 +700,9 @@ class _Page(object):
 				, self.snap.queuelen)
 		done = _Table('doneInfo', 'Recently finished', self._cols(_COLS_DONE), empty='No finished jobs yet.')
 		for jinf in reversed(self.snap.history):
+			if not flt and not self._limit(done, len(done.rows)):
+				done.matched = len(self.snap.history)
+				break
 			rec = recs.job(jinf)
 			if recs.match(rec, flt):
 				done.matched += 1
@@ -675,6 +719,9 @@ class _Page(object):
 		for ujob, state in itertools.chain(((j, 'running') for j in self.snap.running)
 		, ((j, 'queued') for j in self.snap.queued)):
 			if ujob.task is None:
+				continue
+			if not flt and not self._limit(tree, count):
+				tree.matched += 1
 				continue
 			rec = recs.job(ujob, state)
 			if recs.match(rec, flt):
@@ -724,22 +771,24 @@ class _Page(object):
 				task = recs.parent(task)
 		nrows = [sum(len(v) for v in bytask.values())]
 
-		def emit(task, depth, stack):
-			if task in stack:  # A cycle of owners cannot come from Task, but never loop on bad data
-				return
+		# Depth first, iteratively: hierarchies thousands of levels deep are common in generated workloads
+		todo = [(root, 0) for root in reversed(sorted(roots, key=order))]
+		emitted = set()  # A cycle of owners cannot come from Task, but never loop on bad data
+		while todo:
+			task, depth = todo.pop()
+			if task in emitted:
+				continue
+			emitted.add(task)
 			trec = recs.task(task)
 			if task not in needed:
 				if lim and nrows[0] >= lim:
 					table.limited = True
-					return
+					continue
 				nrows[0] += 1
 			table.rows.append((depth, 't', trec, not recs.match(trec, flt)))
 			for jrec in bytask.get(task, ()):
 				table.rows.append((depth + 1, 'j', jrec, False))
-			for sub in sorted(children.get(task, ()), key=order):
-				emit(sub, depth + 1, stack + (task,))
-		for root in sorted(roots, key=order):
-			emit(root, 0, ())
+			todo.extend((sub, depth + 1) for sub in reversed(sorted(children.get(task, ()), key=order)))
 
 	def _apinfo(self):
 		pass
@@ -753,14 +802,12 @@ class _Page(object):
 		rootsfailed = set()
 		for jinf in snap.failures:
 			task = getattr(jinf, 'task', None)
-			depth = 0
-			while task is not None and task not in failed and depth < 1000:
+			while task is not None and task not in failed:  # Each task once: any depth, and never a loop
 				failed.add(task)
 				parent = recs.parent(task)
 				if parent is None:
 					rootsfailed.add(task)
 				task = parent
-				depth += 1
 		roots = sum(1 for t in snap.taskreg if recs.parent(t) is None)
 		return SummaryBrief(workers=len(snap.running), jobs=snap.queuelen, jobsDone=snap.jobsdone
 			, jobsFailed=len(snap.failures), tasksFailed=len(failed), tasks=len(snap.taskreg)
@@ -808,9 +855,9 @@ def _jsonVal(rec, col, clock0):
 def _cellText(rec, col, today, clock0):
 	"""A human text of a record's column"""
 	val = rec.get(col)
-	if val is None:
-		return ''
 	kind = _COLUMNS[col].kind
+	if val is None:
+		return '-' if kind == 'gb' else ''  # Memory not measured, never a false 0
 	if kind == 'time':
 		return _fmtClock(clock0 + val, today)
 	if kind == 'sec':
@@ -820,6 +867,17 @@ def _cellText(rec, col, today, clock0):
 	if kind in ('int', 'num'):
 		return _fmtNum(val)
 	return str(val)
+
+
+# Tree levels shown by indentation; deeper rows keep it and show their level, as the pool's failure report
+_TREE_INDENT_MAX = 8
+
+
+def _treeIndent(depth, unit):
+	"""The indentation of a tree row of depth levels: unit per level up to _TREE_INDENT_MAX, then '[depth] '"""
+	if depth <= _TREE_INDENT_MAX:
+		return unit * depth
+	return '{}[{}] '.format(unit * _TREE_INDENT_MAX, depth)
 
 
 class _Render(object):
@@ -852,7 +910,9 @@ class _Render(object):
 		res['pool'] = collections.OrderedDict((('name', p.entry.title()), ('index', p.entry.key)
 			, ('state', p.state()), ('alive', snap.alive), ('wkslim', snap.wkslim), ('memlimit', snap.memlimit)
 			, ('tstart', None if p.tstart is None else round(self.clock0 + p.tstart, 3))
-			, ('snapshotAge', round(max(0., p.now - snap.tsnap), 3))))
+			, ('snapshotAge', round(max(0., p.now - snap.tsnap), 3))
+			, ('memjobs', None if snap.memjobs is None else round(snap.memjobs, 6))
+			, ('memMeasured', bool(getattr(snap, 'memmeasured', True)))))
 		res['progress'] = collections.OrderedDict((k, round(v, 3) if isinstance(v, float) else v)
 			for k, v in prog.items())
 		res['summary'] = p.summary().json()
@@ -862,7 +922,8 @@ class _Render(object):
 				res[tbl.key] = rows
 				res[tbl.key + 'Wide'] = wide
 			else:
-				res[tbl.key] = [list(tbl.cols)] + [[_jsonVal(rec, c, self.clock0) for c in tbl.cols]
+				cols = tbl.cols if p.opts.cols else _JSON_JOB
+				res[tbl.key] = [list(cols)] + [[_jsonVal(rec, c, self.clock0) for c in cols]
 					for _, _, rec, _ in tbl.rows] if tbl.rows else []
 			res[tbl.key + 'Matched'] = tbl.matched
 		return res
@@ -871,8 +932,11 @@ class _Render(object):
 		"""The original's layout of a hierarchy: task header, task values, job header, job rows, subtasks"""
 		rows = []
 		wide = 0
-		tcols = [c for c in tbl.cols if 't' in _COLUMNS[c].objs]
-		jcols = [c for c in tbl.cols if 'j' in _COLUMNS[c].objs]
+		if self.p.opts.cols:
+			tcols = [c for c in tbl.cols if 't' in _COLUMNS[c].objs]
+			jcols = [c for c in tbl.cols if 'j' in _COLUMNS[c].objs]
+		else:
+			tcols, jcols = _JSON_TASK, _JSON_JOB
 		prevkind = None
 		for depth, kind, rec, ctx in tbl.rows:
 			cols = tcols if kind == 't' else jcols
@@ -899,6 +963,8 @@ class _Render(object):
 			out.append('Jobs: {done} done, {failed} failed, {running} running, {queued} queued'.format(
 				**ctx['prog']))
 			out.append('Host: RAM {}, CPU {}'.format(ctx['ramText'], ctx['cpuText']))
+			out.append('Memory of the jobs: {} (limit {}). {}'.format(ctx['memjobs'], ctx['memlimit']
+				, ctx['memchartText']))
 			for tbl in p.tables:
 				out.append('')
 				out.append('== {} ({}) =='.format(tbl.title, self._countText(tbl)))
@@ -909,7 +975,7 @@ class _Render(object):
 				for depth, kind, rec, ctx_ in tbl.rows:
 					cells = [_cellText(rec, c, self.today, self.clock0) or '-' for c in tbl.cols]
 					if tbl.tree:
-						cells[0] = '  ' * depth + ('+ ' if kind == 't' else '- ') + cells[0]
+						cells[0] = _treeIndent(depth, '  ') + ('+ ' if kind == 't' else '- ') + cells[0]
 					grid.append(cells)
 				widths = [max(len(r[i]) for r in grid) for i in range(len(tbl.cols))]
 				for irow, cells in enumerate(grid):
@@ -969,7 +1035,8 @@ class _Render(object):
 		ctx['started'] = _fmtClock(self.clock0 + p.tstart, self.today) if p.tstart is not None else ''
 		ctx['percent'] = '{:.0%}'.format(prog['fraction']) if prog['fraction'] is not None else '-'
 		ctx['memlimit'] = _fmtMem(snap.memlimit) if snap.memlimit else 'none'
-		ctx['memjobs'] = _fmtMem(snap.memjobs)
+		ctx['memjobs'] = _fmtMem(snap.memjobs) if snap.memjobs is not None else '-' if getattr(snap
+			, 'memmeasured', True) else 'not measured (no psutil)'
 		ctx['snapAge'] = _fmtDuration(max(0., p.now - snap.tsnap))
 		total = prog['total'] or 1
 		ctx['bar'] = [(k, _COLORS[k], 100. * prog[k] / total, prog[k]) for k in ('done', 'failed', 'running'
@@ -1010,7 +1077,7 @@ class _Render(object):
 				text = _cellText(rec, col, self.today, self.clock0)
 				cls = 'n' if self._numeric(col) else ''
 				if i == 0 and tbl.tree:
-					text = '\u00a0\u00a0\u00a0' * depth + ('\u25b8 ' if kind == 't' else '\u00b7 ') + text
+					text = _treeIndent(depth, '\u00a0\u00a0\u00a0') + ('\u25b8 ' if kind == 't' else '\u00b7 ') + text
 				if col == 'state' and text:
 					cls = 'st st-' + text
 				elif col in ('code', 'rcode') and rec.get('code') not in (None, 0):
@@ -1094,7 +1161,8 @@ class _Render(object):
 			trace = list(p.entry.memtrace)
 			src = 'Web UI snapshots'
 		if len(trace) < 2:
-			return '', 'No memory samples yet.'
+			return '', 'No memory samples yet.' if getattr(snap, 'memmeasured', True) else \
+				'Memory is not measured: psutil is not installed.'
 		if len(trace) > _MEMCHART_POINTS:  # Keep the peaks: the maximum of each bucket
 			k = int(math.ceil(len(trace) / float(_MEMCHART_POINTS)))
 			trace = [(trace[i][0], max(m for _, m in trace[i:i + k])) for i in range(0, len(trace), k)]
@@ -1171,15 +1239,19 @@ _API_JSON = collections.OrderedDict((
 	('lim', 'the item limit applied'),
 	('pools', '[{index, name, state}] the pools this Web UI serves'),
 	('pool', '{name, index, state (running|idle|terminated), alive, wkslim, memlimit (GB, 0: none), tstart'
-		' (epoch s), snapshotAge (s)}'),
+		' (epoch s), snapshotAge (s), memjobs (GB of the running jobs, null: not measured), memMeasured'
+		' (false without psutil)}'),
 	('progress', '{done, failed, running, queued, total, fraction, elapsed (s), eta (s, estimate)}'),
 	('summary', '{workers, jobs, jobsDone, jobsFailed, tasks, tasksFailed, tasksRoot, tasksRootFailed}'),
 	('jobsInfo, workersInfo, doneInfo', '[[column names], [values]...]: typed values (numbers, strings,'
-		' null); times as epoch seconds, durations in s, memory in GB. / lists failed jobs without a task;'
-		' /jobs: workersInfo running, jobsInfo queued, doneInfo recently finished'),
+		' null); times as epoch seconds, durations in s, memory in GB (null: not measured). / lists failed'
+		' jobs without a task; /jobs: workersInfo running, jobsInfo queued, doneInfo recently finished.'
+		' Without cols the columns are, in this order, the original\'s: ' + ' '.join(_JSON_JOB[:10])
+		+ ', then ours: ' + ' '.join(_JSON_JOB[10:]) + '; with cols: name, then the requested ones'),
 	('tasksInfo', '[{compound, ident, data}]: a task hierarchy as the original: compound true: task column'
 		' names, false: job column names, null: values; ident: depth; context: true for a task shown only'
-		' as the owner of listed items'),
+		' as the owner of listed items. Without cols the task rows are ' + ' '.join(_JSON_TASK[:8])
+		+ ', then ' + ' '.join(_JSON_TASK[8:]) + ' and the job rows as in jobsInfo'),
 	('tasksInfoWide', 'the widest row (ident + columns)'),
 	('jobsInfoMatched, workersInfoMatched, doneInfoMatched, tasksInfoMatched', 'items matching the filter'
 		' (more than listed when limited)'),
@@ -1204,15 +1276,65 @@ def _apiManualText():
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
-	"""A wsgiref server answering each request in its own daemon thread: a slow client delays no one"""
+	"""A wsgiref server answering each request in its own daemon thread: a slow client delays no one
+
+	pacer: _Pacer  - set by WebUiApp.start(): charged by each request thread
+	"""
 	daemon_threads = True
 	allow_reuse_address = True
 	block_on_close = False
+	request_queue_size = _LISTEN_BACKLOG
+
+	def handle_error(self, request, client_address):
+		"""A client that timed out or went away is dropped silently; other errors are printed"""
+		if not isinstance(sys.exc_info()[1], (TimeoutError, ConnectionError)):
+			super().handle_error(request, client_address)
+
+
+class _Pacer(object):
+	"""One request answered at a time, and the CPU time of the request threads within _UI_CPU_SHARE
+	of one core over time: the pool's thread shares the GIL with them
+
+	Entered around the application's call: the other requests wait for their turn on a lock, holding no
+	GIL. Each answered request charges its CPU time (reading, answering, writing) as a debt of
+	cost / share wall seconds; a request is answered once the debt is below _UI_CPU_BURST, so a lone
+	user never waits.
+	"""
+
+	def __init__(self, share=_UI_CPU_SHARE, burst=_UI_CPU_BURST):
+		self.share = share
+		self.burst = burst
+		self._gate = threading.Lock()  # Held while a request is answered
+		self._lock = threading.Lock()  # Guards tfree
+		self.tfree = 0.  # perf_counter() at which the debt is paid
+
+	def __enter__(self):
+		self._gate.acquire()
+		delay = self.tfree - self.burst - time.perf_counter()
+		if delay > 0:
+			time.sleep(delay)
+		return self
+
+	def __exit__(self, etype, evalue, tracebk):
+		self._gate.release()
+
+	def charge(self, cost):
+		"""Charge cost CPU seconds of an answered request"""
+		with self._lock:
+			self.tfree = max(self.tfree, time.perf_counter()) + cost / self.share
 
 
 class _QuietHandler(WSGIRequestHandler):
-	"""No request log on stderr; a client that does not send its request in time is dropped"""
+	"""No request log on stderr; a client that does not send its request in time is dropped; the CPU of
+	the request threads is paced (_Pacer)"""
 	timeout = _CLIENT_TIMEOUT
+
+	def handle(self):
+		cpu0 = time.thread_time()
+		try:
+			return super().handle()
+		finally:
+			self.server.pacer.charge(time.thread_time() - cpu0)
 
 	def log_message(self, *args):  # noqa: D401 - wsgiref's hook
 		"""Silence the per-request log lines"""
@@ -1262,6 +1384,9 @@ class WebUiApp(threading.Thread):
 	CPUCORES = None
 	CPUNODES = None
 	WKSMAX = None
+	_serving = set()  # The apps serving now (they lowered the switch interval)
+	_switchprev = None  # The interpreter's switch interval before the first of them started
+	_servinglock = threading.Lock()  # Guards _serving and _switchprev
 
 	def __init__(self, host='localhost', port=8080, name=None, daemon=None, group=None, args=(), kwargs=None):
 		if bottle is None:
@@ -1281,6 +1406,8 @@ class WebUiApp(threading.Thread):
 		self._seq = 0  # Index of the next registered pool
 		self._server = None  # The bound _ThreadingServer once started
 		self._hostinfo = (0., None)  # (perf_counter, dict) cached host load
+		self._cache = collections.OrderedDict()  # Request key -> (snapshot, perf_counter, type, body bytes)
+		self._pacer = _Pacer()  # One request answered at a time, the CPU of the request threads bounded
 		self.app = bottle.Bottle(catchall=True)  # An app of its own: several WebUiApps can coexist
 		self.app.default_error_handler = self._errorPage
 		for route, page in (('/', 'failures'), ('/jobs', 'jobs'), ('/tasks', 'tasks'), ('/apinfo', 'apinfo')):
@@ -1305,11 +1432,23 @@ class WebUiApp(threading.Thread):
 		server = _ThreadingServer
 		if ':' in self.host:
 			server = type('_ThreadingServer6', (_ThreadingServer,), {'address_family': socket.AF_INET6})
-		self._server = make_server(self.host, self.port, self.app, server_class=server
+		self._server = make_server(self.host, self.port, self._wsgi, server_class=server
 			, handler_class=_QuietHandler)
+		self._server.pacer = self._pacer
 		self.port = self._server.server_port
 		print('WebUI "{}" is starting on {}:{}'.format(self.name, self.host, self.port))
 		super().start()
+		cls = WebUiApp
+		with cls._servinglock:
+			if not cls._serving and _SWITCH_INTERVAL and sys.getswitchinterval() > _SWITCH_INTERVAL:
+				cls._switchprev = sys.getswitchinterval()
+				sys.setswitchinterval(_SWITCH_INTERVAL)
+			cls._serving.add(self)
+
+	def _wsgi(self, environ, start_response):
+		"""The WSGI application of the server: the bottle app, one request at a time, paced"""
+		with self._pacer:
+			return self.app(environ, start_response)
 
 	def run(self):
 		"""Serve until stop()"""
@@ -1324,6 +1463,12 @@ class WebUiApp(threading.Thread):
 		if server is not None and self.is_alive():
 			server.shutdown()
 			self.join(timeout)
+		cls = WebUiApp
+		with cls._servinglock:
+			cls._serving.discard(self)
+			if not cls._serving and cls._switchprev is not None:  # The last one restores it
+				sys.setswitchinterval(cls._switchprev)
+				cls._switchprev = None
 
 	# Pool side: both calls come from the pool's thread and must stay cheap --------------------------------
 	def register(self, pool):
@@ -1444,45 +1589,95 @@ class WebUiApp(threading.Thread):
 			entry = self._entry(opts.pool) if page != 'apinfo' else None
 		except ValueError as err:
 			return self._badRequest(str(err), fmt)
-		now = time.perf_counter()
 		resp = bottle.response
 		resp.set_header('Cache-Control', 'no-store')
 		resp.set_header('X-Content-Type-Options', 'nosniff')
+		textbrowser = opts.fmt == UiResFmt.htm and bool(_RE_TEXTBROWSER.search(bottle.request.get_header(
+			'User-Agent', '')))
+		key = (page, entry.key if entry is not None else None, tuple(sorted(qdict.items())), textbrowser
+			, tuple(bottle.TEMPLATE_PATH))  # The views in use: a user's own view applies at once
+		ctype, body = self._answer(key, entry, lambda: self._render(page, opts, entry, textbrowser))
+		resp.content_type = ctype
+		return body
+
+	def _answer(self, key, entry, render):
+		"""(content type, body bytes) of a request: from the cache while the pool's snapshot is unchanged
+		and the answer younger than _CACHE_TTL, else rendered and cached (requests are answered one at
+		a time: _Pacer)"""
+		if entry is not None:
+			self._freshen(entry)
+		hit = self._cached(key, entry)
+		if hit is not None:
+			return hit
+		snap = entry.snap if entry is not None else None
+		tmade = time.perf_counter()
+		ctype, body = render()
+		body = body.encode('utf-8')
+		if len(body) <= _CACHE_BODY_MAX:
+			with self._lock:
+				self._cache[key] = (snap, tmade, ctype, body)
+				self._cache.move_to_end(key)
+				while len(self._cache) > _CACHE_MAX:
+					self._cache.popitem(last=False)
+		return ctype, body
+
+	def _cached(self, key, entry):
+		"""The cached (content type, body) of a request if still valid, else None"""
+		with self._lock:
+			hit = self._cache.get(key)
+		if hit is None:
+			return None
+		snap, tmade, ctype, body = hit
+		if (entry.snap if entry is not None else None) is not snap or time.perf_counter() - tmade >= _CACHE_TTL:
+			return None
+		return ctype, body
+
+	@staticmethod
+	def _freshen(entry):
+		"""Ask the pool for the state that its rate limit held back, when its snapshot is not fresh
+
+		A caller may do other work between execute() and join(): then no one else publishes it. The pool
+		takes the snapshot only when it is outside its loop and steps (ExecPool._uiRefresh).
+		"""
+		snap = entry.snap
+		if snap is not None and time.perf_counter() - snap.tsnap < _UI_FRESH:
+			return
+		pool = entry.ref() if entry.ref is not None else None
+		refresh = getattr(pool, '_uiRefresh', None)
+		del pool  # Only the caller's references keep the pool alive
+		if refresh is not None:
+			refresh()
+
+	def _render(self, page, opts, entry, textbrowser):
+		"""(content type, body str) of a page in the requested format"""
 		if page == 'apinfo':
 			return self._apinfo(opts)
-		pdata = _Page(page, opts, entry, now)
-		rend = _Render(pdata, self)
+		rend = _Render(_Page(page, opts, entry, time.perf_counter()), self)
 		if opts.fmt == UiResFmt.json:
-			resp.content_type = 'application/json; charset=UTF-8'
-			return json.dumps(rend.json(), ensure_ascii=False, allow_nan=False)
+			return 'application/json; charset=UTF-8', json.dumps(rend.json(), ensure_ascii=False, allow_nan=False)
 		if opts.fmt == UiResFmt.txt:
-			resp.content_type = 'text/plain; charset=UTF-8'
-			return rend.txt()
-		resp.content_type = 'text/html; charset=UTF-8'
+			return 'text/plain; charset=UTF-8', rend.txt()
 		ctx = rend.context()
-		ctx['textBrowser'] = bool(_RE_TEXTBROWSER.search(bottle.request.get_header('User-Agent', '')))
-		return self._template('webui', ctx)
+		ctx['textBrowser'] = textbrowser
+		return 'text/html; charset=UTF-8', self._template('webui', ctx)
 
 	def _apinfo(self, opts):
-		"""The API manual in the requested format"""
-		resp = bottle.response
+		"""(content type, body str) of the API manual in the requested format"""
 		if opts.fmt == UiResFmt.json:
-			resp.content_type = 'application/json; charset=UTF-8'
-			return json.dumps(collections.OrderedDict((('routes', collections.OrderedDict((('/', 'failures')
-				, ('/jobs', 'jobs'), ('/tasks', 'tasks'), ('/apinfo', 'this manual')))), ('params', _API_PARAMS)
+			return 'application/json; charset=UTF-8', json.dumps(collections.OrderedDict((('routes'
+				, collections.OrderedDict((('/', 'failures'), ('/jobs', 'jobs'), ('/tasks', 'tasks')
+				, ('/apinfo', 'this manual')))), ('params', _API_PARAMS)
 				, ('columns', collections.OrderedDict((k, {'kind': c.kind, 'objects': {'jt': 'jobs tasks'
 				, 'j': 'jobs', 't': 'tasks'}[c.objs], 'descr': c.descr}) for k, c in _COLUMNS.items()))
 				, ('json', _API_JSON), ('examples', _API_EXAMPLES))), ensure_ascii=False)
 		if opts.fmt == UiResFmt.txt:
-			resp.content_type = 'text/plain; charset=UTF-8'
-			return _apiManualText()
-		resp.content_type = 'text/html; charset=UTF-8'
+			return 'text/plain; charset=UTF-8', _apiManualText()
 		pdata = _Page('apinfo', opts, None, time.perf_counter())
 		ctx = _Render(pdata, self).context()
 		ctx.update(errmsg=None, summary=False, apiParams=_API_PARAMS, apiJson=_API_JSON, apiExamples=_API_EXAMPLES
 			, apiColumns=[(k, c.kind, {'jt': 'jobs, tasks', 'j': 'jobs', 't': 'tasks'}[c.objs], c.descr)
 			for k, c in _COLUMNS.items()], defaultLim=WUIJOBS_LIMIT)
-		return self._template('webui', ctx)
+		return 'text/html; charset=UTF-8', self._template('webui', ctx)
 
 	@staticmethod
 	def _template(name, ctx):
