@@ -207,7 +207,8 @@ _NUMKINDS = ('int', 'num', 'sec', 'time', 'gb')
 # TaskInfo._props of mpepool: its clients index rows by position), then ours; htm and txt order them for
 # people (the defaults below); cols= selects and orders the columns of every format
 _JSON_JOB = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category', 'duration'
-	, 'state', 'reason', 'wslot', 'size', 'timeout', 'mempeak', 'rssmax', 'cputime', 'utime', 'stime', 'wtime')
+	, 'state', 'reason', 'wslot', 'size', 'timeout', 'mempeak', 'rssmax', 'cputime', 'utime', 'stime', 'wtime'
+	, 'node', 'slurmid')
 _JSON_TASK = ('name', 'tstart', 'tstop', 'numadded', 'numdone', 'numterm', 'task', 'duration', 'state')
 
 # Default columns per table
