@@ -2169,9 +2169,9 @@ class SlurmLauncher(Launcher):
 				cmd.append('{}={}'.format(opt, val))
 		mem = self.reserved(job)
 		if mem:
-			cmd.append('--mem={}M'.format(max(1, int(-(-mem * 1024 // 1)))))
+			cmd.append('--mem={}M'.format(max(1, math.ceil(mem * 1024))))
 		if job.timeout:
-			cmd.append('--time={}'.format(int(-(-job.timeout // 60)) + _SLURM_TIME_MARGIN))
+			cmd.append('--time={}'.format(math.ceil(job.timeout / 60) + _SLURM_TIME_MARGIN))
 		afnmask = self.pool._afnmask
 		if afnmask is not None:
 			cmd.append('--cpus-per-task={}'.format(afnmask.afnstep))
@@ -2189,14 +2189,15 @@ class SlurmLauncher(Launcher):
 		if not self._alloc:  # Not a step of an allocation this process happened to inherit
 			env.pop(b'SLURM_JOB_ID', None)
 			env.pop(b'SLURM_JOBID', None)
-		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
-		# Slurm would run the job in /tmp instead); srun itself is not pinned: it only talks to the cluster
-		proc = subprocess.Popen(self._command(job, name, args), **dict(kwargs, executable=self._srun, env=env))
 		job.slurmid = job.node = None
 		job._slurmname = name
 		job._slurmrun = None  # perf_counter() of its start on the cluster, once known
 		job._slurmpending = False  # squeue sees it waiting for resources
 		job._slurmwaited = False  # squeue saw it waiting
+		job._slurmcancelled = False  # scancel was asked for it
+		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
+		# Slurm would run the job in /tmp instead); srun itself is not pinned: it only talks to the cluster
+		proc = subprocess.Popen(self._command(job, name, args), **dict(kwargs, executable=self._srun, env=env))
 		self._named[name] = job
 		self._running.add(job)
 		_guard('srun', proc.pid)  # Until its id is known, the guardian can only ask srun itself
@@ -2217,8 +2218,7 @@ class SlurmLauncher(Launcher):
 			self._scancel([job for job in jobs if job.slurmid], '--signal={}'.format(signal.Signals(sig).name[3:]))
 			return
 		# A cancel is final (TERM, KillWait, KILL by Slurm): the pool's repeated requests add nothing
-		fresh = [job for job in jobs if job in self._running and job not in self._cancel
-			and not getattr(job, '_slurmcancelled', False)]
+		fresh = [job for job in jobs if job in self._running and job not in self._cancel and not job._slurmcancelled]
 		if not fresh:
 			return
 		if any(job.slurmid is None for job in fresh):
