@@ -2195,6 +2195,7 @@ class SlurmLauncher(Launcher):
 		job._slurmpending = False  # squeue sees it waiting for resources
 		job._slurmwaited = False  # squeue saw it waiting
 		job._slurmcancelled = False  # scancel was asked for it
+		job._slurmguard = None  # Its record held by the guardian
 		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
 		# Slurm would run the job in /tmp instead); srun itself is not pinned: it only talks to the cluster
 		proc = subprocess.Popen(self._command(job, name, args), **dict(kwargs, executable=self._srun, env=env))
@@ -2241,7 +2242,7 @@ class SlurmLauncher(Launcher):
 		self._running.discard(job)
 		self._cancel.discard(job)
 		_unguard('srun', job.proc.pid)
-		if job.slurmid is not None:
+		if job._slurmguard is not None:
 			self._unguardId(job)
 		if self._acctoff is not None:
 			self._finish(job, None, None)
@@ -2403,12 +2404,14 @@ class SlurmLauncher(Launcher):
 	# --- Slurm commands ---------------------------------------------------------------------------------
 
 	def _guardId(self, job):
+		"""Tell the guardian the job's id (with the SLURM_CONF of its cluster): it cancels the job if this
+		process dies"""
 		conf = os.environ.get('SLURM_CONF')
-		_guard('slurm', job.slurmid + (' ' + conf if conf else ''))
+		job._slurmguard = job.slurmid + (' ' + conf if conf else '')
+		_guard('slurm', job._slurmguard)
 
 	def _unguardId(self, job):
-		conf = os.environ.get('SLURM_CONF')
-		_unguard('slurm', job.slurmid + (' ' + conf if conf else ''))
+		_unguard('slurm', job._slurmguard)
 
 	def _call(self, args, acct=False):
 		"""Run a Slurm command (counted); return its output lines, None when it failed
