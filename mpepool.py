@@ -54,6 +54,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -2052,6 +2053,8 @@ _SLURM_ACCT_BOUND = 10.
 _SLURM_TIME_MARGIN = 1
 # Seconds a Slurm command may take before it counts as failed
 _SLURM_CALL_TIMEOUT = 30
+# Seconds between the checks of a Slurm command running in the background
+_SLURM_CALL_CHECK = 0.02
 # Job states of jobs in flight; the others are final
 _SLURM_ACTIVE = frozenset(('PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'STOPPED'
 	, 'SIGNALING', 'STAGE_OUT', 'RESIZING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD'))
@@ -2135,6 +2138,7 @@ class SlurmLauncher(Launcher):
 		self._acctat = 0.  # perf_counter() before which no sacct call runs
 		self._acctoff = None  # Why Slurm gives no figures (sacct's message), once known
 		self._failing = set()  # Slurm commands whose failure was reported (once until one succeeds)
+		self._sacct = None  # The sacct call running in the background
 
 	def attach(self, pool):
 		srun = shutil.which('srun')
@@ -2260,14 +2264,14 @@ class SlurmLauncher(Launcher):
 		done = []
 		if self._pollat is not None and now >= self._pollat:
 			done.extend(self._poll(now))
-		if self._settling and now >= self._acctat:
+		if (self._settling or self._sacct is not None) and now >= self._acctat:
 			done.extend(self._account(now))
 		if self._acctoff is not None:  # Found out just now: the figures will never come
 			for job in list(self._settling):
 				self._finish(job, None, None)
 				done.append(job)
 		nextat = [self._pollat] if self._pollat is not None else []
-		if self._settling:
+		if self._settling or self._sacct is not None:
 			nextat.append(self._acctat)
 		return done, min(nextat) if nextat else None
 
@@ -2324,16 +2328,27 @@ class SlurmLauncher(Launcher):
 		return never
 
 	def _account(self, now):
-		"""One sacct for the jobs whose srun exited; return those whose figures are final (or overdue)"""
-		self._acctat = now + _SLURM_PERIOD
-		if self._alloc:  # The steps of the allocation, found by their names
-			ids = [self._alloc]
-		else:
-			ids = [job.slurmid for job in self._settling if job.slurmid is not None]
+		"""One sacct for the jobs whose srun exited, in the background (it takes ~0.1 s, the next job's start
+		does not wait for it): started by one call, read by a later one; return the jobs whose figures are
+		final (or overdue)"""
 		records = {}
-		if ids:
-			lines = self._call(['sacct', '-n', '-P', '-j', ','.join(ids), '--format=' + _SLURM_SACCT_FORMAT]
-				, acct=True)
+		if self._sacct is None:
+			ids = [self._alloc] if self._alloc else [job.slurmid for job in self._settling if job.slurmid is not None]
+			if ids:  # The steps of an allocation are found by their names
+				self._sacct = self._startCall(['sacct', '-n', '-P', '-j', ','.join(ids), '--format='
+					+ _SLURM_SACCT_FORMAT])
+				if self._sacct is not None:
+					self._acctat = now + _SLURM_CALL_CHECK
+					return []
+			self._acctat = now + _SLURM_PERIOD
+		elif self._sacct[0].poll() is None and now < self._sacct[4] + _SLURM_CALL_TIMEOUT:
+			self._acctat = now + _SLURM_CALL_CHECK
+			return []
+		else:
+			tstart = self._sacct[4]
+			lines = self._readCall(self._sacct, acct=True)
+			self._sacct = None
+			self._acctat = max(now, tstart + _SLURM_PERIOD)
 			for line in lines or ():
 				fields = line.split('|')
 				if len(fields) == 9:
@@ -2399,6 +2414,9 @@ class SlurmLauncher(Launcher):
 				self._poll(time.perf_counter(), list(self._running))
 			self._scancel([job for job in self._running if job.slurmid is not None])
 		self._settling.clear()  # The pool completes them without their figures
+		if self._sacct is not None:
+			self._readCall(self._sacct)
+			self._sacct = None
 		self._named = {name: job for name, job in self._named.items() if job in self._running}
 
 	# --- Slurm commands ---------------------------------------------------------------------------------
@@ -2414,29 +2432,58 @@ class SlurmLauncher(Launcher):
 		_unguard('slurm', job._slurmguard)
 
 	def _call(self, args, acct=False):
-		"""Run a Slurm command (counted); return its output lines, None when it failed
+		"""Run a Slurm command to its end (counted); return its output lines, None when it failed"""
+		call = self._startCall(args)
+		return self._readCall(call, acct) if call is not None else None
+
+	def _startCall(self, args):
+		"""Start a Slurm command (counted), its outputs into files (no pipe to drain meanwhile): the call
+		(Popen, stdout file, stderr file, args, perf_counter() of its start), None when it did not start"""
+		self.calls[args[0]] += 1
+		fout, ferr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+		try:
+			return (subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=fout, stderr=ferr), fout, ferr, args
+				, time.perf_counter())
+		except OSError as err:
+			fout.close()
+			ferr.close()
+			self._callFailed(args, '-', str(err))
+			return None
+
+	def _readCall(self, call, acct=False):
+		"""The output lines of a call, waiting for its end (up to _SLURM_CALL_TIMEOUT after its start);
+		None when it failed
 
 		acct: bool  - an sacct call: a cluster without accounting storage says so, once, and the pool stops
 			waiting for figures
 		"""
-		self.calls[args[0]] += 1
+		proc, fout, ferr, args, tstart = call
 		try:
-			res = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-				, timeout=_SLURM_CALL_TIMEOUT)
-		except (OSError, subprocess.SubprocessError) as err:
-			res, err = None, str(err)
-		if res is None or res.returncode:
-			err = res.stderr.decode('utf-8', 'replace').strip() if res is not None else err
+			rcode = proc.wait(max(0., tstart + _SLURM_CALL_TIMEOUT - time.perf_counter()))
+		except subprocess.TimeoutExpired:
+			proc.kill()
+			proc.wait()
+			rcode = 'timed out'
+		with fout, ferr:
+			fout.seek(0)
+			ferr.seek(0)
+			out, err = fout.read().decode('utf-8', 'replace'), ferr.read().decode('utf-8', 'replace').strip()
+		if rcode:
 			if acct and 'accounting storage is disabled' in err:
 				self._acctoff = err
 				_warnmsg('WARNING{}, Slurm keeps no accounting ({}): jobs complete without wtime, utime, stime and'
 					' rssmax and without their Slurm state'.format(_nameSuffix(self.pool.name if self.pool else None), err))
-			elif args[0] != 'scancel' and args[0] not in self._failing:  # scancel of an ended job is fine
-				self._failing.add(args[0])
-				_warnmsg('WARNING, {} failed ({}): {}; retried'.format(args[0], res.returncode if res else '-', err))
+			else:
+				self._callFailed(args, rcode, err)
 			return None
 		self._failing.discard(args[0])
-		return res.stdout.decode('utf-8', 'replace').splitlines()
+		return out.splitlines()
+
+	def _callFailed(self, args, rcode, err):
+		"""Report a failed Slurm command once until it works again (scancel of an ended job is fine)"""
+		if args[0] != 'scancel' and args[0] not in self._failing:
+			self._failing.add(args[0])
+			_warnmsg('WARNING, {} failed ({}): {}; retried'.format(args[0], rcode, err))
 
 
 # === Memory: process-tree sampling and the queue ordered for memory balancing ========================
