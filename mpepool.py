@@ -35,7 +35,8 @@ __all__ = ['Job', 'Task', 'ExecPool', 'AffinityMask', 'JobInfo', 'TaskInfo', 'ra
            'cpucorethreads', 'cpunodes', 'cpusequential', 'inBytes', 'inGigabytes', 'secondsToHms',
            'timeheader', 'tblfmt', 'applyCallback', 'infodata', 'infoheader', 'propslist',
            'TaskInfoExt', 'tasksInfoExt', 'printDepthFirst', 'TaskInfoPrefmt', 'unfoldDepthFirst',
-           'installTerminationHandlers', 'wallclock', 'Launcher', 'LocalLauncher', 'CgroupLauncher']
+           'installTerminationHandlers', 'wallclock', 'Launcher', 'LocalLauncher', 'CgroupLauncher',
+           'SlurmLauncher']
 __version__ = '3.3.0'
 
 import bisect
@@ -58,6 +59,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -600,7 +602,7 @@ class JobInfo(object):
 	'name pid code tstart tstop memsize memkind task category duration'
 	"""
 	__slots__ = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category'
-		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting')
+		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting', 'node', 'slurmid')
 	_NPRIMARY = 9  # The original's properties; the rest are ours
 
 	def __init__(self, job, tstop=None):
@@ -624,6 +626,8 @@ class JobInfo(object):
 		self.rssmax = job.rssmax
 		self.reason = job.reason
 		self.accounting = job.accounting
+		self.node = job.node
+		self.slurmid = job.slurmid
 
 	@property
 	def duration(self):
@@ -1111,7 +1115,8 @@ class Job(object):
 	memory of the largest process of its tree, from the kernel), mempeak (GB, the peak of the sampled
 	memory estimate), reason (None when the process ended by itself, else why the pool stopped it),
 	wslot (the worker slot it ran in) and accounting (where the figures came from: 'wait4' from the
-	kernel's accounting of its process, 'cgroup', 'slurm'; None when unknown).
+	kernel's accounting of its process, 'cgroup', 'slurm'; None when unknown); with SlurmLauncher also
+	slurmid (the Slurm job id) and node (the node it ran on).
 	"""
 	_RTM = 0.85  # Retention of the memory estimate: mem = max(cur, mem * _RTM + cur * (1 - _RTM))
 
@@ -1190,6 +1195,8 @@ class Job(object):
 		self.rssmax = None  # GB: peak RSS of the largest process of its tree (os.wait4)
 		self.reason = None  # Why the pool stopped it (None: its process ended by itself)
 		self.accounting = None  # Where wtime/utime/stime/rssmax came from: 'wait4', 'cgroup', 'slurm'
+		self.slurmid = None  # Slurm job id ('<job>.<step>' for a step of an allocation), SlurmLauncher only
+		self.node = None  # The node it ran on, SlurmLauncher only
 		self._omitafn = bool(omitafn)
 		self._restarting = False  # Stopped to be run again later (memory postponement, restart on timeout)
 		self._stdout = None  # The channel objects given to Popen
@@ -1804,7 +1811,34 @@ def killCgroups(paths):
 			time.sleep(0.005)
 
 
-ACTIONS = (('cgroup', killCgroups), ('pgid', killGroups))
+def cancelSlurm(records):
+	# "<job id> [<SLURM_CONF>]": one scancel per configuration (the guardian may predate a pool's SLURM_CONF)
+	import subprocess
+	byconf = {}
+	for rec in records:
+		jobid, _, conf = rec.partition(' ')
+		byconf.setdefault(conf, []).append(jobid)
+	for conf, ids in byconf.items():
+		env = dict(os.environ, SLURM_CONF=conf) if conf else None
+		try:
+			subprocess.run(['scancel'] + ids, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+				, stderr=subprocess.DEVNULL, timeout=30)
+		except Exception:
+			pass
+
+
+def stopSruns(pids):
+	# srun clients whose job id the pool did not know yet: a SIGTERM to srun alone (never its group, which
+	# holds the shepherd that cancels the job) makes it cancel its job
+	for pid in pids:
+		try:
+			if os.path.basename(os.readlink('/proc/{}/exe'.format(pid))) == 'srun':
+				os.kill(int(pid), signal.SIGTERM)
+		except (OSError, ValueError):
+			pass
+
+
+ACTIONS = (('slurm', cancelSlurm), ('srun', stopSruns), ('cgroup', killCgroups), ('pgid', killGroups))
 for kind, action in ACTIONS:
 	if held.get(kind):
 		action(held[kind])
@@ -1971,11 +2005,22 @@ class Launcher(object):
 		job.memlim by sampling"""
 		return None
 
+	def reserved(self, job):
+		"""GB the cluster reserves for the job and holds it to; None: the pool samples the job's process
+		tree (memory balancing, memlim), the default. The pool's memlimit then admits jobs by this figure"""
+		return None
+
+	def runsince(self, job):
+		"""perf_counter() since which the job runs: its timeout counts from there; None while it waits
+		for resources (the pool asks again later)"""
+		return job.tstart
+
 	def collect(self):
 		"""(jobs whose figures are final now, perf_counter() of the next call or None)
 
-		Called by the pool for the jobs whose reaped() returned False; may set job.reason (e.g. from the
-		state a cluster recorded) before returning a job.
+		Called by the pool at the time it returned last, and after each spawn() while none is armed (a
+		launcher may learn about its running jobs meanwhile); may set job.reason (e.g. from the state a
+		cluster recorded) before returning a job whose reaped() returned False.
 		"""
 		return (), None
 
@@ -2709,6 +2754,462 @@ def _defaultLauncher(cgroups):
 		raise ValueError('cgroups=True, but {}'.format(_cgroupsMissing()))
 	caps, why = _cgroupCaps()
 	return CgroupLauncher((caps, why)) if caps is not None else LocalLauncher()
+
+
+# === Slurm: every job is an srun client ================================================================
+# A job runs as `srun -n1 -N1 ... <program>`: a local child that the pool watches like any other (its exit,
+# its PIPE outputs), whose Slurm job the cluster places, limits and accounts. What the pool learns from the
+# controller comes from batched calls, at most one of each kind per _SLURM_PERIOD and none while nothing is
+# in flight: squeue for the ids, nodes and start times of the jobs started since the last call, sacct for
+# the state and figures of the jobs whose srun exited. Jobs are stopped through `scancel <ids>` only: srun
+# forks a shepherd that cancels the job if srun alone dies, but a kill of srun's whole process group leaks
+# the allocation until its --time (so srun carries no job marker and no process group record).
+
+# srun's exit code for its own errors (SLURM_EXIT_ERROR, SLURM_EXIT_IMMEDIATE): a job that Slurm refused
+_SLURM_EXIT_ERROR = 250
+# Seconds between two batched squeue (or sacct) calls, at least; squeue backs off to _SLURM_PERIOD_MAX
+# while it learns nothing new (jobs waiting in the queue)
+_SLURM_PERIOD = 1.
+_SLURM_PERIOD_MAX = 8.
+# Seconds after srun's exit before the first sacct call (its records reach the database later)
+_SLURM_ACCT_DELAY = 0.5
+# Seconds after srun's exit that a job waits for its final sacct lines at most
+_SLURM_ACCT_BOUND = 10.
+# Minutes added to the --time backstop of a job with a timeout (the pool's own timer comes first)
+_SLURM_TIME_MARGIN = 1
+# Seconds a Slurm command may take before it counts as failed
+_SLURM_CALL_TIMEOUT = 30
+# Seconds between the checks of a Slurm command running in the background
+_SLURM_CALL_CHECK = 0.02
+# Job states of jobs in flight; the others are final
+_SLURM_ACTIVE = frozenset(('PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'STOPPED'
+	, 'SIGNALING', 'STAGE_OUT', 'RESIZING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD'))
+# Final states that say why a job ended, as the pool's reasons (COMPLETED, FAILED: it ended by itself)
+_SLURM_REASONS = {'TIMEOUT': 'timeout', 'DEADLINE': 'timeout', 'OUT_OF_MEMORY': 'memory limit'
+	, 'CANCELLED': 'cancelled', 'REVOKED': 'cancelled', 'NODE_FAIL': 'node failure'
+	, 'BOOT_FAIL': 'node failure', 'PREEMPTED': 'preempted'}
+_SLURM_SACCT_FORMAT = 'JobIDRaw,JobName,State,ExitCode,ElapsedRaw,UserCPU,SystemCPU,MaxRSS,NodeList'
+_SLURM_NOTNODE = ('', 'None assigned', '(null)', 'n/a')
+
+
+def _slurmSeconds(text):
+	"""Seconds of a Slurm duration [D-][HH:]MM:SS[.mmm], None when empty"""
+	if not text:
+		return None
+	days, _, clock = text.rpartition('-')
+	secs = 0.
+	for part in clock.split(':'):
+		secs = secs * 60 + float(part)
+	return secs + int(days or 0) * 86400
+
+
+def _slurmGigabytes(text):
+	"""GB of a Slurm size such as 160512K; None when empty or 0 (not measured)"""
+	if not text:
+		return None
+	scale = {'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4}.get(text[-1].upper())
+	nbytes = float(text[:-1]) * scale if scale else float(text)
+	return inGigabytes(nbytes) if nbytes else None
+
+
+def _slurmEpoch(text):
+	"""Epoch seconds of a Slurm timestamp (local time, 2026-12-01T08:50:30), None when not a time"""
+	try:
+		return time.mktime(time.strptime(text, '%Y-%m-%dT%H:%M:%S'))
+	except (ValueError, OverflowError):
+		return None
+
+
+class SlurmLauncher(Launcher):
+	"""Jobs run on a Slurm cluster: each job is one `srun -n1 -N1 ...` client process, a job step (--exact)
+	when the pool runs inside an allocation (SLURM_JOB_ID set)
+
+	Mapping: the pool's timer stays authoritative and --time is a backstop (whole minutes, rounded up,
+	plus _SLURM_TIME_MARGIN); memlim -> --mem (without memlim: the pool's memlimit / wksnum, inside an
+	allocation its memory / wksnum, else the cluster's default); the affinity step -> --cpus-per-task
+	with --cpu-bind=cores unless omitafn; workdir -> --chdir (it must exist here too: a missing one
+	fails the job, where Slurm would run it in /tmp); --job-name <pool prefix>.<seq>.<name>;
+	--export=ALL. The figures come from sacct: utime, stime, rssmax (MaxRSS, sampled); wtime is srun's
+	wall time less the job's wait in the queue; job.slurmid and job.node are set as the pool learns them.
+
+	calls: collections.Counter  - Slurm commands run by this launcher, per program (the controller load)
+	"""
+	accounting = 'slurm'
+	marks = False  # The tree kills and the guardian scan /proc for the marker: they must never reach srun
+
+	def __init__(self, partition=None, account=None, qos=None, options=()):
+		"""partition, account, qos: str  - srun's --partition, --account, --qos (None: the cluster's default)
+		options: sequence of str  - further srun options, e.g. ('--constraint=ib',), given last
+		"""
+		super().__init__()
+		self.partition = _checkType(partition, str, 'partition')
+		self.account = _checkType(account, str, 'account')
+		self.qos = _checkType(qos, str, 'qos')
+		if isinstance(options, str) or not isinstance(options, (list, tuple)) or not all(
+		isinstance(opt, str) for opt in options):
+			raise TypeError('options must be a sequence of str srun options, not {!r}'.format(options))
+		self.options = tuple(options)
+		self.calls = collections.Counter()
+		self._srun = None  # Path of srun, found by attach()
+		self._alloc = None  # Id of the allocation the pool runs in: its jobs are steps of it
+		self._prefix = None  # Job name prefix of the pool's jobs
+		self._seq = itertools.count(1)
+		self._named = {}  # Slurm job name -> Job whose srun runs or whose figures are awaited
+		self._running = set()  # Jobs whose srun runs
+		self._settling = {}  # Job -> perf_counter() of its srun's exit: waiting for its sacct lines
+		self._cancel = set()  # Jobs the pool stops whose id is not known yet
+		self._polled = -_SLURM_PERIOD  # perf_counter() of the last squeue call
+		self._pollat = None  # perf_counter() of the next squeue call, None: nothing to learn
+		self._pollperiod = _SLURM_PERIOD
+		self._acctat = 0.  # perf_counter() before which no sacct call runs
+		self._acctoff = None  # Why Slurm gives no figures (sacct's message), once known
+		self._failing = set()  # Slurm commands whose failure was reported (once until one succeeds)
+		self._sacct = None  # The sacct call running in the background
+
+	def attach(self, pool):
+		srun = shutil.which('srun')
+		if srun is None:
+			raise FileNotFoundError(errno.ENOENT, "SlurmLauncher needs Slurm's srun, which is not on PATH {!r}".format(
+				os.environ.get('PATH', os.defpath)), 'srun')
+		super().attach(pool)
+		self._srun = srun
+		self._alloc = os.environ.get('SLURM_JOB_ID') or None
+		self._prefix = 'pyexpool-{:x}-{}'.format(os.getpid(), os.urandom(3).hex())
+
+	# --- Starting ---------------------------------------------------------------------------------------
+
+	def reserved(self, job):
+		mem = job.memlim
+		pool = self.pool
+		if not mem and pool is not None and pool.memlimit:
+			mem = pool.memlimit / pool._wkslim
+		if not mem and self._alloc and pool is not None:
+			# A step without --mem takes all the allocation's memory: the others would wait for it
+			pernode = os.environ.get('SLURM_MEM_PER_NODE', '')
+			mem = int(pernode) / 1024. / pool._wkslim if pernode.isdigit() else 0.
+		return mem
+
+	def _command(self, job, name, args):
+		"""The srun command line of a job"""
+		cmd = [self._srun, '-n1', '-N1', '--job-name=' + name, '--export=ALL']
+		if self._alloc:
+			cmd.append('--exact')
+		for opt, val in (('--partition', self.partition), ('--account', self.account), ('--qos', self.qos)):
+			if val:
+				cmd.append('{}={}'.format(opt, val))
+		mem = self.reserved(job)
+		if mem:
+			cmd.append('--mem={}M'.format(max(1, math.ceil(mem * 1024))))
+		if job.timeout:
+			cmd.append('--time={}'.format(math.ceil(job.timeout / 60) + _SLURM_TIME_MARGIN))
+		afnmask = self.pool._afnmask
+		if afnmask is not None:
+			cmd.append('--cpus-per-task={}'.format(afnmask.afnstep))
+			if not job._omitafn:
+				cmd.append('--cpu-bind=cores')
+		cmd.append('--chdir=' + os.path.abspath(job.workdir or os.getcwd()))
+		cmd.extend(self.options)
+		cmd.extend(args)
+		return cmd
+
+	def spawn(self, job, args, kwargs, cpus):
+		name = '{}.{}.{}'.format(self._prefix, next(self._seq), re.sub(r'[^\w.+-]', '_', job.name)[:40])
+		env = kwargs['env']
+		env[b'SLURM_EXIT_ERROR'] = env[b'SLURM_EXIT_IMMEDIATE'] = str(_SLURM_EXIT_ERROR).encode()
+		if not self._alloc:  # Not a step of an allocation this process happened to inherit
+			env.pop(b'SLURM_JOB_ID', None)
+			env.pop(b'SLURM_JOBID', None)
+		job.slurmid = job.node = None
+		job._slurmname = name
+		job._slurmrun = None  # perf_counter() of its start on the cluster, once known
+		job._slurmpending = False  # squeue sees it waiting for resources
+		job._slurmwaited = False  # squeue saw it waiting
+		job._slurmcancelled = False  # scancel was asked for it
+		job._slurmguard = None  # Its record held by the guardian
+		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
+		# Slurm would run the job in /tmp instead); srun itself is not pinned: it only talks to the cluster
+		proc = subprocess.Popen(self._command(job, name, args), **dict(kwargs, executable=self._srun, env=env))
+		self._named[name] = job
+		self._running.add(job)
+		_guard('srun', proc.pid)  # Until its id is known, the guardian can only ask srun itself
+		now = time.perf_counter()
+		self._pollperiod = _SLURM_PERIOD
+		self._pollat = min(self._pollat or float('inf'), max(self._polled + _SLURM_PERIOD, now + 0.2))
+		return proc
+
+	def runsince(self, job):
+		if job._slurmpending:
+			return None
+		return job._slurmrun if job._slurmrun is not None else job.tstart
+
+	# --- Stopping ---------------------------------------------------------------------------------------
+
+	def signal(self, jobs, sig):
+		if sig not in (signal.SIGTERM, signal.SIGKILL, signal.SIGINT):
+			self._scancel([job for job in jobs if job.slurmid], '--signal={}'.format(signal.Signals(sig).name[3:]))
+			return
+		# A cancel is final (TERM, KillWait, KILL by Slurm): the pool's repeated requests add nothing
+		fresh = [job for job in jobs if job in self._running and job not in self._cancel and not job._slurmcancelled]
+		if not fresh:
+			return
+		if any(job.slurmid is None for job in fresh):
+			self._poll(time.perf_counter(), fresh)  # One squeue for their ids
+		known = [job for job in fresh if job.slurmid is not None]
+		self._cancel.update(job for job in fresh if job.slurmid is None)  # Cancelled once the poll finds them
+		self._scancel(known)
+
+	def _scancel(self, jobs, *opts):
+		"""One scancel for the ids of jobs"""
+		if not jobs:
+			return
+		for job in jobs:
+			job._slurmcancelled = not opts
+		self._call(['scancel'] + list(opts) + [job.slurmid for job in jobs])
+
+	# --- Ending -----------------------------------------------------------------------------------------
+
+	def reaped(self, job, status, rusage):
+		self._running.discard(job)
+		self._cancel.discard(job)
+		_unguard('srun', job.proc.pid)
+		if job._slurmguard is not None:
+			self._unguardId(job)
+		if self._acctoff is not None:
+			self._finish(job, None, None)
+			return True
+		now = time.perf_counter()
+		if not self._settling:
+			self._acctat = max(self._acctat, now + _SLURM_ACCT_DELAY)
+		self._settling[job] = now
+		if job.slurmid is None:  # Its id is learnt (or its absence: Slurm refused it) by the next poll
+			self._pollat = min(self._pollat or float('inf'), max(self._polled + _SLURM_PERIOD, now))
+		return False
+
+	def collect(self):
+		now = time.perf_counter()
+		done = []
+		if self._pollat is not None and now >= self._pollat:
+			done.extend(self._poll(now))
+		if (self._settling or self._sacct is not None) and now >= self._acctat:
+			done.extend(self._account(now))
+		if self._acctoff is not None:  # Found out just now: the figures will never come
+			for job in list(self._settling):
+				self._finish(job, None, None)
+				done.append(job)
+		nextat = [self._pollat] if self._pollat is not None else []
+		if self._settling or self._sacct is not None:
+			nextat.append(self._acctat)
+		return done, min(nextat) if nextat else None
+
+	def _poll(self, now, jobs=None):
+		"""One squeue for the jobs (default: all in flight) whose id or start is unknown: learn them,
+		cancel those the pool stops meanwhile; return the jobs found to have never become Slurm jobs"""
+		self._polled = now
+		self._pollat = None
+		if jobs is None:
+			jobs = [job for job in self._named.values() if job.slurmid is None or (job._slurmrun is None
+				and job in self._running)]
+		if not jobs:
+			return []
+		if self._alloc:  # Steps: squeue lists the running ones only
+			lines = self._call(['squeue', '-h', '-s', '-j', self._alloc, '-o', '%i|%j|%N'])
+		else:
+			lines = self._call(['squeue', '-h', '-t', 'all', '--name=' + ','.join(job._slurmname for job in jobs)
+				, '-o', '%i|%j|%N|%T|%S'])
+		learnt = False
+		found = set()
+		for line in lines or ():
+			fields = line.split('|')
+			job = self._named.get(fields[1]) if len(fields) >= 3 else None
+			if job is None:
+				continue
+			found.add(job)
+			state = fields[3] if len(fields) > 3 else 'RUNNING'
+			if job.slurmid is None:
+				learnt = True
+				job.slurmid = fields[0]
+				if job in self._running:
+					self._guardId(job)
+			if fields[2] not in _SLURM_NOTNODE:
+				job.node = fields[2]
+			job._slurmpending = state in ('PENDING', 'CONFIGURING', 'REQUEUED')
+			job._slurmwaited = job._slurmwaited or job._slurmpending
+			if job._slurmrun is None and not job._slurmpending:
+				learnt = True
+				epoch = _slurmEpoch(fields[4]) if len(fields) > 4 else None
+				since = epoch - _CLOCK_ORIGIN if epoch is not None else now
+				job._slurmrun = min(max(since, job._tspawn), now)
+		self._scancel([job for job in self._cancel if job.slurmid is not None])
+		self._cancel = {job for job in self._cancel if job.slurmid is None}
+		# A job whose srun exited, not listed by squeue -t all (which keeps ended jobs for MinJobAge), or
+		# with srun's own error code while the controller does not answer: it never became a job
+		never = [] if self._alloc else [job for job in jobs if job in self._settling and job not in found and (
+			lines is not None or job.proc.returncode == _SLURM_EXIT_ERROR)]
+		for job in never:
+			self._finish(job, None, None)
+		self._pollperiod = _SLURM_PERIOD if learnt else min(_SLURM_PERIOD_MAX, self._pollperiod * 2)
+		if any(job.slurmid is None or (job._slurmrun is None and job in self._running)
+		for job in self._named.values()):
+			self._pollat = now + self._pollperiod
+		return never
+
+	def _account(self, now):
+		"""One sacct for the jobs whose srun exited, in the background (it takes ~0.1 s, the next job's start
+		does not wait for it): started by one call, read by a later one; return the jobs whose figures are
+		final (or overdue)"""
+		records = {}
+		if self._sacct is None:
+			ids = [self._alloc] if self._alloc else [job.slurmid for job in self._settling if job.slurmid is not None]
+			if ids:  # The steps of an allocation are found by their names
+				self._sacct = self._startCall(['sacct', '-n', '-P', '-j', ','.join(ids), '--format='
+					+ _SLURM_SACCT_FORMAT])
+				if self._sacct is not None:
+					self._acctat = now + _SLURM_CALL_CHECK
+					return []
+			self._acctat = now + _SLURM_PERIOD
+		elif self._sacct[0].poll() is None and now < self._sacct[4] + _SLURM_CALL_TIMEOUT:
+			self._acctat = now + _SLURM_CALL_CHECK
+			return []
+		else:
+			tstart = self._sacct[4]
+			lines = self._readCall(self._sacct, acct=True)
+			self._sacct = None
+			self._acctat = max(now, tstart + _SLURM_PERIOD)
+			for line in lines or ():
+				fields = line.split('|')
+				if len(fields) == 9:
+					records[fields[0]] = fields
+		done = []
+		steps = {rec[1]: rec for rec in records.values()} if self._alloc else None
+		for job, ended in list(self._settling.items()):
+			jrec = srec = None
+			if steps is not None:
+				jrec = srec = steps.get(job._slurmname)
+				if srec is not None and job.slurmid is None:
+					job.slurmid = srec[0]
+				# A step Slurm refused (srun's own error code) is never recorded
+				final = (srec[2].split()[0] not in _SLURM_ACTIVE if srec is not None
+					else job.proc.returncode == _SLURM_EXIT_ERROR)
+			elif job.slurmid is not None:
+				jrec = records.get(job.slurmid)
+				srec = records.get(job.slurmid + '.0')
+				# Final: the job line, and the step line when the job ran (the job line may come first)
+				final = jrec is not None and jrec[2].split()[0] not in _SLURM_ACTIVE and (
+					srec[2].split()[0] not in _SLURM_ACTIVE if srec is not None else jrec[8] in _SLURM_NOTNODE)
+			else:
+				final = False  # Its id comes from the next poll
+			if final or now - ended >= _SLURM_ACCT_BOUND:
+				self._finish(job, jrec if final else None, srec if final else None)
+				done.append(job)
+		return done
+
+	def _finish(self, job, jrec, srec):
+		"""Set a job's figures and outcome from its sacct lines (None: unknown) and forget it"""
+		self._settling.pop(job, None)
+		self._named.pop(job._slurmname, None)
+		rcode = job.proc.returncode
+		state = jrec[2].split()[0] if jrec is not None else None
+		if jrec is not None and jrec[8] not in _SLURM_NOTNODE:
+			job.node = jrec[8]
+		if srec is not None:
+			job.accounting = self.accounting
+			if job._slurmwaited and job._slurmrun is not None:  # Its run, not its wait in the queue
+				job.wtime = max(0., job._tspawn + job.wtime - job._slurmrun)
+			job.utime = _slurmSeconds(srec[5])
+			job.stime = _slurmSeconds(srec[6])
+			job.rssmax = _slurmGigabytes(srec[7])
+			code, _, sig = srec[3].partition(':')
+			if sig.isdigit() and int(sig) and state != 'OUT_OF_MEMORY':
+				job.proc.returncode = -int(sig)  # Killed by a signal, as a local job's code says it
+			elif code.isdigit() and state not in _SLURM_REASONS:
+				job.proc.returncode = int(code)
+		if job.reason is not None:
+			return  # The pool stopped it: its reason stands (Slurm says CANCELLED)
+		reason = _SLURM_REASONS.get(state)
+		if reason == 'cancelled' and job.memlim and job.rssmax and job.rssmax >= job.memlim * 0.9:
+			reason = 'memory limit'  # Killed by Slurm's sampling memory enforcement (OverMemoryKill)
+		if srec is None and rcode == _SLURM_EXIT_ERROR and reason is None:
+			reason = 'start failure'
+			_warnmsg('ERROR{}, Slurm refused the job "{}" (srun exit code {}): srun says why on its stderr'.format(
+				_nameSuffix(self.pool.name if self.pool else None), job.name, rcode))
+		job.reason = reason
+
+	def sweep(self):
+		if self._running:
+			if any(job.slurmid is None for job in self._running):
+				self._poll(time.perf_counter(), list(self._running))
+			self._scancel([job for job in self._running if job.slurmid is not None])
+		self._settling.clear()  # The pool completes them without their figures
+		if self._sacct is not None:
+			self._readCall(self._sacct)
+			self._sacct = None
+		self._named = {name: job for name, job in self._named.items() if job in self._running}
+
+	# --- Slurm commands ---------------------------------------------------------------------------------
+
+	def _guardId(self, job):
+		"""Tell the guardian the job's id (with the SLURM_CONF of its cluster): it cancels the job if this
+		process dies"""
+		conf = os.environ.get('SLURM_CONF')
+		job._slurmguard = job.slurmid + (' ' + conf if conf else '')
+		_guard('slurm', job._slurmguard)
+
+	def _unguardId(self, job):
+		_unguard('slurm', job._slurmguard)
+
+	def _call(self, args, acct=False):
+		"""Run a Slurm command to its end (counted); return its output lines, None when it failed"""
+		call = self._startCall(args)
+		return self._readCall(call, acct) if call is not None else None
+
+	def _startCall(self, args):
+		"""Start a Slurm command (counted), its outputs into files (no pipe to drain meanwhile): the call
+		(Popen, stdout file, stderr file, args, perf_counter() of its start), None when it did not start"""
+		self.calls[args[0]] += 1
+		fout, ferr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+		try:
+			return (subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=fout, stderr=ferr), fout, ferr, args
+				, time.perf_counter())
+		except OSError as err:
+			fout.close()
+			ferr.close()
+			self._callFailed(args, '-', str(err))
+			return None
+
+	def _readCall(self, call, acct=False):
+		"""The output lines of a call, waiting for its end (up to _SLURM_CALL_TIMEOUT after its start);
+		None when it failed
+
+		acct: bool  - an sacct call: a cluster without accounting storage says so, once, and the pool stops
+			waiting for figures
+		"""
+		proc, fout, ferr, args, tstart = call
+		try:
+			rcode = proc.wait(max(0., tstart + _SLURM_CALL_TIMEOUT - time.perf_counter()))
+		except subprocess.TimeoutExpired:
+			proc.kill()
+			proc.wait()
+			rcode = 'timed out'
+		with fout, ferr:
+			fout.seek(0)
+			ferr.seek(0)
+			out, err = fout.read().decode('utf-8', 'replace'), ferr.read().decode('utf-8', 'replace').strip()
+		if rcode:
+			if acct and 'accounting storage is disabled' in err:
+				self._acctoff = err
+				_warnmsg('WARNING{}, Slurm keeps no accounting ({}): jobs complete without wtime, utime, stime and'
+					' rssmax and without their Slurm state'.format(_nameSuffix(self.pool.name if self.pool else None), err))
+			else:
+				self._callFailed(args, rcode, err)
+			return None
+		self._failing.discard(args[0])
+		return out.splitlines()
+
+	def _callFailed(self, args, rcode, err):
+		"""Report a failed Slurm command once until it works again (scancel of an ended job is fine)"""
+		if args[0] != 'scancel' and args[0] not in self._failing:
+			self._failing.add(args[0])
+			_warnmsg('WARNING, {} failed ({}): {}; retried'.format(args[0], rcode, err))
 
 
 # === Memory: process-tree sampling and the queue ordered for memory balancing ========================
@@ -3513,6 +4014,8 @@ class ExecPool(object):
 		job.wslot = slot
 		self._workers.add(job)
 		self._register(job, proc)
+		if self._collectat is None:
+			self._collect()  # The launcher may watch its running jobs (e.g. a cluster's ids and starts)
 		self._watchMemory(job)
 		if job.startdelay > 0:
 			time.sleep(job.startdelay)
@@ -3720,8 +4223,12 @@ class ExecPool(object):
 		done, nextat = self._launcher.collect()
 		for job in done:
 			self._settling.discard(job)
+			if not job.terminates and job.reason == 'memory limit':  # Limits the cluster enforced itself
+				self._chainMemory(job, job.memlim or self.memlimit)
+			elif not job.terminates and job.reason == 'timeout':
+				self._chainTimeout(job)
 			self._finishRun(job)
-		if nextat is not None and self._settling:
+		if nextat is not None:
 			self._collectat = nextat
 			self._pushDeadline(nextat, 'collect', self)
 
@@ -3813,9 +4320,24 @@ class ExecPool(object):
 		"""A job ran past its timeout: stop it, and the heavier jobs of its category"""
 		if job.terminates:
 			return
+		since = self._launcher.runsince(job)
+		if since is None or since + job.timeout > time.perf_counter() + 1e-3:
+			# It waited for resources (a cluster's queue): its timeout counts from its start
+			self._pushDeadline(since + job.timeout if since is not None else time.perf_counter() + 1, 'timeout'
+				, job, job._run)
+			return
 		self._stopJob(job, 'timeout')
+		self._chainTimeout(job)
+
+	def _chainTimeout(self, job):
+		"""The timeout chain of a job that ran past its timeout (unless it is restarted)"""
 		if not job.rsrtonto:
 			self._chain(job, 'timeout chain', lambda other: other.size * other.slowdown >= job.size * job.slowdown)
+
+	def _chainMemory(self, job, limit):
+		"""The memory limit chain of a job that broke a memory limit (GB): its heavier relatives to which
+		that limit applies"""
+		self._chain(job, 'memory limit chain', lambda other: _heavierMem(other, job) and self._limitApplies(other, limit))
 
 	def _chain(self, origin, reason, heavier):
 		"""Chained constraints: stop the running and cancel the queued jobs of origin's category that are
@@ -4035,6 +4557,8 @@ class ExecPool(object):
 	def _watchMemory(self, job):
 		"""A job took a slot (its process exists or is being created): count its expected demand until
 		its samples show it, arm the sampling"""
+		if self._launcher.reserved(job) is not None:
+			return  # Not sampled: the cluster holds the job to its reservation
 		if not (_LIMIT_WORKERS_RAM and (self.memlimit or job.memlim)):
 			if _LIMIT_WORKERS_RAM and self._webuiapp is not None:  # Sampled for display only
 				self._armMemory(time.perf_counter() + _UI_PERIOD)
@@ -4084,6 +4608,9 @@ class ExecPool(object):
 		"""
 		if not self._memlimited():
 			return True
+		reserved = self._launcher.reserved(job)
+		if reserved is not None:  # The cluster holds each job to its reservation: admit by their sum
+			return sum(self._launcher.reserved(other) for other in self._workers) + reserved <= self.memlimit + 1e-9
 		demand, known = self._jobDemand(job)
 		kind = None if known else _memKind(job)
 		used = 0.
@@ -4150,8 +4677,7 @@ class ExecPool(object):
 		for job, _ in origins:
 			self._stopJob(job, 'memory limit')
 		for job, limit in origins:
-			self._chain(job, 'memory limit chain', lambda other, origin=job, limit=limit:
-				_heavierMem(other, origin) and self._limitApplies(other, limit))
+			self._chainMemory(job, limit)
 		active = [job for job in self._workers if not job.terminates]
 		memall = sum(job.mem for job in active)
 		if memlimit and len(active) > 1 and (memall >= memlimit or memfree <= self._MEMLOW):
@@ -4258,6 +4784,9 @@ class ExecPool(object):
 		if not failures:
 			return
 		props = JobInfo._xprops.split()
+		for prop in ('node', 'slurmid'):  # Columns of the jobs run on Slurm only
+			if all(getattr(info, prop) is None for info in failures):
+				props.remove(prop)
 		lines = ['WARNING, {} jobs are failed in the ExecPool{}'.format(len(failures), _nameSuffix(self.name))]
 		taskless = [info for info in failures if info.task is None]
 		if taskless:
@@ -4298,7 +4827,8 @@ def _nameSuffix(name):
 # Queued jobs copied into a snapshot (the UI lists at most lim of them); the queue length is always exact
 _UI_QUEUE_MAX = 10000
 
-UiJob = collections.namedtuple('UiJob', 'name task category size timeout pid tstart mem mempeak memkind wslot')
+UiJob = collections.namedtuple('UiJob', 'name task category size timeout pid tstart mem mempeak memkind wslot'
+	' node slurmid', defaults=(None, None))
 """A running or queued job in a UI snapshot (task: the owner Task object; times: perf_counter; memory: GB)"""
 
 UiTask = collections.namedtuple('UiTask', 'name task tstart tstop numadded numdone numterm')
@@ -4332,7 +4862,8 @@ def uiSnapshot(pool):
 	"""An immutable snapshot of pool for the Web UI (see UiSnapshot); cheap enough for a few calls per second"""
 	tsnap = time.perf_counter()
 	running = tuple(UiJob(j.name, j.task, j.category, j.size, j.timeout, getattr(j.proc, 'pid', None)
-		, j.tstart, _measuredMem(j, j.mem), _measuredMem(j, j.mempeak), j.memkind, getattr(j, 'wslot', None))
+		, j.tstart, _measuredMem(j, j.mem), _measuredMem(j, j.mempeak), j.memkind, getattr(j, 'wslot', None)
+		, j.node, j.slurmid)
 		for j in tuple(pool._workers))
 	jobs = pool._jobs
 	queuelen = len(jobs)
@@ -4510,6 +5041,12 @@ def _cliParser():
 	add('-v', '--verbose', action='store_true', help='show the pool\'s messages (job starts and'
 		' completions) on standard error')
 	add('--demo', action='store_true', help='run a built-in demonstration batch and print a summary')
+	add('--slurm', action='store_true', help='run each job on the Slurm cluster through srun (-j: the jobs in'
+		' flight); the job log\'s Host is the node')
+	add('--slurm-partition', metavar='P', default=None, help='the Slurm partition of the jobs (with --slurm)')
+	add('--slurm-account', metavar='A', default=None, help='the Slurm account of the jobs (with --slurm)')
+	add('--slurm-option', action='append', default=[], metavar='OPT', help='a further srun option such as'
+		' --slurm-option=--qos=long (repeatable, with --slurm)')
 	add('--version', action='version', version='mpepool ' + __version__)
 	return parser
 
@@ -4558,6 +5095,10 @@ def _cliParse(argv):
 		raise _CliError('--workdir is not a directory: {!r}'.format(ns.workdir))
 	if ns.demo and (ns.files or ns.arg_file or ns.template):
 		raise _CliError('--demo takes no input files and no command')
+	if (ns.slurm_partition or ns.slurm_account or ns.slurm_option) and not ns.slurm:
+		raise _CliError('--slurm-partition, --slurm-account and --slurm-option need --slurm')
+	if ns.slurm and shutil.which('srun') is None:
+		raise _CliError("--slurm needs Slurm's srun, which is not on PATH")
 	return ns
 
 
@@ -4699,13 +5240,14 @@ def _cliReadJoblog(path):
 	return verdicts
 
 
-def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason):
+def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason, host=None):
 	"""One job log line (with its newline) in GNU parallel's formats, then ours
 
 	tstart: epoch seconds; runtime, utime, stime: seconds; receive: bytes of standard output;
-	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None.
+	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None;
+	host: the node it ran on (None: here, GNU parallel's ':').
 	"""
-	return '{}\t:\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, tstart
+	return '{}\t{}\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host or ':', tstart
 		, runtime, receive, exitval, sig, command, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024)
 		, utime or 0., stime or 0., reason or '-')
 
@@ -5019,7 +5561,7 @@ class _CliRun(object):
 			if runtime is None:
 				runtime = job.tstop - job.tstart if job.tstart is not None and job.tstop is not None else 0.
 			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
-				, job.rssmax, job.utime, job.stime, job.reason)
+				, job.rssmax, job.utime, job.stime, job.reason, job.node)
 			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
 		if not ok and self.ns.halt and not self.stopping:
 			when, count, pct = self.ns.halt
@@ -5056,7 +5598,8 @@ class _CliRun(object):
 			handlers[signum] = signal.signal(signum, self._onsignal)
 		try:
 			self.pool = ExecPool(ns.jobs, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
-				, webuiapp=webuiapp, cgroups=ns.cgroups)
+				, webuiapp=webuiapp, cgroups=ns.cgroups, launcher=SlurmLauncher(ns.slurm_partition
+				, ns.slurm_account, options=ns.slurm_option) if ns.slurm else None)
 			self.slots = min(ns.jobs, self.pool._wkslim)
 			if self.progress:
 				self.progress.start()

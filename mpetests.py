@@ -5434,5 +5434,320 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertEqual(proc.returncode, 130)
 
 
+# --- Slurm: the same jobs through srun on a real cluster (issue 12) -------------------------------------
+# The cluster: $SLURM_CONF when set, else the test cluster of .ci/slurm-cluster when it runs, else Slurm's
+# default configuration. Without one answering, the tests are skipped with the reason (failed under CI).
+
+_SLURM_TESTCONF = os.path.join(os.environ.get('PYEXPOOL_SLURM_BASE', '/tmp/pyexpool-slurm'), 'etc', 'slurm.conf')
+
+
+def _slurmCluster():
+	"""(the SLURM_CONF to use or None for Slurm's default, None) or (None, why no cluster answers)"""
+	if shutil.which('srun') is None or shutil.which('sinfo') is None:
+		return None, 'Slurm is not installed (no srun on PATH; Debian: slurm-wlm)'
+	conf = os.environ.get('SLURM_CONF') or (_SLURM_TESTCONF if os.path.exists(_SLURM_TESTCONF) else None)
+	env = dict(os.environ, SLURM_CONF=conf) if conf else None
+	try:
+		res = subprocess.run(['sinfo', '-h', '-o', '%T'], env=env, capture_output=True, text=True, timeout=20)
+	except (OSError, subprocess.SubprocessError) as err:
+		return None, 'sinfo failed: {}'.format(err)
+	if res.returncode or not res.stdout.strip():
+		return None, 'no Slurm cluster answers ({}); start one: .ci/slurm-cluster start'.format(
+			(res.stderr.strip().splitlines() or ['no node'])[-1])
+	return conf, None
+
+
+def _squeue(*args):
+	"""squeue -h lines"""
+	res = subprocess.run(['squeue', '-h'] + list(args), capture_output=True, text=True, timeout=30)
+	return res.stdout.splitlines()
+
+
+def _slurmJobsOf(pid):
+	"""'id|name|state' of the Slurm jobs (still in squeue) of the pools of process pid"""
+	prefix = 'pyexpool-{:x}-'.format(pid)
+	return [line for line in _squeue('-o', '%i|%j|%T') if line.split('|')[1].startswith(prefix)]
+
+
+# A script whose pool runs a long job on Slurm and says when it runs (the cluster runs 8 jobs at once)
+_SLURM_HOLDER = textwrap.dedent('''\
+	import sys, time
+	import mpepool
+	from mpepool import ExecPool, Job, SlurmLauncher
+	mpepool.installTerminationHandlers()
+	pool = ExecPool(1, launcher=SlurmLauncher())
+	pool.execute(Job('hold', args=('sleep', '300')))
+	while not all(job.slurmid and job._slurmrun for job in pool._workers):
+		pool._cycle(time.perf_counter() + 0.05)
+	print('running', flush=True)
+	pool.join()
+	''')
+
+
+class TestSlurm(PoolTestCase):
+	"""Jobs on the real cluster through SlurmLauncher; independent scenarios run at once in one pool
+	(queued jobs start on slurmctld's 1 s tick, sacct lags up to ~5 s)"""
+
+	@classmethod
+	def setUpClass(cls):
+		conf, why = _slurmCluster()
+		if why:
+			if os.environ.get('CI') == 'true':
+				raise AssertionError('CI needs the Slurm tests: ' + why)
+			raise unittest.SkipTest(why)
+		cls.env = mock.patch.dict(os.environ, {'SLURM_CONF': conf} if conf else {})
+		cls.env.start()
+		cls.node = _squeue and subprocess.run(['sinfo', '-h', '-o', '%n'], capture_output=True, text=True
+			, timeout=30).stdout.split()[0]
+		# Slurm's own --time backstop kills 60-90 s after the start: begun first, checked last
+		cls.backstop = subprocess.Popen((PYEXEC, '-c', textwrap.dedent('''\
+			import json, mpepool
+			from mpepool import ExecPool, Job, SlurmLauncher
+			with ExecPool(1, launcher=SlurmLauncher(options=('--time=1',))) as pool:
+				job = Job('backstop', args=('sleep', '300'), rsrtonto=False)
+				pool.execute(job)
+				pool.join(150)
+			print(json.dumps([job.reason, job.proc.returncode, job.slurmid]))
+			''')), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+			, env=dict(os.environ, PYTHONPATH=REPO))
+		cls.backstopOut = []  # Reaped by a thread: no zombie child while the other tests run
+		cls.backstopReaper = threading.Thread(target=lambda: cls.backstopOut.extend(cls.backstop.communicate())
+			, daemon=True)
+		cls.backstopReaper.start()
+
+	@classmethod
+	def tearDownClass(cls):
+		if cls.backstop.poll() is None:
+			cls.backstop.terminate()
+		cls.backstopReaper.join(60)
+		cls.env.stop()
+
+	def tearDown(self):
+		super().tearDown()
+		left = waitUntil(lambda: not _slurmJobsOf(os.getpid()), 15, 0.2) or _slurmJobsOf(os.getpid())
+		if left is not True:
+			subprocess.run(['scancel'] + [line.split('|')[0] for line in left])
+			self.fail('Slurm jobs left: {}'.format(left))
+
+	def slurmPool(self, wksnum=8, **kwargs):
+		launcher = kwargs.pop('launcher', None) or mpepool.SlurmLauncher()
+		return self.newPool(wksnum, launcher=launcher, **kwargs)
+
+	def testScenarios(self):
+		"""Outcomes, reasons, figures and the Slurm mapping of the scenarios, at once in one pool"""
+		started = []
+		pool = self.slurmPool(16, memlimit=8)
+		mark = self.path('restarted')
+		outpath, errpath = self.path('out', 'o.txt'), self.path('out', 'e.txt')
+		jobs = {job.name: job for job in (
+			Job('ok', args=('sh', '-c', 'echo hi; echo there >&2'), stdout=subprocess.PIPE, stderr=subprocess.PIPE),
+			Job('cpu', args=pyjob('import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5: pass\n'
+				'buf = b"1" * (150 << 20); time.sleep(1.5)')),
+			Job('exit3', args=('sh', '-c', 'exit 3')),
+			Job('signal', args=('sh', '-c', 'kill -9 $$')),
+			Job('timeout', args=('sleep', '60'), timeout=1.5),
+			Job('restart', args=('sh', '-c', 'if [ -e {0} ]; then exit 0; fi; touch {0}; sleep 60'.format(mark))
+				, timeout=1.5, rsrtonto=True, onstart=lambda job: started.append(job.name)),
+			Job('memory', args=pyjob(ALLOC(300, 5)), memlim=0.1),
+			Job('mem1', args=pyjob(ALLOC(300, 5)), memlim=0.1, category='m', size=1),
+			Job('mem2', args=('sleep', '60'), memlim=0.1, category='m', size=2),
+			Job('tmo1', args=('sleep', '60'), timeout=1, category='t', size=1),
+			Job('tmo2', args=('sleep', '60'), category='t', size=2),
+			Job('task', args=('sleep', '60'), task=Task('tsk', timeout=1.5)),
+			Job('big', args=pyjob('import sys; sys.stdout.write("x" * (10 << 20))'), stdout=subprocess.PIPE),
+			Job('files', args=('sh', '-c', 'echo to-out; echo to-err >&2'), stdout=outpath, stderr=errpath),
+			Job('mapping', args=('sleep', '60'), timeout=90, memlim=0.2),
+			Job('external', args=('sleep', '60')),
+			Job('nowd', args=('true',), workdir=self.path('missing')),
+		)}
+		for job in jobs.values():
+			pool.execute(job)
+		# The controller's view of a running job: --time is the backstop (90 s -> 2 min + 1 margin), --mem
+		self.assertTrue(waitUntil(lambda: jobs['mapping'].slurmid and jobs['external'].slurmid or pool._cycle(
+			time.perf_counter() + 0.05), 20, 0))
+		self.assertEqual(_squeue('-j', jobs['mapping'].slurmid, '-o', '%l|%m'), ['3:00|205M'])
+		subprocess.run(['scancel', jobs['external'].slurmid], check=True)
+		pool.execute(Job('stop', args=('true',), onfinish=lambda job: jobs['mapping'].proc.poll() is None and
+			pool._stopJob(jobs['mapping'], 'timeout')))
+		self.assertTrue(pool.join(120))
+		reasons = {info.name: info.reason for info in pool.failures}
+		self.assertEqual(reasons, {'exit3': None, 'signal': None, 'timeout': 'timeout', 'memory': 'memory limit'
+			, 'mem1': 'memory limit', 'mem2': 'memory limit chain', 'tmo1': 'timeout', 'tmo2': 'timeout chain'
+			, 'task': 'task timeout', 'mapping': 'timeout', 'external': 'cancelled', 'nowd': 'start failure'})
+		codes = {name: job.proc.returncode for name, job in jobs.items() if job.proc is not None}
+		self.assertEqual((codes['ok'], codes['exit3'], codes['signal'], codes['restart']), (0, 3, -9, 0))
+		self.assertEqual(started, ['restart', 'restart'])  # Restarted on its timeout, then succeeded
+		self.assertEqual(pool.jobsdone, 6)  # ok cpu restart big files stop
+		ok, cpu = jobs['ok'], jobs['cpu']
+		self.assertEqual((ok.pipedout, 'there\n' in ok.pipederr), ('hi\n', True))
+		self.assertEqual(len(jobs['big'].pipedout), 10 << 20)
+		with open(outpath) as fout, open(errpath) as ferr:
+			self.assertEqual((fout.read(), 'to-err\n' in ferr.read()), ('to-out\n', True))
+		for job in (ok, cpu, jobs['exit3']):
+			self.assertEqual((job.accounting, job.node), ('slurm', self.node))
+			self.assertTrue(job.slurmid.isdigit(), job.slurmid)
+		self.assertGreaterEqual(cpu.utime + cpu.stime, 0.4)  # Slurm's figures: CPU of the task, MaxRSS sampled each second
+		self.assertGreater(cpu.rssmax, 0.1)
+		self.assertGreaterEqual(cpu.wtime, 1.5)
+		# The failure report names the node and the Slurm id
+		self.assertRegex(self.out.getvalue(), r'reason +node +slurmid')
+		self.assertRegex(self.out.getvalue(), r'exit3 .* {} +{} '.format(self.node, jobs['exit3'].slurmid))
+
+	def testAdmissionAndRefusal(self):
+		"""memlimit admits jobs by the sum of their --mem; a job Slurm refuses fails as 'start failure'"""
+		spans = {}
+		pool = self.slurmPool(4, memlimit=1)
+		for i in range(3):
+			pool.execute(Job('m{}'.format(i), args=('sleep', '1'), memlim=0.45
+				, onstart=lambda job: spans.__setitem__(job.name, [time.perf_counter()])
+				, onfinish=lambda job: spans[job.name].append(job._tspawn + job.wtime)))
+		self.assertTrue(pool.join(60))
+		ends = sorted(span[1] for span in spans.values())
+		self.assertGreaterEqual(max(span[0] for span in spans.values()), ends[0] - 0.05)  # 3 * 0.45 > 1 GB
+		bad = self.slurmPool(2, launcher=mpepool.SlurmLauncher(partition='nope'))
+		job = Job('bad', args=('true',), stderr=subprocess.PIPE)
+		bad.execute(job)
+		self.assertTrue(bad.join(30))
+		self.assertEqual((job.reason, job.proc.returncode), ('start failure', mpepool._SLURM_EXIT_ERROR))
+		self.assertIn('invalid partition', job.pipederr)
+		with mock.patch.dict(os.environ, {'PATH': self.tmp}):
+			with self.assertRaisesRegex(FileNotFoundError, 'srun'):
+				ExecPool(1, launcher=mpepool.SlurmLauncher())
+
+	def testControllerUnreachable(self):
+		"""srun can not reach slurmctld: the job fails as 'start failure', the pool goes on"""
+		conf = self.path('slurm.conf')
+		with open(os.environ.get('SLURM_CONF') or '/etc/slurm/slurm.conf') as fconf, open(conf, 'w') as fout:
+			fout.write(re.sub(r'(?m)^SlurmctldPort=.*$', 'SlurmctldPort=1', fconf.read()))
+		with mock.patch.dict(os.environ, {'SLURM_CONF': conf}):
+			pool = self.slurmPool(2)
+			jobs = [Job('lost', args=('true',), stderr=subprocess.PIPE), Job('stub')]
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(60))
+		self.assertEqual([(job.reason, job.proc and job.proc.returncode) for job in jobs]
+			, [('start failure', mpepool._SLURM_EXIT_ERROR), (None, None)])
+		self.assertIn('Unable to contact slurm controller', jobs[0].pipederr)
+
+	def testWebUi(self):
+		if mpewui is None:
+			self.skipTest(_NOBOTTLE)
+		app = WebUiApp(host='127.0.0.1', port=0, name='WebUI-slurm')
+		self.addCleanup(app.stop)
+		pool = self.slurmPool(2, webuiapp=app)
+		job = Job('uijob', args=('sleep', '60'))
+		pool.execute(job)
+		self.assertTrue(waitUntil(lambda: job.slurmid or pool._cycle(time.perf_counter() + 0.05), 20, 0))
+		pool._publishUi(True)
+		text = json.dumps(uiJson(app, '/jobs?fmt=json'))
+		self.assertIn('"{}"'.format(job.slurmid), text)
+		self.assertIn('"{}"'.format(self.node), text)
+		pool.terminate()
+
+	def testEndings(self):
+		"""SIGINT and SIGTERM of the program, SIGKILL of its process and of its process group: no job
+		of it is left in squeue a few seconds later"""
+		procs = {}
+		for how in ('SIGINT', 'SIGTERM', 'kill', 'killpg'):
+			proc = procs[how] = subprocess.Popen((PYEXEC, '-c', _SLURM_HOLDER), stdout=subprocess.PIPE
+				, stderr=subprocess.DEVNULL, cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO), start_new_session=True)
+			self.addCleanup(lambda proc=proc: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
+		for how, proc in procs.items():
+			self.assertIn(b'running\n', iter(proc.stdout.readline, b''), how)  # After the pool's messages
+			self.assertEqual(len(_slurmJobsOf(proc.pid)), 1)
+		for how, proc in procs.items():
+			if how == 'killpg':
+				os.killpg(proc.pid, signal.SIGKILL)
+			else:
+				os.kill(proc.pid, getattr(signal, how, signal.SIGKILL))
+		for how, proc in procs.items():
+			proc.communicate(timeout=30)
+			self.assertEqual(proc.returncode, {'SIGINT': 130, 'SIGTERM': 143}.get(how, -9), how)
+		for how, proc in procs.items():
+			left = waitUntil(lambda: not _slurmJobsOf(proc.pid), 10, 0.2) or _slurmJobsOf(proc.pid)
+			if left is not True:
+				subprocess.run(['scancel'] + [line.split('|')[0] for line in left])
+			self.assertIs(left, True, how)
+
+	def testCli(self):
+		"""mpepool --slurm: the joblog's Host is the node, --resume runs nothing again"""
+		log = self.path('log')
+		cmds = self.path('cmds')
+		with open(cmds, 'w') as fcmd:
+			fcmd.write('echo one\nexit 3\n')
+		res = _cliRun('--slurm', '-j2', '--joblog', log, cmds, timeout=60)
+		self.assertEqual((res.returncode, res.stdout), (1, b'one\n'), res.stderr)
+		header, rows = _cliParseLog(log)
+		self.assertEqual(sorted((row['Seq'], row['Host'], row['Exitval']) for row in rows)
+			, [('1', self.node, '0'), ('2', self.node, '3')])
+		res = _cliRun('--slurm', '-j2', '--joblog', log, '--resume', cmds, timeout=60)
+		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
+		self.assertEqual(len(_cliParseLog(log)[1]), 2)
+
+	def testInsideAllocation(self):
+		"""Inside salloc the jobs are steps of the allocation, with the same outcomes"""
+		res = subprocess.run(['salloc', '-n2', '--mem=1G', PYEXEC, '-c', textwrap.dedent('''\
+			import json, os, sys
+			from mpepool import ExecPool, Job, SlurmLauncher
+			pool = ExecPool(2, launcher=SlurmLauncher())
+			jobs = [Job('ok', args=('true',)), Job('exit3', args=('sh', '-c', 'exit 3'))
+				, Job('timeout', args=('sleep', '60'), timeout=1), Job('memory', args=(sys.executable, '-c'
+				, 'buf = b"1" * (300 << 20); import time; time.sleep(5)'), memlim=0.1)]
+			for job in jobs:
+				pool.execute(job)
+			pool.join(60)
+			print(json.dumps([os.environ['SLURM_JOB_ID']] + [[job.name, job.proc.returncode, job.reason
+				, job.slurmid, job.accounting] for job in jobs]))
+			''')], capture_output=True, text=True, timeout=120, cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO))
+		self.assertEqual(res.returncode, 0, res.stderr)
+		alloc, *jobs = json.loads(res.stdout.splitlines()[-1])
+		self.assertEqual([(job[0], job[2]) for job in jobs], [('ok', None), ('exit3', None), ('timeout', 'timeout')
+			, ('memory', 'memory limit')])
+		self.assertEqual([job[1] for job in jobs[:2]], [0, 3])
+		for job in jobs:
+			self.assertRegex(job[3], r'^{}\.\d+$'.format(alloc))
+
+	def testLikeLocal(self):
+		"""The same batch locally and on Slurm: the same outcomes, reasons, callbacks, task results and
+		failure report"""
+		def batch(tag):
+			calls = []
+			task = Task('tsk-' + tag)
+			note = lambda event: lambda job: calls.append((event, job.name))  # noqa: E731
+			jobs = [Job(name, args=args, task=task, onstart=note('start'), ondone=note('done'), onfinish=note('finish')
+				, **kw) for name, args, kw in (
+				('ok', ('sh', '-c', 'echo ok'), {'stdout': subprocess.PIPE}),
+				('exit3', ('sh', '-c', 'exit 3'), {}),
+				('timeout', ('sleep', '60'), {'timeout': 1}),
+				('memory', pyjob(ALLOC(300, 5)), {'memlim': 0.1}),
+				('nowd', ('true',), {'workdir': self.path('missing')}))]
+			return task, jobs, calls
+
+		results = {}
+
+		def run(tag, launcher):
+			task, jobs, calls = batch(tag)
+			pool = self.newPool(5, launcher=launcher)
+			for job in jobs:
+				pool.execute(job)
+			pool.join(60)
+			results[tag] = (sorted(calls), [(job.name, job.reason, job.pipedout) for job in jobs]
+				, (task.numadded, task.numdone, task.numterm), sorted((i.name, i.reason) for i in pool.failures))
+		slurm = threading.Thread(target=run, args=('slurm', mpepool.SlurmLauncher()))
+		slurm.start()
+		run('local', None)
+		slurm.join(90)
+		self.assertEqual(results['slurm'], results['local'])
+		self.assertEqual(results['local'][3], [('exit3', None), ('memory', 'memory limit'), ('nowd', 'start failure')
+			, ('timeout', 'timeout')])
+
+	def test_zz_timeBackstop(self):
+		"""Slurm's --time ends a job the pool's timer did not: 'timeout' (started by setUpClass)"""
+		self.backstopReaper.join(150)
+		out, err = self.backstopOut
+		reason, code, slurmid = json.loads(out.splitlines()[-1])
+		self.assertEqual((reason, code), ('timeout', -15), err[-2000:])
+
+
 if __name__ == '__main__':
 	unittest.main()

@@ -118,7 +118,8 @@ UiResFmt = IntEnum('UiResFmt', 'json htm txt')
 """Result formats"""
 
 UiResCol = IntEnum('UiResCol', 'category rcode duration memkind memsize name numadded numdone numterm pid'
-	' task tstart tstop code cputime mempeak reason rssmax size state stime timeout utime wslot wtime accounting')
+	' task tstart tstop code cputime mempeak reason rssmax size state stime timeout utime wslot wtime accounting'
+	' node slurmid')
 """Columns (properties) of jobs and tasks; rcode is an alias of code. The first 13 are the original's."""
 
 UiResFilterVal = collections.namedtuple('UiResFilterVal', 'beg end opt')
@@ -198,14 +199,19 @@ _COLUMNS = collections.OrderedDict((
 	('numadded', _Col('int', 't', 'jobs and subtasks added to the task')),
 	('numdone', _Col('int', 't', 'of them completed successfully')),
 	('numterm', _Col('int', 't', 'of them failed or terminated')),
+	('node', _Col('str', 'j', 'node the job ran on (Slurm)')),
+	('slurmid', _Col('str', 'j', 'Slurm job id')),
 ))
+# Default columns added to the job tables of a pool whose jobs run on Slurm
+_COLS_SLURM = ('node', 'slurmid')
 _NUMKINDS = ('int', 'num', 'sec', 'time', 'gb')
 
 # JSON rows of jobs and of tasks start with the original's columns, in its order (JobInfo._props and
 # TaskInfo._props of mpepool: its clients index rows by position), then ours; htm and txt order them for
 # people (the defaults below); cols= selects and orders the columns of every format
 _JSON_JOB = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category', 'duration'
-	, 'state', 'reason', 'wslot', 'size', 'timeout', 'mempeak', 'rssmax', 'cputime', 'utime', 'stime', 'wtime')
+	, 'state', 'reason', 'wslot', 'size', 'timeout', 'mempeak', 'rssmax', 'cputime', 'utime', 'stime', 'wtime'
+	, 'node', 'slurmid')
 _JSON_TASK = ('name', 'tstart', 'tstop', 'numadded', 'numdone', 'numterm', 'task', 'duration', 'state')
 
 # Default columns per table
@@ -479,7 +485,8 @@ class _Records(object):
 			, 'memsize': g(jinf, 'memsize', None) if hasattr(jinf, 'memsize') else g(jinf, 'mem', None)
 			, 'mempeak': g(jinf, 'mempeak', None), 'rssmax': g(jinf, 'rssmax', None)
 			, 'memkind': g(jinf, 'memkind', None), 'utime': utime, 'stime': stime, 'wtime': g(jinf, 'wtime', None)
-			, 'accounting': g(jinf, 'accounting', None), '_obj': jinf}
+			, 'accounting': g(jinf, 'accounting', None), 'node': g(jinf, 'node', None)
+			, 'slurmid': g(jinf, 'slurmid', None), '_obj': jinf}
 		rec['rcode'] = rec['code']
 		if tstart is not None:
 			rec['duration'] = (tstop if tstop is not None else self.now) - tstart
@@ -608,6 +615,7 @@ class _Page(object):
 		self.now = now
 		self.tables = []
 		self.errmsg = None
+		self._slurm = None  # Whether its jobs ran on Slurm, found on first use
 		if self.snap is None:
 			self.errmsg = 'No execution pool has published its state yet' if entry is not None else \
 				'No execution pool is attached to this Web UI'
@@ -622,8 +630,16 @@ class _Page(object):
 		"""Columns of a table: the requested ones (name first) or the defaults"""
 		cols = self.opts.cols
 		if not cols:
-			return list(dflt)
+			return list(dflt) + (list(_COLS_SLURM) if dflt is not _COLS_QUEUED and self._onSlurm() else [])
 		return (['name'] if 'name' not in cols else []) + list(cols)
+
+	def _onSlurm(self):
+		"""Whether jobs of the snapshot ran on Slurm (they have a Slurm id or a node)"""
+		if self._slurm is None:
+			snap = self.snap
+			self._slurm = any(getattr(j, 'slurmid', None) or getattr(j, 'node', None)
+				for j in itertools.chain(snap.running, snap.failures, snap.history))
+		return self._slurm
 
 	def _limit(self, table, count):
 		"""Whether one more row fits into the limit; marks the table as limited otherwise"""
