@@ -3217,7 +3217,8 @@ class _CliTemplate(object):
 	Replacement strings (GNU parallel's): {} all the job's arguments, {N} the N-th (negative: from the
 	end), each with the modifiers . (without extension), / (basename), // (dirname), /. (basename without
 	extension); {#} the job's sequence number, {%} its slot. A template without any gets ' {}' appended.
-	The values are shell-quoted as GNU does, except when the template starts with a replacement string.
+	The values are shell-quoted as GNU does, except when the first word holds a replacement string
+	(`mpepool {} ::: 'echo a'`, `mpepool ./run_{1}`).
 	"""
 	_MODIFIERS = {
 		'': lambda v: v,
@@ -3253,7 +3254,9 @@ class _CliTemplate(object):
 			self.parts = [text + ' ', (None, self._MODIFIERS[''])]
 		elif pos < len(text):
 			self.parts.append(text[pos:])
-		self.quote = quote and not isinstance(self.parts[0], tuple)
+		# As GNU parallel: nothing is quoted when a replacement string is in the command's first word
+		first = cls._TOKEN.search(text)
+		self.quote = quote and not (first and not any(c in text[:first.start()] for c in ' \t\n='))
 
 	def fill(self, args, seq, slot=1):
 		"""The command for the arguments args (a tuple of str), the sequence number seq and the slot"""
@@ -3322,8 +3325,8 @@ def _cliRecords(ns, stdin=None):
 	all (the shorter repeated); --colsep splits each value into columns"""
 	groups = []  # Lists of linked sources
 	for values, linked in _cliSourceValues(ns, stdin):
-		if ns.colsep is not None:
-			values = [tuple(ns.colsep.split(v)) for v in values]
+		if ns.colsep is not None:  # GNU parallel trims the columns' white space then
+			values = [tuple(col.strip(' \t\n\r\f\v') for col in ns.colsep.split(v)) for v in values]
 		else:
 			values = [(v,) for v in values]
 		if (linked or ns.link) and groups:

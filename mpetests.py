@@ -3039,28 +3039,41 @@ def _cliParseLog(path):
 	return header, rows
 
 
+def _cliCommands(argv, stdin=b''):
+	"""[(seq, command)] of the jobs of a command line, in-process"""
+	ns = mpepool._cliParse(argv)
+	return [(rec.seq, ns.template.fill(rec.args, rec.seq)) for rec in mpepool._cliJobs(ns, io.BytesIO(stdin))]
+
+
 class TestCliParsing(unittest.TestCase):
 	"""Options, sizes, the halt policy and input lines of the command line, in-process"""
 
 	def testDefaults(self):
-		ns = mpepool._cliParse(['cmds.txt'])
-		self.assertEqual(ns.files, ['cmds.txt'])
-		self.assertEqual(ns.jobs, len(os.sched_getaffinity(0)))
-		self.assertEqual((ns.timeout, ns.retries, ns.memlim, ns.memlimit, ns.afnstep), (0, 1, 0, 0, 0))
+		ns = mpepool._cliParse(['-a', 'cmds.txt'])
+		self.assertEqual(ns.sources, [('files', ['cmds.txt'], False)])
+		self.assertEqual(mpepool._cliSlots(ns.jobs, 3, 10), 3)  # The CPUs
+		self.assertEqual((ns.timeout, ns.retries, ns.memlim, ns.memlimit, ns.afnstep), ((0, None), 1, 0, 0, 0))
 		self.assertIsNone(ns.halt)
-		self.assertEqual(ns.template, [])
+		self.assertEqual(ns.command, [])
 
 	def testValues(self):
 		ns = mpepool._cliParse(['-j', '3', '--timeout', '2.5', '--retries', '4', '--memlim', '512M'
-			, '--memlimit', '2', '--afnstep', '2', '--halt', 'soon,fail=3', '--webui', ':8123', '--', 'echo'
-			, '{}', ':::', 'a', 'b c'])
-		self.assertEqual((ns.jobs, ns.timeout, ns.retries, ns.afnstep), (3, 2.5, 4, 2))
+			, '--memlimit', '2', '--afnstep', '2', '--halt', 'soon,fail=3', '--webui', ':8123', 'echo'
+			, '{}', ':::', 'a', 'b c', ':::+', '1', '2', '::::', 'f', '--timeout'])
+		self.assertEqual((ns.jobs, ns.timeout, ns.retries, ns.afnstep), ('3', (2.5, None), 4, 2))
 		self.assertAlmostEqual(ns.memlim, 0.5)
 		self.assertEqual(ns.memlimit, 2.)
-		self.assertEqual(ns.halt, ('soon', 3, None))
+		self.assertEqual(ns.halt, ('soon', 'fail', 3, None))
 		self.assertEqual(ns.webui, ('localhost', 8123))
-		self.assertEqual(ns.template, ['echo', '{}'])
-		self.assertEqual(ns.inline, ['a', 'b c'])
+		self.assertEqual(ns.command, ['echo', '{}'])  # The options end at the command: --timeout is an argument
+		self.assertEqual(ns.sources, [('args', ['a', 'b c'], False), ('args', ['1', '2'], True)
+			, ('files', ['f', '--timeout'], False)])
+		ns = mpepool._cliParse(['-kj4', '--', 'gzip', '-9'])  # Bundled short options; a leading -- is accepted
+		self.assertEqual((ns.keep_order, ns.jobs, ns.command, ns.sources), (True, '4', ['gzip', '-9'], []))
+		self.assertEqual(mpepool._cliParse(['--timeout=1m30s', '--delay', '0.5']).timeout, (90., None))
+		self.assertEqual(mpepool._cliParse(['--timeout', '200%']).timeout, (None, 2.))
+		for spec, slots in (('3', 3), ('+1', 5), ('-1', 3), ('50%', 2), ('0', 7), ('10%', 1)):
+			self.assertEqual(mpepool._cliSlots(spec, 4, 7), slots, spec)
 
 	def testSizes(self):
 		for txt, gb in (('1.5', 1.5), ('2G', 2.), ('2gb', 2.), ('512M', .5), ('1048576K', 1.), ('1T', 1024.)
@@ -3072,33 +3085,50 @@ class TestCliParsing(unittest.TestCase):
 			self.assertIn('--memlim', str(ctx.exception))
 
 	def testHalt(self):
-		self.assertIsNone(mpepool._cliHalt('never'))
-		self.assertEqual(mpepool._cliHalt('2'), ('now', 2, None))
-		self.assertEqual(mpepool._cliHalt('now,fail=1'), ('now', 1, None))
-		self.assertEqual(mpepool._cliHalt('soon,fail=25%'), ('soon', None, 25.))
-		for bad in ('later,fail=1', 'now,fail=0', 'now,fail=-1', 'now,success=1', 'fail=101%', 'x'):
-			with self.assertRaises(mpepool._CliError, msg=bad):
-				mpepool._cliHalt(bad)
+		halt = lambda val: mpepool._cliHalt('--halt', val)
+		self.assertIsNone(halt('never'))
+		self.assertIsNone(halt('0'))
+		for val, policy in (('1', ('soon', 'fail', 1, None)), ('2', ('now', 'fail', 1, None)), ('-1', ('soon'
+		, 'success', 1, None)), ('-2', ('now', 'success', 1, None)), ('30%', ('soon', 'fail', None, .3))
+		, ('now,fail=3', ('now', 'fail', 3, None)), ('soon,done=25%', ('soon', 'done', None, .25))):
+			self.assertEqual(halt(val), policy, val)
+		for bad in ('later,fail=1', 'now,fail=0', 'now,fail=-1', 'now,succeed=1', 'soon,fail=101%', 'x', '3'
+		, 'fail=1'):
+			with self.assertRaises(mpepool._CliError, msg=bad) as ctx:
+				halt(bad)
+			self.assertIn('--halt', str(ctx.exception))
 
 	def testErrorsNameTheProblem(self):
 		for argv, word in ((['--no-such-option'], '--no-such-option'), (['--timeout', '-1'], '--timeout')
-		, (['-j', '0'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
+		, (['-j', '-4'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
 		, (['--resume'], '--joblog'), (['--joblog', 'l', '--resume', '--resume-failed'], 'exclude')
-		, (['--webui', 'host:http'], '--webui'), (['--webui', ':70000'], '--webui')
-		, (['--workdir', '/no/such/dir'], '--workdir'), (['--'], 'template'), (['f', '--', ':::', 'a'], ':::')
-		, (['--demo', 'f'], '--demo')):
+		, (['--webui', 'host:http'], '--webui'), (['--webui', ':70000'], '--webui'), (['--pipe'], '--pipe')
+		, (['-kX'], '-X'), (['echo', '{= s/a/b/ =}'], '{='), (['echo', '{0}'], '{0}'), (['echo', '::::'], '::::')
+		, (['--workdir', '...'], '--workdir'), (['--joblog', '-'], '--joblog'), (['--results', 'o.csv'], '--results')
+		, (['--timeout'], 'needs a value'), (['--tag=x'], '--tag'), (['--demo', 'f'], '--demo')):
 			with self.assertRaises(mpepool._CliError, msg=argv) as ctx:
 				mpepool._cliParse(argv)
 			self.assertIn(word, str(ctx.exception), argv)
 
 	def testTemplateFill(self):
-		fill = mpepool._cliFill
-		self.assertEqual(fill('gzip {}', 'a b.txt', 1), "gzip 'a b.txt'")
-		self.assertEqual(fill('conv {} {.}.png {/} {//} {/.} #{#}', 'd/x.jpg', 7)
-			, 'conv d/x.jpg d/x.png x.jpg d x #7')
-		self.assertEqual(fill("awk '{print $1}' {}", 'f', 1), "awk '{print $1}' f")
-		self.assertEqual(fill('echo ${HOME} {', 'f', 1), 'echo ${HOME} {')
-		self.assertEqual(fill('echo {}', "it's", 1), 'echo \'it\'"\'"\'s\'')
+		def fill(template, args, seq=1, slot=1):
+			return mpepool._CliTemplate(template).fill(args, seq, slot)
+		self.assertEqual(fill('gzip {}', ('a b.txt',)), "gzip 'a b.txt'")
+		self.assertEqual(fill('conv {} {.}.png {/} {//} {/.} #{#} %{%}', ('d/x.jpg',), 7, 2)
+			, 'conv d/x.jpg d/x.png x.jpg d x #7 %2')
+		self.assertEqual(fill("awk '{print $1}' {}", ('f',)), "awk '{print $1}' f")
+		self.assertEqual(fill('echo ${HOME} {', ('f',)), 'echo ${HOME} { f')  # None: {} appended
+		self.assertEqual(fill('echo {}', ("it's",)), 'echo \'it\'"\'"\'s\'')
+		self.assertEqual(fill('cp {1} {2//}/{2/.}.{-1}', ('a b', 'x/y.z', 'bak')), "cp 'a b' x/y.bak")
+		self.assertEqual(fill('echo {} {3}', ('a', 'b')), 'echo a b ')  # Missing: empty, as GNU parallel
+		self.assertEqual(fill('{} --x', ('echo a;',)), 'echo a; --x')  # In the first word: nothing quoted
+		self.assertEqual(fill('./run_{1} {2}', ('a b', 'c d')), './run_a b c d')
+		self.assertEqual(fill('V={} run', ('a b',)), "V='a b' run")
+		# GNU parallel's quoting and Perl's dirname, value by value
+		for val, quoted in (('a=b', "'a=b'"), ('a+b', 'a+b'), ('', "''"), ("'", '"\'"'), ("'x", '"\'"\'x\''), ('é', "'é'")):
+			self.assertEqual(mpepool._cliQuote(val), quoted, val)
+		for val, dirname in (('a/', '.'), ('/', '/'), ('/a', '/'), ('a//b', 'a'), ('x/.y/z', 'x/.y'), ('', '.')):
+			self.assertEqual(mpepool._cliPerlDirname(val), dirname, val)
 
 	def testInputs(self):
 		with tempfile.TemporaryDirectory() as tmp:
@@ -3108,16 +3138,17 @@ class TestCliParsing(unittest.TestCase):
 				fout.write(b'echo 1\n\n  \necho 2\r\n')
 			with open(fb, 'wb') as fout:
 				fout.write(b'echo \xff3')  # No final newline; a byte that is not UTF-8
-			ns = mpepool._cliParse([fa, fb])
-			cmds = mpepool._cliInputs(ns)
-			self.assertEqual(cmds, [(1, 'echo 1'), (2, 'echo 2'), (3, 'echo \udcff3')])
-			# Blank lines are arguments of a template; stdin is read when no file is named
-			ns = mpepool._cliParse(['--', 'echo'])
-			cmds = mpepool._cliInputs(ns, stdin=io.BytesIO(b'x\n\ny z\n'))
-			self.assertEqual(cmds, [(1, 'echo x'), (2, "echo ''"), (3, "echo 'y z'")])
-			ns = mpepool._cliParse(['-a', fa, os.path.join(tmp, 'missing')])
+			self.assertEqual(_cliCommands(['-a', fa]), [(1, 'echo 1'), (2, 'echo 2\r')])  # No command: blanks skipped
+			self.assertEqual(_cliCommands(['--arg-sep', ',', 'e', ',', 'a', 'b', ',', 'c']), [(1, 'e a c'), (2, 'e b c')])
+			# Blank lines are arguments of a command; stdin is read when no source is given
+			self.assertEqual(_cliCommands(['echo'], b'x\n\ny z\n'), [(1, 'echo x'), (2, "echo ''"), (3, "echo 'y z'")])
+			self.assertEqual(_cliCommands(['-r', 'echo'], b'x\n\n \n'), [(1, 'echo x')])
+			self.assertEqual(_cliCommands(['-0', 'echo'], b'a\nb\0c\0'), [(1, "echo 'a\nb'"), (2, 'echo c')])
+			self.assertEqual(_cliCommands(['echo', '{2}{1}', '::::', fa, '::::+', fb]), [(1, "echo 'echo \udcff3''echo 1'")])
+			self.assertEqual(_cliCommands(['-a', fa, '--colsep', ' ', 'e', 'X{2}X']), [(1, 'e X1X'), (2, 'e XX')
+				, (3, "e X''X"), (4, 'e X2X')])  # Trimmed columns, as GNU parallel
 			with self.assertRaises(mpepool._CliError) as ctx:
-				mpepool._cliInputs(ns)
+				_cliCommands(['-a', fa, '-a', os.path.join(tmp, 'missing')])
 			self.assertIn('missing', str(ctx.exception))
 
 
@@ -3183,10 +3214,11 @@ class TestCliUsageErrors(unittest.TestCase):
 			badlog = os.path.join(tmp, 'bad.log')
 			with open(badlog, 'w') as fout:
 				fout.write('not a job log\n')
-			for args, word in ((['--bogus', cmds], '--bogus'), (['--timeout', '-5', cmds], '--timeout')
-			, ([cmds, os.path.join(tmp, 'nofile')], 'nofile'), (['--joblog', badlog, '--resume', cmds]
-				, 'malformed job log'), (['--memlim', 'lots', cmds], '--memlim'), (['--halt', 'x', cmds]
-				, '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), cmds], 'job log')):
+			for args, word in ((['--bogus', '-a', cmds], '--bogus'), (['--timeout', '-5', '-a', cmds], '--timeout')
+			, (['-a', cmds, '-a', os.path.join(tmp, 'nofile')], 'nofile'), (['--joblog', badlog, '--resume', '-a'
+				, cmds], 'malformed job log'), (['--memlim', 'lots', '-a', cmds], '--memlim'), (['--halt', 'x', '-a'
+				, cmds], '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), '-a', cmds], 'job log')
+			, (['--pipe', '-a', cmds], '--pipe'), (['-a', cmds, 'echo', '{= uc =}'], '{=')):
 				res = _cliRun(*args)
 				self.assertEqual(res.returncode, 255, (args, res.stderr))
 				err = res.stderr.decode()
@@ -3273,7 +3305,7 @@ class TestCliRun(CliTestCase):
 		cmds = self.commands('echo a', "printf 'xyz'", 'sleep 0.2; exit 3', 'kill -9 $$', 'echo err >&2; echo out'
 			, "printf 'a\tb\\n'")
 		tbefore = time.time()
-		res = _cliRun('-j2', '--joblog', self.log, cmds)
+		res = _cliRun('-j2', '--joblog', self.log, '-a', cmds)
 		tafter = time.time()
 		self.assertEqual(res.returncode, 2, res.stderr)  # exit 3 and the kill: two failed
 		out = res.stdout.decode()
@@ -3302,9 +3334,10 @@ class TestCliRun(CliTestCase):
 		self.assertGreaterEqual(float(byseq[3][0]['JobRuntime']), 0.2)
 
 	def testTemplates(self):
-		res = _cliRun('--', 'echo', stdin=b'x\ny  z\n')
-		self.assertEqual(res.returncode, 0, res.stderr)
-		self.assertEqual(sorted(res.stdout.decode().splitlines()), ['x', 'y  z'])  # Quoted: spaces kept
+		for lead in ([], ['--']):  # GNU parallel's convention; a leading -- is accepted
+			res = _cliRun(*lead + ['echo'], stdin=b'x\ny  z\n')
+			self.assertEqual(res.returncode, 0, res.stderr)
+			self.assertEqual(sorted(res.stdout.decode().splitlines()), ['x', 'y  z'])  # Quoted: spaces kept
 		res = _cliRun('-j1', '--', 'echo {#}:{/.}:{.}', ':::', 'd/a.txt', 'b.c')
 		self.assertEqual(res.stdout.decode(), '1:a:d/a\n2:b:b\n', res.stderr)
 		res = _cliRun('--', ':::', 'echo one', 'echo two')  # Commands given as words
@@ -3349,9 +3382,10 @@ class TestCliRun(CliTestCase):
 
 	def testResultsUngroupWorkdir(self):
 		results = self.path('res')
-		res = _cliRun('--results', results, '--joblog', self.log, '--', ':::', 'echo err >&2; echo out', 'true')
+		res = _cliRun('--results', results, '--joblog', self.log, 'echo err >&2; echo', ':::', 'out', 'a/b')
 		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
-		for name, text in (('1/stdout', 'out\n'), ('1/stderr', 'err\n'), ('2/stdout', ''), ('2/stderr', '')):
+		for name, text in (('1/out/stdout', 'out\n'), ('1/out/stderr', 'err\n'), ('1/out/seq', '1')
+		, ('1/a\\_b/stdout', 'a/b\n'), ('1/a\\_b/seq', '2')):  # GNU parallel's layout
 			with open(os.path.join(results, name)) as fout:
 				self.assertEqual(fout.read(), text, name)
 		self.assertEqual(self.rows()[1][0]['Receive'], '4')
@@ -3360,25 +3394,27 @@ class TestCliRun(CliTestCase):
 		self.assertEqual(self.rows()[1][0]['Receive'], '0')  # As GNU parallel -u: not counted
 		res = _cliRun('--workdir', self.tmp, '--', ':::', 'pwd')
 		self.assertEqual(os.path.realpath(res.stdout.decode().strip()), os.path.realpath(self.tmp))
+		res = _cliRun('--workdir', self.path('new/dir'), ':::', 'pwd')  # Created, as GNU parallel does
+		self.assertEqual(os.path.realpath(res.stdout.decode().strip()), os.path.realpath(self.path('new/dir')))
 
 	def testHalt(self):
 		cmds = self.commands('exit 1', 'exit 2', 'exit 3', 'echo not run')
-		res = _cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, cmds)
+		res = _cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, '-a', cmds)
 		self.assertEqual(res.returncode, 2, res.stderr)
 		self.assertEqual(sorted(self.rows()), [1, 2])
 		self.assertIn('halting', res.stderr.decode())
 		self.assertEqual(res.stdout, b'')
 		# soon: the running job finishes and is logged, nothing more starts
 		cmds = self.commands('sleep 1; echo s1', 'sleep 0.2; exit 2', 'exit 3', 'echo not run')
-		res = _cliRun('-j2', '--halt', 'soon,fail=1', '--joblog', self.log, cmds)
-		self.assertEqual((res.returncode, res.stdout), (1, b's1\n'), res.stderr)
+		res = _cliRun('-j2', '--halt', 'soon,fail=1', '--joblog', self.log, '-a', cmds)
+		self.assertEqual((res.returncode, res.stdout), (2, b's1\n'), res.stderr)  # GNU's: the job's status
 		byseq = self.rows()
 		self.assertEqual(sorted(byseq), [1, 2])
 		self.assertEqual(byseq[1][0]['Exitval'], '0')
 		# now: the running job is stopped and not logged (--resume runs it again)
 		cmds = self.commands(self.sleeper(), 'sleep 0.2; exit 2', 'echo not run')
-		res = _cliRun('-j2', '--halt', '1', '--joblog', self.log, cmds)
-		self.assertEqual(res.returncode, 1, res.stderr)
+		res = _cliRun('-j2', '--halt', '2', '--joblog', self.log, '-a', cmds)  # GNU's 2: now,fail=1
+		self.assertEqual(res.returncode, 2, res.stderr)
 		self.assertEqual(sorted(self.rows()), [2])
 
 	def testExitStatus(self):
@@ -3458,7 +3494,7 @@ class TestCliInterrupt(CliTestCase):
 		cmds = self.commands(*['echo {} >> {}'.format(i, runs) for i in (1, 2)] + [
 			'echo 3 >> {}; [ -e {} ] || {}'.format(runs, go, self.sleeper())] + [
 			'echo {} >> {}'.format(i, runs) for i in (4, 5)])
-		proc = self.start('-j1', '--joblog', self.log, cmds)
+		proc = self.start('-j1', '--joblog', self.log, '-a', cmds)
 		self.waitRuns(runs, '3')
 		self.assertTrue(waitUntil(lambda: _cliProcesses(self.token), 10))
 		tsig = time.perf_counter()
@@ -3472,12 +3508,12 @@ class TestCliInterrupt(CliTestCase):
 		with open(self.log, 'rb') as flog:
 			self.assertTrue(flog.read().endswith(b'\n'))
 		open(go, 'w').close()
-		res = _cliRun('-j1', '--joblog', self.log, '--resume', cmds)
+		res = _cliRun('-j1', '--joblog', self.log, '--resume', '-a', cmds)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(frun.read().split(), ['1', '2', '3', '3', '4', '5'])
 		self.assertEqual({seq: len(rows) for seq, rows in self.rows().items()}, {1: 1, 2: 1, 3: 1, 4: 1, 5: 1})
-		res = _cliRun('-j1', '--joblog', self.log, '--resume', cmds)  # All done: nothing runs
+		res = _cliRun('-j1', '--joblog', self.log, '--resume', '-a', cmds)  # All done: nothing runs
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(len(frun.read().split()), 6)
@@ -3487,7 +3523,7 @@ class TestCliInterrupt(CliTestCase):
 		fixed = self.path('fixed')
 		cmds = self.commands('echo 1 >> {0}; [ -e {1} ] || exit 1'.format(runs, fixed), 'echo 2 >> {}'.format(runs)
 			, 'echo 3 >> {}; [ -e {} ] || {}'.format(runs, fixed, self.sleeper()))
-		proc = self.start('-j2', '--joblog', self.log, cmds)
+		proc = self.start('-j2', '--joblog', self.log, '-a', cmds)
 		self.waitRuns(runs, '3')
 		self.assertTrue(waitUntil(lambda: os.path.exists(self.log) and len(self.rows()) == 2, 10))
 		proc.send_signal(signal.SIGTERM)
@@ -3495,7 +3531,7 @@ class TestCliInterrupt(CliTestCase):
 		self.assertEqual(proc.returncode, 143, err)
 		self.assertEqual(sorted(self.rows()), [1, 2])
 		open(fixed, 'w').close()
-		res = _cliRun('-j2', '--joblog', self.log, '--resume-failed', cmds)
+		res = _cliRun('-j2', '--joblog', self.log, '--resume-failed', '-a', cmds)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(sorted(frun.read().split()), ['1', '1', '2', '3', '3'])
