@@ -2991,61 +2991,64 @@ def _cliInt(pname, val):
 _CliOption = collections.namedtuple('_CliOption', 'names dest metavar conv default help')
 _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	# Input
-	(('-a', '--arg-file'), 'argfiles', 'FILE', _cliText, [], 'an input source: the lines of FILE (- standard'
+	(('-a', '--arg-file', '--argfile'), 'argfiles', 'FILE', _cliText, [], 'an input source: the lines of FILE (- standard'
 		' input); repeatable, the sources are combined like :::: FILE'),
-	(('--colsep', '-C'), 'colsep', 'REGEXP', _cliRegexp, None, 'split each input line into columns {1} {2} ...'
+	(('--colsep', '-C', '--col-sep'), 'colsep', 'REGEXP', _cliRegexp, None, 'split each input line into columns {1} {2} ...'
 		' at REGEXP'),
-	(('-N', '--max-replace-args'), 'maxargs', 'N', _cliCount, 1, 'N arguments per job: {1} ... {N}, {} all'
+	(('-N', '--max-replace-args', '--maxreplaceargs'), 'maxargs', 'N', _cliCount, 1, 'N arguments per job: {1} ... {N}, {} all'
 		' of them'),
-	(('-n', '--max-args'), 'maxargs', 'N', _cliCount, 1, 'the same as -N N'),
+	(('-n', '--max-args', '--maxargs'), 'maxargs', 'N', _cliCount, 1, 'the same as -N N'),
 	(('--link', '--xapply'), 'link', None, True, False, 'link all the input sources (the shorter ones are'
 		' repeated) instead of their cross product'),
 	(('-0', '--null'), 'delimiter', None, '\0', '\n', 'input items end with a NUL byte instead of a newline'),
 	(('-d', '--delimiter'), 'delimiter', 'DELIM', _cliDelimiter, '\n', 'input items end with DELIM (\\n, \\t,'
 		' \\0 understood)'),
-	(('--arg-sep',), 'argsep', 'SEP', _cliText, ':::', 'use SEP instead of :::'),
-	(('--arg-file-sep',), 'argfilesep', 'SEP', _cliText, '::::', 'use SEP instead of ::::'),
-	(('-r', '--no-run-if-empty'), 'skipblank', None, True, False, 'skip the input items that are blank'),
+	(('--arg-sep', '--argsep'), 'argsep', 'SEP', _cliText, ':::', 'use SEP instead of :::'),
+	(('--arg-file-sep', '--argfilesep'), 'argfilesep', 'SEP', _cliText, '::::', 'use SEP instead of ::::'),
+	(('-r', '--no-run-if-empty', '--norunifempty'), 'skipblank', None, True, False, 'skip the input items that are blank'),
 	(('--shuf',), 'shuf', None, True, False, 'run the jobs in a random order (numbered in that order)'),
 	# Running
-	(('-j', '--jobs', '-P', '--max-procs'), 'jobs', 'N', _cliJobsSpec, None, 'jobs run at once: N, +N or -N'
+	(('-j', '--jobs', '-P', '--max-procs', '--maxprocs'), 'jobs', 'N', _cliJobsSpec, None, 'jobs run at once: N, +N or -N'
 		' (the CPUs plus or minus N), N% of the CPUs, 0 as many as possible (default: the CPUs)'),
 	(('--timeout',), 'timeout', 'SECS', _cliTimeout, (0., None), 'the time limit of each job (2.5, 30s, 1m,'
 		' 2h; 0: none), or N% of the median runtime of the jobs that succeeded so far'),
 	(('--delay',), 'delay', 'SECS', _cliDuration, 0., 'start the jobs at least SECS apart'),
 	(('--retries',), 'retries', 'N', _cliCount, 1, 'run a failed job up to N times in total; the log keeps'
 		' the last attempt'),
-	(('--halt', '--halt-on-error'), 'halt', 'WHEN', _cliHalt, None, 'stop: now,fail=N kills the running jobs'
+	(('--halt', '--halt-on-error', '--haltonerror'), 'halt', 'WHEN', _cliHalt, None, 'stop: now,fail=N kills the running jobs'
 		' after N failures, soon,fail=N lets them finish; fail=N%% of the jobs; success=, done= count those'
 		' jobs; 1 is soon,fail=1, 2 now,fail=1'),
-	(('--workdir', '--wd'), 'workdir', 'DIR', _cliWorkdir, None, 'the working directory of the jobs (created'
+	(('--workdir', '--wd', '--work-dir'), 'workdir', 'DIR', _cliWorkdir, None, 'the working directory of the jobs (created'
 		' when missing)'),
 	(('--nice',), 'nice', 'N', _cliInt, None, 'run the jobs with niceness N'),
-	(('--tmpdir',), 'tmpdir', 'DIR', _cliText, None, 'the folder of the temporary output files (default'
+	(('--tmpdir', '--tempdir'), 'tmpdir', 'DIR', _cliText, None, 'the folder of the temporary output files (default'
 		' $TMPDIR or /tmp)'),
-	(('--dry-run',), 'dry_run', None, True, False, 'print the commands instead of running them'),
+	(('--dry-run', '--dryrun', '--dr'), 'dry_run', None, True, False, 'print the commands instead of running them'),
 	# Output
-	(('-k', '--keep-order'), 'keep_order', None, True, False, 'print the outputs in the order of the input'
-		' (default: in the order the jobs finish)'),
+	(('-k', '--keep-order', '--keeporder'), 'keep_order', None, True, False, 'print the outputs in the order'
+		' of the input (default: in the order the jobs finish)'),
+	(('--no-keep-order', '--nokeeporder', '--nok', '--no-k'), 'keep_order', None, False, False, 'cancel -k'),
 	(('--tag',), 'tag', None, True, False, 'prefix each output line with the job\'s arguments and a tab'),
 	(('-u', '--ungroup'), 'ungroup', None, True, False, 'let jobs write to the console directly (default:'
 		' each job\'s output printed whole when it finishes)'),
 	(('--group',), 'ungroup', None, False, False, 'group the output of each job (the default)'),
-	(('--line-buffer', '--lb'), 'line_buffer', None, True, False, 'print the output of the running jobs line'
-		' by line'),
-	(('--results', '--res'), 'results', 'DIR', _cliResultsDir, None, 'the outputs of each job into'
+	(('--line-buffer', '--lb', '--line-buffered', '--linebuffer', '--linebuffered'), 'line_buffer', None, True
+		, False, 'print the output of the running jobs line by line'),
+	(('--results', '--res', '--result'), 'results', 'DIR', _cliResultsDir, None, 'the outputs of each job into'
 		' DIR/1/ARG1/2/ARG2/stdout, stderr and seq, as GNU parallel, instead of the console'),
-	(('-v', '--verbose'), 'print_command', None, True, False, 'print each job\'s command on standard output'
-		' before its output'),
-	(('-t',), 'trace', None, True, False, 'print each job\'s command on standard error when it starts'),
+	(('-v',), 'print_command', None, True, False, 'print each job\'s command on standard output before its'
+		' output'),
+	(('-t', '--verbose'), 'trace', None, True, False, 'print each job\'s command on standard error when it'
+		' starts'),
 	(('--joblog', '--jl'), 'joblog', 'FILE', _cliJoblogPath, None, 'log each finished job on a tab-separated'
 		' line (+FILE appends to FILE)'),
 	(('--resume',), 'resume', None, True, False, 'skip the jobs that the --joblog shows finished'),
-	(('--resume-failed',), 'resume_failed', None, True, False, 'skip the jobs that the --joblog shows'
+	(('--resume-failed', '--resumefailed'), 'resume_failed', None, True, False, 'skip the jobs that the --joblog shows'
 		' succeeded; run again the failed ones'),
 	(('--bar', '--eta', '--progress'), 'progress', None, True, False, 'show the progress with the estimated'
 		' time left on the terminal (nothing when standard error is not a terminal)'),
-	(('--will-cite', '--no-notice', '--plain', '--gnu'), None, None, True, False, 'accepted, no effect'),
+	(('--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn', '--plain', '--gnu'), None, None, True
+		, False, 'accepted, no effect'),
 	# Ours
 	(('--memlim',), 'memlim', 'SIZE', _cliSize, 0., 'the memory limit of each job (its process tree), e.g.'
 		' 2G, 512M; a bare number is in GB (0: none)'),
@@ -3340,7 +3343,7 @@ def _cliRecords(ns, stdin=None):
 			group = [[values[i % len(values)] for i in range(size)] for values in group]
 		rows.append([sum(vals, ()) for vals in zip(*group)])
 	records = [sum(combo, ()) for combo in itertools.product(*rows)] if len(rows) > 1 else rows[0]
-	if ns.skipblank or not ns.command:  # No command: a blank line is no command, as in GNU parallel
+	if ns.skipblank:
 		records = [rec for rec in records if any(v.strip() for v in rec)]
 	return records
 
@@ -3810,9 +3813,11 @@ class _CliRun(object):
 		"""--timeout N%: stop job (its run) if it runs longer than the current timeout"""
 		if (self.tmout is not None and job._run == run and job in self.pool._workers and not job.terminates
 		and time.perf_counter() >= job.tstart + self.tmout):
-			_warnmsg('mpepool: {} ran longer than {}% of the median runtime ({:.3f} s): stopped'.format(
-				job.name, self.ns.timeout[1] * 100, self.tmout))
-			self.pool._onJobTimeout(job)
+			job.timeout = self.tmout  # For the pool's report; a restart (--restart-timeout) is timed here again
+			try:
+				self.pool._onJobTimeout(job)
+			finally:
+				job.timeout = 0
 
 	def _execute(self, rec):
 		"""Give one attempt of rec to the pool"""

@@ -3138,7 +3138,7 @@ class TestCliParsing(unittest.TestCase):
 				fout.write(b'echo 1\n\n  \necho 2\r\n')
 			with open(fb, 'wb') as fout:
 				fout.write(b'echo \xff3')  # No final newline; a byte that is not UTF-8
-			self.assertEqual(_cliCommands(['-a', fa]), [(1, 'echo 1'), (2, 'echo 2\r')])  # No command: blanks skipped
+			self.assertEqual(_cliCommands(['-a', fa]), [(1, 'echo 1'), (2, ''), (3, '  '), (4, 'echo 2\r')])  # No command
 			self.assertEqual(_cliCommands(['--arg-sep', ',', 'e', ',', 'a', 'b', ',', 'c']), [(1, 'e a c'), (2, 'e b c')])
 			# Blank lines are arguments of a command; stdin is read when no source is given
 			self.assertEqual(_cliCommands(['echo'], b'x\n\ny z\n'), [(1, 'echo x'), (2, "echo ''"), (3, "echo 'y z'")])
@@ -3611,6 +3611,180 @@ class TestCliGnuParallel(CliTestCase):
 		for seq, least in ((2, 0.3), (6, 1.)):
 			for row in (grows[seq], mrows[seq]):
 				self.assertGreaterEqual(float(row['JobRuntime']), least - 0.05, row)
+
+
+# Invocations run alike through GNU parallel and mpepool: (name, argv, options). In argv, '@NAME' is the
+# path of the input file NAME of _GNU_FILES and '@results' a folder of the run. options: 'order' how the
+# outputs compare ('exact'; 'sorted' lines, the default without -k or -j1; 'distinct' lines, for {%}),
+# 'log' False for no --joblog, 'stdin' bytes, 'prelog' the argv that the OTHER tool runs first with the
+# same job log (so each resumes from the other's log), 'results' to compare the --results trees.
+_GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n'}
+_GNU_CASES = (
+	('::: cross product', ['echo', ':::', 'a', 'b', ':::', '1', '2'], {}),
+	(':::+ linked', ['echo', ':::', 'a', 'b', 'c', ':::+', '1', '2'], {}),
+	(':::: files', ['echo', '::::', '@letters', '::::+', '@digits', ':::', 'x', 'y'], {}),
+	('{1} {2} positional', ['echo {2}-{1} {1.} {1/} {1//} {1/.} {-1} {#}', ':::', 'd/a.txt', 'b', ':::', '1', '2']
+		, {}),
+	('no command: input lines are commands', [], {'stdin': b'echo x\n\n  \necho "y  z"\n'}),
+	('-k', ['-k', '-j3', 'sleep {}; echo {}', ':::', '0.3', '0.1', '0.2', '0'], {}),
+	('--tag', ['-k', '--tag', 'printf "%s\\n" {} x; printf e >&2', ':::', 'a b', 'c', ':::', '1'], {}),
+	('--colsep', ['-k', '--colsep', ',', 'echo {2}:{1}', '::::', '@csv'], {}),
+	('-N2', ['-k', '-N2', 'echo {1}-{2}', ':::', 'a', 'b', 'c'], {}),
+	('--dry-run', ['--dry-run', '-k', '--tag', 'echo', ':::', "it's", 'a b', 'c=d'], {'log': False}),
+	('--halt 1', ['-j1', '--halt', '1', ':::', 'exit 3', 'exit 4', 'echo not run'], {}),
+	('--halt 2', ['-j2', '--halt', '2', ':::', 'sleep 0.3; exit 3', 'sleep 9', 'echo not run'], {}),
+	('--halt soon,fail=1', ['-j2', '--halt', 'soon,fail=1', ':::', 'sleep 0.3; exit 3', 'sleep 1; echo s'
+		, 'echo not run'], {}),
+	('--halt now,fail=50%', ['-j1', '--halt', 'now,fail=50%', ':::', 'exit 1', 'true', 'exit 2', 'true'], {}),
+	('--halt now,fail=50% not reached', ['-j1', '--halt', 'now,fail=50%', ':::', 'exit 1', 'true', 'true'
+		, 'true'], {}),
+	('-j0', ['-j0', 'sleep 0.5; echo {%}', ':::', '1', '2', '3', '4', '5'], {'order': 'distinct'}),
+	('-j 50%', ['-j', '50%', 'sleep 0.1; echo {%}', ':::', '1', '2', '3'], {'order': 'distinct'}),
+	('-j +1', ['-j', '+1', 'sleep 0.5; echo {%}'] + [':::'] + [str(i) for i in range(len(os.sched_getaffinity(0))
+		+ 1)], {'order': 'distinct'}),
+	('--timeout 200%', ['-j1', '--timeout', '200%', ':::', 'sleep 0.1', 'sleep 0.1', 'sleep 0.1', 'sleep 9'
+		, 'echo after'], {}),
+	('--resume', ['-j1', '--resume', ':::', 'true', 'exit 1', 'echo c'], {'prelog': ['-j1', '--halt', '2', ':::'
+		, 'true', 'exit 1', 'echo c']}),
+	('--resume-failed', ['-j1', '--resume-failed', ':::', 'true', 'exit 1', 'echo c'], {'prelog': ['-j1'
+		, '--halt', '2', ':::', 'true', 'exit 1', 'echo c']}),
+	('--results', ['--results', '@results', 'echo', ':::', 'a', 'b/c', ':::', '1'], {'results': True}),
+)
+
+
+class TestCliVsGnuParallel(CliTestCase):
+	"""mpepool is a drop-in for GNU parallel: the same invocations give the same output, exit status, commands
+	and job log columns; every GNU option is implemented or refused"""
+
+	def gnuParallel(self):
+		"""The path of GNU parallel; the test skips without it (fails under CI, where .ci/run installs it)"""
+		gnu = shutil.which('parallel')
+		if not gnu or b'GNU parallel' not in subprocess.run([gnu, '--version'], stdout=subprocess.PIPE
+		, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL).stdout:
+			if os.environ.get('CI') == 'true':
+				self.fail('GNU parallel is not installed (Debian package parallel)')
+			self.skipTest('GNU parallel is not installed (Debian package parallel)')
+		return gnu
+
+	def runCase(self, tool, other, name, argv, opts):
+		"""Run one case with tool (an argv prefix), other the tool that writes the job log first ('prelog');
+		returns (exit status, stdout, log rows of GNU's columns without the times, the --results tree)"""
+		folder = os.path.join(self.tmp, '{}.{}'.format(abs(hash((name, tool[0]))), len(tool)))
+		os.makedirs(folder)
+		log = os.path.join(folder, 'log')
+		words = [os.path.join(self.tmp, w[1:]) if w[1:] in _GNU_FILES else os.path.join(folder, w[1:])
+			if w == '@results' else w for w in argv]
+		env = dict(os.environ, SHELL='/bin/sh', PARALLEL_SHELL='/bin/sh', HOME=folder)
+		env.pop('PARALLEL', None)  # GNU parallel's options from the environment
+		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+
+		def run(prefix, words):
+			return subprocess.run(prefix + (['--joblog', log] if opts.get('log', True) else []) + words
+				, input=opts.get('stdin', b''), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+				, cwd=folder, timeout=60)
+		if 'prelog' in opts:
+			run(other, opts['prelog'])
+		res = run(tool, words)
+		rows = []
+		if opts.get('log', True):
+			with open(log, encoding='utf-8') as flog:
+				for line in flog.read().split('\n')[1:-1]:
+					cols = line.split('\t', 8)
+					cols[8] = cols[8][:len(cols[8]) - len('\t'.join([''] + cols[8].split('\t')[-4:]))] if len(
+						cols[8].split('\t')) > 4 else cols[8]  # Ours after Command
+					rows.append(tuple(cols[:2] + cols[4:]))
+		else:
+			self.assertFalse(os.path.exists(log), (tool, name))
+		tree = {}
+		if opts.get('results'):
+			root = os.path.join(folder, 'results')
+			for path, _, files in os.walk(root):
+				for fname in files:
+					with open(os.path.join(path, fname), 'rb') as fres:
+						tree[os.path.relpath(os.path.join(path, fname), root)] = fres.read()
+		return res.returncode, res.stdout, sorted(rows), tree, res.stderr
+
+	def testSameAsGnuParallel(self):
+		import concurrent.futures
+		gnu = [self.gnuParallel(), '--will-cite']
+		mpe = [sys.executable, '-m', 'mpepool']
+		for fname, text in _GNU_FILES.items():
+			with open(self.path(fname), 'w') as fout:
+				fout.write(text)
+		with concurrent.futures.ThreadPoolExecutor(6) as executor:  # GNU parallel starts slowly: at once
+			futures = [(case, executor.submit(self.runCase, gnu, mpe, *case), executor.submit(self.runCase, mpe
+				, gnu, *case)) for case in _GNU_CASES]
+			for (name, argv, opts), gfut, mfut in futures:
+				with self.subTest(name):
+					(gcode, gout, grows, gtree, gerr), (mcode, mout, mrows, mtree, merr) = gfut.result(), mfut.result()
+					order = opts.get('order', 'exact' if {'-k', '-j1', '--dry-run'} & set(argv) else 'sorted')
+					if order == 'sorted':
+						gout, mout = sorted(gout.split(b'\n')), sorted(mout.split(b'\n'))
+					elif order == 'distinct':
+						gout, mout = set(gout.split()), set(mout.split())
+					self.assertEqual(mcode, gcode, (gerr, merr))
+					self.assertEqual(mout, gout, (gerr, merr))
+					self.assertEqual(mrows, grows)  # The commands run, their seq, exit status, signal, output size
+					self.assertEqual(mtree, gtree)
+					self.assertTrue(gout or grows or gtree, 'the case shows something')
+
+	def gnuOptions(self, gnu):
+		"""The option names of GNU parallel from `parallel --help`, its man page and its option table"""
+		import gzip
+		import re
+		names = set(re.findall(r'(?m)^(-{1,2}[A-Za-z0-9][\w-]*)', subprocess.run([gnu, '--help'], stdout=subprocess
+			.PIPE, stdin=subprocess.DEVNULL).stdout.decode()))
+		self.assertGreater(len(names), 10)
+		for man in ('/usr/share/man/man1/parallel.1.gz', '/usr/share/man/man1/parallel.1'):
+			if os.path.exists(man):
+				with (gzip.open if man.endswith('.gz') else open)(man, 'rb') as fman:
+					text = fman.read().decode('utf-8', 'replace')
+				names.update(opt.replace('\\-', '-') for opt in re.findall(r'(?m)^\.IX Item "((?:\\-){1,2}[A-Za-z0-9][\w\\-]*)'
+					, text))
+		with open(gnu, encoding='utf-8', errors='replace') as fsrc:  # GetOptions' table, with every alias
+			src = fsrc.read()
+		start = src.find('sub options_completion_hash')
+		body = src[start:src.find('\nsub ', start + 1)] if start >= 0 else ''
+		for spec in re.findall(r'''["']([A-Za-z0-9][\w|-]*)(?:[=:][sif][@%]?|!|\+)?(?:\[|["'])''', body):
+			names.update(('-' if len(name) == 1 else '--') + name for name in spec.split('|') if name)
+		return names
+
+	# The GNU options mpepool implements, with GNU's meaning (a name here is checked against the table)
+	IMPLEMENTED = frozenset((
+		'-a', '--arg-file', '--argfile', '-C', '--colsep', '--col-sep', '-N', '--max-replace-args'
+		, '--maxreplaceargs', '-n', '--max-args', '--maxargs', '--link', '--xapply', '-0', '--null', '-d'
+		, '--delimiter', '--arg-sep', '--argsep', '--arg-file-sep', '--argfilesep', '-r', '--no-run-if-empty'
+		, '--norunifempty', '--shuf', '-j', '--jobs', '-P', '--max-procs', '--maxprocs', '--timeout', '--delay'
+		, '--retries', '--halt', '--halt-on-error', '--haltonerror', '--workdir', '--wd', '--work-dir', '--nice'
+		, '--tmpdir', '--tempdir', '--dry-run', '--dryrun', '--dr', '-k', '--keep-order', '--keeporder'
+		, '--no-keep-order', '--nokeeporder', '--nok', '--no-k', '--tag', '-u', '--ungroup', '--group'
+		, '--line-buffer', '--lb', '--line-buffered', '--linebuffer', '--linebuffered', '--results', '--res'
+		, '--result', '-v', '-t', '--verbose', '--joblog', '--jl', '--resume', '--resume-failed', '--resumefailed'
+		, '--bar', '--eta', '--progress', '--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn'
+		, '--plain', '--gnu', '--version', '-V', '--help', '-h'))
+
+	def testEveryGnuOptionImplementedOrRefused(self):
+		gnu = self.gnuParallel()
+		names = self.gnuOptions(gnu)
+		self.assertGreater(len(names), 150)  # The whole table was read
+		table = set(mpepool._CLI_OPTBYNAME)
+		self.assertEqual(table & names, self.IMPLEMENTED & names)  # No GNU name is ours with another meaning
+		refused = sorted(names - self.IMPLEMENTED)
+		for name in refused:
+			with self.assertRaises(mpepool._CliError, msg=name) as ctx:
+				mpepool._cliParse([name, 'x', 'echo', ':::', 'a'])
+			self.assertIn(name, str(ctx.exception))
+		# Through the real command: exit status 255, one line naming it, nothing run
+		marker = self.path('ran')
+		for name in ('--pipe', '-X', '--sshlogin', '--memfree'):
+			res = _cliRun(name, '1', 'touch', marker, ':::', 'a')
+			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), res.stderr)
+			self.assertIn(name.encode(), res.stderr)
+			self.assertFalse(os.path.exists(marker))
+		for argv in (['echo', '{= uc =}', ':::', 'a'], ['--halt', '3', 'true', ':::', 'a'], ['-j', 'procfile'
+		, 'true', ':::', 'a']):
+			res = _cliRun(*argv)
+			self.assertEqual((res.returncode, res.stderr.count(b'\n')), (255, 1), (argv, res.stderr))
 
 
 class TestCliDemoAndWebUi(CliTestCase):
