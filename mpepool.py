@@ -3895,6 +3895,8 @@ class _CliRun(object):
 		import heapq as _heapq
 		_heapq.heappush(self._freeslots, rec.slot)
 		receive = os.fstat(rec.outfd).st_size if rec.outfd is not None else 0
+		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
+			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
 		self._printFinished(rec)
 		runtime = getattr(job, 'wtime', None)
 		if runtime is None:

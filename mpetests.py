@@ -3544,9 +3544,14 @@ class TestCliProgress(CliTestCase):
 	"""The progress bar: drawn on a terminal, absent when standard error is a pipe"""
 
 	def testBarOnTerminalOnly(self):
+		for option in ('--bar', '--eta', '--progress'):  # GNU parallel's three: one moving estimate here
+			with self.subTest(option):
+				self.checkBar(option)
+
+	def checkBar(self, option):
 		import pty
 		master, slave = pty.openpty()
-		args = ['--bar', '-j2', '--', 'sleep 0.2; echo {}', ':::'] + [str(i) for i in range(8)]
+		args = [option, '-j2', '--', 'sleep 0.2; echo {}', ':::'] + [str(i) for i in range(8)]
 		try:
 			proc = self.start(*args, stderr=slave)
 		finally:
@@ -3617,7 +3622,9 @@ class TestCliGnuParallel(CliTestCase):
 # path of the input file NAME of _GNU_FILES and '@results' a folder of the run. options: 'order' how the
 # outputs compare ('exact'; 'sorted' lines, the default without -k or -j1; 'distinct' lines, for {%}),
 # 'log' False for no --joblog, 'stdin' bytes, 'prelog' the argv that the OTHER tool runs first with the
-# same job log (so each resumes from the other's log), 'results' to compare the --results trees.
+# same job log (so each resumes from the other's log or appends to it with 'append'), 'results' to compare
+# the --results trees, 'rows' 'commands' to compare only the commands run (their seq is random), 'spaced'
+# the least seconds between the job starts.
 _GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n'}
 _GNU_CASES = (
 	('::: cross product', ['echo', ':::', 'a', 'b', ':::', '1', '2'], {}),
@@ -3649,6 +3656,14 @@ _GNU_CASES = (
 	('--resume-failed', ['-j1', '--resume-failed', ':::', 'true', 'exit 1', 'echo c'], {'prelog': ['-j1'
 		, '--halt', '2', ':::', 'true', 'exit 1', 'echo c']}),
 	('--results', ['--results', '@results', 'echo', ':::', 'a', 'b/c', ':::', '1'], {'results': True}),
+	('--joblog +FILE', ['echo', ':::', 'b'], {'prelog': ['echo', ':::', 'a'], 'append': True}),
+	('--shuf', ['--shuf', 'echo', ':::', 'a', 'b', 'c', 'd'], {'rows': 'commands'}),
+	('--delay', ['--delay', '0.3', 'echo', ':::', 'a', 'b', 'c'], {'spaced': 0.25}),
+	('--nice', ['--nice', '7', 'echo {} $(nice)', ':::', 'x'], {}),
+	('-v', ['-k', '-v', 'echo', ':::', 'a', 'b'], {}),
+	('--line-buffer', ['--line-buffer', '--tag', 'echo {}; sleep 0.2; echo {}', ':::', 'a', 'b'], {}),
+	('-k with many jobs waiting', ['-k', '-j3', ':::', 'sleep 0.5; echo 0'] + ['echo {}'.format(i) for i in range(
+		1, mpepool._CLI_HELDFDS + 6)], {}),
 )
 
 
@@ -3678,21 +3693,23 @@ class TestCliVsGnuParallel(CliTestCase):
 		env.pop('PARALLEL', None)  # GNU parallel's options from the environment
 		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
 
-		def run(prefix, words):
-			return subprocess.run(prefix + (['--joblog', log] if opts.get('log', True) else []) + words
+		def run(prefix, words, logarg=log):
+			return subprocess.run(prefix + (['--joblog', logarg] if opts.get('log', True) else []) + words
 				, input=opts.get('stdin', b''), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
 				, cwd=folder, timeout=60)
 		if 'prelog' in opts:
 			run(other, opts['prelog'])
-		res = run(tool, words)
+		res = run(tool, words, '+' + log if opts.get('append') else log)
 		rows = []
+		starts = []
 		if opts.get('log', True):
 			with open(log, encoding='utf-8') as flog:
 				for line in flog.read().split('\n')[1:-1]:
 					cols = line.split('\t', 8)
 					cols[8] = cols[8][:len(cols[8]) - len('\t'.join([''] + cols[8].split('\t')[-4:]))] if len(
 						cols[8].split('\t')) > 4 else cols[8]  # Ours after Command
-					rows.append(tuple(cols[:2] + cols[4:]))
+					rows.append(tuple(cols[:2] + cols[4:]) if opts.get('rows', 'all') == 'all' else cols[8])
+					starts.append(float(cols[2]))
 		else:
 			self.assertFalse(os.path.exists(log), (tool, name))
 		tree = {}
@@ -3702,6 +3719,9 @@ class TestCliVsGnuParallel(CliTestCase):
 				for fname in files:
 					with open(os.path.join(path, fname), 'rb') as fres:
 						tree[os.path.relpath(os.path.join(path, fname), root)] = fres.read()
+		starts.sort()
+		for tprev, tnext in zip(starts, starts[1:]):
+			self.assertGreaterEqual(tnext - tprev, opts.get('spaced', 0), (tool, name, starts))
 		return res.returncode, res.stdout, sorted(rows), tree, res.stderr
 
 	def testSameAsGnuParallel(self):
@@ -3785,6 +3805,45 @@ class TestCliVsGnuParallel(CliTestCase):
 		, 'true', ':::', 'a']):
 			res = _cliRun(*argv)
 			self.assertEqual((res.returncode, res.stderr.count(b'\n')), (255, 1), (argv, res.stderr))
+
+
+class TestCliGnuOptions(CliTestCase):
+	"""GNU parallel's options whose effect shows over time, on mpepool alone"""
+
+	def testLineBufferPrintsWhileRunning(self):
+		go = self.path('go')
+		proc = self.start('--line-buffer', '--tag', 'echo first; while [ ! -e {} ]; do sleep 0.05; done; echo second'
+			.format(go) + ' #{}', ':::', 'a', 'b')
+		lines = []
+
+		def read():
+			lines.append(proc.stdout.readline())
+		import threading
+		reader = threading.Thread(target=read, daemon=True)
+		reader.start()
+		reader.join(20)
+		self.assertEqual(lines, [b'a\tfirst\n'] if lines[0].startswith(b'a') else [b'b\tfirst\n'])  # Still running
+		self.assertIsNone(proc.poll())
+		open(go, 'w').close()
+		out, err = proc.communicate(timeout=20)
+		self.assertEqual(proc.returncode, 0, err)
+		self.assertEqual(sorted((lines[0] + out).split(b'\n')), sorted(b'a\tfirst\nb\tfirst\na\tsecond\nb\tsecond\n'
+			.split(b'\n')))
+
+	def testTimeoutPercentRestart(self):
+		# --timeout N% with --restart-timeout: the slow job is stopped at twice the median and restarted
+		flag = self.path('flag')
+		res = _cliRun('-j1', '--timeout', '200%', '--restart-timeout', '--joblog', self.log, ':::', 'sleep 0.1'
+			, 'sleep 0.1', '[ -e {0} ] && echo ok || {{ touch {0}; {1}; }}'.format(flag, self.sleeper()))
+		self.assertEqual((res.returncode, res.stdout), (0, b'ok\n'), res.stderr)
+		self.assertEqual([rows[0]['Exitval'] for _, rows in sorted(self.rows().items())], ['0', '0', '0'])
+
+	def testCombinationsRefused(self):
+		for argv, word in ((['-k', '--line-buffer', 'echo', ':::', 'a'], '--line-buffer'), (['-j', '-9', 'echo'
+		, ':::', 'a'], '-j')):
+			res = _cliRun(*argv)
+			self.assertEqual((res.returncode, res.stdout), (255, b''), argv)
+			self.assertIn(word.encode(), res.stderr)
 
 
 class TestCliDemoAndWebUi(CliTestCase):
