@@ -3005,7 +3005,7 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' \\0 understood)'),
 	(('--arg-sep', '--argsep'), 'argsep', 'SEP', _cliText, ':::', 'use SEP instead of :::'),
 	(('--arg-file-sep', '--argfilesep'), 'argfilesep', 'SEP', _cliText, '::::', 'use SEP instead of ::::'),
-	(('-r', '--no-run-if-empty', '--norunifempty'), 'skipblank', None, True, False, 'skip the input items that are blank'),
+	(('-r', '--no-run-if-empty', '--norunifempty'), 'skipblank', None, True, False, 'skip the jobs with a blank argument'),
 	(('--shuf',), 'shuf', None, True, False, 'run the jobs in a random order (numbered in that order)'),
 	# Running
 	(('-j', '--jobs', '-P', '--max-procs', '--maxprocs'), 'jobs', 'N', _cliJobsSpec, None, 'jobs run at once: N, +N or -N'
@@ -3016,7 +3016,7 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	(('--retries',), 'retries', 'N', _cliCount, 1, 'run a failed job up to N times in total; the log keeps'
 		' the last attempt'),
 	(('--halt', '--halt-on-error', '--haltonerror'), 'halt', 'WHEN', _cliHalt, None, 'stop: now,fail=N kills the running jobs'
-		' after N failures, soon,fail=N lets them finish; fail=N%% of the jobs; success=, done= count those'
+		' after N failures, soon,fail=N lets them finish; fail=N% of the jobs; success=, done= count those'
 		' jobs; 1 is soon,fail=1, 2 now,fail=1'),
 	(('--workdir', '--wd', '--work-dir'), 'workdir', 'DIR', _cliWorkdir, None, 'the working directory of the jobs (created'
 		' when missing)'),
@@ -3073,16 +3073,19 @@ _CLI_USAGE = ('mpepool [options] [COMMAND [ARG ...]] [::: ARG ... | :::+ ARG ...
 
 def _cliHelp():
 	"""The text of --help, from the option table"""
+	import textwrap
 	rows = []
 	for opt in _CLI_OPTIONS:
 		if opt.help:
-			rows.append((', '.join(opt.names) + (' ' + opt.metavar if opt.metavar else ''), opt.help))
+			rows.append((', '.join(opt.names[:2]) + (' ' + opt.metavar if opt.metavar else ''), opt.help + (
+				' (also {})'.format(', '.join(opt.names[2:])) if opt.names[2:] else '')))
 	width = max(len(left) for left, _ in rows) + 2
+	options = ''.join(textwrap.fill(text, 110, initial_indent='  ' + left.ljust(width), subsequent_indent=' ' * (
+		width + 2)) + '\n' for left, text in rows)
 	return ('usage: ' + _CLI_USAGE + '\n\nRun shell commands in parallel under timeouts, memory limits and'
 		' CPU affinity, with GNU\nparallel\'s command line. Replacement strings: {} {.} {/} {//} {/.} {#} {%}'
 		' and {N} {N.} {N/}\n{N//} {N/.} (input source or column N). GNU parallel options not listed are'
-		' refused.\n\noptions:\n' + ''.join('  {}{}\n'.format(left.ljust(width), text) for left, text in rows)
-		+ '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n  ls *.txt | mpepool --timeout 60 gzip'
+		' refused.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n  ls *.txt | mpepool --timeout 60 gzip'
 		' -9 {}\n  mpepool -k --tag ./simulate --seed {1} --size {2} ::: 1 2 3 ::: 10 100\n  mpepool --demo\n'
 		'Commands run as /bin/sh -c COMMAND. Exit status: 0 all succeeded, 1-100 the number of failed jobs,'
 		' 101 more\n(under --halt as GNU parallel), 128+N stopped by signal N, 255 an error of use.')
@@ -3343,8 +3346,8 @@ def _cliRecords(ns, stdin=None):
 			group = [[values[i % len(values)] for i in range(size)] for values in group]
 		rows.append([sum(vals, ()) for vals in zip(*group)])
 	records = [sum(combo, ()) for combo in itertools.product(*rows)] if len(rows) > 1 else rows[0]
-	if ns.skipblank:
-		records = [rec for rec in records if any(v.strip() for v in rec)]
+	if ns.skipblank:  # -r: as GNU parallel, a combination with a blank value is skipped
+		records = [rec for rec in records if all(v.strip() for v in rec)]
 	return records
 
 
@@ -4161,7 +4164,10 @@ def main(argv=None):
 	try:
 		ns = _cliParse(argv)
 		if ns.help or ns.version:
-			print(_cliHelp() if ns.help else 'mpepool ' + __version__)
+			try:
+				print(_cliHelp() if ns.help else 'mpepool ' + __version__, flush=True)
+			except BrokenPipeError:  # `mpepool --help | head`
+				pass
 			return 0
 		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it
 		# goes to stderr with --pool-messages and nowhere else; its warnings keep their first line (no call stacks)

@@ -3637,6 +3637,7 @@ _GNU_CASES = (
 	('--tag', ['-k', '--tag', 'printf "%s\\n" {} x; printf e >&2', ':::', 'a b', 'c', ':::', '1'], {}),
 	('--colsep', ['-k', '--colsep', ',', 'echo {2}:{1}', '::::', '@csv'], {}),
 	('-N2', ['-k', '-N2', 'echo {1}-{2}', ':::', 'a', 'b', 'c'], {}),
+	('-r', ['-k', '-r', 'echo', ':::', '', ' ', 'a', ':::', 'b', ''], {}),
 	('--dry-run', ['--dry-run', '-k', '--tag', 'echo', ':::', "it's", 'a b', 'c=d'], {'log': False}),
 	('--halt 1', ['-j1', '--halt', '1', ':::', 'exit 3', 'exit 4', 'echo not run'], {}),
 	('--halt 2', ['-j2', '--halt', '2', ':::', 'sleep 0.3; exit 3', 'sleep 9', 'echo not run'], {}),
