@@ -3178,8 +3178,8 @@ def _cliParse(argv):
 	for kind, words, _ in ns.sources:
 		if kind == 'files' and not words:
 			raise _CliError('{} needs at least one file'.format(ns.argfilesep))
-	if ns.jobs is not None:
-		ns.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 1)  # Checked now, resolved later
+	if ns.jobs is not None:  # Checked now, resolved when the jobs are known (-j 0)
+		_cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 1)
 	if (ns.resume or ns.resume_failed) and not ns.joblog:
 		raise _CliError('--resume and --resume-failed need --joblog FILE')
 	if ns.resume and ns.resume_failed:
@@ -3579,7 +3579,6 @@ class _CliRun(object):
 	"""
 
 	def __init__(self, ns, jobs, joblog_truncate=True):
-		import heapq as _heapq
 		self.ns = ns  # namespace: the checked options
 		self.pending = collections.deque(jobs)  # _CliJob not given yet
 		self.total = len(self.pending)  # int: jobs to run in this run
@@ -3594,7 +3593,7 @@ class _CliRun(object):
 		self.pool = None  # ExecPool
 		self.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), self.total)  # int: jobs at once
 		self._freeslots = list(range(1, self.slots + 1))  # A heap of the free job slots ({%}), lowest first
-		_heapq.heapify(self._freeslots)
+		heapq.heapify(self._freeslots)
 		self.running = {}  # {seq: _CliJob}: the jobs given to the pool
 		self.order = collections.deque(rec.seq for rec in jobs) if ns.keep_order else None  # -k: seqs to print
 		self.heldrecs = {}  # {seq: _CliJob}: finished jobs waiting for an earlier one to be printed (-k)
@@ -3826,8 +3825,7 @@ class _CliRun(object):
 		"""Give one attempt of rec to the pool"""
 		ns = self.ns
 		if rec.slot is None:
-			import heapq as _heapq
-			rec.slot = _heapq.heappop(self._freeslots)
+			rec.slot = heapq.heappop(self._freeslots)
 			self.started += 1
 		if rec.command is None:
 			rec.command = ns.template.fill(rec.args, rec.seq, rec.slot)
@@ -3895,8 +3893,7 @@ class _CliRun(object):
 			self.pending.appendleft(rec)  # Retried first, at the next free slot
 			self.feed()
 			return
-		import heapq as _heapq
-		_heapq.heappush(self._freeslots, rec.slot)
+		heapq.heappush(self._freeslots, rec.slot)
 		receive = os.fstat(rec.outfd).st_size if rec.outfd is not None else 0
 		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
 			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
