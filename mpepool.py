@@ -2991,12 +2991,13 @@ def _cliInt(pname, val):
 _CliOption = collections.namedtuple('_CliOption', 'names dest metavar conv default help')
 _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	# Input
-	(('-a', '--arg-file', '--argfile'), 'argfiles', 'FILE', _cliText, [], 'an input source: the lines of FILE (- standard'
-		' input); repeatable, the sources are combined like :::: FILE'),
-	(('--colsep', '-C', '--col-sep'), 'colsep', 'REGEXP', _cliRegexp, None, 'split each input line into columns {1} {2} ...'
-		' at REGEXP'),
-	(('-N', '--max-replace-args', '--maxreplaceargs'), 'maxargs', 'N', _cliCount, 1, 'N arguments per job: {1} ... {N}, {} all'
-		' of them'),
+	(('-a', '--arg-file', '--argfile'), 'argfiles', 'FILE', _cliText, []
+		, 'an input source: the lines of FILE (- standard input); repeatable, the sources are combined like'
+		' :::: FILE'),
+	(('--colsep', '-C', '--col-sep'), 'colsep', 'REGEXP', _cliRegexp, None
+		, 'split each input line into columns {1} {2} ... at REGEXP'),
+	(('-N', '--max-replace-args', '--maxreplaceargs'), 'maxargs', 'N', _cliCount, 1
+		, 'N arguments per job: {1} ... {N}, {} all of them'),
 	(('-n', '--max-args', '--maxargs'), 'maxargs', 'N', _cliCount, 1, 'the same as -N N'),
 	(('--link', '--xapply'), 'link', None, True, False, 'link all the input sources (the shorter ones are'
 		' repeated) instead of their cross product'),
@@ -3005,20 +3006,24 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' \\0 understood)'),
 	(('--arg-sep', '--argsep'), 'argsep', 'SEP', _cliText, ':::', 'use SEP instead of :::'),
 	(('--arg-file-sep', '--argfilesep'), 'argfilesep', 'SEP', _cliText, '::::', 'use SEP instead of ::::'),
-	(('-r', '--no-run-if-empty', '--norunifempty'), 'skipblank', None, True, False, 'skip the jobs with a blank argument'),
+	(('-r', '--no-run-if-empty', '--norunifempty'), 'skipblank', None, True, False
+		, 'skip the jobs with a blank argument'),
 	(('--shuf',), 'shuf', None, True, False, 'run the jobs in a random order (numbered in that order)'),
 	# Running
-	(('-j', '--jobs', '-P', '--max-procs', '--maxprocs'), 'jobs', 'N', _cliJobsSpec, None, 'jobs run at once: N, +N or -N'
-		' (the CPUs plus or minus N), N% of the CPUs, 0 as many as possible (default: the CPUs)'),
+	(('-j', '--jobs', '-P', '--max-procs', '--maxprocs'), 'jobs', 'N', _cliJobsSpec, None
+		, 'jobs run at once: N, +N or -N (the CPUs plus or minus N), N% of the CPUs, 0 as many as possible'
+		' (default: the CPUs)'),
 	(('--timeout',), 'timeout', 'SECS', _cliTimeout, (0., None), 'the time limit of each job (2.5, 30s, 1m,'
 		' 2h; 0: none), or N% of the median runtime of the jobs that succeeded so far'),
 	(('--delay',), 'delay', 'SECS', _cliDuration, 0., 'start the jobs at least SECS apart'),
 	(('--retries',), 'retries', 'N', _cliCount, 1, 'run a failed job up to N times in total; the log keeps'
 		' the last attempt'),
-	(('--halt', '--halt-on-error', '--haltonerror'), 'halt', 'WHEN', _cliHalt, None, 'stop: now,fail=N kills the running jobs'
+	(('--halt', '--halt-on-error', '--haltonerror'), 'halt', 'WHEN', _cliHalt, None
+		, 'stop: now,fail=N kills the running jobs'
 		' after N failures, soon,fail=N lets them finish; fail=N% of the jobs; success=, done= count those'
 		' jobs; 1 is soon,fail=1, 2 now,fail=1'),
-	(('--workdir', '--wd', '--work-dir'), 'workdir', 'DIR', _cliWorkdir, None, 'the working directory of the jobs (created'
+	(('--workdir', '--wd', '--work-dir'), 'workdir', 'DIR', _cliWorkdir, None
+		, 'the working directory of the jobs (created'
 		' when missing)'),
 	(('--nice',), 'nice', 'N', _cliInt, None, 'run the jobs with niceness N'),
 	(('--tmpdir', '--tempdir'), 'tmpdir', 'DIR', _cliText, None, 'the folder of the temporary output files (default'
@@ -3085,7 +3090,8 @@ def _cliHelp():
 	return ('usage: ' + _CLI_USAGE + '\n\nRun shell commands in parallel under timeouts, memory limits and'
 		' CPU affinity, with GNU\nparallel\'s command line. Replacement strings: {} {.} {/} {//} {/.} {#} {%}'
 		' and {N} {N.} {N/}\n{N//} {N/.} (input source or column N). GNU parallel options not listed are'
-		' refused.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n  ls *.txt | mpepool --timeout 60 gzip'
+		' refused.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n'
+		'  ls *.txt | mpepool --timeout 60 gzip'
 		' -9 {}\n  mpepool -k --tag ./simulate --seed {1} --size {2} ::: 1 2 3 ::: 10 100\n  mpepool --demo\n'
 		'Commands run as /bin/sh -c COMMAND. Exit status: 0 all succeeded, 1-100 the number of failed jobs,'
 		' 101 more\n(under --halt as GNU parallel), 128+N stopped by signal N, 255 an error of use.')
@@ -3096,48 +3102,37 @@ def _cliOptions(argv, ns):
 	i = 0
 	while i < len(argv):
 		word = argv[i]
-		if word == '--':
-			return argv[i + 1:]
-		if len(word) < 2 or word[0] != '-':  # The command starts
-			return argv[i:]
 		i += 1
+		if word == '--':
+			return argv[i:]
+		if len(word) < 2 or word[0] != '-':  # The command starts
+			return argv[i - 1:]
 		if word.startswith('--'):  # --name, --name=value, --name value
 			name, eq, value = word.partition('=')
+			pieces = [(name, value if eq else None)]
+		else:  # Bundled short options: -kj4 is -k -j 4
+			pieces = []
+			for k in range(1, len(word)):
+				opt = _CLI_OPTBYNAME.get('-' + word[k])
+				pieces.append(('-' + word[k], word[k + 1:] or None if opt and opt.metavar else None))
+				if opt and opt.metavar:
+					break
+		for name, value in pieces:
 			opt = _CLI_OPTBYNAME.get(name)
 			if opt is None:
 				raise _CliError('unsupported option {} (GNU parallel\'s options that mpepool does not implement'
 					' are refused; see mpepool --help)'.format(name))
 			if opt.metavar is None:
-				if eq:
+				if value is not None:
 					raise _CliError('{} takes no value, not {!r}'.format(name, value))
 				_cliSet(ns, opt, opt.conv)
 				continue
-			if not eq:
+			if value is None:
 				if i >= len(argv):
 					raise _CliError('{} needs a value ({})'.format(name, opt.metavar))
 				value = argv[i]
 				i += 1
 			_cliSet(ns, opt, opt.conv(name, value))
-			continue
-		k = 1  # Bundled short options: -kj4, -j 4, -k -u
-		while k < len(word):
-			name = '-' + word[k]
-			opt = _CLI_OPTBYNAME.get(name)
-			if opt is None:
-				raise _CliError('unsupported option {} (GNU parallel\'s options that mpepool does not implement'
-					' are refused; see mpepool --help)'.format(name))
-			k += 1
-			if opt.metavar is None:
-				_cliSet(ns, opt, opt.conv)
-				continue
-			value = word[k:]
-			if not value:
-				if i >= len(argv):
-					raise _CliError('{} needs a value ({})'.format(name, opt.metavar))
-				value = argv[i]
-				i += 1
-			_cliSet(ns, opt, opt.conv(name, value))
-			break
 	return []
 
 
