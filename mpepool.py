@@ -4134,6 +4134,8 @@ def _cliDemo(ns, webuiapp=None):
 		for result, n in sorted(results.items()))))
 	if not (_LIMIT_WORKERS_RAM and any(result == 'memory limit' for result in results)):
 		print('  (memory limits are not enforced here{})'.format('' if _LIMIT_WORKERS_RAM else ': psutil is missing'))
+	print('\nThe same from the command line, in GNU parallel\'s syntax (see mpepool --help):\n'
+		'  mpepool -j6 --timeout 1 --memlim 100M --joblog run.log --tag ./simulate {1} {2} ::: a b ::: 1 2 3')
 	return 0
 
 

@@ -3649,9 +3649,9 @@ _GNU_CASES = (
 	('--halt now,fail=50%', ['-j1', '--halt', 'now,fail=50%', ':::', 'exit 1', 'true', 'exit 2', 'true'], {}),
 	('--halt now,fail=50% not reached', ['-j1', '--halt', 'now,fail=50%', ':::', 'exit 1', 'true', 'true'
 		, 'true'], {}),
-	('-j0', ['-j0', 'sleep 0.5; echo {%}', ':::', '1', '2', '3', '4', '5'], {'order': 'distinct'}),
+	('-j0', ['-j0', 'sleep 1; echo {%}', ':::', '1', '2', '3', '4', '5'], {'order': 'distinct'}),
 	('-j 50%', ['-j', '50%', 'sleep 0.1; echo {%}', ':::', '1', '2', '3'], {'order': 'distinct'}),
-	('-j +1', ['-j', '+1', 'sleep 0.5; echo {%}'] + [':::'] + [str(i) for i in range(len(os.sched_getaffinity(0))
+	('-j +1', ['-j', '+1', 'sleep 1; echo {%}'] + [':::'] + [str(i) for i in range(len(os.sched_getaffinity(0))
 		+ 1)], {'order': 'distinct'}),
 	('--timeout 200%', ['-j3', '--timeout', '200%', ':::', 'sleep 0.5', 'sleep 0.5', 'sleep 0.5', 'sleep 9'
 		, 'echo after'], {}),  # The slow one stopped at twice the median, 1 s, well beyond the load's jitter
@@ -3857,7 +3857,7 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertEqual(res.returncode, 0, res.stderr)
 		out = res.stdout.decode()
 		self.assertIn('Summary of the demo', out)
-		for result in ('exit 0', 'timeout', 'timeout chain', 'task timeout', 'restart flaky'):
+		for result in ('exit 0', 'timeout', 'timeout chain', 'task timeout', 'restart flaky', "GNU parallel's syntax"):
 			self.assertIn(result, out)
 
 	def testWebUi(self):
