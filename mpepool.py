@@ -3052,8 +3052,10 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' succeeded; run again the failed ones'),
 	(('--bar', '--eta', '--progress'), 'progress', None, True, False, 'show the progress with the estimated'
 		' time left on the terminal (nothing when standard error is not a terminal)'),
-	(('--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn', '--plain', '--gnu'), None, None, True
-		, False, 'accepted, no effect'),
+	(('--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn', '--gnu'), None, None, True, False
+		, 'accepted, no effect'),
+	(('--plain',), 'plain', None, True, False, 'ignore GNU parallel\'s default options ($PARALLEL and its'
+		' config files), which are refused otherwise'),
 	# Ours
 	(('--memlim',), 'memlim', 'SIZE', _cliSize, 0., 'the memory limit of each job (its process tree), e.g.'
 		' 2G, 512M; a bare number is in GB (0: none)'),
@@ -3136,6 +3138,25 @@ def _cliOptions(argv, ns):
 	return []
 
 
+def _cliCheckGnuDefaults():
+	"""_CliError if GNU parallel's default options are set (in $PARALLEL or its config files): GNU would add
+	them to the command line, mpepool does not read them"""
+	home = os.path.expanduser('~')
+	if os.environ.get('PARALLEL', '').strip():
+		raise _CliError('GNU parallel\'s default options in $PARALLEL are not read: give them on the command'
+			' line (or --plain to run without them): {!r}'.format(os.environ['PARALLEL']))
+	for path in ('/etc/parallel/config', os.path.join(os.environ.get('PARALLEL_HOME') or os.path.join(home
+	, '.parallel'), 'config'), os.path.join(home, '.parallelrc')):
+		try:
+			with open(path, 'rb') as fconf:
+				lines = [ln.strip() for ln in fconf.read().split(b'\n')]
+		except OSError:
+			continue
+		if any(ln and not ln.startswith(b'#') for ln in lines):
+			raise _CliError('GNU parallel\'s default options in {} are not read: give them on the command line'
+				' (or --plain to run without them)'.format(path))
+
+
 def _cliSet(ns, opt, value):
 	"""Store an option's value in ns: appended for a repeatable option, nothing for one without effect"""
 	if opt.dest is None:
@@ -3183,6 +3204,8 @@ def _cliParse(argv):
 		raise _CliError('--line-buffer with -k is not supported')
 	if ns.demo and (ns.command or ns.sources):
 		raise _CliError('--demo takes no command and no input')
+	if not ns.plain:
+		_cliCheckGnuDefaults()
 	ns.template = _CliTemplate(' '.join(ns.command)) if ns.command else _CliTemplate('{}', quote=False)
 	return ns
 

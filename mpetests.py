@@ -3019,8 +3019,14 @@ def _cliCmd(*args):
 	return [sys.executable, '-m', 'mpepool'] + [str(a) for a in args]
 
 
+def _cliEnv():
+	"""The environment of the real command: ours without GNU parallel's default options ($PARALLEL)"""
+	return {name: val for name, val in os.environ.items() if name != 'PARALLEL'}
+
+
 def _cliRun(*args, stdin=b'', timeout=60, cwd=None, env=None):
 	"""Run `python -m mpepool ARGS` to its end: subprocess.CompletedProcess with bytes stdout/stderr"""
+	env = _cliEnv() if env is None else env
 	return subprocess.run(_cliCmd(*args), input=stdin, stdout=subprocess.PIPE
 		, stderr=subprocess.PIPE, timeout=timeout, cwd=cwd or REPO, env=env)
 
@@ -3287,6 +3293,7 @@ class CliTestCase(unittest.TestCase):
 		"""Start the real command in the background: subprocess.Popen"""
 		kwargs.setdefault('stdout', subprocess.PIPE)
 		kwargs.setdefault('stderr', subprocess.PIPE)
+		kwargs.setdefault('env', _cliEnv())
 		proc = subprocess.Popen(_cliCmd(*args), cwd=REPO, **kwargs)
 		self.procs.append(proc)
 		return proc
@@ -3845,6 +3852,23 @@ class TestCliGnuOptions(CliTestCase):
 			res = _cliRun(*argv)
 			self.assertEqual((res.returncode, res.stdout), (255, b''), argv)
 			self.assertIn(word.encode(), res.stderr)
+		# GNU parallel's default options ($PARALLEL, its config files) would change the run: refused, unless --plain
+		env = dict(_cliEnv(), PARALLEL='-k --tag')
+		res = _cliRun('echo', ':::', 'a', env=env)
+		self.assertEqual((res.returncode, res.stdout), (255, b''))
+		self.assertIn(b'$PARALLEL', res.stderr)
+		env['HOME'] = self.tmp
+		env.pop('PARALLEL')
+		os.mkdir(self.path('.parallel'))
+		with open(self.path('.parallel/config'), 'w') as fconf:
+			fconf.write('# a comment\n\n')
+		self.assertEqual(_cliRun('echo', ':::', 'a', env=env).stdout, b'a\n')  # Nothing in it
+		with open(self.path('.parallel/config'), 'a') as fconf:
+			fconf.write('-j1\n')
+		res = _cliRun('echo', ':::', 'a', env=env)
+		self.assertEqual(res.returncode, 255)
+		self.assertIn(b'config', res.stderr)
+		self.assertEqual(_cliRun('--plain', 'echo', ':::', 'a', env=env).stdout, b'a\n')
 
 
 class TestCliDemoAndWebUi(CliTestCase):
