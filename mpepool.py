@@ -3095,7 +3095,8 @@ def _cliHelp():
 		' refused.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n'
 		'  ls *.txt | mpepool --timeout 60 gzip'
 		' -9 {}\n  mpepool -k --tag ./simulate --seed {1} --size {2} ::: 1 2 3 ::: 10 100\n  mpepool --demo\n'
-		'Commands run as /bin/sh -c COMMAND. Exit status: 0 all succeeded, 1-100 the number of failed jobs,'
+		'Commands run as SHELL -c COMMAND, the shell chosen as GNU parallel does ($PARALLEL_SHELL, the calling'
+		' shell, $SHELL). Exit status: 0 all succeeded, 1-100 the number of failed jobs,'
 		' 101 more\n(under --halt as GNU parallel), 128+N stopped by signal N, 255 an error of use.')
 
 
@@ -3302,6 +3303,33 @@ class _CliTemplate(object):
 				if 0 <= idx < len(args):
 					res.append(quote(mod(args[idx])))
 		return ''.join(res)
+
+
+# The shells GNU parallel recognizes among the ancestors of the command line (the shell that runs the commands)
+_CLI_SHELLS = frozenset(('ash', 'bash', 'bsd-csh', 'csh', 'dash', 'fdsh', 'fish', 'fizsh', 'ksh', 'ksh93', 'lksh'
+	, 'mksh', 'pdksh', 'posh', 'rbash', 'rc', 'rush', 'rzsh', 'sash', 'sh', 'static-sh', 'tcsh', 'yash', 'zsh'))
+
+
+def _cliShell():
+	"""The shell that runs the commands, chosen as GNU parallel does: $PARALLEL_SHELL, else the nearest
+	ancestor process that is a shell (the one the user typed the command in), else $SHELL, else /bin/sh"""
+	shell = os.environ.get('PARALLEL_SHELL')
+	pid = os.getppid()
+	while not shell and pid > 1:
+		try:
+			with open('/proc/{}/cmdline'.format(pid), 'rb') as fcmd:
+				name = fcmd.read().split(b'\0', 1)[0].decode('utf-8', 'replace')
+			with open('/proc/{}/stat'.format(pid), 'rb') as fstat:
+				ppid = int(fstat.read().rsplit(b')', 1)[1].split()[1])
+		except (OSError, ValueError, IndexError):
+			break
+		if os.path.basename(name).lstrip('-') in _CLI_SHELLS:  # By its name in PATH, as GNU: sh stays sh
+			shell = shutil.which(os.path.basename(name).lstrip('-'))
+		pid = ppid
+	shell = shell or os.environ.get('SHELL') or '/bin/sh'
+	if not shutil.which(shell):
+		raise _CliError('the shell {!r} is not found ($PARALLEL_SHELL, the calling shell or $SHELL)'.format(shell))
+	return shell
 
 
 def _cliReadItems(path, delimiter='\n', stdin=None):
@@ -3628,6 +3656,7 @@ class _CliRun(object):
 		self._linestop = threading.Event()
 		self._tag = None  # bytes: the tag prefix of the job being printed (--tag)
 		self._tmpdir = ns.tmpdir or os.environ.get('TMPDIR') or '/tmp'
+		self.shell = _cliShell()  # str: the shell that runs the commands
 		self._tmpfree = []  # Descriptors of emptied temporary files: cheaper to reuse than to create
 		self.logfd = None
 		if ns.joblog:
@@ -3861,7 +3890,7 @@ class _CliRun(object):
 			kwargs['stdout'] = rec.outfd
 			kwargs['stderr'] = rec.errfd
 		name = '{} {}'.format(rec.seq, rec.command if len(rec.command) <= 48 else rec.command[:45] + '...')
-		args = ('/bin/sh', '-c', rec.command)
+		args = (self.shell, '-c', rec.command)
 		if ns.nice is not None:
 			args = ('nice', '-n', str(ns.nice)) + args
 		job = Job(name, workdir=ns.workdir, args=args, timeout=ns.timeout[0] or 0, rsrtonto=ns.restart_timeout

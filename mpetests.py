@@ -3759,6 +3759,23 @@ class TestCliVsGnuParallel(CliTestCase):
 					self.assertEqual(mtree, gtree)
 					self.assertTrue(gout or grows or gtree, 'the case shows something')
 
+	def testSameShell(self):
+		# The commands run in GNU's shell: $PARALLEL_SHELL, else the shell the command line was typed in
+		gnu = self.gnuParallel()
+		env = _cliEnv()
+		env.pop('PARALLEL_SHELL', None)
+		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+		job = "'ps -o comm= -p $$; true # {}' ::: x; true"  # `; true`: the calling shell stays, a parent of the tool
+		runs = {}
+		for shell, extra, expect in (('/bin/sh', {}, b'sh'), ('bash', {}, b'bash'), ('/bin/sh', {'PARALLEL_SHELL'
+		: shutil.which('bash')}, b'bash')):
+			for tool in ([gnu, '--will-cite'], [sys.executable, '-m', 'mpepool']):  # All at once: GNU starts slowly
+				runs[shell, tool[0], expect] = subprocess.Popen([shell, '-c', ' '.join(tool) + ' ' + job], env=dict(env
+					, **extra), stdout=subprocess.PIPE, cwd=self.tmp)
+				self.procs.append(runs[shell, tool[0], expect])
+		for (shell, tool, expect), proc in runs.items():
+			self.assertEqual((proc.communicate(timeout=60)[0].strip(), tool), (expect, tool), shell)
+
 	def gnuOptions(self, gnu):
 		"""The option names of GNU parallel from `parallel --help`, its man page and its option table"""
 		import gzip

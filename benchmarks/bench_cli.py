@@ -49,7 +49,7 @@ def main():
 	parser.add_argument('--repeat', type=int, default=3, help='runs of each tool, the best counts (default 3)')
 	opts = parser.parse_args()
 	gnu = shutil.which('parallel')
-	env = dict(os.environ, SHELL='/bin/sh')  # GNU parallel runs the commands with $SHELL; mpepool with /bin/sh
+	env = dict(os.environ, PARALLEL_SHELL='/bin/sh')  # Both run the commands in the same shell
 	env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
 	print('{} commands, -j {}, best of {} runs; {}'.format(opts.jobs_count, opts.j, opts.repeat
 		, 'GNU parallel: ' + subprocess.run([gnu, '--version'], stdout=subprocess.PIPE).stdout.decode()
