@@ -3626,6 +3626,7 @@ class _CliRun(object):
 
 	def __init__(self, ns, jobs, joblog_truncate=True):
 		self.ns = ns  # namespace: the checked options
+		self.shell = _cliShell()  # str: the shell that runs the commands (checked before the log is opened)
 		self.pending = collections.deque(jobs)  # _CliJob not given yet
 		self.total = len(self.pending)  # int: jobs to run in this run
 		self.inflight = 0  # int: jobs given to the pool and not finished
@@ -3656,7 +3657,6 @@ class _CliRun(object):
 		self._linestop = threading.Event()
 		self._tag = None  # bytes: the tag prefix of the job being printed (--tag)
 		self._tmpdir = ns.tmpdir or os.environ.get('TMPDIR') or '/tmp'
-		self.shell = _cliShell()  # str: the shell that runs the commands
 		self._tmpfree = []  # Descriptors of emptied temporary files: cheaper to reuse than to create
 		self.logfd = None
 		if ns.joblog:
