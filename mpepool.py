@@ -3470,11 +3470,12 @@ def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, ut
 
 	tstart: epoch seconds; runtime, utime, stime: seconds; receive: bytes of standard output;
 	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None;
-	host: where the job ran, ':' on this computer as GNU parallel writes it.
+	host: where the job ran, ':' on this computer as GNU parallel writes it. A newline of the command is
+	written as a NUL byte, as GNU parallel does, so that the line stays one line.
 	"""
 	return '{}\t{}\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host, tstart
-		, runtime, receive, exitval, sig, command, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024)
-		, utime or 0., stime or 0., reason or '-')
+		, runtime, receive, exitval, sig, command.replace('\n', '\0')
+		, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024), utime or 0., stime or 0., reason or '-')
 
 
 def _cliExitval(job):

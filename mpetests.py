@@ -3184,6 +3184,8 @@ class TestCliJoblog(unittest.TestCase):
 			"\t0.125\ttimeout"))
 		self.write(mpepool._JOBLOG_HEADER + '\n' + line)
 		self.assertEqual(mpepool._cliReadJoblog(self.path), {12: False})
+		line = mpepool._cliLogLine(3, 1.7e9, 0.1, 0, 0, 0, "echo 'a\nb'", 0, 0, 0, None)  # As GNU: one line
+		self.assertEqual((line.count('\n'), line.split('\t')[8]), (1, "echo 'a\0b'"))
 
 	def testVerdicts(self):
 		rows = [mpepool._cliLogLine(s, 1.7e9, 0.1, 0, e, g, 'c', 0, 0, 0, None) for s, e, g in (
@@ -3635,7 +3637,8 @@ class TestCliGnuParallel(CliTestCase):
 # same job log (so each resumes from the other's log or appends to it with 'append'), 'results' to compare
 # the --results trees, 'rows' 'commands' to compare only the commands run (their seq is random), 'spaced'
 # the least seconds between the job starts.
-_GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n'}
+_GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n', 'nul': 'a\nb\0c\0'
+	, 'commas': 'x y,z,'}
 _GNU_CASES = (
 	('::: cross product', ['echo', ':::', 'a', 'b', ':::', '1', '2'], {}),
 	(':::+ linked', ['echo', ':::', 'a', 'b', 'c', ':::+', '1', '2'], {}),
@@ -3648,6 +3651,9 @@ _GNU_CASES = (
 	('--colsep', ['-k', '--colsep', ',', 'echo {2}:{1}', '::::', '@csv'], {}),
 	('-N2', ['-k', '-N2', 'echo {1}-{2}', ':::', 'a', 'b', 'c'], {}),
 	('-r', ['-k', '-r', 'echo', ':::', '', ' ', 'a', ':::', 'b', ''], {}),
+	('--link -n2', ['-k', '--link', '-n2', 'echo', ':::', 'a', 'b', 'c', ':::', '1', '2'], {}),
+	('-0', ['-k', '-0', 'echo', '::::', '@nul'], {}),
+	('-d --arg-sep', ['-k', '-d', ',', '--arg-sep', ',,', 'echo', ',,', 'p', 'q', '::::', '@commas'], {}),
 	('--dry-run', ['--dry-run', '-k', '--tag', 'echo', ':::', "it's", 'a b', 'c=d'], {'log': False}),
 	('--halt 1', ['-j1', '--halt', '1', ':::', 'exit 3', 'exit 4', 'echo not run'], {}),
 	('--halt 2', ['-j2', '--halt', '2', ':::', 'sleep 0.3; exit 3', 'sleep 9', 'echo not run'], {}),
