@@ -3771,7 +3771,7 @@ class TestCliVsGnuParallel(CliTestCase):
 		env = _cliEnv()
 		env.pop('PARALLEL_SHELL', None)
 		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
-		job = "'ps -o comm= -p $$; true # {}' ::: x; true"  # `; true`: the calling shell stays, a parent of the tool
+		job = "'cat /proc/$$/comm; true # {}' ::: x; true"  # `; true`: the calling shell stays, a parent of the tool
 		runs = {}
 		for shell, extra, expect in (('/bin/sh', {}, b'sh'), ('bash', {}, b'bash'), ('/bin/sh', {'PARALLEL_SHELL'
 		: shutil.which('bash')}, b'bash')):
