@@ -3034,6 +3034,8 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' of the input (default: in the order the jobs finish)'),
 	(('--no-keep-order', '--nokeeporder', '--nok', '--no-k'), 'keep_order', None, False, False, 'cancel -k'),
 	(('--tag',), 'tag', None, True, False, 'prefix each output line with the job\'s arguments and a tab'),
+	(('--tagstring', '--tag-string'), 'tagstring', 'STR', _cliText, None, 'prefix each output line with STR'
+		' (replacement strings filled, unquoted) and a tab'),
 	(('-u', '--ungroup'), 'ungroup', None, True, False, 'let jobs write to the console directly (default:'
 		' each job\'s output printed whole when it finishes)'),
 	(('--group',), 'ungroup', None, False, False, 'group the output of each job (the default)'),
@@ -3208,6 +3210,9 @@ def _cliParse(argv):
 	if not ns.plain:
 		_cliCheckGnuDefaults()
 	ns.template = _CliTemplate(' '.join(ns.command)) if ns.command else _CliTemplate('{}', quote=False)
+	# --tag is --tagstring {}: the arguments joined by spaces
+	ns.tagstring = _CliTemplate(ns.tagstring if ns.tagstring is not None else '{}', quote=False, append=False
+		) if ns.tag or ns.tagstring is not None else None
 	return ns
 
 
@@ -3255,7 +3260,7 @@ class _CliTemplate(object):
 	_EXT = None  # re: an extension at the end (compiled at the first template)
 	_TOKEN = None  # re: a replacement string
 
-	def __init__(self, text, quote=True):
+	def __init__(self, text, quote=True, append=True):
 		import re
 		cls = type(self)
 		if cls._TOKEN is None:
@@ -3275,7 +3280,7 @@ class _CliTemplate(object):
 			self.parts.append(('#' if seq else '%' if slot else int(num) if num is not None else None
 				, self._MODIFIERS[mod or '']))
 			pos = match.end()
-		if not any(isinstance(part, tuple) for part in self.parts):
+		if append and not any(isinstance(part, tuple) for part in self.parts):
 			self.parts = [text + ' ', (None, self._MODIFIERS[''])]
 		elif pos < len(text):
 			self.parts.append(text[pos:])
@@ -3765,10 +3770,10 @@ class _CliRun(object):
 		return pos
 
 	def _tagOf(self, rec):
-		"""The --tag prefix of rec's output lines (its arguments and a tab), or None"""
-		if not self.ns.tag:
+		"""The --tag / --tagstring prefix of rec's output lines (with its tab), or None"""
+		if self.ns.tagstring is None:
 			return None
-		return (' '.join(rec.args) + '\t').encode('utf-8', 'surrogateescape')
+		return (self.ns.tagstring.fill(rec.args, rec.seq, rec.slot) + '\t').encode('utf-8', 'surrogateescape')
 
 	def _emit(self, rec):
 		"""Print what rec did not print yet: its command (-v), standard output and error"""
@@ -4084,7 +4089,7 @@ def _cliDryRun(ns, jobs):
 	out = []
 	for rec in jobs:
 		line = ns.template.fill(rec.args, rec.seq, 1) + '\n'
-		out.append((' '.join(rec.args) + '\t' + line) if ns.tag else line)
+		out.append(ns.tagstring.fill(rec.args, rec.seq, 1) + '\t' + line if ns.tagstring else line)
 	sys.stdout.flush()
 	data = ''.join(out).encode('utf-8', 'surrogateescape')
 	view = memoryview(data)

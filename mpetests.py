@@ -3648,6 +3648,7 @@ _GNU_CASES = (
 	('no command: input lines are commands', [], {'stdin': b'echo x\n\n  \necho "y  z"\n'}),
 	('-k', ['-k', '-j3', 'sleep {}; echo {}', ':::', '0.3', '0.1', '0.2', '0'], {}),
 	('--tag', ['-k', '--tag', 'printf "%s\\n" {} x; printf e >&2', ':::', 'a b', 'c', ':::', '1'], {}),
+	('--tagstring', ['-k', '--tagstring', '<{2}>{#}', 'echo', ':::', 'a b', 'c', ':::', '1'], {}),
 	('--colsep', ['-k', '--colsep', ',', 'echo {2}:{1}', '::::', '@csv'], {}),
 	('-N2', ['-k', '-N2', 'echo {1}-{2}', ':::', 'a', 'b', 'c'], {}),
 	('-r', ['-k', '-r', 'echo', ':::', '', ' ', 'a', ':::', 'b', ''], {}),
@@ -3814,7 +3815,7 @@ class TestCliVsGnuParallel(CliTestCase):
 		, '--no-keep-order', '--nokeeporder', '--nok', '--no-k', '--tag', '-u', '--ungroup', '--group'
 		, '--line-buffer', '--lb', '--line-buffered', '--linebuffer', '--linebuffered', '--results', '--res'
 		, '--result', '-v', '-t', '--verbose', '--joblog', '--jl', '--resume', '--resume-failed', '--resumefailed'
-		, '--bar', '--eta', '--progress', '--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn'
+		, '--tagstring', '--tag-string', '--bar', '--eta', '--progress', '--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn'
 		, '--plain', '--gnu', '--version', '-V', '--help', '-h'))
 
 	def testEveryGnuOptionImplementedOrRefused(self):
