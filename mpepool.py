@@ -3960,6 +3960,8 @@ class ExecPool(object):
 				self._reviseMemory()
 			elif action == 'collect' and when == self._collectat:
 				self._collect()
+			elif action == 'call':  # A timer of the pool's owner (the command line's --delay, --timeout N%)
+				obj()
 
 	# --- Starting jobs ---------------------------------------------------------------------------------
 
@@ -4891,14 +4893,18 @@ def uiSnapshot(pool):
 		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs, _LIMIT_WORKERS_RAM)
 
 # === Command line ======================================================================================
-# `mpepool` / `python -m mpepool` (command-line issue)
+# `mpepool` / `python -m mpepool` (command-line issue): GNU parallel's command line, run in the pool
 #
-# Data flow: argv -> _cliParse() (argparse; any error -> _CliError -> one line on stderr, exit 255, nothing
-# run) -> _cliInputs() (lines of the files or stdin, commands or template arguments; {seq: command}) ->
-# the job log of a previous run filters them (--resume / --resume-failed) -> _CliRun feeds the pool one job
-# per free slot from onfinish, prints each job's grouped output, appends one log line per finished job
-# (a single write(2) on an O_APPEND descriptor, so a kill leaves only whole lines), counts the failures
-# for the exit status and the halt policy, and draws the progress bar.
+# Data flow: argv -> _cliParse() (the one table _CLI_OPTIONS; GNU's positional convention: the words after
+# the options are the command, then the input sources `:::`, `:::+`, `::::`, `::::+`; any error or
+# unsupported GNU option -> _CliError -> one line on stderr, exit 255, nothing run) -> _cliJobs() (the
+# input sources combined as GNU does: cross product, linked sources, --colsep, -N; numbered in run order)
+# -> the job log of a previous run filters them (--resume / --resume-failed) -> _CliRun feeds the pool one
+# job per free slot from onfinish (the command is filled from _CliTemplate then, as {%} needs the slot),
+# prints each job's output (grouped, in input order with -k, tagged with --tag, by lines with
+# --line-buffer), appends one log line per finished job (a single write(2) on an O_APPEND descriptor, so
+# a kill leaves only whole lines), counts the jobs for the exit status and the halt policy, and draws the
+# progress bar.
 
 # GNU parallel's job log columns, in its order (`parallel --joblog`), then ours
 _JOBLOG_GNU = ('Seq', 'Host', 'Starttime', 'JobRuntime', 'Send', 'Receive', 'Exitval', 'Signal', 'Command')
@@ -4911,10 +4917,17 @@ _CLI_UNFINISHED = frozenset(('pool termination', 'pool timeout', 'canceled'))
 # _CLI_EUSAGE on an error of use
 _CLI_FAILMAX = 100
 _CLI_EUSAGE = 255
-# Units of the memory sizes on the command line; a bare number is in GB
 # The signals that stop a run cleanly: no job is left running and the job log holds whole lines
 _CLI_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Units of the memory sizes on the command line; a bare number is in GB
 _CLI_SIZEUNITS = {'': 1., 'K': 1. / 1024**2, 'M': 1. / 1024, 'G': 1., 'T': 1024.}
+# Units of the durations (GNU parallel's): a bare number is in seconds
+_CLI_TIMEUNITS = {'': 1., 's': 1., 'm': 60., 'h': 3600., 'd': 86400.}
+# Finished jobs of -k that wait for an earlier one keep their outputs in temporary files up to this count,
+# then in memory (a slow first job must not exhaust the descriptors)
+_CLI_HELDFDS = 64
+# Seconds between two flushes of the complete lines of the running jobs (--line-buffer)
+_CLI_LINEPERIOD = 0.1
 
 
 class _CliError(Exception):
@@ -4950,162 +4963,535 @@ def _cliSize(pname, val):
 	return _cliNumber(pname, txt[:len(txt) - len(unit)] if unit else txt, float) * _CLI_SIZEUNITS[unit]
 
 
-def _cliHalt(val):
-	"""The halt policy (when, count, percent) from 'never', 'now,fail=N', 'soon,fail=N', '...fail=P%' or N
-
-	when: 'now' kills the running jobs, 'soon' lets them finish; both start nothing more.
-	A bare N means 'now,fail=N'. Returns None for 'never'.
-	"""
+def _cliDuration(pname, val):
+	"""Seconds of a duration as GNU parallel writes them: 2.5, 30s, 1m30s, 2h, 1d (0: none)"""
+	import re
 	txt = val.strip().lower()
-	if txt in ('never', '0'):
+	parts = re.findall(r'([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([smhd]?)', txt)
+	if not txt or ''.join(num + unit for num, unit in parts) != txt or (len(parts) > 1 and not all(
+	unit for _, unit in parts[:-1])):
+		raise _CliError('{} must be a duration such as 2.5, 30s, 1m30s or 2h, not {!r}'.format(pname, val))
+	return sum(float(num) * _CLI_TIMEUNITS[unit] for num, unit in parts)
+
+
+def _cliTimeout(pname, val):
+	"""--timeout: (seconds, None) or (None, fraction) for N% of the median runtime of the succeeded jobs"""
+	if val.strip().endswith('%'):
+		return None, _cliNumber(pname, val.strip()[:-1], float, 0, strict=True) / 100.
+	return _cliDuration(pname, val), None
+
+
+def _cliHalt(pname, val):
+	"""The halt policy (when, why, count, fraction) of GNU parallel's --halt; None for 'never'
+
+	when: 'now' kills the running jobs, 'soon' lets them finish; both start nothing more. why: 'fail',
+	'success' or 'done', counted to count jobs or to fraction of all the jobs. The short forms are GNU's:
+	0 never, 1 soon,fail=1, 2 now,fail=1, -1 soon,success=1, -2 now,success=1, N% soon,fail=N%.
+	"""
+	txt = {'0': 'never', '1': 'soon,fail=1', '2': 'now,fail=1', '-1': 'soon,success=1', '-2': 'now,success=1'
+		}.get(val.strip(), val.strip())
+	if txt.endswith('%') and txt[:-1].isdigit():
+		txt = 'soon,fail=' + txt
+	if txt == 'never':
 		return None
-	when, _, cond = txt.rpartition(',')
-	if when not in ('', 'now', 'soon') or (when and not cond.startswith('fail=')):
-		raise _CliError("--halt must be 'never', N, 'now,fail=N', 'soon,fail=N' or '...fail=P%', not {!r}"
-			.format(val))
-	cond = cond[len('fail='):] if cond.startswith('fail=') else cond
-	if cond.endswith('%'):
-		pct = _cliNumber('--halt percent', cond[:-1], float, 0, strict=True)
+	when, _, cond = txt.partition(',')
+	why, _, limit = cond.partition('=')
+	if when not in ('now', 'soon') or why not in ('fail', 'success', 'done') or not limit:
+		raise _CliError("{} must be never, 0, 1, 2, -1, -2, N% or WHEN,WHY=N or WHEN,WHY=N% with WHEN now or"
+			" soon and WHY fail, success or done, not {!r}".format(pname, val))
+	if limit.endswith('%'):
+		pct = _cliNumber(pname + ' percent', limit[:-1], int, 0, strict=True)
 		if pct > 100:
-			raise _CliError('--halt percent must be <= 100, not {!r}'.format(val))
-		return (when or 'now', None, pct)
-	return (when or 'now', _cliNumber('--halt fail count', cond, int, 0, strict=True), None)
+			raise _CliError('{} percent must be <= 100, not {!r}'.format(pname, val))
+		return (when, why, None, pct / 100.)
+	return (when, why, _cliNumber(pname + ' count', limit, int, 0, strict=True), None)
 
 
-def _cliHostPort(val):
+def _cliJobsSpec(pname, val):
+	"""-j as GNU parallel: N, 0 (as many as possible), +N or -N (the CPUs plus or minus N), N% of the CPUs"""
+	import re
+	txt = val.strip()
+	if not re.match(r'^([+-]?[0-9]+|[0-9]+(\.[0-9]+)?%)$', txt):
+		raise _CliError('{} must be N, 0, +N, -N or N% (a file of the number is not supported), not {!r}'
+			.format(pname, val))
+	return txt
+
+
+def _cliSlots(spec, ncpus, total):
+	"""The jobs run at once for the -j spec (see _cliJobsSpec), the CPUs ncpus and total jobs to run
+
+	-j 0 is as many as the jobs, bounded by the descriptors (each job holds about 3) as GNU parallel is.
+	"""
+	import math
+	if spec is None:
+		return ncpus
+	if spec.endswith('%'):
+		slots = math.ceil(ncpus * float(spec[:-1]) / 100.)
+	elif spec[0] in '+-':
+		slots = ncpus + int(spec)
+	elif int(spec) == 0:
+		nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+		fdcap = max((nofile - 64) // 4, 1) if nofile != resource.RLIM_INFINITY else 1 << 14
+		slots = max(min(total, fdcap), 1)
+	else:
+		slots = int(spec)
+	if slots < 1:
+		raise _CliError('-j {} leaves no job to run on {} CPUs'.format(spec, ncpus))
+	return slots
+
+
+def _cliRegexp(pname, val):
+	"""A compiled regular expression (--colsep)"""
+	import re
+	try:
+		return re.compile(val)
+	except re.error as err:
+		raise _CliError('{} is not a regular expression: {!r}: {}'.format(pname, val, err)) from None
+
+
+def _cliDelimiter(pname, val):
+	"""An input delimiter (-d) with GNU parallel's escapes \\n, \\t, \\0, \\\\"""
+	txt = val.replace('\\\\', '\x00\x01').replace('\\n', '\n').replace('\\t', '\t').replace('\\0', '\0')
+	txt = txt.replace('\x00\x01', '\\')
+	if not txt:
+		raise _CliError('{} must not be empty'.format(pname))
+	return txt
+
+
+def _cliHostPort(pname, val):
 	"""(host, port) of a 'HOST:PORT' or ':PORT' (localhost) option value"""
 	host, sep, port = val.rpartition(':')
 	if not sep:
 		host, port = '', val
-	port = _cliNumber('--webui port', port, int, 0, strict=True)
+	port = _cliNumber(pname + ' port', port, int, 0, strict=True)
 	if port > 65535:
-		raise _CliError('--webui port must be <= 65535, not {!r}'.format(val))
+		raise _CliError('{} port must be <= 65535, not {!r}'.format(pname, val))
 	return host.strip('[]') or 'localhost', port
 
 
-def _cliParser():
-	"""The argparse parser of the command line; its errors raise _CliError instead of exiting with 2"""
-	import argparse
+def _cliResultsDir(pname, val):
+	"""--results DIR: a folder (GNU's CSV, JSON and replacement-string forms are refused)"""
+	if '{' in val or val.lower().endswith(('.csv', '.tsv', '.json')):
+		raise _CliError('{} {!r}: only a folder is supported (not a CSV, TSV or JSON file nor replacement'
+			' strings)'.format(pname, val))
+	return val
 
-	class Parser(argparse.ArgumentParser):
-		"""An ArgumentParser that reports errors of use through _CliError"""
-		def error(self, message):
-			raise _CliError(message)
 
-	parser = Parser(prog='mpepool', formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False
-		, usage='mpepool [options] [FILE ...]\n       mpepool [options] [FILE ...] -- COMMAND TEMPLATE [::: ARG ...]'
-		'\n       mpepool --demo'
+def _cliWorkdir(pname, val):
+	"""--workdir DIR: a folder, created when missing (GNU's '...' and replacement strings are refused)"""
+	if val == '...' or '{' in val:
+		raise _CliError('{} {!r}: only a folder is supported (not ... nor replacement strings)'.format(pname, val))
+	return val
 
-		, description='Run shell commands in parallel under timeouts, memory limits and CPU affinity.'
-		, epilog='Examples:\n  mpepool -j4 --joblog run.log cmds.txt\n'
-		'  ls *.txt | mpepool --timeout 60 -- gzip -9 {}\n'
-		'  mpepool --results out -- ./simulate --seed {} ::: 1 2 3 4\n'
-		'  mpepool --demo\n'
-		'Commands run as /bin/sh -c COMMAND. Exit status: 0 all succeeded, 1-100 the number of failed jobs,'
-		' 101 more,\n130/143 interrupted by SIGINT/SIGTERM, 255 an error of use.')
-	add = parser.add_argument
-	add('files', nargs='*', metavar='FILE', help='files of input lines (commands, or arguments of the'
-		' template given after --); standard input when none or -')
-	add('-a', '--arg-file', action='append', default=[], metavar='FILE', help='a file of input lines'
-		' (repeatable), like FILE')
-	add('-j', '--jobs', metavar='N', default=None, help='the number of jobs run at once'
-		' (default: the number of CPUs)')
-	add('--timeout', metavar='SECS', default='0', help='the time limit of each job in seconds (0: none)')
-	add('--restart-timeout', '--rsrtonto', action='store_true', help='restart a job that exceeded'
-		' --timeout instead of failing it')
-	add('--retries', metavar='N', default='1', help='run a failed job up to N times in total (GNU'
-		' parallel\'s meaning); the log keeps the last attempt')
-	add('--memlim', metavar='SIZE', default='0', help='the memory limit of each job (its process tree),'
-		' e.g. 2G, 512M; a bare number is in GB (0: none)')
-	add('--memlimit', metavar='SIZE', default='0', help='the memory limit of all running jobs together;'
-		' larger jobs are postponed (0: none)')
-	add('--afnstep', metavar='N', default='0', help='pin each job to N logical CPUs (CPU affinity step;'
-		' 0: no pinning)')
-	add('--cgroups', choices=('auto', 'on', 'off'), default='auto', help='run each job in a cgroup of its own'
-		' (exact peak memory and CPU of its whole tree, --memlim enforced by the kernel): where usable'
-		' (auto), required (on) or never (off)')
-	add('--workdir', '--wd', metavar='DIR', default=None, help='the working directory of the jobs')
-	add('--results', metavar='DIR', default=None, help='write the output of job SEQ to DIR/SEQ/stdout'
-		' and DIR/SEQ/stderr instead of the console')
-	add('-u', '--ungroup', action='store_true', help='let jobs write to the console directly (the'
-		' default groups each job\'s output and prints it when the job finishes)')
-	add('--joblog', metavar='FILE', default=None, help='log each finished job on a tab-separated line')
-	add('--resume', action='store_true', help='skip the jobs that the --joblog shows finished')
-	add('--resume-failed', action='store_true', help='skip the jobs that the --joblog shows succeeded;'
-		' run again the failed ones')
-	add('--halt', metavar='WHEN', default='never', help="stop after failures: 'now,fail=N' kills the"
-		" running jobs, 'soon,fail=N' lets them finish; N%% of the jobs instead of N; N alone is now,fail=N")
-	add('--bar', action='store_true', help='show a progress bar with the estimated time left on the'
-		' terminal (nothing when standard error is not a terminal)')
-	add('--webui', metavar='HOST:PORT', default=None, help='serve the Web UI on HOST:PORT (needs bottle)')
-	add('-v', '--verbose', action='store_true', help='show the pool\'s messages (job starts and'
-		' completions) on standard error')
-	add('--demo', action='store_true', help='run a built-in demonstration batch and print a summary')
-	add('--slurm', action='store_true', help='run each job on the Slurm cluster through srun (-j: the jobs in'
-		' flight); the job log\'s Host is the node')
-	add('--slurm-partition', metavar='P', default=None, help='the Slurm partition of the jobs (with --slurm)')
-	add('--slurm-account', metavar='A', default=None, help='the Slurm account of the jobs (with --slurm)')
-	add('--slurm-option', action='append', default=[], metavar='OPT', help='a further srun option such as'
-		' --slurm-option=--qos=long (repeatable, with --slurm)')
-	add('--version', action='version', version='mpepool ' + __version__)
-	return parser
+
+def _cliJoblogPath(pname, val):
+	"""--joblog FILE or +FILE (appended to): (path, append)"""
+	append = val.startswith('+')
+	path = val[1:] if append else val
+	if not path or path == '-':
+		raise _CliError('{} {!r}: a file is needed (standard output is not supported)'.format(pname, val))
+	return path, append
+
+
+def _cliText(pname, val):
+	"""A text value as it is"""
+	return val
+
+
+def _cliCgroups(pname, val):
+	"""auto, on or off"""
+	if val not in ('auto', 'on', 'off'):
+		raise _CliError('{} must be auto, on or off, not {!r}'.format(pname, val))
+	return val
+
+
+def _cliCount(pname, val):
+	"""A count >= 1"""
+	return _cliNumber(pname, val, int, 1)
+
+
+def _cliInt(pname, val):
+	"""Any integer"""
+	return _cliNumber(pname, val, int, -1 << 31)
+
+
+# One row per option; adding an option is adding a row. names: its spellings (the first named in the
+# help); dest: the attribute of the parsed namespace (None: accepted without effect); metavar: the value's
+# name, None for a flag; conv: conv(spelling, text) -> the value for an option with a value, or the constant
+# a flag stores; default: the value when absent (a list: the option is repeatable, its values appended);
+# help: one line ('' hides the row from --help). Every GNU parallel option missing here is refused.
+_CliOption = collections.namedtuple('_CliOption', 'names dest metavar conv default help')
+_CLI_OPTIONS = tuple(_CliOption(*row) for row in (
+	# Input
+	(('-a', '--arg-file', '--argfile'), 'argfiles', 'FILE', _cliText, []
+		, 'an input source: the lines of FILE (- standard input); repeatable, the sources are combined like'
+		' :::: FILE'),
+	(('--colsep', '-C', '--col-sep'), 'colsep', 'REGEXP', _cliRegexp, None
+		, 'split each input line into columns {1} {2} ... at REGEXP'),
+	(('-N', '--max-replace-args', '--maxreplaceargs'), 'maxargs', 'N', _cliCount, 1
+		, 'N arguments per job: {1} ... {N}, {} all of them'),
+	(('-n', '--max-args', '--maxargs'), 'maxargs', 'N', _cliCount, 1, 'the same as -N N'),
+	(('--link', '--xapply'), 'link', None, True, False, 'link all the input sources (the shorter ones are'
+		' repeated) instead of their cross product'),
+	(('-0', '--null'), 'delimiter', None, '\0', '\n', 'input items end with a NUL byte instead of a newline'),
+	(('-d', '--delimiter'), 'delimiter', 'DELIM', _cliDelimiter, '\n', 'input items end with DELIM (\\n, \\t,'
+		' \\0 understood)'),
+	(('--arg-sep', '--argsep'), 'argsep', 'SEP', _cliText, ':::', 'use SEP instead of :::'),
+	(('--arg-file-sep', '--argfilesep'), 'argfilesep', 'SEP', _cliText, '::::', 'use SEP instead of ::::'),
+	(('-r', '--no-run-if-empty', '--norunifempty'), 'skipblank', None, True, False
+		, 'skip the jobs with a blank argument'),
+	(('--shuf',), 'shuf', None, True, False, 'run the jobs in a random order (numbered in that order)'),
+	# Running
+	(('-j', '--jobs', '-P', '--max-procs', '--maxprocs'), 'jobs', 'N', _cliJobsSpec, None
+		, 'jobs run at once: N, +N or -N (the CPUs plus or minus N), N% of the CPUs, 0 as many as possible'
+		' (default: the CPUs)'),
+	(('--timeout',), 'timeout', 'SECS', _cliTimeout, (0., None), 'the time limit of each job (2.5, 30s, 1m,'
+		' 2h; 0: none), or N% of the median runtime of the jobs that succeeded so far'),
+	(('--delay',), 'delay', 'SECS', _cliDuration, 0., 'start the jobs at least SECS apart'),
+	(('--retries',), 'retries', 'N', _cliCount, 1, 'run a failed job up to N times in total; the log keeps'
+		' the last attempt'),
+	(('--halt', '--halt-on-error', '--haltonerror'), 'halt', 'WHEN', _cliHalt, None
+		, 'stop: now,fail=N kills the running jobs'
+		' after N failures, soon,fail=N lets them finish; fail=N% of the jobs; success=, done= count those'
+		' jobs; 1 is soon,fail=1, 2 now,fail=1'),
+	(('--workdir', '--wd', '--work-dir'), 'workdir', 'DIR', _cliWorkdir, None
+		, 'the working directory of the jobs (created'
+		' when missing)'),
+	(('--nice',), 'nice', 'N', _cliInt, None, 'run the jobs with niceness N'),
+	(('--tmpdir', '--tempdir'), 'tmpdir', 'DIR', _cliText, None, 'the folder of the temporary output files (default'
+		' $TMPDIR or /tmp)'),
+	(('--dry-run', '--dryrun', '--dr'), 'dry_run', None, True, False, 'print the commands instead of running them'),
+	# Output
+	(('-k', '--keep-order', '--keeporder'), 'keep_order', None, True, False, 'print the outputs in the order'
+		' of the input (default: in the order the jobs finish)'),
+	(('--no-keep-order', '--nokeeporder', '--nok', '--no-k'), 'keep_order', None, False, False, 'cancel -k'),
+	(('--tag',), 'tag', None, True, False, 'prefix each output line with the job\'s arguments and a tab'),
+	(('--tagstring', '--tag-string'), 'tagstring', 'STR', _cliText, None, 'prefix each output line with STR'
+		' (replacement strings filled, unquoted) and a tab'),
+	(('-u', '--ungroup'), 'ungroup', None, True, False, 'let jobs write to the console directly (default:'
+		' each job\'s output printed whole when it finishes)'),
+	(('--group',), 'ungroup', None, False, False, 'group the output of each job (the default)'),
+	(('--line-buffer', '--lb', '--line-buffered', '--linebuffer', '--linebuffered'), 'line_buffer', None, True
+		, False, 'print the output of the running jobs line by line'),
+	(('--results', '--res', '--result'), 'results', 'DIR', _cliResultsDir, None, 'the outputs of each job into'
+		' DIR/1/ARG1/2/ARG2/stdout, stderr and seq, as GNU parallel, instead of the console'),
+	(('-v',), 'print_command', None, True, False, 'print each job\'s command on standard output before its'
+		' output'),
+	(('-t', '--verbose'), 'trace', None, True, False, 'print each job\'s command on standard error when it'
+		' starts'),
+	(('--joblog', '--jl'), 'joblog', 'FILE', _cliJoblogPath, None, 'log each finished job on a tab-separated'
+		' line (+FILE appends to FILE)'),
+	(('--resume',), 'resume', None, True, False, 'skip the jobs that the --joblog shows finished'),
+	(('--resume-failed', '--resumefailed'), 'resume_failed', None, True, False, 'skip the jobs that the --joblog shows'
+		' succeeded; run again the failed ones'),
+	(('--bar', '--eta', '--progress'), 'progress', None, True, False, 'show the progress with the estimated'
+		' time left on the terminal (nothing when standard error is not a terminal)'),
+	(('--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn', '--gnu'), None, None, True, False
+		, 'accepted, no effect'),
+	(('--plain',), 'plain', None, True, False, 'ignore GNU parallel\'s default options ($PARALLEL and its'
+		' config files), which are refused otherwise'),
+	# Ours
+	(('--memlim',), 'memlim', 'SIZE', _cliSize, 0., 'the memory limit of each job (its process tree), e.g.'
+		' 2G, 512M; a bare number is in GB (0: none)'),
+	(('--memlimit',), 'memlimit', 'SIZE', _cliSize, 0., 'the memory limit of all running jobs together;'
+		' larger jobs are postponed (0: none)'),
+	(('--afnstep',), 'afnstep', 'N', lambda pname, val: _cliNumber(pname, val, int), 0, 'pin each job to N'
+		' logical CPUs (0: no pinning)'),
+	(('--restart-timeout', '--rsrtonto'), 'restart_timeout', None, True, False, 'restart a job that exceeded'
+		' --timeout instead of failing it'),
+	(('--webui',), 'webui', 'HOST:PORT', _cliHostPort, None, 'serve the Web UI on HOST:PORT (needs bottle)'),
+	(('--pool-messages',), 'pool_messages', None, True, False, 'show the pool\'s messages (job starts and'
+		' completions) on standard error'),
+	(('--demo',), 'demo', None, True, False, 'run a built-in demonstration batch and print a summary'),
+	(('--cgroups',), 'cgroups', 'auto|on|off', _cliCgroups, 'auto', 'run each job in a cgroup of its own (exact'
+		' peak memory and CPU of its whole tree, --memlim enforced by the kernel): where usable (auto),'
+		' required (on) or never (off)'),
+	(('--slurm',), 'slurm', None, True, False, 'run each job on the Slurm cluster through srun (-j: the jobs in'
+		' flight); the job log\'s Host is the node'),
+	(('--slurm-partition',), 'slurm_partition', 'P', _cliText, None, 'the Slurm partition of the jobs (with'
+		' --slurm)'),
+	(('--slurm-account',), 'slurm_account', 'A', _cliText, None, 'the Slurm account of the jobs (with --slurm)'),
+	(('--slurm-option',), 'slurm_option', 'OPT', _cliText, [], 'a further srun option such as'
+		' --slurm-option=--qos=long (repeatable, with --slurm)'),
+	(('--version', '-V'), 'version', None, True, False, 'print the version'),
+	(('--help', '-h'), 'help', None, True, False, 'print this help'),
+))
+_CLI_OPTBYNAME = {name: opt for opt in _CLI_OPTIONS for name in opt.names}
+_CLI_USAGE = ('mpepool [options] [COMMAND [ARG ...]] [::: ARG ... | :::+ ARG ... | :::: FILE ... | ::::+ FILE'
+	' ...]...\n       mpepool [options] [COMMAND [ARG ...]] < ARGS (no COMMAND: each input line is a command)'
+	'\n       mpepool --demo')
+
+
+def _cliHelp():
+	"""The text of --help, from the option table"""
+	import textwrap
+	rows = []
+	for opt in _CLI_OPTIONS:
+		if opt.help:
+			rows.append((', '.join(opt.names[:2]) + (' ' + opt.metavar if opt.metavar else ''), opt.help + (
+				' (also {})'.format(', '.join(opt.names[2:])) if opt.names[2:] else '')))
+	width = max(len(left) for left, _ in rows) + 2
+	options = ''.join(textwrap.fill(text, 110, initial_indent='  ' + left.ljust(width), subsequent_indent=' ' * (
+		width + 2)) + '\n' for left, text in rows)
+	return ('usage: ' + _CLI_USAGE + '\n\nRun shell commands in parallel under timeouts, memory limits and'
+		' CPU affinity, with GNU\nparallel\'s command line. Replacement strings: {} {.} {/} {//} {/.} {#} {%}'
+		' and {N} {N.} {N/}\n{N//} {N/.} (input source or column N). GNU parallel options not listed are'
+		' refused.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n'
+		'  ls *.txt | mpepool --timeout 60 gzip'
+		' -9 {}\n  mpepool -k --tag ./simulate --seed {1} --size {2} ::: 1 2 3 ::: 10 100\n  mpepool --demo\n'
+		'Commands run as SHELL -c COMMAND, the shell chosen as GNU parallel does ($PARALLEL_SHELL, the calling'
+		' shell, $SHELL). Exit status: 0 all succeeded, 1-100 the number of failed jobs,'
+		' 101 more\n(under --halt as GNU parallel), 128+N stopped by signal N, 255 an error of use.')
+
+
+def _cliOptions(argv, ns):
+	"""Parse the options at the start of argv into ns (GNU's order: options first); returns the rest"""
+	i = 0
+	while i < len(argv):
+		word = argv[i]
+		i += 1
+		if word == '--':
+			return argv[i:]
+		if len(word) < 2 or word[0] != '-':  # The command starts
+			return argv[i - 1:]
+		if word.startswith('--'):  # --name, --name=value, --name value
+			name, eq, value = word.partition('=')
+			pieces = [(name, value if eq else None)]
+		else:  # Bundled short options: -kj4 is -k -j 4
+			pieces = []
+			for k in range(1, len(word)):
+				opt = _CLI_OPTBYNAME.get('-' + word[k])
+				pieces.append(('-' + word[k], word[k + 1:] or None if opt and opt.metavar else None))
+				if opt and opt.metavar:
+					break
+		for name, value in pieces:
+			opt = _CLI_OPTBYNAME.get(name)
+			if opt is None:
+				raise _CliError('unsupported option {} (GNU parallel\'s options that mpepool does not implement'
+					' are refused; see mpepool --help)'.format(name))
+			if opt.metavar is None:
+				if value is not None:
+					raise _CliError('{} takes no value, not {!r}'.format(name, value))
+				_cliSet(ns, opt, opt.conv)
+				continue
+			if value is None:
+				if i >= len(argv):
+					raise _CliError('{} needs a value ({})'.format(name, opt.metavar))
+				value = argv[i]
+				i += 1
+			_cliSet(ns, opt, opt.conv(name, value))
+	return []
+
+
+def _cliCheckGnuDefaults():
+	"""_CliError if GNU parallel's default options are set (in $PARALLEL or its config files): GNU would add
+	them to the command line, mpepool does not read them"""
+	home = os.path.expanduser('~')
+	if os.environ.get('PARALLEL', '').strip():
+		raise _CliError('GNU parallel\'s default options in $PARALLEL are not read: give them on the command'
+			' line (or --plain to run without them): {!r}'.format(os.environ['PARALLEL']))
+	for path in ('/etc/parallel/config', os.path.join(os.environ.get('PARALLEL_HOME') or os.path.join(home
+	, '.parallel'), 'config'), os.path.join(home, '.parallelrc')):
+		try:
+			with open(path, 'rb') as fconf:
+				lines = [ln.strip() for ln in fconf.read().split(b'\n')]
+		except OSError:
+			continue
+		if any(ln and not ln.startswith(b'#') for ln in lines):
+			raise _CliError('GNU parallel\'s default options in {} are not read: give them on the command line'
+				' (or --plain to run without them)'.format(path))
+
+
+def _cliSet(ns, opt, value):
+	"""Store an option's value in ns: appended for a repeatable option, nothing for one without effect"""
+	if opt.dest is None:
+		return
+	if isinstance(opt.default, list):
+		getattr(ns, opt.dest).append(value)
+	else:
+		setattr(ns, opt.dest, value)
 
 
 def _cliParse(argv):
-	"""Options of the command line as an argparse.Namespace with checked values; raises _CliError
+	"""The command line as a namespace with checked values; raises _CliError
 
-	argv: list(str)  - the arguments without the program name; words after the first '--' are the command
-		template (ns.template, a list, empty when no '--'); inside it, the words after ':::' are input lines
+	argv: list(str)  - the arguments without the program name. As GNU parallel: the options come first;
+		the words from the first one that is not an option (or after '--') are the command and then the
+		input sources, each one started by ::: (words), :::+ (words linked to the previous source), ::::
+		(files, one source each) or ::::+ (linked files). ns.command: the command words (empty: each input
+		item is a command); ns.sources: [(kind 'args' or 'files', words, linked)] in the order given.
 	"""
-	argv = list(argv)
-	template = []
-	if '--' in argv:
-		i = argv.index('--')
-		argv, template = argv[:i], argv[i + 1:]
-		if not template:
-			raise _CliError('no command template after --')
-	ns = _cliParser().parse_args(argv)
-	ns.template = template
-	ns.inline = None  # Input lines given after ::: in the template
-	if ':::' in template:  # Input lines as words: `-- CMD {} ::: a b` or commands: `-- ::: 'cmd 1' 'cmd 2'`
-		i = template.index(':::')
-		ns.template, ns.inline = template[:i], template[i + 1:]
-		if ns.files or ns.arg_file:
-			raise _CliError('input files and ::: exclude each other')
-	if ns.jobs is None:
-		ns.jobs = max(len(os.sched_getaffinity(0)), 1)
-	else:
-		ns.jobs = _cliNumber('-j/--jobs', ns.jobs, int, 1, maxval=_WKSNUM_MAX)
-	ns.timeout = _cliNumber('--timeout', ns.timeout, maxval=_SECONDS_MAX)
-	ns.retries = max(_cliNumber('--retries', ns.retries, int), 1)
-	ns.memlim = _cliSize('--memlim', ns.memlim)
-	ns.memlimit = _cliSize('--memlimit', ns.memlimit)
-	ns.afnstep = _cliNumber('--afnstep', ns.afnstep, int)
+	ns = types.SimpleNamespace(**{opt.dest: list(opt.default) if isinstance(opt.default, list) else opt.default
+		for opt in _CLI_OPTIONS if opt.dest})
+	rest = _cliOptions(list(argv), ns)
+	markers = {ns.argsep: ('args', False), ns.argsep + '+': ('args', True), ns.argfilesep: ('files', False)
+		, ns.argfilesep + '+': ('files', True)}
+	ns.command = []
+	ns.sources = [('files', [path], False) for path in ns.argfiles]
+	for word in rest:
+		if word in markers:
+			kind, linked = markers[word]
+			ns.sources.append((kind, [], linked))
+		elif ns.sources and len(ns.sources) > len(ns.argfiles):
+			ns.sources[-1][1].append(word)
+		else:
+			ns.command.append(word)
+	for kind, words, _ in ns.sources:
+		if kind == 'files' and not words:
+			raise _CliError('{} needs at least one file'.format(ns.argfilesep))
+	if ns.jobs is not None:  # Checked now, resolved when the jobs are known (-j 0)
+		_cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 1)
 	ns.cgroups = {'auto': None, 'on': True, 'off': False}[ns.cgroups]
 	if ns.cgroups and _cgroupsMissing():
 		raise _CliError('--cgroups on, but {}'.format(_cgroupsMissing()))
-	ns.halt = _cliHalt(ns.halt)
-	if ns.webui is not None:
-		ns.webui = _cliHostPort(ns.webui)
 	if (ns.resume or ns.resume_failed) and not ns.joblog:
 		raise _CliError('--resume and --resume-failed need --joblog FILE')
 	if ns.resume and ns.resume_failed:
 		raise _CliError('--resume and --resume-failed exclude each other')
-	if ns.workdir is not None and not os.path.isdir(ns.workdir):
-		raise _CliError('--workdir is not a directory: {!r}'.format(ns.workdir))
-	if ns.demo and (ns.files or ns.arg_file or ns.template):
-		raise _CliError('--demo takes no input files and no command')
 	if (ns.slurm_partition or ns.slurm_account or ns.slurm_option) and not ns.slurm:
 		raise _CliError('--slurm-partition, --slurm-account and --slurm-option need --slurm')
 	if ns.slurm and shutil.which('srun') is None:
 		raise _CliError("--slurm needs Slurm's srun, which is not on PATH")
+	if ns.slurm and ns.cgroups:
+		raise _CliError('--cgroups on applies to the jobs run here, not with --slurm (Slurm holds its jobs in its cgroups)')
+	if ns.line_buffer and ns.keep_order:
+		raise _CliError('--line-buffer with -k is not supported')
+	if ns.demo and (ns.command or ns.sources):
+		raise _CliError('--demo takes no command and no input')
+	if not ns.plain:
+		_cliCheckGnuDefaults()
+	ns.template = _CliTemplate(' '.join(ns.command)) if ns.command else _CliTemplate('{}', quote=False)
+	# --tag is --tagstring {}: the arguments joined by spaces
+	ns.tagstring = _CliTemplate(ns.tagstring if ns.tagstring is not None else '{}', quote=False, append=False
+		) if ns.tag or ns.tagstring is not None else None
 	return ns
 
 
-def _cliReadLines(path, stdin=None):
-	"""The lines of a file ('-' standard input) without their line ends; _CliError if it cannot be read
+def _cliQuote(val):
+	"""A value quoted for /bin/sh exactly as GNU parallel quotes it (so both log the same commands)"""
+	if not val:
+		return "''"
+	if not val.strip('-_.+/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'):
+		return val
+	res = "'" + val.replace("'", "'\"'\"'") + "'"
+	if res.startswith("''"):  # A leading or trailing quote needs no empty '' beside it
+		res = res[2:]
+	if res.endswith("''") and len(res) > 2:
+		res = res[:-2]
+	return res
 
-	Lines are decoded as UTF-8 with surrogateescape, so that any byte reaches /bin/sh unchanged.
+
+def _cliPerlDirname(path):
+	"""The folder of path as Perl's File::Basename::dirname (GNU parallel's {//}): 'a/' -> '.', '/' -> '/'"""
+	head = path.rstrip('/')
+	if not head:
+		return '/' if path else '.'
+	i = head.rfind('/')
+	if i < 0:
+		return '.'
+	return head[:i].rstrip('/') or '/'
+
+
+class _CliTemplate(object):
+	"""A command template compiled once into literal text and replacement strings, filled per job
+
+	Replacement strings (GNU parallel's): {} all the job's arguments, {N} the N-th (negative: from the
+	end), each with the modifiers . (without extension), / (basename), // (dirname), /. (basename without
+	extension); {#} the job's sequence number, {%} its slot. A template without any gets ' {}' appended.
+	The values are shell-quoted as GNU does, except when the first word holds a replacement string
+	(`mpepool {} ::: 'echo a'`, `mpepool ./run_{1}`).
+	"""
+	_MODIFIERS = {
+		'': lambda v: v,
+		'.': lambda v: _CliTemplate._EXT.sub('', v, 1),
+		'/': lambda v: v[v.rfind('/') + 1:],
+		'//': _cliPerlDirname,
+		'/.': lambda v: _CliTemplate._EXT.sub('', v[v.rfind('/') + 1:], 1),
+	}
+	_EXT = None  # re: an extension at the end (compiled at the first template)
+	_TOKEN = None  # re: a replacement string
+
+	def __init__(self, text, quote=True, append=True):
+		import re
+		cls = type(self)
+		if cls._TOKEN is None:
+			cls._EXT = re.compile(r'\.[^/.]*\Z')
+			cls._TOKEN = re.compile(r'\{(?:(-?[0-9]+)?(\.|//|/\.|/)?|(#)|(%))\}')
+		if '{=' in text:
+			raise _CliError('the replacement string {{= perl expression =}} is not supported: {!r}'.format(text))
+		self.text = text
+		self.parts = []  # str, or (what, modifier): what None for {}, N for {N}, '#' or '%'
+		pos = 0
+		for match in cls._TOKEN.finditer(text):
+			num, mod, seq, slot = match.groups()
+			if num is not None and int(num) == 0:
+				raise _CliError('the replacement string {} is not supported: {!r}'.format(match.group(), text))
+			if match.start() > pos:
+				self.parts.append(text[pos:match.start()])
+			self.parts.append(('#' if seq else '%' if slot else int(num) if num is not None else None
+				, self._MODIFIERS[mod or '']))
+			pos = match.end()
+		if append and not any(isinstance(part, tuple) for part in self.parts):
+			self.parts = [text + ' ', (None, self._MODIFIERS[''])]
+		elif pos < len(text):
+			self.parts.append(text[pos:])
+		# As GNU parallel: nothing is quoted when a replacement string is in the command's first word
+		first = cls._TOKEN.search(text)
+		self.quote = quote and not (first and not any(c in text[:first.start()] for c in ' \t\n='))
+
+	def fill(self, args, seq, slot=1):
+		"""The command for the arguments args (a tuple of str), the sequence number seq and the slot"""
+		quote = _cliQuote if self.quote else (lambda v: v)
+		res = []
+		for part in self.parts:
+			if part.__class__ is str:
+				res.append(part)
+				continue
+			what, mod = part
+			if what is None:
+				res.append(' '.join([quote(mod(v)) for v in args]))
+			elif what == '#':
+				res.append(str(seq))
+			elif what == '%':
+				res.append(str(slot))
+			else:  # {N}: empty when the job has fewer arguments (the last one of -N, a short line of --colsep)
+				idx = what - 1 if what > 0 else len(args) + what
+				if 0 <= idx < len(args):
+					res.append(quote(mod(args[idx])))
+		return ''.join(res)
+
+
+# The shells GNU parallel recognizes among the ancestors of the command line (the shell that runs the commands)
+_CLI_SHELLS = frozenset(('ash', 'bash', 'bsd-csh', 'csh', 'dash', 'fdsh', 'fish', 'fizsh', 'ksh', 'ksh93', 'lksh'
+	, 'mksh', 'pdksh', 'posh', 'rbash', 'rc', 'rush', 'rzsh', 'sash', 'sh', 'static-sh', 'tcsh', 'yash', 'zsh'))
+
+
+def _cliShell():
+	"""The shell that runs the commands, chosen as GNU parallel does: $PARALLEL_SHELL, else the nearest
+	ancestor process that is a shell (the one the user typed the command in), else $SHELL, else /bin/sh"""
+	shell = os.environ.get('PARALLEL_SHELL')
+	pid = os.getppid()
+	while not shell and pid > 1:
+		try:
+			with open('/proc/{}/cmdline'.format(pid), 'rb') as fcmd:
+				name = fcmd.read().split(b'\0', 1)[0].decode('utf-8', 'replace')
+			with open('/proc/{}/stat'.format(pid), 'rb') as fstat:
+				ppid = int(fstat.read().rsplit(b')', 1)[1].split()[1])
+		except (OSError, ValueError, IndexError):
+			break
+		if os.path.basename(name).lstrip('-') in _CLI_SHELLS:  # By its name in PATH, as GNU: sh stays sh
+			shell = shutil.which(os.path.basename(name).lstrip('-'))
+		pid = ppid
+	shell = shell or os.environ.get('SHELL') or '/bin/sh'
+	if not shutil.which(shell):
+		raise _CliError('the shell {!r} is not found ($PARALLEL_SHELL, the calling shell or $SHELL)'.format(shell))
+	return shell
+
+
+def _cliReadItems(path, delimiter='\n', stdin=None):
+	"""The items of a file ('-' standard input) split at delimiter; _CliError if it cannot be read
+
+	Items are decoded as UTF-8 with surrogateescape, so that any byte reaches /bin/sh unchanged.
 	"""
 	try:
 		if path == '-':
@@ -5115,75 +5501,67 @@ def _cliReadLines(path, stdin=None):
 				data = finp.read()
 	except OSError as err:
 		raise _CliError('cannot read the input file {!r}: {}'.format(path, err.strerror or err)) from None
-	lines = data.decode('utf-8', 'surrogateescape').split('\n')
-	if lines and not lines[-1]:  # The terminating newline is not an empty last line
-		lines.pop()
-	return [ln[:-1] if ln.endswith('\r') else ln for ln in lines]
+	items = data.decode('utf-8', 'surrogateescape').split(delimiter)
+	if items and not items[-1]:  # The terminating delimiter does not end an empty last item
+		items.pop()
+	return items
 
 
-def _cliFill(template, arg, seq):
-	"""The command of one job: the template with GNU parallel's replacement strings filled from arg
-
-	{} the argument, {.} without its extension, {/} its basename, {//} its dirname, {/.} the basename
-	without extension, {#} the job's sequence number. The argument values are shell-quoted; a template
-	without any replacement string gets ' {}' appended, as in GNU parallel.
-	"""
-	import shlex
-	base = os.path.basename(arg)
-	values = {'{}': arg, '{.}': os.path.splitext(arg)[0], '{/}': base, '{//}': os.path.dirname(arg) or '.'
-		, '{/.}': os.path.splitext(base)[0]}
-	res = []
-	i = 0
-	n = len(template)
-	while i < n:
-		j = template.find('{', i)
-		if j < 0:
-			res.append(template[i:])
-			break
-		res.append(template[i:j])
-		k = template.find('}', j)
-		key = template[j:k + 1] if k >= 0 else ''
-		if key == '{#}':
-			res.append(str(seq))
-		elif key in values:
-			res.append(shlex.quote(values[key]))
-		else:  # A literal brace, e.g. awk '{print}' or ${HOME}
-			res.append('{')
-			k = j
-		i = k + 1
-	return ''.join(res)
+def _cliSourceValues(ns, stdin=None):
+	"""The input sources as [(values, linked)]: the words of :::, the items of each file; stdin if none"""
+	sources = ns.sources or [('files', ['-'], False)]
+	paths = [path for kind, words, _ in sources if kind == 'files' for path in words]
+	if paths.count('-') > 1:
+		raise _CliError('standard input (-) is given more than once')
+	for path in paths:  # Every file is checked before any is read: nothing runs on a bad one
+		if path != '-' and not os.access(path, os.R_OK):
+			raise _CliError('cannot read the input file {!r}: {}'.format(path, 'no such file'
+				if not os.path.exists(path) else 'permission denied'))
+	values = []
+	for kind, words, linked in sources:
+		if kind == 'args':
+			values.append((list(words), linked))
+			continue
+		for i, path in enumerate(words):  # :::: A B: two sources; ::::+ A B: A linked, B not
+			values.append((_cliReadItems(path, ns.delimiter, stdin), linked and not i))
+	return values
 
 
-def _cliHasPlaceholder(template):
-	"""Whether the template contains a replacement string"""
-	return any(key in template for key in ('{}', '{.}', '{/}', '{//}', '{/.}', '{#}'))
+def _cliRecords(ns, stdin=None):
+	"""The argument tuples of the input, combined as GNU parallel: the cross product of the sources (the
+	last varying fastest), a linked source zipped with the previous one (to the shorter), --link zipping
+	all (the shorter repeated); --colsep splits each value into columns"""
+	groups = []  # Lists of linked sources
+	for values, linked in _cliSourceValues(ns, stdin):
+		if ns.colsep is not None:  # GNU parallel trims the columns' white space then
+			values = [tuple(col.strip(' \t\n\r\f\v') for col in ns.colsep.split(v)) for v in values]
+		else:
+			values = [(v,) for v in values]
+		if (linked or ns.link) and groups:
+			groups[-1].append(values)
+		else:
+			groups.append([values])
+	rows = []
+	for group in groups:
+		if ns.link and len(group) > 1 and all(group):
+			size = max(len(values) for values in group)
+			group = [[values[i % len(values)] for i in range(size)] for values in group]
+		rows.append([sum(vals, ()) for vals in zip(*group)])
+	records = [sum(combo, ()) for combo in itertools.product(*rows)] if len(rows) > 1 else rows[0]
+	if ns.skipblank:  # -r: as GNU parallel, a combination with a blank value is skipped
+		records = [rec for rec in records if all(v.strip() for v in rec)]
+	return records
 
 
-def _cliInputs(ns, stdin=None):
-	"""The commands to run: a list of (seq, command), seq numbered from 1 in input order; _CliError on bad input
-
-	Without a template each non-blank input line is a command; with a template (the words after --,
-	joined by spaces) each input line, blank ones included, is an argument that fills it.
-	"""
-	if ns.inline is not None:
-		lines = list(ns.inline)
-	else:
-		paths = list(ns.arg_file) + list(ns.files) or ['-']
-		if paths.count('-') > 1:
-			raise _CliError('standard input (-) is given more than once')
-		for path in paths:  # Every file is checked before any is read: nothing runs on a bad one
-			if path != '-' and not os.access(path, os.R_OK):
-				raise _CliError('cannot read the input file {!r}: {}'.format(path, 'no such file'
-					if not os.path.exists(path) else 'permission denied'))
-		lines = []
-		for path in paths:
-			lines.extend(_cliReadLines(path, stdin))
-	if not ns.template:
-		return list(enumerate((ln for ln in lines if ln.strip()), 1))
-	template = ' '.join(ns.template)
-	if not _cliHasPlaceholder(template):
-		template += ' {}'
-	return [(seq, _cliFill(template, arg, seq)) for seq, arg in enumerate(lines, 1)]
+def _cliJobs(ns, stdin=None):
+	"""The jobs of the input: [_CliJob] numbered from 1 in run order; _CliError on bad input"""
+	records = _cliRecords(ns, stdin)
+	n = ns.maxargs
+	groups = [tuple(records[i:i + n]) for i in range(0, len(records), n)] if n > 1 else [(rec,) for rec in records]
+	if ns.shuf:
+		import random
+		random.shuffle(groups)
+	return [_CliJob(seq, group) for seq, group in enumerate(groups, 1)]
 
 
 def _cliLogRecord(line):
@@ -5208,7 +5586,7 @@ def _cliLogRecord(line):
 
 
 def _cliReadJoblog(path):
-	"""The verdicts of a job log: {seq: succeeded (bool)} from the last line of each seq; _CliError if malformed
+	"""The verdicts of a job log: {seq: succeeded (bool)}, True if a line of seq succeeded; _CliError if malformed
 
 	A missing or empty log is an empty dict (nothing ran yet). Logs of GNU parallel are read as well.
 	"""
@@ -5227,29 +5605,33 @@ def _cliReadJoblog(path):
 			.format(path, len(lines)))
 	lines.pop()
 	header = lines[0].split('\t')
+	first = 2
 	if tuple(header[:len(_JOBLOG_GNU)]) != _JOBLOG_GNU:
-		raise _CliError('malformed job log {!r}: line 1 is not the header {!r}'
-			.format(path, '\t'.join(_JOBLOG_GNU)))
+		if not header[0].strip().isdigit():  # GNU's `--joblog +FILE` starts a new file without a header
+			raise _CliError('malformed job log {!r}: line 1 is not the header {!r}'
+				.format(path, '\t'.join(_JOBLOG_GNU)))
+		first = 1
 	verdicts = {}
-	for iln, line in enumerate(lines[1:], 2):
+	for iln, line in enumerate(lines[first - 1:], first):
 		try:
 			seq, exitval, sig, _ = _cliLogRecord(line)
 		except ValueError as err:
 			raise _CliError('malformed job log {!r}: line {}: {}'.format(path, iln, err)) from None
-		verdicts[seq] = exitval == 0 and sig == 0
+		verdicts[seq] = verdicts.get(seq, False) or (exitval == 0 and sig == 0)  # Succeeded once: done (GNU's)
 	return verdicts
 
 
-def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason, host=None):
+def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason, host=':'):
 	"""One job log line (with its newline) in GNU parallel's formats, then ours
 
 	tstart: epoch seconds; runtime, utime, stime: seconds; receive: bytes of standard output;
 	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None;
-	host: the node it ran on (None: here, GNU parallel's ':').
+	host: where the job ran, ':' on this computer as GNU parallel writes it. A newline of the command is
+	written as a NUL byte, as GNU parallel does, so that the line stays one line.
 	"""
-	return '{}\t{}\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host or ':', tstart
-		, runtime, receive, exitval, sig, command, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024)
-		, utime or 0., stime or 0., reason or '-')
+	return '{}\t{}\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host, tstart
+		, runtime, receive, exitval, sig, command.replace('\n', '\0')
+		, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024), utime or 0., stime or 0., reason or '-')
 
 
 def _cliExitval(job):
@@ -5349,60 +5731,104 @@ class _CliProgress(object):
 		self.draw(final=True)
 
 
-class _CliJob(object):
-	"""What the command line keeps about one input command across its attempts (Job.params)"""
-	__slots__ = ('seq', 'command', 'attempt', 'runs', 'outfd', 'errfd')
 
-	def __init__(self, seq, command):
-		self.seq = seq  # int: the sequence number of the input line, from 1
-		self.command = command  # str: the shell command
+
+def _cliTagged(data, tag, atline):
+	"""data (bytes) with each line prefixed by tag: (the result, whether it ends at a line end)
+
+	atline: bool  - data starts a line (the previous piece ended with a newline)
+	"""
+	out = data.replace(b'\n', b'\n' + tag)
+	if atline:
+		out = tag + out
+	if data.endswith(b'\n'):
+		return out[:len(out) - len(tag)], True
+	return out, False
+
+
+def _cliResultsName(val):
+	"""A value as a folder name of --results, escaped as GNU parallel: \\ \\\\, tab \\t, NUL \\0, / \\_"""
+	return val.replace('\\', '\\\\').replace('\t', '\\t').replace('\0', '\\0').replace('/', '\\_')
+
+
+class _CliJob(object):
+	"""What the command line keeps about one job across its attempts (Job.params)"""
+	__slots__ = ('seq', 'group', 'args', 'command', 'slot', 'attempt', 'runs', 'outfd', 'errfd', 'outpos'
+		, 'errpos', 'held', 'job')
+
+	def __init__(self, seq, group):
+		self.seq = seq  # int: the job's sequence number, from 1 in run order
+		self.group = group  # tuple(tuple(str)): the input records of the job (-N N: up to N of them)
+		self.args = sum(group, ()) if len(group) > 1 else group[0]  # tuple(str): its arguments, flat
+		self.command = None  # str: the shell command, filled when it first starts
+		self.slot = None  # int: its job slot ({%}), from 1, while it runs
 		self.attempt = 0  # int: attempts started (--retries)
 		self.runs = 0  # int: starts of the current attempt (more than one after restarts on timeout)
 		self.outfd = None  # int: the descriptor of the job's standard output (a temporary or results file)
 		self.errfd = None  # int: the same for standard error
+		self.outpos = 0  # int: bytes of outfd printed already (--line-buffer)
+		self.errpos = 0  # int: the same for errfd
+		self.held = None  # (bytes, bytes): the outputs read into memory while waiting for its turn (-k)
+		self.job = None  # Job: the current attempt
 
 
 class _CliRun(object):
-	"""One run of the command line over a list of commands
+	"""One run of the command line over a list of jobs
 
-	The pool gets one job per free worker slot: the next job is given to it from the onfinish callback of
-	a finished one (callbacks run in this thread, inside join()), so that no queue of unstarted jobs
-	exists (a halt starts nothing more), output descriptors are opened only for running jobs, and 100,000
-	input lines cost no more than a few.
+	The pool gets one job per free slot: the next job is given to it from the onfinish callback of a
+	finished one (callbacks run in this thread, inside join()), so that no queue of unstarted jobs exists
+	(a halt starts nothing more), output descriptors are opened only for running jobs, and 100,000
+	input lines cost no more than a few. --delay and --timeout N% use timers of the pool's event loop.
 	"""
 
-	def __init__(self, ns, commands, joblog_truncate=True):
-		self.ns = ns  # argparse.Namespace: the checked options
-		self.pending = collections.deque(_CliJob(seq, cmd) for seq, cmd in commands)  # Not given yet
+	def __init__(self, ns, jobs, joblog_truncate=True):
+		self.ns = ns  # namespace: the checked options
+		self.shell = _cliShell()  # str: the shell that runs the commands (checked before the log is opened)
+		self.pending = collections.deque(jobs)  # _CliJob not given yet
 		self.total = len(self.pending)  # int: jobs to run in this run
 		self.inflight = 0  # int: jobs given to the pool and not finished
+		self.started = 0  # int: jobs started (their first attempt)
 		self.done = 0  # int: jobs that succeeded
 		self.failed = 0  # int: jobs that failed (their last attempt)
 		self.unfinished = 0  # int: jobs stopped by the pool's termination (signal, halt now): not logged
 		self.stopping = None  # None, or why nothing more starts: 'halt' or 'signal'
 		self.signum = None  # int: the signal that stopped the run
+		self.haltstatus = None  # int: the exit status set when --halt stopped the run (GNU's rules)
 		self.pool = None  # ExecPool
-		self.slots = ns.jobs  # int: jobs run at once: -j, or fewer when the pool reduced it (affinity)
+		self.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), self.total)  # int: jobs at once
+		self._freeslots = list(range(1, self.slots + 1))  # A heap of the free job slots ({%}), lowest first
+		heapq.heapify(self._freeslots)
+		self.running = {}  # {seq: _CliJob}: the jobs given to the pool
+		self.order = collections.deque(rec.seq for rec in jobs) if ns.keep_order else None  # -k: seqs to print
+		self.heldrecs = {}  # {seq: _CliJob}: finished jobs waiting for an earlier one to be printed (-k)
+		self.runtimes = []  # Sorted runtimes of the jobs that succeeded (--timeout N%)
+		self.tmout = None  # float: the timeout of --timeout N% once a job succeeded
+		self._nextstart = 0.  # perf_counter() before which no job starts (--delay)
+		self._wakeat = None  # perf_counter() of the pending start timer (--delay)
 		self.progress = None  # _CliProgress on a terminal with --bar
 		self.tstart = time.perf_counter()
 		self._feeding = False  # feed() is running (a start failure calls onfinish inside execute())
 		self._outbroken = False  # Our standard output is a closed pipe: job outputs are dropped
-		self._tmpdir = os.environ.get('TMPDIR') or '/tmp'
+		self._outlock = threading.Lock()  # Serializes the console output (the --line-buffer thread)
+		self._linethread = None  # threading.Thread of --line-buffer
+		self._linestop = threading.Event()
+		self._tag = None  # bytes: the tag prefix of the job being printed (--tag)
+		self._tmpdir = ns.tmpdir or os.environ.get('TMPDIR') or '/tmp'
 		self._tmpfree = []  # Descriptors of emptied temporary files: cheaper to reuse than to create
 		self.logfd = None
 		if ns.joblog:
+			path, append = ns.joblog
 			flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-			if joblog_truncate:
+			if joblog_truncate and not append:
 				flags |= os.O_TRUNC
 			try:
-				self.logfd = os.open(ns.joblog, flags, 0o644)
+				self.logfd = os.open(path, flags, 0o644)
 				if os.fstat(self.logfd).st_size == 0:
 					os.write(self.logfd, (_JOBLOG_HEADER + '\n').encode())
 			except OSError as err:
 				if self.logfd is not None:
 					os.close(self.logfd)
-				raise _CliError('cannot write the job log {!r}: {}'.format(ns.joblog, err.strerror or err)
-					) from None
+				raise _CliError('cannot write the job log {!r}: {}'.format(path, err.strerror or err)) from None
 
 	# --- Output descriptors of a job -------------------------------------------------------------------
 	def _tmpfd(self):
@@ -5418,23 +5844,32 @@ class _CliRun(object):
 			return fd
 
 	def _openOutputs(self, rec):
-		"""Open the descriptors the job writes its output to: results files, temporary files or none"""
+		"""Open the descriptors the job writes its output to: results files, temporary files or none
+
+		--results DIR: DIR/1/ARG1/2/ARG2/... as GNU parallel (each argument of the job with its position
+		in its input record), holding stdout, stderr and seq (the job's sequence number).
+		"""
 		if self.ns.results:
-			jdir = os.path.join(self.ns.results, str(rec.seq))
+			parts = [part for record in rec.group for i, val in enumerate(record, 1)
+				for part in (str(i), _cliResultsName(val))]
+			jdir = os.path.normpath(self.ns.results + '/' + '/'.join(parts))
 			os.makedirs(jdir, exist_ok=True)
 			flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+			with open(os.path.join(jdir, 'seq'), 'w') as fseq:
+				fseq.write(str(rec.seq))
 			rec.outfd = os.open(os.path.join(jdir, 'stdout'), flags, 0o644)
 			rec.errfd = os.open(os.path.join(jdir, 'stderr'), flags, 0o644)
 		elif not self.ns.ungroup:
 			rec.outfd = self._tmpfd()
 			rec.errfd = self._tmpfd()
+		rec.outpos = rec.errpos = 0
 
 	def _closeOutputs(self, rec):
 		"""Close the job's output descriptors; temporary files are emptied and kept for the next jobs"""
 		for fd in (rec.outfd, rec.errfd):
 			if fd is None:
 				continue
-			if self.ns.results or len(self._tmpfree) >= 2 * self.ns.jobs + 2:
+			if self.ns.results or len(self._tmpfree) >= 2 * self.slots + 2:
 				os.close(fd)
 				continue
 			try:
@@ -5446,42 +5881,118 @@ class _CliRun(object):
 				self._tmpfree.append(fd)
 		rec.outfd = rec.errfd = None
 
-	def _copyOut(self, fd, stream):
-		"""Copy the temporary output file fd to stream (standard output or error)"""
-		size = os.fstat(fd).st_size
-		if not size or (self._outbroken and stream is sys.stdout):
+	# --- Printing ----------------------------------------------------------------------------------------
+	def _output(self, write):
+		"""Call write() (that prints) serialized with the other printers, the progress line erased meanwhile"""
+		if self.progress:
+			self.progress.output(write)
+		else:
+			with self._outlock:
+				write()
+
+	def _write(self, stream, data):
+		"""Write bytes to stream (standard output or error) at once, past its buffer"""
+		if not data or (self._outbroken and stream is sys.stdout):
 			return
 		try:
 			stream.flush()
 			ofd = stream.fileno()
-			pos = 0
-			while pos < size:
-				chunk = os.pread(fd, min(size - pos, 1 << 20), pos)
-				if not chunk:
-					break
-				pos += len(chunk)
-				view = memoryview(chunk)
-				while view:
-					view = view[os.write(ofd, view):]
+			view = memoryview(data)
+			while view:
+				view = view[os.write(ofd, view):]
 		except BrokenPipeError:  # The reader of our output left (e.g. `| head`): the jobs go on
 			if stream is sys.stdout:
 				self._outbroken = True
 		except (OSError, ValueError) as err:
 			_warnmsg('mpepool: cannot write the output of a job: {}'.format(err))
 
-	def _printOutputs(self, rec):
-		"""Print the grouped output of a finished job"""
-		if rec.outfd is None or self.ns.results or not (os.fstat(rec.outfd).st_size
-		or os.fstat(rec.errfd).st_size):
-			return
+	def _copyOut(self, fd, stream, start, end):
+		"""Copy bytes start..end of the output file fd to stream, tagged (--tag); returns the end copied"""
+		pos = start
+		atline = True
+		while pos < end:
+			chunk = os.pread(fd, min(end - pos, 1 << 20), pos)
+			if not chunk:
+				break
+			pos += len(chunk)
+			if self._tag is not None:
+				chunk, atline = _cliTagged(chunk, self._tag, atline)
+			self._write(stream, chunk)
+		return pos
 
-		def write():
-			self._copyOut(rec.outfd, sys.stdout)
-			self._copyOut(rec.errfd, sys.stderr)
-		if self.progress:
-			self.progress.output(write)
-		else:
-			write()
+	def _tagOf(self, rec):
+		"""The --tag / --tagstring prefix of rec's output lines (with its tab), or None"""
+		if self.ns.tagstring is None:
+			return None
+		return (self.ns.tagstring.fill(rec.args, rec.seq, rec.slot) + '\t').encode('utf-8', 'surrogateescape')
+
+	def _emit(self, rec):
+		"""Print what rec did not print yet: its command (-v), standard output and error"""
+		self._tag = self._tagOf(rec)
+		try:
+			if self.ns.print_command:
+				self._write(sys.stdout, self._tagged(rec.command + '\n'))
+			if rec.held is not None:
+				for data, stream in zip(rec.held, (sys.stdout, sys.stderr)):
+					self._write(stream, self._tag and _cliTagged(data, self._tag, True)[0] or data)
+			elif rec.outfd is not None:
+				self._copyOut(rec.outfd, sys.stdout, rec.outpos, os.fstat(rec.outfd).st_size)
+				self._copyOut(rec.errfd, sys.stderr, rec.errpos, os.fstat(rec.errfd).st_size)
+		finally:
+			self._tag = None
+
+	def _tagged(self, text):
+		"""A line of ours (str) as bytes, tagged like the job's output"""
+		data = text.encode('utf-8', 'surrogateescape')
+		return _cliTagged(data, self._tag, True)[0] if self._tag is not None else data
+
+	def _printFinished(self, rec):
+		"""Print a finished job's output (-k: with the earlier ones, once they all finished) and close it"""
+		if self.ns.results or self.ns.ungroup and not self.ns.print_command:
+			self._closeOutputs(rec)
+			return
+		if self.order is None:
+			self._output(lambda: (self._emit(rec), self._closeOutputs(rec)))
+			return
+		self.heldrecs[rec.seq] = rec
+		if len(self.heldrecs) > _CLI_HELDFDS and rec.outfd is not None:  # Its outputs wait in memory
+			rec.held = tuple(os.pread(fd, os.fstat(fd).st_size, 0) for fd in (rec.outfd, rec.errfd))
+			self._closeOutputs(rec)
+		self._printHeld()
+
+	def _printHeld(self, final=False):
+		"""-k: print the held jobs whose turn came (final: all of them, in order, at the end of the run)"""
+		order = self.order
+		while order and (order[0] in self.heldrecs or final):
+			seq = order.popleft()
+			rec = self.heldrecs.pop(seq, None)
+			if rec is not None:
+				self._output(lambda: (self._emit(rec), self._closeOutputs(rec)))
+
+	def _lineLoop(self):
+		"""--line-buffer: print the complete lines of the running jobs a few times a second"""
+		while not self._linestop.wait(_CLI_LINEPERIOD):
+			for rec in list(self.running.values()):
+				self._output(lambda: self._flushLines(rec))
+
+	def _flushLines(self, rec):
+		"""Print the complete lines that rec wrote since the last flush (with the output lock held)"""
+		if rec.outfd is None:
+			return
+		self._tag = self._tagOf(rec)
+		try:
+			for stream, attr, fd in ((sys.stdout, 'outpos', rec.outfd), (sys.stderr, 'errpos', rec.errfd)):
+				pos = getattr(rec, attr)
+				size = os.fstat(fd).st_size
+				if size <= pos:
+					continue
+				data = os.pread(fd, size - pos, pos)
+				cut = data.rfind(b'\n') + 1
+				if cut:
+					self._write(stream, _cliTagged(data[:cut], self._tag, True)[0] if self._tag else data[:cut])
+					setattr(rec, attr, pos + cut)
+		finally:
+			self._tag = None
 
 	# --- Feeding the pool ------------------------------------------------------------------------------
 	def _onstart(self, job):
@@ -5489,43 +6000,83 @@ class _CliRun(object):
 		rec = job.params
 		rec.runs += 1
 		if rec.runs > 1:  # The output of the stopped run is dropped
-			for fd in (rec.outfd, rec.errfd):
-				if fd is not None:
-					os.ftruncate(fd, 0)
-					os.lseek(fd, 0, os.SEEK_SET)
+
+			def restart():
+				for fd in (rec.outfd, rec.errfd):
+					if fd is not None:
+						os.ftruncate(fd, 0)
+						os.lseek(fd, 0, os.SEEK_SET)
+				rec.outpos = rec.errpos = 0
+			self._output(restart)
+		if self.tmout is not None:
+			self._timer(job.tstart + self.tmout, self._checkTimeout, job, job._run)
+
+	def _timer(self, when, func, *args):
+		"""Call func(*args) from the pool's event loop at perf_counter() when"""
+		self.pool._pushDeadline(when, 'call', lambda: func(*args))
+
+	def _checkTimeout(self, job, run):
+		"""--timeout N%: stop job (its run) if it runs longer than the current timeout"""
+		if (self.tmout is not None and job._run == run and job in self.pool._workers and not job.terminates
+		and time.perf_counter() >= job.tstart + self.tmout):
+			job.timeout = self.tmout  # For the pool's report; a restart (--restart-timeout) is timed here again
+			try:
+				self.pool._onJobTimeout(job)
+			finally:
+				job.timeout = 0
 
 	def _execute(self, rec):
 		"""Give one attempt of rec to the pool"""
+		ns = self.ns
+		if rec.slot is None:
+			rec.slot = heapq.heappop(self._freeslots)
+			self.started += 1
+		if rec.command is None:
+			rec.command = ns.template.fill(rec.args, rec.seq, rec.slot)
 		rec.attempt += 1
 		rec.runs = 0
-		ns = self.ns
 		try:
 			self._openOutputs(rec)
 		except OSError as err:
 			self._closeOutputs(rec)
 			raise _CliError('cannot open the output files of job {}: {}'.format(rec.seq, err)) from None
+		if ns.trace:
+			self._output(lambda: self._write(sys.stderr, (rec.command + '\n').encode('utf-8', 'surrogateescape')))
 		kwargs = {}
 		if rec.outfd is not None:
 			kwargs['stdout'] = rec.outfd
 			kwargs['stderr'] = rec.errfd
 		name = '{} {}'.format(rec.seq, rec.command if len(rec.command) <= 48 else rec.command[:45] + '...')
-		job = Job(name, workdir=ns.workdir, args=('/bin/sh', '-c', rec.command), timeout=ns.timeout
-			, rsrtonto=ns.restart_timeout, params=rec, memlim=ns.memlim, onstart=self._onstart
-			, onfinish=self._onfinish, **kwargs)
+		args = (self.shell, '-c', rec.command)
+		if ns.nice is not None:
+			args = ('nice', '-n', str(ns.nice)) + args
+		job = Job(name, workdir=ns.workdir, args=args, timeout=ns.timeout[0] or 0, rsrtonto=ns.restart_timeout
+			, params=rec, memlim=ns.memlim, onstart=self._onstart, onfinish=self._onfinish, **kwargs)
+		rec.job = job
 		self.inflight += 1
+		self.running[rec.seq] = rec
 		if self.pool.execute(job) == errno.EINTR and not self.pool.alive:  # Terminated by a signal meanwhile
 			self.inflight -= 1
+			del self.running[rec.seq]
 			rec.attempt -= 1
 			self._closeOutputs(rec)
 			self.pending.appendleft(rec)
 
 	def feed(self):
-		"""Give the pool jobs while it has free worker slots and nothing stops the run"""
+		"""Give the pool jobs while it has free slots and nothing stops the run (--delay: spaced in time)"""
 		if self._feeding:  # Reentered from onfinish inside execute(): the outer loop goes on
 			return
 		self._feeding = True
 		try:
 			while self.pending and not self.stopping and self.inflight < self.slots:
+				if self.ns.delay:
+					now = time.perf_counter()
+					if now < self._nextstart:
+						if self._wakeat != self._nextstart:
+							self._wakeat = self._nextstart
+							self._timer(self._nextstart, self.feed)
+						break
+					self._nextstart = now + self.ns.delay
 				self._execute(self.pending.popleft())
 		finally:
 			self._feeding = False
@@ -5534,45 +6085,81 @@ class _CliRun(object):
 		"""Job.onfinish: retry, or print, log and count the job, check the halt policy, feed the pool"""
 		rec = job.params
 		self.inflight -= 1
+		self.running.pop(rec.seq, None)
 		proc = getattr(job, 'proc', None)
 		if job.reason in _CLI_UNFINISHED or (self.stopping == 'signal' and job.reason is not None):
 			self.unfinished += 1  # Interrupted by us: no verdict, --resume runs it again
-			self._closeOutputs(rec)
+			self._output(lambda: self._closeOutputs(rec))
 			return
 		ok = job.reason is None and proc is not None and proc.returncode == 0
 		if not ok and rec.attempt < self.ns.retries and not self.stopping:
-			self._closeOutputs(rec)
+			self._output(lambda: self._closeOutputs(rec))
 			self.pending.appendleft(rec)  # Retried first, at the next free slot
 			self.feed()
 			return
-		receive = 0
-		if rec.outfd is not None:
-			receive = os.fstat(rec.outfd).st_size
-			self._printOutputs(rec)
-		self._closeOutputs(rec)
+		heapq.heappush(self._freeslots, rec.slot)
+		receive = os.fstat(rec.outfd).st_size if rec.outfd is not None else 0
+		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
+			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
+		self._printFinished(rec)
+		runtime = getattr(job, 'wtime', None)
+		if runtime is None:
+			runtime = job.tstop - job.tstart if job.tstart is not None and job.tstop is not None else 0.
+		exitval, sig = _cliExitval(job)
 		if ok:
 			self.done += 1
+			if self.ns.timeout[1]:
+				self._retime(runtime)
 		else:
 			self.failed += 1
 		if self.logfd is not None:
-			exitval, sig = _cliExitval(job)
 			tstart = wallclock(job.tstart) if job.tstart is not None else time.time()
-			runtime = getattr(job, 'wtime', None)
-			if runtime is None:
-				runtime = job.tstop - job.tstart if job.tstart is not None and job.tstop is not None else 0.
 			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
-				, job.rssmax, job.utime, job.stime, job.reason, job.node)
+				, job.rssmax, job.utime, job.stime, job.reason, getattr(job, 'node', None) or ':')
 			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
-		if not ok and self.ns.halt and not self.stopping:
-			when, count, pct = self.ns.halt
-			if (count and self.failed >= count) or (pct and self.failed * 100. >= pct * self.total):
-				self.stopping = 'halt'
-				_warnmsg('mpepool: halting ({}) after {} failed job(s); {} job(s) not started'.format(when
-					, self.failed, len(self.pending)))
-				if when == 'now':
-					self.pool.terminate()
-				return
+		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
+			return
 		self.feed()
+
+	def _retime(self, runtime):
+		"""--timeout N%: a job succeeded in runtime; the running jobs get the timeout of the new median"""
+		bisect.insort(self.runtimes, runtime)
+		self.tmout = self.ns.timeout[1] * self.runtimes[(len(self.runtimes) - 1) // 2]
+		for rec in self.running.values():
+			job = rec.job
+			if job.tstart is not None and job.proc is not None:
+				self._timer(job.tstart + self.tmout, self._checkTimeout, job, job._run)
+
+	def _halts(self, ok, exitval, sig):
+		"""--halt: whether this finished job stops the run (GNU parallel's rules and exit statuses)"""
+		import math
+		when, why, count, frac = self.ns.halt
+		if why == 'fail':
+			if ok:
+				return False
+			reached = self.failed
+		elif why == 'success':
+			if not ok:
+				return False
+			reached = self.done
+		else:
+			reached = self.done + self.failed
+		if reached < (count or frac * self.total):
+			return False
+		if why == 'success':
+			self.haltstatus = 0
+		elif count == 1:  # The status of the job, a signal as 128 + N (as the shells)
+			self.haltstatus = exitval & 0xFF if exitval else 128 + sig if sig else 0
+		elif frac:
+			self.haltstatus = math.ceil(self.failed * 100. / self.total)
+		else:
+			self.haltstatus = min(self.failed, _CLI_FAILMAX + 1)
+		self.stopping = 'halt'
+		_warnmsg('mpepool: halting ({}) after {} failed and {} succeeded job(s); {} job(s) not started'.format(
+			when, self.failed, self.done, len(self.pending)))
+		if when == 'now':
+			self.pool.terminate()
+		return True
 
 	# --- The run -----------------------------------------------------------------------------------------
 	def _onsignal(self, signum, frame):
@@ -5589,27 +6176,45 @@ class _CliRun(object):
 			self.pool.terminate()
 
 	def execute(self, webuiapp=None):
-		"""Run all the commands; returns the exit status"""
+		"""Run all the jobs; returns the exit status"""
+		import math
 		ns = self.ns
-		if ns.bar and sys.stderr.isatty():
+		if ns.workdir is not None:
+			try:
+				os.makedirs(ns.workdir, exist_ok=True)
+			except OSError as err:
+				raise _CliError('cannot create the --workdir {!r}: {}'.format(ns.workdir, err.strerror or err)
+					) from None
+		if ns.progress and sys.stderr.isatty():
 			self.progress = _CliProgress(self, sys.stderr)
 		handlers = {}
 		for signum in _CLI_SIGNALS:
 			handlers[signum] = signal.signal(signum, self._onsignal)
 		try:
-			self.pool = ExecPool(ns.jobs, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
+			self.pool = ExecPool(self.slots, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
 				, webuiapp=webuiapp, cgroups=ns.cgroups, launcher=SlurmLauncher(ns.slurm_partition
 				, ns.slurm_account, options=ns.slurm_option) if ns.slurm else None)
-			self.slots = min(ns.jobs, self.pool._wkslim)
+			self.slots = min(self.slots, self.pool._wkslim)
 			if self.progress:
 				self.progress.start()
+			if ns.line_buffer and not ns.ungroup and not ns.results:
+				self._linethread = threading.Thread(target=self._lineLoop, name='mpepool-lines', daemon=True)
+				self._linethread.start()
 			while not self.stopping:
 				self.feed()
 				if not self.inflight:
+					if self.pending and ns.delay and not self.stopping:
+						time.sleep(max(self._nextstart - time.perf_counter(), 0.))
+						continue
 					break
 				self.pool.join()
 			self.pool.terminate()  # Nothing runs any more, unless a signal came outside join()
+			if self.order is not None:
+				self._printHeld(final=True)
 		finally:
+			if self._linethread is not None:
+				self._linestop.set()
+				self._linethread.join()
 			for fd in self._tmpfree:
 				os.close(fd)
 			self._tmpfree = []
@@ -5624,7 +6229,28 @@ class _CliRun(object):
 			_warnmsg('mpepool: stopped by {}: {} finished, {} interrupted, {} not started'.format(
 				signal.Signals(self.signum).name, self.done + self.failed, self.unfinished, len(self.pending)))
 			return 128 + self.signum
+		if self.haltstatus is not None:
+			return self.haltstatus
+		if ns.halt and ns.halt[3]:  # --halt ...=N% not reached: the percentage of the started jobs that failed
+			return math.ceil(self.failed * 100. / max(self.started, 1))
 		return min(self.failed, _CLI_FAILMAX + 1)
+
+
+def _cliDryRun(ns, jobs):
+	"""--dry-run: print the command of each job (tagged with --tag) instead of running it; returns 0"""
+	out = []
+	for rec in jobs:
+		line = ns.template.fill(rec.args, rec.seq, 1) + '\n'
+		out.append(ns.tagstring.fill(rec.args, rec.seq, 1) + '\t' + line if ns.tagstring else line)
+	sys.stdout.flush()
+	data = ''.join(out).encode('utf-8', 'surrogateescape')
+	view = memoryview(data)
+	try:
+		while view:
+			view = view[os.write(sys.stdout.fileno(), view):]
+	except BrokenPipeError:
+		pass
+	return 0
 
 
 def _cliDemo(ns, webuiapp=None):
@@ -5693,7 +6319,7 @@ def _cliDemo(ns, webuiapp=None):
 			job.onstart = types.MethodType(onstart, job)
 			job.onfinish = types.MethodType(onfinish, job)
 			job.stdout = subprocess.DEVNULL
-		wksnum = max(ns.jobs, 6)
+		wksnum = max(_cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 6), 6)
 		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about 5 s){}'.format(len(jobs)
 			, len(tasks) + 1, wksnum, '; Web UI: http://{}:{}/'.format(webuiapp.host, webuiapp.port)
 			if webuiapp is not None and hasattr(webuiapp, 'host') else ''), flush=True)
@@ -5718,6 +6344,8 @@ def _cliDemo(ns, webuiapp=None):
 		for result, n in sorted(results.items()))))
 	if not (_LIMIT_WORKERS_RAM and any(result == 'memory limit' for result in results)):
 		print('  (memory limits are not enforced here{})'.format('' if _LIMIT_WORKERS_RAM else ': psutil is missing'))
+	print('\nThe same from the command line, in GNU parallel\'s syntax (see mpepool --help):\n'
+		'  mpepool -j6 --timeout 1 --memlim 100M --joblog run.log --tag ./simulate {1} {2} ::: a b ::: 1 2 3')
 	return 0
 
 
@@ -5739,9 +6367,15 @@ def main(argv=None):
 	infomsg, warnmsg = _infomsg, _warnmsg
 	try:
 		ns = _cliParse(argv)
+		if ns.help or ns.version:
+			try:
+				print(_cliHelp() if ns.help else 'mpepool ' + __version__, flush=True)
+			except BrokenPipeError:  # `mpepool --help | head`
+				pass
+			return 0
 		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it
-		# goes to stderr with --verbose and nowhere else; its warnings keep their first line (no call stacks)
-		if ns.verbose:
+		# goes to stderr with --pool-messages and nowhere else; its warnings keep their first line (no call stacks)
+		if ns.pool_messages:
 			_infomsg = lambda *args: warnmsg(*args)
 		else:
 			_infomsg = lambda *args: None
@@ -5756,12 +6390,13 @@ def main(argv=None):
 				raise _CliError('--webui needs the Web UI (bottle and mpewui): {}'.format(err)) from None
 		if ns.demo:
 			return _cliDemo(ns, webuiapp)
-		commands = _cliInputs(ns)
+		jobs = _cliJobs(ns)
 		if ns.resume or ns.resume_failed:
-			verdicts = _cliReadJoblog(ns.joblog)
-			commands = [(seq, cmd) for seq, cmd in commands if not (seq in verdicts
-				and (ns.resume or verdicts[seq]))]
-		run = _CliRun(ns, commands, joblog_truncate=not (ns.resume or ns.resume_failed))
+			verdicts = _cliReadJoblog(ns.joblog[0])
+			jobs = [rec for rec in jobs if not (rec.seq in verdicts and (ns.resume or verdicts[rec.seq]))]
+		if ns.dry_run:
+			return _cliDryRun(ns, jobs)
+		run = _CliRun(ns, jobs, joblog_truncate=not (ns.resume or ns.resume_failed))
 		return run.execute(webuiapp)
 	except _CliError as err:
 		_warnmsg('mpepool: error: {}'.format(err))

@@ -4835,8 +4835,14 @@ def _cliCmd(*args):
 	return [sys.executable, '-m', 'mpepool'] + [str(a) for a in args]
 
 
+def _cliEnv():
+	"""The environment of the real command: ours without GNU parallel's default options ($PARALLEL)"""
+	return {name: val for name, val in os.environ.items() if name != 'PARALLEL'}
+
+
 def _cliRun(*args, stdin=b'', timeout=60, cwd=None, env=None):
 	"""Run `python -m mpepool ARGS` to its end: subprocess.CompletedProcess with bytes stdout/stderr"""
+	env = _cliEnv() if env is None else env
 	return subprocess.run(_cliCmd(*args), input=stdin, stdout=subprocess.PIPE
 		, stderr=subprocess.PIPE, timeout=timeout, cwd=cwd or REPO, env=env)
 
@@ -4855,28 +4861,41 @@ def _cliParseLog(path):
 	return header, rows
 
 
+def _cliCommands(argv, stdin=b''):
+	"""[(seq, command)] of the jobs of a command line, in-process"""
+	ns = mpepool._cliParse(argv)
+	return [(rec.seq, ns.template.fill(rec.args, rec.seq)) for rec in mpepool._cliJobs(ns, io.BytesIO(stdin))]
+
+
 class TestCliParsing(unittest.TestCase):
 	"""Options, sizes, the halt policy and input lines of the command line, in-process"""
 
 	def testDefaults(self):
-		ns = mpepool._cliParse(['cmds.txt'])
-		self.assertEqual(ns.files, ['cmds.txt'])
-		self.assertEqual(ns.jobs, len(os.sched_getaffinity(0)))
-		self.assertEqual((ns.timeout, ns.retries, ns.memlim, ns.memlimit, ns.afnstep), (0, 1, 0, 0, 0))
+		ns = mpepool._cliParse(['-a', 'cmds.txt'])
+		self.assertEqual(ns.sources, [('files', ['cmds.txt'], False)])
+		self.assertEqual(mpepool._cliSlots(ns.jobs, 3, 10), 3)  # The CPUs
+		self.assertEqual((ns.timeout, ns.retries, ns.memlim, ns.memlimit, ns.afnstep), ((0, None), 1, 0, 0, 0))
 		self.assertIsNone(ns.halt)
-		self.assertEqual(ns.template, [])
+		self.assertEqual(ns.command, [])
 
 	def testValues(self):
 		ns = mpepool._cliParse(['-j', '3', '--timeout', '2.5', '--retries', '4', '--memlim', '512M'
-			, '--memlimit', '2', '--afnstep', '2', '--halt', 'soon,fail=3', '--webui', ':8123', '--', 'echo'
-			, '{}', ':::', 'a', 'b c'])
-		self.assertEqual((ns.jobs, ns.timeout, ns.retries, ns.afnstep), (3, 2.5, 4, 2))
+			, '--memlimit', '2', '--afnstep', '2', '--halt', 'soon,fail=3', '--webui', ':8123', 'echo'
+			, '{}', ':::', 'a', 'b c', ':::+', '1', '2', '::::', 'f', '--timeout'])
+		self.assertEqual((ns.jobs, ns.timeout, ns.retries, ns.afnstep), ('3', (2.5, None), 4, 2))
 		self.assertAlmostEqual(ns.memlim, 0.5)
 		self.assertEqual(ns.memlimit, 2.)
-		self.assertEqual(ns.halt, ('soon', 3, None))
+		self.assertEqual(ns.halt, ('soon', 'fail', 3, None))
 		self.assertEqual(ns.webui, ('localhost', 8123))
-		self.assertEqual(ns.template, ['echo', '{}'])
-		self.assertEqual(ns.inline, ['a', 'b c'])
+		self.assertEqual(ns.command, ['echo', '{}'])  # The options end at the command: --timeout is an argument
+		self.assertEqual(ns.sources, [('args', ['a', 'b c'], False), ('args', ['1', '2'], True)
+			, ('files', ['f', '--timeout'], False)])
+		ns = mpepool._cliParse(['-kj4', '--', 'gzip', '-9'])  # Bundled short options; a leading -- is accepted
+		self.assertEqual((ns.keep_order, ns.jobs, ns.command, ns.sources), (True, '4', ['gzip', '-9'], []))
+		self.assertEqual(mpepool._cliParse(['--timeout=1m30s', '--delay', '0.5']).timeout, (90., None))
+		self.assertEqual(mpepool._cliParse(['--timeout', '200%']).timeout, (None, 2.))
+		for spec, slots in (('3', 3), ('+1', 5), ('-1', 3), ('50%', 2), ('0', 7), ('10%', 1)):
+			self.assertEqual(mpepool._cliSlots(spec, 4, 7), slots, spec)
 
 	def testSizes(self):
 		for txt, gb in (('1.5', 1.5), ('2G', 2.), ('2gb', 2.), ('512M', .5), ('1048576K', 1.), ('1T', 1024.)
@@ -4888,33 +4907,51 @@ class TestCliParsing(unittest.TestCase):
 			self.assertIn('--memlim', str(ctx.exception))
 
 	def testHalt(self):
-		self.assertIsNone(mpepool._cliHalt('never'))
-		self.assertEqual(mpepool._cliHalt('2'), ('now', 2, None))
-		self.assertEqual(mpepool._cliHalt('now,fail=1'), ('now', 1, None))
-		self.assertEqual(mpepool._cliHalt('soon,fail=25%'), ('soon', None, 25.))
-		for bad in ('later,fail=1', 'now,fail=0', 'now,fail=-1', 'now,success=1', 'fail=101%', 'x'):
-			with self.assertRaises(mpepool._CliError, msg=bad):
-				mpepool._cliHalt(bad)
+		halt = lambda val: mpepool._cliHalt('--halt', val)
+		self.assertIsNone(halt('never'))
+		self.assertIsNone(halt('0'))
+		for val, policy in (('1', ('soon', 'fail', 1, None)), ('2', ('now', 'fail', 1, None)), ('-1', ('soon'
+		, 'success', 1, None)), ('-2', ('now', 'success', 1, None)), ('30%', ('soon', 'fail', None, .3))
+		, ('now,fail=3', ('now', 'fail', 3, None)), ('soon,done=25%', ('soon', 'done', None, .25))):
+			self.assertEqual(halt(val), policy, val)
+		for bad in ('later,fail=1', 'now,fail=0', 'now,fail=-1', 'now,succeed=1', 'soon,fail=101%', 'x', '3'
+		, 'fail=1'):
+			with self.assertRaises(mpepool._CliError, msg=bad) as ctx:
+				halt(bad)
+			self.assertIn('--halt', str(ctx.exception))
 
 	def testErrorsNameTheProblem(self):
 		for argv, word in ((['--no-such-option'], '--no-such-option'), (['--timeout', '-1'], '--timeout')
-		, (['-j', '0'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
+		, (['-j', '-4'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
 		, (['--resume'], '--joblog'), (['--joblog', 'l', '--resume', '--resume-failed'], 'exclude')
-		, (['--webui', 'host:http'], '--webui'), (['--webui', ':70000'], '--webui')
-		, (['--workdir', '/no/such/dir'], '--workdir'), (['--'], 'template'), (['f', '--', ':::', 'a'], ':::')
-		, (['--demo', 'f'], '--demo')):
+		, (['--webui', 'host:http'], '--webui'), (['--webui', ':70000'], '--webui'), (['--pipe'], '--pipe')
+		, (['-kX'], '-X'), (['echo', '{= s/a/b/ =}'], '{='), (['echo', '{0}'], '{0}'), (['echo', '::::'], '::::')
+		, (['--workdir', '...'], '--workdir'), (['--joblog', '-'], '--joblog'), (['--results', 'o.csv'], '--results')
+		, (['--timeout'], 'needs a value'), (['--tag=x'], '--tag'), (['--demo', 'f'], '--demo')):
 			with self.assertRaises(mpepool._CliError, msg=argv) as ctx:
 				mpepool._cliParse(argv)
 			self.assertIn(word, str(ctx.exception), argv)
 
 	def testTemplateFill(self):
-		fill = mpepool._cliFill
-		self.assertEqual(fill('gzip {}', 'a b.txt', 1), "gzip 'a b.txt'")
-		self.assertEqual(fill('conv {} {.}.png {/} {//} {/.} #{#}', 'd/x.jpg', 7)
-			, 'conv d/x.jpg d/x.png x.jpg d x #7')
-		self.assertEqual(fill("awk '{print $1}' {}", 'f', 1), "awk '{print $1}' f")
-		self.assertEqual(fill('echo ${HOME} {', 'f', 1), 'echo ${HOME} {')
-		self.assertEqual(fill('echo {}', "it's", 1), 'echo \'it\'"\'"\'s\'')
+		def fill(template, args, seq=1, slot=1):
+			return mpepool._CliTemplate(template).fill(args, seq, slot)
+		self.assertEqual(fill('gzip {}', ('a b.txt',)), "gzip 'a b.txt'")
+		self.assertEqual(fill('conv {} {.}.png {/} {//} {/.} #{#} %{%}', ('d/x.jpg',), 7, 2)
+			, 'conv d/x.jpg d/x.png x.jpg d x #7 %2')
+		self.assertEqual(fill("awk '{print $1}' {}", ('f',)), "awk '{print $1}' f")
+		self.assertEqual(fill('echo ${HOME} {', ('f',)), 'echo ${HOME} { f')  # None: {} appended
+		self.assertEqual(fill('echo {}', ("it's",)), 'echo \'it\'"\'"\'s\'')
+		self.assertEqual(fill('cp {1} {2//}/{2/.}.{-1}', ('a b', 'x/y.z', 'bak')), "cp 'a b' x/y.bak")
+		self.assertEqual(fill('echo {} {3}', ('a', 'b')), 'echo a b ')  # Missing: empty, as GNU parallel
+		self.assertEqual(fill('{} --x', ('echo a;',)), 'echo a; --x')  # In the first word: nothing quoted
+		self.assertEqual(fill('./run_{1} {2}', ('a b', 'c d')), './run_a b c d')
+		self.assertEqual(fill('V={} run', ('a b',)), "V='a b' run")
+		# GNU parallel's quoting and Perl's dirname, value by value
+		for val, quoted in (('a=b', "'a=b'"), ('a+b', 'a+b'), ('', "''"), ("'", '"\'"'),
+		("'x", '"\'"\'x\''), ('é', "'é'")):
+			self.assertEqual(mpepool._cliQuote(val), quoted, val)
+		for val, dirname in (('a/', '.'), ('/', '/'), ('/a', '/'), ('a//b', 'a'), ('x/.y/z', 'x/.y'), ('', '.')):
+			self.assertEqual(mpepool._cliPerlDirname(val), dirname, val)
 
 	def testInputs(self):
 		with tempfile.TemporaryDirectory() as tmp:
@@ -4924,16 +4961,19 @@ class TestCliParsing(unittest.TestCase):
 				fout.write(b'echo 1\n\n  \necho 2\r\n')
 			with open(fb, 'wb') as fout:
 				fout.write(b'echo \xff3')  # No final newline; a byte that is not UTF-8
-			ns = mpepool._cliParse([fa, fb])
-			cmds = mpepool._cliInputs(ns)
-			self.assertEqual(cmds, [(1, 'echo 1'), (2, 'echo 2'), (3, 'echo \udcff3')])
-			# Blank lines are arguments of a template; stdin is read when no file is named
-			ns = mpepool._cliParse(['--', 'echo'])
-			cmds = mpepool._cliInputs(ns, stdin=io.BytesIO(b'x\n\ny z\n'))
-			self.assertEqual(cmds, [(1, 'echo x'), (2, "echo ''"), (3, "echo 'y z'")])
-			ns = mpepool._cliParse(['-a', fa, os.path.join(tmp, 'missing')])
+			self.assertEqual(_cliCommands(['-a', fa]), [(1, 'echo 1'), (2, ''), (3, '  '), (4, 'echo 2\r')])  # As GNU
+			self.assertEqual(_cliCommands(['--arg-sep', ',', 'e', ',', 'a', 'b', ',', 'c']),
+				[(1, 'e a c'), (2, 'e b c')])
+			# Blank lines are arguments of a command; stdin is read when no source is given
+			self.assertEqual(_cliCommands(['echo'], b'x\n\ny z\n'), [(1, 'echo x'), (2, "echo ''"), (3, "echo 'y z'")])
+			self.assertEqual(_cliCommands(['-r', 'echo'], b'x\n\n \n'), [(1, 'echo x')])
+			self.assertEqual(_cliCommands(['-0', 'echo'], b'a\nb\0c\0'), [(1, "echo 'a\nb'"), (2, 'echo c')])
+			self.assertEqual(_cliCommands(['echo', '{2}{1}', '::::', fa, '::::+', fb]),
+				[(1, "echo 'echo \udcff3''echo 1'")])
+			self.assertEqual(_cliCommands(['-a', fa, '--colsep', ' ', 'e', 'X{2}X']), [(1, 'e X1X'), (2, 'e XX')
+				, (3, "e X''X"), (4, 'e X2X')])  # Trimmed columns, as GNU parallel
 			with self.assertRaises(mpepool._CliError) as ctx:
-				mpepool._cliInputs(ns)
+				_cliCommands(['-a', fa, '-a', os.path.join(tmp, 'missing')])
 			self.assertIn('missing', str(ctx.exception))
 
 
@@ -4960,6 +5000,8 @@ class TestCliJoblog(unittest.TestCase):
 			"\t0.125\ttimeout"))
 		self.write(mpepool._JOBLOG_HEADER + '\n' + line)
 		self.assertEqual(mpepool._cliReadJoblog(self.path), {12: False})
+		line = mpepool._cliLogLine(3, 1.7e9, 0.1, 0, 0, 0, "echo 'a\nb'", 0, 0, 0, None)  # As GNU: one line
+		self.assertEqual((line.count('\n'), line.split('\t')[8]), (1, "echo 'a\0b'"))
 
 	def testVerdicts(self):
 		rows = [mpepool._cliLogLine(s, 1.7e9, 0.1, 0, e, g, 'c', 0, 0, 0, None) for s, e, g in (
@@ -4999,13 +5041,14 @@ class TestCliUsageErrors(unittest.TestCase):
 			badlog = os.path.join(tmp, 'bad.log')
 			with open(badlog, 'w') as fout:
 				fout.write('not a job log\n')
-			for args, word in ((['--bogus', cmds], '--bogus'), (['--timeout', '-5', cmds], '--timeout')
-			, ([cmds, os.path.join(tmp, 'nofile')], 'nofile'), (['--joblog', badlog, '--resume', cmds]
-				, 'malformed job log'), (['--memlim', 'lots', cmds], '--memlim'), (['--halt', 'x', cmds]
-				, '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), cmds], 'job log')
-			, (['--timeout', 'inf', cmds], '--timeout'), (['--timeout', '1e300', cmds], '--timeout')
-			, (['--memlim', '1e400G', cmds], '--memlim'), (['-j', '1000000000', cmds], '-j/--jobs')
-			, (['-j', '9' * 400, cmds], '-j/--jobs')):
+			for args, word in ((['--bogus', '-a', cmds], '--bogus'), (['--timeout', '-5', '-a', cmds], '--timeout')
+			, (['-a', cmds, '-a', os.path.join(tmp, 'nofile')], 'nofile'), (['--joblog', badlog, '--resume', '-a'
+				, cmds], 'malformed job log'), (['--memlim', 'lots', '-a', cmds], '--memlim'), (['--halt', 'x', '-a'
+				, cmds], '--halt'), (['--joblog', os.path.join(tmp, 'no', 'dir', 'log'), '-a', cmds], 'job log')
+			, (['--pipe', '-a', cmds], '--pipe'), (['-a', cmds, 'echo', '{= uc =}'], '{=')
+			, (['--timeout', 'inf', '-a', cmds], '--timeout'), (['--timeout', '1e300', '-a', cmds], '--timeout')
+			, (['--memlim', '1e400G', '-a', cmds], '--memlim'), (['-j', '1000000000', '-a', cmds], '-j')
+			, (['-j', '9' * 400, '-a', cmds], '-j')):
 				res = _cliRun(*args)
 				self.assertEqual(res.returncode, 255, (args, res.stderr))
 				err = res.stderr.decode()
@@ -5071,6 +5114,7 @@ class CliTestCase(unittest.TestCase):
 		"""Start the real command in the background: subprocess.Popen"""
 		kwargs.setdefault('stdout', subprocess.PIPE)
 		kwargs.setdefault('stderr', subprocess.PIPE)
+		kwargs.setdefault('env', _cliEnv())
 		proc = subprocess.Popen(_cliCmd(*args), cwd=REPO, **kwargs)
 		self.procs.append(proc)
 		return proc
@@ -5092,7 +5136,7 @@ class TestCliRun(CliTestCase):
 		cmds = self.commands('echo a', "printf 'xyz'", 'sleep 0.2; exit 3', 'kill -9 $$', 'echo err >&2; echo out'
 			, "printf 'a\tb\\n'")
 		tbefore = time.time()
-		res = _cliRun('-j2', '--joblog', self.log, cmds)
+		res = _cliRun('-j2', '--joblog', self.log, '-a', cmds)
 		tafter = time.time()
 		self.assertEqual(res.returncode, 2, res.stderr)  # exit 3 and the kill: two failed
 		out = res.stdout.decode()
@@ -5121,9 +5165,10 @@ class TestCliRun(CliTestCase):
 		self.assertGreaterEqual(float(byseq[3][0]['JobRuntime']), 0.2)
 
 	def testTemplates(self):
-		res = _cliRun('--', 'echo', stdin=b'x\ny  z\n')
-		self.assertEqual(res.returncode, 0, res.stderr)
-		self.assertEqual(sorted(res.stdout.decode().splitlines()), ['x', 'y  z'])  # Quoted: spaces kept
+		for lead in ([], ['--']):  # GNU parallel's convention; a leading -- is accepted
+			res = _cliRun(*lead + ['echo'], stdin=b'x\ny  z\n')
+			self.assertEqual(res.returncode, 0, res.stderr)
+			self.assertEqual(sorted(res.stdout.decode().splitlines()), ['x', 'y  z'])  # Quoted: spaces kept
 		res = _cliRun('-j1', '--', 'echo {#}:{/.}:{.}', ':::', 'd/a.txt', 'b.c')
 		self.assertEqual(res.stdout.decode(), '1:a:d/a\n2:b:b\n', res.stderr)
 		res = _cliRun('--', ':::', 'echo one', 'echo two')  # Commands given as words
@@ -5168,9 +5213,10 @@ class TestCliRun(CliTestCase):
 
 	def testResultsUngroupWorkdir(self):
 		results = self.path('res')
-		res = _cliRun('--results', results, '--joblog', self.log, '--', ':::', 'echo err >&2; echo out', 'true')
+		res = _cliRun('--results', results, '--joblog', self.log, 'echo err >&2; echo', ':::', 'out', 'a/b')
 		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
-		for name, text in (('1/stdout', 'out\n'), ('1/stderr', 'err\n'), ('2/stdout', ''), ('2/stderr', '')):
+		for name, text in (('1/out/stdout', 'out\n'), ('1/out/stderr', 'err\n'), ('1/out/seq', '1')
+		, ('1/a\\_b/stdout', 'a/b\n'), ('1/a\\_b/seq', '2')):  # GNU parallel's layout
 			with open(os.path.join(results, name)) as fout:
 				self.assertEqual(fout.read(), text, name)
 		self.assertEqual(self.rows()[1][0]['Receive'], '4')
@@ -5179,25 +5225,27 @@ class TestCliRun(CliTestCase):
 		self.assertEqual(self.rows()[1][0]['Receive'], '0')  # As GNU parallel -u: not counted
 		res = _cliRun('--workdir', self.tmp, '--', ':::', 'pwd')
 		self.assertEqual(os.path.realpath(res.stdout.decode().strip()), os.path.realpath(self.tmp))
+		res = _cliRun('--workdir', self.path('new/dir'), ':::', 'pwd')  # Created, as GNU parallel does
+		self.assertEqual(os.path.realpath(res.stdout.decode().strip()), os.path.realpath(self.path('new/dir')))
 
 	def testHalt(self):
 		cmds = self.commands('exit 1', 'exit 2', 'exit 3', 'echo not run')
-		res = _cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, cmds)
+		res = _cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, '-a', cmds)
 		self.assertEqual(res.returncode, 2, res.stderr)
 		self.assertEqual(sorted(self.rows()), [1, 2])
 		self.assertIn('halting', res.stderr.decode())
 		self.assertEqual(res.stdout, b'')
 		# soon: the running job finishes and is logged, nothing more starts
 		cmds = self.commands('sleep 1; echo s1', 'sleep 0.2; exit 2', 'exit 3', 'echo not run')
-		res = _cliRun('-j2', '--halt', 'soon,fail=1', '--joblog', self.log, cmds)
-		self.assertEqual((res.returncode, res.stdout), (1, b's1\n'), res.stderr)
+		res = _cliRun('-j2', '--halt', 'soon,fail=1', '--joblog', self.log, '-a', cmds)
+		self.assertEqual((res.returncode, res.stdout), (2, b's1\n'), res.stderr)  # GNU's: the job's status
 		byseq = self.rows()
 		self.assertEqual(sorted(byseq), [1, 2])
 		self.assertEqual(byseq[1][0]['Exitval'], '0')
 		# now: the running job is stopped and not logged (--resume runs it again)
 		cmds = self.commands(self.sleeper(), 'sleep 0.2; exit 2', 'echo not run')
-		res = _cliRun('-j2', '--halt', '1', '--joblog', self.log, cmds)
-		self.assertEqual(res.returncode, 1, res.stderr)
+		res = _cliRun('-j2', '--halt', '2', '--joblog', self.log, '-a', cmds)  # GNU's 2: now,fail=1
+		self.assertEqual(res.returncode, 2, res.stderr)
 		self.assertEqual(sorted(self.rows()), [2])
 
 	def testExitStatus(self):
@@ -5277,7 +5325,7 @@ class TestCliInterrupt(CliTestCase):
 		cmds = self.commands(*['echo {} >> {}'.format(i, runs) for i in (1, 2)] + [
 			'echo 3 >> {}; [ -e {} ] || {}'.format(runs, go, self.sleeper())] + [
 			'echo {} >> {}'.format(i, runs) for i in (4, 5)])
-		proc = self.start('-j1', '--joblog', self.log, cmds)
+		proc = self.start('-j1', '--joblog', self.log, '-a', cmds)
 		self.waitRuns(runs, '3')
 		self.assertTrue(waitUntil(lambda: _cliProcesses(self.token), 10))
 		tsig = time.perf_counter()
@@ -5291,12 +5339,12 @@ class TestCliInterrupt(CliTestCase):
 		with open(self.log, 'rb') as flog:
 			self.assertTrue(flog.read().endswith(b'\n'))
 		open(go, 'w').close()
-		res = _cliRun('-j1', '--joblog', self.log, '--resume', cmds)
+		res = _cliRun('-j1', '--joblog', self.log, '--resume', '-a', cmds)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(frun.read().split(), ['1', '2', '3', '3', '4', '5'])
 		self.assertEqual({seq: len(rows) for seq, rows in self.rows().items()}, {1: 1, 2: 1, 3: 1, 4: 1, 5: 1})
-		res = _cliRun('-j1', '--joblog', self.log, '--resume', cmds)  # All done: nothing runs
+		res = _cliRun('-j1', '--joblog', self.log, '--resume', '-a', cmds)  # All done: nothing runs
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(len(frun.read().split()), 6)
@@ -5306,7 +5354,7 @@ class TestCliInterrupt(CliTestCase):
 		fixed = self.path('fixed')
 		cmds = self.commands('echo 1 >> {0}; [ -e {1} ] || exit 1'.format(runs, fixed), 'echo 2 >> {}'.format(runs)
 			, 'echo 3 >> {}; [ -e {} ] || {}'.format(runs, fixed, self.sleeper()))
-		proc = self.start('-j2', '--joblog', self.log, cmds)
+		proc = self.start('-j2', '--joblog', self.log, '-a', cmds)
 		self.waitRuns(runs, '3')
 		self.assertTrue(waitUntil(lambda: os.path.exists(self.log) and len(self.rows()) == 2, 10))
 		proc.send_signal(signal.SIGTERM)
@@ -5314,7 +5362,7 @@ class TestCliInterrupt(CliTestCase):
 		self.assertEqual(proc.returncode, 143, err)
 		self.assertEqual(sorted(self.rows()), [1, 2])
 		open(fixed, 'w').close()
-		res = _cliRun('-j2', '--joblog', self.log, '--resume-failed', cmds)
+		res = _cliRun('-j2', '--joblog', self.log, '--resume-failed', '-a', cmds)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(sorted(frun.read().split()), ['1', '1', '2', '3', '3'])
@@ -5327,9 +5375,14 @@ class TestCliProgress(CliTestCase):
 	"""The progress bar: drawn on a terminal, absent when standard error is a pipe"""
 
 	def testBarOnTerminalOnly(self):
+		for option in ('--bar', '--eta', '--progress'):  # GNU parallel's three: one moving estimate here
+			with self.subTest(option):
+				self.checkBar(option)
+
+	def checkBar(self, option):
 		import pty
 		master, slave = pty.openpty()
-		args = ['--bar', '-j2', '--', 'sleep 0.2; echo {}', ':::'] + [str(i) for i in range(8)]
+		args = [option, '-j2', '--', 'sleep 0.2; echo {}', ':::'] + [str(i) for i in range(8)]
 		try:
 			proc = self.start(*args, stderr=slave)
 		finally:
@@ -5396,6 +5449,271 @@ class TestCliGnuParallel(CliTestCase):
 				self.assertGreaterEqual(float(row['JobRuntime']), least - 0.05, row)
 
 
+# Invocations run alike through GNU parallel and mpepool: (name, argv, options). In argv, '@NAME' is the
+# path of the input file NAME of _GNU_FILES and '@results' a folder of the run. options: 'order' how the
+# outputs compare ('exact'; 'sorted' lines, the default without -k or -j1; 'distinct' lines, for {%}),
+# 'log' False for no --joblog, 'stdin' bytes, 'prelog' the argv that the OTHER tool runs first with the
+# same job log (so each resumes from the other's log or appends to it with 'append'), 'results' to compare
+# the --results trees, 'rows' 'commands' to compare only the commands run (their seq is random), 'spaced'
+# the least seconds between the job starts.
+_GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n', 'nul': 'a\nb\0c\0'
+	, 'commas': 'x y,z,'}
+_GNU_CASES = (
+	('::: cross product', ['echo', ':::', 'a', 'b', ':::', '1', '2'], {}),
+	(':::+ linked', ['echo', ':::', 'a', 'b', 'c', ':::+', '1', '2'], {}),
+	(':::: files', ['echo', '::::', '@letters', '::::+', '@digits', ':::', 'x', 'y'], {}),
+	('{1} {2} positional', ['echo {2}-{1} {1.} {1/} {1//} {1/.} {-1} {#}', ':::', 'd/a.txt', 'b', ':::', '1', '2']
+		, {}),
+	('no command: input lines are commands', [], {'stdin': b'echo x\n\n  \necho "y  z"\n'}),
+	('-k', ['-k', '-j3', 'sleep {}; echo {}', ':::', '0.3', '0.1', '0.2', '0'], {}),
+	('--tag', ['-k', '--tag', 'printf "%s\\n" {} x; printf e >&2', ':::', 'a b', 'c', ':::', '1'], {}),
+	('--tagstring', ['-k', '--tagstring', '<{2}>{#}', 'echo', ':::', 'a b', 'c', ':::', '1'], {}),
+	('--colsep', ['-k', '--colsep', ',', 'echo {2}:{1}', '::::', '@csv'], {}),
+	('-N2', ['-k', '-N2', 'echo {1}-{2}', ':::', 'a', 'b', 'c'], {}),
+	('-r', ['-k', '-r', 'echo', ':::', '', ' ', 'a', ':::', 'b', ''], {}),
+	('--link -n2', ['-k', '--link', '-n2', 'echo', ':::', 'a', 'b', 'c', ':::', '1', '2'], {}),
+	('-0', ['-k', '-0', 'echo', '::::', '@nul'], {}),
+	('-d --arg-sep', ['-k', '-d', ',', '--arg-sep', ',,', 'echo', ',,', 'p', 'q', '::::', '@commas'], {}),
+	('--dry-run', ['--dry-run', '-k', '--tag', 'echo', ':::', "it's", 'a b', 'c=d'], {'log': False}),
+	('--halt 1', ['-j1', '--halt', '1', ':::', 'exit 3', 'exit 4', 'echo not run'], {}),
+	('--halt 2', ['-j2', '--halt', '2', ':::', 'sleep 0.3; exit 3', 'sleep 9', 'echo not run'], {}),
+	('--halt soon,fail=1', ['-j2', '--halt', 'soon,fail=1', ':::', 'sleep 0.3; exit 3', 'sleep 1; echo s'
+		, 'echo not run'], {}),
+	('--halt now,fail=50%', ['-j1', '--halt', 'now,fail=50%', ':::', 'exit 1', 'true', 'exit 2', 'true'], {}),
+	('--halt now,fail=50% not reached', ['-j1', '--halt', 'now,fail=50%', ':::', 'exit 1', 'true', 'true'
+		, 'true'], {}),
+	('-j0', ['-j0', 'sleep 1; echo {%}', ':::', '1', '2', '3', '4', '5'], {'order': 'distinct'}),
+	('-j 50%', ['-j', '50%', 'sleep 0.1; echo {%}', ':::', '1', '2', '3'], {'order': 'distinct'}),
+	('-j +1', ['-j', '+1', 'sleep 1; echo {%}'] + [':::'] + [str(i) for i in range(len(os.sched_getaffinity(0))
+		+ 1)], {'order': 'distinct'}),
+	('--timeout 200%', ['-j3', '--timeout', '200%', ':::', 'sleep 0.5', 'sleep 0.5', 'sleep 0.5', 'sleep 9'
+		, 'echo after'], {}),  # The slow one stopped at twice the median, 1 s, well beyond the load's jitter
+	('--resume', ['-j1', '--resume', ':::', 'true', 'exit 1', 'echo c'], {'prelog': ['-j1', '--halt', '2', ':::'
+		, 'true', 'exit 1', 'echo c']}),
+	('--resume-failed', ['-j1', '--resume-failed', ':::', 'true', 'exit 1', 'echo c'], {'prelog': ['-j1'
+		, '--halt', '2', ':::', 'true', 'exit 1', 'echo c']}),
+	('--results', ['--results', '@results', 'echo', ':::', 'a', 'b/c', ':::', '1'], {'results': True}),
+	('--joblog +FILE', ['echo', ':::', 'b'], {'prelog': ['echo', ':::', 'a'], 'append': True}),
+	('--shuf', ['--shuf', 'echo', ':::', 'a', 'b', 'c', 'd'], {'rows': 'commands'}),
+	('--delay', ['--delay', '0.3', 'echo', ':::', 'a', 'b', 'c'], {'spaced': 0.25}),
+	('--nice', ['--nice', '7', 'echo {} $(nice)', ':::', 'x'], {}),
+	('-v', ['-k', '-v', 'echo', ':::', 'a', 'b'], {}),
+	('--line-buffer', ['--line-buffer', '--tag', 'echo {}; sleep 0.2; echo {}', ':::', 'a', 'b'], {}),
+	('-k with many jobs waiting', ['-k', '-j3', ':::', 'sleep 0.5; echo 0'] + ['echo {}'.format(i) for i in range(
+		1, mpepool._CLI_HELDFDS + 6)], {}),
+)
+
+
+class TestCliVsGnuParallel(CliTestCase):
+	"""mpepool is a drop-in for GNU parallel: the same invocations give the same output, exit status, commands
+	and job log columns; every GNU option is implemented or refused"""
+
+	def gnuParallel(self):
+		"""The path of GNU parallel; the test skips without it (fails under CI, where .ci/run installs it)"""
+		gnu = shutil.which('parallel')
+		if not gnu or b'GNU parallel' not in subprocess.run([gnu, '--version'], stdout=subprocess.PIPE
+		, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL).stdout:
+			if os.environ.get('CI') == 'true':
+				self.fail('GNU parallel is not installed (Debian package parallel)')
+			self.skipTest('GNU parallel is not installed (Debian package parallel)')
+		return gnu
+
+	def runCase(self, tool, other, name, argv, opts):
+		"""Run one case with tool (an argv prefix), other the tool that writes the job log first ('prelog');
+		returns (exit status, stdout, log rows of GNU's columns without the times, the --results tree)"""
+		folder = os.path.join(self.tmp, '{}.{}'.format(abs(hash((name, tool[0]))), len(tool)))
+		os.makedirs(folder)
+		log = os.path.join(folder, 'log')
+		words = [os.path.join(self.tmp, w[1:]) if w[1:] in _GNU_FILES else os.path.join(folder, w[1:])
+			if w == '@results' else w for w in argv]
+		env = dict(os.environ, SHELL='/bin/sh', PARALLEL_SHELL='/bin/sh', HOME=folder)
+		env.pop('PARALLEL', None)  # GNU parallel's options from the environment
+		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+
+		def run(prefix, words, logarg=log):
+			return subprocess.run(prefix + (['--joblog', logarg] if opts.get('log', True) else []) + words
+				, input=opts.get('stdin', b''), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+				, cwd=folder, timeout=60)
+		if 'prelog' in opts:
+			run(other, opts['prelog'])
+		res = run(tool, words, '+' + log if opts.get('append') else log)
+		rows = []
+		starts = []
+		if opts.get('log', True):
+			with open(log, encoding='utf-8') as flog:
+				for line in flog.read().split('\n')[1:-1]:
+					cols = line.split('\t', 8)
+					cols[8] = cols[8][:len(cols[8]) - len('\t'.join([''] + cols[8].split('\t')[-4:]))] if len(
+						cols[8].split('\t')) > 4 else cols[8]  # Ours after Command
+					rows.append(tuple(cols[:2] + cols[4:]) if opts.get('rows', 'all') == 'all' else cols[8])
+					starts.append(float(cols[2]))
+		else:
+			self.assertFalse(os.path.exists(log), (tool, name))
+		tree = {}
+		if opts.get('results'):
+			root = os.path.join(folder, 'results')
+			for path, _, files in os.walk(root):
+				for fname in files:
+					with open(os.path.join(path, fname), 'rb') as fres:
+						tree[os.path.relpath(os.path.join(path, fname), root)] = fres.read()
+		starts.sort()
+		for tprev, tnext in zip(starts, starts[1:]):
+			self.assertGreaterEqual(tnext - tprev, opts.get('spaced', 0), (tool, name, starts))
+		return res.returncode, res.stdout, sorted(rows), tree, res.stderr
+
+	def testSameAsGnuParallel(self):
+		import concurrent.futures
+		gnu = [self.gnuParallel(), '--will-cite']
+		mpe = [sys.executable, '-m', 'mpepool']
+		for fname, text in _GNU_FILES.items():
+			with open(self.path(fname), 'w') as fout:
+				fout.write(text)
+		with concurrent.futures.ThreadPoolExecutor(6) as executor:  # GNU parallel starts slowly: at once
+			futures = [(case, executor.submit(self.runCase, gnu, mpe, *case), executor.submit(self.runCase, mpe
+				, gnu, *case)) for case in _GNU_CASES]
+			for (name, argv, opts), gfut, mfut in futures:
+				with self.subTest(name):
+					(gcode, gout, grows, gtree, gerr), (mcode, mout, mrows, mtree, merr) = gfut.result(), mfut.result()
+					order = opts.get('order', 'exact' if {'-k', '-j1', '--dry-run'} & set(argv) else 'sorted')
+					if order == 'sorted':
+						gout, mout = sorted(gout.split(b'\n')), sorted(mout.split(b'\n'))
+					elif order == 'distinct':
+						gout, mout = set(gout.split()), set(mout.split())
+					self.assertEqual(mcode, gcode, (gerr, merr))
+					self.assertEqual(mout, gout, (gerr, merr))
+					self.assertEqual(mrows, grows)  # The commands run, their seq, exit status, signal, output size
+					self.assertEqual(mtree, gtree)
+					self.assertTrue(gout or grows or gtree, 'the case shows something')
+
+	def testSameShell(self):
+		# The commands run in GNU's shell: $PARALLEL_SHELL, else the shell the command line was typed in
+		gnu = self.gnuParallel()
+		env = _cliEnv()
+		env.pop('PARALLEL_SHELL', None)
+		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+		job = "'cat /proc/$$/comm; true # {}' ::: x; true"  # `; true`: the calling shell stays, a parent of the tool
+		runs = {}
+		for shell, extra, expect in (('/bin/sh', {}, b'sh'), ('bash', {}, b'bash'), ('/bin/sh', {'PARALLEL_SHELL'
+		: shutil.which('bash')}, b'bash')):
+			for tool in ([gnu, '--will-cite'], [sys.executable, '-m', 'mpepool']):  # All at once: GNU starts slowly
+				runs[shell, tool[0], expect] = subprocess.Popen([shell, '-c', ' '.join(tool) + ' ' + job], env=dict(env
+					, **extra), stdout=subprocess.PIPE, cwd=self.tmp)
+				self.procs.append(runs[shell, tool[0], expect])
+		for (shell, tool, expect), proc in runs.items():
+			self.assertEqual((proc.communicate(timeout=60)[0].strip(), tool), (expect, tool), shell)
+
+	def gnuOptions(self, gnu):
+		"""The option names of GNU parallel from `parallel --help`, its man page and its option table"""
+		import gzip
+		import re
+		names = set(re.findall(r'(?m)^(-{1,2}[A-Za-z0-9][\w-]*)', subprocess.run([gnu, '--help'], stdout=subprocess
+			.PIPE, stdin=subprocess.DEVNULL).stdout.decode()))
+		self.assertGreater(len(names), 10)
+		for man in ('/usr/share/man/man1/parallel.1.gz', '/usr/share/man/man1/parallel.1'):
+			if os.path.exists(man):
+				with (gzip.open if man.endswith('.gz') else open)(man, 'rb') as fman:
+					text = fman.read().decode('utf-8', 'replace')
+				names.update(opt.replace('\\-', '-') for opt in re.findall(
+					r'(?m)^\.IX Item "((?:\\-){1,2}[A-Za-z0-9][\w\\-]*)', text))
+		with open(gnu, encoding='utf-8', errors='replace') as fsrc:  # GetOptions' table, with every alias
+			src = fsrc.read()
+		start = src.find('sub options_completion_hash')
+		body = src[start:src.find('\nsub ', start + 1)] if start >= 0 else ''
+		for spec in re.findall(r'''["']([A-Za-z0-9][\w|-]*)(?:[=:][sif][@%]?|!|\+)?(?:\[|["'])''', body):
+			names.update(('-' if len(name) == 1 else '--') + name for name in spec.split('|') if name)
+		return names
+
+	# The GNU options mpepool implements, with GNU's meaning (a name here is checked against the table)
+	IMPLEMENTED = frozenset((
+		'-a', '--arg-file', '--argfile', '-C', '--colsep', '--col-sep', '-N', '--max-replace-args'
+		, '--maxreplaceargs', '-n', '--max-args', '--maxargs', '--link', '--xapply', '-0', '--null', '-d'
+		, '--delimiter', '--arg-sep', '--argsep', '--arg-file-sep', '--argfilesep', '-r', '--no-run-if-empty'
+		, '--norunifempty', '--shuf', '-j', '--jobs', '-P', '--max-procs', '--maxprocs', '--timeout', '--delay'
+		, '--retries', '--halt', '--halt-on-error', '--haltonerror', '--workdir', '--wd', '--work-dir', '--nice'
+		, '--tmpdir', '--tempdir', '--dry-run', '--dryrun', '--dr', '-k', '--keep-order', '--keeporder'
+		, '--no-keep-order', '--nokeeporder', '--nok', '--no-k', '--tag', '-u', '--ungroup', '--group'
+		, '--line-buffer', '--lb', '--line-buffered', '--linebuffer', '--linebuffered', '--results', '--res'
+		, '--result', '-v', '-t', '--verbose', '--joblog', '--jl', '--resume', '--resume-failed', '--resumefailed'
+		, '--tagstring', '--tag-string', '--bar', '--eta', '--progress', '--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn'
+		, '--plain', '--gnu', '--version', '-V', '--help', '-h'))
+
+	def testEveryGnuOptionImplementedOrRefused(self):
+		gnu = self.gnuParallel()
+		names = self.gnuOptions(gnu)
+		self.assertGreater(len(names), 150)  # The whole table was read
+		table = set(mpepool._CLI_OPTBYNAME)
+		self.assertEqual(table & names, self.IMPLEMENTED & names)  # No GNU name is ours with another meaning
+		refused = sorted(names - self.IMPLEMENTED)
+		for name in refused:
+			with self.assertRaises(mpepool._CliError, msg=name) as ctx:
+				mpepool._cliParse([name, 'x', 'echo', ':::', 'a'])
+			self.assertIn(name, str(ctx.exception))
+		# Through the real command: exit status 255, one line naming it, nothing run
+		marker = self.path('ran')
+		for name in ('--pipe', '-X', '--sshlogin', '--memfree'):
+			res = _cliRun(name, '1', 'touch', marker, ':::', 'a')
+			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), res.stderr)
+			self.assertIn(name.encode(), res.stderr)
+			self.assertFalse(os.path.exists(marker))
+		for argv in (['echo', '{= uc =}', ':::', 'a'], ['--halt', '3', 'true', ':::', 'a'], ['-j', 'procfile'
+		, 'true', ':::', 'a']):
+			res = _cliRun(*argv)
+			self.assertEqual((res.returncode, res.stderr.count(b'\n')), (255, 1), (argv, res.stderr))
+
+
+class TestCliGnuOptions(CliTestCase):
+	"""GNU parallel's options whose effect shows over time, on mpepool alone"""
+
+	def testLineBufferPrintsWhileRunning(self):
+		go = self.path('go')
+		proc = self.start('--line-buffer', '--tag', 'echo first; while [ ! -e {} ]; do sleep 0.05; done; echo second'
+			.format(go) + ' #{}', ':::', 'a', 'b')
+		fd = proc.stdout.fileno()
+		got = b''
+		tend = time.monotonic() + 20
+		while not got.endswith(b'\n') and time.monotonic() < tend:  # Raw reads: none left in a buffer
+			got += os.read(fd, 4096)
+		self.assertIn(got, (b'a\tfirst\n', b'b\tfirst\n', b'a\tfirst\nb\tfirst\n', b'b\tfirst\na\tfirst\n'))
+		self.assertIsNone(proc.poll())  # Printed while the jobs run
+		open(go, 'w').close()
+		out, err = proc.communicate(timeout=20)
+		self.assertEqual(proc.returncode, 0, err)
+		self.assertEqual(sorted((got + out).split(b'\n')), sorted(b'a\tfirst\nb\tfirst\na\tsecond\nb\tsecond\n'
+			.split(b'\n')))
+
+	def testTimeoutPercentRestart(self):
+		# --timeout N% with --restart-timeout: the slow job is stopped at twice the median and restarted
+		flag = self.path('flag')
+		res = _cliRun('-j1', '--timeout', '200%', '--restart-timeout', '--joblog', self.log, ':::', 'sleep 0.1'
+			, 'sleep 0.1', '[ -e {0} ] && echo ok || {{ touch {0}; {1}; }}'.format(flag, self.sleeper()))
+		self.assertEqual((res.returncode, res.stdout), (0, b'ok\n'), res.stderr)
+		self.assertEqual([rows[0]['Exitval'] for _, rows in sorted(self.rows().items())], ['0', '0', '0'])
+
+	def testCombinationsRefused(self):
+		for argv, word in ((['-k', '--line-buffer', 'echo', ':::', 'a'], '--line-buffer'), (['-j', '-9', 'echo'
+		, ':::', 'a'], '-j')):
+			res = _cliRun(*argv)
+			self.assertEqual((res.returncode, res.stdout), (255, b''), argv)
+			self.assertIn(word.encode(), res.stderr)
+		# GNU parallel's default options ($PARALLEL, its config files) would change the run: refused, unless --plain
+		env = dict(_cliEnv(), PARALLEL='-k --tag')
+		res = _cliRun('echo', ':::', 'a', env=env)
+		self.assertEqual((res.returncode, res.stdout), (255, b''))
+		self.assertIn(b'$PARALLEL', res.stderr)
+		env['HOME'] = self.tmp
+		env.pop('PARALLEL')
+		os.mkdir(self.path('.parallel'))
+		with open(self.path('.parallel/config'), 'w') as fconf:
+			fconf.write('# a comment\n\n')
+		self.assertEqual(_cliRun('echo', ':::', 'a', env=env).stdout, b'a\n')  # Nothing in it
+		with open(self.path('.parallel/config'), 'a') as fconf:
+			fconf.write('-j1\n')
+		res = _cliRun('echo', ':::', 'a', env=env)
+		self.assertEqual(res.returncode, 255)
+		self.assertIn(b'config', res.stderr)
+		self.assertEqual(_cliRun('--plain', 'echo', ':::', 'a', env=env).stdout, b'a\n')
+
+
 class TestCliDemoAndWebUi(CliTestCase):
 	"""--demo runs its batch with a summary in well under a minute; --webui serves the pool"""
 
@@ -5406,7 +5724,7 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertEqual(res.returncode, 0, res.stderr)
 		out = res.stdout.decode()
 		self.assertIn('Summary of the demo', out)
-		for result in ('exit 0', 'timeout', 'timeout chain', 'task timeout', 'restart flaky'):
+		for result in ('exit 0', 'timeout', 'timeout chain', 'task timeout', 'restart flaky', "GNU parallel's syntax"):
 			self.assertIn(result, out)
 
 	def testWebUi(self):
