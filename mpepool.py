@@ -5026,7 +5026,7 @@ def _cliSlots(spec, ncpus, total):
 	if spec is None:
 		return ncpus
 	if spec.endswith('%'):
-		slots = math.ceil(ncpus * float(spec[:-1]) / 100.)
+		slots = math.ceil(ncpus * min(float(spec[:-1]), 1e12) / 100.)  # 1e400% would be inf
 	elif spec[0] in '+-':
 		slots = ncpus + int(spec)
 	elif int(spec) == 0:
@@ -5037,6 +5037,8 @@ def _cliSlots(spec, ncpus, total):
 		slots = int(spec)
 	if slots < 1:
 		raise _CliError('-j {} leaves no job to run on {} CPUs'.format(spec, ncpus))
+	if slots > _WKSNUM_MAX:
+		raise _CliError('-j {} asks for more than the {} jobs at once that an ExecPool runs'.format(spec, _WKSNUM_MAX))
 	return slots
 
 

@@ -5908,7 +5908,7 @@ class TestSlurm(PoolTestCase):
 		self.assertGreater(cpu.rssmax, 0.1)
 		self.assertGreaterEqual(cpu.wtime, 1.5)
 		# The failure report names the node and the Slurm id
-		self.assertRegex(self.out.getvalue(), r'reason +node +slurmid')
+		self.assertRegex(self.out.getvalue(), r'reason +accounting +node +slurmid')
 		self.assertRegex(self.out.getvalue(), r'exit3 .* {} +{} '.format(self.node, jobs['exit3'].slurmid))
 
 	def testAdmissionAndRefusal(self):
@@ -5993,12 +5993,12 @@ class TestSlurm(PoolTestCase):
 		cmds = self.path('cmds')
 		with open(cmds, 'w') as fcmd:
 			fcmd.write('echo one\nexit 3\n')
-		res = _cliRun('--slurm', '-j2', '--joblog', log, cmds, timeout=60)
+		res = _cliRun('--slurm', '-j2', '--joblog', log, '-a', cmds, timeout=60)
 		self.assertEqual((res.returncode, res.stdout), (1, b'one\n'), res.stderr)
 		header, rows = _cliParseLog(log)
 		self.assertEqual(sorted((row['Seq'], row['Host'], row['Exitval']) for row in rows)
 			, [('1', self.node, '0'), ('2', self.node, '3')])
-		res = _cliRun('--slurm', '-j2', '--joblog', log, '--resume', cmds, timeout=60)
+		res = _cliRun('--slurm', '-j2', '--joblog', log, '--resume', '-a', cmds, timeout=60)
 		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
 		self.assertEqual(len(_cliParseLog(log)[1]), 2)
 
