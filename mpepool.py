@@ -3197,8 +3197,9 @@ class SlurmLauncher(Launcher):
 		if rcode:
 			if acct and 'accounting storage is disabled' in err:
 				self._acctoff = err
-				_warnmsg('WARNING{}, Slurm keeps no accounting ({}): jobs complete without wtime, utime, stime and'
-					' rssmax and without their Slurm state'.format(_nameSuffix(self.pool.name if self.pool else None), err))
+				_warnmsg('WARNING{}, Slurm keeps no accounting ({}): jobs complete without utime, stime, rssmax and'
+					" their Slurm state (wtime: srun's, with any wait in the queue; the outcome: srun's exit code)".format(
+					_nameSuffix(self.pool.name if self.pool else None), err))
 			else:
 				self._callFailed(args, rcode, err)
 			return None

@@ -5947,6 +5947,49 @@ class TestSlurm(PoolTestCase):
 			, [('start failure', mpepool._SLURM_EXIT_ERROR), (None, None)])
 		self.assertIn('Unable to contact slurm controller', jobs[0].pipederr)
 
+	def testNoAccountingStorage(self):
+		"""sacct says accounting storage is disabled (the client's slurm.conf): jobs complete promptly without
+		figures, outcomes from srun's exit code and the pool's timer, and the pool says why once"""
+		conf = self.path('slurm.conf')
+		with open(os.environ.get('SLURM_CONF') or '/etc/slurm/slurm.conf') as fconf, open(conf, 'w') as fout:
+			fout.write(re.sub(r'(?m)^AccountingStorageType=.*$', 'AccountingStorageType=accounting_storage/none'
+				, fconf.read()))
+		ended = {}  # Name -> (perf_counter() of its srun's exit, of its onfinish)
+		note = lambda job: ended.__setitem__(job.name, (job._tspawn + job.wtime, time.perf_counter()))  # noqa: E731
+		err = io.StringIO()
+		with mock.patch.dict(os.environ, {'SLURM_CONF': conf}), contextlib.redirect_stderr(err):
+			pool = self.slurmPool(4)
+			jobs = [Job(name, args=args, onfinish=note, **kw) for name, args, kw in (
+				('ok', ('sh', '-c', 'echo hi'), {'stdout': subprocess.PIPE}), ('exit3', ('sh', '-c', 'exit 3'), {})
+				, ('timeout', ('sleep', '60'), {'timeout': 1}), ('signal', ('sh', '-c', 'kill -9 $$'), {}))]
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(30))
+			late = Job('late', args=('true',), onfinish=note)  # Once the pool knows: no sacct is awaited
+			pool.execute(late)
+			self.assertTrue(pool.join(30))
+		jobs.append(late)
+		self.assertEqual([(job.name, job.reason, job.proc.returncode != 0) for job in jobs], [('ok', None, False)
+			, ('exit3', None, True), ('timeout', 'timeout', True), ('signal', None, True), ('late', None, False)])
+		# srun's exit code: no Slurm state tells a signal (128+N) from the program's own code
+		self.assertEqual((jobs[0].pipedout, jobs[1].proc.returncode, jobs[3].proc.returncode), ('hi\n', 3, 137))
+		self.assertEqual(sorted(info.name for info in pool.failures), ['exit3', 'signal', 'timeout'])
+		for job in jobs:  # wtime: srun's own
+			self.assertEqual((job.utime, job.stime, job.rssmax, job.accounting), (None, None, None, None), job.name)
+			self.assertGreater(job.wtime, 0, job.name)
+			self.assertTrue(job.slurmid is None or job.slurmid.isdigit(), job.slurmid)
+		# The first jobs wait for one sacct call (0.5 s after the first exit), not for the figures' bound
+		# (_SLURM_ACCT_BOUND, 10 s); once the pool knows, a job completes as its srun exits
+		delays = {name: fin - end for name, (end, fin) in ended.items()}
+		self.assertLess(max(delays.values()), 3, delays)
+		self.assertLess(delays['late'], 0.5, delays)
+		self.assertGreaterEqual(jobs[2].wtime, 1)
+		# Said once, with sacct's words, naming what is missing (not wtime: srun's is there)
+		self.assertEqual(err.getvalue().count('Slurm keeps no accounting'), 1, err.getvalue())
+		self.assertRegex(err.getvalue(), r'no accounting \(Slurm accounting storage is disabled\): jobs complete'
+			r' without utime, stime, rssmax and their Slurm state')
+		self.assertEqual(pool._launcher.calls['sacct'], 1)
+
 	def testWebUi(self):
 		if mpewui is None:
 			self.skipTest(_NOBOTTLE)
