@@ -1999,6 +1999,7 @@ class Launcher(object):
 		raise NotImplementedError
 
 	kernelMemlim = False  # The kernel enforces job.memlim (the pool samples the memory only for memlimit)
+	reserves = False  # reserved() gives every job's memory: the pool's memlimit admits by it, psutil or not
 
 	def memoryKilled(self, job):
 		"""Whether the kernel killed a process of the running job on its memlim; None: the pool enforces
@@ -2835,6 +2836,7 @@ class SlurmLauncher(Launcher):
 	calls: collections.Counter  - Slurm commands run by this launcher, per program (the controller load)
 	"""
 	accounting = 'slurm'
+	reserves = True  # Slurm holds each job to its --mem
 	marks = False  # The tree kills and the guardian scan /proc for the marker: they must never reach srun
 
 	def __init__(self, partition=None, account=None, qos=None, options=()):
@@ -3635,7 +3637,7 @@ class ExecPool(object):
 				_nameSuffix(name), wksnum, len(afnmask), afnmask.afnstep))
 			wksnum = max(1, len(afnmask))
 		self.name = name
-		self._initMemory(memlimit, latency)  # memlimit (GB the running jobs may use together), latency
+		self._initMemory(memlimit, latency, launcher.reserves)  # memlimit (GB the running jobs may use together), latency
 		self.killgrace = killgrace  # Seconds from a job's SIGTERM to its SIGKILL
 		self.alive = True  # False once terminated; clear() (or setting it) makes the pool usable again
 		self.failures = []  # [JobInfo] of the jobs that finished for good without success
@@ -4472,10 +4474,13 @@ class ExecPool(object):
 	# up (see _MEM_SETTLE), and a job of unknown demand waits until the first of its kind (_memKind) has
 	# shown its demand, so a burst of execute() calls can not overshoot memlimit.
 
-	def _initMemory(self, memlimit, latency):
-		"""Set memlimit (clamped to _RAM_LIMIT; 0 without psutil), latency and the sampling state"""
+	def _initMemory(self, memlimit, latency, reserves=False):
+		"""Set memlimit (clamped to _RAM_LIMIT; 0 without psutil unless the launcher reserves the jobs'
+		memory), latency and the sampling state"""
 		self._memwarned = False  # The pool said that memory constraints are off (psutil missing)
-		if memlimit and not _LIMIT_WORKERS_RAM:
+		if reserves:
+			pass  # Admission by the jobs' reservations (a cluster's memory, not this machine's RAM)
+		elif memlimit and not _LIMIT_WORKERS_RAM:
 			self._warnNoMemory()
 			memlimit = 0.
 		elif memlimit > _RAM_LIMIT:
@@ -4509,7 +4514,7 @@ class ExecPool(object):
 
 	def _memlimited(self):
 		"""Whether the pool balances its workers by memory"""
-		return bool(self.memlimit) and _LIMIT_WORKERS_RAM
+		return bool(self.memlimit) and (_LIMIT_WORKERS_RAM or self._launcher.reserves)
 
 	def _armMemory(self, when):
 		"""Schedule a memory sample at perf_counter() when, unless one is due earlier"""
