@@ -5107,10 +5107,11 @@ def _cliText(pname, val):
 
 
 def _cliCgroups(pname, val):
-	"""auto, on or off"""
-	if val not in ('auto', 'on', 'off'):
+	"""auto, on or off: ExecPool's cgroups None, True or False"""
+	choices = {'auto': None, 'on': True, 'off': False}
+	if val not in choices:
 		raise _CliError('{} must be auto, on or off, not {!r}'.format(pname, val))
-	return val
+	return choices[val]
 
 
 def _cliCount(pname, val):
@@ -5211,7 +5212,7 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	(('--pool-messages',), 'pool_messages', None, True, False, 'show the pool\'s messages (job starts and'
 		' completions) on standard error'),
 	(('--demo',), 'demo', None, True, False, 'run a built-in demonstration batch and print a summary'),
-	(('--cgroups',), 'cgroups', 'auto|on|off', _cliCgroups, 'auto', 'run each job in a cgroup of its own (exact'
+	(('--cgroups',), 'cgroups', 'auto|on|off', _cliCgroups, None, 'run each job in a cgroup of its own (exact'
 		' peak memory and CPU of its whole tree, --memlim enforced by the kernel): where usable (auto),'
 		' required (on) or never (off)'),
 	(('--slurm',), 'slurm', None, True, False, 'run each job on the Slurm cluster through srun (-j: the jobs in'
@@ -5349,7 +5350,6 @@ def _cliParse(argv):
 			raise _CliError('{} needs at least one file'.format(ns.argfilesep))
 	if ns.jobs is not None:  # Checked now, resolved when the jobs are known (-j 0)
 		_cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 1)
-	ns.cgroups = {'auto': None, 'on': True, 'off': False}[ns.cgroups]
 	if ns.cgroups and _cgroupsMissing():
 		raise _CliError('--cgroups on, but {}'.format(_cgroupsMissing()))
 	if (ns.resume or ns.resume_failed) and not ns.joblog:
