@@ -2322,6 +2322,19 @@ def _cgroupCaps():
 	return _CGCAPS[1:]
 
 
+def _cpuSplit(total, user, system):
+	"""(user s, sys s) summing to total s, the exact CPU time, split in the proportion of the tick-sampled
+	user and system counters as the kernel splits a process's exact runtime for wait4 and getrusage
+	(cputime_adjust(), kernel/sched/cputime.c): all user time while no system tick was seen, all system
+	time while no user tick was (a job shorter than a tick has none: its time is user time)"""
+	if not system:
+		return total, 0.
+	if not user:
+		return 0., total
+	system = total * system / (user + system)
+	return total - system, system
+
+
 class _JobCgroup(object):
 	"""The cgroup of a job (a directory per used hierarchy), reused by the next job once it is empty
 
@@ -2333,8 +2346,8 @@ class _JobCgroup(object):
 		self.caps = caps
 		self.dirs = {}  # _CgHier -> directory of this cgroup in it
 		self.limit = None  # Bytes of the memory limit set, 0: none
-		self._base = (0, 0., 0.)  # (OOM kills, user s, sys s) at the start of the current job
-		self._last = (0, 0., 0.)  # The same at the end of the last job read: a new cgroup's are 0
+		self._base = (0, 0, 0, 0)  # (OOM kills, CPU total, user, sys counters) at the start of the current job
+		self._last = (0, 0, 0, 0)  # The same at the end of the last job read: a new cgroup's are 0
 		self._skew = (0., 0.)  # CPU (user, sys) s of the spawning thread charged here during placement
 		self._tasks = {}  # _CgHier -> descriptor of this cgroup's tasks file (thread placement)
 		self._files = None  # Names of the files of its directories (the kernel's features): 'v1/memory.peak'
@@ -2402,16 +2415,19 @@ class _JobCgroup(object):
 			return _cgKeys(events if events is not None else _cgRead(self._path(mem, 'memory.events'))).get('oom_kill', 0)
 		return _cgKeys(_cgRead(self._path(mem, 'memory.oom_control'))).get('oom_kill', 0)
 
-	def _cpuTimes(self):
-		"""(user s, sys s) of the cgroup since it was made (cumulative kernel counters)"""
+	def _cpuCounters(self):
+		"""(total ns, user, sys) CPU counters of the cgroup since it was made (cumulative), (0, 0, 0) without
+		a CPU hierarchy. The total is exact: the scheduler's runtime (v1 cpuacct.usage in ns, v2 cpu.stat
+		usage_usec); user and sys are tick-sampled (v1 cpuacct.usage_user/usage_sys, v2 user_usec/system_usec
+		in cgroups without the cpu controller): only their proportion is used, see _cpuSplit()"""
 		cpu = self.caps.cpu
+		if cpu is None:
+			return 0, 0, 0
 		if cpu.version == 'v2':
 			stat = _cgKeys(_cgRead(self._path(cpu, 'cpu.stat')))
-			return stat.get('user_usec', 0) / 1e6, stat.get('system_usec', 0) / 1e6
+			return stat.get('usage_usec', 0) * 1000, stat.get('user_usec', 0), stat.get('system_usec', 0)
 		user, system = (_cgRead(self._path(cpu, 'cpuacct.usage_user')), _cgRead(self._path(cpu, 'cpuacct.usage_sys')))
-		if user is None or system is None:  # Older kernels: the total as user time
-			return int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0) / 1e9, 0.
-		return int(user) / 1e9, int(system) / 1e9
+		return int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0), int(user or 0), int(system or 0)
 
 	def ooms(self):
 		"""OOM kills in the cgroup during the current job"""
@@ -2426,10 +2442,11 @@ class _JobCgroup(object):
 		return int(value) if value and value.isdigit() else 0
 
 	def figures(self):
-		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty)"""
+		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty); the
+		CPU times are None without a CPU hierarchy (wait4's stand)"""
 		oom = self._oomKills()
-		user, system = self._cpuTimes()
-		self._last = (oom, user, system)
+		counters = self._cpuCounters()
+		self._last = (oom,) + counters
 		peak = None
 		if self.caps.memory is not None:
 			for name in self._peakFiles():
@@ -2437,8 +2454,11 @@ class _JobCgroup(object):
 				if value is not None and value.isdigit():
 					peak = int(value)
 					break
-		return (peak, max(0., user - self._base[1] - self._skew[0]), max(0., system - self._base[2] - self._skew[1])
-			, oom - self._base[0])
+		user = system = None
+		if self.caps.cpu is not None:
+			total, uticks, sticks = (now - then for now, then in zip(counters, self._base[1:]))
+			user, system = _cpuSplit(max(0., total / 1e9 - sum(self._skew)), uticks, sticks)
+		return peak, user, system, oom - self._base[0]
 
 	# --- Placement ---------------------------------------------------------------------------------
 
@@ -2712,7 +2732,8 @@ class CgroupLauncher(LocalLauncher):
 			self._drop(cgroup)
 			self._fail('the figures of {} could not be read: {}'.format(cgroup, err))
 			return True
-		job.utime, job.stime = utime, stime
+		if utime is not None:  # Else wait4's: memory alone is a cgroup (a delegated v1 memory cgroup)
+			job.utime, job.stime = utime, stime
 		if peak is not None:
 			job.rssmax = inGigabytes(peak)
 		job.accounting = self.accounting

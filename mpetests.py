@@ -2012,6 +2012,12 @@ class TestCgroupProbe(unittest.TestCase):
 		self.assertIsNone(caps.memory)
 		self.assertIn('is not a writable cgroup directory', why)
 
+	def testMemoryAlone(self):
+		"""A host (or a delegation) with the v1 memory controller alone: a memory cgroup, no CPU or kill hierarchy"""
+		caps, why = self.probe({'memory': ('v1', {'memory'}, '/login/abc', self.V1MEM, 'rw')})
+		self.assertEqual((caps.hiers, caps.cpu, caps.kill, caps.placement), ([caps.memory], None, None, 'thread'))
+		self.assertEqual(why, '')
+
 	def testNoCgroups(self):
 		self.assertEqual(mpepool._cgroupProbe('auto', 'x / / rw - ext4 /dev/sda rw\n', '0::/\n'), (None, 'no cgroup mount'))
 		self.assertIsNone(mpepool._cgroupProbe('auto', 'garbage', 'garbage')[0])
@@ -2045,8 +2051,12 @@ class TestJobCgroupFake(unittest.TestCase):
 		cgroup.prepare(100 << 20)
 		self.assertEqual([self.read(cgroup, hier, name) for name in ('memory.max', 'memory.swap.max', 'memory.oom.group')]
 			, [str(100 << 20), '0', '1'])
-		self.fill(cgroup, hier, {'cpu.stat': 'user_usec 1500000\nsystem_usec 250000\n', 'memory.events.local': 'oom_kill 1\n'})
-		self.assertEqual(cgroup.figures(), (None, 1.5, 0.25, 1))  # No memory.peak (Linux < 5.19): None, never 0
+		# The total is usage_usec (exact), split in the proportion of user_usec and system_usec (tick-sampled)
+		self.fill(cgroup, hier, {'cpu.stat': 'usage_usec 1800000\nuser_usec 1500000\nsystem_usec 300000\n'
+			, 'memory.events.local': 'oom_kill 1\n'})
+		self.assertEqual(cgroup.figures(), (None, 1.5, 0.3, 1))  # No memory.peak (Linux < 5.19): None, never 0
+		self.fill(cgroup, hier, {'cpu.stat': 'usage_usec 2000000\nuser_usec 1500000\nsystem_usec 500000\n'})
+		self.assertEqual(cgroup.figures()[1:3], (1.5, 0.5))
 		self.fill(cgroup, hier, {'memory.peak': '4096\n'})
 		self.assertEqual(cgroup.figures()[0], 4096)
 		self.assertTrue(cgroup.empty())
@@ -2067,7 +2077,7 @@ class TestJobCgroupFake(unittest.TestCase):
 		self.fill(cgroup, mem, {'memory.limit_in_bytes': '-1', 'memory.memsw.limit_in_bytes': '-1', 'memory.max_usage_in_bytes': '777'
 			, 'memory.memsw.max_usage_in_bytes': '777'
 			, 'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n', 'cgroup.procs': ''})
-		self.fill(cgroup, cpu, {'cpuacct.usage_user': '3000000000', 'cpuacct.usage_sys': '0'})
+		self.fill(cgroup, cpu, {'cpuacct.usage': '3000000000', 'cpuacct.usage_user': '3000000000', 'cpuacct.usage_sys': '0'})
 		cgroup.prepare(0)
 		self.assertEqual(self.read(cgroup, mem, 'memory.memsw.max_usage_in_bytes'), '777')  # A new cgroup: kept
 		self.assertEqual(cgroup.figures(), (777, 3., 0., 2))  # The first job's figures, from 0
@@ -2076,8 +2086,17 @@ class TestJobCgroupFake(unittest.TestCase):
 		self.assertEqual(self.read(cgroup, mem, 'memory.memsw.limit_in_bytes'), str(64 << 20))  # Swap excluded
 		self.assertEqual(self.read(cgroup, mem, 'memory.memsw.max_usage_in_bytes'), '0')  # Reused: the peak restarts
 		self.fill(cgroup, mem, {'memory.memsw.max_usage_in_bytes': '5000', 'memory.oom_control': 'oom_kill 3\n'})
-		self.fill(cgroup, cpu, {'cpuacct.usage_user': '3500000000', 'cpuacct.usage_sys': '20000000'})
-		self.assertEqual(cgroup.figures(), (5000, 0.5, 0.02, 1))
+		# The exact total (cpuacct.usage, ns) split as the tick-sampled usage_user and usage_sys grew (5:1)
+		self.fill(cgroup, cpu, {'cpuacct.usage': '3600000000', 'cpuacct.usage_user': '3500000000', 'cpuacct.usage_sys': '100000000'})
+		figures = cgroup.figures()
+		self.assertEqual((figures[0], figures[3]), (5000, 1))
+		self.assertAlmostEqual(figures[1], 0.5, 9)
+		self.assertAlmostEqual(figures[2], 0.1, 9)
+		# A job shorter than a tick: no tick sampled, its exact time is user time (as wait4 says it)
+		cgroup.prepare(64 << 20)
+		self.fill(cgroup, cpu, {'cpuacct.usage': '3600800000'})
+		self.assertEqual(cgroup.figures()[1:3], (0.0008, 0.))
+		self.assertEqual(mpepool._cpuSplit(2., 0, 7), (0., 2.))
 		self.assertTrue(cgroup.empty())
 		for hier, folder in cgroup.dirs.items():  # A real cgroup's files go with its directory
 			for name in os.listdir(folder):
@@ -2365,6 +2384,44 @@ class TestCgroups(PoolTestCase):
 		for job in jobs:
 			self.assertEqual(job.accounting, 'cgroup')
 			self.assertEqual(job.pipedout.strip(), str(sorted(pool._afnmask.cpus(job.wslot))))
+
+	def test_memory_controller_alone(self):
+		"""The v1 memory hierarchy alone (this machine's, the other mounts hidden from the probe): jobs run,
+		placed by the thread or by the shim (a delegated cgroup whose parent is not writable), with the
+		cgroup's peak and limit and wait4's CPU times"""
+		with open('/proc/self/mountinfo') as finfo, open('/proc/self/cgroup') as fcg:
+			mounts, selfcgroup = finfo.read().splitlines(), fcg.read()
+		memline = next(line for line in mounts if line.partition(' - ')[2].startswith('cgroup ')
+			and 'memory' in line.split()[-1].split(','))
+		caps, why = mpepool._cgroupProbe('auto', memline + '\n', selfcgroup)
+		self.assertEqual((caps.cpu, caps.kill, caps.placement), (None, None, 'thread'), why)
+		delegated = mpepool._CgHier('v1', caps.memory.base, None, {'memory'})  # Its parent not writable: no way back
+		for caps in (caps, mpepool._CgroupCaps(delegated, None, None)):
+			pool = self.newPool(2, launcher=mpepool.CgroupLauncher((caps, '')))
+			jobs = [Job('ok', args=('true',)), Job('mb20', args=pyjob(ALLOC(20, 0) + '\nimport time\nt = time.process_time()'
+				'\nwhile time.process_time() - t < 0.2: pass')), Job('exit3', args=('sh', '-c', 'exit 3'))
+				, Job('hog', args=pyjob(ALLOC(200, 5)), memlim=inGigabytes(48 << 20))]
+			for job in jobs:
+				pool.execute(job)
+			with contextlib.redirect_stderr(io.StringIO()):
+				self.assertTrue(pool.join(30))
+			self.assertEqual([(job.proc.returncode, job.reason, job.accounting) for job in jobs], [(0, None, 'cgroup')
+				, (0, None, 'cgroup'), (3, None, 'cgroup'), (-signal.SIGKILL, 'memory limit', 'cgroup')], caps.placement)
+			self.assertEqual(pool.jobsdone, 2)
+			self.assertGreater(inBytes(jobs[1].rssmax), 20 << 20)
+			self.assertGreaterEqual(jobs[1].utime + jobs[1].stime, 0.19)  # wait4's
+			self.assertLessEqual(round(inBytes(jobs[3].rssmax)), 48 << 20)
+
+	def test_cpu_of_short_jobs_is_exact(self):
+		"""The CPU time of a job shorter than a scheduler tick is not 0: the cgroup's exact runtime"""
+		pool = self.newPool(2)
+		jobs = [Job('t%d' % i, args=('/bin/true',)) for i in range(200)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(120))
+		self.assertEqual({job.accounting for job in jobs}, {'cgroup'})
+		self.assertEqual([job.name for job in jobs if not job.utime + job.stime > 0], [])
+		self.assertLess(max(job.utime + job.stime for job in jobs), 0.5)
 
 	def test_shim_placement_into_a_v2_cgroup(self):
 		"""A prepared cgroup v2 directory given by PYEXPOOL_CGROUP: jobs placed by the /bin/sh shim, CPU
