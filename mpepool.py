@@ -2541,12 +2541,33 @@ class _JobCgroup(object):
 			pause = min(pause * 2, 0.02)
 		return True
 
+	def reclaim(self):
+		"""Free the memory still charged to the empty cgroup (the page cache of the files its jobs wrote): a
+		removed memory cgroup stays in the kernel, dying, while pages are charged to it, and the host has
+		65535 memory cgroup ids for everyone. v1 memory.force_empty is meant for this "before calling
+		rmdir()"; v2 memory.reclaim (Linux 5.19+) frees the bytes written (Documentation/admin-guide/
+		cgroup-v1/memory.rst 5.1, cgroup-v2.rst). Dirty pages are written back first: their data is kept"""
+		mem = self.caps.memory
+		if mem is None:
+			return
+		try:
+			if mem.version == 'v1':
+				_cgWrite(self._path(mem, 'memory.force_empty'), '0')
+			elif self._has(mem, 'memory.reclaim'):
+				charged = self.usage()
+				if charged:
+					_cgWrite(self._path(mem, 'memory.reclaim'), str(charged))
+		except OSError:  # Not all of it could be freed (v2 EAGAIN), a vanished cgroup: removed all the same
+			pass
+
 	def remove(self):
-		"""Kill what is left and remove the cgroup's directories (retrying EBUSY); return whether all are gone"""
+		"""Kill what is left, reclaim its memory and remove the cgroup's directories (retrying EBUSY); return
+		whether all are gone"""
 		for fd in self._tasks.values():
 			os.close(fd)
 		self._tasks = {}
-		self.waitEmpty()
+		if self.waitEmpty():
+			self.reclaim()
 		for hier, folder in list(self.dirs.items()):
 			if _cgRemoveDir(folder):
 				del self.dirs[hier]

@@ -2423,6 +2423,24 @@ class TestCgroups(PoolTestCase):
 		self.assertEqual([job.name for job in jobs if not job.utime + job.stime > 0], [])
 		self.assertLess(max(job.utime + job.stime for job in jobs), 0.5)
 
+	def test_no_dying_memory_cgroups(self):
+		"""Jobs whose page cache (files they wrote) keeps their cgroup from being reused leave no dying
+		memory cgroup once removed: /proc/cgroups' count (which includes dying ones) stays where it was"""
+		def memcgroups():
+			with open('/proc/cgroups') as fcg:
+				return next(int(line.split()[2]) for line in fcg if line.split()[0] == 'memory')
+		before = memcgroups()
+		pool = self.newPool(2)
+		jobs = [Job('w%d' % i, args=('dd', 'if=/dev/zero', 'of=' + self.path('f%d' % i), 'bs=1M', 'count=2')
+			, stderr=subprocess.DEVNULL) for i in range(100)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(120))
+		after = memcgroups()  # The files (their page cache) are still there
+		self.assertEqual([job.proc.returncode for job in jobs], [0] * 100)
+		self.assertEqual(os.path.getsize(self.path('f99')), 2 << 20)
+		self.assertLess(after - before, 15, (before, after))  # Other pools of this host come and go meanwhile
+
 	def test_shim_placement_into_a_v2_cgroup(self):
 		"""A prepared cgroup v2 directory given by PYEXPOOL_CGROUP: jobs placed by the /bin/sh shim, CPU
 		from its cpu.stat, stops through cgroup.kill"""
