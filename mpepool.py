@@ -2831,7 +2831,7 @@ _SLURM_ACTIVE = frozenset(('PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'S
 _SLURM_REASONS = {'TIMEOUT': 'timeout', 'DEADLINE': 'timeout', 'OUT_OF_MEMORY': 'memory limit'
 	, 'CANCELLED': 'cancelled', 'REVOKED': 'cancelled', 'NODE_FAIL': 'node failure'
 	, 'BOOT_FAIL': 'node failure', 'PREEMPTED': 'preempted'}
-_SLURM_SACCT_FORMAT = 'JobIDRaw,JobName,State,ExitCode,ElapsedRaw,UserCPU,SystemCPU,MaxRSS,NodeList'
+_SLURM_SACCT_FORMAT = 'JobIDRaw,JobName,State,ExitCode,ElapsedRaw,UserCPU,SystemCPU,MaxRSS,NodeList,Start'
 _SLURM_NOTNODE = ('', 'None assigned', '(null)', 'n/a')
 
 
@@ -2872,8 +2872,9 @@ class SlurmLauncher(Launcher):
 	allocation its memory / wksnum, else the cluster's default); the affinity step -> --cpus-per-task
 	with --cpu-bind=cores unless omitafn; workdir -> --chdir (it must exist here too: a missing one
 	fails the job, where Slurm would run it in /tmp); --job-name <pool prefix>.<seq>.<name>;
-	--export=ALL. The figures come from sacct: utime, stime, rssmax (MaxRSS, sampled); wtime is srun's
-	wall time less the job's wait in the queue; job.slurmid and job.node are set as the pool learns them.
+	--export=ALL. The figures come from sacct: utime, stime, rssmax (MaxRSS, sampled); wtime runs from
+	the step's start (sacct's Start, whole seconds) to srun's exit: the wait in the queue is not in it;
+	job.slurmid and job.node are set as the pool learns them.
 
 	calls: collections.Counter  - Slurm commands run by this launcher, per program (the controller load)
 	"""
@@ -2967,7 +2968,6 @@ class SlurmLauncher(Launcher):
 		job._slurmname = name
 		job._slurmrun = None  # perf_counter() of its start on the cluster, once known
 		job._slurmpending = False  # squeue sees it waiting for resources
-		job._slurmwaited = False  # squeue saw it waiting
 		job._slurmcancelled = False  # scancel was asked for it
 		job._slurmguard = None  # Its record held by the guardian
 		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
@@ -3077,7 +3077,6 @@ class SlurmLauncher(Launcher):
 			if fields[2] not in _SLURM_NOTNODE:
 				job.node = fields[2]
 			job._slurmpending = state in ('PENDING', 'CONFIGURING', 'REQUEUED')
-			job._slurmwaited = job._slurmwaited or job._slurmpending
 			if job._slurmrun is None and not job._slurmpending:
 				learnt = True
 				epoch = _slurmEpoch(fields[4]) if len(fields) > 4 else None
@@ -3121,7 +3120,7 @@ class SlurmLauncher(Launcher):
 			self._acctat = max(now, tstart + _SLURM_PERIOD)
 			for line in lines or ():
 				fields = line.split('|')
-				if len(fields) == 9:
+				if len(fields) == 10:
 					records[fields[0]] = fields
 		done = []
 		steps = {rec[1]: rec for rec in records.values()} if self._alloc else None
@@ -3157,8 +3156,12 @@ class SlurmLauncher(Launcher):
 			job.node = jrec[8]
 		if srec is not None:
 			job.accounting = self.accounting
-			if job._slurmwaited and job._slurmrun is not None:  # Its run, not its wait in the queue
-				job.wtime = max(0., job._tspawn + job.wtime - job._slurmrun)
+			# Its run, not its wait in the queue: from its step's start that Slurm recorded (in whole seconds:
+			# up to 1 s early), not from squeue's polls, which may never see it start
+			start = _slurmEpoch(srec[9])
+			if start is not None:
+				end = job._tspawn + job.wtime
+				job.wtime = end - min(max(start - _CLOCK_ORIGIN, job._tspawn), end)
 			job.utime = _slurmSeconds(srec[5])
 			job.stime = _slurmSeconds(srec[6])
 			job.rssmax = _slurmGigabytes(srec[7])

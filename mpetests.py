@@ -5990,6 +5990,24 @@ class TestSlurm(PoolTestCase):
 		self.assertRegex(self.out.getvalue(), r'reason +accounting +node +slurmid')
 		self.assertRegex(self.out.getvalue(), r'exit3 .* {} +{} '.format(self.node, jobs['exit3'].slurmid))
 
+	def testWtimeIsTheRun(self):
+		"""Jobs that wait in the queue for the node's memory, one after the other: each one's wtime is its run,
+		from its step's start that sacct records, whether or not squeue saw it start (it polls every 8 s
+		at most while it learns nothing new)"""
+		nodemb = int(subprocess.run(['sinfo', '-h', '-n', self.node, '-o', '%m'], capture_output=True, text=True
+			, timeout=30).stdout.split()[0])
+		pool = self.slurmPool(4)
+		jobs = [Job('q%d' % i, args=('sleep', '3'), memlim=nodemb * 0.6 / 1024) for i in range(4)]
+		tstart = time.perf_counter()
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(180))
+		self.assertGreaterEqual(time.perf_counter() - tstart, 4 * 3)  # They ran one after the other
+		self.assertEqual([(job.proc.returncode, job.reason, job.accounting) for job in jobs], [(0, None, 'slurm')] * 4)
+		for job in jobs:  # Slurm records the start in whole seconds: up to 1 s more than the run
+			self.assertGreaterEqual(job.wtime, 3, job.name)
+			self.assertLess(job.wtime, 5, job.name)
+
 	def testAdmissionAndRefusal(self):
 		"""memlimit admits jobs by the sum of their --mem; a job Slurm refuses fails as 'start failure'"""
 		spans = {}
