@@ -2910,6 +2910,12 @@ class SlurmLauncher(Launcher):
 		self._acctoff = None  # Why Slurm gives no figures (sacct's message), once known
 		self._failing = set()  # Slurm commands whose failure was reported (once until one succeeds)
 		self._sacct = None  # The sacct call running in the background
+		# Slurm id -> (job name, guardian record or None) of the jobs whose srun exited while Slurm's record of
+		# them is not final: an srun that can not reach the controller at its end gives up without ending its
+		# allocation, which then stays RUNNING (until --time or InactiveLimit); cancelled once it answers
+		self._strays = {}
+		self._strayat = None  # perf_counter() of the next check of the strays
+		self._straycall = None  # The squeue call about the strays running in the background
 
 	def attach(self, pool):
 		srun = shutil.which('srun')
@@ -3015,9 +3021,7 @@ class SlurmLauncher(Launcher):
 	def reaped(self, job, status, rusage):
 		self._running.discard(job)
 		self._cancel.discard(job)
-		_unguard('srun', job.proc.pid)
-		if job._slurmguard is not None:
-			self._unguardId(job)
+		_unguard('srun', job.proc.pid)  # Its id's record stays until Slurm's record of the job is final
 		if self._acctoff is not None:
 			self._finish(job, None, None)
 			return True
@@ -3040,9 +3044,13 @@ class SlurmLauncher(Launcher):
 			for job in list(self._settling):
 				self._finish(job, None, None)
 				done.append(job)
+		if self._strays and now >= self._strayat:
+			self._checkStrays(now)
 		nextat = [self._pollat] if self._pollat is not None else []
 		if self._settling or self._sacct is not None:
 			nextat.append(self._acctat)
+		if self._strays:
+			nextat.append(self._strayat)
 		return done, min(nextat) if nextat else None
 
 	def _poll(self, now, jobs=None):
@@ -3152,6 +3160,7 @@ class SlurmLauncher(Launcher):
 		self._named.pop(job._slurmname, None)
 		rcode = job.proc.returncode
 		state = jrec[2].split()[0] if jrec is not None else None
+		self._release(job, state is None or state in _SLURM_ACTIVE)
 		if jrec is not None and jrec[8] not in _SLURM_NOTNODE:
 			job.node = jrec[8]
 		if srec is not None:
@@ -3186,7 +3195,9 @@ class SlurmLauncher(Launcher):
 			if any(job.slurmid is None for job in self._running):
 				self._poll(time.perf_counter(), list(self._running))
 			self._scancel([job for job in self._running if job.slurmid is not None])
-		self._settling.clear()  # The pool completes them without their figures
+		for job in self._settling:  # The pool completes them without their figures
+			self._release(job, True)
+		self._settling.clear()
 		if self._sacct is not None:
 			self._readCall(self._sacct)
 			self._sacct = None
@@ -3203,6 +3214,50 @@ class SlurmLauncher(Launcher):
 
 	def _unguardId(self, job):
 		_unguard('slurm', job._slurmguard)
+
+	def _release(self, job, unsure):
+		"""The pool is done with a job whose srun exited: its id's guardian record goes, unless Slurm may
+		still run it (unsure: its record is not final): it is a stray then, checked until Slurm ended it"""
+		if unsure and job.slurmid is not None and not self._alloc:  # A step ends with its srun: the allocation is the user's
+			self._strays[job.slurmid] = (job._slurmname, job._slurmguard)
+			if self._straycall is None:
+				self._strayat = time.perf_counter()
+		elif job._slurmguard is not None:
+			self._unguardId(job)
+
+	def _checkStrays(self, now, wait=False):
+		"""One squeue for the strays in the background (wait: to its end), then one scancel for those Slurm
+		still runs; forget those it ended (their guardian records go). While the controller does not answer,
+		they are checked again every _SLURM_PERIOD (and the guardian cancels them if this process dies)"""
+		if self._straycall is None:
+			asked = dict(self._strays)  # Strays found meanwhile wait for the next call
+			call = self._startCall(['squeue', '-h', '-t', 'all', '--name=' + ','.join(sorted({name for name, _
+				in asked.values()})), '-o', '%i|%T'])
+			self._straycall = (call, asked) if call is not None else None
+		if self._straycall is not None and not wait and self._straycall[0][0].poll() is None and (
+		now < self._straycall[0][4] + _SLURM_CALL_TIMEOUT):
+			self._strayat = now + _SLURM_CALL_CHECK
+			return
+		call, asked = self._straycall or (None, None)
+		lines = self._readCall(call) if call is not None else None
+		self._straycall = None
+		self._strayat = time.perf_counter() + _SLURM_PERIOD
+		if lines is None:
+			return
+		active = {fields[0] for fields in (line.split('|') for line in lines) if len(fields) == 2
+			and fields[0] in asked and fields[1] in _SLURM_ACTIVE and fields[1] != 'COMPLETING'}
+		kept = active if active and self._call(['scancel'] + sorted(active)) is None else ()
+		for sid, (_, guard) in asked.items():
+			if sid not in kept:
+				self._strays.pop(sid, None)
+				if guard is not None:
+					_unguard('slurm', guard)
+
+	def idle(self):
+		if self._strays:  # The pool has no more work: no later collect() checks them
+			self._checkStrays(time.perf_counter(), wait=True)
+
+	close = idle
 
 	def _call(self, args, acct=False):
 		"""Run a Slurm command to its end (counted); return its output lines, None when it failed"""

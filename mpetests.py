@@ -6044,6 +6044,61 @@ class TestSlurm(PoolTestCase):
 			, [('start failure', mpepool._SLURM_EXIT_ERROR), (None, None)])
 		self.assertIn('Unable to contact slurm controller', jobs[0].pipederr)
 
+	def testControllerOutage(self):
+		"""slurmctld stops while 4 jobs run and stays down until their sruns gave up on telling it their end
+		(~10 s of retries): the pool completes the jobs, and cancels their allocations, which Slurm would keep
+		RUNNING (InactiveLimit=0), once the controller answers again. (Their step daemons retry their own
+		message every 60 s: the allocations are COMPLETING until then.)"""
+		conf = os.environ.get('SLURM_CONF')
+		if conf != _SLURM_TESTCONF:
+			self.skipTest('the controller of {} is not the test cluster\'s'.format(conf))
+		pidfile = os.path.join(os.path.dirname(os.path.dirname(conf)), 'run', 'slurmctld.pid')
+		daemon = os.path.realpath(shutil.which('slurmctld'))
+
+		def controller():
+			"""The pid of the running slurmctld, None"""
+			try:
+				with open(pidfile) as fpid:
+					pid = int(fpid.read())
+				return pid if os.path.realpath('/proc/{}/exe'.format(pid)) == daemon else None
+			except (OSError, ValueError):
+				return None
+
+		def restart():
+			"""slurmctld again, in the cgroups it ran in (not this test's: they may go with this session)"""
+			if controller() is None:
+				subprocess.run(['sh', '-c', 'for f; do echo $$ >"$f" || exit 1; done; exec slurmctld -i', 'restart']
+					+ procs, check=True, timeout=30)
+			self.assertTrue(waitUntil(lambda: subprocess.run(['scontrol', 'ping'], capture_output=True
+				, timeout=30).returncode == 0, 30, 0.1), 'slurmctld did not come back')
+		pool = self.slurmPool(4)
+		jobs = [Job('o%d' % i, args=('sleep', '1'), memlim=0.05) for i in range(4)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(waitUntil(lambda: all(job.slurmid and job._slurmrun for job in jobs) or pool._cycle(
+			time.perf_counter() + 0.05), 30, 0))
+		pid = controller()
+		self.assertIsNotNone(pid)
+		with open('/proc/{}/cgroup'.format(pid)) as fcg, open('/proc/self/cgroup') as fown, open(
+		'/proc/self/mountinfo') as finfo:
+			theirs, ours, mounts = mpepool._cgOwnPaths(fcg.read()), mpepool._cgOwnPaths(fown.read()), finfo.read()
+		procs = [os.path.join(point, theirs[ctrl].lstrip('/'), 'cgroup.procs') for point, _, version, opts, _
+			in mpepool._cgMounts(mounts) if version == 'v1' for ctrl in sorted(opts & set(theirs))[:1]
+			if theirs[ctrl] != ours.get(ctrl)]
+		self.addCleanup(restart)  # Whatever happens: other tests use this cluster
+		os.kill(pid, signal.SIGTERM)
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(waitUntil(lambda: all(job.proc.poll() is not None for job in jobs) or pool._cycle(
+				time.perf_counter() + 0.05), 40, 0))  # The sruns gave up
+			restart()
+			self.assertTrue(pool.join(60))
+		self.assertEqual([(job.proc.returncode, job.reason) for job in jobs], [(0, None)] * 4)
+		ids = {job.slurmid for job in jobs}
+		self.assertEqual([line for line in _squeue('-o', '%i|%T') if line.split('|')[0] in ids
+			and line.split('|')[1] not in ('COMPLETING', 'CANCELLED', 'COMPLETED')], [])
+		self.assertTrue(waitUntil(lambda: not any(line.split('|')[0] in ids for line in _squeue('-o', '%i|%T'))
+			, 120, 0.5), _squeue('-o', '%i|%T'))
+
 	def testNoAccountingStorage(self):
 		"""sacct says accounting storage is disabled (the client's slurm.conf): jobs complete promptly without
 		figures, outcomes from srun's exit code and the pool's timer, and the pool says why once"""
