@@ -2047,7 +2047,7 @@ class TestJobCgroupFake(unittest.TestCase):
 		self.assertFalse(cgroup.reusable)
 		self.fill(cgroup, hier, {'memory.max': 'max', 'memory.swap.max': 'max', 'memory.oom.group': '0', 'cgroup.procs': ''
 			, 'cpu.stat': 'usage_usec 0\nuser_usec 0\nsystem_usec 0\n', 'memory.events.local': 'oom 0\noom_kill 0\n'
-			, 'cgroup.events': 'populated 0\nfrozen 0\n', 'cgroup.kill': ''})
+			, 'cgroup.events': 'populated 0\nfrozen 0\n', 'cgroup.kill': '', 'memory.reclaim': ''})
 		cgroup.prepare(100 << 20)
 		self.assertEqual([self.read(cgroup, hier, name) for name in ('memory.max', 'memory.swap.max', 'memory.oom.group')]
 			, [str(100 << 20), '0', '1'])
@@ -2059,6 +2059,9 @@ class TestJobCgroupFake(unittest.TestCase):
 		self.assertEqual(cgroup.figures()[1:3], (1.5, 0.5))
 		self.fill(cgroup, hier, {'memory.peak': '4096\n'})
 		self.assertEqual(cgroup.figures()[0], 4096)
+		self.fill(cgroup, hier, {'memory.current': '8192\n'})
+		self.assertIsNone(cgroup.reclaim())  # Before its removal: all that is charged (v2 memory.reclaim, 5.19+)
+		self.assertEqual(self.read(cgroup, hier, 'memory.reclaim'), '8192')
 		self.assertTrue(cgroup.empty())
 		self.fill(cgroup, hier, {'cgroup.events': 'populated 1\n', 'cgroup.procs': '{}\n'.format(2 ** 22 + 1)})
 		self.assertFalse(cgroup.empty())
@@ -2098,6 +2101,9 @@ class TestJobCgroupFake(unittest.TestCase):
 		self.assertEqual(cgroup.figures()[1:3], (0.0008, 0.))
 		self.assertEqual(mpepool._cpuSplit(2., 0, 7), (0., 2.))
 		self.assertTrue(cgroup.empty())
+		self.fill(cgroup, mem, {'memory.force_empty': ''})
+		cgroup.reclaim()  # Before its removal: v1 memory.force_empty
+		self.assertEqual(self.read(cgroup, mem, 'memory.force_empty'), '0')
 		for hier, folder in cgroup.dirs.items():  # A real cgroup's files go with its directory
 			for name in os.listdir(folder):
 				os.remove(os.path.join(folder, name))
