@@ -3233,16 +3233,18 @@ class SlurmLauncher(Launcher):
 			asked = dict(self._strays)  # Strays found meanwhile wait for the next call
 			call = self._startCall(['squeue', '-h', '-t', 'all', '--name=' + ','.join(sorted({name for name, _
 				in asked.values()})), '-o', '%i|%T'])
-			self._straycall = (call, asked) if call is not None else None
-		if self._straycall is not None and not wait and self._straycall[0][0].poll() is None and (
-		now < self._straycall[0][4] + _SLURM_CALL_TIMEOUT):
+			if call is None:
+				self._strayat = now + _SLURM_PERIOD
+				return
+			self._straycall = (call, asked)
+		call, asked = self._straycall
+		if not wait and call[0].poll() is None and now < call[4] + _SLURM_CALL_TIMEOUT:
 			self._strayat = now + _SLURM_CALL_CHECK
 			return
-		call, asked = self._straycall or (None, None)
-		lines = self._readCall(call) if call is not None else None
 		self._straycall = None
+		lines = self._readCall(call)
 		self._strayat = time.perf_counter() + _SLURM_PERIOD
-		if lines is None:
+		if lines is None:  # The controller does not answer yet
 			return
 		active = {fields[0] for fields in (line.split('|') for line in lines) if len(fields) == 2
 			and fields[0] in asked and fields[1] in _SLURM_ACTIVE and fields[1] != 'COMPLETING'}
