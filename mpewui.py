@@ -96,9 +96,10 @@ _REQUEST_HEAD_MAX = 16384
 # kernel holds (no descriptor of the process), so that clients never take the descriptors the pool needs
 # for its jobs (RLIMIT_NOFILE is often 1024). When all are taken and another client waits, the oldest one
 # that has not sent its request within _CLIENT_GRACE seconds is closed: idle connections cannot keep the
-# others out (a browser or curl sends its request at once)
-_UI_CONN_MAX = 32
-_CLIENT_GRACE = 0.5
+# others out for long (a browser or curl sends its request with the connection: it has usually arrived
+# when the connection is accepted). 1,000 idle connections drain at _UI_CONN_MAX / _CLIENT_GRACE per second
+_UI_CONN_MAX = 64
+_CLIENT_GRACE = 0.1
 # Bytes of a generated token (secrets.token_urlsafe: 32 characters, 192 bits); a given one has at least
 # _TOKEN_MIN characters among A-Z a-z 0-9 . _ ~ - (safe in a URL and a cookie)
 _TOKEN_BYTES = 24
@@ -265,7 +266,7 @@ _RE_INT = re.compile(r'[-+]?\d+$')
 _RE_FLOAT = re.compile(r'[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$')
 # Text-mode browsers show the text content of SVG labels as a run-on line: they get the charts' summaries
 _RE_TEXTBROWSER = re.compile(r'\b(w3m|lynx|e?links)\b', re.IGNORECASE)
-_RE_HEAD_END = re.compile(rb"\r?\n\r?\n")  # The blank line that ends a request's headers
+_RE_HEAD_END = re.compile(rb'\r?\n\r?\n')  # The blank line that ends a request's headers
 _RE_DHMS = re.compile(r'(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(\d+(?:\.\d*)?|\.\d+)?$')
 
 
@@ -1335,8 +1336,8 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 	pacer: _Pacer  - set by WebUiApp.start(): charged by each request thread
 	sslctx: ssl.SSLContext  - set by WebUiApp.start() to serve HTTPS, else None
-	The others wait in the listen backlog: get_request() accepts only with a free slot, closing the oldest
-	connection that is still silent after _CLIENT_GRACE s when another one waits.
+	The others wait in the listen backlog: get_request() accepts only with a free slot, closing the
+	connections still silent after _CLIENT_GRACE s when another one waits.
 	"""
 	daemon_threads = True
 	allow_reuse_address = True
@@ -1353,8 +1354,9 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 	def get_request(self):
 		"""Accept a connection when a slot is free; an OSError makes serve_forever() come back (and check
 		for shutdown) while all slots are busy"""
-		while not self._slots.acquire(timeout=0.05):
-			if not self._closeSilent():
+		if not self._slots.acquire(blocking=False):
+			self._closeSilent()
+			if not self._slots.acquire(timeout=0.05):
 				raise OSError('all connection slots are busy')
 		try:
 			return super().get_request()
@@ -1384,20 +1386,15 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 				self._silent[handler] = tstart
 
 	def _closeSilent(self):
-		"""Shut down the oldest connection silent for over _CLIENT_GRACE s (its thread then ends and frees
-		its slot); whether there was one"""
-		with self._silentlock:  # Its handler unregisters under this lock before the socket is closed
+		"""Shut down the connections silent for over _CLIENT_GRACE s: their threads end and free their slots"""
+		with self._silentlock:  # A handler unregisters under this lock before its socket is closed
 			told = time.perf_counter() - _CLIENT_GRACE
-			old = [(t, id(h), h) for h, t in self._silent.items() if t < told]
-			if not old:
-				return False
-			handler = min(old)[2]
-			del self._silent[handler]
-			try:  # The socket's own shutdown(2), also under TLS: its reader's recv() returns at once
-				socket.socket.shutdown(handler.connection, socket.SHUT_RDWR)
-			except OSError:  # Already gone
-				pass
-		return True
+			for handler in [h for h, tstart in self._silent.items() if tstart < told]:
+				del self._silent[handler]
+				try:  # The socket's own shutdown(2), also under TLS: its reader's recv() returns at once
+					socket.socket.shutdown(handler.connection, socket.SHUT_RDWR)
+				except OSError:  # Already gone
+					pass
 
 	def handle_error(self, request, client_address):
 		"""A client that timed out or went away is dropped silently; other errors are printed"""
