@@ -6333,8 +6333,8 @@ def _cliDemo(ns, webuiapp=None):
 			job.stdout = subprocess.DEVNULL
 		wksnum = max(_cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 6), 6)
 		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about 5 s){}'.format(len(jobs)
-			, len(tasks) + 1, wksnum, '; Web UI: http://{}:{}/'.format(webuiapp.host, webuiapp.port)
-			if webuiapp is not None and hasattr(webuiapp, 'host') else ''), flush=True)
+			, len(tasks) + 1, wksnum, '; Web UI: ' + webuiapp.url if webuiapp is not None and hasattr(webuiapp, 'url')
+			else ''), flush=True)
 		with ExecPool(wksnum, memlimit=ns.memlimit, latency=0.25, name='mpepool-demo', webuiapp=webuiapp
 		) as pool:
 			for job in jobs:

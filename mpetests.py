@@ -4960,6 +4960,8 @@ class TestWebUISecurity(_WebUiAppsCase):
 		status, head, body = _uiRaw(port, req('/jobs?fmt=txt&token={}&lim=3'.format(app.token), port, '').encode())
 		self.assertEqual(status, 303)
 		self.assertIn('\r\nLocation: /jobs?fmt=txt&lim=3\r\n', head)
+		head = _uiRaw(port, req('//evil.example.com/x?token={}'.format(app.token), port, '').encode())[1]
+		self.assertIn('\r\nLocation: /evil.example.com/x\r\n', head)  # Never to another site
 		cookie = re.search(r'\r\nSet-Cookie: ([^\r]*)', head).group(1)
 		self.assertEqual(cookie, '{}={}; HttpOnly; SameSite=Strict; Path=/'.format(app._cookie, app.token))
 		self.assertHeaders(head)

@@ -1800,7 +1800,8 @@ class WebUiApp(threading.Thread):
 			if not all(self._isToken(tok) for tok in given):
 				return self._unauthorized()
 			keep = '&'.join(p for p in query.split('&') if p and unquote_plus(p.partition('=')[0]) != 'token')
-			path = quote(environ.get('PATH_INFO', '/'), safe='/;=,@:')
+			# The path as it came (WSGI gives its bytes as latin-1), never '//host' (a link to another site)
+			path = '/' + quote(environ.get('PATH_INFO', '/').encode('latin-1'), safe='/;=,@:').lstrip('/')
 			cookie = '{}={}; HttpOnly; SameSite=Strict; Path=/{}'.format(self._cookie, self.token, '; Secure'
 				if self._sslctx is not None else '')
 			return '303 See Other', [('Location', path + ('?' + keep if keep else '')), ('Set-Cookie', cookie)], (
