@@ -94,8 +94,8 @@ _REQUEST_LINE_MAX = 8192
 _REQUEST_HEAD_MAX = 16384
 # Connections served at once, each by a thread and a descriptor: more wait in the listen backlog, which the
 # kernel holds (no descriptor of the process), so that clients never take the descriptors the pool needs
-# for its jobs (RLIMIT_NOFILE is often 1024). When all are taken and another client waits, the oldest one
-# that has not sent its request within _CLIENT_GRACE seconds is closed: idle connections cannot keep the
+# for its jobs (RLIMIT_NOFILE is often 1024). When all are taken and another client waits, those that have
+# not sent their request within _CLIENT_GRACE seconds are closed: idle connections cannot keep the
 # others out for long (a browser or curl sends its request with the connection: it has usually arrived
 # when the connection is accepted). 1,000 idle connections drain at _UI_CONN_MAX / _CLIENT_GRACE per second
 _UI_CONN_MAX = 64
@@ -1348,7 +1348,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 	def server_activate(self):
 		super().server_activate()
 		self._slots = threading.BoundedSemaphore(_UI_CONN_MAX)  # Free connection slots
-		self._silent = {}  # _QuietHandler -> perf_counter of its accept, while it reads its request
+		self._silent = {}  # _QuietHandler -> perf_counter when it began to read its request, until it has it
 		self._silentlock = threading.Lock()  # Guards _silent
 
 	def get_request(self):
