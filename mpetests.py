@@ -6261,6 +6261,21 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertNotIn(b'WebUI', out)
 		self.assertNotIn(token.encode(), out)  # stdout holds the jobs' output only
 
+	def testWebUiUnixSocket(self):
+		"""--webui unix:PATH serves on a Unix socket; the socket and the URL file are gone when the run ends"""
+		if mpewui is None:
+			self.skipTest(_NOBOTTLE)
+		sockpath, runtime = self.path('ui.sock'), self.path('runtime')
+		os.mkdir(runtime)
+		res = _cliRun('--webui', 'unix:' + sockpath, '-k', '--', 'echo', ':::', 'a', 'b', env=dict(_cliEnv()
+			, XDG_RUNTIME_DIR=runtime))
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(res.stdout, b'a\nb\n')
+		self.assertRegex(res.stderr.decode(), r'WebUI "mpepool" serves http\+unix://{}/\?token=[\w-]+ \(also in {}/'
+			.format(re.escape(quote(sockpath, safe='')), re.escape(os.path.join(runtime, 'pyexpool'))))
+		self.assertFalse(os.path.exists(sockpath))
+		self.assertEqual(os.listdir(os.path.join(runtime, 'pyexpool')), [])
+
 
 # --- Slurm: the same jobs through srun on a real cluster (issue 12) -------------------------------------
 # The cluster: $SLURM_CONF when set, else the test cluster of .ci/slurm-cluster when it runs, else Slurm's

@@ -1425,13 +1425,6 @@ class _UnixServer(_ThreadingServer):
 		self.server_port = 0
 		self.setup_environ()
 
-	def server_close(self):
-		super().server_close()
-		try:
-			os.unlink(self.server_address)
-		except OSError:  # Removed by someone else
-			pass
-
 
 class _Pacer(object):
 	"""One request answered at a time, and the CPU time of the request threads within _UI_CPU_SHARE
@@ -1715,6 +1708,7 @@ class WebUiApp(threading.Thread):
 		self._server.set_app(self._wsgi)
 		self._server.pacer = self._pacer
 		self._server.sslctx = self._sslctx
+		atexit.register(self._removeFiles)
 		self.urlfile = self._writeUrlFile()
 		print('WebUI "{}" serves {}{}'.format(self.name, self.url, ' (also in {}, readable by you only)'.format(
 			self.urlfile) if self.urlfile else ''), file=sys.stderr, flush=True)
@@ -1752,18 +1746,19 @@ class WebUiApp(threading.Thread):
 		except OSError as err:
 			print('WARNING, the WebUI "{}" could not write its URL file: {}'.format(self.name, err), file=sys.stderr)
 			return None
-		atexit.register(self._removeUrlFile)
 		return path
 
-	def _removeUrlFile(self):
-		"""Remove the URL file (at stop() or the program's exit)"""
-		atexit.unregister(self._removeUrlFile)
-		path, self.urlfile = self.urlfile, None
-		if path is not None:
-			try:
-				os.remove(path)
-			except FileNotFoundError:  # Removed by the user
-				pass
+	def _removeFiles(self):
+		"""Remove the URL file and the Unix socket (at stop() or the program's exit: the UI is a daemon
+		thread that a program may leave running)"""
+		atexit.unregister(self._removeFiles)
+		for path in (self.urlfile, self.unixpath if self._server is not None else None):
+			if path is not None:
+				try:
+					os.remove(path)
+				except FileNotFoundError:  # Removed by the user
+					pass
+		self.urlfile = None
 
 	def _wsgi(self, environ, start_response):
 		"""The WSGI application of the server: the checks of _refusal(), then the bottle app; one request at
@@ -1859,7 +1854,7 @@ class WebUiApp(threading.Thread):
 		if server is not None and self.is_alive():
 			server.shutdown()
 			self.join(timeout)
-		self._removeUrlFile()
+		self._removeFiles()
 		cls = WebUiApp
 		with cls._servinglock:
 			cls._serving.discard(self)
