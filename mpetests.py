@@ -5076,6 +5076,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 			self.assertIn(host, str(ctx.exception))
 		for host in ('localhost', '127.0.0.1', '::1', 'unix:' + self.path('s.sock')):
 			self.assertIsNone(WebUiApp(host=host, port=0, token=False).token)
+		self.assertEqual(WebUiApp(host='::1', port=8123, token=given).url, 'http://[::1]:8123/?token=' + given)
 		app = self.servedApp(token=False)  # Off on loopback: served without a token, no cookie
 		self.assertTrue(app.url.endswith(':{}/'.format(app.port)), app.url)
 		status, head, _ = _uiRaw(app.port, b'GET /jobs HTTP/1.0\r\n\r\n')
@@ -5180,8 +5181,12 @@ class TestWebUISecurity(_WebUiAppsCase):
 				wide = WebUiApp(host='0.0.0.0', port=0, **kwargs)
 				self.apps.append(wide)
 				wide.start()
-			if warned:  # The token is required there
+			if warned:  # The token is required there; the machine's name and its addresses are its hosts
 				self.assertEqual(_uiRaw(wide.port, b'GET / HTTP/1.0\r\n\r\n')[0], 401)
+				self.assertIn('://{}:{}/?token='.format(socket.gethostname(), wide.port), wide.url)
+				for host, expect in ((socket.gethostname(), 200), ('192.0.2.7:80', 200), ('evil.example.com', 403)):
+					self.assertEqual(_uiRaw(wide.port, 'GET /?fmt=txt HTTP/1.0\r\nHost: {}\r\nAuthorization: Bearer {}'
+						'\r\n\r\n'.format(host, wide.token).encode())[0], expect, host)
 			self.assertEqual(err.getvalue().count('unencrypted'), int(warned), err.getvalue())
 			wide.stop()
 
