@@ -5169,11 +5169,14 @@ def _cliDelimiter(pname, val):
 
 
 def _cliHostPort(pname, val):
-	"""(host, port) of a 'HOST:PORT' or ':PORT' (localhost) option value"""
+	"""(host, port) of a 'HOST:PORT' or ':PORT' (localhost) option value, port 0: a free one; ('unix:PATH', 0)
+	of 'unix:PATH' (a Unix socket)"""
+	if val.startswith('unix:') and len(val) > 5:
+		return val, 0
 	host, sep, port = val.rpartition(':')
 	if not sep:
 		host, port = '', val
-	port = _cliNumber(pname + ' port', port, int, 0, strict=True)
+	port = _cliNumber(pname + ' port', port, int, 0)
 	if port > 65535:
 		raise _CliError('{} port must be <= 65535, not {!r}'.format(pname, val))
 	return host.strip('[]') or 'localhost', port
@@ -5310,7 +5313,8 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' logical CPUs (0: no pinning)'),
 	(('--restart-timeout', '--rsrtonto'), 'restart_timeout', None, True, False, 'restart a job that exceeded'
 		' --timeout instead of failing it'),
-	(('--webui',), 'webui', 'HOST:PORT', _cliHostPort, None, 'serve the Web UI on HOST:PORT (needs bottle)'),
+	(('--webui',), 'webui', 'HOST:PORT', _cliHostPort, None, 'serve the Web UI on HOST:PORT (PORT 0: a free one;'
+		' unix:PATH: a Unix socket; needs bottle); its URL, with its access token, is printed on stderr'),
 	(('--pool-messages',), 'pool_messages', None, True, False, 'show the pool\'s messages (job starts and'
 		' completions) on standard error'),
 	(('--demo',), 'demo', None, True, False, 'run a built-in demonstration batch and print a summary'),
@@ -6431,8 +6435,8 @@ def _cliDemo(ns, webuiapp=None):
 			job.stdout = subprocess.DEVNULL
 		wksnum = max(_cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 6), 6)
 		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about 5 s){}'.format(len(jobs)
-			, len(tasks) + 1, wksnum, '; Web UI: http://{}:{}/'.format(webuiapp.host, webuiapp.port)
-			if webuiapp is not None and hasattr(webuiapp, 'host') else ''), flush=True)
+			, len(tasks) + 1, wksnum, '; Web UI: ' + webuiapp.url if webuiapp is not None and hasattr(webuiapp, 'url')
+			else ''), flush=True)
 		with ExecPool(wksnum, memlimit=ns.memlimit, latency=0.25, name='mpepool-demo', webuiapp=webuiapp
 		) as pool:
 			for job in jobs:
@@ -6498,6 +6502,8 @@ def main(argv=None):
 				webuiapp = mpewui.WebUiApp(host=ns.webui[0], port=ns.webui[1], name='mpepool', daemon=True)
 			except (ImportError, AttributeError) as err:
 				raise _CliError('--webui needs the Web UI (bottle and mpewui): {}'.format(err)) from None
+			except (ValueError, TypeError) as err:  # The address refused
+				raise _CliError('--webui {}'.format(err)) from None
 		if ns.demo:
 			return _cliDemo(ns, webuiapp)
 		jobs = _cliJobs(ns)

@@ -3975,7 +3975,10 @@ import http.client  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import socket  # noqa: E402
+import ssl  # noqa: E402
 import threading  # noqa: E402
+import urllib.request  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
 try:
@@ -3994,12 +3997,24 @@ _UIROUTES = ('/', '/jobs', '/tasks', '/apinfo')
 _ARTIFACTS = os.path.join(REPO, 'artifacts', 'webui')
 
 
-def uiGet(app, path, timeout=10.):
-	"""GET app's path -> (status, content type, body str, seconds)"""
+def uiAuth(app):
+	"""The headers that carry app's token (as a script sends it)"""
+	return {'Authorization': 'Bearer ' + app.token} if app.token else {}
+
+
+def uiUrl(app, route):
+	"""The URL of app's route with the token in its query string (as a user opens it: the server sets its
+	cookie and redirects to the URL without it)"""
+	return 'http://127.0.0.1:{}{}{}'.format(app.port, route, '{}token={}'.format('&' if '?' in route else '?'
+		, app.token) if app.token else '')
+
+
+def uiGet(app, path, timeout=10., headers=None):
+	"""GET app's path with its token -> (status, content type, body str, seconds)"""
 	tstart = time.perf_counter()
 	conn = http.client.HTTPConnection('127.0.0.1', app.port, timeout=timeout)
 	try:
-		conn.request('GET', path)
+		conn.request('GET', path, headers=dict(uiAuth(app), **(headers or {})))
 		resp = conn.getresponse()
 		body = resp.read().decode('utf-8', 'replace')
 		return resp.status, resp.getheader('Content-Type', ''), body, time.perf_counter() - tstart
@@ -4165,7 +4180,9 @@ class TestWebUIParse(unittest.TestCase):
 					with ExecPool(1, webuiapp=app, name='sub') as pool:
 						pool.execute(Job('one', args=('true',)))
 						pool.join(30)
-				body = urllib.request.urlopen(app.url + '/jobs').read().decode()
+				req = urllib.request.Request(app.url.partition('?')[0] + 'jobs', headers={'Authorization': 'Bearer '
+					+ app.token})
+				body = urllib.request.urlopen(req).read().decode()
 				assert '<!DOCTYPE html>' in body and 'one' in body, body[:500]
 				app.stop()
 				print('ok')
@@ -4435,7 +4452,7 @@ class _WebUiAppsCase(PoolTestCase):
 		super().tearDown()
 
 	def newApp(self, **kwargs):
-		app = WebUiApp(host='127.0.0.1', port=0, **kwargs)
+		app = WebUiApp(**dict(dict(host='127.0.0.1', port=0), **kwargs))
 		self.apps.append(app)
 		return app
 
@@ -4533,22 +4550,26 @@ class TestWebUI(_WebUiAppsCase):
 				sock.close()
 
 	def test_templateOverride(self):
-		"""A webui.tpl in a folder of bottle.TEMPLATE_PATH replaces the package's view"""
-		app = self.newApp()
-		self.newPool(1, webuiapp=app)
+		"""A webui.tpl in a folder passed as views= replaces the package's view; bottle.TEMPLATE_PATH is not used"""
 		vdir = self.path('myviews')
 		os.mkdir(vdir)
 		with open(os.path.join(vdir, 'webui.tpl'), 'w') as ftpl:
 			ftpl.write('<p>custom {{title}} {{jobsDone}} {{page}}</p>')
+		app = self.newApp(views=vdir)
+		self.newPool(1, webuiapp=app)
+		self.assertEqual(uiGet(app, '/jobs')[2], '<p>custom Jobs 0 jobs</p>')
 		bottle.TEMPLATE_PATH.insert(0, vdir)
 		bottle.TEMPLATES.clear()
 		try:
-			self.assertEqual(uiGet(app, '/jobs')[2], '<p>custom Jobs 0 jobs</p>')
+			app2 = self.newApp()
+			self.newPool(1, webuiapp=app2)
+			self.assertIn('<!DOCTYPE html>', uiGet(app2, '/jobs')[2])
 		finally:
 			bottle.TEMPLATE_PATH.remove(vdir)
 			bottle.TEMPLATES.clear()
-		self.assertIn('<!DOCTYPE html>', uiGet(app, '/jobs')[2])
 		self.assertTrue(os.path.exists(os.path.join(mpewui._VIEWS_OWN, 'webui.tpl')))
+		with self.assertRaises(ValueError):
+			WebUiApp(views=self.path('nowhere'))
 
 	def test_failures(self):
 		"""The demo: failed, running and queued jobs in nested tasks
@@ -4617,7 +4638,7 @@ class TestWebUI(_WebUiAppsCase):
 # issue saw no answer within 10 s); TCP_SYNCNT=1 makes a twice dropped SYN an error.
 _BURST = textwrap.dedent('''\
 	import json, socket, struct, sys
-	port, nconn, rounds, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+	port, nconn, rounds, path, token = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 	results = []
 	for _ in range(rounds):
 		socks = []
@@ -4631,7 +4652,7 @@ _BURST = textwrap.dedent('''\
 		for sock in socks:
 			sock.settimeout(30)
 			try:
-				sock.sendall(('GET ' + path + ' HTTP/1.0\\r\\n\\r\\n').encode())
+				sock.sendall(('GET ' + path + ' HTTP/1.0\\r\\nAuthorization: Bearer ' + token + '\\r\\n\\r\\n').encode())
 				data = b''
 				while True:
 					chunk = sock.recv(65536)
@@ -4665,7 +4686,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 		for i in range(300):
 			pool.execute(Job('b{}'.format(i), args=('sleep', '30'), category='c', size=i))
 		self.assertTrue(waitUntil(lambda: uiJson(app, '/jobs?fmt=json')['jobsInfoMatched'] == 297, 5, 0.05))
-		res = subprocess.run((PYEXEC, '-c', _BURST, str(app.port), '50', '3', '/jobs?fmt=json'), capture_output=True
+		res = subprocess.run((PYEXEC, '-c', _BURST, str(app.port), '50', '3', '/jobs?fmt=json', app.token), capture_output=True
 			, text=True, timeout=120)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		rounds = json.loads(res.stdout)
@@ -4749,7 +4770,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 		self.assertTrue(waitUntil(lambda: shown() == expect, 1.5, 0.05), shown())
 		self.assertLess(time.perf_counter() - texecuted, 1.5)
 		if _CHROMIUM:
-			dom = chromium(app.url + '/jobs', os.path.join(self.tmp, 'stale.png'), self.tmp)
+			dom = chromium(uiUrl(app, '/jobs'), os.path.join(self.tmp, 'stale.png'), self.tmp)
 			queued = re.search(r'<section class="card" id="jobsInfo">(.*?)</section>', dom, re.S)
 			self.assertTrue(queued, dom[:2000])
 			self.assertIn('w2', queued.group(1))
@@ -4790,7 +4811,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 		txt = uiGet(app, '/jobs?fmt=txt')[2]
 		self.assertRegex(txt, r'Memory of the jobs: \d+(\.\d+)? MB')
 		if _CHROMIUM:
-			dom = chromium(app.url + '/jobs', os.path.join(self.tmp, 'mem.png'), self.tmp)
+			dom = chromium(uiUrl(app, '/jobs'), os.path.join(self.tmp, 'mem.png'), self.tmp)
 			self.assertRegex(dom, r'<td>Jobs memory</td><td>\d+(\.\d+)? MB')
 			self.assertRegex(dom, r'<polyline [^>]*class="mem"')
 
@@ -4811,7 +4832,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 			pool._publishUi(True)
 			def get(path):
 				conn = http.client.HTTPConnection('127.0.0.1', app.port, timeout=30)
-				conn.request('GET', path)
+				conn.request('GET', path, headers={'Authorization': 'Bearer ' + app.token})
 				return conn.getresponse().read().decode()
 			data = json.loads(get('/jobs?fmt=json'))
 			print('JSON', json.dumps([data['workersInfo'], data['doneInfo'], data['pool']['memjobs']
@@ -4870,7 +4891,7 @@ class TestWebUIBrowser(_BusyPoolCase):
 			shot = os.path.join(_ARTIFACTS, page + '.png')
 			if os.path.exists(shot):
 				os.remove(shot)
-			dom = chromium(self.app.url + route, shot, self.tmp)
+			dom = chromium(uiUrl(self.app, route), shot, self.tmp)
 			self.assertIn('</html>', dom, page)
 			self.assertRegex(dom, r'<a href="{}[^"]*" class="sel">'.format(re.escape(route)))
 			for text in texts:
@@ -4900,7 +4921,7 @@ class TestWebUIBrowser(_BusyPoolCase):
 		, ('/jobs', r'name\s*│task\s*│category\s*│\s*pid', r'│long1\s*│Other\s*│cat1\s*│\s*\d+│')
 		, ('/tasks', r'name\s*│\s*state', r'│▸ Other\s*│running')
 		, ('/apinfo', r'Column\s*│Kind', r'│duration\s*│sec')):
-			res = subprocess.run((_W3M, '-dump', '-cols', '180', '-o', 'display_charset=UTF-8', self.app.url + route)
+			res = subprocess.run((_W3M, '-dump', '-cols', '180', '-o', 'display_charset=UTF-8', uiUrl(self.app, route))
 				, capture_output=True, text=True, timeout=30)
 			self.assertEqual(res.returncode, 0, res.stderr)
 			text = res.stdout
@@ -4911,6 +4932,490 @@ class TestWebUIBrowser(_BusyPoolCase):
 			if route != '/apinfo':
 				self.assertRegex(text, r'Timeline: \d+ jobs in 3 worker slots')
 				self.assertIn('Jobs ', text)
+
+
+# A planted template: a webui.tpl that, if ever rendered, runs Python creating the file named by {marker}
+_PLANTED_TPL = '% open({marker!r}, "w").close()\n<p>planted</p>\n'
+
+# Idle connections from a process of its own (the other local user of the issue): argv port, count, a file
+# written once they are all connected; held until stdin closes. Prints how many the server closed
+_IDLE_CLIENTS = textwrap.dedent('''\
+	import resource, socket, sys, time
+	port, count, ready = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+	soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+	resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, count + 64)), hard))
+	socks = []
+	for _ in range(count):
+		sock = socket.socket()
+		sock.setblocking(False)
+		sock.connect_ex(('127.0.0.1', port))
+		socks.append(sock)
+	open(ready, 'w').close()
+	sys.stdin.read()
+	closed = 0
+	for sock in socks:
+		try:
+			closed += sock.recv(1) == b''
+		except OSError:
+			pass
+		sock.close()
+	print(closed)
+	''')
+
+
+def _uiRaw(port, data, timeout=10., unixpath=None):
+	"""Send raw bytes to a server, read its answer to the end -> (status int or None, head str, body bytes)"""
+	if unixpath is not None:
+		sock = socket.socket(socket.AF_UNIX)
+		sock.settimeout(timeout)
+		sock.connect(unixpath)
+	else:
+		sock = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+	with sock:
+		sock.sendall(data)
+		answer = b''
+		while True:
+			chunk = sock.recv(65536)
+			if not chunk:
+				break
+			answer += chunk
+	head, _, body = answer.partition(b'\r\n\r\n')
+	head = head.decode('latin-1')
+	status = int(head.split()[1]) if head.startswith('HTTP/') else None
+	return status, head, body
+
+
+def _asNobody(*argv, **kwargs):
+	"""Run argv as the user nobody (setpriv): subprocess.CompletedProcess with text output"""
+	return subprocess.run(('setpriv', '--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups') + argv
+		, capture_output=True, text=True, timeout=60, **kwargs)
+
+
+@unittest.skipIf(mpewui is None, _NOBOTTLE)
+class TestWebUISecurity(_WebUiAppsCase):
+	"""Private by default: the token in its three forms, the Host check, GET only, the headers, owner-only
+	files and socket, HTTPS, templates never from the working directory, slow and greedy clients"""
+
+	def setUp(self):
+		super().setUp()
+		self.runtime = self.path('runtime')  # The URL files go here, in a folder others may traverse
+		os.mkdir(self.runtime)
+		os.chmod(self.tmp, 0o755)
+		os.chmod(self.runtime, 0o755)
+		patcher = mock.patch.dict(os.environ, XDG_RUNTIME_DIR=self.runtime)
+		patcher.start()
+		self.addCleanup(patcher.stop)
+
+	def servedApp(self, **kwargs):
+		"""A started app on a free loopback port serving a pool with one finished job"""
+		app = self.newApp(**kwargs)
+		pool = self.newPool(1, webuiapp=app, name='secure')
+		pool.execute(Job('done1', args=('true',)))
+		self.assertTrue(pool.join(30))
+		return app
+
+	def assertHeaders(self, head):
+		"""The headers of every answer"""
+		for hdr in ('Cache-Control: no-store', 'Referrer-Policy: no-referrer', 'X-Content-Type-Options: nosniff'
+		, "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action"
+		" 'none'; frame-ancestors 'none'"):
+			self.assertIn(hdr + '\r\n', head + '\r\n')
+
+	def test_tokenForms(self):
+		"""No token or a wrong one: 401; the token as ?token= (cookie set, redirect), as the cookie, as Bearer"""
+		app = self.servedApp()
+		self.assertGreaterEqual(len(app.token), 22)  # >= 128 bits in base64
+		self.assertIn('?token=' + app.token, app.url)
+		wrong = app.token[:-1] + ('A' if app.token[-1] != 'A' else 'B')
+		req = 'GET {} HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n{}\r\n'.format
+		port = app.port
+		for path, extra in (('/jobs', ''), ('/jobs?token=' + wrong, ''), ('/jobs?token=', '')
+		, ('/jobs', 'Authorization: Bearer {}\r\n'.format(wrong)), ('/jobs', 'Cookie: {}={}\r\n'.format(app._cookie
+		, wrong)), ('/jobs', 'Authorization: Basic {}\r\n'.format(app.token)), ('/nowhere', '')):
+			status, head, body = _uiRaw(port, req(path, port, extra).encode())
+			self.assertEqual(status, 401, (path, extra))
+			self.assertHeaders(head)
+			self.assertIn(b'printed on its standard error', body)
+			self.assertNotIn(app.token.encode(), body + head.encode())
+		# The query form: a cookie (HttpOnly, SameSite=Strict, Path=/) and a redirect to the URL without it
+		status, head, body = _uiRaw(port, req('/jobs?fmt=txt&token={}&lim=3'.format(app.token), port, '').encode())
+		self.assertEqual(status, 303)
+		self.assertIn('\r\nLocation: /jobs?fmt=txt&lim=3\r\n', head)
+		head = _uiRaw(port, req('//evil.example.com/x?token={}'.format(app.token), port, '').encode())[1]
+		self.assertIn('\r\nLocation: /evil.example.com/x\r\n', head)  # Never to another site
+		cookie = re.search(r'\r\nSet-Cookie: ([^\r]*)', head).group(1)
+		self.assertEqual(cookie, '{}={}; HttpOnly; SameSite=Strict; Path=/'.format(app._cookie, app.token))
+		self.assertHeaders(head)
+		status, head, body = _uiRaw(port, req('/jobs?fmt=txt&lim=3', port, 'Cookie: other=1; {}\r\n'.format(
+			cookie.split(';')[0])).encode())
+		self.assertEqual(status, 200)
+		self.assertHeaders(head)
+		self.assertIn(b'done1', body)
+		status, head, body = _uiRaw(port, req('/?fmt=json', port, 'Authorization: Bearer {}\r\n'.format(app.token))
+			.encode())
+		self.assertEqual(status, 200)
+		self.assertEqual(json.loads(body)['pool']['name'], 'secure')
+		self.assertHeaders(head)
+		# A browser-like client follows the redirect with its cookie jar: the pages, with the URL's parameters
+		opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+		with opener.open(uiUrl(app, '/jobs?fmt=json'), timeout=10) as resp:
+			self.assertEqual(resp.url, 'http://127.0.0.1:{}/jobs?fmt=json'.format(port))
+			self.assertEqual(json.loads(resp.read())['doneInfo'][1][0], 'done1')
+		with opener.open('http://127.0.0.1:{}/tasks'.format(port), timeout=10) as resp:  # The cookie alone
+			self.assertIn(b'</html>', resp.read())
+		# HEAD: the same checks, no body
+		self.assertEqual(_uiRaw(port, 'HEAD /jobs HTTP/1.0\r\n\r\n'.encode())[0], 401)
+		status, head, body = _uiRaw(port, req('/jobs', port, 'Authorization: Bearer {}\r\n'.format(app.token))
+			.replace('GET', 'HEAD').encode())
+		self.assertEqual((status, body), (200, b''))
+
+	def test_hostMethodHeaders(self):
+		"""A forged Host: 403 (even with the token); allowed_hosts; POST and others: 405; headers everywhere"""
+		app = self.servedApp(allowed_hosts=['pool.example.org'])
+		auth = 'Authorization: Bearer {}\r\n'.format(app.token)
+		for host, expect in (('evil.example.com', 403), ('evil.example.com:{}'.format(app.port), 403), ('127.0.0.1.nip.io'
+		, 403), ('localhost', 200), ('LOCALHOST:1234', 200), ('127.0.0.1:{}'.format(app.port), 200), ('127.1.2.3', 200)
+		, ('[::1]:80', 200), ('pool.example.org', 200), ('10.1.2.3', 403)):
+			status, head, body = _uiRaw(app.port, 'GET /jobs?fmt=txt HTTP/1.1\r\nHost: {}\r\n{}Connection: close\r\n\r\n'
+				.format(host, auth).encode())
+			self.assertEqual(status, expect, host)
+			self.assertHeaders(head)
+			if expect == 403:
+				self.assertIn(b'allowed_hosts', body)
+		self.assertEqual(_uiRaw(app.port, 'GET /jobs HTTP/1.0\r\n{}\r\n'.format(auth).encode())[0], 200)  # No Host
+		for method in ('POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'):
+			status, head, body = _uiRaw(app.port, '{} /jobs HTTP/1.0\r\nContent-Length: 1\r\n{}\r\nx'.format(method
+				, auth).encode())
+			self.assertEqual(status, 405, method)
+			self.assertIn('\r\nAllow: GET, HEAD', head)
+			self.assertHeaders(head)
+			self.assertEqual(_uiRaw(app.port, '{} /jobs HTTP/1.0\r\n\r\n'.format(method).encode())[0], 405)
+		for path, expect in (('/nowhere', 404), ('/jobs?lim=x', 400), ('/favicon.ico', 204)):
+			status, head, _ = _uiRaw(app.port, 'GET {} HTTP/1.0\r\n{}\r\n'.format(path, auth).encode())
+			self.assertEqual(status, expect, path)
+			self.assertHeaders(head)
+
+	def test_tokenNeverShown(self):
+		"""The token is in no page, no answer of any status and no log line but the one that gives the URL"""
+		res = self.runScript('''\
+			import http.client, json, sys
+			import mpewui
+			from mpepool import ExecPool, Job
+			app = mpewui.WebUiApp(host='127.0.0.1', port=0, name='quiet')
+			with ExecPool(2, webuiapp=app, name='p') as pool:
+				pool.execute(Job('fails', args=('false',)))
+				pool.execute(Job('ok', args=('true',)))
+				pool.join(30)
+				answers = []
+				for route in ('/', '/jobs', '/tasks', '/apinfo', '/nowhere', '/jobs?lim=x', '/jobs?token=bad'
+				, '/jobs?token=' + app.token, '/?pool=9', '/favicon.ico', '/jobs?bogus=' + app.token):
+					for fmt in ('', 'fmt=json', 'fmt=txt'):
+						for method in ('GET', 'POST'):
+							conn = http.client.HTTPConnection('127.0.0.1', app.port, timeout=30)
+							conn.request(method, route + ('&' if '?' in route else '?') + fmt, headers={
+								'Authorization': 'Bearer ' + app.token})
+							resp = conn.getresponse()
+							answers.append((resp.status, [v for k, v in resp.getheaders() if k != 'Set-Cookie']
+								, resp.read().decode()))
+							conn.close()
+			app.stop()
+			print('TOKEN', app.token)
+			print('STATUSES', json.dumps(sorted({a[0] for a in answers})))
+			print('SHOWN', sum(app.token in str(a) for a in answers))
+			''')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		token = re.search(r'(?m)^TOKEN (\S+)$', res.stdout).group(1)
+		self.assertEqual(json.loads(re.search(r'(?m)^STATUSES (.*)$', res.stdout).group(1)), [200, 204, 303, 400, 401
+			, 404, 405])
+		self.assertIn('SHOWN 0\n', res.stdout)
+		self.assertEqual(res.stdout.count(token), 1)  # Printed by the script itself, never by the UI
+		self.assertEqual(res.stderr.count(token), 1, res.stderr)
+		self.assertRegex(res.stderr, r'WebUI "quiet" serves http://127\.0\.0\.1:\d+/\?token={} '.format(token))
+
+	def test_tokenValues(self):
+		"""None: a random token per app; a str used as given; False only on loopback and Unix sockets"""
+		app1, app2 = self.newApp(), self.newApp()
+		self.assertNotEqual(app1.token, app2.token)
+		self.assertRegex(app1.token, r'^[\w-]{32}$')  # 192 bits
+		app = WebUiApp('127.0.0.1', 0, 'original', True, None, (), {})  # The original's positional signature
+		self.assertEqual((app.name, app.daemon, app.port), ('original', True, 0))
+		self.assertTrue(app.token)
+		given = 'my-own.token_0123456789'
+		self.assertEqual(self.newApp(token=given).token, given)
+		secret = 'short-secret1'
+		with self.assertRaises(ValueError) as ctx:
+			WebUiApp(host='127.0.0.1', port=0, token=secret)
+		self.assertNotIn(secret, str(ctx.exception))
+		self.assertIn('token', str(ctx.exception))
+		with self.assertRaises(ValueError):
+			WebUiApp(port=0, token='has a space in it, long enough')
+		with self.assertRaises(TypeError):
+			WebUiApp(port=0, token=True)
+		for host in ('0.0.0.0', '::', '192.0.2.1', 'example.org'):
+			with self.assertRaises(ValueError) as ctx:
+				WebUiApp(host=host, port=0, token=False)
+			self.assertIn(host, str(ctx.exception))
+		for host in ('localhost', '127.0.0.1', '::1', 'unix:' + self.path('s.sock')):
+			self.assertIsNone(WebUiApp(host=host, port=0, token=False).token)
+		self.assertEqual(WebUiApp(host='::1', port=8123, token=given).url, 'http://[::1]:8123/?token=' + given)
+		app = self.servedApp(token=False)  # Off on loopback: served without a token, no cookie
+		self.assertTrue(app.url.endswith(':{}/'.format(app.port)), app.url)
+		status, head, _ = _uiRaw(app.port, b'GET /jobs HTTP/1.0\r\n\r\n')
+		self.assertEqual(status, 200)
+		self.assertEqual(_uiRaw(app.port, b'GET /jobs HTTP/1.0\r\nHost: evil.example.com\r\n\r\n')[0], 403)
+		with self.assertRaises(ValueError):
+			WebUiApp(port=0, keyfile=self.path('key.pem'))
+
+	def test_urlFileOtherUser(self):
+		"""The URL is printed once on stderr and written to an owner-only file (removed at stop); another
+		local user can read neither it nor connect to the Unix socket, and gets 401 over TCP"""
+		if os.geteuid() != 0 or not shutil.which('setpriv'):
+			self.skipTest('running as the user nobody needs root and setpriv (util-linux)')
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err):
+			app = self.servedApp(name='private')
+			sockpath = self.path('ui.sock')
+			uapp = self.servedApp(host='unix:' + sockpath, name='private-unix')
+		lines = err.getvalue().splitlines()
+		self.assertEqual([line for line in lines if app.token in line], ['WebUI "private" serves {} (also in {},'
+			' readable by you only)'.format(app.url, app.urlfile)])
+		folder = os.path.join(self.runtime, 'pyexpool')
+		self.assertEqual(os.path.dirname(app.urlfile), folder)
+		self.assertEqual(stat.S_IMODE(os.stat(folder).st_mode), 0o700)
+		self.assertEqual(stat.S_IMODE(os.stat(app.urlfile).st_mode), 0o600)
+		with open(app.urlfile) as furl:
+			self.assertEqual(furl.read(), app.url + '\n')
+		self.assertEqual(stat.S_IMODE(os.stat(sockpath).st_mode), 0o600)
+		self.assertTrue(stat.S_ISSOCK(os.stat(sockpath).st_mode))
+		os.chmod(folder, 0o755)  # Even with a traversable folder, the file itself is the owner's only
+		res = _asNobody('cat', app.urlfile)
+		self.assertNotEqual(res.returncode, 0)
+		self.assertIn('Permission denied', res.stderr)
+		client = ('import socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n\ts.connect(sys.argv[1])\n'
+			'except PermissionError:\n\tprint("refused")\nelse:\n\tprint("connected")\n')
+		res = _asNobody('/usr/bin/python3', '-c', client, sockpath)
+		self.assertEqual(res.stdout.strip(), 'refused', res.stderr)
+		res = _asNobody('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:{}/jobs'.format(app.port))
+		self.assertEqual(res.stdout, '401', res.stderr)
+		res = _asNobody('curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: localhost'
+			, 'http://127.0.0.1:{}/?token=guessed-0123456789abcdef'.format(app.port))
+		self.assertEqual(res.stdout, '401', res.stderr)
+		# Its owner reaches the socket (curl --unix-socket), with the token
+		res = subprocess.run(('curl', '-s', '--unix-socket', sockpath, '-H', 'Authorization: Bearer ' + uapp.token
+			, 'http://localhost/jobs?fmt=json'), capture_output=True, text=True, timeout=30)
+		self.assertEqual(json.loads(res.stdout)['pool']['name'], 'secure')
+		self.assertEqual(_uiRaw(None, b'GET /jobs HTTP/1.0\r\n\r\n', unixpath=sockpath)[0], 401)
+		self.assertTrue(uapp.url.startswith('http+unix://' + quote(sockpath, safe='') + '/?token='), uapp.url)
+		urlfile = app.urlfile
+		app.stop()
+		uapp.stop()
+		self.assertFalse(os.path.exists(urlfile))
+		self.assertFalse(os.path.exists(sockpath))
+		self.assertEqual(os.listdir(folder), [])
+
+	def test_unixSocketNoToken(self):
+		"""On a Unix socket the token may be off: its 0600 mode is the protection"""
+		sockpath = self.path('open.sock')
+		app = self.servedApp(host='unix:' + sockpath, token=False)
+		self.assertEqual(app.url, 'http+unix://{}/'.format(quote(sockpath, safe='')))
+		status, head, body = _uiRaw(None, b'GET /jobs?fmt=txt HTTP/1.0\r\nHost: localhost:8080\r\n\r\n'
+			, unixpath=sockpath)
+		self.assertEqual(status, 200)
+		self.assertIn(b'done1', body)
+		self.assertHeaders(head)
+
+	def test_https(self):
+		"""certfile= and keyfile=: HTTPS (a certificate made here), the cookie Secure; plain HTTP gets no page;
+		a non-loopback address warns once when not encrypted"""
+		cert, key = self.path('cert.pem'), self.path('key.pem')
+		res = subprocess.run(('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj'
+			, '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert)
+			, capture_output=True, text=True, timeout=120)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err):
+			app = self.servedApp(certfile=cert, keyfile=key)
+		self.assertTrue(app.url.startswith('https://127.0.0.1:{}/?token='.format(app.port)), app.url)
+		self.assertNotIn('WARNING', err.getvalue())
+		ctx = ssl.create_default_context(cafile=cert)
+		conn = http.client.HTTPSConnection('127.0.0.1', app.port, timeout=10, context=ctx)
+		conn.request('GET', '/jobs?fmt=json', headers=uiAuth(app))
+		resp = conn.getresponse()
+		self.assertEqual(resp.status, 200)
+		self.assertEqual(json.loads(resp.read())['doneInfo'][1][0], 'done1')
+		self.assertIn('max-age', resp.getheader('Strict-Transport-Security'))
+		conn.close()
+		conn = http.client.HTTPSConnection('127.0.0.1', app.port, timeout=10, context=ctx)
+		conn.request('GET', '/?token=' + app.token)
+		resp = conn.getresponse()
+		self.assertEqual(resp.status, 303)
+		self.assertTrue(resp.getheader('Set-Cookie').endswith('; Secure'))
+		conn.close()
+		res = subprocess.run(('curl', '-s', '--cacert', cert, '-H', 'Authorization: Bearer ' + app.token
+			, 'https://localhost:{}/jobs?fmt=txt'.format(app.port)), capture_output=True, text=True, timeout=30)
+		self.assertIn('done1', res.stdout)
+		status, _, body = _uiRaw(app.port, 'GET /jobs HTTP/1.0\r\nAuthorization: Bearer {}\r\n\r\n'.format(app.token)
+			.encode())
+		self.assertNotIn(b'done1', body)  # Plain HTTP on the TLS port: no page
+		# Exposed on purpose: a warning without TLS, none with it; never more than once
+		for kwargs, warned in (({}, True), ({'certfile': cert, 'keyfile': key}, False)):
+			err = io.StringIO()
+			with contextlib.redirect_stderr(err):
+				wide = WebUiApp(host='0.0.0.0', port=0, **kwargs)
+				self.apps.append(wide)
+				wide.start()
+			if warned:  # The token is required there; the machine's name and its addresses are its hosts
+				self.assertEqual(_uiRaw(wide.port, b'GET / HTTP/1.0\r\n\r\n')[0], 401)
+				self.assertIn('://{}:{}/?token='.format(socket.gethostname(), wide.port), wide.url)
+				for host, expect in ((socket.gethostname(), 200), ('192.0.2.7:80', 200), ('evil.example.com', 403)):
+					self.assertEqual(_uiRaw(wide.port, 'GET /?fmt=txt HTTP/1.0\r\nHost: {}\r\nAuthorization: Bearer {}'
+						'\r\n\r\n'.format(host, wide.token).encode())[0], expect, host)
+			self.assertEqual(err.getvalue().count('unencrypted'), int(warned), err.getvalue())
+			wide.stop()
+
+	def test_plantedTemplate(self):
+		"""A webui.tpl planted in the program's working folder (./ and ./views/) is never run"""
+		work = self.path('work')
+		os.makedirs(os.path.join(work, 'views'))
+		marker = self.path('planted-ran')
+		for tpl in (os.path.join(work, 'webui.tpl'), os.path.join(work, 'views', 'webui.tpl')):
+			with open(tpl, 'w') as ftpl:
+				ftpl.write(_PLANTED_TPL.format(marker=marker))
+		res = subprocess.run((PYEXEC, '-c', textwrap.dedent('''\
+			import http.client
+			import mpewui
+			from mpepool import ExecPool, Job
+			app = mpewui.WebUiApp(host='127.0.0.1', port=0)
+			with ExecPool(1, webuiapp=app) as pool:
+				pool.execute(Job('one', args=('true',)))
+				pool.join(30)
+				for route in ('/', '/jobs', '/tasks', '/apinfo'):
+					conn = http.client.HTTPConnection('127.0.0.1', app.port, timeout=30)
+					conn.request('GET', route, headers={'Authorization': 'Bearer ' + app.token})
+					print('PAGE', route, conn.getresponse().read().decode().count('<!DOCTYPE html>'))
+			app.stop()
+			''')), capture_output=True, text=True, timeout=120, cwd=work, env=dict(os.environ, PYTHONPATH=REPO))
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual([line for line in res.stdout.splitlines() if line.startswith('PAGE ')], ['PAGE / 1'
+			, 'PAGE /jobs 1', 'PAGE /tasks 1', 'PAGE /apinfo 1'])
+		self.assertFalse(os.path.exists(marker))
+
+	def test_vendoredViews(self):
+		"""The vendored layout utils/mpewui.py with a top-level views/ finds its templates, from any folder"""
+		base = self.path('project')
+		pkg = os.path.join(base, 'utils')
+		os.makedirs(pkg)
+		open(os.path.join(pkg, '__init__.py'), 'w').close()
+		for name in ('mpepool.py', 'mpewui.py'):
+			shutil.copy(os.path.join(REPO, name), pkg)
+		shutil.copytree(os.path.join(REPO, 'views'), os.path.join(base, 'views'))
+		res = subprocess.run((PYEXEC, '-c', textwrap.dedent('''\
+			import http.client
+			from utils.mpewui import WebUiApp
+			app = WebUiApp(host='127.0.0.1', port=0)
+			app.start()
+			conn = http.client.HTTPConnection('127.0.0.1', app.port, timeout=30)
+			conn.request('GET', '/apinfo', headers={'Authorization': 'Bearer ' + app.token})
+			print(conn.getresponse().read().decode().count('REST API') > 0)
+			app.stop()
+			''')), capture_output=True, text=True, timeout=60, cwd=self.tmp, env=dict(os.environ, PYTHONPATH=base))
+		self.assertEqual(res.stdout.strip(), 'True', res.stderr[-2000:])
+
+	def test_limits(self):
+		"""A request line over a few KB: 414; headers: 431; a connection silent (or dripping) past the
+		deadline is closed, and the others are answered meanwhile"""
+		app = self.servedApp()
+		auth = 'Authorization: Bearer {}\r\n'.format(app.token)
+		status, head, _ = _uiRaw(app.port, 'GET /jobs?x={} HTTP/1.0\r\n\r\n'.format('a' * 9000).encode())
+		self.assertEqual(status, 414)
+		self.assertHeaders(head)
+		status, head, _ = _uiRaw(app.port, 'GET /jobs HTTP/1.0\r\n{}X-Big: {}\r\n\r\n'.format(auth, 'b' * 17000)
+			.encode())
+		self.assertEqual(status, 431)
+		self.assertHeaders(head)
+		status, _, _ = _uiRaw(app.port, 'GET /jobs HTTP/1.0\r\n{}{}\r\n'.format(auth, ''.join('X-H{}: {}\r\n'.format(
+			i, 'c' * 100) for i in range(200))).encode())
+		self.assertEqual(status, 431)  # Many small headers
+		with mock.patch.object(mpewui._QuietHandler, 'timeout', 1.):  # _CLIENT_TIMEOUT
+			idle = socket.create_connection(('127.0.0.1', app.port))
+			drip = socket.create_connection(('127.0.0.1', app.port))
+			tstart = time.perf_counter()
+			try:
+				for char in 'GET /jobs HTTP/1.0\r\nX-Slow: ' + 'd' * 100:  # A byte every 0.1 s, for 2.5 s
+					try:
+						drip.sendall(char.encode())
+					except OSError:  # Closed by the server
+						break
+					time.sleep(0.1)
+					if time.perf_counter() - tstart > 2.5:
+						break
+				self.assertEqual(uiGet(app, '/jobs?fmt=json')[0], 200)  # Meanwhile
+				for sock in (idle, drip):
+					sock.settimeout(10)
+					try:
+						self.assertEqual(sock.recv(1), b'')  # Closed by the server, without an answer
+					except ConnectionResetError:  # Closed while bytes were still coming
+						pass
+					self.assertLess(time.perf_counter() - tstart, 5)
+			finally:
+				idle.close()
+				drip.close()
+
+	def test_idleConnections(self):
+		"""1,000 idle connections from another process while 50 jobs run: all succeed, the pages answer, the
+		server holds at most _UI_CONN_MAX connections (descriptors) and as many threads"""
+		app = self.newApp()
+		pool = self.newPool(4, webuiapp=app, name='busy')
+		nfd0 = len(os.listdir('/proc/self/fd'))
+		ready = self.path('idle-ready')
+		idle = subprocess.Popen((PYEXEC, '-c', _IDLE_CLIENTS, str(app.port), '1000', ready), stdin=subprocess.PIPE
+			, stdout=subprocess.PIPE, text=True)
+		try:
+			self.assertTrue(waitUntil(lambda: os.path.exists(ready) or idle.poll() is not None, 30, 0.05))
+			self.assertIsNone(idle.poll())
+			jobs = [Job('j{}'.format(i), args=pyjob(SLEEP(0.05))) for i in range(50)]
+			for job in jobs:
+				pool.execute(job)
+			fds, threads = [], []
+			tstart = time.perf_counter()
+			while pool._workers or pool._jobs:
+				pool._cycle(time.perf_counter() + 0.05)
+				fds.append(len(os.listdir('/proc/self/fd')))
+				threads.append(threading.active_count())
+			self.assertTrue(pool.join(60))
+			self.assertLess(time.perf_counter() - tstart, 60)
+			self.assertEqual([job.proc.returncode for job in jobs], [0] * 50)
+			status, _, body, secs = uiGet(app, '/jobs?fmt=json')  # Served among the idle ones
+			self.assertEqual(status, 200)
+			self.assertEqual(json.loads(body)['progress']['done'], 50)
+			self.assertLess(max(fds) - nfd0, mpewui._UI_CONN_MAX + 20, fds)
+			self.assertLess(max(threads), mpewui._UI_CONN_MAX + 20, threads)
+		finally:
+			out, _ = idle.communicate('', timeout=60)
+		self.assertGreater(int(out), 0)  # The server closed idle connections to serve the others
+
+	def test_manualDemoUrl(self):
+		"""The original's demo (MANUAL=1 python3 -m unittest mpetests.TestWebUI.test_failures) prints its URL,
+		which opens the pages in a client with cookies"""
+		port = mpepool._cliFreePort()
+		proc = subprocess.Popen((PYEXEC, '-m', 'unittest', 'mpetests.TestWebUI.test_failures'), cwd=REPO
+			, env=dict(os.environ, MANUAL='1', MANUAL_SECONDS='8', MANUAL_PORT=str(port)), stdout=subprocess.PIPE
+			, stderr=subprocess.PIPE, text=True)
+		try:
+			line = proc.stdout.readline()
+			found = re.match(r'The WebUI demo is served on (http://localhost:{}/\?token=[\w-]+) for 8 s$'.format(port)
+				, line)
+			self.assertTrue(found, line)
+			opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+			with opener.open(found.group(1), timeout=10) as resp:
+				self.assertEqual(resp.status, 200)
+				self.assertIn(b'fail-1', resp.read())
+		finally:
+			_, err = proc.communicate(timeout=120)
+		self.assertEqual(proc.returncode, 0, err[-2000:])
+		self.assertIn(found.group(1), err)  # Printed by the server too
+
+
 # === Command line (issue 6): mpepool / python -m mpepool ==============================================
 # The parsing, input, template and job log helpers are checked in-process; everything else runs the real
 # command as a subprocess (sys.executable -m mpepool) with the repository as its working directory.
@@ -5819,12 +6324,18 @@ class TestCliDemoAndWebUi(CliTestCase):
 		if importlib.util.find_spec('mpewui') is None or not mpepool._WEBUI or not hasattr(
 		importlib.import_module('mpewui'), 'WebUiApp'):
 			self.skipTest('the Web UI (mpewui.WebUiApp, bottle) has not landed here')
-		port = mpepool._cliFreePort()
-		proc = self.start('--webui', '127.0.0.1:{}'.format(port), '--', ':::', self.sleeper())
+		proc = self.start('--webui', '127.0.0.1:0', '--', ':::', self.sleeper())
+		line = proc.stderr.readline().decode()  # The URL with its token, on stderr only
+		found = re.match(r'WebUI "mpepool" serves (http://127\.0\.0\.1:(\d+)/)\?token=([\w-]+) ', line)
+		self.assertTrue(found, line)
+		port, token = int(found.group(2)), found.group(3)
+		self.assertNotEqual(port, 0)  # HOST:0 picks a free port
 
 		def page():
 			try:
-				with urllib.request.urlopen('http://127.0.0.1:{}/jobs?fmt=json'.format(port), timeout=2) as resp:
+				req = urllib.request.Request('http://127.0.0.1:{}/jobs?fmt=json'.format(port), headers={
+					'Authorization': 'Bearer ' + token})
+				with urllib.request.urlopen(req, timeout=2) as resp:
 					body = resp.read()  # The first snapshots may precede the job's start: wait for it
 					return resp.status == 200 and self.token.encode() in body and body
 			except OSError:
@@ -5833,8 +6344,25 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertTrue(body, proc.stderr.read1(4096) if proc.poll() is not None else 'no answer')
 		self.assertIn(self.token.encode(), body)
 		proc.send_signal(signal.SIGINT)
-		proc.communicate(timeout=20)
+		out, _ = proc.communicate(timeout=20)
 		self.assertEqual(proc.returncode, 130)
+		self.assertNotIn(b'WebUI', out)
+		self.assertNotIn(token.encode(), out)  # stdout holds the jobs' output only
+
+	def testWebUiUnixSocket(self):
+		"""--webui unix:PATH serves on a Unix socket; the socket and the URL file are gone when the run ends"""
+		if mpewui is None:
+			self.skipTest(_NOBOTTLE)
+		sockpath, runtime = self.path('ui.sock'), self.path('runtime')
+		os.mkdir(runtime)
+		res = _cliRun('--webui', 'unix:' + sockpath, '-k', '--', 'echo', ':::', 'a', 'b', env=dict(_cliEnv()
+			, XDG_RUNTIME_DIR=runtime))
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(res.stdout, b'a\nb\n')
+		self.assertRegex(res.stderr.decode(), r'WebUI "mpepool" serves http\+unix://{}/\?token=[\w-]+ \(also in {}/'
+			.format(re.escape(quote(sockpath, safe='')), re.escape(os.path.join(runtime, 'pyexpool'))))
+		self.assertFalse(os.path.exists(sockpath))
+		self.assertEqual(os.listdir(os.path.join(runtime, 'pyexpool')), [])
 
 
 # --- Slurm: the same jobs through srun on a real cluster (issue 12) -------------------------------------

@@ -12,17 +12,23 @@ Data flow: no request ever waits for a pool's work, and a pool never waits for a
                    its loop) --> filter, order, format (here, never in the pool's thread) --> htm | json | txt
 
 The server is a threaded wsgiref server running a bottle application of its own (several WebUiApp
-instances can coexist), bound to localhost by default and answering GET (and HEAD) only. Pages are
-bottle SimpleTemplate views (``webui.tpl``, ``restapi.md``) looked up in ``bottle.TEMPLATE_PATH`` (``./``
-and ``./views/`` first, so a user can override them), then in the ``views/`` folder next to this module
-and in ``<sys.prefix>/share/pyexpool/views``. They use no external CSS, JS or fonts and read well in
-w3m. Charts are server-rendered SVG.
+instances can coexist), bound to localhost by default and answering GET (and HEAD) only. It is private by
+default (Jupyter's model): each server has a random token, printed once as a URL on stderr and written to a
+file that only its owner can read; a request without it gets 401, one naming another host 403 (DNS
+rebinding). A Unix socket (host='unix:/path') and HTTPS (certfile=, keyfile=) are optional; see WebUiApp.
+At most _UI_CONN_MAX connections are served at once (more wait in the kernel's listen backlog) and each has
+_CLIENT_TIMEOUT seconds to send its request. Pages are bottle SimpleTemplate views (``webui.tpl``,
+``restapi.md``) looked up in a folder given explicitly (views=), else next to this module, in ``views/``
+beside it, in ``views/`` beside the folder that holds it (a vendored ``utils/mpewui.py`` with a top-level
+``views/``) and in ``<sys.prefix>/share/pyexpool/views``; never in the working directory, whose templates
+would run as Python in the pool's process. They use no external CSS, JS or fonts and read well in w3m.
+Charts are server-rendered SVG.
 
 Usage::
 
     from mpewui import WebUiApp
     from mpepool import ExecPool, Job
-    ui = WebUiApp(port=8080)  # started by the first pool that registers with it
+    ui = WebUiApp(port=8080)  # started by the first pool that registers with it; prints its URL on stderr
     with ExecPool(4, webuiapp=ui) as pool:
         ...
 
@@ -32,13 +38,21 @@ the host's CPU load and RAM usage shown in the summary.
 __all__ = ['WebUiApp', 'UiCmdId', 'UiResOpt', 'UiResFmt', 'UiResCol', 'UiResFilterVal', 'UiCmd',
            'SummaryBrief', 'ResultOptions']
 
+import atexit
 import collections
+import hmac
+import http.cookies
+import io
+import ipaddress
 import itertools
 import json
 import math
 import os
 import re
+import secrets
 import socket
+import ssl
+import stat
 import sys
 import threading
 import time
@@ -46,8 +60,8 @@ import weakref
 from enum import IntEnum
 from html import escape as _hesc
 from socketserver import ThreadingMixIn
-from urllib.parse import parse_qsl, urlencode
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 try:
 	import bottle
@@ -72,8 +86,24 @@ _MEMCHART_POINTS = 600
 _UI_MEMTRACE = 2400
 # Pools remembered by one WebUiApp (the oldest gone ones are forgotten first)
 _UI_POOLS_MAX = 16
-# Seconds a client may take to send its request before its connection is dropped
-_CLIENT_TIMEOUT = 20
+# Seconds a client may take to send its whole request (line and headers; over TLS the handshake too) before
+# its connection is closed; also the limit of each write of an answer to a client that does not read
+_CLIENT_TIMEOUT = 5
+# Bytes of the request line beyond which the answer is 414, of the line and headers together 431
+_REQUEST_LINE_MAX = 8192
+_REQUEST_HEAD_MAX = 16384
+# Connections served at once, each by a thread and a descriptor: more wait in the listen backlog, which the
+# kernel holds (no descriptor of the process), so that clients never take the descriptors the pool needs
+# for its jobs (RLIMIT_NOFILE is often 1024). When all are taken and another client waits, those that have
+# not sent their request within _CLIENT_GRACE seconds are closed: idle connections cannot keep the
+# others out for long (a browser or curl sends its request with the connection: it has usually arrived
+# when the connection is accepted). 1,000 idle connections drain at _UI_CONN_MAX / _CLIENT_GRACE per second
+_UI_CONN_MAX = 64
+_CLIENT_GRACE = 0.1
+# Bytes of a generated token (secrets.token_urlsafe: 32 characters, 192 bits); a given one has at least
+# _TOKEN_MIN characters among A-Z a-z 0-9 . _ ~ - (safe in a URL and a cookie)
+_TOKEN_BYTES = 24
+_TOKEN_MIN = 16
 # Connections the kernel queues until the server accepts them (socketserver's default of 5 drops the SYNs
 # of a burst of clients, which then retry after 1, 3, 7... s); capped by net.core.somaxconn
 _LISTEN_BACKLOG = 1024
@@ -97,14 +127,14 @@ _UI_CPU_BURST = 0.1
 # 19 / 104 / 224 ms at 5 ms); None keeps the interpreter's setting
 _SWITCH_INTERVAL = 0.001
 
-# The views folder next to this module and the one installed by setup.py
-_VIEWS_OWN = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'views')
+# The template folders (in this order): this module's folder, views/ in it, views/ beside it (a vendored
+# utils/mpewui.py with a top-level views/), the one installed by setup.py. Never the working directory:
+# bottle's default TEMPLATE_PATH ('./', './views/') would run a template planted there (/tmp, a shared
+# folder) as Python in the pool's process
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_VIEWS_OWN = os.path.join(_HERE, 'views')
 _VIEWS_SHARE = os.path.join(sys.prefix, 'share', 'pyexpool', 'views')
-if bottle is not None:
-	# As the original: user folders ('./', './views/') keep priority over the package's templates
-	for _vdir in (_VIEWS_OWN, _VIEWS_SHARE):
-		if _vdir not in bottle.TEMPLATE_PATH:
-			bottle.TEMPLATE_PATH.append(_vdir)
+_VIEWS = (_HERE, _VIEWS_OWN, os.path.join(os.path.dirname(_HERE), 'views'), _VIEWS_SHARE)
 
 # === Names of the original's interface =================================================================
 
@@ -236,6 +266,7 @@ _RE_INT = re.compile(r'[-+]?\d+$')
 _RE_FLOAT = re.compile(r'[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$')
 # Text-mode browsers show the text content of SVG labels as a run-on line: they get the charts' summaries
 _RE_TEXTBROWSER = re.compile(r'\b(w3m|lynx|e?links)\b', re.IGNORECASE)
+_RE_HEAD_END = re.compile(rb'\r?\n\r?\n')  # The blank line that ends a request's headers
 _RE_DHMS = re.compile(r'(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(\d+(?:\.\d*)?|\.\d+)?$')
 
 
@@ -1279,20 +1310,120 @@ def _apiManualText():
 # === Server ============================================================================================
 
 
+def _isLoopback(host):
+	"""Whether host names this machine only: localhost or a loopback address"""
+	if host.lower() == 'localhost':
+		return True
+	try:
+		return ipaddress.ip_address(host.strip('[]')).is_loopback
+	except ValueError:
+		return False
+
+
+def _securityHeaders(tls):
+	"""The headers of every answer: no caching, no referrer, no sniffing, no framing, nothing loaded from
+	elsewhere (the pages use inline styles and inline SVG only, no script, image, font or form)"""
+	hdrs = [('Cache-Control', 'no-store'), ('Referrer-Policy', 'no-referrer'), ('X-Content-Type-Options', 'nosniff')
+		, ('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none';"
+		" form-action 'none'; frame-ancestors 'none'")]
+	if tls:
+		hdrs.append(('Strict-Transport-Security', 'max-age=31536000'))
+	return hdrs
+
+
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
-	"""A wsgiref server answering each request in its own daemon thread: a slow client delays no one
+	"""A wsgiref server answering each connection in its own daemon thread, at most _UI_CONN_MAX at once
 
 	pacer: _Pacer  - set by WebUiApp.start(): charged by each request thread
+	sslctx: ssl.SSLContext  - set by WebUiApp.start() to serve HTTPS, else None
+	The others wait in the listen backlog: get_request() accepts only with a free slot, closing the
+	connections still silent after _CLIENT_GRACE s when another one waits.
 	"""
 	daemon_threads = True
 	allow_reuse_address = True
 	block_on_close = False
 	request_queue_size = _LISTEN_BACKLOG
+	sslctx = None
+
+	def server_activate(self):
+		super().server_activate()
+		self._slots = threading.BoundedSemaphore(_UI_CONN_MAX)  # Free connection slots
+		self._silent = {}  # _QuietHandler -> perf_counter when it began to read its request, until it has it
+		self._silentlock = threading.Lock()  # Guards _silent
+
+	def get_request(self):
+		"""Accept a connection when a slot is free; an OSError makes serve_forever() come back (and check
+		for shutdown) while all slots are busy"""
+		if not self._slots.acquire(blocking=False):
+			self._closeSilent()
+			if not self._slots.acquire(timeout=0.05):
+				raise OSError('all connection slots are busy')
+		try:
+			return super().get_request()
+		except BaseException:
+			self._slots.release()
+			raise
+
+	def process_request(self, request, client_address):
+		try:
+			super().process_request(request, client_address)
+		except BaseException:  # No thread started (e.g. the thread limit): its slot is free again
+			self._slots.release()
+			raise
+
+	def process_request_thread(self, request, client_address):
+		try:
+			super().process_request_thread(request, client_address)
+		finally:
+			self._slots.release()
+
+	def silent(self, handler, tstart):
+		"""Register a connection reading its request since tstart (perf_counter), or unregister it (None)"""
+		with self._silentlock:
+			if tstart is None:
+				self._silent.pop(handler, None)
+			else:
+				self._silent[handler] = tstart
+
+	def _closeSilent(self):
+		"""Shut down the connections silent for over _CLIENT_GRACE s: their threads end and free their slots"""
+		with self._silentlock:  # A handler unregisters under this lock before its socket is closed
+			told = time.perf_counter() - _CLIENT_GRACE
+			for handler in [h for h, tstart in self._silent.items() if tstart < told]:
+				del self._silent[handler]
+				try:  # The socket's own shutdown(2), also under TLS: its reader's recv() returns at once
+					socket.socket.shutdown(handler.connection, socket.SHUT_RDWR)
+				except OSError:  # Already gone
+					pass
 
 	def handle_error(self, request, client_address):
 		"""A client that timed out or went away is dropped silently; other errors are printed"""
-		if not isinstance(sys.exc_info()[1], (TimeoutError, ConnectionError)):
+		if not isinstance(sys.exc_info()[1], (TimeoutError, ConnectionError, ssl.SSLError)):
 			super().handle_error(request, client_address)
+
+
+class _UnixServer(_ThreadingServer):
+	"""The server on a Unix socket, created 0600: only its owner (and root) can connect (connect(2) needs
+	write permission on the socket file, unix(7))"""
+	address_family = socket.AF_UNIX
+	allow_reuse_address = False
+
+	def server_bind(self):
+		path = self.server_address
+		try:  # A socket left by a process that died: replaced if nothing answers on it
+			if stat.S_ISSOCK(os.lstat(path).st_mode):
+				with socket.socket(socket.AF_UNIX) as probe:
+					try:
+						probe.connect(path)
+					except ConnectionRefusedError:
+						os.unlink(path)
+		except FileNotFoundError:
+			pass
+		self.socket.bind(path)
+		os.chmod(path, 0o600)  # Before listen(): no one can connect to it earlier
+		self.server_name = 'localhost'
+		self.server_port = 0
+		self.setup_environ()
 
 
 class _Pacer(object):
@@ -1329,19 +1460,93 @@ class _Pacer(object):
 
 
 class _QuietHandler(WSGIRequestHandler):
-	"""No request log on stderr; a client that does not send its request in time is dropped; the CPU of
-	the request threads is paced (_Pacer)"""
+	"""One request per connection: read within _CLIENT_TIMEOUT and a few KB, else closed or refused (414,
+	431); no request log on stderr; the CPU of the request threads is paced (_Pacer)"""
 	timeout = _CLIENT_TIMEOUT
+	_sockfile = None  # The socket's reader, replaced by the request read in memory
+
+	def setup(self):
+		if not isinstance(self.client_address, tuple):  # A Unix socket's peer has no address
+			self.client_address = ('unix', 0)
+		if self.server.sslctx is not None:  # The handshake is done in handle(), within the deadline
+			self.request = self.server.sslctx.wrap_socket(self.request, server_side=True
+				, do_handshake_on_connect=False)
+		super().setup()
 
 	def handle(self):
 		cpu0 = time.thread_time()
 		try:
-			return super().handle()
+			if self._readRequest():
+				if not self.parse_request():  # An error was answered
+					return
+				handler = ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ()
+					, multithread=False)
+				handler.request_handler = self
+				handler.run(self.server.get_app())
 		finally:
 			self.server.pacer.charge(time.thread_time() - cpu0)
 
+	def _readRequest(self):
+		"""Read the request line and headers before the deadline: True, else False (closed or refused)"""
+		sock = self.connection
+		tstart = time.perf_counter()
+		deadline = tstart + self.timeout
+		data = b''
+		self.server.silent(self, tstart)
+		try:
+			if self.server.sslctx is not None:
+				sock.settimeout(self.timeout)
+				sock.do_handshake()
+			while True:
+				end = _RE_HEAD_END.search(data)
+				eol = data.find(b'\n')
+				if eol > _REQUEST_LINE_MAX or (eol < 0 and len(data) > _REQUEST_LINE_MAX):
+					return self._refuse(414)
+				if (end.end() if end else len(data)) > _REQUEST_HEAD_MAX:
+					return self._refuse(431)
+				if end:
+					break
+				tleft = deadline - time.perf_counter()
+				if tleft <= 0:
+					return False
+				sock.settimeout(tleft)
+				chunk = sock.recv(4096)
+				if not chunk:
+					return False
+				data += chunk
+		except OSError:  # Timed out, reset, shut down by _closeSilent, a failed TLS handshake
+			return False
+		finally:
+			self.server.silent(self, None)
+		sock.settimeout(self.timeout)
+		line, _, rest = data.partition(b'\n')
+		self.raw_requestline = line + b'\n'
+		self._sockfile, self.rfile = self.rfile, io.BytesIO(rest)  # parse_request() reads the headers here
+		return True
+
+	def _refuse(self, code):
+		"""Answer an error status to a request that could not be read; False"""
+		self.requestline = self.request_version = self.command = ''
+		self.send_error(code)
+		return False
+
+	def end_headers(self):
+		"""The answers of the handler itself (errors before the application) have the headers of all answers"""
+		for hdr in _securityHeaders(self.server.sslctx is not None):
+			self.send_header(*hdr)
+		super().end_headers()
+
+	def finish(self):
+		try:
+			super().finish()
+		finally:
+			if self._sockfile is not None:
+				self._sockfile.close()
+			if self.server.sslctx is not None:  # The server closes the socket it accepted, not this wrapper
+				self.server.shutdown_request(self.request)
+
 	def log_message(self, *args):  # noqa: D401 - wsgiref's hook
-		"""Silence the per-request log lines"""
+		"""Silence the per-request log lines (they would show a token given in a URL)"""
 
 
 class _PoolEntry(object):
@@ -1373,15 +1578,28 @@ class _PoolEntry(object):
 class WebUiApp(threading.Thread):
 	"""The Web UI: a thread serving the state of one or several execution pools over HTTP.
 
-	host: str  - the address to bind, localhost by default (use '0.0.0.0' deliberately to expose it)
+	host: str  - the address to bind: localhost by default; 'unix:/path/ui.sock' serves on a Unix socket
+		created 0600 (curl --unix-socket, or ssh -L 8080:/path/ui.sock from a laptop); a non-loopback
+		address (e.g. '0.0.0.0') exposes it to the network on purpose: it needs the token
 	port: int  - the TCP port, 0 picks a free one (see .port after start())
 	name: str  - the thread name
 	daemon: bool  - daemon thread; None (default) means True: the UI never keeps a finished program alive
 	group, args, kwargs  - accepted for compatibility with threading.Thread and the original; unused
+	token: None | str | False  - None (default): a random token (secrets, 192 bits); a str of at least 16
+		characters among A-Z a-z 0-9 . _ ~ -: that one; False: no authentication, only on a loopback address
+		or a Unix socket. A request carries it as ?token= (the answer sets a cookie and redirects to the
+		same URL without it), as that cookie or as the header 'Authorization: Bearer TOKEN'; else 401
+	allowed_hosts: iterable of str  - host names a request may name in its Host header besides the bound
+		address, localhost and the loopback addresses (e.g. the server's name when bound to 0.0.0.0); any
+		other gets 403, so that a web page cannot reach the UI through DNS rebinding
+	certfile, keyfile: str  - a PEM certificate (chain) and its private key: serve HTTPS (else a non-loopback
+		address warns once that the traffic, the token included, is not encrypted)
+	views: str  - a folder of the user's own templates, looked up first
 
 	A pool constructed with ExecPool(..., webuiapp=app) registers itself and publishes snapshots of its
-	state; the first pool starts the thread. stop() shuts the server down. Class attributes RAM (GB),
-	LCPUS, CPUCORES, CPUNODES and WKSMAX are set by the first registered pool.
+	state; the first pool starts the thread, which prints app.url (with the token) once on stderr and writes
+	it to app.urlfile, readable by its owner only and removed by stop(). Class attributes RAM (GB), LCPUS,
+	CPUCORES, CPUNODES and WKSMAX are set by the first registered pool.
 	"""
 	RAM = None
 	LCPUS = None
@@ -1390,21 +1608,60 @@ class WebUiApp(threading.Thread):
 	WKSMAX = None
 	_serving = set()  # The apps serving now (they lowered the switch interval)
 	_switchprev = None  # The interpreter's switch interval before the first of them started
-	_servinglock = threading.Lock()  # Guards _serving and _switchprev
+	_servinglock = threading.Lock()  # Guards _serving and _switchprev, _urlseq
+	_urlseq = 0  # Number of the next URL file of this process
+	_lookups = {}  # Template folders (tuple) -> the list given to bottle, whose template cache is keyed by its id
 
-	def __init__(self, host='localhost', port=8080, name=None, daemon=None, group=None, args=(), kwargs=None):
+	def __init__(self, host='localhost', port=8080, name=None, daemon=None, group=None, args=(), kwargs=None
+	, *, token=None, allowed_hosts=(), certfile=None, keyfile=None, views=None):
 		if bottle is None:
 			raise ImportError('the Web UI needs bottle: pip install bottle')
-		if not isinstance(host, str) or not host:
-			raise TypeError('host must be a non-empty str, not {!r}'.format(host))
+		if not isinstance(host, str) or not host or host == 'unix:':
+			raise TypeError('host must be a non-empty str (an address or unix:PATH), not {!r}'.format(host))
 		if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
 			raise ValueError('port must be an int in 0..65535, not {!r}'.format(port))
+		unixpath = os.path.abspath(host[5:]) if host.startswith('unix:') else None
+		if token is None:
+			token = secrets.token_urlsafe(_TOKEN_BYTES)
+		elif token is False:
+			if unixpath is None and not _isLoopback(host):
+				raise ValueError('token=False (no authentication) is allowed only on a loopback address or a Unix'
+					' socket, not on host {!r}'.format(host))
+		elif not isinstance(token, str):
+			raise TypeError('token must be None (a random one), a str or False, not a {}'.format(type(token).__name__))
+		elif not re.match(r'[A-Za-z0-9._~-]{%d,}\Z' % _TOKEN_MIN, token):  # The value is never shown
+			raise ValueError('token must have at least {} characters among A-Z a-z 0-9 . _ ~ -, this one has {}'
+				' characters'.format(_TOKEN_MIN, len(token)))
+		allowed_hosts = (allowed_hosts,) if isinstance(allowed_hosts, str) else tuple(allowed_hosts)
+		if not all(isinstance(name_, str) and name_ for name_ in allowed_hosts):
+			raise TypeError('allowed_hosts must be host names (str), not {!r}'.format(allowed_hosts))
+		if keyfile is not None and certfile is None:
+			raise ValueError('keyfile needs certfile (the certificate), not certfile=None')
+		sslctx = None
+		if certfile is not None:  # Loaded now: a wrong file fails here, not at the first request
+			sslctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+			sslctx.load_cert_chain(certfile, keyfile)
+		if views is not None and not os.path.isdir(views):
+			raise ValueError('views must be a folder of templates, not {!r}'.format(views))
 		super().__init__(group=group, name=name, daemon=True if daemon is None else daemon)
-		self.host = host  # Address the server binds
+		self.host = host  # Address the server binds, or unix:PATH
 		self.port = port  # Its port (the actual one once started)
+		self.token = token or None  # str: what a request must carry; None: no authentication
+		self.urlfile = None  # The file holding url (owner-only) while serving
+		self.unixpath = unixpath  # The Unix socket's absolute path, or None on TCP
 		self.args = tuple(args)  # Unused, kept as the original's Thread arguments
 		self.kwargs = dict(kwargs or {})
 		self.cmd = UiCmd(None)  # The original's exchange slot; unused by the snapshot design
+		self._wildcard = unixpath is None and host in ('0.0.0.0', '::', '[::]')  # Bound to every address
+		hosts = {'localhost', host.strip('[]').lower()} if unixpath is None else {'localhost'}
+		if self._wildcard:  # Reached by the machine's name (its IP addresses are accepted as such)
+			hosts.add(socket.gethostname().lower())
+		self._hosts = frozenset(hosts.union(h.lower() for h in allowed_hosts))  # Allowed Host header names
+		self._sslctx = sslctx
+		self._cookie = 'pyexpool-' + hmac.new(self.token.encode(), b'cookie', 'sha256').hexdigest()[:12] if (
+			self.token) else None  # The cookie's name: one per token (cookies are per host, not per port)
+		vdirs = ((views,) if views is not None else ()) + _VIEWS
+		self._views = WebUiApp._lookups.setdefault(vdirs, list(vdirs))  # Template folders, in their order
 		self._lock = threading.Lock()  # Guards _pools and the entries' snapshots
 		self._pools = []  # _PoolEntry, in registration order
 		self._seq = 0  # Index of the next registered pool
@@ -1421,26 +1678,44 @@ class WebUiApp(threading.Thread):
 			psutil.cpu_percent(None)  # The first call only starts the measurement
 
 	def __repr__(self):
-		return '<WebUiApp {} on {}:{} {}>'.format(self.name, self.host, self.port, 'serving'
-			if self.is_alive() else 'stopped')
+		return '<WebUiApp {} on {} {}>'.format(self.name, self.host if self.unixpath else '{}:{}'.format(self.host
+			, self.port), 'serving' if self.is_alive() else 'stopped')
 
 	@property
 	def url(self):
-		"""The base URL of the UI, e.g. http://127.0.0.1:8080"""
-		host = self.host if ':' not in self.host else '[{}]'.format(self.host)
-		return 'http://{}:{}'.format(host, self.port)
+		"""The URL of the UI with its token, e.g. http://127.0.0.1:8080/?token=...; on a Unix socket
+		http+unix://%2Fpath%2Fui.sock/?token=... (curl --unix-socket /path/ui.sock http://localhost/?token=...)"""
+		scheme = 'https' if self._sslctx is not None else 'http'
+		if self.unixpath is not None:
+			base = '{}+unix://{}'.format(scheme, quote(self.unixpath, safe=''))
+		else:
+			host = socket.gethostname() if self._wildcard else self.host.strip('[]')
+			base = '{}://{}:{}'.format(scheme, '[{}]'.format(host) if ':' in host else host, self.port)
+		return base + '/' + ('?token=' + self.token if self.token else '')
 
 	# Lifecycle -----------------------------------------------------------------------------------------
 	def start(self):
-		"""Bind the server (an OSError, e.g. the port is in use, is raised here) and start serving"""
-		server = _ThreadingServer
-		if ':' in self.host:
-			server = type('_ThreadingServer6', (_ThreadingServer,), {'address_family': socket.AF_INET6})
-		self._server = make_server(self.host, self.port, self._wsgi, server_class=server
-			, handler_class=_QuietHandler)
+		"""Bind the server (an OSError, e.g. the port is in use, is raised here) and start serving; print
+		the URL on stderr and write it to the URL file"""
+		if self.unixpath is not None:
+			self._server = _UnixServer(self.unixpath, _QuietHandler)
+		else:
+			server = _ThreadingServer
+			if ':' in self.host:
+				server = type('_ThreadingServer6', (_ThreadingServer,), {'address_family': socket.AF_INET6})
+			self._server = server((self.host.strip('[]'), self.port), _QuietHandler)
+			self.port = self._server.server_port
+		self._server.set_app(self._wsgi)
 		self._server.pacer = self._pacer
-		self.port = self._server.server_port
-		print('WebUI "{}" is starting on {}:{}'.format(self.name, self.host, self.port))
+		self._server.sslctx = self._sslctx
+		atexit.register(self._removeFiles)
+		self.urlfile = self._writeUrlFile()
+		print('WebUI "{}" serves {}{}'.format(self.name, self.url, ' (also in {}, readable by you only)'.format(
+			self.urlfile) if self.urlfile else ''), file=sys.stderr, flush=True)
+		if self.unixpath is None and not _isLoopback(self.host) and self._sslctx is None:
+			print('WARNING, the WebUI "{}" is reachable from the network on {} over plain HTTP: its pages and its'
+				' token travel unencrypted; give certfile= and keyfile= to serve HTTPS'.format(self.name, self.host)
+				, file=sys.stderr, flush=True)
 		super().start()
 		cls = WebUiApp
 		with cls._servinglock:
@@ -1449,10 +1724,122 @@ class WebUiApp(threading.Thread):
 				sys.setswitchinterval(_SWITCH_INTERVAL)
 			cls._serving.add(self)
 
+	def _writeUrlFile(self):
+		"""Write url to a new file readable by its owner only: in $XDG_RUNTIME_DIR/pyexpool/, else in
+		~/.local/share/pyexpool/runtime/ (a 0700 folder); its path, or None (a warning says why)"""
+		base = os.environ.get('XDG_RUNTIME_DIR')
+		folder = os.path.join(base, 'pyexpool') if base and os.path.isdir(base) else os.path.join(
+			os.path.expanduser('~'), '.local', 'share', 'pyexpool', 'runtime')
+		cls = WebUiApp
+		with cls._servinglock:
+			cls._urlseq += 1
+			path = os.path.join(folder, 'webui-{}-{}.url'.format(os.getpid(), cls._urlseq))
+		try:
+			os.makedirs(folder, mode=0o700, exist_ok=True)
+			info = os.lstat(folder)
+			if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+				raise OSError('{} is not a folder of this user'.format(folder))
+			os.chmod(folder, 0o700)
+			fdesc = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+			with os.fdopen(fdesc, 'w') as furl:
+				furl.write(self.url + '\n')
+		except OSError as err:
+			print('WARNING, the WebUI "{}" could not write its URL file: {}'.format(self.name, err), file=sys.stderr)
+			return None
+		return path
+
+	def _removeFiles(self):
+		"""Remove the URL file and the Unix socket (at stop() or the program's exit: the UI is a daemon
+		thread that a program may leave running)"""
+		atexit.unregister(self._removeFiles)
+		for path in (self.urlfile, self.unixpath if self._server is not None else None):
+			if path is not None:
+				try:
+					os.remove(path)
+				except FileNotFoundError:  # Removed by the user
+					pass
+		self.urlfile = None
+
 	def _wsgi(self, environ, start_response):
-		"""The WSGI application of the server: the bottle app, one request at a time, paced"""
+		"""The WSGI application of the server: the checks of _refusal(), then the bottle app; one request at
+		a time, paced; the security headers on every answer"""
+		hdrs = _securityHeaders(self._sslctx is not None)
+
+		def respond(status, headers, exc_info=None):
+			return start_response(status, headers + hdrs, exc_info)
 		with self._pacer:
-			return self.app(environ, start_response)
+			refusal = self._refusal(environ)
+			if refusal is None:
+				return self.app(environ, respond)
+		status, headers, body = refusal
+		respond(status, headers + [('Content-Type', 'text/plain; charset=UTF-8')])
+		return [b''] if environ.get('REQUEST_METHOD') == 'HEAD' else [body.encode()]
+
+	def _refusal(self, environ):
+		"""None when the request may be answered, else (status, headers, body) of its refusal: 403 for a Host
+		not served here, 405 for a method other than GET and HEAD, 401 without the token; a right token in
+		the query string: 303 to the URL without it, setting the cookie"""
+		host = environ.get('HTTP_HOST')
+		if host is not None and not self._hostAllowed(host):
+			return ('403 Forbidden', [], 'This Web UI does not answer requests for the host name {!r}. If you reached'
+				' it through that name on purpose, its program can allow it: WebUiApp(..., allowed_hosts=[...])\n'
+				.format(host[:100]))
+		if environ.get('REQUEST_METHOD') not in ('GET', 'HEAD'):
+			return '405 Method Not Allowed', [('Allow', 'GET, HEAD')], 'Only GET and HEAD are served\n'
+		if self.token is None:
+			return None
+		query = environ.get('QUERY_STRING', '')
+		given = [unquote_plus(p.partition('=')[2]) for p in query.split('&') if unquote_plus(p.partition('=')[0])
+			== 'token']
+		if given:
+			if not all(self._isToken(tok) for tok in given):
+				return self._unauthorized()
+			keep = '&'.join(p for p in query.split('&') if p and unquote_plus(p.partition('=')[0]) != 'token')
+			# The path as it came (WSGI gives its bytes as latin-1), never '//host' (a link to another site)
+			path = '/' + quote(environ.get('PATH_INFO', '/').encode('latin-1'), safe='/;=,@:').lstrip('/')
+			cookie = '{}={}; HttpOnly; SameSite=Strict; Path=/{}'.format(self._cookie, self.token, '; Secure'
+				if self._sslctx is not None else '')
+			return '303 See Other', [('Location', path + ('?' + keep if keep else '')), ('Set-Cookie', cookie)], (
+				'Signed in: go to the same page without the token\n')
+		scheme, _, cred = environ.get('HTTP_AUTHORIZATION', '').partition(' ')
+		if scheme.lower() == 'bearer' and self._isToken(cred.strip()):
+			return None
+		try:
+			morsel = http.cookies.SimpleCookie(environ.get('HTTP_COOKIE', '')).get(self._cookie)
+		except http.cookies.CookieError:  # A malformed cookie header: as none
+			morsel = None
+		if morsel is not None and self._isToken(morsel.value):
+			return None
+		return self._unauthorized()
+
+	def _isToken(self, given):
+		"""Whether given is the token, compared in constant time"""
+		return hmac.compare_digest(given.encode('utf-8', 'replace'), self.token.encode())
+
+	@staticmethod
+	def _unauthorized():
+		"""The 401 answer: how to get the URL with the token (which it never shows)"""
+		return ('401 Unauthorized', [('WWW-Authenticate', 'Bearer realm="pyexpool"')], 'This Web UI needs the'
+			' token of its server. Open the URL that its program printed on its standard error when the Web UI'
+			' started (WebUI "..." serves http://...?token=...), or the one in the file webui-PID-N.url that it'
+			' wrote to $XDG_RUNTIME_DIR/pyexpool/ (else ~/.local/share/pyexpool/runtime/), readable by the user'
+			' who runs it. Scripts can send the header "Authorization: Bearer TOKEN".\n')
+
+	def _hostAllowed(self, host):
+		"""Whether a Host header names this server: the bound address, localhost, a loopback address, a name
+		of allowed_hosts; any IP address when bound to all of them (DNS rebinding needs a name)"""
+		name = host.strip().lower()
+		if name.startswith('['):
+			name = name[1:].partition(']')[0]
+		elif name.count(':') == 1:
+			name = name.partition(':')[0]
+		if name in self._hosts:
+			return True
+		try:
+			addr = ipaddress.ip_address(name)
+		except ValueError:
+			return False
+		return addr.is_loopback or self._wildcard
 
 	def run(self):
 		"""Serve until stop()"""
@@ -1462,11 +1849,12 @@ class WebUiApp(threading.Thread):
 			self._server.server_close()
 
 	def stop(self, timeout=5):
-		"""Stop serving and wait up to timeout seconds for the thread to end"""
+		"""Stop serving and wait up to timeout seconds for the thread to end; remove the URL file"""
 		server = self._server
 		if server is not None and self.is_alive():
 			server.shutdown()
 			self.join(timeout)
+		self._removeFiles()
 		cls = WebUiApp
 		with cls._servinglock:
 			cls._serving.discard(self)
@@ -1503,8 +1891,8 @@ class WebUiApp(threading.Thread):
 			try:
 				self.start()
 			except (OSError, RuntimeError) as err:
-				print('WARNING, the WebUI "{}" could not start on {}:{}: {}'.format(self.name, self.host
-					, self.port, err), file=sys.stderr)
+				print('WARNING, the WebUI "{}" could not start on {}: {}'.format(self.name, self.host
+					if self.unixpath else '{}:{}'.format(self.host, self.port), err), file=sys.stderr)
 
 	def publish(self, pool, snapshot):
 		"""Make snapshot (from mpepool.uiSnapshot) the state shown for pool: a reference swap under a lock"""
@@ -1594,12 +1982,9 @@ class WebUiApp(threading.Thread):
 		except ValueError as err:
 			return self._badRequest(str(err), fmt)
 		resp = bottle.response
-		resp.set_header('Cache-Control', 'no-store')
-		resp.set_header('X-Content-Type-Options', 'nosniff')
 		textbrowser = opts.fmt == UiResFmt.htm and bool(_RE_TEXTBROWSER.search(bottle.request.get_header(
 			'User-Agent', '')))
-		key = (page, entry.key if entry is not None else None, tuple(sorted(qdict.items())), textbrowser
-			, tuple(bottle.TEMPLATE_PATH))  # The views in use: a user's own view applies at once
+		key = (page, entry.key if entry is not None else None, tuple(sorted(qdict.items())), textbrowser)
 		ctype, body = self._answer(key, entry, lambda: self._render(page, opts, entry, textbrowser))
 		resp.content_type = ctype
 		return body
@@ -1683,21 +2068,15 @@ class WebUiApp(threading.Thread):
 			for k, c in _COLUMNS.items()], defaultLim=WUIJOBS_LIMIT)
 		return 'text/html; charset=UTF-8', self._template('webui', ctx)
 
-	@staticmethod
-	def _template(name, ctx):
-		"""Render a view found in bottle.TEMPLATE_PATH, then in the package's views folders"""
-		lookup = list(bottle.TEMPLATE_PATH)
-		for vdir in (_VIEWS_OWN, _VIEWS_SHARE):
-			if vdir not in lookup:
-				lookup.append(vdir)
-		return bottle.template(name, template_lookup=lookup, **ctx)
+	def _template(self, name, ctx):
+		"""Render a view found in the app's template folders (never the working directory)"""
+		return bottle.template(name, template_lookup=self._views, **ctx)
 
 	@staticmethod
 	def _badRequest(msg, fmt):
 		"""A 400 answer naming the bad parameter, in the requested format when it could be read"""
 		resp = bottle.response
 		resp.status = 400
-		resp.set_header('Cache-Control', 'no-store')
 		if fmt == UiResFmt.json:
 			resp.content_type = 'application/json; charset=UTF-8'
 			return json.dumps({'errmsg': 'Invalid URL parameter: ' + msg}, ensure_ascii=False)
@@ -1712,7 +2091,7 @@ class WebUiApp(threading.Thread):
 		if res.status_code == 404:
 			return 'Nothing here, sorry\n'
 		if res.status_code == 405:
-			return 'Only GET is served\n'
+			return 'Only GET and HEAD are served\n'
 		return '{}\n'.format(res.status_line)
 
 	@staticmethod
