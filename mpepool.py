@@ -115,6 +115,16 @@ def secondsToHms(seconds):
 	return hours, mins, seconds - hours * 3600 - mins * 60
 
 
+def _durationText(seconds):
+	"""A duration for people, in one form: '0.25 s', '12.3 s', '2 m 5 s', '3 h 2 m 5 s'"""
+	if seconds is None:
+		return '-'
+	if seconds < 60:
+		return '{:.{}f} s'.format(seconds, 2 if seconds < 10 else 1)
+	hours, mins, secs = secondsToHms(round(seconds))
+	return '{}{} m {:.0f} s'.format('{} h '.format(hours) if hours else '', mins, secs)
+
+
 def inGigabytes(nbytes):
 	"""Bytes to GB (GiB)"""
 	return nbytes / 1024.**3
@@ -154,14 +164,71 @@ def tblfmt(v, strpad=0):
 	return v.rjust(strpad)
 
 
+class _MessageSink(object):
+	"""Where the console messages of the pools go: the one place that decides what is shown and where
+
+	The pools, their launchers and helpers write through _infomsg, _warnmsg and _eventmsg only; a program
+	(the command line) configures this sink (configure() returns the previous settings for restore()).
+	info: 'stdout', 'stderr' or None  - information (starts, completions, the failure report); stdout by
+		default, stderr when tracing (_DEBUG_TRACE), None drops it
+	events: bool  - the warnings about the pool's own steps (its termination, each job it stops or cancels
+		there); the warnings on a job breaking its limits and the errors are always shown
+	details: bool  - a message's details (a traceback), else only its text
+	stacks: bool  - the call stack where a pool was terminated (for debugging; also with _DEBUG_TRACE)
+	"""
+	__slots__ = ('info', 'events', 'details', 'stacks')
+
+	def __init__(self):
+		self.info = 'stdout'
+		self.events = True
+		self.details = True
+		self.stacks = False
+
+	def configure(self, **settings):
+		"""Change some settings; returns the previous ones"""
+		previous = {name: getattr(self, name) for name in self.__slots__}
+		for name, value in settings.items():
+			setattr(self, name, value)
+		return previous
+
+	restore = configure
+
+	def write(self, kind, args, details=None, stack=False):
+		"""Print one message; kind: 'info', 'warning' or 'event'; details: text shown when self.details;
+		stack: append the current call stack when self.stacks"""
+		if kind == 'info':
+			if self.info is None:
+				return
+			out = sys.stderr if _DEBUG_TRACE or self.info == 'stderr' else sys.stdout
+		elif kind == 'event' and not self.events:
+			return
+		else:
+			out = sys.stderr
+		text = ' '.join(str(arg) for arg in args)
+		if details and self.details:
+			text += details if details.startswith('\n') else ' ' + details
+		if stack and (self.stacks or _DEBUG_TRACE):
+			text += ', call stack:\n' + ''.join(traceback.format_stack(limit=6)[:-2])
+		print(text, file=out, flush=out is sys.stderr)
+
+
+_MESSAGES = _MessageSink()
+
+
 def _infomsg(*args):
-	"""An informational console message: stdout, or stderr when tracing"""
-	print(*args, file=sys.stderr if _DEBUG_TRACE else sys.stdout)
+	"""An informational console message: stdout (see _MessageSink)"""
+	_MESSAGES.write('info', args)
 
 
-def _warnmsg(*args):
-	"""A warning or error message: always stderr"""
-	print(*args, file=sys.stderr)
+def _warnmsg(*args, details=None):
+	"""A warning or error message: stderr, always shown; details (a traceback) only when the sink shows them"""
+	_MESSAGES.write('warning', args, details)
+
+
+def _eventmsg(*args, stack=False):
+	"""A warning about the pool's own steps (termination, the jobs it stops there): stderr, unless the sink
+	hides them (the command line without -v)"""
+	_MESSAGES.write('event', args, stack=stack)
 
 
 # The pool whose work runs in this thread now (callbacks run inside its execute(), join(), terminate())
@@ -179,8 +246,8 @@ def applyCallback(callback, owner):
 	try:
 		callback()
 	except Exception as err:  # A user callback never takes the pool down
-		_warnmsg('ERROR in the {} callback of "{}": {}. {}'.format(getattr(callback, '__name__', callback)
-			, owner, err, ''.join(traceback.format_exc(5))))
+		_warnmsg('ERROR in the {} callback of "{}": {}.'.format(getattr(callback, '__name__', callback), owner, err)
+			, details=''.join(traceback.format_exc(5)))
 		return False
 	except BaseException as err:
 		pool = getattr(_CALLER, 'pool', None)
@@ -583,12 +650,6 @@ def _measuredMem(job, gbs):
 	return gbs if job.mempeak else None
 
 
-def _memText(job, gbs):
-	"""A memory figure of a job for the console: GB with 4 decimals, '-' when not measured"""
-	gbs = _measuredMem(job, gbs)
-	return '-' if gbs is None else '{:.4f}'.format(gbs)
-
-
 def _valueName(val):
 	"""A report value: a Task or Job is shown by its name"""
 	return val.name if isinstance(val, (Task, Job)) else val
@@ -602,8 +663,10 @@ class JobInfo(object):
 	'name pid code tstart tstop memsize memkind task category duration'
 	"""
 	__slots__ = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category'
-		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting', 'node', 'slurmid')
+		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting', 'node', 'slurmid'
+		, 'errtail')
 	_NPRIMARY = 9  # The original's properties; the rest are ours
+	_ERRTAIL = 5  # Lines of a job's PIPE stderr kept in errtail
 
 	def __init__(self, job, tstop=None):
 		"""job: Job  - the job to describe; tstop  - its stop time when the job itself has none"""
@@ -628,6 +691,9 @@ class JobInfo(object):
 		self.accounting = job.accounting
 		self.node = job.node
 		self.slurmid = job.slurmid
+		# The end of its PIPE stderr (where a failure is explained): its last lines, at most 1000 characters
+		errtail = job.pipederr.rstrip('\n')[-1000:].split('\n')[-self._ERRTAIL:] if job.pipederr else None
+		self.errtail = '\n'.join(errtail) if errtail and any(errtail) else None
 
 	@property
 	def duration(self):
@@ -1322,7 +1388,7 @@ class Job(object):
 		_infomsg('Completed {} "{}" #{} with errcode {}{}, {}'.format(
 			'gracefully' if graceful else '(ABNORMALLY)', self.name, proc.pid if proc else '-'
 			, proc.returncode if proc else '-', ' ({})'.format(self.reason) if self.reason else ''
-			, 'executed {} h {} m {:.4f} s'.format(*secondsToHms(self.tstop - self.tstart))
+			, 'ran {}'.format(_durationText(self.tstop - self.tstart))
 				if self.tstart is not None else 'never started'))
 		return graceful
 
@@ -3809,8 +3875,8 @@ class ExecPool(object):
 			self._terminate(self._termpending or 'pool termination')
 			return False
 		self._traceFailures()
-		_infomsg('The execution pool{} is completed, duration: {} h {} m {:.4f} s'.format(
-			_nameSuffix(self.name), *secondsToHms(time.perf_counter() - self._tstart)))
+		_infomsg('The execution pool{} is completed, duration: {}'.format(_nameSuffix(self.name)
+			, _durationText(time.perf_counter() - self._tstart)))
 		self._tstart = None
 		self._launcher.idle()
 		self._publishUi(True)
@@ -4244,10 +4310,8 @@ class ExecPool(object):
 			job.mem = max(job.mem, job.memlim)
 			self._chain(job, 'memory limit chain', lambda other: _heavierMem(other, job) and self._limitApplies(other, job.memlim))
 		if (job.terminates or job.reason == 'memory limit') and job.reason in ('timeout', 'memory limit', 'group memory limit'):
-			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {}'
-				' / {:.4f} GB, timeout {:.4f} sec, executed: {:.4f} sec ({} h {} m {:.4f} s)'.format(
-				job.name, job.proc.pid, job.reason, job.chtermtime, _memText(job, job.mem), self.memlimit, job.timeout
-				, job.wtime, *secondsToHms(job.wtime)))
+			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation: {}; it ran {}'.format(
+				job.name, job.proc.pid, job.reason, self._brokenLimit(job), _durationText(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
 			self._closeChannels(job)
 			self._start(job)  # Restarted at once, as the original: not a failure
@@ -4258,6 +4322,18 @@ class ExecPool(object):
 			return
 		self._complete(job)
 
+	def _brokenLimit(self, job):
+		"""The limit a stopped job broke and its value, and its memory when measured, in words"""
+		if job.reason == 'timeout':
+			return 'its timeout is {}'.format(_durationText(job.timeout))
+		used = _measuredMem(job, job.mem)
+		used = ', it used {:.3g} GB'.format(used) if used is not None else ''
+		if job.reason == 'group memory limit':
+			return "the running jobs together exceed the pool's memlimit {:.3g} GB{}".format(self.memlimit, used)
+		if job.memlim and not (self.memlimit and self.memlimit < job.memlim):  # The tightest limit applies
+			return 'its memlim is {:.3g} GB{}'.format(job.memlim, used)
+		return "the pool's memlimit is {:.3g} GB{}".format(self.memlimit, used)
+
 	def _complete(self, job, graceful=None):
 		"""Finish a job for good: its callbacks, the pool's counters, its task's (the task finishes later:
 		_finishDueTasks)"""
@@ -4266,7 +4342,7 @@ class ExecPool(object):
 		try:
 			job._conclude(graceful)
 		except Exception as err:  # A defect in completing one job does not stop the others
-			_warnmsg('ERROR, the completion of "{}" failed: {}. {}'.format(job.name, err, traceback.format_exc(5)))
+			_warnmsg('ERROR, the completion of "{}" failed: {}.'.format(job.name, err), details=traceback.format_exc(5))
 			if job.tstop is None:
 				job.tstop = time.perf_counter()
 			job._removeEmptyOutputs()  # Its output paths are released all the same
@@ -4314,7 +4390,7 @@ class ExecPool(object):
 		"""Kill a job whose processes are still running killgrace seconds after its SIGTERM"""
 		job.terminates += 1
 		if _DEBUG_TRACE:
-			_warnmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
+			_eventmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
 		self._signalJobs((job,), signal.SIGKILL)
 
 	def _signalJobs(self, jobs, sig):
@@ -4364,10 +4440,10 @@ class ExecPool(object):
 		self._cancelQueued(related, reason, 'WARNING, "{{}}" is canceled by {} from "{}"'.format(reason, origin.name)
 			, chtermtime=chtermtime)
 
-	def _cancelQueued(self, match, reason, message, chtermtime=None):
+	def _cancelQueued(self, match, reason, message, chtermtime=None, say=_warnmsg):
 		"""Complete the queued jobs that match a predicate as failed (callbacks run, tasks notified)
 
-		message: str  - format of the warning, '{}' takes the job's name
+		message: str  - format of the warning, '{}' takes the job's name; say: how it is said
 		"""
 		if not self._jobs:
 			return
@@ -4378,7 +4454,7 @@ class ExecPool(object):
 		self._jobs.clear()
 		self._jobs.extend(kept)
 		for job in canceled:
-			_warnmsg(message.format(job.name))
+			say(message.format(job.name))
 			job.reason = reason
 			job.chtermtime = chtermtime
 			self._complete(job, False)
@@ -4428,14 +4504,14 @@ class ExecPool(object):
 		caller = getattr(_CALLER, 'pool', None)
 		_CALLER.pool = self  # What its callbacks raise meanwhile is its concern (applyCallback)
 		try:
-			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
+			_eventmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}'.format(
 				_nameSuffix(self.name), len(self._jobs), len(self._workers)
-				, ', executed {} h {} m {:.4f} s'.format(*secondsToHms(time.perf_counter() - self._tstart))
-					if self._tstart is not None else '', ''.join(traceback.format_stack(limit=5))))
-			self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed')
+				, ' after {}'.format(_durationText(time.perf_counter() - self._tstart))
+					if self._tstart is not None else ''), stack=True)
+			self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed', say=_eventmsg)
 			running = [job for job in self._workers if not job.terminates]  # The others are being stopped
 			for job in running:
-				_warnmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
+				_eventmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
 				job.reason = job.reason or reason
 			if running:
 				self._requestStop(running)
@@ -4764,8 +4840,8 @@ class ExecPool(object):
 			self._webuiapp.publish(self, uiSnapshot(self))
 		except Exception as err:  # The Web UI is a view: its failure never stops the jobs
 			if not self._uifailed:
-				_warnmsg('ERROR{}, the Web UI snapshot failed: {}. {}'.format(_nameSuffix(self.name), err
-					, traceback.format_exc(5)))
+				_warnmsg('ERROR{}, the Web UI snapshot failed: {}.'.format(_nameSuffix(self.name), err)
+					, details=traceback.format_exc(5))
 			self._uifailed = True
 		# A costly snapshot (a huge queue) is taken less often: at most ~5% of the pool's time
 		self._uinext = now + max(_UI_PERIOD, 20 * (time.perf_counter() - now))
@@ -4792,6 +4868,7 @@ class ExecPool(object):
 		if not failures:
 			return
 		props = JobInfo._xprops.split()
+		props.remove('errtail')  # Shown under its job's row
 		for prop in ('node', 'slurmid'):  # Columns of the jobs run on Slurm only
 			if all(getattr(info, prop) is None for info in failures):
 				props.remove(prop)
@@ -4800,7 +4877,8 @@ class ExecPool(object):
 		if taskless:
 			lines.append('\nFAILED jobs not assigned to any tasks:')
 			lines.append(' '.join(tblfmt(prop, 9) for prop in props))
-			lines.extend(' '.join(tblfmt(v, 9) for v in infodata(info, props)) for info in taskless)
+			for info in taskless:
+				lines.extend(' '.join(tblfmt(v, 9) for v in row) for row in _reportRows(info, props))
 		_infomsg('\n'.join(lines))
 		bottom = {}
 		for info in failures:
@@ -4808,16 +4886,37 @@ class ExecPool(object):
 				tie = bottom.get(info.task)
 				if tie is None:
 					tie = bottom[info.task] = TaskInfoExt(_taskprops(info.task), [tuple(props)])
-				tie.jobs.append(infodata(info, props))
+				tie.jobs.extend(_reportRows(info, props))
 		if not bottom:
 			return
 		hierarchy = tasksInfoExt(bottom)
+		for task, tie in hierarchy.items():
+			tinf = TaskInfo(task)
+			tie.props = (tie.props[0], _reportValues(tinf, tie.props[0]))
 		roots = [task for task in hierarchy if task.task is None]
 		_infomsg('\nFAILED root tasks ({} failed root / {} failed total / {} total):\n{}'.format(
 			len(roots), len(hierarchy), len(self.tasks), ' '.join(task.name for task in roots)))
 		_infomsg('\nFAILED tasks with their jobs:')
 		for task in roots:
 			printDepthFirst(hierarchy[task])
+
+
+def _reportValues(info, props):
+	"""The values of a job or task (JobInfo, TaskInfo) in the failure report: start and stop as local
+	wall-clock times (HH:MM:SS.sss; the attributes are perf_counter readings)"""
+	row = list(infodata(info, props))
+	for prop in ('tstart', 'tstop'):
+		tperf = getattr(info, prop)
+		if prop in props and tperf is not None:
+			twall = wallclock(tperf)
+			row[props.index(prop)] = time.strftime('%H:%M:%S', time.localtime(twall)) + '{:.3f}'.format(twall % 1)[1:]
+	return tuple(row)
+
+
+def _reportRows(info, props):
+	"""The rows of a failed job in the failure report: its values, then the last lines of its PIPE stderr"""
+	return [_reportValues(info, props)] + [('  stderr| ' + line,) for line in (info.errtail.split('\n')
+		if info.errtail else ())]
 
 
 def _nameSuffix(name):
@@ -5276,8 +5375,12 @@ def _cliOptions(argv, ns):
 		for name, value in pieces:
 			opt = _CLI_OPTBYNAME.get(name)
 			if opt is None:
-				raise _CliError('unsupported option {} (GNU parallel\'s options that mpepool does not implement'
-					' are refused; see mpepool --help)'.format(name))
+				import difflib
+				close = difflib.get_close_matches(name, [known for known in _CLI_OPTBYNAME if known.startswith('--')
+					] if name.startswith('--') else (), 1)
+				raise _CliError('unsupported option {}{} (GNU parallel\'s options that mpepool does not implement'
+					' are refused; see mpepool --help)'.format(name, ': did you mean {}?'.format(close[0])
+					if close else ''))
 			if opt.metavar is None:
 				if value is not None:
 					raise _CliError('{} takes no value, not {!r}'.format(name, value))
@@ -6370,9 +6473,8 @@ def main(argv=None):
 
 	argv: list(str)  - the arguments without the program name, sys.argv[1:] by default
 	"""
-	global _infomsg, _warnmsg
 	argv = sys.argv[1:] if argv is None else argv
-	infomsg, warnmsg = _infomsg, _warnmsg
+	messages = _MESSAGES.configure()
 	try:
 		ns = _cliParse(argv)
 		if ns.help or ns.version:
@@ -6381,14 +6483,11 @@ def main(argv=None):
 			except BrokenPipeError:  # `mpepool --help | head`
 				pass
 			return 0
-		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it
-		# goes to stderr with --pool-messages and nowhere else; its warnings keep their first line (no call stacks)
-		if ns.pool_messages:
-			_infomsg = lambda *args: warnmsg(*args)
-		else:
-			_infomsg = lambda *args: None
-			_warnmsg = lambda *args: warnmsg(' '.join(str(arg) for arg in args).split('\n', 1)[0].replace(
-				', call stack:', ''))
+		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it goes
+		# to stderr with --pool-messages and nowhere else; the warnings on the pool's own steps (its
+		# termination) with -v too; tracebacks and call stacks with --pool-messages only
+		_MESSAGES.configure(info='stderr' if ns.pool_messages else None, events=bool(ns.pool_messages
+			or ns.print_command), details=bool(ns.pool_messages), stacks=bool(ns.pool_messages))
 		webuiapp = None
 		if ns.webui:
 			try:
@@ -6410,7 +6509,7 @@ def main(argv=None):
 		_warnmsg('mpepool: error: {}'.format(err))
 		return _CLI_EUSAGE
 	finally:
-		_infomsg, _warnmsg = infomsg, warnmsg
+		_MESSAGES.restore(**messages)
 
 
 if __name__ == '__main__':
