@@ -1016,8 +1016,8 @@ class _Render(object):
 			, 'wksmax': WebUiApp.WKSMAX, 'restApi': p.page == 'apinfo'}
 		ctx['ramText'] = '-' if host['ramUsage'] is None else '{} of {} ({:.0%})'.format(_fmtMem(host['ramUsage'])
 			, _fmtMem(host['ramTotal']), host['ramUsage'] / host['ramTotal'] if host['ramTotal'] else 0)
-		ctx['cpuText'] = '-' if host['cpuLoad'] is None else '{:.0%} of {} logical CPUs'.format(host['cpuLoad']
-			, host['lcpus'])
+		ctx['cpuText'] = '-' if host['cpuLoad'] is None else '{:.0%} of {} logical CPU{}'.format(host['cpuLoad']
+			, host['lcpus'], '' if host['lcpus'] == 1 else 's')
 		ctx['nav'] = self.navLinks()
 		ctx['pools'] = self.poolLinks()
 		ctx['generated'] = time.strftime('%Y-%m-%d %H:%M:%S %Z')
