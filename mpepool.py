@@ -6369,7 +6369,8 @@ def _cliDemo(ns, webuiapp=None):
 
 	Jobs that succeed, a job and a task that exceed their time limits, a job restarted after its timeout,
 	chained constraints (the heavier jobs of a category stopped with the one that failed), and a job that
-	exceeds its memory limit, grouped in tasks; the Web UI runs on localhost when bottle is available.
+	exceeds its memory limit, grouped in tasks; the Web UI runs on localhost when bottle is available and
+	stays up after the batch until Enter is pressed, when standard input is a terminal.
 	"""
 	import tempfile
 	tstart = time.perf_counter()
@@ -6431,9 +6432,11 @@ def _cliDemo(ns, webuiapp=None):
 			job.onfinish = types.MethodType(onfinish, job)
 			job.stdout = subprocess.DEVNULL
 		wksnum = max(_cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 6), 6)
-		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about 5 s){}'.format(len(jobs)
-			, len(tasks) + 1, wksnum, '; Web UI: http://{}:{}/'.format(webuiapp.host, webuiapp.port)
-			if webuiapp is not None and hasattr(webuiapp, 'host') else ''), flush=True)
+		interactive = sys.stdin.isatty()
+		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about {:.0f} s){}'.format(len(jobs)
+			, len(tasks) + 1, wksnum, _CLI_DEMO_SECONDS, '\nWeb UI: {}/ ({})'.format(webuiapp.url
+			, 'it stays up after the demo until you press Enter' if interactive else 'it stops with the demo:'
+			' standard input is not a terminal') if hasattr(webuiapp, 'url') else ''), flush=True)
 		with ExecPool(wksnum, memlimit=ns.memlimit, latency=0.25, name='mpepool-demo', webuiapp=webuiapp
 		) as pool:
 			for job in jobs:
@@ -6455,9 +6458,21 @@ def _cliDemo(ns, webuiapp=None):
 		for result, n in sorted(results.items()))))
 	if not (_LIMIT_WORKERS_RAM and any(result == 'memory limit' for result in results)):
 		print('  (memory limits are not enforced here{})'.format('' if _LIMIT_WORKERS_RAM else ': psutil is missing'))
-	print('\nThe same from the command line, in GNU parallel\'s syntax (see mpepool --help):\n'
-		'  mpepool -j6 --timeout 1 --memlim 100M --joblog run.log --tag ./simulate {1} {2} ::: a b ::: 1 2 3')
+	print('\nThe command line takes GNU parallel\'s syntax (see mpepool --help), e.g.:\n  ' + _CLI_DEMO_COMMAND
+		, flush=True)
+	if hasattr(webuiapp, 'url') and sys.stdin.isatty():
+		print('\nThe Web UI still shows the demo at {}/ - press Enter to stop it.'.format(webuiapp.url), flush=True)
+		try:
+			sys.stdin.readline()
+		except KeyboardInterrupt:
+			pass
 	return 0
+
+
+# The demo's length as measured (`mpepool --demo` on an idle 2-core machine: 3.2 s), said in its text and
+# in README.md; and its closing suggestion, which runs as printed (a test runs it)
+_CLI_DEMO_SECONDS = 3
+_CLI_DEMO_COMMAND = "mpepool -j6 --timeout 5 --joblog demo.log --tag 'sleep 0.{2}; echo {1}{2}' ::: a b ::: 1 2 3"
 
 
 def _cliFreePort():
