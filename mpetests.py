@@ -12,6 +12,8 @@ import importlib.util
 import io
 import os
 import resource
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -1743,6 +1745,91 @@ class TestPackaging(unittest.TestCase):
 		views = os.path.join(venv, 'share', 'pyexpool', 'views')
 		self.assertTrue(os.path.isfile(os.path.join(views, 'webui.tpl')), views)
 
+
+
+def readmeBlocks(path=os.path.join(REPO, 'README.md')):
+	"""The fenced code blocks of the README: [(line, language, code, marker)]; marker: (kind, reason) of an
+	HTML comment `<!-- skip: reason -->` or `<!-- slurm: reason -->` on the line before the fence, or None"""
+	with open(path, encoding='utf-8') as fin:
+		lines = fin.read().split('\n')
+	blocks = []
+	i = 0
+	while i < len(lines):
+		fence = re.match(r'```(\w*)\s*$', lines[i])
+		if not fence:
+			i += 1
+			continue
+		end = lines.index('```', i + 1)
+		mark = re.match(r'<!-- (skip|slurm): (.+) -->$', lines[i - 1]) if i else None
+		blocks.append((i + 1, fence.group(1), '\n'.join(lines[i + 1:end]) + '\n', mark and mark.groups()))
+		i = end + 1
+	return blocks
+
+
+def requireTool(testcase, available, why):
+	"""Skip the test when a program or service it needs is missing, with the reason; under CI=true (where
+	.ci/run installs everything) fail instead"""
+	if available:
+		return
+	if os.environ.get('CI') == 'true':
+		testcase.fail('CI needs it: ' + why)
+	testcase.skipTest(why)
+
+
+class TestReadme(unittest.TestCase):
+	"""Every code example of README.md runs as printed: python blocks in a subprocess with the repository
+	importable, sh blocks in a temporary folder where `mpepool` is this repository's command line"""
+
+	def setUp(self):
+		self.tmp = tempfile.mkdtemp(prefix='mpetests-readme-')
+		self.addCleanup(shutil.rmtree, self.tmp, True)
+
+	def env(self):
+		"""The environment of an example: PYTHONPATH and an `mpepool` on PATH that run this repository's"""
+		bindir = os.path.join(self.tmp, '.bin')
+		os.makedirs(bindir, exist_ok=True)
+		shim = os.path.join(bindir, 'mpepool')
+		with open(shim, 'w') as fout:
+			fout.write('#!/bin/sh\nexec {} -m mpepool "$@"\n'.format(shlex.quote(PYEXEC)))
+		os.chmod(shim, 0o755)
+		env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', '')
+			, PATH=bindir + os.pathsep + os.environ.get('PATH', ''))
+		env.pop('PARALLEL', None)
+		return env
+
+	def test_examples(self):
+		blocks = [block for block in readmeBlocks() if block[1] in ('python', 'sh', 'console')]
+		self.assertGreaterEqual(len(blocks), 8)
+		for line, lang, code, mark in blocks:
+			with self.subTest(line=line, lang=lang):
+				env = self.env()
+				if mark and mark[0] == 'skip':
+					self.skipTest('README.md line {}: {}'.format(line, mark[1]))
+				if mark and mark[0] == 'slurm':
+					conf, why = _slurmCluster()
+					requireTool(self, not why, 'README.md line {}: {} ({})'.format(line, mark[1], why))
+					if conf:
+						env['SLURM_CONF'] = conf
+				if 'mpewui' in code:
+					requireTool(self, mpewui is not None, _NOBOTTLE)
+				folder = tempfile.mkdtemp(dir=self.tmp)
+				argv = (PYEXEC, '-c', code) if lang == 'python' else ('/bin/sh', '-e', '-c', code)
+				res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=folder
+					, env=env, timeout=300)
+				self.assertEqual(res.returncode, 0, 'README.md line {}:\n{}\n{}'.format(line, res.stdout[-2000:]
+					, res.stderr[-3000:]))
+
+	def test_two_commands(self):
+		"""The first sh block holds exactly the two commands (demo, tests); CI runs the second as printed"""
+		first = next(block for block in readmeBlocks() if block[1] == 'sh')
+		commands = first[2].strip().split('\n')
+		self.assertEqual(len(commands), 2, commands)
+		self.assertIn('mpepool --demo', commands[0])
+		self.assertTrue(commands[1].endswith('python3 -m pytest -q mpetests.py'), commands[1])
+		with open(os.path.join(REPO, '.ci', 'run')) as fin:
+			self.assertIn('\n' + commands[1] + '\n', fin.read())
+		with open(os.path.join(REPO, 'setup.py')) as fin:  # What the tests need beyond the runtime extras
+			self.assertRegex(fin.read(), r"EXTRAS\['test'\] = .*'pytest'.*'wheel'")
 
 class DeferredLauncher(mpepool.LocalLauncher):
 	"""A local launcher whose figures come `delay` seconds after a job's exit, as a cluster's accounting does"""
@@ -3893,7 +3980,7 @@ import collections  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
-import re  # noqa: E402
+import re  # noqa: E402,F811
 import threading  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
