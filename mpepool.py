@@ -4541,7 +4541,7 @@ class ExecPool(object):
 		self._publishUi(True)
 		self._raiseInterrupt()
 
-	# --- Memory (balancing by the memory issue) --------------------------------------------------------
+	# --- Memory (sampling, limits, balancing) ---------------------------------------------------------------
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
 	# memlimit, or a job's memlim). A sample updates every watched job's estimate in one pass over /proc,
 	# stops the jobs over their own limit (and their heavier relatives: the memory chain), then, when the
@@ -4925,7 +4925,7 @@ def _nameSuffix(name):
 
 
 # === Web UI snapshots ==================================================================================
-# What the pool publishes for mpewui (Web UI issue)
+# What the pool publishes for mpewui
 # The pool calls uiSnapshot(self) in its own thread at most every _UI_PERIOD s and hands the result to
 # WebUiApp.publish(); the HTTP threads only read snapshots. A snapshot copies what the UI shows, in a few
 # cheap passes (about 1 ms per 1,000 queued jobs); JobInfo records of finished jobs are immutable and
@@ -4998,7 +4998,7 @@ def uiSnapshot(pool):
 		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs, _LIMIT_WORKERS_RAM)
 
 # === Command line ======================================================================================
-# `mpepool` / `python -m mpepool` (command-line issue): GNU parallel's command line, run in the pool
+# `mpepool` / `python -m mpepool`: GNU parallel's command line, run in the pool
 #
 # Data flow: argv -> _cliParse() (the one table _CLI_OPTIONS; GNU's positional convention: the words after
 # the options are the command, then the input sources `:::`, `:::+`, `::::`, `::::+`; any error or

@@ -1052,7 +1052,7 @@ class TestTermination(PoolTestCase):
 # --- Compatibility with code written for the original -----------------------------------------------------
 
 
-# --- Output files: never delete or break what the pool does not own (issue 9, items 1-4) -------------------
+# --- Output files: never delete or break what the pool does not own ---------------------------------------
 import pathlib  # noqa: E402
 import stat  # noqa: E402
 
@@ -1969,7 +1969,7 @@ class TestNothingLost(PoolTestCase):
 		self.assertEqual(pool.jobsdone, done + 1)
 
 
-# === CPU topology and affinity (affinity issue) ========================================================
+# === CPU topology and affinity =========================================================================
 # Topology read from fake sysfs trees (generated into temporary directories from compact descriptions)
 # and from this machine; AffinityMask groups checked against explicit tables (SPEC §4.4 where the
 # original is right, node-local groups where it is not).
@@ -1984,7 +1984,7 @@ import mpepool
 from mpepool import AffinityMask, CpuTopology, cpucorethreads, cpunodes, cpusequential
 
 
-# === Cgroups (cgroups issue) ==========================================================================
+# === Cgroups ==========================================================================================
 # Detection and the per-job cgroup object on fake cgroup trees (v2, v1, hybrid, read-only, ...), then
 # pools on this machine's real cgroups (hybrid: v1 memory + a v2 tree without controllers).
 
@@ -3158,7 +3158,7 @@ class TestPoolAffinity(unittest.TestCase):
 			ExecPool(1, AffinityMask.CPUS + 1)
 
 
-# === Memory: sampling, limits, balancing, chained constraints (memory issue) ============================
+# === Memory: sampling, limits, balancing, chained constraints ========================================
 # Real child processes allocate tens of MB (touched pages); the estimates are 0.9 RSS + 0.1 VMS in GB.
 
 NEEDS_PSUTIL = unittest.skipUnless(mpepool._LIMIT_WORKERS_RAM, 'memory constraints need psutil')
@@ -3539,7 +3539,7 @@ def HOLD_UNTIL_A_STOP(name, logfile, mb, delay, seconds=20.):
 @NEEDS_PSUTIL
 class TestMemoryBursts(PoolTestCase):
 	"""A burst never starts more than memlimit allows once the first job's demand is known; group
-	postponement stops the most recently started jobs first (issue 9, item 16)"""
+	postponement stops the most recently started jobs first"""
 
 	def test_jobs_of_unknown_demand_wait_for_the_first_of_their_kind(self):
 		"""Four jobs filling 300 MB over 0.4 s, memlimit 0.5 GB: one at a time, none postponed (a sample
@@ -3639,10 +3639,10 @@ def WAIT_GONE(name, logfile, seconds=20.):
 
 @NEEDS_PSUTIL
 class TestMemoryChainLimits(PoolTestCase):
-	"""A memory chain follows the limit that was actually broken (issue 13, item 2)"""
+	"""A memory chain follows the limit that was actually broken"""
 
 	def runExample(self, progA, progB):
-		"""The issue's example: memlimit 0.2 GB, category c, 2 workers: A (size 5) grows to 0.4 GB, B (size
+		"""The example: memlimit 0.2 GB, category c, 2 workers: A (size 5) grows to 0.4 GB, B (size
 		2.5, memlim 0.1) to 0.2 GB while C (size 4), D (5) and E (10) are queued; A and B are stopped
 		for their own limits, A's chain cancels D and E, C (a few MB, it ends when A is gone) succeeds"""
 		pool = self.newPool(2, memlimit=0.2)
@@ -3672,7 +3672,7 @@ class TestMemoryChainLimits(PoolTestCase):
 		return err.getvalue()
 
 	def test_a_memlim_breaker_condemns_only_relatives_under_that_memlim(self):
-		"""The example as the issue gives it: A and B break their limits in any order, or in one sample"""
+		"""The example as specified: A and B break their limits in any order, or in one sample"""
 		self.log = self.path('log')
 		self.runExample(ALLOC_LOGGED('A', self.log, 400, 20, delay=0.6), ALLOC_LOGGED('B', self.log, 200, 20, delay=0.3))
 
@@ -3723,7 +3723,7 @@ def txtRow(lines, name):
 
 class TestNeverStarted(PoolTestCase):
 	"""A job canceled before it started keeps tstart None, its tstop set; reports and the Web UI show
-	its start as '-' (issue 13, item 5)"""
+	its start as '-'"""
 
 	def cancelPaths(self, seen):
 		"""Run each cancel path of a queued job in a 1-worker pool; return {reason: the canceled job}"""
@@ -3973,7 +3973,7 @@ class TestMemoryWithoutPsutil(PoolTestCase):
 		self.assertEqual(res.returncode, 0, res.stdout[-3000:])
 		self.assertRegex(res.stdout, r'\b[3-9]\d passed')
 
-# === Web UI (Web UI issue) ============================================================================
+# === Web UI ==========================================================================================
 # A real threaded server on 127.0.0.1 (free ports), attached to real pools whose join() runs in a helper
 # thread so that snapshots keep coming while the test queries; headless Chromium and w3m when installed.
 import collections  # noqa: E402
@@ -4620,7 +4620,7 @@ class TestWebUI(_WebUiAppsCase):
 # (30 s). Each answer is printed as '<status line> <body bytes> <retransmissions>': the TCP segments the
 # client sent again (tcp_info.tcpi_total_retrans, at offset 100 of struct tcp_info), e.g. a SYN that the
 # kernel dropped because the listen backlog was full, retried after 1 s, 3 s, 7 s... (a client of the
-# issue saw no answer within 10 s); TCP_SYNCNT=1 makes a twice dropped SYN an error.
+# report saw no answer within 10 s); TCP_SYNCNT=1 makes a twice dropped SYN an error.
 _BURST = textwrap.dedent('''\
 	import json, socket, struct, sys
 	port, nconn, rounds, path = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -4918,7 +4918,7 @@ class TestWebUIBrowser(_BusyPoolCase):
 			if route != '/apinfo':
 				self.assertRegex(text, r'Timeline: \d+ jobs in 3 worker slots')
 				self.assertIn('Jobs ', text)
-# === Command line (issue 6): mpepool / python -m mpepool ==============================================
+# === Command line: mpepool / python -m mpepool ==============================================
 # The parsing, input, template and job log helpers are checked in-process; everything else runs the real
 # command as a subprocess (sys.executable -m mpepool) with the repository as its working directory.
 
@@ -5367,7 +5367,7 @@ class TestCliRun(CliTestCase):
 		if not mpepool._LIMIT_WORKERS_RAM:
 			self.skipTest('memory limits need psutil')
 		if not _cliMemoryLanded():
-			self.skipTest('per-job memory limits are not enforced by the pool yet (memory issue)')
+			self.skipTest('per-job memory limits are not enforced by the pool yet')
 		hog = '{} -c "import time; x = b\'1\' * (300 << 20); time.sleep(5)" # {}'.format(sys.executable, self.token)
 		res = _cliRun('--memlim', '100M', '--joblog', self.log, '--', ':::', hog, 'echo light')
 		byseq = self.rows()
@@ -5390,7 +5390,7 @@ class TestCliRun(CliTestCase):
 
 
 def _cliMemoryLanded():
-	"""Whether the pool enforces per-job memory limits (the memory issue): its memory revision is not a stub"""
+	"""Whether the pool enforces per-job memory limits: its memory revision is not a stub"""
 	import ast
 	import inspect
 	import textwrap
@@ -5844,7 +5844,7 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertEqual(proc.returncode, 130)
 
 
-# --- Slurm: the same jobs through srun on a real cluster (issue 12) -------------------------------------
+# --- Slurm: the same jobs through srun on a real cluster ----------------------------------------------
 # The cluster: $SLURM_CONF when set, else the test cluster of .ci/slurm-cluster when it runs, else Slurm's
 # default configuration. Without one answering, the tests are skipped with the reason (failed under CI).
 
