@@ -5902,6 +5902,7 @@ class _CliRun(object):
 		self.done = 0  # int: jobs that succeeded
 		self.failed = 0  # int: jobs that failed (their last attempt)
 		self.unfinished = 0  # int: jobs stopped by the pool's termination (signal, halt now): not logged
+		self.unstarted = 0  # int: of them, those canceled in the pool's queue before they started
 		self.stopping = None  # None, or why nothing more starts: 'halt' or 'signal'
 		self.signum = None  # int: the signal that stopped the run
 		self.haltstatus = None  # int: the exit status set when --halt stopped the run (GNU's rules)
@@ -6200,6 +6201,8 @@ class _CliRun(object):
 		proc = getattr(job, 'proc', None)
 		if job.reason in _CLI_UNFINISHED or (self.stopping == 'signal' and job.reason is not None):
 			self.unfinished += 1  # Interrupted by us: no verdict, --resume runs it again
+			if job.tstart is None:
+				self.unstarted += 1
 			self._output(lambda: self._closeOutputs(rec))
 			return
 		ok = job.reason is None and proc is not None and proc.returncode == 0
@@ -6338,7 +6341,8 @@ class _CliRun(object):
 				self.logfd = None
 		if self.signum is not None:
 			_warnmsg('mpepool: stopped by {}: {} finished, {} interrupted, {} not started'.format(
-				signal.Signals(self.signum).name, self.done + self.failed, self.unfinished, len(self.pending)))
+				signal.Signals(self.signum).name, self.done + self.failed, self.unfinished - self.unstarted
+				, len(self.pending) + self.unstarted))
 			return 128 + self.signum
 		if self.haltstatus is not None:
 			return self.haltstatus
@@ -6499,10 +6503,10 @@ def main(argv=None):
 				pass
 			return 0
 		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it goes
-		# to stderr with --pool-messages and nowhere else; the warnings on the pool's own steps (its
-		# termination) with -v too; tracebacks and call stacks with --pool-messages only
-		_MESSAGES.configure(info='stderr' if ns.pool_messages else None, events=bool(ns.pool_messages
-			or ns.print_command), details=bool(ns.pool_messages), stacks=bool(ns.pool_messages))
+		# to stderr with --pool-messages and nowhere else; so do the warnings on the pool's own steps (its
+		# termination: the run's own summary says what was stopped), tracebacks and call stacks
+		_MESSAGES.configure(info='stderr' if ns.pool_messages else None, events=ns.pool_messages
+			, details=ns.pool_messages, stacks=ns.pool_messages)
 		webuiapp = None
 		if ns.webui:
 			try:

@@ -1063,6 +1063,99 @@ def WAIT_FILE(path, seconds=20):
 		' time.sleep(0.01)\n'.format(seconds, path)
 
 
+class TestMessages(PoolTestCase):
+	"""The console messages in plain words: the limit a stopped job broke and its value, one human duration,
+	wall-clock times and the end of a failed job's PIPE stderr in the report, no call stack on a Ctrl-C"""
+
+	def test_timeout_message(self):
+		pool = self.newPool(1)
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err):
+			pool.execute(Job('nap', args=('sleep', '30'), timeout=0.3))
+			self.assertTrue(pool.join(30))
+		line = next(line for line in err.getvalue().splitlines() if 'violation' in line)
+		self.assertRegex(line, r'^WARNING, "nap" #\d+ is terminated because of the timeout violation: its timeout'
+			r' is 0\.30 s; it ran 0\.\d\d s$')
+		for jargon in ('chtermtime', 'consumes', ' h 0 m', 'sec'):
+			self.assertNotIn(jargon, err.getvalue())
+
+	def test_own_memlim_message(self):
+		"""A job stopped at its own memlim names that limit and its value, not the pool's memlimit"""
+		if not mpepool._LIMIT_WORKERS_RAM and mpepool._cgroupCaps()[0] is None:
+			self.skipTest('neither psutil nor cgroups: memory limits are not enforced')
+		pool = self.newPool(1, memlimit=1.)
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err):
+			job = Job('hog', args=pyjob(ALLOC(200, 30)), memlim=0.05)
+			pool.execute(job)
+			self.assertTrue(pool.join(60))
+		self.assertEqual(job.reason, 'memory limit')
+		self.assertRegex(err.getvalue(), r'(?m)^WARNING, "hog" #\d+ is terminated because of the memory limit'
+			r' violation: its memlim is 0\.05 GB(, it used [\d.]+ GB)?; it ran [\d.]+ s$')
+		self.assertNotIn('1 GB', err.getvalue())  # The pool's limit, which the job did not break
+
+	def test_failure_report(self):
+		"""Wall-clock start and stop times, and the last lines of a failed job's PIPE stderr under its row"""
+		pool = self.newPool(1)
+		code = 'import sys\nfor i in range(1, 9): print("line", i, file=sys.stderr)\nsys.exit(3)'
+		job = Job('noisy', args=pyjob(code), stderr=subprocess.PIPE, task=Task('T'))
+		lone = Job('lone', args=pyjob(code), stderr=subprocess.PIPE)
+		pool.execute(job)
+		pool.execute(lone)
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(30))
+		report = self.out.getvalue()
+		self.assertEqual([info.errtail for info in pool.failures], ['\n'.join('line {}'.format(i) for i in
+			range(4, 9))] * 2)
+		for name in ('noisy', 'lone'):
+			lines = report.splitlines()
+			row = next(i for i, line in enumerate(lines) if line.split()[:1] == [name])
+			self.assertEqual([line.strip() for line in lines[row + 1:row + 6]], ['stderr| line {}'.format(i)
+				for i in range(4, 9)])
+		self.assertNotIn('line 3', report)
+		clock = time.strftime('%H:%M:%S', time.localtime(mpepool.wallclock(job.tstart)))
+		self.assertRegex(report, r'(?m)^\s+noisy\s+\d+\s+3\s+{}\.\d\d\d\s+\d\d:\d\d:\d\d\.\d\d\d\s'.format(clock))
+		task = next(line for line in report.splitlines() if line.split()[:1] == ['T'] and len(line.split()) > 1)
+		self.assertRegex(task, r'^\s+T\s+\d\d:\d\d:\d\d\.\d\d\d\s+\d\d:\d\d:\d\d\.\d\d\d\s')
+		self.assertNotIn('{:.3f}'.format(job.tstart), report)  # Not the raw perf_counter reading
+
+	def test_ctrl_c_without_call_stack(self):
+		"""Ctrl-C in a Python program: the termination is said, without a call stack (unless asked for)"""
+		program = textwrap.dedent('''\
+			import sys
+			import mpepool
+			from mpepool import ExecPool, Job
+			if sys.argv[1:] == ['stacks']:
+				mpepool._MESSAGES.configure(stacks=True)
+			pool = ExecPool(1)
+			pool.execute(Job('nap', args=('sleep', '30')))
+			pool.execute(Job('later', args=('sleep', '30')))
+			try:
+				print('started', flush=True)
+				pool.join()
+			except KeyboardInterrupt:
+				print('interrupted', flush=True)
+			''')
+		env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+		for args in ((), ('stacks',)):
+			proc = subprocess.Popen((PYEXEC, '-c', program) + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+				, text=True, env=env, cwd=self.tmp)
+			self.addCleanup(proc.kill)
+			self.assertIn('started\n', iter(proc.stdout.readline, ''))  # After the pool's Starting lines
+			proc.send_signal(signal.SIGINT)
+			out, err = proc.communicate(timeout=30)
+			self.assertEqual(proc.returncode, 0, err)
+			self.assertIn('interrupted\n', out)
+			self.assertIn('terminating the execution pool with 1 non-started jobs and 1 workers', err)
+			self.assertIn('Terminating "nap"', err)
+			if args:
+				self.assertIn('call stack:', err)
+				self.assertIn('File "', err)
+			else:
+				self.assertNotIn('call stack', err)
+				self.assertNotIn('File "', err)
+
+
 class TestOutputFiles(PoolTestCase):
 	"""Output paths shared by jobs, paths that are not regular files, a full disk, values of no documented kind"""
 
