@@ -1869,6 +1869,21 @@ def requireTool(testcase, available, why):
 	testcase.skipTest(why)
 
 
+def repoShellEnv(folder):
+	"""The environment of a shell example: PYTHONPATH and an `mpepool` on PATH (in folder/.bin) that run this
+	repository's, no GNU parallel options from $PARALLEL"""
+	bindir = os.path.join(folder, '.bin')
+	os.makedirs(bindir, exist_ok=True)
+	shim = os.path.join(bindir, 'mpepool')
+	with open(shim, 'w') as fout:
+		fout.write('#!/bin/sh\nexec {} -m mpepool "$@"\n'.format(shlex.quote(PYEXEC)))
+	os.chmod(shim, 0o755)
+	env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', '')
+		, PATH=bindir + os.pathsep + os.environ.get('PATH', ''))
+	env.pop('PARALLEL', None)
+	return env
+
+
 class TestReadme(unittest.TestCase):
 	"""Every code example of README.md runs as printed: python blocks in a subprocess with the repository
 	importable, sh blocks in a temporary folder where `mpepool` is this repository's command line"""
@@ -1877,25 +1892,12 @@ class TestReadme(unittest.TestCase):
 		self.tmp = tempfile.mkdtemp(prefix='mpetests-readme-')
 		self.addCleanup(shutil.rmtree, self.tmp, True)
 
-	def env(self):
-		"""The environment of an example: PYTHONPATH and an `mpepool` on PATH that run this repository's"""
-		bindir = os.path.join(self.tmp, '.bin')
-		os.makedirs(bindir, exist_ok=True)
-		shim = os.path.join(bindir, 'mpepool')
-		with open(shim, 'w') as fout:
-			fout.write('#!/bin/sh\nexec {} -m mpepool "$@"\n'.format(shlex.quote(PYEXEC)))
-		os.chmod(shim, 0o755)
-		env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', '')
-			, PATH=bindir + os.pathsep + os.environ.get('PATH', ''))
-		env.pop('PARALLEL', None)
-		return env
-
 	def test_examples(self):
 		blocks = [block for block in readmeBlocks() if block[1] in ('python', 'sh', 'console')]
 		self.assertGreaterEqual(len(blocks), 8)
 		for line, lang, code, mark in blocks:
 			with self.subTest(line=line, lang=lang):
-				env = self.env()
+				env = repoShellEnv(self.tmp)
 				if mark and mark[0] == 'skip':
 					self.skipTest('README.md line {}: {}'.format(line, mark[1]))
 				if mark and mark[0] == 'slurm':
@@ -5556,6 +5558,47 @@ class TestCliInterrupt(CliTestCase):
 		self.assertEqual((len(byseq[2]), len(byseq[3])), (1, 1))
 
 
+class TestCliMessages(CliTestCase):
+	"""What the command line says on stderr: a job's timeout in plain words, no pool internals without
+	--pool-messages, consistent counts on Ctrl-C, the closest option to a misspelt one"""
+
+	def testTimeout(self):
+		res = _cliRun('--timeout', '0.5', 'sleep', ':::', '0.1', '30')
+		self.assertEqual(res.returncode, 1, res.stderr)
+		err = res.stderr.decode()
+		self.assertRegex(err, r'^WARNING, "2 sleep 30" #\d+ is terminated because of the timeout violation: its'
+			r' timeout is 0\.50 s; it ran 0\.\d\d s\n$')
+
+	def testSigintCounts(self):
+		"""Ctrl-C: one summary whose counts add up; the pool's own steps only with --pool-messages"""
+		for extra in ((), ('--pool-messages',)):
+			cmds = self.commands(self.sleeper(), 'echo 2', 'echo 3')
+			proc = self.start('-j1', *extra, '-a', cmds)
+			self.assertTrue(waitUntil(lambda: _cliProcesses(self.token), 20))
+			proc.send_signal(signal.SIGINT)
+			out, err = proc.communicate(timeout=20)
+			err = err.decode()
+			self.assertEqual(proc.returncode, 130, err)
+			self.assertIn('mpepool: stopped by SIGINT: 0 finished, 1 interrupted, 2 not started\n', err)
+			if extra:
+				self.assertIn('terminating the execution pool with 0 non-started jobs and 1 workers', err)
+				self.assertIn('call stack:', err)
+			else:
+				self.assertEqual(err, 'mpepool: stopped by SIGINT: 0 finished, 1 interrupted, 2 not started\n')
+
+	def testDidYouMean(self):
+		for argv, hint in ((['--timout', '1'], 'did you mean --timeout?'), (['--jobslog', 'x'], 'did you mean --joblog?')
+		, (['--zzzzzz'], None)):
+			res = _cliRun(*argv + ['echo', ':::', 'a'])
+			err = res.stderr.decode()
+			self.assertEqual((res.returncode, res.stdout, err.count('\n')), (255, b'', 1), err)
+			self.assertIn('unsupported option ' + argv[0], err)
+			if hint:
+				self.assertIn(hint, err)
+			else:
+				self.assertNotIn('did you mean', err)
+
+
 class TestCliProgress(CliTestCase):
 	"""The progress bar: drawn on a terminal, absent when standard error is a pipe"""
 
@@ -5911,6 +5954,49 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertIn('Summary of the demo', out)
 		for result in ('exit 0', 'timeout', 'timeout chain', 'task timeout', 'restart flaky', "GNU parallel's syntax"):
 			self.assertIn(result, out)
+		# Its length as the demo and the README say it
+		about = '(finishes in about {} s)'.format(mpepool._CLI_DEMO_SECONDS)
+		self.assertIn(about, out)
+		with open(os.path.join(REPO, 'README.md'), encoding='utf-8') as fin:
+			readme = fin.read()
+		self.assertEqual(re.findall(r'\(about (\d+) s\)', readme), [str(mpepool._CLI_DEMO_SECONDS)] * 2)
+		if mpewui is not None:  # Standard input is not a terminal: the Web UI ends with the demo, as said
+			self.assertIn('it stops with the demo', out)
+		# Its closing command runs as printed
+		command = out.rsplit('e.g.:\n', 1)[1].strip()
+		self.assertEqual(command, mpepool._CLI_DEMO_COMMAND)
+		res = subprocess.run(('/bin/sh', '-c', command), capture_output=True, text=True, cwd=self.tmp
+			, env=repoShellEnv(self.tmp), timeout=60)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(sorted(res.stdout.splitlines()), ['{0} {1}\t{0}{1}'.format(a, n) for a in 'ab'
+			for n in '123'])
+
+	def testDemoWebUiUntilEnter(self):
+		"""On a terminal the demo's Web UI still answers after the batch, until Enter is pressed"""
+		import pty
+		import urllib.request
+		requireTool(self, mpewui is not None, _NOBOTTLE)
+		master, slave = pty.openpty()
+		self.addCleanup(os.close, master)
+		proc = self.start('--demo', stdin=slave, stderr=subprocess.DEVNULL)
+		os.close(slave)
+		url = None
+		for line in iter(proc.stdout.readline, b''):
+			line = line.decode()
+			if line.startswith('Web UI: '):
+				url = line.split()[2]
+				self.assertIn('it stays up after the demo until you press Enter', line)
+			if 'press Enter to stop it' in line:
+				break
+		else:
+			self.fail('the demo ended without waiting: exit status {}'.format(proc.wait(20)))
+		self.assertTrue(url)
+		with urllib.request.urlopen(url.rstrip('/') + '/jobs?fmt=txt', timeout=10) as resp:
+			self.assertEqual(resp.status, 200)
+			self.assertIn('mpepool-demo', resp.read().decode())
+		self.assertIsNone(proc.poll())  # Still serving
+		os.write(master, b'\n')
+		self.assertEqual(proc.wait(20), 0)
 
 	def testWebUi(self):
 		import importlib
