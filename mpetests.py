@@ -2994,8 +2994,8 @@ class TestAffinityRealMachine(unittest.TestCase):
 
 	def test_lstopo(self):
 		"""Cores, nodes and the enumeration as hwloc sees them (an optional cross-check)"""
-		if not shutil.which('lstopo-no-graphics'):
-			self.skipTest('hwloc (lstopo-no-graphics) is not installed')
+		requireTool(self, shutil.which('lstopo-no-graphics'), 'hwloc (lstopo-no-graphics) is not installed (Debian'
+			' package hwloc)')
 		out = subprocess.run(['lstopo-no-graphics', '--no-io', '--of', 'xml'], stdout=subprocess.PIPE
 			, universal_newlines=True, check=True, timeout=60).stdout
 		tree = ElementTree.fromstring(out)
@@ -4087,7 +4087,7 @@ except ImportError:  # The Web UI tests are skipped
 	mpewui = None
 
 _NOBOTTLE = 'bottle is not installed: the Web UI is not available'
-_CHROMIUM = shutil.which('chromium') or ('/usr/bin/chromium' if os.path.exists('/usr/bin/chromium') else None)
+_CHROMIUM = shutil.which('chromium') or shutil.which('chromium', path=os.defpath)  # /usr/bin when PATH lacks it
 _W3M = shutil.which('w3m')
 _XSS = '<script>alert(1)</script>'
 _UIROUTES = ('/', '/jobs', '/tasks', '/apinfo')
@@ -4950,6 +4950,35 @@ class TestWebUITruthful(_WebUiAppsCase):
 
 
 @unittest.skipIf(mpewui is None, _NOBOTTLE)
+class TestWebUIWording(_WebUiAppsCase):
+	"""A failed job's stderr on its row; the txt page says each thing once; an app's default name; plurals"""
+
+	def test_wording(self):
+		app = WebUiApp(host='127.0.0.1', port=0)
+		self.apps.append(app)
+		self.assertEqual(app.name, 'mpewui')  # Not the thread's default Thread-N
+		pool = self.newPool(2, webuiapp=app, memlimit=1.)
+		code = 'import sys\nfor i in range(1, 9): print("line", i, file=sys.stderr)\nsys.exit(3)'
+		pool.execute(Job('noisy', args=pyjob(code), stderr=subprocess.PIPE))
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(pool.join(30))
+		status, _, txt, _ = uiGet(app, '/?fmt=txt')
+		self.assertEqual(status, 200)
+		row = next(line for line in txt.splitlines() if line.startswith('noisy'))
+		self.assertTrue(row.endswith('line 4 ⏎ line 5 ⏎ line 6 ⏎ line 7 ⏎ line 8'), row)  # One line per row
+		self.assertNotIn('line 3', txt)
+		status, _, htm, _ = uiGet(app, '/')
+		self.assertIn('<td>line 4 ⏎ line 5 ⏎ line 6 ⏎ line 7 ⏎ line 8</td>', htm)
+		status, _, data, _ = uiGet(app, '/?fmt=json&cols=name,errtail')
+		self.assertIn('"line 4\\nline 5\\nline 6\\nline 7\\nline 8"', data)
+		status, _, txt, _ = uiGet(app, '/jobs?fmt=txt')
+		self.assertEqual(txt.count('Memory of the jobs'), 1, txt)
+		nodes = WebUiApp.CPUNODES
+		self.assertRegex(htm, r'{} node{}</td>'.format(nodes, '' if nodes == 1 else 's'))
+		self.assertNotRegex(htm, r'\b1 (node|core|logical CPU)s\b')
+
+
+@unittest.skipIf(mpewui is None, _NOBOTTLE)
 class TestWebUIBrowser(_BusyPoolCase):
 	"""Headless Chromium renders every page (DOM checked, screenshots saved); w3m dumps readable tables"""
 	NQUEUED = 40
@@ -4957,12 +4986,14 @@ class TestWebUIBrowser(_BusyPoolCase):
 	@classmethod
 	def setUpClass(cls):
 		if not _CHROMIUM and not _W3M:
+			if os.environ.get('CI') == 'true':  # .ci/run installs both
+				raise AssertionError('CI needs chromium and w3m (Debian packages chromium, w3m)')
 			raise unittest.SkipTest('neither chromium nor w3m is installed')
 		super().setUpClass()
 
-	@unittest.skipUnless(_CHROMIUM, 'chromium is not installed (Debian package chromium)')
 	def test_chromium(self):
 		"""Each page renders: title, navigation, summary, charts, tables; names stay text; screenshots saved"""
+		requireTool(self, _CHROMIUM, 'chromium is not installed (Debian package chromium)')
 		os.makedirs(_ARTIFACTS, exist_ok=True)
 		pages = (('failures', '/', ('Failed jobs not assigned to tasks', 'Failed tasks with their jobs', 'bad1'))
 			, ('jobs', '/jobs', ('Running', 'Queued', 'Recently finished', 'long1', 'q39'))
@@ -4995,9 +5026,9 @@ class TestWebUIBrowser(_BusyPoolCase):
 			self.assertEqual(png[:8], b'\x89PNG\r\n\x1a\n', page)
 			self.assertGreater(len(png), 20000, page)  # A rendered page, not a blank one
 
-	@unittest.skipUnless(_W3M, 'w3m is not installed (Debian package w3m)')
 	def test_w3m(self):
 		"""w3m -dump shows each page as readable text tables, the charts as their summaries"""
+		requireTool(self, _W3M, 'w3m is not installed (Debian package w3m)')
 		for route, header, rowre in (('/', r'name\s*│task\s*│category', r'│slow\s*│\s*│cat1\s*│killed')
 		, ('/jobs', r'name\s*│task\s*│category\s*│\s*pid', r'│long1\s*│Other\s*│cat1\s*│\s*\d+│')
 		, ('/tasks', r'name\s*│\s*state', r'│▸ Other\s*│running')
@@ -5644,8 +5675,7 @@ class TestCliGnuParallel(CliTestCase):
 
 	def testSameLogColumns(self):
 		gnu = shutil.which('parallel')
-		if not gnu:
-			self.skipTest('GNU parallel is not installed (Debian package parallel)')
+		requireTool(self, gnu, 'GNU parallel is not installed (Debian package parallel)')
 		lines = ['echo a', 'sleep 0.3; exit 3', "printf 'xyz'", 'kill -9 $$', 'echo "b c" | cat', self.sleeper()]
 		cmds = self.commands(*lines)
 		glog = self.path('gnu.log')
@@ -5741,9 +5771,7 @@ class TestCliVsGnuParallel(CliTestCase):
 		gnu = shutil.which('parallel')
 		if not gnu or b'GNU parallel' not in subprocess.run([gnu, '--version'], stdout=subprocess.PIPE
 		, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL).stdout:
-			if os.environ.get('CI') == 'true':
-				self.fail('GNU parallel is not installed (Debian package parallel)')
-			self.skipTest('GNU parallel is not installed (Debian package parallel)')
+			requireTool(self, False, 'GNU parallel is not installed (Debian package parallel)')
 		return gnu
 
 	def runCase(self, tool, other, name, argv, opts):
