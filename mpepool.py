@@ -227,7 +227,7 @@ def _warnmsg(*args, details=None):
 
 def _eventmsg(*args, stack=False):
 	"""A warning about the pool's own steps (termination, the jobs it stops there): stderr, unless the sink
-	hides them (the command line without -v)"""
+	hides them (the command line without --pool-messages)"""
 	_MESSAGES.write('event', args, stack=stack)
 
 
@@ -4909,7 +4909,8 @@ def _reportValues(info, props):
 		tperf = getattr(info, prop)
 		if prop in props and tperf is not None:
 			twall = wallclock(tperf)
-			row[props.index(prop)] = time.strftime('%H:%M:%S', time.localtime(twall)) + '{:.3f}'.format(twall % 1)[1:]
+			row[props.index(prop)] = time.strftime('%H:%M:%S', time.localtime(twall)) + '.{:03d}'.format(
+				int(twall % 1 * 1000))
 	return tuple(row)
 
 
