@@ -1122,9 +1122,10 @@ class TestMessages(PoolTestCase):
 	def test_ctrl_c_without_call_stack(self):
 		"""Ctrl-C in a Python program: the termination is said, without a call stack (unless asked for)"""
 		program = textwrap.dedent('''\
-			import sys
+			import signal, sys
 			import mpepool
 			from mpepool import ExecPool, Job
+			signal.signal(signal.SIGINT, signal.default_int_handler)  # Also where the tests run with SIGINT ignored
 			if sys.argv[1:] == ['stacks']:
 				mpepool._MESSAGES.configure(stacks=True)
 			pool = ExecPool(1)
