@@ -4968,6 +4968,9 @@ class TestWebUIWording(_WebUiAppsCase):
 		row = next(line for line in txt.splitlines() if line.startswith('noisy'))
 		self.assertTrue(row.endswith('line 4 ⏎ line 5 ⏎ line 6 ⏎ line 7 ⏎ line 8'), row)  # One line per row
 		self.assertNotIn('line 3', txt)
+		for route in _UIROUTES:  # A page without a query string is its htm page with the defaults
+			status, ctype, _, _ = uiGet(app, route)
+			self.assertEqual((status, ctype.split(';')[0]), (200, 'text/html'), route)
 		status, _, htm, _ = uiGet(app, '/')
 		self.assertIn('<td>line 4 ⏎ line 5 ⏎ line 6 ⏎ line 7 ⏎ line 8</td>', htm)
 		status, _, data, _ = uiGet(app, '/?fmt=json&cols=name,errtail')
