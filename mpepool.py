@@ -115,6 +115,16 @@ def secondsToHms(seconds):
 	return hours, mins, seconds - hours * 3600 - mins * 60
 
 
+def _durationText(seconds):
+	"""A duration for people, in one form: '0.25 s', '12.3 s', '2 m 5 s', '3 h 2 m 5 s'"""
+	if seconds is None:
+		return '-'
+	if seconds < 60:
+		return '{:.{}f} s'.format(seconds, 2 if seconds < 10 else 1)
+	hours, mins, secs = secondsToHms(round(seconds))
+	return '{}{} m {:.0f} s'.format('{} h '.format(hours) if hours else '', mins, secs)
+
+
 def inGigabytes(nbytes):
 	"""Bytes to GB (GiB)"""
 	return nbytes / 1024.**3
@@ -154,14 +164,71 @@ def tblfmt(v, strpad=0):
 	return v.rjust(strpad)
 
 
+class _MessageSink(object):
+	"""Where the console messages of the pools go: the one place that decides what is shown and where
+
+	The pools, their launchers and helpers write through _infomsg, _warnmsg and _eventmsg only; a program
+	(the command line) configures this sink (configure() returns the previous settings for restore()).
+	info: 'stdout', 'stderr' or None  - information (starts, completions, the failure report); stdout by
+		default, stderr when tracing (_DEBUG_TRACE), None drops it
+	events: bool  - the warnings about the pool's own steps (its termination, each job it stops or cancels
+		there); the warnings on a job breaking its limits and the errors are always shown
+	details: bool  - a message's details (a traceback), else only its text
+	stacks: bool  - the call stack where a pool was terminated (for debugging; also with _DEBUG_TRACE)
+	"""
+	__slots__ = ('info', 'events', 'details', 'stacks')
+
+	def __init__(self):
+		self.info = 'stdout'
+		self.events = True
+		self.details = True
+		self.stacks = False
+
+	def configure(self, **settings):
+		"""Change some settings; returns the previous ones"""
+		previous = {name: getattr(self, name) for name in self.__slots__}
+		for name, value in settings.items():
+			setattr(self, name, value)
+		return previous
+
+	restore = configure
+
+	def write(self, kind, args, details=None, stack=False):
+		"""Print one message; kind: 'info', 'warning' or 'event'; details: text shown when self.details;
+		stack: append the current call stack when self.stacks"""
+		if kind == 'info':
+			if self.info is None:
+				return
+			out = sys.stderr if _DEBUG_TRACE or self.info == 'stderr' else sys.stdout
+		elif kind == 'event' and not self.events:
+			return
+		else:
+			out = sys.stderr
+		text = ' '.join(str(arg) for arg in args)
+		if details and self.details:
+			text += details if details.startswith('\n') else ' ' + details
+		if stack and (self.stacks or _DEBUG_TRACE):
+			text += ', call stack:\n' + ''.join(traceback.format_stack(limit=6)[:-2])
+		print(text, file=out, flush=out is sys.stderr)
+
+
+_MESSAGES = _MessageSink()
+
+
 def _infomsg(*args):
-	"""An informational console message: stdout, or stderr when tracing"""
-	print(*args, file=sys.stderr if _DEBUG_TRACE else sys.stdout)
+	"""An informational console message: stdout (see _MessageSink)"""
+	_MESSAGES.write('info', args)
 
 
-def _warnmsg(*args):
-	"""A warning or error message: always stderr"""
-	print(*args, file=sys.stderr)
+def _warnmsg(*args, details=None):
+	"""A warning or error message: stderr, always shown; details (a traceback) only when the sink shows them"""
+	_MESSAGES.write('warning', args, details)
+
+
+def _eventmsg(*args, stack=False):
+	"""A warning about the pool's own steps (termination, the jobs it stops there): stderr, unless the sink
+	hides them (the command line without --pool-messages)"""
+	_MESSAGES.write('event', args, stack=stack)
 
 
 # The pool whose work runs in this thread now (callbacks run inside its execute(), join(), terminate())
@@ -179,8 +246,8 @@ def applyCallback(callback, owner):
 	try:
 		callback()
 	except Exception as err:  # A user callback never takes the pool down
-		_warnmsg('ERROR in the {} callback of "{}": {}. {}'.format(getattr(callback, '__name__', callback)
-			, owner, err, ''.join(traceback.format_exc(5))))
+		_warnmsg('ERROR in the {} callback of "{}": {}.'.format(getattr(callback, '__name__', callback), owner, err)
+			, details=''.join(traceback.format_exc(5)))
 		return False
 	except BaseException as err:
 		pool = getattr(_CALLER, 'pool', None)
@@ -583,12 +650,6 @@ def _measuredMem(job, gbs):
 	return gbs if job.mempeak else None
 
 
-def _memText(job, gbs):
-	"""A memory figure of a job for the console: GB with 4 decimals, '-' when not measured"""
-	gbs = _measuredMem(job, gbs)
-	return '-' if gbs is None else '{:.4f}'.format(gbs)
-
-
 def _valueName(val):
 	"""A report value: a Task or Job is shown by its name"""
 	return val.name if isinstance(val, (Task, Job)) else val
@@ -602,8 +663,10 @@ class JobInfo(object):
 	'name pid code tstart tstop memsize memkind task category duration'
 	"""
 	__slots__ = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category'
-		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting', 'node', 'slurmid')
+		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting', 'node', 'slurmid'
+		, 'errtail')
 	_NPRIMARY = 9  # The original's properties; the rest are ours
+	_ERRTAIL = 5  # Lines of a job's PIPE stderr kept in errtail
 
 	def __init__(self, job, tstop=None):
 		"""job: Job  - the job to describe; tstop  - its stop time when the job itself has none"""
@@ -628,6 +691,9 @@ class JobInfo(object):
 		self.accounting = job.accounting
 		self.node = job.node
 		self.slurmid = job.slurmid
+		# The end of its PIPE stderr (where a failure is explained): its last lines, at most 1000 characters
+		errtail = job.pipederr.rstrip('\n')[-1000:].split('\n')[-self._ERRTAIL:] if job.pipederr else None
+		self.errtail = '\n'.join(errtail) if errtail and any(errtail) else None
 
 	@property
 	def duration(self):
@@ -1322,7 +1388,7 @@ class Job(object):
 		_infomsg('Completed {} "{}" #{} with errcode {}{}, {}'.format(
 			'gracefully' if graceful else '(ABNORMALLY)', self.name, proc.pid if proc else '-'
 			, proc.returncode if proc else '-', ' ({})'.format(self.reason) if self.reason else ''
-			, 'executed {} h {} m {:.4f} s'.format(*secondsToHms(self.tstop - self.tstart))
+			, 'ran {}'.format(_durationText(self.tstop - self.tstart))
 				if self.tstart is not None else 'never started'))
 		return graceful
 
@@ -3911,8 +3977,8 @@ class ExecPool(object):
 			self._terminate(self._termpending or 'pool termination')
 			return False
 		self._traceFailures()
-		_infomsg('The execution pool{} is completed, duration: {} h {} m {:.4f} s'.format(
-			_nameSuffix(self.name), *secondsToHms(time.perf_counter() - self._tstart)))
+		_infomsg('The execution pool{} is completed, duration: {}'.format(_nameSuffix(self.name)
+			, _durationText(time.perf_counter() - self._tstart)))
 		self._tstart = None
 		self._launcher.idle()
 		self._publishUi(True)
@@ -4346,10 +4412,8 @@ class ExecPool(object):
 			job.mem = max(job.mem, job.memlim)
 			self._chain(job, 'memory limit chain', lambda other: _heavierMem(other, job) and self._limitApplies(other, job.memlim))
 		if (job.terminates or job.reason == 'memory limit') and job.reason in ('timeout', 'memory limit', 'group memory limit'):
-			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation, chtermtime: {}, consumes {}'
-				' / {:.4f} GB, timeout {:.4f} sec, executed: {:.4f} sec ({} h {} m {:.4f} s)'.format(
-				job.name, job.proc.pid, job.reason, job.chtermtime, _memText(job, job.mem), self.memlimit, job.timeout
-				, job.wtime, *secondsToHms(job.wtime)))
+			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation: {}; it ran {}'.format(
+				job.name, job.proc.pid, job.reason, self._brokenLimit(job), _durationText(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
 			self._closeChannels(job)
 			self._start(job)  # Restarted at once, as the original: not a failure
@@ -4360,6 +4424,18 @@ class ExecPool(object):
 			return
 		self._complete(job)
 
+	def _brokenLimit(self, job):
+		"""The limit a stopped job broke and its value, and its memory when measured, in words"""
+		if job.reason == 'timeout':
+			return 'its timeout is {}'.format(_durationText(job.timeout))
+		used = _measuredMem(job, job.mem)
+		used = ', it used {:.3g} GB'.format(used) if used is not None else ''
+		if job.reason == 'group memory limit':
+			return "the running jobs together exceed the pool's memlimit {:.3g} GB{}".format(self.memlimit, used)
+		if job.memlim and not (self.memlimit and self.memlimit < job.memlim):  # The tightest limit applies
+			return 'its memlim is {:.3g} GB{}'.format(job.memlim, used)
+		return "the pool's memlimit is {:.3g} GB{}".format(self.memlimit, used)
+
 	def _complete(self, job, graceful=None):
 		"""Finish a job for good: its callbacks, the pool's counters, its task's (the task finishes later:
 		_finishDueTasks)"""
@@ -4368,7 +4444,7 @@ class ExecPool(object):
 		try:
 			job._conclude(graceful)
 		except Exception as err:  # A defect in completing one job does not stop the others
-			_warnmsg('ERROR, the completion of "{}" failed: {}. {}'.format(job.name, err, traceback.format_exc(5)))
+			_warnmsg('ERROR, the completion of "{}" failed: {}.'.format(job.name, err), details=traceback.format_exc(5))
 			if job.tstop is None:
 				job.tstop = time.perf_counter()
 			job._removeEmptyOutputs()  # Its output paths are released all the same
@@ -4416,7 +4492,7 @@ class ExecPool(object):
 		"""Kill a job whose processes are still running killgrace seconds after its SIGTERM"""
 		job.terminates += 1
 		if _DEBUG_TRACE:
-			_warnmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
+			_eventmsg('  Killing "{}" #{} ...'.format(job.name, job.proc.pid))
 		self._signalJobs((job,), signal.SIGKILL)
 
 	def _signalJobs(self, jobs, sig):
@@ -4466,10 +4542,10 @@ class ExecPool(object):
 		self._cancelQueued(related, reason, 'WARNING, "{{}}" is canceled by {} from "{}"'.format(reason, origin.name)
 			, chtermtime=chtermtime)
 
-	def _cancelQueued(self, match, reason, message, chtermtime=None):
+	def _cancelQueued(self, match, reason, message, chtermtime=None, say=_warnmsg):
 		"""Complete the queued jobs that match a predicate as failed (callbacks run, tasks notified)
 
-		message: str  - format of the warning, '{}' takes the job's name
+		message: str  - format of the warning, '{}' takes the job's name; say: how it is said
 		"""
 		if not self._jobs:
 			return
@@ -4480,7 +4556,7 @@ class ExecPool(object):
 		self._jobs.clear()
 		self._jobs.extend(kept)
 		for job in canceled:
-			_warnmsg(message.format(job.name))
+			say(message.format(job.name))
 			job.reason = reason
 			job.chtermtime = chtermtime
 			self._complete(job, False)
@@ -4530,14 +4606,14 @@ class ExecPool(object):
 		caller = getattr(_CALLER, 'pool', None)
 		_CALLER.pool = self  # What its callbacks raise meanwhile is its concern (applyCallback)
 		try:
-			_warnmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}, call stack:\n{}'.format(
+			_eventmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}'.format(
 				_nameSuffix(self.name), len(self._jobs), len(self._workers)
-				, ', executed {} h {} m {:.4f} s'.format(*secondsToHms(time.perf_counter() - self._tstart))
-					if self._tstart is not None else '', ''.join(traceback.format_stack(limit=5))))
-			self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed')
+				, ' after {}'.format(_durationText(time.perf_counter() - self._tstart))
+					if self._tstart is not None else ''), stack=True)
+			self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed', say=_eventmsg)
 			running = [job for job in self._workers if not job.terminates]  # The others are being stopped
 			for job in running:
-				_warnmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
+				_eventmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
 				job.reason = job.reason or reason
 			if running:
 				self._requestStop(running)
@@ -4567,7 +4643,7 @@ class ExecPool(object):
 		self._publishUi(True)
 		self._raiseInterrupt()
 
-	# --- Memory (balancing by the memory issue) --------------------------------------------------------
+	# --- Memory (sampling, limits, balancing) ---------------------------------------------------------------
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
 	# memlimit, or a job's memlim). A sample updates every watched job's estimate in one pass over /proc,
 	# stops the jobs over their own limit (and their heavier relatives: the memory chain), then, when the
@@ -4866,8 +4942,8 @@ class ExecPool(object):
 			self._webuiapp.publish(self, uiSnapshot(self))
 		except Exception as err:  # The Web UI is a view: its failure never stops the jobs
 			if not self._uifailed:
-				_warnmsg('ERROR{}, the Web UI snapshot failed: {}. {}'.format(_nameSuffix(self.name), err
-					, traceback.format_exc(5)))
+				_warnmsg('ERROR{}, the Web UI snapshot failed: {}.'.format(_nameSuffix(self.name), err)
+					, details=traceback.format_exc(5))
 			self._uifailed = True
 		# A costly snapshot (a huge queue) is taken less often: at most ~5% of the pool's time
 		self._uinext = now + max(_UI_PERIOD, 20 * (time.perf_counter() - now))
@@ -4894,6 +4970,7 @@ class ExecPool(object):
 		if not failures:
 			return
 		props = JobInfo._xprops.split()
+		props.remove('errtail')  # Shown under its job's row
 		for prop in ('node', 'slurmid'):  # Columns of the jobs run on Slurm only
 			if all(getattr(info, prop) is None for info in failures):
 				props.remove(prop)
@@ -4902,7 +4979,8 @@ class ExecPool(object):
 		if taskless:
 			lines.append('\nFAILED jobs not assigned to any tasks:')
 			lines.append(' '.join(tblfmt(prop, 9) for prop in props))
-			lines.extend(' '.join(tblfmt(v, 9) for v in infodata(info, props)) for info in taskless)
+			for info in taskless:
+				lines.extend(' '.join(tblfmt(v, 9) for v in row) for row in _reportRows(info, props))
 		_infomsg('\n'.join(lines))
 		bottom = {}
 		for info in failures:
@@ -4910,10 +4988,13 @@ class ExecPool(object):
 				tie = bottom.get(info.task)
 				if tie is None:
 					tie = bottom[info.task] = TaskInfoExt(_taskprops(info.task), [tuple(props)])
-				tie.jobs.append(infodata(info, props))
+				tie.jobs.extend(_reportRows(info, props))
 		if not bottom:
 			return
 		hierarchy = tasksInfoExt(bottom)
+		for task, tie in hierarchy.items():
+			tinf = TaskInfo(task)
+			tie.props = (tie.props[0], _reportValues(tinf, tie.props[0]))
 		roots = [task for task in hierarchy if task.task is None]
 		_infomsg('\nFAILED root tasks ({} failed root / {} failed total / {} total):\n{}'.format(
 			len(roots), len(hierarchy), len(self.tasks), ' '.join(task.name for task in roots)))
@@ -4922,13 +5003,32 @@ class ExecPool(object):
 			printDepthFirst(hierarchy[task])
 
 
+def _reportValues(info, props):
+	"""The values of a job or task (JobInfo, TaskInfo) in the failure report: start and stop as local
+	wall-clock times (HH:MM:SS.sss; the attributes are perf_counter readings)"""
+	row = list(infodata(info, props))
+	for prop in ('tstart', 'tstop'):
+		tperf = getattr(info, prop)
+		if prop in props and tperf is not None:
+			twall = wallclock(tperf)
+			row[props.index(prop)] = time.strftime('%H:%M:%S', time.localtime(twall)) + '.{:03d}'.format(
+				int(twall % 1 * 1000))
+	return tuple(row)
+
+
+def _reportRows(info, props):
+	"""The rows of a failed job in the failure report: its values, then the last lines of its PIPE stderr"""
+	return [_reportValues(info, props)] + [('  stderr| ' + line,) for line in (info.errtail.split('\n')
+		if info.errtail else ())]
+
+
 def _nameSuffix(name):
 	"""' <name>' for the messages of a named pool"""
 	return ' ' + name if name else ''
 
 
 # === Web UI snapshots ==================================================================================
-# What the pool publishes for mpewui (Web UI issue)
+# What the pool publishes for mpewui
 # The pool calls uiSnapshot(self) in its own thread at most every _UI_PERIOD s and hands the result to
 # WebUiApp.publish(); the HTTP threads only read snapshots. A snapshot copies what the UI shows, in a few
 # cheap passes (about 1 ms per 1,000 queued jobs); JobInfo records of finished jobs are immutable and
@@ -5001,7 +5101,7 @@ def uiSnapshot(pool):
 		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs, _LIMIT_WORKERS_RAM)
 
 # === Command line ======================================================================================
-# `mpepool` / `python -m mpepool` (command-line issue): GNU parallel's command line, run in the pool
+# `mpepool` / `python -m mpepool`: GNU parallel's command line, run in the pool
 #
 # Data flow: argv -> _cliParse() (the one table _CLI_OPTIONS; GNU's positional convention: the words after
 # the options are the command, then the input sources `:::`, `:::+`, `::::`, `::::+`; any error or
@@ -5382,8 +5482,12 @@ def _cliOptions(argv, ns):
 		for name, value in pieces:
 			opt = _CLI_OPTBYNAME.get(name)
 			if opt is None:
-				raise _CliError('unsupported option {} (GNU parallel\'s options that mpepool does not implement'
-					' are refused; see mpepool --help)'.format(name))
+				import difflib
+				close = difflib.get_close_matches(name, [known for known in _CLI_OPTBYNAME if known.startswith('--')
+					] if name.startswith('--') else (), 1)
+				raise _CliError('unsupported option {}{} (GNU parallel\'s options that mpepool does not implement'
+					' are refused; see mpepool --help)'.format(name, ': did you mean {}?'.format(close[0])
+					if close else ''))
 			if opt.metavar is None:
 				if value is not None:
 					raise _CliError('{} takes no value, not {!r}'.format(name, value))
@@ -5905,6 +6009,7 @@ class _CliRun(object):
 		self.done = 0  # int: jobs that succeeded
 		self.failed = 0  # int: jobs that failed (their last attempt)
 		self.unfinished = 0  # int: jobs stopped by the pool's termination (signal, halt now): not logged
+		self.unstarted = 0  # int: of them, those canceled in the pool's queue before they started
 		self.stopping = None  # None, or why nothing more starts: 'halt' or 'signal'
 		self.signum = None  # int: the signal that stopped the run
 		self.haltstatus = None  # int: the exit status set when --halt stopped the run (GNU's rules)
@@ -6203,6 +6308,8 @@ class _CliRun(object):
 		proc = getattr(job, 'proc', None)
 		if job.reason in _CLI_UNFINISHED or (self.stopping == 'signal' and job.reason is not None):
 			self.unfinished += 1  # Interrupted by us: no verdict, --resume runs it again
+			if job.tstart is None:
+				self.unstarted += 1
 			self._output(lambda: self._closeOutputs(rec))
 			return
 		ok = job.reason is None and proc is not None and proc.returncode == 0
@@ -6341,7 +6448,8 @@ class _CliRun(object):
 				self.logfd = None
 		if self.signum is not None:
 			_warnmsg('mpepool: stopped by {}: {} finished, {} interrupted, {} not started'.format(
-				signal.Signals(self.signum).name, self.done + self.failed, self.unfinished, len(self.pending)))
+				signal.Signals(self.signum).name, self.done + self.failed, self.unfinished - self.unstarted
+				, len(self.pending) + self.unstarted))
 			return 128 + self.signum
 		if self.haltstatus is not None:
 			return self.haltstatus
@@ -6372,7 +6480,8 @@ def _cliDemo(ns, webuiapp=None):
 
 	Jobs that succeed, a job and a task that exceed their time limits, a job restarted after its timeout,
 	chained constraints (the heavier jobs of a category stopped with the one that failed), and a job that
-	exceeds its memory limit, grouped in tasks; the Web UI runs on localhost when bottle is available.
+	exceeds its memory limit, grouped in tasks; the Web UI runs on localhost when bottle is available and
+	stays up after the batch until Enter is pressed, when standard input is a terminal.
 	"""
 	import tempfile
 	tstart = time.perf_counter()
@@ -6434,9 +6543,11 @@ def _cliDemo(ns, webuiapp=None):
 			job.onfinish = types.MethodType(onfinish, job)
 			job.stdout = subprocess.DEVNULL
 		wksnum = max(_cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), 6), 6)
-		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about 5 s){}'.format(len(jobs)
-			, len(tasks) + 1, wksnum, '; Web UI: ' + webuiapp.url if webuiapp is not None and hasattr(webuiapp, 'url')
-			else ''), flush=True)
+		interactive = sys.stdin.isatty()
+		print('mpepool demo: {} jobs in {} tasks on {} workers (finishes in about {:.0f} s){}'.format(len(jobs)
+			, len(tasks) + 1, wksnum, _CLI_DEMO_SECONDS, '\nWeb UI: {} ({})'.format(webuiapp.url
+			, 'it stays up after the demo until you press Enter' if interactive else 'it stops with the demo:'
+			' standard input is not a terminal') if hasattr(webuiapp, 'url') else ''), flush=True)
 		with ExecPool(wksnum, memlimit=ns.memlimit, latency=0.25, name='mpepool-demo', webuiapp=webuiapp
 		) as pool:
 			for job in jobs:
@@ -6458,9 +6569,21 @@ def _cliDemo(ns, webuiapp=None):
 		for result, n in sorted(results.items()))))
 	if not (_LIMIT_WORKERS_RAM and any(result == 'memory limit' for result in results)):
 		print('  (memory limits are not enforced here{})'.format('' if _LIMIT_WORKERS_RAM else ': psutil is missing'))
-	print('\nThe same from the command line, in GNU parallel\'s syntax (see mpepool --help):\n'
-		'  mpepool -j6 --timeout 1 --memlim 100M --joblog run.log --tag ./simulate {1} {2} ::: a b ::: 1 2 3')
+	print('\nThe command line takes GNU parallel\'s syntax (see mpepool --help), e.g.:\n  ' + _CLI_DEMO_COMMAND
+		, flush=True)
+	if hasattr(webuiapp, 'url') and sys.stdin.isatty():
+		print('\nThe Web UI still shows the demo at {}/ - press Enter to stop it.'.format(webuiapp.url), flush=True)
+		try:
+			sys.stdin.readline()
+		except KeyboardInterrupt:
+			pass
 	return 0
+
+
+# The demo's length as measured (`mpepool --demo` on an idle 2-core machine: 3.2 s), said in its text and
+# in README.md; and its closing suggestion, which runs as printed (a test runs it)
+_CLI_DEMO_SECONDS = 3
+_CLI_DEMO_COMMAND = "mpepool -j6 --timeout 5 --joblog demo.log --tag 'sleep 0.{2}; echo {1}{2}' ::: a b ::: 1 2 3"
 
 
 def _cliFreePort():
@@ -6476,9 +6599,8 @@ def main(argv=None):
 
 	argv: list(str)  - the arguments without the program name, sys.argv[1:] by default
 	"""
-	global _infomsg, _warnmsg
 	argv = sys.argv[1:] if argv is None else argv
-	infomsg, warnmsg = _infomsg, _warnmsg
+	messages = _MESSAGES.configure()
 	try:
 		ns = _cliParse(argv)
 		if ns.help or ns.version:
@@ -6487,14 +6609,11 @@ def main(argv=None):
 			except BrokenPipeError:  # `mpepool --help | head`
 				pass
 			return 0
-		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it
-		# goes to stderr with --pool-messages and nowhere else; its warnings keep their first line (no call stacks)
-		if ns.pool_messages:
-			_infomsg = lambda *args: warnmsg(*args)
-		else:
-			_infomsg = lambda *args: None
-			_warnmsg = lambda *args: warnmsg(' '.join(str(arg) for arg in args).split('\n', 1)[0].replace(
-				', call stack:', ''))
+		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it goes
+		# to stderr with --pool-messages and nowhere else; so do the warnings on the pool's own steps (its
+		# termination: the run's own summary says what was stopped), tracebacks and call stacks
+		_MESSAGES.configure(info='stderr' if ns.pool_messages else None, events=ns.pool_messages
+			, details=ns.pool_messages, stacks=ns.pool_messages)
 		webuiapp = None
 		if ns.webui:
 			try:
@@ -6518,7 +6637,7 @@ def main(argv=None):
 		_warnmsg('mpepool: error: {}'.format(err))
 		return _CLI_EUSAGE
 	finally:
-		_infomsg, _warnmsg = infomsg, warnmsg
+		_MESSAGES.restore(**messages)
 
 
 if __name__ == '__main__':

@@ -149,7 +149,7 @@ UiResFmt = IntEnum('UiResFmt', 'json htm txt')
 
 UiResCol = IntEnum('UiResCol', 'category rcode duration memkind memsize name numadded numdone numterm pid'
 	' task tstart tstop code cputime mempeak reason rssmax size state stime timeout utime wslot wtime accounting'
-	' node slurmid')
+	' node slurmid errtail')
 """Columns (properties) of jobs and tasks; rcode is an alias of code. The first 13 are the original's."""
 
 UiResFilterVal = collections.namedtuple('UiResFilterVal', 'beg end opt')
@@ -231,6 +231,7 @@ _COLUMNS = collections.OrderedDict((
 	('numterm', _Col('int', 't', 'of them failed or terminated')),
 	('node', _Col('str', 'j', 'node the job ran on (Slurm)')),
 	('slurmid', _Col('str', 'j', 'Slurm job id')),
+	('errtail', _Col('str', 'j', 'the last lines of its standard error, when captured (PIPE)')),
 ))
 # Default columns added to the job tables of a pool whose jobs run on Slurm
 _COLS_SLURM = ('node', 'slurmid')
@@ -246,7 +247,7 @@ _JSON_TASK = ('name', 'tstart', 'tstop', 'numadded', 'numdone', 'numterm', 'task
 
 # Default columns per table
 _COLS_FAILED = ('name', 'task', 'category', 'state', 'code', 'reason', 'tstart', 'duration', 'mempeak',
-	'rssmax', 'cputime', 'accounting')
+	'rssmax', 'cputime', 'accounting', 'errtail')
 _COLS_RUNNING = ('name', 'task', 'category', 'pid', 'wslot', 'tstart', 'duration', 'timeout', 'memsize',
 	'mempeak', 'cputime')
 _COLS_QUEUED = ('name', 'task', 'category', 'size', 'timeout', 'memsize')
@@ -517,7 +518,7 @@ class _Records(object):
 			, 'mempeak': g(jinf, 'mempeak', None), 'rssmax': g(jinf, 'rssmax', None)
 			, 'memkind': g(jinf, 'memkind', None), 'utime': utime, 'stime': stime, 'wtime': g(jinf, 'wtime', None)
 			, 'accounting': g(jinf, 'accounting', None), 'node': g(jinf, 'node', None)
-			, 'slurmid': g(jinf, 'slurmid', None), '_obj': jinf}
+			, 'slurmid': g(jinf, 'slurmid', None), 'errtail': g(jinf, 'errtail', None), '_obj': jinf}
 		rec['rcode'] = rec['code']
 		if tstart is not None:
 			rec['duration'] = (tstop if tstop is not None else self.now) - tstart
@@ -901,7 +902,7 @@ def _cellText(rec, col, today, clock0):
 		return _fmtMem(val)
 	if kind in ('int', 'num'):
 		return _fmtNum(val)
-	return str(val)
+	return ' ⏎ '.join(str(val).splitlines())  # A table row stays one line (the lines of a job's stderr)
 
 
 # Tree levels shown by indentation; deeper rows keep it and show their level, as the pool's failure report
@@ -1046,8 +1047,8 @@ class _Render(object):
 			, 'wksmax': WebUiApp.WKSMAX, 'restApi': p.page == 'apinfo'}
 		ctx['ramText'] = '-' if host['ramUsage'] is None else '{} of {} ({:.0%})'.format(_fmtMem(host['ramUsage'])
 			, _fmtMem(host['ramTotal']), host['ramUsage'] / host['ramTotal'] if host['ramTotal'] else 0)
-		ctx['cpuText'] = '-' if host['cpuLoad'] is None else '{:.0%} of {} logical CPUs'.format(host['cpuLoad']
-			, host['lcpus'])
+		ctx['cpuText'] = '-' if host['cpuLoad'] is None else '{:.0%} of {} logical CPU{}'.format(host['cpuLoad']
+			, host['lcpus'], '' if host['lcpus'] == 1 else 's')
 		ctx['nav'] = self.navLinks()
 		ctx['pools'] = self.poolLinks()
 		ctx['generated'] = time.strftime('%Y-%m-%d %H:%M:%S %Z')
@@ -1242,9 +1243,8 @@ class _Render(object):
 				'limit {}</text>'.format(left, left + plotw, left + plotw - 4, y - 4, _hesc(_fmtMem(snap.memlimit))
 				, y=y))
 		parts.append('</svg>')
-		text = 'Memory of the jobs: now {}, peak {}, limit {} ({} samples from the {} over {}).'.format(
-			_fmtMem(trace[-1][1]), _fmtMem(peak), _fmtMem(snap.memlimit) if snap.memlimit else 'none', len(trace)
-			, src, _fmtDuration(span))
+		# Below the chart, after the current memory and the limit (the summary, the txt page's line)
+		text = 'Peak {} over {} ({} {}).'.format(_fmtMem(peak), _fmtDuration(span), len(trace), src)
 		return ''.join(parts), text
 
 # === API manual ========================================================================================
@@ -1643,7 +1643,9 @@ class WebUiApp(threading.Thread):
 			sslctx.load_cert_chain(certfile, keyfile)
 		if views is not None and not os.path.isdir(views):
 			raise ValueError('views must be a folder of templates, not {!r}'.format(views))
-		super().__init__(group=group, name=name, daemon=True if daemon is None else daemon)
+		# A named thread: its name is the app's in the messages (the default would be Thread-N)
+		super().__init__(group=group, name='mpewui' if name is None else name, daemon=True if daemon is None
+			else daemon)
 		self.host = host  # Address the server binds, or unix:PATH
 		self.port = port  # Its port (the actual one once started)
 		self.token = token or None  # str: what a request must carry; None: no authentication

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of the per-job cgroups (cgroups issue): their cost and the exactness they buy
+"""Benchmark of the per-job cgroups : their cost and the exactness they buy
 
 Run from the repository root:  python3 benchmarks/bench_cgroups.py [--jobs N] [--repeat R]
 

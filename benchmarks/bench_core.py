@@ -40,7 +40,7 @@ _TAG = 'PYEXPOOL_BENCH_TAG'  # Environment variable naming the job a process bel
 _POOLTAG = 'PYEXPOOL_BENCH_POOL'  # Environment variable set on the pool process (and so its descendants)
 _SCAN_PERIOD = 0.003  # Seconds between scans of /proc for new processes of the timed-out jobs
 
-# Targets of issue 2, acceptance item 5
+# The targets
 _TARGET_XARGS = 1.0  # mpepool rate / xargs rate >=
 _TARGET_PARALLEL = 5.0  # mpepool rate / GNU parallel rate >=
 _TARGET_SLEEP = 1.15  # mpepool wall time / ideal wall time <=

@@ -26,7 +26,7 @@ import mpepool  # noqa: E402
 from mpepool import ExecPool, Job  # noqa: E402
 
 PY = sys.executable
-# Targets of the issue
+# The targets
 TARGET_STOP = 0.5  # s from crossing memlim to the stop
 TARGET_CPU = 3.  # % of one core for 50 monitored sleeping jobs
 TARGET_ENQUEUE = 1.  # s for 100,000 jobs

@@ -11,7 +11,7 @@
 4. From a timeout to the job's death (the pool's timer -> scancel -> srun exits).
 5. The controller calls (squeue, sacct, scancel) per job and per second.
 
-A benchmark, not a test: it asserts nothing and prints the targets of issue 12. Needs a cluster
+A benchmark, not a test: it asserts nothing and prints the targets. Needs a cluster
 (.ci/slurm-cluster start; SLURM_CONF is taken from there unless set).
 
 Usage: python benchmarks/bench_slurm.py [--jobs-count 200] [-j 4] [--repeat 2]

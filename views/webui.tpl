@@ -124,7 +124,7 @@ code { background: #eef2f7; padding: 1px 5px; border-radius: 4px; font-size: 12.
 <table class="kv">
 <tr><td>RAM used</td><td>{{ramText}}</td></tr>
 <tr><td>CPU load</td><td>{{cpuText}}</td></tr>
-<tr><td>Topology</td><td>{{lcpus or '-'}} logical CPUs, {{cpuCores or '-'}} cores, {{cpuNodes or '-'}} nodes</td></tr>
+<tr><td>Topology</td><td>{{lcpus or '-'}} logical CPU{{'' if lcpus == 1 else 's'}}, {{cpuCores or '-'}} core{{'' if cpuCores == 1 else 's'}}, {{cpuNodes or '-'}} node{{'' if cpuNodes == 1 else 's'}}</td></tr>
 </table>
 </section>
 </div>
