@@ -6608,8 +6608,11 @@ class TestCliDemoAndWebUi(CliTestCase):
 				break
 		else:
 			self.fail('the demo ended without waiting: exit status {}'.format(proc.wait(20)))
-		self.assertTrue(url)
-		with urllib.request.urlopen(url.rstrip('/') + '/jobs?fmt=txt', timeout=10) as resp:
+		found = re.match(r'(http://[^/]+)/\?token=([\w-]+)$', url or '')
+		self.assertTrue(found, url)
+		request = urllib.request.Request(found.group(1) + '/jobs?fmt=txt'
+			, headers={'Authorization': 'Bearer ' + found.group(2)})
+		with urllib.request.urlopen(request, timeout=10) as resp:
 			self.assertEqual(resp.status, 200)
 			self.assertIn('mpepool-demo', resp.read().decode())
 		self.assertIsNone(proc.poll())  # Still serving
