@@ -7,7 +7,9 @@ MPEPOOL_HIDE_PSUTIL=1 runs the suite as on a machine without psutil.
 Every test case derives from MpeTestCase: a temporary folder, the pool's stdout captured, a check that no job
 process is left, and a hang guard; its helpers register the clean-up of what they make.
 """
+import ast
 import collections
+import concurrent.futures
 import contextlib
 import errno
 import faulthandler
@@ -15,15 +17,18 @@ import gc
 import gzip
 import http.client
 import importlib.util
+import inspect
 import io
 import json
 import os
 import pathlib
+import pty
 import random
 import re
 import resource
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -32,7 +37,9 @@ import textwrap
 import threading
 import time
 import unittest
+import urllib.request
 import xml.etree.ElementTree as ElementTree
+from multiprocessing import cpu_count
 from unittest import mock
 from urllib.parse import quote
 
@@ -58,7 +65,7 @@ REPO = os.path.dirname(os.path.abspath(__file__))
 PYEXEC = sys.executable
 # The hang guard's bound, seconds: a test (with its clean-up) running longer is taken as hung. The slowest
 # legitimate test takes ~TODO s on a loaded 2-core machine; a hung one ends the run with its traceback.
-HANG_TIMEOUT = 600
+HANG_TIMEOUT = 300
 
 # --- Child programs: one helper, named snippets ---------------------------------------------------------
 
@@ -256,8 +263,7 @@ class MpeTestCase(unittest.TestCase):
 			, timeout=timeout, env=repoEnv(), cwd=self.tmp, **kwargs)
 
 
-# The names of the fixture classes that MpeTestCase replaced, kept for the tests that name them
-PoolTestCase = _WebUiAppsCase = MpeTestCase
+PoolTestCase = _WebUiAppsCase = MpeTestCase  # Former names of fixture classes, kept until the names are unified
 
 
 class TestHangGuard(MpeTestCase):
@@ -1535,7 +1541,6 @@ class TestLifecycle(PoolTestCase):
 			tasks.append(Task('t%d' % i, task=tasks[-1]))
 		app = None
 		if mpepool._WEBUI:
-			import mpewui
 			app = mpewui.WebUiApp(host='127.0.0.1', port=0)
 			self.addCleanup(app.stop)
 		pool = self.newPool(2, webuiapp=app)
@@ -1614,7 +1619,6 @@ class TestLifecycle(PoolTestCase):
 
 	def test_args_the_kernel_can_not_take(self):
 		"""Refused at Job(): NUL bytes, items that are not str, bytes or os.PathLike"""
-		import pathlib
 		for args, exc, pattern in ((('echo', 'a\0b'), ValueError, 'args .*NUL'), ((b'ec\0ho',), ValueError, 'NUL')
 		, ('ls\0', ValueError, 'NUL'), (('echo', 5), TypeError, 'args .*5'), (('echo', None), TypeError, 'None')):
 			with self.assertRaisesRegex(exc, pattern, msg=args):
@@ -2437,7 +2441,6 @@ class TestCgroups(PoolTestCase):
 	def test_failure_report_and_web_ui_show_the_figures_source(self):
 		if importlib.util.find_spec('bottle') is None:
 			self.skipTest('bottle is not installed (the Web UI)')
-		import mpewui
 		app = mpewui.WebUiApp(host='127.0.0.1', port=0)
 		self.addCleanup(app.stop)
 		pool = self.newPool(1, webuiapp=app)
@@ -3001,7 +3004,7 @@ _AFNREPORT = '\n'.join((
 	''))
 
 
-_afnWaitUntil = waitUntil  # The name of a copy that waitUntil replaced
+_afnWaitUntil = waitUntil  # Former name of a copy, kept until the names are unified
 
 
 def _procAllowed(pid):
@@ -3127,7 +3130,6 @@ class TestPoolAffinity(MpeTestCase):
 
 	def test_readme_pool(self):
 		"""The seed README's ExecPool(max(cpu_count() - 1, 1), cpucorethreads()): an int affinity step"""
-		from multiprocessing import cpu_count
 		pool = self.newPool(max(cpu_count() - 1, 1), cpucorethreads())
 		mask = pool._afnmask
 		self.assertIsInstance(mask, AffinityMask)
@@ -3794,9 +3796,7 @@ class TestNeverStarted(PoolTestCase):
 
 	def test_the_web_ui_shows_a_never_started_job(self):
 		"""JSON null, '-' in txt, an htm page and a timeline without a bar for it, through the server"""
-		try:
-			import mpewui
-		except ImportError:
+		if mpewui is None:
 			self.skipTest('bottle is not installed: the Web UI is not available')
 		app = mpewui.WebUiApp(host='127.0.0.1', port=0)
 		try:
@@ -4219,7 +4219,7 @@ class BusyPoolCase(MpeTestCase):
 		noJobsLeft(10.)
 
 
-_BusyPoolCase = BusyPoolCase  # Its former name
+_BusyPoolCase = BusyPoolCase  # Former name, kept until the names are unified
 
 
 @unittest.skipIf(mpewui is None, _NOBOTTLE)
@@ -4489,7 +4489,6 @@ class TestWebUI(_WebUiAppsCase):
 
 	def test_slowClient(self):
 		"""A client that never sends its request delays neither the pool nor other clients"""
-		import socket
 		app = self.newApp()
 		pool = self.newPool(2, webuiapp=app)
 		stuck = [socket.create_connection(('127.0.0.1', app.port)) for _ in range(3)]
@@ -5359,9 +5358,6 @@ class TestCliRun(CliTestCase):
 
 def _cliMemoryLanded():
 	"""Whether the pool enforces per-job memory limits (the memory issue): its memory revision is not a stub"""
-	import ast
-	import inspect
-	import textwrap
 	body = ast.parse(textwrap.dedent(inspect.getsource(mpepool.ExecPool._reviseMemory))).body[0].body
 	return not (len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant))
 
@@ -5440,7 +5436,6 @@ class TestCliProgress(CliTestCase):
 				self.checkBar(option)
 
 	def checkBar(self, option):
-		import pty
 		master, slave = pty.openpty()
 		args = [option, '-j2', '--', 'sleep 0.2; echo {}', ':::'] + [str(i) for i in range(8)]
 		try:
@@ -5620,7 +5615,6 @@ class TestCliVsGnuParallel(CliTestCase):
 		return res.returncode, res.stdout, sorted(rows), tree, res.stderr
 
 	def testSameAsGnuParallel(self):
-		import concurrent.futures
 		gnu = [self.gnuParallel(), '--will-cite']
 		mpe = [sys.executable, '-m', 'mpepool']
 		for fname, text in _GNU_FILES.items():
@@ -5782,9 +5776,6 @@ class TestCliDemoAndWebUi(CliTestCase):
 			self.assertIn(result, out)
 
 	def testWebUi(self):
-		import importlib
-		import importlib.util
-		import urllib.request
 		if importlib.util.find_spec('mpewui') is None or not mpepool._WEBUI or not hasattr(
 		importlib.import_module('mpewui'), 'WebUiApp'):
 			self.skipTest('the Web UI (mpewui.WebUiApp, bottle) has not landed here')
