@@ -63,8 +63,10 @@ except ImportError:  # The Web UI tests are skipped
 
 REPO = os.path.dirname(os.path.abspath(__file__))
 PYEXEC = sys.executable
-# The hang guard's bound, seconds: a test (with its clean-up) running longer is taken as hung. The slowest
-# legitimate test takes ~TODO s on a loaded 2-core machine; a hung one ends the run with its traceback.
+# The hang guard's bound, seconds: a test running longer (setUp, body and clean-up) is taken as hung, and the
+# run ends with its traceback. The slowest tests take 65 s on a quiet 2-core machine (Slurm's --time backstop,
+# mostly Slurm's own minute) and 44 s (the suite without psutil), the slowest ones 3x as long under a load of
+# 17; the longest bound a test sets itself is 300 s (its subprocesses' timeouts). Half of CI's 10 minutes.
 HANG_TIMEOUT = 300
 
 # --- Child programs: one helper, named snippets ---------------------------------------------------------
@@ -219,7 +221,7 @@ class MpeTestCase(unittest.TestCase):
 		"""The descriptor of the real stderr (see _hangOut)"""
 		global _hangOut
 		if _hangOut is None:
-			capman = getattr(getattr(self._runner, 'config', None), 'pluginmanager', None)
+			capman = getattr(getattr(getattr(self, '_runner', None), 'config', None), 'pluginmanager', None)
 			capman = capman and capman.getplugin('capturemanager')
 			if capman is None:
 				_hangOut = sys.__stderr__.fileno()
