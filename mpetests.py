@@ -6051,7 +6051,8 @@ class TestSlurm(PoolTestCase):
 		pool = self.slurmPool(2, webuiapp=app)
 		job = Job('uijob', args=('sleep', '60'))
 		pool.execute(job)
-		self.assertTrue(waitUntil(lambda: job.slurmid or pool._cycle(time.perf_counter() + 0.05), 20, 0))
+		# The id comes from squeue while the job may still be pending, its node once it runs
+		self.assertTrue(waitUntil(lambda: job.slurmid and job.node or pool._cycle(time.perf_counter() + 0.05), 20, 0))
 		pool._publishUi(True)
 		text = json.dumps(uiJson(app, '/jobs?fmt=json'))
 		self.assertIn('"{}"'.format(job.slurmid), text)
