@@ -4,25 +4,46 @@
 
 Run: python -m pytest -q mpetests.py   (or python -m unittest mpetests)
 MPEPOOL_HIDE_PSUTIL=1 runs the suite as on a machine without psutil.
+Every test case derives from MpeTestCase: a temporary folder, the pool's stdout captured, a check that no job
+process is left, and a hang guard; its helpers register the clean-up of what they make.
 """
+import ast
+import collections
+import concurrent.futures
 import contextlib
 import errno
+import faulthandler
 import gc
+import gzip
+import http.client
 import importlib.util
+import inspect
 import io
+import json
 import os
-import resource
+import pathlib
+import pty
+import random
 import re
+import resource
 import shlex
 import shutil
 import signal
+import socket
+import ssl
+import stat
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import unittest
+import urllib.request
+import xml.etree.ElementTree as ElementTree
+from multiprocessing import cpu_count
 from unittest import mock
+from urllib.parse import quote
 
 # Import of psutil fails: the suite runs as without it. Not when mpepool was imported first (a script
 # that imports mpetests for its helpers): its psutil would break, not vanish.
@@ -30,12 +51,25 @@ if os.environ.get('MPEPOOL_HIDE_PSUTIL') and 'mpepool' not in sys.modules:
 	sys.modules['psutil'] = None
 
 import mpepool
-from mpepool import (AffinityMask, ExecPool, Job, JobInfo, Task, TaskInfo, TaskInfoExt, cpucorethreads
-	, inBytes, inGigabytes, infodata, secondsToHms, tasksInfoExt, tblfmt, timeheader, unfoldDepthFirst)
+from mpepool import (AffinityMask, CpuTopology, ExecPool, Job, JobInfo, Task, TaskInfo, TaskInfoExt
+	, cpucorethreads, cpunodes, cpusequential, inBytes, inGigabytes, infodata, secondsToHms, tasksInfoExt, tblfmt
+	, timeheader, unfoldDepthFirst)
 from mpepool import _LIMIT_WORKERS_RAM, _CHAINED_CONSTRAINTS, _RAM_SIZE  # noqa: F401 (the original's tests import them)
+
+try:
+	import bottle  # noqa: F401
+	import mpewui
+	from mpewui import ResultOptions, UiResFmt, WebUiApp
+except ImportError:  # The Web UI tests are skipped
+	mpewui = None
 
 REPO = os.path.dirname(os.path.abspath(__file__))
 PYEXEC = sys.executable
+# The hang guard's bound, seconds: a test running longer (setUp, body and clean-up) is taken as hung, and the
+# run ends with its traceback. The slowest tests take 65 s on a quiet 2-core machine (Slurm's --time backstop,
+# mostly Slurm's own minute) and 44 s (the suite without psutil), the slowest ones 3x as long under a load of
+# 17; the longest bound a test sets itself is 300 s (its subprocesses' timeouts). Half of CI's 10 minutes.
+HANG_TIMEOUT = 300
 
 # --- Child programs: one helper, named snippets ---------------------------------------------------------
 
@@ -124,49 +158,149 @@ def zombieChildren():
 	return res
 
 
-class PoolTestCase(unittest.TestCase):
-	"""Creates pools through newPool(), terminates them after the test, and fails a test that left any
-	job process running or a zombie behind"""
+def noJobsLeft(timeout=5., exclude=()):
+	"""Raise AssertionError, after killing them, if job processes of this process's pools are left running
 
-	def setUp(self):
-		self.pools = []
-		self.tmp = tempfile.mkdtemp(prefix='mpetests-')
-		self.quiet = contextlib.ExitStack()
-		self.out = io.StringIO()  # What the pool prints to stdout (not the jobs' outputs: they have fd 1)
-		if not os.environ.get('MPETESTS_VERBOSE'):
-			self.quiet.enter_context(contextlib.redirect_stdout(self.out))
+	exclude: marker prefixes of the pools that outlive a test (a class's shared pool, see BusyPoolCase)
+	"""
+	token = mpepool._processToken()
 
-	def tearDown(self):
-		for pool in self.pools:
-			pool.terminate()
-		self.quiet.close()
-		token = mpepool._processToken()
-		left = waitUntil(lambda: not mpepool._markedProcesses(token), 5.)
-		leftover = mpepool._markedProcesses(token)
+	def left():
+		return {marker: pids for marker, pids in mpepool._markedProcesses(token).items() if not marker.startswith(exclude)}
+	if not waitUntil(lambda: not left(), timeout):
+		leftover = left()
 		for pids in leftover.values():
 			mpepool._signalPids(pids, signal.SIGKILL)
-		shutil.rmtree(self.tmp, ignore_errors=True)
-		self.assertTrue(left, 'job processes left running: {}'.format(leftover))
-		self.assertTrue(waitUntil(lambda: not zombieChildren(), 3.), 'zombies left: {}'.format(zombieChildren()))
+		if leftover:
+			raise AssertionError('job processes left running: {}'.format(leftover))
+
+
+def repoEnv(**changes):
+	"""The environment of a child Python that imports this repository's modules: ours with the repository
+	first on PYTHONPATH, then changes (a value None removes that variable)"""
+	env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (REPO, os.environ.get('PYTHONPATH')))))
+	env.update(changes)
+	return {name: val for name, val in env.items() if val is not None}
+
+
+# Where the hang guard writes. pytest captures descriptor 2 into a temporary file that is lost when the guard
+# ends the process, so under pytest it is a duplicate of the real stderr, taken once while pytest's capture is
+# suspended (its public CaptureManager.global_and_fixture_disabled()); else descriptor 2 itself.
+_hangOut = None
+
+
+class MpeTestCase(unittest.TestCase):
+	"""The base of every test: a temporary folder (self.tmp), the pool's stdout captured (self.out), no job
+	process or zombie left behind, and a hang guard
+
+	Each helper that makes something (a folder, a pool, a process, a Web UI) registers its clean-up with
+	addCleanup (psutil's PsutilTestCase.spawn_subproc is the model): clean-ups run last made, first undone, so
+	the pools of a test end before the checks that setUp registered first.
+	The hang guard (faulthandler.dump_traceback_later) ends the whole run with the traceback of every thread
+	when a test with its clean-up takes more than hangTimeout seconds: a hung test tells where it hung
+	instead of eating the CI's time.
+	"""
+	hangTimeout = HANG_TIMEOUT
+	sharedPrefixes = ()  # Marker prefixes of the pools a class shares between its tests (BusyPoolCase)
+
+	def run(self, result=None):
+		self._runner = result  # Under pytest: its test item, whose config holds the capture manager
+		return super().run(result)
+
+	def setUp(self):
+		faulthandler.dump_traceback_later(self.hangTimeout, exit=True, file=self.hangOut())
+		self.addCleanup(faulthandler.cancel_dump_traceback_later)
+		self.tmp = self.tempDir()
+		self.addCleanup(lambda: self.assertTrue(waitUntil(lambda: not zombieChildren(), 3.)
+			, 'zombies left: {}'.format(zombieChildren())))
+		self.addCleanup(noJobsLeft, 5., self.sharedPrefixes)
+		self.pools = []  # The pools of the test, in their creation order
+		self.out = io.StringIO()  # What the pool prints to stdout (not the jobs' outputs: they have fd 1)
+		if not os.environ.get('MPETESTS_VERBOSE'):
+			self.enterContext(contextlib.redirect_stdout(self.out))
+
+	def hangOut(self):
+		"""The descriptor of the real stderr (see _hangOut)"""
+		global _hangOut
+		if _hangOut is None:
+			capman = getattr(getattr(getattr(self, '_runner', None), 'config', None), 'pluginmanager', None)
+			capman = capman and capman.getplugin('capturemanager')
+			if capman is None:
+				_hangOut = sys.__stderr__.fileno()
+			else:
+				with capman.global_and_fixture_disabled():
+					_hangOut = os.dup(sys.__stderr__.fileno())
+		return _hangOut
+
+	def enterContext(self, ctx):
+		"""Enter a context manager, exit it at the clean-up (unittest's own enterContext from Python 3.11)"""
+		res = ctx.__enter__()
+		self.addCleanup(ctx.__exit__, None, None, None)
+		return res
+
+	def tempDir(self, prefix='mpetests-'):
+		"""A new temporary folder, removed after the test"""
+		path = tempfile.mkdtemp(prefix=prefix)
+		self.addCleanup(shutil.rmtree, path, True)
+		return path
+
+	def path(self, *names):
+		"""A path in the test's temporary folder"""
+		return os.path.join(self.tmp, *names)
 
 	def newPool(self, *args, **kwargs):
+		"""An ExecPool terminated after the test"""
 		pool = ExecPool(*args, **kwargs)
+		self.addCleanup(pool.terminate)
 		self.pools.append(pool)
 		return pool
 
-	def path(self, *names):
-		return os.path.join(self.tmp, *names)
+	def newApp(self, **kwargs):
+		"""A Web UI on a free loopback port, stopped after the test"""
+		app = WebUiApp(**dict(dict(host='127.0.0.1', port=0), **kwargs))  # A test may give its own host
+		self.addCleanup(app.stop)
+		return app
 
 	def runScript(self, code, timeout=60, **kwargs):
 		"""Run a Python script in a subprocess with the repository importable; return CompletedProcess"""
-		env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
 		return subprocess.run((PYEXEC, '-c', textwrap.dedent(code)), capture_output=True, text=True
-			, timeout=timeout, env=env, cwd=self.tmp, **kwargs)
+			, timeout=timeout, env=repoEnv(), cwd=self.tmp, **kwargs)
+
+
+PoolTestCase = _WebUiAppsCase = MpeTestCase  # Former names of fixture classes, kept until the names are unified
+
+
+class TestHangGuard(MpeTestCase):
+	"""The base's hang guard ends a hung test with the traceback of where it hung, under pytest (which
+	captures the test's stderr) and under unittest"""
+
+	HUNG = textwrap.dedent('''\
+		import threading
+		import mpetests
+
+
+		class TestHung(mpetests.MpeTestCase):
+			hangTimeout = 1
+
+			def test_waits_forever(self):
+				threading.Event().wait()
+		''')
+
+	def test_hung_test_prints_where_and_ends(self):
+		with open(self.path('test_hung.py'), 'w') as ftest:
+			ftest.write(self.HUNG)
+		for runner in (('pytest', '-q', '-p', 'no:cacheprovider', 'test_hung.py'), ('unittest', 'test_hung')):
+			# Without the guard the test waits forever: subprocess.run's timeout fails this test
+			res = subprocess.run((PYEXEC, '-m') + runner, capture_output=True, text=True, timeout=60, cwd=self.tmp
+				, env=repoEnv())
+			self.assertEqual(res.returncode, 1, runner)
+			self.assertIn('Timeout (0:00:01)!', res.stderr, runner)
+			self.assertRegex(res.stderr, r'File ".*test_hung\.py", line 9 in test_waits_forever', runner)
 
 # --- Helpers and reporting model -------------------------------------------------------------------------
 
 
-class TestHelpers(unittest.TestCase):
+class TestHelpers(MpeTestCase):
 	def test_timeheader(self):
 		self.assertEqual(timeheader(time.gmtime(0)), '# ----- 1970-01-01 00:00:00 ' + '-' * 30)
 		self.assertNotEqual(timeheader(), timeheader(time.gmtime(0)))  # Now, not the import time
@@ -245,7 +379,7 @@ class TestHelpers(unittest.TestCase):
 		self.assertEqual(wide, 2 + len(TaskInfo._props.split()))  # The widest: a leaf task's header at depth 2
 
 
-class TestArguments(unittest.TestCase):
+class TestArguments(MpeTestCase):
 	"""Bad input: a clear error naming the parameter and the value"""
 
 	def test_job_arguments(self):
@@ -884,8 +1018,8 @@ class TestTermination(PoolTestCase):
 				os.remove(pidfile + str(i))
 		code = self.HEADER.format(repo=REPO) + textwrap.dedent(setup) + '\n' + self.JOBS.format(
 			child=FORK_GRANDCHILD('PIDFILE', setsid=True), pidfile=pidfile)
-		env = dict(os.environ, PYTHONPATH=REPO)
-		proc = subprocess.Popen((PYEXEC, '-c', code), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+		proc = subprocess.Popen((PYEXEC, '-c', code), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=repoEnv()
+			, text=True)
 		self.addCleanup(self.stopScript, proc)
 		for line in proc.stdout:  # The pool's messages come first
 			if line.strip() == 'ready':
@@ -1052,9 +1186,7 @@ class TestTermination(PoolTestCase):
 # --- Compatibility with code written for the original -----------------------------------------------------
 
 
-# --- Output files: never delete or break what the pool does not own ---------------------------------------
-import pathlib  # noqa: E402
-import stat  # noqa: E402
+# --- Output files: never delete or break what the pool does not own ---------------------------------
 
 
 def WAIT_FILE(path, seconds=20):
@@ -1507,7 +1639,6 @@ class TestLifecycle(PoolTestCase):
 			tasks.append(Task('t%d' % i, task=tasks[-1]))
 		app = None
 		if mpepool._WEBUI:
-			import mpewui
 			app = mpewui.WebUiApp(host='127.0.0.1', port=0)
 			self.addCleanup(app.stop)
 		pool = self.newPool(2, webuiapp=app)
@@ -1586,7 +1717,6 @@ class TestLifecycle(PoolTestCase):
 
 	def test_args_the_kernel_can_not_take(self):
 		"""Refused at Job(): NUL bytes, items that are not str, bytes or os.PathLike"""
-		import pathlib
 		for args, exc, pattern in ((('echo', 'a\0b'), ValueError, 'args .*NUL'), ((b'ec\0ho',), ValueError, 'NUL')
 		, ('ls\0', ValueError, 'NUL'), (('echo', 5), TypeError, 'args .*5'), (('echo', None), TypeError, 'None')):
 			with self.assertRaisesRegex(exc, pattern, msg=args):
@@ -1804,13 +1934,12 @@ class TestLifecycle(PoolTestCase):
 		self.assertIsNone(month.reason)
 
 
-class TestPackaging(unittest.TestCase):
+class TestPackaging(MpeTestCase):
 	"""`pip install .` into a bare virtual environment (no psutil, no bottle): mpepool imports silently, the
 	console script runs jobs, the templates are installed"""
 
 	def test_install_without_optional_packages(self):
-		tmp = tempfile.mkdtemp(prefix='mpetests-pkg-')
-		self.addCleanup(shutil.rmtree, tmp, True)
+		tmp = self.tempDir(prefix='mpetests-pkg-')
 		src = os.path.join(tmp, 'src')  # A copy: the build leaves its by-products beside setup.py
 		shutil.copytree(REPO, src, ignore=shutil.ignore_patterns('.git', 'artifacts', '__pycache__', '*.egg-info', 'build'))
 		wheels = os.path.join(tmp, 'wheels')
@@ -1885,13 +2014,9 @@ def repoShellEnv(folder):
 	return env
 
 
-class TestReadme(unittest.TestCase):
+class TestReadme(MpeTestCase):
 	"""Every code example of README.md runs as printed: python blocks in a subprocess with the repository
 	importable, sh blocks in a temporary folder where `mpepool` is this repository's command line"""
-
-	def setUp(self):
-		self.tmp = tempfile.mkdtemp(prefix='mpetests-readme-')
-		self.addCleanup(shutil.rmtree, self.tmp, True)
 
 	def test_examples(self):
 		blocks = [block for block in readmeBlocks() if block[1] in ('python', 'sh', 'console')]
@@ -2069,15 +2194,6 @@ class TestNothingLost(PoolTestCase):
 # Topology read from fake sysfs trees (generated into temporary directories from compact descriptions)
 # and from this machine; AffinityMask groups checked against explicit tables (SPEC §4.4 where the
 # original is right, node-local groups where it is not).
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import xml.etree.ElementTree as ElementTree
-
-import mpepool
-from mpepool import AffinityMask, CpuTopology, cpucorethreads, cpunodes, cpusequential
 
 
 # === Cgroups ==========================================================================================
@@ -2106,15 +2222,15 @@ def fakeCgroupTree(root, layout):
 	return '\n'.join(infos) + '\n', '\n'.join(cgroups) + '\n'
 
 
-class TestCgroupProbe(unittest.TestCase):
+class TestCgroupProbe(MpeTestCase):
 	"""_cgroupProbe on fake trees: which hierarchy serves which role, and why one is not used"""
 
 	V1MEM = {'cgroup.procs': '', 'tasks': '', 'memory.limit_in_bytes': '9223372036854771712\n'}
 	V2CORE = {'cgroup.procs': '1\n', 'cgroup.controllers': 'hugetlb\n', 'cgroup.subtree_control': '', 'cpu.stat': ''}
 
 	def setUp(self):
-		self.root = tempfile.mkdtemp(prefix='mpetests-cg fake-')  # A space: mountinfo escapes it as \040
-		self.addCleanup(shutil.rmtree, self.root, True)
+		super().setUp()
+		self.root = self.tempDir(prefix='mpetests-cg fake-')  # A space: mountinfo escapes it as \040
 
 	def probe(self, layout, setting='auto'):
 		mountinfo, selfcgroup = fakeCgroupTree(self.root, layout)
@@ -2206,13 +2322,13 @@ class TestCgroupProbe(unittest.TestCase):
 		self.assertIsNone(mpepool._cgroupProbe('auto', 'garbage', 'garbage')[0])
 
 
-class TestJobCgroupFake(unittest.TestCase):
+class TestJobCgroupFake(MpeTestCase):
 	"""_JobCgroup's files on fake trees: limits written in an order the kernel accepts, figures as
 	differences from the job's start, a missing memory.peak"""
 
 	def setUp(self):
-		self.root = tempfile.mkdtemp(prefix='mpetests-cgjob-')
-		self.addCleanup(shutil.rmtree, self.root, True)
+		super().setUp()
+		self.root = self.tmp
 
 	def fill(self, cgroup, hier, files):
 		for name, content in files.items():
@@ -2343,10 +2459,10 @@ class TestCgroups(PoolTestCase):
 
 	def setUp(self):
 		self.caps = cgroupsOrSkip()
+		self.addCleanup(self.assertNoCgroupsLeft)  # Registered first: runs after the base's checks
 		super().setUp()
 
-	def tearDown(self):
-		super().tearDown()  # The pools are terminated first
+	def assertNoCgroupsLeft(self):
 		left = leftCgroups()
 		for folder in left:  # Removed anyway: the next tests start clean
 			mpepool._cgRemoveDir(folder, 0.1)
@@ -2488,8 +2604,7 @@ class TestCgroups(PoolTestCase):
 			time.sleep(60)
 			''')
 		pidfile = self.path('pid')
-		env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
-		proc = subprocess.Popen((PYEXEC, '-c', script, ESCAPE, pidfile), stdout=subprocess.PIPE, text=True, env=env)
+		proc = subprocess.Popen((PYEXEC, '-c', script, ESCAPE, pidfile), stdout=subprocess.PIPE, text=True, env=repoEnv())
 		try:
 			dirs = next(line for line in proc.stdout if line.startswith('CGROUPS ')).split()[1:]
 			grand = readPids(pidfile)[0]
@@ -2532,7 +2647,6 @@ class TestCgroups(PoolTestCase):
 	def test_failure_report_and_web_ui_show_the_figures_source(self):
 		if importlib.util.find_spec('bottle') is None:
 			self.skipTest('bottle is not installed (the Web UI)')
-		import mpewui
 		app = mpewui.WebUiApp(host='127.0.0.1', port=0)
 		self.addCleanup(app.stop)
 		pool = self.newPool(1, webuiapp=app)
@@ -2726,13 +2840,12 @@ def writeSysfs(root, cores, offline=(), onlinefile=True, siblings=True, nodedirs
 			fsys.write(_cpulist(nodecpus) + '\n')
 
 
-class FakeSysfsCase(unittest.TestCase):
-	"""Builds fake sysfs trees in a temporary directory removed after the test"""
+class FakeSysfsCase(MpeTestCase):
+	"""Helpers: fake sysfs trees (each in a temporary folder removed after the test) and checks of their topology"""
 
 	def topology(self, cores, allowed=None, **kwargs):
 		"""The CpuTopology read from a fake tree of the cores; all its CPUs allowed by default"""
-		root = tempfile.mkdtemp(prefix='mpetests-sysfs-')
-		self.addCleanup(shutil.rmtree, root)
+		root = self.tempDir(prefix='mpetests-sysfs-')
 		writeSysfs(root, cores, **kwargs)
 		if allowed is None:
 			allowed = {c for _, core in cores for c in core}
@@ -2861,8 +2974,7 @@ class TestCpuTopologySysfs(FakeSysfsCase):
 
 	def test_fallback(self):
 		"""Unreadable or garbled sysfs: a flat topology of the allowed CPUs, no exception, no output"""
-		root = tempfile.mkdtemp(prefix='mpetests-sysfs-')
-		self.addCleanup(shutil.rmtree, root)
+		root = self.tempDir(prefix='mpetests-sysfs-')
 		topo = mpepool._cputopology(os.path.join(root, 'absent'), allowed={3, 1})
 		self.assertEqual(topo, CpuTopology(cpus=(1, 3), node={1: 0, 3: 0}, package={1: 0, 3: 0}
 			, siblings={1: (1,), 3: (3,)}, nodes={0: ((1,), (3,))}, cores=((1,), (3,)), corethreads=1
@@ -3040,7 +3152,7 @@ class TestAffinityMaskInput(FakeSysfsCase):
 		self.assertIn('afnstep=2', repr(mask))
 
 
-class TestAffinityRealMachine(unittest.TestCase):
+class TestAffinityRealMachine(MpeTestCase):
 	"""This machine's topology: sysfs against lscpu and lstopo where installed, the README setups"""
 
 	def test_topology(self):
@@ -3134,12 +3246,6 @@ class TestAffinityRealMachine(unittest.TestCase):
 
 
 # Pool integration: a job, its restarts and its children run on the CPUs of the job's worker slot.
-# (Self-contained helpers: this block does not depend on the shared ones at the top of the file.)
-import contextlib
-import io
-import time
-
-from mpepool import ExecPool, Job
 
 # A job that appends 'job|child <Cpus_allowed_list> <pid>' lines for itself and for a child it forks to the
 # report file argv[1], then sleeps argv[2] seconds
@@ -3160,14 +3266,7 @@ _AFNREPORT = '\n'.join((
 	''))
 
 
-def _afnWaitUntil(pred, timeout):
-	"""Wait until pred() is truthy, at most timeout seconds; return its last value"""
-	deadline = time.perf_counter() + timeout
-	while True:
-		res = pred()
-		if res or time.perf_counter() >= deadline:
-			return res
-		time.sleep(0.02)
+_afnWaitUntil = waitUntil  # Former name of a copy, kept until the names are unified
 
 
 def _procAllowed(pid):
@@ -3182,29 +3281,25 @@ def _procAllowed(pid):
 	return [ln.split()[1] for ln in status.splitlines() if ln.startswith('Cpus_allowed_list:')][0]
 
 
-class TestPoolAffinity(unittest.TestCase):
+class TestPoolAffinity(MpeTestCase):
 	"""ExecPool pins each job to its worker slot's CPU group before the program starts"""
 
 	def setUp(self):
-		self.tmpdir = tempfile.mkdtemp(prefix='mpetests-afn-')
-		self.addCleanup(shutil.rmtree, self.tmpdir)
-		self.pools = []
+		super().setUp()
+		self.tmpdir = self.tmp
 		self.pids = set()
 		self.affinity = os.sched_getaffinity(0)
+		self.addCleanup(self.assertAffinityKept)
+		self.addCleanup(self.assertPidsGone)  # After the pools of the test are terminated
 
-	def tearDown(self):
-		for pool in self.pools:
-			pool.terminate()
-		left = _afnWaitUntil(lambda: not [pid for pid in self.pids if _procAllowed(pid)], 10)
+	def assertPidsGone(self):
+		"""No process of self.pids is left (the jobs and the children they reported)"""
+		left = waitUntil(lambda: not [pid for pid in self.pids if _procAllowed(pid)], 10)
 		self.assertTrue(left, 'processes left: {}'.format([pid for pid in self.pids if _procAllowed(pid)]))
-		# The pool pins its own thread only around a spawn
-		self.assertEqual(os.sched_getaffinity(0), self.affinity)
 
-	def newPool(self, *args, **kwargs):
-		"""A pool terminated at the end of the test"""
-		pool = ExecPool(*args, **kwargs)
-		self.pools.append(pool)
-		return pool
+	def assertAffinityKept(self):
+		"""The pool pins its own thread only around a spawn"""
+		self.assertEqual(os.sched_getaffinity(0), self.affinity)
 
 	def reportJob(self, name, sleep=0., **kwargs):
 		"""A job reporting its own and its child's allowed CPUs into a file; returns (job, report path)"""
@@ -3242,7 +3337,7 @@ class TestPoolAffinity(unittest.TestCase):
 				jobs.append((job, report, args))
 			self.assertEqual(sorted(job.wslot for job, _, _ in jobs), list(range(len(mask))))
 			for job, report, args in jobs:
-				lines = _afnWaitUntil(lambda: self.report(report), 20)
+				lines = waitUntil(lambda: self.report(report), 20)
 				self.assertEqual(sorted(ln[:2] for ln in lines), [('child', mask(job.wslot)), ('job', mask(job.wslot))]
 					, mask)
 				self.pids.update(ln[2] for ln in lines)
@@ -3297,7 +3392,6 @@ class TestPoolAffinity(unittest.TestCase):
 
 	def test_readme_pool(self):
 		"""The seed README's ExecPool(max(cpu_count() - 1, 1), cpucorethreads()): an int affinity step"""
-		from multiprocessing import cpu_count
 		pool = self.newPool(max(cpu_count() - 1, 1), cpucorethreads())
 		mask = pool._afnmask
 		self.assertIsInstance(mask, AffinityMask)
@@ -3964,9 +4058,7 @@ class TestNeverStarted(PoolTestCase):
 
 	def test_the_web_ui_shows_a_never_started_job(self):
 		"""JSON null, '-' in txt, an htm page and a timeline without a bar for it, through the server"""
-		try:
-			import mpewui
-		except ImportError:
+		if mpewui is None:
 			self.skipTest('bottle is not installed: the Web UI is not available')
 		app = mpewui.WebUiApp(host='127.0.0.1', port=0)
 		try:
@@ -3998,7 +4090,7 @@ class TestNeverStarted(PoolTestCase):
 			app.stop()
 
 
-class TestMemoryQueue(unittest.TestCase):
+class TestMemoryQueue(MpeTestCase):
 	"""The queue: wkslim order, deque operations, lazy chained postponement, no O(n^2) path"""
 
 	@staticmethod
@@ -4153,23 +4245,6 @@ class TestMemoryWithoutPsutil(PoolTestCase):
 # === Web UI ==========================================================================================
 # A real threaded server on 127.0.0.1 (free ports), attached to real pools whose join() runs in a helper
 # thread so that snapshots keep coming while the test queries; headless Chromium and w3m when installed.
-import collections  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import socket  # noqa: E402
-import ssl  # noqa: E402
-import threading  # noqa: E402
-import urllib.request  # noqa: E402
-from urllib.parse import quote  # noqa: E402
-
-try:
-	import bottle  # noqa: F401
-	import mpewui
-	from mpewui import ResultOptions, UiResFmt, WebUiApp
-except ImportError:  # The Web UI tests are skipped
-	mpewui = None
 
 _NOBOTTLE = 'bottle is not installed: the Web UI is not available'
 _CHROMIUM = shutil.which('chromium') or shutil.which('chromium', path=os.defpath)  # /usr/bin when PATH lacks it
@@ -4293,17 +4368,11 @@ def _busyPool(tmpdir, nqueued=1000, memlimit=0.5):
 
 def _noJobsLeft():
 	"""Raise AssertionError (after killing them) if job processes of this test process are left"""
-	token = mpepool._processToken()
-	left = waitUntil(lambda: not mpepool._markedProcesses(token), 10.)
-	leftover = mpepool._markedProcesses(token)
-	for pids in leftover.values():
-		mpepool._signalPids(pids, signal.SIGKILL)
-	if not left:
-		raise AssertionError('job processes left running: {}'.format(leftover))
+	noJobsLeft(10.)
 
 
 @unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUIParse(unittest.TestCase):
+class TestWebUIParse(MpeTestCase):
 	"""Query parsing and formatting, without a server"""
 
 	def test_dhmsSec(self):
@@ -4400,33 +4469,33 @@ class TestWebUIParse(unittest.TestCase):
 			WebUiApp(port=70000)
 
 
-class _BusyPoolCase(unittest.TestCase):
-	"""A Web UI attached to a busy pool (_busyPool with NQUEUED queued jobs), shared by the tests of a class"""
+class BusyPoolCase(MpeTestCase):
+	"""A Web UI attached to a busy pool (_busyPool with NQUEUED queued jobs), shared by the tests of a class
+	(cls.busy, cls.app; its folder cls.busyTmp): made by setUpClass, which registers its clean-up"""
 	NQUEUED = 1000
 
 	@classmethod
 	def setUpClass(cls):
-		cls.tmp = tempfile.mkdtemp(prefix='mpetests-wui-')
-		cls.quiet = contextlib.ExitStack()
+		cls.busyTmp = tempfile.mkdtemp(prefix='mpetests-wui-')
+		cls.addClassCleanup(shutil.rmtree, cls.busyTmp, True)
 		if not os.environ.get('MPETESTS_VERBOSE'):
-			cls.quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
-		try:
-			cls.busy = _busyPool(cls.tmp, nqueued=cls.NQUEUED)
-		except BaseException:
-			cls.quiet.close()
-			raise
+			quiet = contextlib.redirect_stdout(io.StringIO())
+			quiet.__enter__()
+			cls.addClassCleanup(quiet.__exit__, None, None, None)
+		cls.busy = _busyPool(cls.busyTmp, nqueued=cls.NQUEUED)
+		cls.addClassCleanup(cls.releaseBusy)
 		cls.app = cls.busy.app
+		cls.sharedPrefixes = (cls.busy.pool._prefix,)  # Its jobs run on during the tests
 
 	@classmethod
-	def tearDownClass(cls):
-		try:
-			cls.busy.release()
-		finally:
-			cls.quiet.close()
-			shutil.rmtree(cls.tmp, ignore_errors=True)
+	def releaseBusy(cls):
+		cls.busy.release()
 		if cls.app.is_alive():
 			raise AssertionError('the Web UI thread is still alive after stop()')
-		_noJobsLeft()
+		noJobsLeft(10.)
+
+
+_BusyPoolCase = BusyPoolCase  # Former name, kept until the names are unified
 
 
 @unittest.skipIf(mpewui is None, _NOBOTTLE)
@@ -4622,24 +4691,6 @@ class TestWebUIServer(_BusyPoolCase):
 		self.assertLess(uiJson(self.app, '/jobs?fmt=json')['pool']['snapshotAge'], 2.)  # Live snapshots
 
 
-class _WebUiAppsCase(PoolTestCase):
-	"""Creates Web UIs on free loopback ports through newApp() and stops them after the test"""
-
-	def setUp(self):
-		super().setUp()
-		self.apps = []
-
-	def tearDown(self):
-		for app in self.apps:
-			app.stop()
-		super().tearDown()
-
-	def newApp(self, **kwargs):
-		app = WebUiApp(**dict(dict(host='127.0.0.1', port=0), **kwargs))
-		self.apps.append(app)
-		return app
-
-
 @unittest.skipIf(mpewui is None, _NOBOTTLE)
 class TestWebUI(_WebUiAppsCase):
 	"""Lifecycle: idle and finished pools, several pools and apps, stop(), templates; the demo"""
@@ -4714,7 +4765,6 @@ class TestWebUI(_WebUiAppsCase):
 
 	def test_slowClient(self):
 		"""A client that never sends its request delays neither the pool nor other clients"""
-		import socket
 		app = self.newApp()
 		pool = self.newPool(2, webuiapp=app)
 		stuck = [socket.create_connection(('127.0.0.1', app.port)) for _ in range(3)]
@@ -4763,7 +4813,7 @@ class TestWebUI(_WebUiAppsCase):
 		manual = bool(os.environ.get('MANUAL'))
 		if manual:
 			app = WebUiApp(host='localhost', port=int(os.environ.get('MANUAL_PORT', 8081)), name='MpepoolWebUI')
-			self.apps.append(app)
+			self.addCleanup(app.stop)
 		else:
 			app = self.newApp(name='MpepoolWebUI')
 		pool = self.newPool(3, webuiapp=app, name='demo', memlimit=1. if mpepool._LIMIT_WORKERS_RAM else 0.)
@@ -4966,7 +5016,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 	def test_memoryMeasured(self):
 		"""With psutil and a Web UI, running jobs are sampled for display without any memory limit"""
 		run = _UiPoolRun(self.tmp, wksnum=3)  # join() runs in a helper thread: the pool samples
-		self.apps.append(run.app)
+		self.addCleanup(run.app.stop)
 		app, pool = run.app, run.pool
 		pool.execute(run.sentinel())
 		pool.execute(Job('alloc', args=pyjob(ALLOC(80, 30))))
@@ -5057,8 +5107,7 @@ class TestWebUIWording(_WebUiAppsCase):
 	"""A failed job's stderr on its row; the txt page says each thing once; an app's default name; plurals"""
 
 	def test_wording(self):
-		app = WebUiApp(host='127.0.0.1', port=0)
-		self.apps.append(app)
+		app = self.newApp()
 		self.assertEqual(app.name, 'mpewui')  # Not the thread's default Thread-N
 		pool = self.newPool(2, webuiapp=app, memlimit=1.)
 		code = 'import sys\nfor i in range(1, 9): print("line", i, file=sys.stderr)\nsys.exit(3)'
@@ -5479,8 +5528,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 		for kwargs, warned in (({}, True), ({'certfile': cert, 'keyfile': key}, False)):
 			err = io.StringIO()
 			with contextlib.redirect_stderr(err):
-				wide = WebUiApp(host='0.0.0.0', port=0, **kwargs)
-				self.apps.append(wide)
+				wide = self.newApp(host='0.0.0.0', **kwargs)
 				wide.start()
 			if warned:  # The token is required there; the machine's name and its addresses are its hosts
 				self.assertEqual(_uiRaw(wide.port, b'GET / HTTP/1.0\r\n\r\n')[0], 401)
@@ -5675,7 +5723,7 @@ def _cliCommands(argv, stdin=b''):
 	return [(rec.seq, ns.template.fill(rec.args, rec.seq)) for rec in mpepool._cliJobs(ns, io.BytesIO(stdin))]
 
 
-class TestCliParsing(unittest.TestCase):
+class TestCliParsing(MpeTestCase):
 	"""Options, sizes, the halt policy and input lines of the command line, in-process"""
 
 	def testDefaults(self):
@@ -5785,13 +5833,12 @@ class TestCliParsing(unittest.TestCase):
 			self.assertIn('missing', str(ctx.exception))
 
 
-class TestCliJoblog(unittest.TestCase):
+class TestCliJoblog(MpeTestCase):
 	"""The job log line format and the reading of logs for --resume, in-process"""
 
 	def setUp(self):
-		self.tmp = tempfile.TemporaryDirectory()
-		self.addCleanup(self.tmp.cleanup)
-		self.path = os.path.join(self.tmp.name, 'log')
+		super().setUp()
+		self.path = os.path.join(self.tmp, 'log')  # The log's path (instead of the base's path())
 
 	def write(self, text):
 		with open(self.path, 'w') as flog:
@@ -5837,7 +5884,7 @@ class TestCliJoblog(unittest.TestCase):
 			self.assertIn(where, str(ctx.exception))
 
 
-class TestCliUsageErrors(unittest.TestCase):
+class TestCliUsageErrors(MpeTestCase):
 	"""Bad input to the real command: one line naming the problem, exit status 255, nothing run"""
 
 	def testBadInput(self):
@@ -5881,31 +5928,25 @@ def _cliProcesses(token):
 	return pids
 
 
-class CliTestCase(unittest.TestCase):
-	"""A temporary folder for the inputs, logs and outputs of the real command; no process left behind"""
+class CliTestCase(MpeTestCase):
+	"""Helpers for the real command: its inputs, job log (self.log) and outputs in the test's folder; the
+	processes it starts and the long jobs of sleeper() do not outlive the test"""
 
 	def setUp(self):
-		self.tmpdir = tempfile.TemporaryDirectory(prefix='mpetests-cli-')
-		self.addCleanup(self.tmpdir.cleanup)
-		self.tmp = self.tmpdir.name
+		super().setUp()
 		self.log = self.path('log')
 		# A token in the commands of long jobs: no process carrying it may outlive a test
 		self.token = '{}.{}'.format(30 + os.getpid() % 1000, int(time.time() * 1000) % 1000000)
-		self.procs = []
+		self.addCleanup(self.assertNoTokenProcesses)
+		self.procs = []  # The commands started: killed if they run, reaped, before the check above
+		self.addCleanup(lambda: [self.endProcess(proc) for proc in self.procs])
 
-	def tearDown(self):
-		for proc in self.procs:
-			if proc.poll() is None:
-				proc.kill()
-			proc.wait()
+	def assertNoTokenProcesses(self):
 		left = waitUntil(lambda: not _cliProcesses(self.token), 5) or _cliProcesses(self.token)
 		if left is not True:
 			for pid in left:
 				os.kill(pid, signal.SIGKILL)
 			self.fail('processes left running: {}'.format(left))
-
-	def path(self, name):
-		return os.path.join(self.tmp, name)
 
 	def sleeper(self):
 		"""A shell command that sleeps a long time and is recognized by its token"""
@@ -5926,6 +5967,13 @@ class CliTestCase(unittest.TestCase):
 		proc = subprocess.Popen(_cliCmd(*args), cwd=REPO, **kwargs)
 		self.procs.append(proc)
 		return proc
+
+	@staticmethod
+	def endProcess(proc):
+		"""Kill a process if it runs, reap it"""
+		if proc.poll() is None:
+			proc.kill()
+		proc.wait()
 
 	def rows(self, log=None):
 		"""The rows of the job log by Seq (int), each a list of rows, oldest first"""
@@ -6107,9 +6155,6 @@ class TestCliRun(CliTestCase):
 
 def _cliMemoryLanded():
 	"""Whether the pool enforces per-job memory limits: its memory revision is not a stub"""
-	import ast
-	import inspect
-	import textwrap
 	body = ast.parse(textwrap.dedent(inspect.getsource(mpepool.ExecPool._reviseMemory))).body[0].body
 	return not (len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant))
 
@@ -6229,7 +6274,6 @@ class TestCliProgress(CliTestCase):
 				self.checkBar(option)
 
 	def checkBar(self, option):
-		import pty
 		master, slave = pty.openpty()
 		args = [option, '-j2', '--', 'sleep 0.2; echo {}', ':::'] + [str(i) for i in range(8)]
 		try:
@@ -6372,9 +6416,7 @@ class TestCliVsGnuParallel(CliTestCase):
 		log = os.path.join(folder, 'log')
 		words = [os.path.join(self.tmp, w[1:]) if w[1:] in _GNU_FILES else os.path.join(folder, w[1:])
 			if w == '@results' else w for w in argv]
-		env = dict(os.environ, SHELL='/bin/sh', PARALLEL_SHELL='/bin/sh', HOME=folder)
-		env.pop('PARALLEL', None)  # GNU parallel's options from the environment
-		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+		env = repoEnv(SHELL='/bin/sh', PARALLEL_SHELL='/bin/sh', HOME=folder, PARALLEL=None)  # PARALLEL: GNU's options
 
 		def run(prefix, words, logarg=log):
 			return subprocess.run(prefix + (['--joblog', logarg] if opts.get('log', True) else []) + words
@@ -6408,7 +6450,6 @@ class TestCliVsGnuParallel(CliTestCase):
 		return res.returncode, res.stdout, sorted(rows), tree, res.stderr
 
 	def testSameAsGnuParallel(self):
-		import concurrent.futures
 		gnu = [self.gnuParallel(), '--will-cite']
 		mpe = [sys.executable, '-m', 'mpepool']
 		for fname, text in _GNU_FILES.items():
@@ -6434,9 +6475,7 @@ class TestCliVsGnuParallel(CliTestCase):
 	def testSameShell(self):
 		# The commands run in GNU's shell: $PARALLEL_SHELL, else the shell the command line was typed in
 		gnu = self.gnuParallel()
-		env = _cliEnv()
-		env.pop('PARALLEL_SHELL', None)
-		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+		env = repoEnv(PARALLEL=None, PARALLEL_SHELL=None)  # PARALLEL: GNU's options, as _cliEnv() removes them
 		job = "'cat /proc/$$/comm; true # {}' ::: x; true"  # `; true`: the calling shell stays, a parent of the tool
 		runs = {}
 		for shell, extra, expect in (('/bin/sh', {}, b'sh'), ('bash', {}, b'bash'), ('/bin/sh', {'PARALLEL_SHELL'
@@ -6450,8 +6489,6 @@ class TestCliVsGnuParallel(CliTestCase):
 
 	def gnuOptions(self, gnu):
 		"""The option names of GNU parallel from `parallel --help`, its man page and its option table"""
-		import gzip
-		import re
 		names = set(re.findall(r'(?m)^(-{1,2}[A-Za-z0-9][\w-]*)', subprocess.run([gnu, '--help'], stdout=subprocess
 			.PIPE, stdin=subprocess.DEVNULL).stdout.decode()))
 		self.assertGreater(len(names), 10)
@@ -6620,9 +6657,6 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertEqual(proc.wait(20), 0)
 
 	def testWebUi(self):
-		import importlib
-		import importlib.util
-		import urllib.request
 		if importlib.util.find_spec('mpewui') is None or not mpepool._WEBUI or not hasattr(
 		importlib.import_module('mpewui'), 'WebUiApp'):
 			self.skipTest('the Web UI (mpewui.WebUiApp, bottle) has not landed here')
@@ -6730,9 +6764,11 @@ class TestSlurm(PoolTestCase):
 			raise unittest.SkipTest(why)
 		cls.env = mock.patch.dict(os.environ, {'SLURM_CONF': conf} if conf else {})
 		cls.env.start()
+		cls.addClassCleanup(cls.env.stop)
 		cls.node = _squeue and subprocess.run(['sinfo', '-h', '-o', '%n'], capture_output=True, text=True
 			, timeout=30).stdout.split()[0]
-		# Slurm's own --time backstop kills 60-90 s after the start: begun first, checked last
+		# Slurm's own --time backstop kills 60-90 s after the start: begun with the class, so that its wait
+		# overlaps the other tests whatever their order; test_zz_timeBackstop waits for its end
 		cls.backstop = subprocess.Popen((PYEXEC, '-c', textwrap.dedent('''\
 			import json, mpepool
 			from mpepool import ExecPool, Job, SlurmLauncher
@@ -6742,21 +6778,25 @@ class TestSlurm(PoolTestCase):
 				pool.join(150)
 			print(json.dumps([job.reason, job.proc.returncode, job.slurmid]))
 			''')), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
-			, env=dict(os.environ, PYTHONPATH=REPO))
+			, env=repoEnv())
 		cls.backstopOut = []  # Reaped by a thread: no zombie child while the other tests run
 		cls.backstopReaper = threading.Thread(target=lambda: cls.backstopOut.extend(cls.backstop.communicate())
 			, daemon=True)
 		cls.backstopReaper.start()
+		cls.addClassCleanup(cls.endBackstop)
 
 	@classmethod
-	def tearDownClass(cls):
+	def endBackstop(cls):
 		if cls.backstop.poll() is None:
 			cls.backstop.terminate()
 		cls.backstopReaper.join(60)
-		cls.env.stop()
 
-	def tearDown(self):
-		super().tearDown()
+	def setUp(self):
+		self.addCleanup(self.assertNoSlurmJobsLeft)  # Registered first: runs after the base's checks
+		super().setUp()
+
+	def assertNoSlurmJobsLeft(self):
+		"""No Slurm job of this process's pools is left in squeue (they are cancelled if any)"""
 		left = waitUntil(lambda: not _slurmJobsOf(os.getpid()), 15, 0.2) or _slurmJobsOf(os.getpid())
 		if left is not True:
 			subprocess.run(['scancel'] + [line.split('|')[0] for line in left])
@@ -6987,7 +7027,8 @@ class TestSlurm(PoolTestCase):
 		pool = self.slurmPool(2, webuiapp=app)
 		job = Job('uijob', args=('sleep', '60'))
 		pool.execute(job)
-		self.assertTrue(waitUntil(lambda: job.slurmid or pool._cycle(time.perf_counter() + 0.05), 20, 0))
+		# The id comes from squeue while the job may still be pending, its node once it runs
+		self.assertTrue(waitUntil(lambda: job.slurmid and job.node or pool._cycle(time.perf_counter() + 0.05), 20, 0))
 		pool._publishUi(True)
 		text = json.dumps(uiJson(app, '/jobs?fmt=json'))
 		self.assertIn('"{}"'.format(job.slurmid), text)
@@ -7000,7 +7041,7 @@ class TestSlurm(PoolTestCase):
 		procs = {}
 		for how in ('SIGINT', 'SIGTERM', 'kill', 'killpg'):
 			proc = procs[how] = subprocess.Popen((PYEXEC, '-c', _SLURM_HOLDER), stdout=subprocess.PIPE
-				, stderr=subprocess.DEVNULL, cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO), start_new_session=True)
+				, stderr=subprocess.DEVNULL, cwd=REPO, env=repoEnv(), start_new_session=True)
 			self.addCleanup(lambda proc=proc: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
 		for how, proc in procs.items():
 			self.assertIn(b'running\n', iter(proc.stdout.readline, b''), how)  # After the pool's messages
@@ -7048,7 +7089,7 @@ class TestSlurm(PoolTestCase):
 			pool.join(60)
 			print(json.dumps([os.environ['SLURM_JOB_ID']] + [[job.name, job.proc.returncode, job.reason
 				, job.slurmid, job.accounting] for job in jobs]))
-			''')], capture_output=True, text=True, timeout=120, cwd=REPO, env=dict(os.environ, PYTHONPATH=REPO))
+			''')], capture_output=True, text=True, timeout=120, cwd=REPO, env=repoEnv())
 		self.assertEqual(res.returncode, 0, res.stderr)
 		alloc, *jobs = json.loads(res.stdout.splitlines()[-1])
 		self.assertEqual([(job[0], job[2]) for job in jobs], [('ok', None), ('exit3', None), ('timeout', 'timeout')
@@ -7092,7 +7133,8 @@ class TestSlurm(PoolTestCase):
 			, ('timeout', 'timeout')])
 
 	def test_zz_timeBackstop(self):
-		"""Slurm's --time ends a job the pool's timer did not: 'timeout' (started by setUpClass)"""
+		"""Slurm's --time ends a job the pool's timer did not: 'timeout' (started by setUpClass; passes in any
+		order of the tests, run first it waits the longest)"""
 		self.backstopReaper.join(150)
 		out, err = self.backstopOut
 		reason, code, slurmid = json.loads(out.splitlines()[-1])
