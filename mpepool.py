@@ -3578,8 +3578,7 @@ class ExecPool(object):
 	_KILLDELAY = 3  # The original's count of termination requests before SIGKILL (kept; see killgrace)
 	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
 	_GOLDEN = (1 + 5 ** 0.5) / 2
-	# The original's clamps of the age weighting in the choice of jobs to postpone (kept for code that reads
-	# them; the youngest jobs are postponed first)
+	# The clamps of the age weighting in the choice of the jobs to postpone for the group memory limit
 	_JMEMLIMH = _GOLDEN
 	_JMEMLIML = 1 / _GOLDEN
 	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
@@ -4469,8 +4468,8 @@ class ExecPool(object):
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
 	# memlimit, or a job's memlim). A sample updates every watched job's estimate in one pass over /proc,
 	# stops the jobs over their own limit (and their heavier relatives: the memory chain), then, when the
-	# jobs together exceed memlimit or free RAM is low, postpones the most recently started jobs (at
-	# least one job keeps running). The start gate counts the demand expected of the jobs still starting
+	# jobs together exceed memlimit or free RAM is low, postpones the heaviest jobs, their memory weighed
+	# by age (at least one job keeps running). The start gate counts the demand expected of the jobs still starting
 	# up (see _MEM_SETTLE), and a job of unknown demand waits until the first of its kind (_memKind) has
 	# shown its demand, so a burst of execute() calls can not overshoot memlimit.
 
@@ -4702,19 +4701,29 @@ class ExecPool(object):
 		return limit == self.memlimit or 0 < job.memlim <= limit
 
 	def _postponeHeavy(self, active, memall):
-		"""Stop the most recently started jobs to be run again later; the oldest keeps running
+		"""Stop the heaviest running jobs, their memory weighed by age, to be run again later
 
-		They go from the youngest (the least work lost) until the memory they hold brings the jobs down
-		to memlimit * n / (n + 1) (when free RAM is low: the original's margin); a job that holds
-		nothing frees nothing and is left running.
+		The original's choice: a job's memory counts more the later it started (up to _JMEMLIMH times when
+		much younger than the median running job, down to _JMEMLIML times when much older: the square root
+		of the ratio of their ages), so that a heavy job goes first and the lighter ones finish beside fewer
+		neighbours, and among jobs of similar memory the most recently started go (the least work lost).
+		Jobs go in that order until the others fit in memlimit (when free RAM is low: until the original's
+		margin is freed); the lightest by that weight keeps running, and a job that holds nothing frees
+		nothing and is left running.
 		"""
 		n = len(active)
 		memlimit = self.memlimit
-		# GB to free: down to memlimit * n / (n + 1), or when free RAM is low, the original's margin
-		memov = memall - memlimit * n / (n + 1) if memall >= memlimit else self._MEMLOW + memlimit / (n + 1)
+		memov = memall - memlimit if memall >= memlimit else self._MEMLOW + memlimit / (n + 1)
+		now = time.perf_counter()
+		ages = sorted(max(now - job.tstart, 1e-3) for job in active)
+		agemid = (ages[(n - 1) // 2] + ages[n // 2]) / 2
+
+		def weight(job):
+			return job.mem * min(self._JMEMLIMH, max(self._JMEMLIML, math.sqrt(agemid / max(now - job.tstart, 1e-3))))
+
 		victims = []
-		for job in sorted(active, key=lambda job: job.tstart)[:0:-1]:  # The oldest keeps running
-			if memov <= 0:
+		for job in sorted(active, key=lambda job: (weight(job), job.tstart), reverse=True)[:-1]:
+			if memov < 0:
 				break
 			if job.mem > 0:
 				victims.append(job)
