@@ -4533,12 +4533,12 @@ class ExecPool(object):
 	def _jobDemand(self, job):
 		"""GB a job is expected to use, and whether that is known rather than guessed
 
-		Known: its own estimate (an earlier run), else its kind's record (scaled by size), else its memlim
-		(declared: it is stopped there), each capped by its memlim. Guessed: the running jobs' average,
-		else the finished jobs' average (0: nothing is known).
+		Known: the larger of its own estimate (an earlier run, cut short: a lower bound) and its kind's
+		record (scaled by size), else its memlim (declared: it is stopped there), each capped by its
+		memlim. Guessed: the running jobs' average, else the finished jobs' average (0: nothing is known).
 		"""
 		rec = self._kindmem.get(_memKind(job))
-		mem = job.mem or (rec and (rec[1] * job.size if rec[1] and job.size else rec[0]))
+		mem = max(job.mem, rec[1] * job.size if rec[1] and job.size else rec[0]) if rec else job.mem
 		if mem or job.memlim:
 			return (min(mem, job.memlim) if mem and job.memlim else mem or job.memlim), True
 		total = 0.
@@ -4580,7 +4580,11 @@ class ExecPool(object):
 		self._armMemory(time.perf_counter() + self._memperiod)
 
 	def _noteDemand(self, job):
-		"""A job's run ended: remember the demand it showed (sampled peak, or the kernel's peak RSS)"""
+		"""A job's run ended: remember the demand it showed (sampled peak, or the kernel's peak RSS)
+
+		A run stopped to be postponed shows only what it held so far: its kind's record takes it as a
+		lower bound (the max), never smoothed down by it, so that its restart waits until that fits.
+		"""
 		job._memfresh = False
 		if not _LIMIT_WORKERS_RAM:
 			return
@@ -4588,7 +4592,7 @@ class ExecPool(object):
 		if not peak:
 			return
 		self._memavg = peak if not self._memavg else self._memavg * Job._RTM + peak * (1 - Job._RTM)
-		self._noteKind(job, peak, True)
+		self._noteKind(job, peak, not job._restarting)
 
 	def _settled(self, job, cur):
 		"""Whether a sample (GB) of a job starting up shows its demand: its memory stopped growing while

@@ -3600,6 +3600,30 @@ class TestMemoryPostponement(PoolTestCase):
 				postponed, trace = self.runOriginalsGroupChained()
 				self.assertEqual(postponed, {'jcgroup_mem_small_3g'}, trace)  # The heaviest alone
 
+	def test_a_demand_learned_from_a_postponement_gates_the_restarts(self):
+		"""Four jobs of one program look small for 0.6 s, then hold 280 MB each, memlimit 0.6 GB: all four
+		start on their small look and over-commit; once some are postponed, their kind's demand is what
+		its jobs held, and a postponed job starts again only when that fits: two restarts at most (two of
+		them fit together), all four succeed"""
+		pool = self.newPool(4, memlimit=0.6)
+		log = self.path('log')
+		starts = []
+		jobs = [Job('h{}'.format(i), args=pyjob(ALLOC_LOGGED('h{}'.format(i), log, 280, 1., delay=0.6)), onstart=starts.append)
+			for i in range(4)]
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(60))
+		self.assertEqual((pool.jobsdone, pool.failures), (4, []), err.getvalue())
+		self.assertIn('group memory limit violation', err.getvalue())
+		self.assertLessEqual(len(starts), 6, ([job.name for job in starts], err.getvalue()))
+		runs = {}
+		for _, pid, event, tm in readLog(log):
+			runs.setdefault(pid, {})[event] = tm
+		self.assertEqual(sum(1 for run in runs.values() if 'E' in run), 4)
+		# The runs that completed held their memory two at a time at most
+		self.assertLessEqual(maxOverlap([(run['A'], run['E']) for run in runs.values() if 'E' in run]), 2)
+
 
 def WAIT_GONE(name, logfile, seconds=20.):
 	"""Wait until the process that logged ('S') as name in an ALLOC_LOGGED log is gone; at most seconds"""
