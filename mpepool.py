@@ -4496,6 +4496,7 @@ class ExecPool(object):
 		self._memfreeat = 0.  # perf_counter() of that reading
 		self._kindmem = {}  # _memKind -> [GB, GB per unit of size]: the demand its jobs showed
 		self._memavg = 0.  # GB: smoothed peak demand of the finished jobs
+		self._uimemat = 0.  # perf_counter() of the last sample (of the loop or for the Web UI)
 
 	def _warnNoMemory(self):
 		"""Say once per pool that memory constraints are off"""
@@ -4670,8 +4671,7 @@ class ExecPool(object):
 		watched = [job for job in self._workers if not job.terminates and job.proc is not None
 			and (memlimit or job.memlim or shown)]
 		if watched:
-			for job, cur in zip(watched, _treesMemory([(job.proc.pid, job.memkind) for job in watched])):
-				job._noteMem(cur)
+			for job, cur in self._sample(watched):
 				if job._memfresh and self._settled(job, cur):
 					job._memfresh = False
 				if not job._memfresh and memlimit:
@@ -4694,10 +4694,33 @@ class ExecPool(object):
 		if memlimit and len(active) > 1 and (memall >= memlimit or memfree <= self._MEMLOW):
 			self._postponeHeavy(active, memall)
 		self._memtrace.append((now, memall, memfree))
+		self._uimemat = now
 		if any(memlimit or job.memlim for job in active):
 			self._armMemory(now + self._memperiod)
 		elif active and shown:  # For display only: at the Web UI's period
 			self._armMemory(now + _UI_PERIOD)
+
+	def _sample(self, jobs):
+		"""Fold one sample of the jobs' process trees into their estimates; return [(job, GB sampled)]"""
+		samples = list(zip(jobs, _treesMemory([(job.proc.pid, job.memkind) for job in jobs])))
+		for job, cur in samples:
+			job._noteMem(cur)
+		return samples
+
+	def _sampleShown(self):
+		"""Sample the running jobs' memory for the Web UI while no loop runs the 'memory' deadline (the
+		caller does other work between execute() and join()), at most every _UI_PERIOD seconds; return
+		whether it did. Only the estimates change: the loop enforces the limits at its next sample."""
+		now = time.perf_counter()
+		if not _LIMIT_WORKERS_RAM or now - self._uimemat < _UI_PERIOD:
+			return False
+		active = [job for job in self._workers if not job.terminates and job.proc is not None]
+		if not active:
+			return False
+		self._uimemat = now
+		self._sample(active)
+		self._memtrace.append((now, sum(job.mem for job in active), _freeMemory()))
+		return True
 
 	def _limitApplies(self, job, limit):
 		"""Whether a limit broken by a relative applies to job: memlimit applies to every job, a memlim
@@ -4786,14 +4809,15 @@ class ExecPool(object):
 	def _uiRefresh(self):
 		"""Publish the state that the rate limit held back, called by the Web UI's thread for a request
 
-		Between execute() and join() nobody else would: the caller does other work. Done only while the
-		pool is outside its loop (join() publishes itself) and under _uilock, which each step of the pool
-		holds, so a snapshot is never taken inside a step; a step that runs meanwhile publishes at its end.
+		Between execute() and join() nobody else would: the caller does other work. Nor would anybody
+		sample the running jobs' memory: that is done here too (_sampleShown). Done only while the pool is
+		outside its loop (join() publishes itself) and under _uilock, which each step of the pool holds,
+		so a snapshot is never taken inside a step; a step that runs meanwhile publishes at its end.
 		"""
-		if not self._uipending or self._inloop or not self._uilock.acquire(blocking=False):
+		if self._inloop or not (self._uipending or self._workers) or not self._uilock.acquire(blocking=False):
 			return
 		try:
-			if self._uipending and not self._inloop and not self._busy:
+			if not self._inloop and not self._busy and (self._sampleShown() or self._uipending):
 				self._publishUi()
 		finally:
 			self._uilock.release()

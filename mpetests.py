@@ -4794,6 +4794,31 @@ class TestWebUITruthful(_WebUiAppsCase):
 		finally:
 			run.release()
 
+	@NEEDS_PSUTIL
+	def test_memoryMeasuredWhileTheCallerIsBusy(self):
+		"""Four 60 MB jobs executed, no join(): the caller does other work (here it asks the Web UI), and
+		the requests that take the snapshot sample the jobs' memory, at most every 0.25 s"""
+		app, pool = self.uiPool(4)
+		for i in range(4):
+			pool.execute(Job('m{}'.format(i), args=pyjob(ALLOC(60, 30))))
+
+		def memsizes():
+			rows = uiJson(app, '/jobs?fmt=json')['workersInfo']
+			return {row[0]: dict(zip(rows[0], row))['memsize'] for row in rows[1:]}
+		self.assertTrue(waitUntil(lambda: sorted(name for name, mem in memsizes().items() if (mem or 0) > 0.06)
+			== ['m0', 'm1', 'm2', 'm3'], 10, 0.05), memsizes())
+		self.assertGreater(uiJson(app, '/jobs?fmt=json')['pool']['memjobs'], 0.24)
+		self.assertFalse(pool._inloop)
+		# 20 requests a second for 1 s: 4 or 5 samples
+		tstart = time.perf_counter()
+		while time.perf_counter() - tstart < 1.:
+			uiJson(app, '/jobs?fmt=json')
+			time.sleep(0.05)
+		samples = [tm for tm, _, _ in pool._memtrace if tm >= tstart]
+		self.assertGreaterEqual(len(samples), 2)
+		self.assertLessEqual(len(samples), 5)
+		self.assertGreaterEqual(min(b - a for a, b in zip(samples, samples[1:])), 0.25 - 1e-3)
+
 	def checkMeasured(self, app):
 		"""The memory of the running and finished jobs of app's pool is shown as measured"""
 		def running():
