@@ -4469,9 +4469,10 @@ class ExecPool(object):
 	# memlimit, or a job's memlim). A sample updates every watched job's estimate in one pass over /proc,
 	# stops the jobs over their own limit (and their heavier relatives: the memory chain), then, when the
 	# jobs together exceed memlimit or free RAM is low, postpones the heaviest jobs, their memory weighed
-	# by age (at least one job keeps running). The start gate counts the demand expected of the jobs still starting
-	# up (see _MEM_SETTLE), and a job of unknown demand waits until the first of its kind (_memKind) has
-	# shown its demand, so a burst of execute() calls can not overshoot memlimit.
+	# by age (at least one job keeps running). The start gate counts the demand expected of the jobs
+	# still starting up (see _MEM_SETTLE), and a job of unknown demand waits until the first of its kind
+	# (_memKind) has shown its demand, so a burst of execute() calls can not overshoot memlimit; a
+	# postponed job waits until its kind's demand fits, not only what it held when it was stopped.
 
 	def _initMemory(self, memlimit, latency, reserves=False):
 		"""Set memlimit (clamped to _RAM_LIMIT; 0 without psutil unless the launcher reserves the jobs'
@@ -4746,7 +4747,8 @@ class ExecPool(object):
 		agemid = (ages[(n - 1) // 2] + ages[n // 2]) / 2
 
 		def weight(job):
-			return job.mem * min(self._JMEMLIMH, max(self._JMEMLIML, math.sqrt(agemid / max(now - job.tstart, 1e-3))))
+			ratio = math.sqrt(agemid / max(now - job.tstart, 1e-3))
+			return job.mem * min(self._JMEMLIMH, max(self._JMEMLIML, ratio))
 
 		victims = []
 		for job in sorted(active, key=lambda job: (weight(job), job.tstart), reverse=True)[:-1]:
