@@ -3608,7 +3608,13 @@ class TestMemoryPostponement(PoolTestCase):
 		pool = self.newPool(4, memlimit=0.6)
 		log = self.path('log')
 		starts = []
-		jobs = [Job('h{}'.format(i), args=pyjob(ALLOC_LOGGED('h{}'.format(i), log, 280, 1., delay=0.6)), onstart=starts.append)
+		restarts = []  # The demand expected of a postponed job when it starts again: at least what the others held
+
+		def started(job):
+			if job in starts:
+				restarts.append(pool._jobDemand(job))
+			starts.append(job)
+		jobs = [Job('h{}'.format(i), args=pyjob(ALLOC_LOGGED('h{}'.format(i), log, 280, 1., delay=0.6)), onstart=started)
 			for i in range(4)]
 		with contextlib.redirect_stderr(io.StringIO()) as err:
 			for job in jobs:
@@ -3617,6 +3623,10 @@ class TestMemoryPostponement(PoolTestCase):
 		self.assertEqual((pool.jobsdone, pool.failures), (4, []), err.getvalue())
 		self.assertIn('group memory limit violation', err.getvalue())
 		self.assertLessEqual(len(starts), 6, ([job.name for job in starts], err.getvalue()))
+		self.assertTrue(restarts)
+		for demand, known in restarts:
+			self.assertTrue(known)
+			self.assertGreaterEqual(demand, inGigabytes(280 << 20), (restarts, err.getvalue()))
 		runs = {}
 		for _, pid, event, tm in readLog(log):
 			runs.setdefault(pid, {})[event] = tm
