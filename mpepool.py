@@ -4715,7 +4715,9 @@ class ExecPool(object):
 		now = time.perf_counter()
 		if not _LIMIT_WORKERS_RAM or now - self._uimemat < _UI_PERIOD:
 			return False
-		active = [job for job in self._workers if not job.terminates and job.proc is not None]
+		# A job that the cluster holds to its reservation is not sampled (its local process is a client)
+		active = [job for job in self._workers if not job.terminates and job.proc is not None
+			and self._launcher.reserved(job) is None]
 		if not active:
 			return False
 		self._uimemat = now

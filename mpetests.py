@@ -3525,9 +3525,23 @@ class TestMemoryBursts(PoolTestCase):
 		self.assertEqual(set(firsts[len(firsts) - len(postponed):]), postponed, (firsts, postponed))  # The youngest
 
 
-def ALLOC_LATE(nbytes, seconds, delay):
-	"""Look small for delay seconds (the interpreter alone), then hold nbytes of touched memory for seconds"""
-	return 'import time; time.sleep({}); buf = b"1" * {}; time.sleep({})'.format(delay, int(nbytes), seconds)
+def ALLOC_AFTER_STARTS(nbytes, seconds, barrier, count, delay=0., wait=2.):
+	"""Look small (the interpreter alone) until count jobs appended their pid to the file barrier (at most
+	wait seconds), then delay seconds more; then hold nbytes of touched memory for seconds"""
+	return textwrap.dedent('''\
+		import os, time
+		with open({barrier!r}, 'a') as fbar:
+			fbar.write('%d\\n' % os.getpid())
+		deadline = time.monotonic() + {wait}
+		while time.monotonic() < deadline:
+			with open({barrier!r}) as fbar:
+				if len(fbar.readlines()) >= {count}:
+					break
+			time.sleep(0.01)
+		time.sleep({delay})
+		buf = b'1' * {nbytes}
+		time.sleep({seconds})
+		''').format(nbytes=int(nbytes), seconds=seconds, barrier=barrier, count=count, delay=delay, wait=wait)
 
 
 @NEEDS_PSUTIL
@@ -3537,31 +3551,36 @@ class TestMemoryPostponement(PoolTestCase):
 
 	def runOriginalsGroupChained(self):
 		"""The original's test_jobMemlimGroupChained (its jobs, limits and assertions), each job looking
-		small for 0.6 s before it allocates (allocating at once, they would never over-commit: the start
-		gate admits no more than fit), so that four start and their allocations exceed memlimit. The
-		heaviest, jgms3, allocates 0.15 s before its neighbours, as a sample that catches its allocation
-		half done would rightly find another job heavier. Returns the names of the postponed jobs."""
+		small until four have started (allocating at once, they would never over-commit: the start gate
+		admits no more than fit), so that four start and their allocations exceed memlimit. The heaviest,
+		jgms3, allocates 0.3 s after the barrier, its neighbours 0.45 s after it (the oldest at once), as
+		a sample that catches its allocation half done would rightly find another job heavier. Returns
+		the names of the postponed jobs and the pool's stderr."""
 		latency = 0.1
 		worktime = latency * 10
 		timeout = worktime * 2
 		etimeout = (max(1, latency) + timeout) * (1 + ExecPool._KILLDELAY)
 		msmall = inBytes(0.025)
-		delay = 0.6
+		barrier = self.path('barrier')
+		if os.path.exists(barrier):
+			os.remove(barrier)
+
+		def prog(nbytes, seconds, delay=0.45):
+			return pyjob(ALLOC_AFTER_STARTS(nbytes, seconds, barrier, 4, delay))
 		err = io.StringIO()
 		with contextlib.redirect_stderr(err), self.newPool(4, latency=latency, memlimit=0.15) as xpool:
 			tstart = time.perf_counter()
-			jgms1 = Job('jcgroup_mem_small_1', args=pyjob(ALLOC_LATE(msmall, worktime, delay)), size=5, timeout=timeout)
+			jgms1 = Job('jcgroup_mem_small_1', args=prog(msmall, worktime, 0.), size=5, timeout=timeout)
 			tjms2 = worktime / 3
-			jgms2 = Job('jcgroup_mem_small_2s', args=pyjob(ALLOC_LATE(msmall, tjms2, delay)), size=5, timeout=timeout
+			jgms2 = Job('jcgroup_mem_small_2s', args=prog(msmall, tjms2), size=5, timeout=timeout, onstart=mock.MagicMock())
+			jgms3 = Job('jcgroup_mem_small_3g', args=prog(msmall * 1.5, worktime, 0.3), category='cat_sa', size=5
+				, timeout=timeout, onstart=mock.MagicMock(), ondone=mock.MagicMock())
+			jgmsp1 = Job('jcgroup_mem_small_postponed_1m', args=prog(msmall * 1.2, worktime * 1.25), category='cat_toch'
+				, size=6, timeout=timeout, onstart=mock.MagicMock())
+			jgmsp2 = Job('jcgroup_mem_small_postponed_2_to', args=prog(msmall * 0.8, worktime), category='cat_toch', size=4
+				, timeout=worktime / 2, ondone=mock.MagicMock())
+			jgmsp3 = Job('jcgroup_mem_small_postponed_3', args=prog(msmall, worktime), size=9, timeout=worktime
 				, onstart=mock.MagicMock())
-			jgms3 = Job('jcgroup_mem_small_3g', args=pyjob(ALLOC_LATE(msmall * 1.5, worktime, delay - 0.15)), category='cat_sa'
-				, size=5, timeout=timeout, onstart=mock.MagicMock(), ondone=mock.MagicMock())
-			jgmsp1 = Job('jcgroup_mem_small_postponed_1m', args=pyjob(ALLOC_LATE(msmall * 1.2, worktime * 1.25, delay))
-				, category='cat_toch', size=6, timeout=timeout, onstart=mock.MagicMock())
-			jgmsp2 = Job('jcgroup_mem_small_postponed_2_to', args=pyjob(ALLOC_LATE(msmall * 0.8, worktime, delay))
-				, category='cat_toch', size=4, timeout=worktime / 2, ondone=mock.MagicMock())
-			jgmsp3 = Job('jcgroup_mem_small_postponed_3', args=pyjob(ALLOC_LATE(msmall, worktime, delay)), size=9
-				, timeout=worktime, onstart=mock.MagicMock())
 			jobs = (jgms1, jgms2, jgms3, jgmsp1, jgmsp2, jgmsp3)
 			for job in jobs:
 				xpool.execute(job)
@@ -3577,7 +3596,7 @@ class TestMemoryPostponement(PoolTestCase):
 		self.assertGreaterEqual(jgms3.tstop - jgms3.tstart, worktime)
 		self.assertFalse(jgms3.proc.returncode)
 		if jgmsp1.tstop > jgmsp2.tstop + latency:
-			self.assertLessEqual(jgmsp1.tstop - jgmsp1.tstart, worktime * 1.25 + latency * ExecPool._KILLDELAY + delay)
+			self.assertLessEqual(jgmsp1.tstop - jgmsp1.tstart, timeout + latency * ExecPool._KILLDELAY)
 			self.assertTrue(jgmsp1.proc.returncode)
 		self.assertLessEqual(jgmsp2.tstop - jgmsp2.tstart, worktime)
 		self.assertTrue(jgmsp2.proc.returncode)
