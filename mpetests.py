@@ -3553,9 +3553,9 @@ class TestMemoryPostponement(PoolTestCase):
 		"""The original's test_jobMemlimGroupChained (its jobs, limits and assertions), each job looking
 		small until four have started (allocating at once, they would never over-commit: the start gate
 		admits no more than fit), so that four start and their allocations exceed memlimit. The heaviest,
-		jgms3, allocates 0.3 s after the barrier, its neighbours 0.45 s after it (the oldest at once), as
-		a sample that catches its allocation half done would rightly find another job heavier. Returns
-		the names of the postponed jobs and the pool's stderr."""
+		jgms3, allocates 0.3 s after the barrier, its neighbours 0.45 s after it (the oldest at once): a
+		sample that caught its allocation half done would rightly find another job heavier. Returns the
+		names of the postponed jobs and the pool's stderr."""
 		latency = 0.1
 		worktime = latency * 10
 		timeout = worktime * 2
@@ -4838,7 +4838,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 			== ['m0', 'm1', 'm2', 'm3'], 10, 0.05), memsizes())
 		self.assertGreater(uiJson(app, '/jobs?fmt=json')['pool']['memjobs'], 0.24)
 		self.assertFalse(pool._inloop)
-		# 20 requests a second for 1 s: 4 or 5 samples
+		# 20 requests a second for 1 s: a sample every 0.25 s at most
 		tstart = time.perf_counter()
 		while time.perf_counter() - tstart < 1.:
 			uiJson(app, '/jobs?fmt=json')
