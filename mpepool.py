@@ -3746,8 +3746,7 @@ class ExecPool(object):
 	_KILLDELAY = 3  # The original's count of termination requests before SIGKILL (kept; see killgrace)
 	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
 	_GOLDEN = (1 + 5 ** 0.5) / 2
-	# The original's clamps of the age weighting in the choice of jobs to postpone (kept for code that reads
-	# them; the youngest jobs are postponed first)
+	# The clamps of the age weighting in the choice of the jobs to postpone for the group memory limit
 	_JMEMLIMH = _GOLDEN
 	_JMEMLIML = 1 / _GOLDEN
 	_JMEMTRR = 3 - _GOLDEN  # Safety ratio applied to a job's expected memory
@@ -4647,10 +4646,11 @@ class ExecPool(object):
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
 	# memlimit, or a job's memlim). A sample updates every watched job's estimate in one pass over /proc,
 	# stops the jobs over their own limit (and their heavier relatives: the memory chain), then, when the
-	# jobs together exceed memlimit or free RAM is low, postpones the most recently started jobs (at
-	# least one job keeps running). The start gate counts the demand expected of the jobs still starting
-	# up (see _MEM_SETTLE), and a job of unknown demand waits until the first of its kind (_memKind) has
-	# shown its demand, so a burst of execute() calls can not overshoot memlimit.
+	# jobs together exceed memlimit or free RAM is low, postpones the heaviest jobs, their memory weighed
+	# by age (at least one job keeps running). The start gate counts the demand expected of the jobs
+	# still starting up (see _MEM_SETTLE), and a job of unknown demand waits until the first of its kind
+	# (_memKind) has shown its demand, so a burst of execute() calls can not overshoot memlimit; a
+	# postponed job waits until its kind's demand fits, not only what it held when it was stopped.
 
 	def _initMemory(self, memlimit, latency, reserves=False):
 		"""Set memlimit (clamped to _RAM_LIMIT; 0 without psutil unless the launcher reserves the jobs'
@@ -4675,6 +4675,7 @@ class ExecPool(object):
 		self._memfreeat = 0.  # perf_counter() of that reading
 		self._kindmem = {}  # _memKind -> [GB, GB per unit of size]: the demand its jobs showed
 		self._memavg = 0.  # GB: smoothed peak demand of the finished jobs
+		self._uimemat = 0.  # perf_counter() of the last sample (of the loop or for the Web UI)
 
 	def _warnNoMemory(self):
 		"""Say once per pool that memory constraints are off"""
@@ -4712,12 +4713,12 @@ class ExecPool(object):
 	def _jobDemand(self, job):
 		"""GB a job is expected to use, and whether that is known rather than guessed
 
-		Known: its own estimate (an earlier run), else its kind's record (scaled by size), else its memlim
-		(declared: it is stopped there), each capped by its memlim. Guessed: the running jobs' average,
-		else the finished jobs' average (0: nothing is known).
+		Known: the larger of its own estimate (an earlier run, cut short: a lower bound) and its kind's
+		record (scaled by size), else its memlim (declared: it is stopped there), each capped by its
+		memlim. Guessed: the running jobs' average, else the finished jobs' average (0: nothing is known).
 		"""
 		rec = self._kindmem.get(_memKind(job))
-		mem = job.mem or (rec and (rec[1] * job.size if rec[1] and job.size else rec[0]))
+		mem = max(job.mem, rec[1] * job.size if rec[1] and job.size else rec[0]) if rec else job.mem
 		if mem or job.memlim:
 			return (min(mem, job.memlim) if mem and job.memlim else mem or job.memlim), True
 		total = 0.
@@ -4759,7 +4760,11 @@ class ExecPool(object):
 		self._armMemory(time.perf_counter() + self._memperiod)
 
 	def _noteDemand(self, job):
-		"""A job's run ended: remember the demand it showed (sampled peak, or the kernel's peak RSS)"""
+		"""A job's run ended: remember the demand it showed (sampled peak, or the kernel's peak RSS)
+
+		A run stopped to be postponed shows only what it held so far: its kind's record takes it as a
+		lower bound (the max), never smoothed down by it, so that its restart waits until that fits.
+		"""
 		job._memfresh = False
 		if not _LIMIT_WORKERS_RAM:
 			return
@@ -4767,7 +4772,7 @@ class ExecPool(object):
 		if not peak:
 			return
 		self._memavg = peak if not self._memavg else self._memavg * Job._RTM + peak * (1 - Job._RTM)
-		self._noteKind(job, peak, True)
+		self._noteKind(job, peak, not job._restarting)
 
 	def _settled(self, job, cur):
 		"""Whether a sample (GB) of a job starting up shows its demand: its memory stopped growing while
@@ -4845,8 +4850,7 @@ class ExecPool(object):
 		watched = [job for job in self._workers if not job.terminates and job.proc is not None
 			and (memlimit or job.memlim or shown)]
 		if watched:
-			for job, cur in zip(watched, _treesMemory([(job.proc.pid, job.memkind) for job in watched])):
-				job._noteMem(cur)
+			for job, cur in self._sample(watched):
 				if job._memfresh and self._settled(job, cur):
 					job._memfresh = False
 				if not job._memfresh and memlimit:
@@ -4869,10 +4873,35 @@ class ExecPool(object):
 		if memlimit and len(active) > 1 and (memall >= memlimit or memfree <= self._MEMLOW):
 			self._postponeHeavy(active, memall)
 		self._memtrace.append((now, memall, memfree))
+		self._uimemat = now
 		if any(memlimit or job.memlim for job in active):
 			self._armMemory(now + self._memperiod)
 		elif active and shown:  # For display only: at the Web UI's period
 			self._armMemory(now + _UI_PERIOD)
+
+	def _sample(self, jobs):
+		"""Fold one sample of the jobs' process trees into their estimates; return [(job, GB sampled)]"""
+		samples = list(zip(jobs, _treesMemory([(job.proc.pid, job.memkind) for job in jobs])))
+		for job, cur in samples:
+			job._noteMem(cur)
+		return samples
+
+	def _sampleShown(self):
+		"""Sample the running jobs' memory for the Web UI while no loop runs the 'memory' deadline (the
+		caller does other work between execute() and join()), at most every _UI_PERIOD seconds; return
+		whether it did. Only the estimates change: the loop enforces the limits at its next sample."""
+		now = time.perf_counter()
+		if not _LIMIT_WORKERS_RAM or now - self._uimemat < _UI_PERIOD:
+			return False
+		# A job that the cluster holds to its reservation is not sampled (its local process is a client)
+		active = [job for job in self._workers if not job.terminates and job.proc is not None
+			and self._launcher.reserved(job) is None]
+		if not active:
+			return False
+		self._uimemat = now
+		self._sample(active)
+		self._memtrace.append((now, sum(job.mem for job in active), _freeMemory()))
+		return True
 
 	def _limitApplies(self, job, limit):
 		"""Whether a limit broken by a relative applies to job: memlimit applies to every job, a memlim
@@ -4880,19 +4909,30 @@ class ExecPool(object):
 		return limit == self.memlimit or 0 < job.memlim <= limit
 
 	def _postponeHeavy(self, active, memall):
-		"""Stop the most recently started jobs to be run again later; the oldest keeps running
+		"""Stop the heaviest running jobs, their memory weighed by age, to be run again later
 
-		They go from the youngest (the least work lost) until the memory they hold brings the jobs down
-		to memlimit * n / (n + 1) (when free RAM is low: the original's margin); a job that holds
-		nothing frees nothing and is left running.
+		The original's choice: a job's memory counts more the later it started (up to _JMEMLIMH times when
+		much younger than the median running job, down to _JMEMLIML times when much older: the square root
+		of the ratio of their ages), so that a heavy job goes first and the lighter ones finish beside fewer
+		neighbours, and among jobs of similar memory the most recently started go (the least work lost).
+		Jobs go in that order until the others fit in memlimit (when free RAM is low: until the original's
+		margin is freed); the lightest by that weight keeps running, and a job that holds nothing frees
+		nothing and is left running.
 		"""
 		n = len(active)
 		memlimit = self.memlimit
-		# GB to free: down to memlimit * n / (n + 1), or when free RAM is low, the original's margin
-		memov = memall - memlimit * n / (n + 1) if memall >= memlimit else self._MEMLOW + memlimit / (n + 1)
+		memov = memall - memlimit if memall >= memlimit else self._MEMLOW + memlimit / (n + 1)
+		now = time.perf_counter()
+		ages = sorted(max(now - job.tstart, 1e-3) for job in active)
+		agemid = (ages[(n - 1) // 2] + ages[n // 2]) / 2
+
+		def weight(job):
+			ratio = math.sqrt(agemid / max(now - job.tstart, 1e-3))
+			return job.mem * min(self._JMEMLIMH, max(self._JMEMLIML, ratio))
+
 		victims = []
-		for job in sorted(active, key=lambda job: job.tstart)[:0:-1]:  # The oldest keeps running
-			if memov <= 0:
+		for job in sorted(active, key=lambda job: (weight(job), job.tstart), reverse=True)[:-1]:
+			if memov < 0:
 				break
 			if job.mem > 0:
 				victims.append(job)
@@ -4951,14 +4991,15 @@ class ExecPool(object):
 	def _uiRefresh(self):
 		"""Publish the state that the rate limit held back, called by the Web UI's thread for a request
 
-		Between execute() and join() nobody else would: the caller does other work. Done only while the
-		pool is outside its loop (join() publishes itself) and under _uilock, which each step of the pool
-		holds, so a snapshot is never taken inside a step; a step that runs meanwhile publishes at its end.
+		Between execute() and join() nobody else would: the caller does other work. Nor would anybody
+		sample the running jobs' memory: that is done here too (_sampleShown). Done only while the pool is
+		outside its loop (join() publishes itself) and under _uilock, which each step of the pool holds,
+		so a snapshot is never taken inside a step; a step that runs meanwhile publishes at its end.
 		"""
-		if not self._uipending or self._inloop or not self._uilock.acquire(blocking=False):
+		if self._inloop or not (self._uipending or self._workers) or not self._uilock.acquire(blocking=False):
 			return
 		try:
-			if self._uipending and not self._inloop and not self._busy:
+			if not self._inloop and not self._busy and (self._sampleShown() or self._uipending):
 				self._publishUi()
 		finally:
 			self._uilock.release()

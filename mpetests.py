@@ -3810,7 +3810,7 @@ def HOLD_UNTIL_A_STOP(name, logfile, mb, delay, seconds=20.):
 @NEEDS_PSUTIL
 class TestMemoryBursts(PoolTestCase):
 	"""A burst never starts more than memlimit allows once the first job's demand is known; group
-	postponement stops the most recently started jobs first"""
+	postponement stops the most recently started of jobs of equal memory first"""
 
 	def test_jobs_of_unknown_demand_wait_for_the_first_of_their_kind(self):
 		"""Four jobs filling 300 MB over 0.4 s, memlimit 0.5 GB: one at a time, none postponed (a sample
@@ -3854,18 +3854,20 @@ class TestMemoryBursts(PoolTestCase):
 		self.assertLess(events['y3', 'S'], events['y1', 'F'])
 		self.assertGreater(events['y2', 'S'], min(events['y1', 'F'], events['y3', 'F']))
 
-	def test_group_postponement_stops_the_youngest_first(self):
-		"""memlimit 0.7 GB: the oldest job holds 350 MB, three younger ones then take 150 MB each: the
-		youngest are postponed, the oldest (and the first of the younger) keep running"""
-		pool = self.newPool(4, memlimit=0.7)
+	def test_group_postponement_of_equal_jobs_stops_the_youngest_first(self):
+		"""memlimit 0.5 GB, four jobs of 150 MB each: three younger ones, started 0.2 s apart, hold their
+		memory, then the oldest takes its own: of equal memory, the youngest is postponed (its memory
+		weighs the most by age), the oldest and the first of the younger keep running"""
+		pool = self.newPool(4, memlimit=0.5)
 		log = self.path('log')
 		starts = []
-		# old sleeps 1 s first: its samples show its start-up is over (some 10 MB), the others start beside it
-		old = Job('old', args=pyjob(HOLD_UNTIL_A_STOP('old', log, 350, 1.)), onstart=lambda job: starts.append(
+		# old sleeps 2 s first: its samples show its start-up is over (some 10 MB), the others start beside
+		# it and allocate before it does, so the sample that finds the group over memlimit sees them whole
+		old = Job('old', args=pyjob(HOLD_UNTIL_A_STOP('old', log, 150, 2.)), onstart=lambda job: starts.append(
 			(job.name, time.perf_counter())))
-		# The young ones hold their memory long enough to hold it together, whatever their start order
-		young = [Job('y{}'.format(i), args=pyjob(ALLOC_LOGGED('y{}'.format(i), log, 150, 1.2, delay=0.6)), onstart=lambda
-			job: starts.append((job.name, time.perf_counter()))) for i in range(3)]
+		# The young ones hold their memory until the old one allocated, whatever the load
+		young = [Job('y{}'.format(i), args=pyjob(ALLOC_LOGGED('y{}'.format(i), log, 150, 2., delay=0.6)), startdelay=0.2
+			, onstart=lambda job: starts.append((job.name, time.perf_counter()))) for i in range(3)]
 		with contextlib.redirect_stderr(io.StringIO()) as err:
 			for job in [old] + young:
 				pool.execute(job)
@@ -3879,6 +3881,135 @@ class TestMemoryBursts(PoolTestCase):
 		self.assertIn('group memory limit violation', err.getvalue())
 		firsts = [name for i, name in enumerate(names) if name not in names[:i]]
 		self.assertEqual(set(firsts[len(firsts) - len(postponed):]), postponed, (firsts, postponed))  # The youngest
+
+
+def ALLOC_AFTER_STARTS(nbytes, seconds, barrier, count, delay=0., wait=2.):
+	"""Look small (the interpreter alone) until count jobs appended their pid to the file barrier (at most
+	wait seconds), then delay seconds more; then hold nbytes of touched memory for seconds"""
+	return textwrap.dedent('''\
+		import os, time
+		with open({barrier!r}, 'a') as fbar:
+			fbar.write('%d\\n' % os.getpid())
+		deadline = time.monotonic() + {wait}
+		while time.monotonic() < deadline:
+			with open({barrier!r}) as fbar:
+				if len(fbar.readlines()) >= {count}:
+					break
+			time.sleep(0.01)
+		time.sleep({delay})
+		buf = b'1' * {nbytes}
+		time.sleep({seconds})
+		''').format(nbytes=int(nbytes), seconds=seconds, barrier=barrier, count=count, delay=delay, wait=wait)
+
+
+@NEEDS_PSUTIL
+class TestMemoryPostponement(PoolTestCase):
+	"""The group memory limit postpones the heaviest running jobs, their memory weighed by age; a kind's
+	demand learned from a postponement gates the later starts"""
+
+	def runOriginalsGroupChained(self):
+		"""The original's test_jobMemlimGroupChained (its jobs, limits and assertions), each job looking
+		small until four have started (allocating at once, they would never over-commit: the start gate
+		admits no more than fit), so that four start and their allocations exceed memlimit. The heaviest,
+		jgms3, allocates 0.3 s after the barrier, its neighbours 0.45 s after it (the oldest at once): a
+		sample that caught its allocation half done would rightly find another job heavier. Returns the
+		names of the postponed jobs and the pool's stderr."""
+		latency = 0.1
+		worktime = latency * 10
+		timeout = worktime * 2
+		etimeout = (max(1, latency) + timeout) * (1 + ExecPool._KILLDELAY)
+		msmall = inBytes(0.025)
+		barrier = self.path('barrier')
+		if os.path.exists(barrier):
+			os.remove(barrier)
+
+		def prog(nbytes, seconds, delay=0.45):
+			return pyjob(ALLOC_AFTER_STARTS(nbytes, seconds, barrier, 4, delay))
+		err = io.StringIO()
+		with contextlib.redirect_stderr(err), self.newPool(4, latency=latency, memlimit=0.15) as xpool:
+			tstart = time.perf_counter()
+			jgms1 = Job('jcgroup_mem_small_1', args=prog(msmall, worktime, 0.), size=5, timeout=timeout)
+			tjms2 = worktime / 3
+			jgms2 = Job('jcgroup_mem_small_2s', args=prog(msmall, tjms2), size=5, timeout=timeout, onstart=mock.MagicMock())
+			jgms3 = Job('jcgroup_mem_small_3g', args=prog(msmall * 1.5, worktime, 0.3), category='cat_sa', size=5
+				, timeout=timeout, onstart=mock.MagicMock(), ondone=mock.MagicMock())
+			jgmsp1 = Job('jcgroup_mem_small_postponed_1m', args=prog(msmall * 1.2, worktime * 1.25), category='cat_toch'
+				, size=6, timeout=timeout, onstart=mock.MagicMock())
+			jgmsp2 = Job('jcgroup_mem_small_postponed_2_to', args=prog(msmall * 0.8, worktime), category='cat_toch', size=4
+				, timeout=worktime / 2, ondone=mock.MagicMock())
+			jgmsp3 = Job('jcgroup_mem_small_postponed_3', args=prog(msmall, worktime), size=9, timeout=worktime
+				, onstart=mock.MagicMock())
+			jobs = (jgms1, jgms2, jgms3, jgmsp1, jgmsp2, jgmsp3)
+			for job in jobs:
+				xpool.execute(job)
+			time.sleep(worktime / 4)
+			self.assertTrue(xpool.join(etimeout))
+			etime = time.perf_counter() - tstart
+		trace = err.getvalue()
+		self.assertLess(etime, etimeout)
+		self.assertGreaterEqual(jgms1.tstop - jgms1.tstart, worktime)
+		self.assertFalse(jgms1.proc.returncode)
+		self.assertGreaterEqual(jgms2.tstop - jgms2.tstart, tjms2)
+		self.assertFalse(jgms2.proc.returncode)
+		self.assertGreaterEqual(jgms3.tstop - jgms3.tstart, worktime)
+		self.assertFalse(jgms3.proc.returncode)
+		if jgmsp1.tstop > jgmsp2.tstop + latency:
+			self.assertLessEqual(jgmsp1.tstop - jgmsp1.tstart, timeout + latency * ExecPool._KILLDELAY)
+			self.assertTrue(jgmsp1.proc.returncode)
+		self.assertLessEqual(jgmsp2.tstop - jgmsp2.tstart, worktime)
+		self.assertTrue(jgmsp2.proc.returncode)
+		self.assertGreaterEqual(jgmsp3.tstop - jgmsp3.tstart, worktime)
+		jgms2.onstart.assert_called_with(jgms2)
+		jgms3.onstart.assert_called_with(jgms3)
+		self.assertTrue(2 <= jgms3.onstart.call_count <= 3, (jgms3.onstart.call_count, trace))  # The heaviest: started again
+		jgms3.ondone.assert_called_once_with(jgms3)
+		jgmsp1.onstart.assert_called_with(jgmsp1)
+		self.assertTrue(1 <= jgmsp1.onstart.call_count <= 2, trace)
+		jgmsp2.ondone.assert_not_called()
+		jgmsp3.onstart.assert_called_with(jgmsp3)
+		self.assertTrue(1 <= jgmsp3.onstart.call_count <= 2, trace)
+		return {name for name in re.findall(r'"([^"]+)" #\d+ is terminated because of the group memory limit', trace)}, trace
+
+	def test_the_originals_group_chained_scenario(self):
+		"""The heaviest job is postponed and started again, 5 runs in a row"""
+		for run in range(5):
+			with self.subTest(run=run):
+				postponed, trace = self.runOriginalsGroupChained()
+				self.assertEqual(postponed, {'jcgroup_mem_small_3g'}, trace)  # The heaviest alone
+
+	def test_a_demand_learned_from_a_postponement_gates_the_restarts(self):
+		"""Four jobs of one program look small for 0.6 s, then hold 280 MB each, memlimit 0.6 GB: all four
+		start on their small look and over-commit; once some are postponed, their kind's demand is what
+		its jobs held, and a postponed job starts again only when that fits: two restarts at most (two of
+		them fit together), all four succeed"""
+		pool = self.newPool(4, memlimit=0.6)
+		log = self.path('log')
+		starts = []
+		restarts = []  # The demand expected of a postponed job when it starts again: at least what the others held
+
+		def started(job):
+			if job in starts:
+				restarts.append(pool._jobDemand(job))
+			starts.append(job)
+		jobs = [Job('h{}'.format(i), args=pyjob(ALLOC_LOGGED('h{}'.format(i), log, 280, 1., delay=0.6)), onstart=started)
+			for i in range(4)]
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(60))
+		self.assertEqual((pool.jobsdone, pool.failures), (4, []), err.getvalue())
+		self.assertIn('group memory limit violation', err.getvalue())
+		self.assertLessEqual(len(starts), 6, ([job.name for job in starts], err.getvalue()))
+		self.assertTrue(restarts)
+		for demand, known in restarts:
+			self.assertTrue(known)
+			self.assertGreaterEqual(demand, inGigabytes(280 << 20), (restarts, err.getvalue()))
+		runs = {}
+		for _, pid, event, tm in readLog(log):
+			runs.setdefault(pid, {})[event] = tm
+		self.assertEqual(sum(1 for run in runs.values() if 'E' in run), 4)
+		# The runs that completed held their memory two at a time at most
+		self.assertLessEqual(maxOverlap([(run['A'], run['E']) for run in runs.values() if 'E' in run]), 2)
 
 
 def WAIT_GONE(name, logfile, seconds=20.):
@@ -5026,6 +5157,31 @@ class TestWebUITruthful(_WebUiAppsCase):
 			self.checkMeasured(app)
 		finally:
 			run.release()
+
+	@NEEDS_PSUTIL
+	def test_memoryMeasuredWhileTheCallerIsBusy(self):
+		"""Four 60 MB jobs executed, no join(): the caller does other work (here it asks the Web UI), and
+		the requests that take the snapshot sample the jobs' memory, at most every 0.25 s"""
+		app, pool = self.uiPool(4)
+		for i in range(4):
+			pool.execute(Job('m{}'.format(i), args=pyjob(ALLOC(60, 30))))
+
+		def memsizes():
+			rows = uiJson(app, '/jobs?fmt=json')['workersInfo']
+			return {row[0]: dict(zip(rows[0], row))['memsize'] for row in rows[1:]}
+		self.assertTrue(waitUntil(lambda: sorted(name for name, mem in memsizes().items() if (mem or 0) > 0.06)
+			== ['m0', 'm1', 'm2', 'm3'], 10, 0.05), memsizes())
+		self.assertGreater(uiJson(app, '/jobs?fmt=json')['pool']['memjobs'], 0.24)
+		self.assertFalse(pool._inloop)
+		# 20 requests a second for 1 s: a sample every 0.25 s at most
+		tstart = time.perf_counter()
+		while time.perf_counter() - tstart < 1.:
+			uiJson(app, '/jobs?fmt=json')
+			time.sleep(0.05)
+		samples = [tm for tm, _, _ in pool._memtrace if tm >= tstart]
+		self.assertGreaterEqual(len(samples), 2)
+		self.assertLessEqual(len(samples), 5)
+		self.assertGreaterEqual(min(b - a for a, b in zip(samples, samples[1:])), 0.25 - 1e-3)
 
 	def checkMeasured(self, app):
 		"""The memory of the running and finished jobs of app's pool is shown as measured"""
