@@ -306,7 +306,7 @@ class TestExecPool(PoolTestCase):
 		pool.execute(first)
 		pool.execute(second)
 		self.assertTrue(pool.join(30))
-		exited = first._tspawn + first.wtime
+		exited = first._run.tspawn + first.wtime
 		self.assertGreaterEqual(second.tstart, exited)
 		self.assertLess(second.tstart - exited, 0.1)  # Event-driven: not after `latency` seconds
 
@@ -5799,7 +5799,7 @@ _SLURM_HOLDER = textwrap.dedent('''\
 	mpepool.installTerminationHandlers()
 	pool = ExecPool(1, launcher=SlurmLauncher())
 	pool.execute(Job('hold', args=('sleep', '300')))
-	while not all(job.slurmid and job._slurmrun for job in pool._workers):
+	while not all(job.slurmid and job._run.launch.start for job in pool._workers):
 		pool._cycle(time.perf_counter() + 0.05)
 	print('running', flush=True)
 	pool.join()
@@ -5922,7 +5922,7 @@ class TestSlurm(PoolTestCase):
 		for i in range(3):
 			pool.execute(Job('m{}'.format(i), args=('sleep', '1'), memlim=0.45
 				, onstart=lambda job: spans.__setitem__(job.name, [time.perf_counter()])
-				, onfinish=lambda job: spans[job.name].append(job._tspawn + job.wtime)))
+				, onfinish=lambda job: spans[job.name].append(job._run.tspawn + job.wtime)))
 		self.assertTrue(pool.join(60))
 		ends = sorted(span[1] for span in spans.values())
 		self.assertGreaterEqual(max(span[0] for span in spans.values()), ends[0] - 0.05)  # 3 * 0.45 > 1 GB
@@ -5959,7 +5959,7 @@ class TestSlurm(PoolTestCase):
 			fout.write(re.sub(r'(?m)^AccountingStorageType=.*$', 'AccountingStorageType=accounting_storage/none'
 				, fconf.read()))
 		ended = {}  # Name -> (perf_counter() of its srun's exit, of its onfinish)
-		note = lambda job: ended.__setitem__(job.name, (job._tspawn + job.wtime, time.perf_counter()))  # noqa: E731
+		note = lambda job: ended.__setitem__(job.name, (job._run.tspawn + job.wtime, time.perf_counter()))  # noqa: E731
 		err = io.StringIO()
 		with mock.patch.dict(os.environ, {'SLURM_CONF': conf}), contextlib.redirect_stderr(err):
 			pool = self.slurmPool(4)
