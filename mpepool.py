@@ -553,7 +553,8 @@ def propslist(cls):
 	the exact property names, `json()` (a dict; a Task value becomes its name) and `iterprop()`.
 	"""
 	slots = [name for name in cls.__slots__ if not name.startswith('_')]
-	public = [name for name in dir(cls) if not name.startswith('_') and name not in slots]
+	public = [name for name in dir(cls) if not name.startswith('_') and name not in slots
+		and not callable(getattr(cls, name))]  # Properties, not methods
 	cls._props = ' '.join(slots[:getattr(cls, '_NPRIMARY', len(slots))] + public)
 	cls._xprops = ' '.join(slots + public)
 	cls._propset = frozenset(cls._xprops.split())

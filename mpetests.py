@@ -1818,6 +1818,124 @@ class TestLauncherSeam(PoolTestCase):
 		self.assertEqual(pool.jobsdone + len(pool.failures), 1)
 
 
+class ParamsLauncher(mpepool.LocalLauncher):
+	"""A launcher known to this file only, whose jobs have one more result: their params"""
+	columns = ('params',)
+
+
+class UndeliveringLauncher(mpepool.LocalLauncher):
+	"""A launcher whose signals never arrive, as to a process stuck in the kernel: the pool gives its jobs up"""
+
+	def signal(self, jobs, sig):
+		pass
+
+
+class TestLauncherColumns(PoolTestCase):
+	"""A launcher declares the results it adds to a job (columns): every report shows them, unnamed in the pool"""
+
+	def test_a_new_launchers_columns_are_reported(self):
+		pool = self.newPool(2, launcher=ParamsLauncher(), name='cols')
+		with contextlib.redirect_stderr(io.StringIO()):
+			for i in range(3):
+				pool.execute(Job('bad{}'.format(i), args=pyjob(EXIT(3)), params='p-{}'.format(i)))
+			self.assertTrue(pool.join(30))
+		report = self.out.getvalue()
+		header = next(line.split() for line in report.splitlines() if line.split()[:2] == ['name', 'pid'])
+		self.assertEqual(header[header.index('accounting') + 1], 'params')  # Before the public names (duration)
+		for i in range(3):
+			row = next(line.split() for line in report.splitlines() if line.split()[:1] == ['bad{}'.format(i)])
+			self.assertEqual(row[header.index('params')], 'p-{}'.format(i), row)
+		self.assertEqual(sorted(info.params for info in pool.failures), ['p-0', 'p-1', 'p-2'])
+		self.assertEqual(pool.failures[0].json()['params'], 'p-0')
+
+	@unittest.skipIf(importlib.util.find_spec('bottle') is None, 'bottle is not installed: the Web UI is not available')
+	def test_a_new_launchers_columns_in_the_web_ui(self):
+		app = WebUiApp(host='127.0.0.1', port=0)
+		self.addCleanup(app.stop)
+		pool = self.newPool(2, launcher=ParamsLauncher(), webuiapp=app)
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.execute(Job('done', args=('true',), params='p-done'))
+			pool.execute(Job('bad', args=pyjob(EXIT(3)), params='p-bad'))
+			self.assertTrue(pool.join(30))
+			pool.execute(Job('running', args=('sleep', '30'), params='p-running'))
+			pool._cycle(time.perf_counter())
+			self.assertTrue(waitUntil(lambda: uiJson(app, '/jobs?fmt=json')['workersInfo'], 5, 0.05))
+		data = uiJson(app, '/jobs?fmt=json')
+		for key, name in (('workersInfo', 'running'), ('doneInfo', 'done'), ('doneInfo', 'bad')):
+			header, *rows = data[key]
+			self.assertEqual(header[:10], JobInfo._props.split())  # The original's first, ours follow
+			self.assertEqual(header[-1], 'params')
+			self.assertIn('p-' + name, [row[-1] for row in rows if row[0] == name], (key, rows))
+		failed = uiJson(app, '/?fmt=json')['jobsInfo']  # The failures page
+		self.assertEqual([row[-1] for row in failed[1:]], ['p-bad'])
+		status, _, page, _ = uiGet(app, '/jobs')
+		self.assertEqual(status, 200)
+		for name in ('running', 'done', 'bad'):
+			self.assertIn('p-' + name, page)
+		self.assertIn('params', page)
+		self.assertEqual(uiJson(app, '/jobs?fmt=json&cols=params&flt=params:p-running')['workersInfo'][1:]
+			, [['running', 'p-running']])
+
+
+class TestPoolThreads(PoolTestCase):
+	"""A producer thread feeds a pool that the main thread joins; a job given up on ends once"""
+
+	def test_a_producer_thread_feeds_a_joining_pool(self):
+		for rep in range(5):
+			with self.subTest(rep=rep):
+				pool = self.newPool(4)
+				started = threading.Event()
+				threads = set()
+				finished = []
+
+				def produce():
+					for i in range(200):
+						pool.execute(Job('j{}'.format(i), args=('true',), onfinish=lambda job: (
+							threads.add(threading.get_ident()), finished.append(job.name))))
+						started.set()
+
+				producer = threading.Thread(target=produce)
+				producer.start()
+				self.assertTrue(started.wait(30))
+				joined = []
+				while True:  # join() returns once the jobs executed so far ended: again until the producer is done
+					producing = producer.is_alive()
+					joined.append(pool.join(60))
+					if not producing:
+						break
+				producer.join()
+				self.assertTrue(joined[0])
+				self.assertIn(threading.get_ident(), threads)  # The joining thread ran callbacks
+				self.assertTrue(pool.alive)
+				self.assertEqual(sorted(finished), sorted('j{}'.format(i) for i in range(200)))
+				self.assertEqual((pool.jobsdone, pool.failures, len(pool._jobs), pool._workers), (200, [], 0, set()))
+				pool.terminate()
+				self.assertFalse(pool.alive)
+				canceled = Job('late', args=('true',))
+				with contextlib.redirect_stderr(io.StringIO()):
+					self.assertEqual(pool.execute(canceled), errno.EINTR)
+				self.assertEqual(canceled.reason, 'pool termination')
+
+	def test_a_job_given_up_on_is_completed_once(self):
+		pool = self.newPool(1, launcher=UndeliveringLauncher(), killgrace=0.1)
+		ends = []
+		stuck = Job('stuck', args=pyjob(SLEEP(3)), onfinish=lambda job: ends.append(job.name))
+		pool.execute(stuck)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			pool.terminate()  # Gives it up after killgrace + 2 s: it ends on its own a second later
+		self.assertIn('"stuck" #{} did not exit on SIGKILL; it is abandoned'.format(stuck.proc.pid), err.getvalue())
+		self.assertEqual((ends, [info.name for info in pool.failures]), (['stuck'], ['stuck']))
+		pool.clear()  # Used again while its process exits
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			nxt = Job('next', args=pyjob(SLEEP(2)), onfinish=lambda job: ends.append(job.name))
+			pool.execute(nxt)
+			self.assertTrue(pool.join(30))
+		self.assertEqual(ends, ['stuck', 'next'])
+		self.assertEqual((pool.jobsdone, pool.failures), (1, []))
+		self.assertNotIn('is not an unfinished item', err.getvalue())
+		self.assertTrue(waitUntil(lambda: stuck.proc.poll() is not None, 10))
+
+
 class TestNothingLost(PoolTestCase):
 	"""10,000 jobs of every kind of outcome: each counted exactly once, every task finished, no leak"""
 
