@@ -1961,7 +1961,7 @@ class Launcher(object):
 	Its state of a job's current run is job._run.launch (a _Run shared with the pool); what it leaves
 	outside this process is recorded with the guardian (_guard(), its section's _guardianAction()).
 	"""
-	accounting = None  # job.accounting of the jobs it runs: 'wait4', or its own source such as 'cgroup'
+	accounting = None  # job.accounting of the jobs it runs: 'wait4', or the name of its own source
 	columns = ()  # Result attributes it sets on the jobs it runs (None until known): the reports show them
 
 	def __init__(self):
@@ -3738,7 +3738,7 @@ class ExecPool(object):
 		if launcher is None:
 			launcher = _defaultLauncher(cgroups)
 		elif not isinstance(launcher, Launcher):
-			raise TypeError('launcher must be a Launcher (e.g. LocalLauncher(), SlurmLauncher()), not {!r}'.format(launcher))
+			raise TypeError('launcher must be a Launcher (e.g. LocalLauncher()), not {!r}'.format(launcher))
 		elif cgroups:
 			raise ValueError('cgroups=True applies to the default launcher, not to launcher={!r}'.format(launcher))
 		if isinstance(afnmask, int) and not isinstance(afnmask, bool):
@@ -4421,7 +4421,7 @@ class ExecPool(object):
 	def _finishRun(self, job):
 		"""Decide what follows a run: a restart (timeout with rsrtonto), a postponement, or the end"""
 		self._noteDemand(job)
-		if job.reason == 'memory limit' and not job.terminates:  # Stopped by the kernel at its memlim (a cgroup)
+		if job.reason == 'memory limit' and not job.terminates:  # Stopped at its memlim by the kernel (the launcher's)
 			job.mem = max(job.mem, job.memlim)
 			self._chain(job, 'memory limit chain', lambda other: _heavierMem(other, job) and self._limitApplies(other, job.memlim))
 		if (job.terminates or job.reason == 'memory limit') and job.reason in ('timeout', 'memory limit', 'group memory limit'):
