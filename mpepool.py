@@ -3859,6 +3859,8 @@ class ExecPool(object):
 			its onstart failed, the error number when its process could not start, EINTR when the pool
 			is not alive (the job is then completed as failed: 'pool termination')
 		Raises ValueError when the job is queued or running already (here or in another pool).
+		From another thread while join() runs, the job is queued for the joining thread's loop (its
+		callbacks run there; concur=False raises RuntimeError).
 		"""
 		_checkType(job, Job, 'job', allowNone=False)
 		self._checkMemory(job)
@@ -3867,6 +3869,11 @@ class ExecPool(object):
 
 	def _execute(self, job, concur):
 		"""execute() holding _uilock"""
+		# Another thread runs the loop (join()): the job is queued for it, its callbacks run there
+		elsewhere = self._state == _LOOPING and self._looper != threading.get_ident()
+		if elsewhere and not concur:
+			raise RuntimeError('execute(concur=False) of the execution pool{} is called from another thread while'
+				' join() runs: the job would run in that thread; execute it concurrently'.format(_nameSuffix(self.name)))
 		if job._inpool is not None:  # A second process of it would escape the pool's watch
 			raise ValueError('the job "{}" is queued or running already{}: it can be executed again once it'
 				' finished'.format(job.name, '' if job._inpool == self._prefix else ' in another pool'))
@@ -3888,9 +3895,7 @@ class ExecPool(object):
 			return errno.EINTR
 		if self._tstart is None:
 			self._tstart = time.perf_counter()
-		if self._state == _LOOPING and self._looper != threading.get_ident():
-			# A producer thread feeds a pool that another thread joins: the loop starts the job (its
-			# callbacks run in the joining thread, as all the others)
+		if elsewhere:  # A producer thread feeds a pool that another thread joins
 			if self._memlimited() and job.wkslim is None:
 				job.wkslim = self._wkslim
 			self._enqueue(job)
