@@ -1916,6 +1916,31 @@ class TestPoolThreads(PoolTestCase):
 					self.assertEqual(pool.execute(canceled), errno.EINTR)
 				self.assertEqual(canceled.reason, 'pool termination')
 
+	def test_a_sequential_job_from_another_thread_is_refused(self):
+		"""execute(concur=False) from a thread while another joins: a clear error at once, the pool goes on"""
+		pool = self.newPool(2)
+		pool.execute(Job('long', args=pyjob(SLEEP(1))))
+		refused = []
+
+		def sequential():
+			if waitUntil(lambda: pool._looper is not None, 10, 0.005):
+				try:
+					pool.execute(Job('seq', args=('true',)), concur=False)
+				except RuntimeError as err:
+					refused.append(str(err))
+
+		other = threading.Thread(target=sequential)
+		other.start()
+		self.assertTrue(pool.join(30))
+		other.join()
+		self.assertEqual(len(refused), 1)
+		self.assertIn('concur=False', refused[0])
+		self.assertEqual((pool.jobsdone, pool.failures), (1, []))
+		ok = Job('after', args=('true',))
+		pool.execute(ok)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 2)
+
 	def test_a_job_given_up_on_is_completed_once(self):
 		pool = self.newPool(1, launcher=UndeliveringLauncher(), killgrace=0.1)
 		ends = []
