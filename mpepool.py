@@ -4029,9 +4029,12 @@ class ExecPool(object):
 						self._finishDueTasks()
 		except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler or a callback: stop the jobs
 			self._leaveLoop(outer, outlooper)
-			self._terminate(self._stopreason or 'pool termination', deferred=True)
+			if self._state != _STOPPING:
+				self._terminate('pool termination')  # Deferred itself inside an outer step
+			self._endWork(outer)
 			raise
 		self._leaveLoop(outer, outlooper)
+		self._endWork(outer)
 		return True
 
 	def _leaveLoop(self, outer, outlooper):
@@ -4056,11 +4059,16 @@ class ExecPool(object):
 		finally:
 			if self._state == _WORKING:
 				self._state = outer
-			elif self._state == _STOPPING and outer not in (_WORKING, _STOPPING, _LOOPING):
-				self._terminate(self._stopreason, deferred=True)  # The outermost step ended
+			self._endWork(outer)
 			self._uilock.release()
 		if outer not in (_WORKING, _STOPPING):
 			self._raiseInterrupt()
+
+	def _endWork(self, outer):
+		"""A step or a loop begun in state outer ended: a termination deferred meanwhile (_STOPPING) runs now
+		when it was the outermost work (in a loop's step, the loop's end runs it)"""
+		if self._state == _STOPPING and outer not in (_WORKING, _STOPPING, _LOOPING):
+			self._terminate(self._stopreason, deferred=True)
 
 	@contextlib.contextmanager
 	def _running(self):
@@ -4342,8 +4350,6 @@ class ExecPool(object):
 		if code:
 			return code
 		self._loop(lambda: job.tstop is None)
-		if self._state == _STOPPING:  # terminate() was called from a callback
-			self._terminate(self._stopreason, deferred=True)
 		if job.proc is None:
 			return 0
 		if job.proc.returncode:
