@@ -2066,6 +2066,11 @@ class LocalLauncher(Launcher):
 
 	def spawn(self, job, args, kwargs, cpus):
 		_markEnv(kwargs['env'], job._run.marker)
+		return self._spawnGroup(args, kwargs, cpus)
+
+	@staticmethod
+	def _spawnGroup(args, kwargs, cpus):
+		"""Start the process in its own session and process group, guarded"""
 		proc = _popen(args, kwargs, cpus)
 		_guard('pgid', proc.pid)  # Its session and group have its pid as id
 		return proc
@@ -2687,9 +2692,10 @@ class CgroupLauncher(LocalLauncher):
 				_unguard('cgroup', folder)
 
 	def spawn(self, job, args, kwargs, cpus):
+		_markEnv(kwargs['env'], job._run.marker)
 		cgroup = self._take(job)
 		if cgroup is None:
-			return super().spawn(job, args, kwargs, cpus)
+			return self._spawnGroup(args, kwargs, cpus)
 		try:
 			if self.caps.placement == 'thread':
 				proc = self._spawnThread(cgroup, args, kwargs, cpus)
@@ -2698,7 +2704,7 @@ class CgroupLauncher(LocalLauncher):
 		except _CgroupFailure as err:
 			self._drop(cgroup)
 			self._fail(err)
-			return super().spawn(job, args, kwargs, cpus)
+			return self._spawnGroup(args, kwargs, cpus)
 		except BaseException:  # The program could not start (OSError, a bad argument): the cgroup serves the next job
 			self._idle.append(cgroup)
 			raise

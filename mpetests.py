@@ -1961,6 +1961,26 @@ class TestPoolThreads(PoolTestCase):
 		self.assertTrue(waitUntil(lambda: stuck.proc.poll() is not None, 10))
 
 
+class TestLauncherMarks(PoolTestCase):
+	"""Every local launcher puts the run's marker into its job's environment, once"""
+
+	def test_local_launchers_mark_their_jobs(self):
+		launchers = [mpepool.LocalLauncher(), ParamsLauncher()]
+		if mpepool._cgroupCaps()[0] is not None:
+			launchers.append(mpepool.CgroupLauncher())
+		for launcher in launchers:
+			with self.subTest(launcher=launcher):
+				pool = self.newPool(1, launcher=launcher)
+				out = os.path.join(self.tmp, type(launcher).__name__)
+				job = Job('env', args=pyjob('import os; print(os.environ["PYEXPOOL_JOB"])'), stdout=out)
+				pool.execute(job)
+				self.assertTrue(pool.join(30))
+				with open(out) as fout:
+					marker = fout.read().split()[-1]
+				self.assertEqual(marker.split(':')[-1], job._run.marker)
+				self.assertTrue(marker.startswith(pool._prefix), (marker, pool._prefix))
+
+
 class TestNothingLost(PoolTestCase):
 	"""10,000 jobs of every kind of outcome: each counted exactly once, every task finished, no leak"""
 
