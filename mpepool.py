@@ -3931,7 +3931,9 @@ class ExecPool(object):
 			pool is terminated; 0: no limit
 		return bool  - True when all jobs finished (successfully or not), False on the timeout, on
 			termination, or when nothing was executed
-		Raises RuntimeError when called from a callback of the pool (its loop runs it).
+		Raises RuntimeError when called from a callback of the pool (its loop runs it) or while another
+		thread joins. Other threads may execute() jobs meanwhile: the loop runs them, their callbacks
+		run in this thread.
 		"""
 		_checkSeconds(timeout, 'timeout')
 		with self._uilock:
@@ -3949,8 +3951,9 @@ class ExecPool(object):
 		deadline = self._tstart + timeout if timeout else None
 		if not self._loop(lambda: self._workers or self._jobs or self._settling, deadline, True):
 			return False
-		if not self.alive:  # terminate() was called from a callback
-			self._terminate(self._stopreason or 'pool termination', deferred=True)
+		if not self.alive:  # terminate() was called from a callback, a signal handler or another thread
+			if self._state == _STOPPING:  # Asked before join() (alive set False): the loop did not run
+				self._terminate(self._stopreason, deferred=True)
 			return False
 		self._traceFailures()
 		_infomsg('The execution pool{} is completed, duration: {} h {} m {:.4f} s'.format(
