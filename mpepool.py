@@ -3682,6 +3682,7 @@ _READY = 'ready'  # Alive; nobody works in it
 _WORKING = 'working'  # Alive; a step of its work runs (in the thread holding _uilock): a termination waits for its end
 _LOOPING = 'looping'  # Alive; join() (or a sequential job) runs its loop, between its steps
 _STOPPING = 'stopping'  # Not alive; a termination was asked while it worked: the work's end terminates it
+_HALTED = 'halted'  # Not alive (set False by the user while nobody worked); terminate() or join() terminates it
 _TERMINATING = 'terminating'  # Not alive; stopping its jobs
 _TERMINATED = 'terminated'  # Not alive, idle; clear() makes it _READY again
 _ALIVE = frozenset((_READY, _WORKING, _LOOPING))
@@ -3824,8 +3825,10 @@ class ExecPool(object):
 	@alive.setter
 	def alive(self, value):
 		with self._uilock:
-			if value and self._state == _TERMINATED:
+			if value and self._state in (_TERMINATED, _HALTED):
 				self._state = _READY
+			elif not value and self._state == _READY:
+				self._state = _HALTED
 			elif not value and self._state in _ALIVE:  # As terminate() called from a callback: at the work's end
 				self._stopreason = self._stopreason or 'pool termination'
 				self._state = _STOPPING
@@ -3952,8 +3955,8 @@ class ExecPool(object):
 		if not self._loop(lambda: self._workers or self._jobs or self._settling, deadline, True):
 			return False
 		if not self.alive:  # terminate() was called from a callback, a signal handler or another thread
-			if self._state == _STOPPING:  # Asked before join() (alive set False): the loop did not run
-				self._terminate(self._stopreason, deferred=True)
+			if self._state == _HALTED:  # alive was set False before: the loop did not run
+				self._terminate('pool termination')
 			return False
 		self._traceFailures()
 		_infomsg('The execution pool{} is completed, duration: {} h {} m {:.4f} s'.format(

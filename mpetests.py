@@ -1877,8 +1877,30 @@ class TestLauncherColumns(PoolTestCase):
 			, [['running', 'p-running']])
 
 
-class TestPoolThreads(PoolTestCase):
-	"""A producer thread feeds a pool that the main thread joins; a job given up on ends once"""
+class TestPoolState(PoolTestCase):
+	"""The pool's life: a producer thread feeds a pool that the main thread joins, the original's alive
+	attribute, a job given up on ends once"""
+
+	def test_alive_set_by_the_user(self):
+		"""As the original: setting alive back to True reuses a terminated pool; setting it False stops it"""
+		pool = self.newPool(1)
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.terminate()
+		self.assertFalse(pool.alive)
+		pool.alive = True
+		self.assertTrue(pool.alive)
+		pool.execute(Job('reused', args=('true',)))
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 1)
+		pool.execute(Job('running', args=pyjob(SLEEP(30))))
+		queued = Job('queued', args=('true',))
+		pool.execute(queued)
+		pool.alive = False
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertFalse(pool.join(30))
+		self.assertFalse(pool.alive)
+		self.assertEqual(sorted(info.name for info in pool.failures), ['queued', 'running'])
+		self.assertEqual((queued.reason, pool._workers, len(pool._jobs)), ('pool termination', set(), 0))
 
 	def test_a_producer_thread_feeds_a_joining_pool(self):
 		for rep in range(5):
