@@ -3677,7 +3677,14 @@ def installTerminationHandlers(signals=('SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'
 _WKSNUM_MAX = 4 * 1024 * 1024
 
 
-# The life of a pool: one state, changed under its _uilock by the transitions named in ExecPool
+# The life of a pool: one state, changed under its _uilock by these transitions (ExecPool's _step(), _loop(),
+# _leaveLoop(), _endWork(), _terminateLocked(), alive's setter):
+#   READY --a step (execute(), join()'s steps)--> WORKING --its end--> the state before
+#   READY --join(), a sequential job--> LOOPING (its steps: WORKING and back) --its end--> the state before
+#   WORKING, LOOPING --terminate() (a callback, a signal handler, another thread)--> STOPPING
+#   STOPPING --the end of the outermost step or loop--> TERMINATING --> TERMINATED
+#   READY, HALTED --terminate()--> TERMINATING --> TERMINATED --clear(), alive = True--> READY
+#   READY --alive = False--> HALTED --alive = True--> READY
 _READY = 'ready'  # Alive; nobody works in it
 _WORKING = 'working'  # Alive; a step of its work runs (in the thread holding _uilock): a termination waits for its end
 _LOOPING = 'looping'  # Alive; join() (or a sequential job) runs its loop, between its steps
@@ -3686,6 +3693,7 @@ _HALTED = 'halted'  # Not alive (set False by the user while nobody worked); ter
 _TERMINATING = 'terminating'  # Not alive; stopping its jobs
 _TERMINATED = 'terminated'  # Not alive, idle; clear() makes it _READY again
 _ALIVE = frozenset((_READY, _WORKING, _LOOPING))
+_IDLE = frozenset((_READY, _HALTED, _TERMINATED))  # Nobody works in it
 
 
 class ExecPool(object):
@@ -4990,10 +4998,10 @@ class ExecPool(object):
 		pool is outside its loop (join() publishes itself) and under _uilock, which each step of the pool
 		holds, so a snapshot is never taken inside a step; a step that runs meanwhile publishes at its end.
 		"""
-		if not self._uipending or self._state not in (_READY, _TERMINATED) or not self._uilock.acquire(blocking=False):
+		if not self._uipending or self._state not in _IDLE or not self._uilock.acquire(blocking=False):
 			return
 		try:
-			if self._uipending and self._state in (_READY, _TERMINATED):
+			if self._uipending and self._state in _IDLE:
 				self._publishUi()
 		finally:
 			self._uilock.release()
