@@ -231,16 +231,17 @@ def _eventmsg(*args, stack=False):
 	_MESSAGES.write('event', args, stack=stack)
 
 
-# The pool whose work runs in this thread now (callbacks run inside its execute(), join(), terminate())
+# interrupted(err, callback, owner): the handler of the pool whose work runs in this thread now (callbacks
+# run inside its execute(), join(), terminate()) for a BaseException of a callback; see ExecPool._running
 _CALLER = threading.local()
 
 
 def applyCallback(callback, owner):
 	"""Call callback() and report (not raise) an Exception it raises, naming the callback and its owner
 
-	A BaseException (KeyboardInterrupt, SystemExit) raised by a callback that a pool runs terminates
-	that pool, as a signal would, and is raised again once the pool's jobs are completed (see
-	ExecPool._interrupted); raised outside of a pool's work, it propagates at once.
+	A BaseException (KeyboardInterrupt, SystemExit) raised by a callback that a pool runs goes to that
+	pool's handler (_CALLER.interrupted, see ExecPool._running); raised outside of a pool's work, it
+	propagates at once.
 	return  - True when the callback succeeded, False when it raised
 	"""
 	try:
@@ -250,12 +251,10 @@ def applyCallback(callback, owner):
 			, details=''.join(traceback.format_exc(5)))
 		return False
 	except BaseException as err:
-		pool = getattr(_CALLER, 'pool', None)
-		if pool is None:
+		interrupted = getattr(_CALLER, 'interrupted', None)
+		if interrupted is None:
 			raise
-		_warnmsg('WARNING, the {} callback of "{}" raised {!r}: the execution pool{} is terminated'.format(
-			getattr(callback, '__name__', callback), owner, err, _nameSuffix(pool.name)))
-		pool._interrupted(err)
+		interrupted(err, callback, owner)
 		return False
 	return True
 
@@ -617,11 +616,12 @@ def propslist(cls):
 	"""Class decorator for a __slots__ class: the list of its properties, exact membership, json()
 
 	Adds `_props` (the original's space-separated names: the first `_NPRIMARY` slots, then the public
-	non-slot names such as `duration`), `_xprops` (all slots, then the public names), `in` testing the
-	exact property names, `json()` (a dict; a Task value becomes its name) and `iterprop()`.
+	non-slot names such as `duration`), `_xprops` (all public slots, then the public names), `in` testing
+	the exact property names, `json()` (a dict; a Task value becomes its name) and `iterprop()`.
 	"""
-	slots = list(cls.__slots__)
-	public = [name for name in dir(cls) if not name.startswith('_') and name not in slots]
+	slots = [name for name in cls.__slots__ if not name.startswith('_')]
+	public = [name for name in dir(cls) if not name.startswith('_') and name not in slots
+		and not callable(getattr(cls, name))]  # Properties, not methods
 	cls._props = ' '.join(slots[:getattr(cls, '_NPRIMARY', len(slots))] + public)
 	cls._xprops = ' '.join(slots + public)
 	cls._propset = frozenset(cls._xprops.split())
@@ -636,9 +636,9 @@ def propslist(cls):
 		"""The names of the properties, in the order of _props"""
 		return iter(cls._props.split())
 
-	cls.__contains__ = contains
-	cls.json = json
-	cls.iterprop = iterprop
+	for name, func in (('__contains__', contains), ('json', json), ('iterprop', iterprop)):
+		if name not in vars(cls):  # The class's own definition extends the generic one
+			setattr(cls, name, func)
 	return cls
 
 
@@ -663,13 +663,16 @@ class JobInfo(object):
 	'name pid code tstart tstop memsize memkind task category duration'
 	"""
 	__slots__ = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category'
-		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting', 'node', 'slurmid'
-		, 'errtail')
+		, 'wslot', 'mempeak', 'wtime', 'utime', 'stime', 'rssmax', 'reason', 'accounting', 'errtail', '_results')
 	_NPRIMARY = 9  # The original's properties; the rest are ours
 	_ERRTAIL = 5  # Lines of a job's PIPE stderr kept in errtail
 
-	def __init__(self, job, tstop=None):
-		"""job: Job  - the job to describe; tstop  - its stop time when the job itself has none"""
+	def __init__(self, job, tstop=None, columns=()):
+		"""job: Job  - the job to describe; tstop  - its stop time when the job itself has none
+		columns: tuple(str)  - the result attributes of the job that its launcher declares (Launcher.columns):
+			properties of this snapshot too, after the accounting
+		"""
+		self._results = {col: getattr(job, col, None) for col in columns}
 		proc = job.proc
 		self.name = job.name
 		self.pid = proc.pid if proc is not None else None
@@ -689,11 +692,30 @@ class JobInfo(object):
 		self.rssmax = job.rssmax
 		self.reason = job.reason
 		self.accounting = job.accounting
-		self.node = job.node
-		self.slurmid = job.slurmid
 		# The end of its PIPE stderr (where a failure is explained): its last lines, at most 1000 characters
 		errtail = job.pipederr.rstrip('\n')[-1000:].split('\n')[-self._ERRTAIL:] if job.pipederr else None
 		self.errtail = '\n'.join(errtail) if errtail and any(errtail) else None
+
+	def __getattr__(self, name):
+		"""A launcher's column"""
+		if name != '_results':
+			try:
+				return self._results[name]
+			except KeyError:
+				pass
+		raise AttributeError("'JobInfo' object has no attribute {!r}".format(name))
+
+	def __contains__(self, prop):
+		return prop in self._propset or prop in self._results
+
+	def props(self):
+		"""The names of all its properties: the slots, the launcher's columns, then the public names"""
+		names = self._xprops.split()
+		cut = names.index('accounting') + 1
+		return names[:cut] + list(self._results) + names[cut:]
+
+	def json(self):
+		return {prop: _valueName(getattr(self, prop)) for prop in self.props()}
 
 	@property
 	def duration(self):
@@ -1181,8 +1203,8 @@ class Job(object):
 	memory of the largest process of its tree, from the kernel), mempeak (GB, the peak of the sampled
 	memory estimate), reason (None when the process ended by itself, else why the pool stopped it),
 	wslot (the worker slot it ran in) and accounting (where the figures came from: 'wait4' from the
-	kernel's accounting of its process, 'cgroup', 'slurm'; None when unknown); with SlurmLauncher also
-	slurmid (the Slurm job id) and node (the node it ran on).
+	kernel's accounting of its process, or the launcher's own source; None when unknown), and the
+	result attributes that the pool's launcher declares as its columns.
 	"""
 	_RTM = 0.85  # Retention of the memory estimate: mem = max(cur, mem * _RTM + cur * (1 - _RTM))
 
@@ -1260,20 +1282,11 @@ class Job(object):
 		self.stime = None  # CPU system seconds of its process tree
 		self.rssmax = None  # GB: peak RSS of the largest process of its tree (os.wait4)
 		self.reason = None  # Why the pool stopped it (None: its process ended by itself)
-		self.accounting = None  # Where wtime/utime/stime/rssmax came from: 'wait4', 'cgroup', 'slurm'
-		self.slurmid = None  # Slurm job id ('<job>.<step>' for a step of an allocation), SlurmLauncher only
-		self.node = None  # The node it ran on, SlurmLauncher only
+		self.accounting = None  # Where wtime/utime/stime/rssmax came from: 'wait4', or the launcher's source
 		self._omitafn = bool(omitafn)
 		self._restarting = False  # Stopped to be run again later (memory postponement, restart on timeout)
-		self._stdout = None  # The channel objects given to Popen
-		self._stderr = None
-		self._pipes = None  # {fd: [bytes chunks]} of the PIPE channels being drained
-		self._pidfd = None  # pidfd of the process, watched by the pool's selector
-		self._tspawn = None  # perf_counter() at the spawn
-		self._run = 0  # Run counter: deadlines of an earlier run are ignored
-		self._marker = None  # Environment marker of its process tree
+		self._run = None  # _Run: its current (or last) run in a pool
 		self._outkeys = None  # {output path: its real path} counted as used in _OUTPUTS, from execute() to the end
-		self._opened = []  # Files the pool opened for its outputs, closed after each run
 		self._inpool = None  # The marker prefix of the ExecPool holding it from its execute() to its completion
 		if task is not None:
 			task.add(self)
@@ -1329,11 +1342,12 @@ class Job(object):
 		The pool drains the pipes while the job runs, so this never deadlocks on a full pipe.
 		timeout: float  - seconds to wait for the pipes to close (None: until they close, 0: no wait)
 		"""
-		if not self._pipes:
+		pipes = self._run.pipes if self._run is not None else None
+		if not pipes:
 			return
 		deadline = None if timeout is None else time.perf_counter() + timeout
 		with selectors.DefaultSelector() as sel:
-			for fd in self._pipes:
+			for fd in pipes:
 				sel.register(fd, selectors.EVENT_READ)
 			while sel.get_map():
 				wait = None if deadline is None else max(0., deadline - time.perf_counter())
@@ -1341,23 +1355,24 @@ class Job(object):
 				if not events:
 					break
 				for key, _ in events:
-					if not _drainPipe(key.fd, self._pipes[key.fd]):
+					if not _drainPipe(key.fd, pipes[key.fd]):
 						sel.unregister(key.fd)
 		self._closePipes()
 
 	def _closePipes(self):
 		"""Close the job's pipe ends and decode what they delivered"""
-		if not self._pipes:
+		run = self._run
+		if run is None or not run.pipes:
 			return
-		proc = self.proc
+		proc = run.proc
 		for stream, attr in ((proc.stdout, 'pipedout'), (proc.stderr, 'pipederr')):
 			if stream is None:
 				continue
-			chunks = self._pipes.get(stream.fileno())
+			chunks = run.pipes.get(stream.fileno())
 			if chunks is not None:
 				setattr(self, attr, b''.join(chunks).decode('utf-8', 'replace'))
 			stream.close()
-		self._pipes = None
+		run.pipes = None
 
 	def complete(self, graceful=None):
 		"""Finish the job: collect its outputs, call ondone (on success) and onfinish, notify its task
@@ -1371,7 +1386,7 @@ class Job(object):
 
 	def _conclude(self, graceful=None):
 		"""Finish the job but for its task: outputs, callbacks, tstop; return whether it succeeded"""
-		if self._pipes:
+		if self._run is not None and self._run.pipes:
 			self.fetchPipedData(0)
 		self._logPiped()
 		if graceful is None:
@@ -1425,6 +1440,32 @@ class Job(object):
 		_OUTPUTS.release(self)
 
 
+class _Run(object):
+	"""One run of a job: from its start in a pool to its end (a restart or a postponement starts a new run)
+
+	Shared by the pool and its launcher: the pool's deadlines of a run are skipped once it ended, and
+	the launcher keeps its own state of the run in `launch`.
+	"""
+	__slots__ = ('job', 'proc', 'slot', 'tspawn', 'marker', 'stdout', 'stderr', 'opened', 'pidfd', 'pipes'
+		, 'ended', 'launch')
+
+	def __init__(self, job, marker):
+		self.job = job
+		self.proc = None  # subprocess.Popen of its process
+		self.slot = None  # The worker slot it holds, None: none (a sequential job beyond the slots)
+		self.tspawn = None  # perf_counter() at the spawn
+		self.marker = marker  # Environment marker of its process tree
+		self.stdout = self.stderr = None  # The channel objects given to Popen
+		self.opened = []  # Files the pool opened for its outputs, closed at its end
+		self.pidfd = None  # pidfd of the process, watched by the pool's selector
+		self.pipes = None  # {fd: [bytes chunks]} of the PIPE channels being drained
+		self.ended = False  # Its process exited (or was abandoned): its deadlines are void
+		self.launch = None  # The launcher's own state of this run
+
+	def __repr__(self):
+		return '<_Run of {!r}{}>'.format(self.job.name, ' ended' if self.ended else '')
+
+
 # === Processes: output channels, process trees, the guardian ==========================================
 # Every job runs in a session of its own (setsid), so its process group can be signalled at once, and
 # carries an environment marker that its descendants inherit even when they leave the group: the
@@ -1464,6 +1505,12 @@ def _environ():
 	if isinstance(data, dict):
 		return data.copy()
 	return {os.fsencode(key): os.fsencode(val) for key, val in os.environ.items()}
+
+
+def _markEnv(env, marker):
+	"""Put a run's marker into the environment (bytes) of its process, after the marker of an outer pool's job"""
+	outer = env.get(_JOBENVB)
+	env[_JOBENVB] = outer + b':' + marker.encode() if outer else marker.encode()
 
 
 def _pidfdWorks():
@@ -1799,8 +1846,10 @@ def _treeMemory(pid, memkind):
 # The guardian: a small process that cleans up after this one when it dies, even by SIGKILL. It holds
 # records of what the launchers started ("+<kind> <value>" lines on its stdin, "-<kind> <value>" when it
 # ended) and waits for the end of its stdin pipe, whose only writer is this process. Then it acts on the
-# records still held, kind by kind in the order of ACTIONS, and kills every marked process.
-_GUARDIAN_CODE = r'''
+# records still held, kind by kind (each kind's action comes from the section of the launcher that makes
+# such records: _guardianAction(); the launchers' own first, the process groups last), and kills every
+# marked process.
+_GUARDIAN_HEAD = r'''
 import os, signal, sys, time
 for name in ('SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGPIPE'):
 	signal.signal(getattr(signal, name), signal.SIG_IGN)
@@ -1817,94 +1866,8 @@ while True:
 			held.setdefault(kind, set()).add(value)
 		else:
 			held.get(kind, set()).discard(value)
-
-
-def killGroups(pgids):
-	# A job's session and process group have its pid as id: kill both, whatever their members' environment
-	ids = {int(pgid) for pgid in pgids}
-	for pgid in ids:
-		try:
-			os.killpg(pgid, signal.SIGKILL)
-		except OSError:
-			pass
-	for name in os.listdir('/proc'):
-		if not name.isdigit():
-			continue
-		try:
-			with open('/proc/' + name + '/stat', 'rb') as fstat:
-				fields = fstat.read().rsplit(b')', 1)[1].split()
-			if int(fields[3]) in ids:  # The session id (stat(5): state ppid pgrp session ...)
-				os.kill(int(name), signal.SIGKILL)
-		except (OSError, IndexError, ValueError):
-			pass
-
-
-def killCgroups(paths):
-	# A job's cgroup holds every process of its tree: kill them (thawed: a frozen process would not die)
-	# until it is empty, then remove it (retrying EBUSY: the last exits are processed just after)
-	left, deadline = set(paths), time.time() + 5
-	while left and time.time() < deadline:
-		for path in list(left):
-			for name, value in (('freezer.state', b'THAWED'), ('cgroup.kill', b'1')):
-				try:
-					fd = os.open(path + '/' + name, os.O_WRONLY)
-					try:
-						os.write(fd, value)
-					finally:
-						os.close(fd)
-				except OSError:
-					pass
-			tree = [sub for sub, _, _ in os.walk(path, topdown=False)]  # Also the cgroups a job made inside
-			for sub in tree:
-				try:
-					with open(sub + '/cgroup.procs') as fprocs:
-						pids = fprocs.read().split()
-				except OSError:
-					pids = []
-				for pid in pids:
-					try:
-						os.kill(int(pid), signal.SIGKILL)
-					except (OSError, ValueError):
-						pass
-			for sub in tree:
-				try:
-					os.rmdir(sub)
-				except OSError:
-					pass
-			if not os.path.exists(path):
-				left.discard(path)
-		if left:
-			time.sleep(0.005)
-
-
-def cancelSlurm(records):
-	# "<job id> [<SLURM_CONF>]": one scancel per configuration (the guardian may predate a pool's SLURM_CONF)
-	import subprocess
-	byconf = {}
-	for rec in records:
-		jobid, _, conf = rec.partition(' ')
-		byconf.setdefault(conf, []).append(jobid)
-	for conf, ids in byconf.items():
-		env = dict(os.environ, SLURM_CONF=conf) if conf else None
-		try:
-			subprocess.run(['scancel'] + ids, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-				, stderr=subprocess.DEVNULL, timeout=30)
-		except Exception:
-			pass
-
-
-def stopSruns(pids):
-	# srun clients whose job id the pool did not know yet: a SIGTERM to srun alone (never its group, which
-	# holds the shepherd that cancels the job) makes it cancel its job
-	for pid in pids:
-		try:
-			if os.path.basename(os.readlink('/proc/{}/exe'.format(pid))) == 'srun':
-				os.kill(int(pid), signal.SIGTERM)
-		except (OSError, ValueError):
-			pass
-
-
-ACTIONS = (('slurm', cancelSlurm), ('srun', stopSruns), ('cgroup', killCgroups), ('pgid', killGroups))
+'''
+_GUARDIAN_TAIL = r'''
 for kind, action in ACTIONS:
 	if held.get(kind):
 		action(held[kind])
@@ -1931,6 +1894,45 @@ for _ in range(100):
 		break
 	time.sleep(0.01)
 '''
+_GUARDIAN_ACTIONS = []  # (kind, name of its function, the code defining it), in the order of the sections
+
+
+def _guardianAction(kind, code):
+	"""Register the guardian's clean-up action for the records of a kind: code defines one function (its
+	first line "def <name>(values):"), called with the set of values still held when this process died.
+	It runs in a bare interpreter (python -I -S): the standard library only, os, signal, sys, time imported"""
+	name = code.split('(', 1)[0].split()[-1]
+	_GUARDIAN_ACTIONS.append((kind, name, code))
+
+
+def _guardianCode():
+	"""The guardian's program, assembled from the registered actions: the latest sections' first"""
+	actions = _GUARDIAN_ACTIONS[::-1]
+	return '\n'.join([_GUARDIAN_HEAD] + ['\n' + code for _, _, code in actions]
+		+ ['ACTIONS = ({},)'.format(', '.join('({!r}, {})'.format(kind, name) for kind, name, _ in actions))
+		, _GUARDIAN_TAIL])
+
+
+_guardianAction('pgid', r'''
+def killGroups(pgids):
+	# A job's session and process group have its pid as id: kill both, whatever their members' environment
+	ids = {int(pgid) for pgid in pgids}
+	for pgid in ids:
+		try:
+			os.killpg(pgid, signal.SIGKILL)
+		except OSError:
+			pass
+	for name in os.listdir('/proc'):
+		if not name.isdigit():
+			continue
+		try:
+			with open('/proc/' + name + '/stat', 'rb') as fstat:
+				fields = fstat.read().rsplit(b')', 1)[1].split()
+			if int(fields[3]) in ids:  # The session id (stat(5): state ppid pgrp session ...)
+				os.kill(int(name), signal.SIGKILL)
+		except (OSError, IndexError, ValueError):
+			pass
+''')
 _guardian = None  # (pid of this process, token, Popen of its guardian)
 
 
@@ -1942,7 +1944,7 @@ def _processToken():
 		guard = None
 		if sys.executable:
 			try:
-				guard = subprocess.Popen((sys.executable, '-I', '-S', '-c', _GUARDIAN_CODE, _JOBENV, token)
+				guard = subprocess.Popen((sys.executable, '-I', '-S', '-c', _guardianCode(), _JOBENV, token)
 					, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
 					, start_new_session=True)
 			except OSError as err:
@@ -2021,30 +2023,43 @@ class Launcher(object):
 	A launcher serves one pool. spawn() starts a job's process as a local child that the pool watches;
 	signal() reaches every process of a job's tree; reaped() sets the job's figures when its process
 	exited, at once or later through collect(); sweep() and close() remove what the jobs left behind.
+	Its state of a job's current run is job._run.launch (a _Run shared with the pool); what it leaves
+	outside this process is recorded with the guardian (_guard(), its section's _guardianAction()).
 	"""
-	accounting = None  # job.accounting of the jobs it runs: 'wait4', 'cgroup', 'slurm'
-	marks = True  # The pool puts the job marker (_JOBENV) into the environment of the job's process
+	accounting = None  # job.accounting of the jobs it runs: 'wait4', or the name of its own source
+	columns = ()  # Result attributes it sets on the jobs it runs (None until known): the reports show them
 
 	def __init__(self):
 		self._pool = None  # weakref of the ExecPool served: a pool's __del__ must still run on its last reference
+		self.prefix = None  # The marker prefix of the pool's jobs (_JOBENV): each run's marker starts with it
+		self.slots = None  # The pool's worker slots
+		self.afnmask = None  # The pool's AffinityMask, None: no pinning
 
 	@property
 	def pool(self):
 		"""The ExecPool served (None before attach() or once it is gone)"""
 		return self._pool() if self._pool is not None else None
 
-	def attach(self, pool):
-		"""Serve a pool (once); raises ValueError if the launcher serves another pool already"""
+	def attach(self, pool, prefix, slots, afnmask):
+		"""Serve a pool (once); raises ValueError if the launcher serves another pool already
+
+		prefix, slots, afnmask: the pool's marker prefix, worker slots and AffinityMask (see __init__)
+		"""
 		if self.pool is not None and self.pool is not pool:
 			raise ValueError('launcher {!r} serves another pool already: {!r}'.format(self, self.pool))
 		self._pool = weakref.ref(pool)
+		self.prefix, self.slots, self.afnmask = prefix, slots, afnmask
+
+	def host(self, job):
+		"""The host the job ran on (the job log's Host), None: this one"""
+		return None
 
 	def spawn(self, job, args, kwargs, cpus):
 		"""Start the job's process; return its subprocess.Popen, a child of this process
 
 		args: list  - the program (resolved by the pool where it could) and its arguments
 		kwargs: dict  - Popen keywords prepared by the pool: executable, cwd, stdin, stdout, stderr,
-			env (bytes, with the job marker when marks), start_new_session
+			env (bytes; _markEnv() adds the run's marker, job._run.marker), start_new_session
 		cpus: set  - the CPUs of the job's worker slot, None: not pinned
 		Raises OSError when the process can not start.
 		"""
@@ -2115,6 +2130,12 @@ class LocalLauncher(Launcher):
 	accounting = 'wait4'
 
 	def spawn(self, job, args, kwargs, cpus):
+		_markEnv(kwargs['env'], job._run.marker)
+		return self._spawnGroup(args, kwargs, cpus)
+
+	@staticmethod
+	def _spawnGroup(args, kwargs, cpus):
+		"""Start the process in its own session and process group, guarded"""
 		proc = _popen(args, kwargs, cpus)
 		_guard('pgid', proc.pid)  # Its session and group have its pid as id
 		return proc
@@ -2124,9 +2145,9 @@ class LocalLauncher(Launcher):
 		# directly (a wrapper's one-shot SIGTERM handler must not be hit twice)
 		for job in jobs:
 			_signalGroup(job.proc.pid, sig)
-		marked = _markedProcesses(jobs[0]._marker if len(jobs) == 1 else self.pool._prefix)
+		marked = _markedProcesses(jobs[0]._run.marker if len(jobs) == 1 else self.prefix)
 		for job in jobs:
-			_signalPids([pid for pid in marked.get(job._marker, ()) if _pgid(pid) != job.proc.pid], sig)
+			_signalPids([pid for pid in marked.get(job._run.marker, ()) if _pgid(pid) != job.proc.pid], sig)
 
 	def reaped(self, job, status, rusage):
 		pid = job.proc.pid
@@ -2135,13 +2156,13 @@ class LocalLauncher(Launcher):
 		# left the group. Those of a short job are among the few processes created since it started
 		_signalGroup(pid, signal.SIGKILL)
 		since = pid if job.wtime is not None and job.wtime < _PID_CYCLE_MIN else None
-		for pids in _markedProcesses(job._marker, after=since).values():
+		for pids in _markedProcesses(job._run.marker, after=since).values():
 			_signalPids(pids, signal.SIGKILL)
 		_unguard('pgid', pid)
 		return True
 
 	def sweep(self):
-		for pids in _markedProcesses(self.pool._prefix).values():  # Descendants that outlived their jobs
+		for pids in _markedProcesses(self.prefix).values():  # Descendants that outlived their jobs
 			_signalPids(pids, signal.SIGKILL)
 
 	@staticmethod
@@ -2674,6 +2695,47 @@ def _cgRemoveDir(folder, timeout=_CG_EMPTY_WAIT):
 _CG_REUSE_MAX = 1 << 20
 
 
+# The guardian's action on the cgroups of the jobs ("cgroup <path>" records)
+_guardianAction('cgroup', r'''
+def killCgroups(paths):
+	# A job's cgroup holds every process of its tree: kill them (thawed: a frozen process would not die)
+	# until it is empty, then remove it (retrying EBUSY: the last exits are processed just after)
+	left, deadline = set(paths), time.time() + 5
+	while left and time.time() < deadline:
+		for path in list(left):
+			for name, value in (('freezer.state', b'THAWED'), ('cgroup.kill', b'1')):
+				try:
+					fd = os.open(path + '/' + name, os.O_WRONLY)
+					try:
+						os.write(fd, value)
+					finally:
+						os.close(fd)
+				except OSError:
+					pass
+			tree = [sub for sub, _, _ in os.walk(path, topdown=False)]  # Also the cgroups a job made inside
+			for sub in tree:
+				try:
+					with open(sub + '/cgroup.procs') as fprocs:
+						pids = fprocs.read().split()
+				except OSError:
+					pids = []
+				for pid in pids:
+					try:
+						os.kill(int(pid), signal.SIGKILL)
+					except (OSError, ValueError):
+						pass
+			for sub in tree:
+				try:
+					os.rmdir(sub)
+				except OSError:
+					pass
+			if not os.path.exists(path):
+				left.discard(path)
+		if left:
+			time.sleep(0.005)
+''')
+
+
 class _CgroupFailure(Exception):
 	"""A cgroup could not be made or entered: the job runs without one, the pool stops using cgroups"""
 
@@ -2690,7 +2752,7 @@ class CgroupLauncher(LocalLauncher):
 		"""caps: (_CgroupCaps or None, reason) - the probe's result, this process's by default"""
 		super().__init__()
 		self.caps, self.why = caps if caps is not None else _cgroupCaps()  # caps None: plain LocalLauncher
-		self._running = {}  # Job -> _JobCgroup of its current run
+		self._inuse = set()  # _JobCgroup of the running jobs (job._run.launch)
 		self._idle = []  # Empty _JobCgroup ready for the next job
 
 	@property
@@ -2736,9 +2798,10 @@ class CgroupLauncher(LocalLauncher):
 				_unguard('cgroup', folder)
 
 	def spawn(self, job, args, kwargs, cpus):
+		_markEnv(kwargs['env'], job._run.marker)
 		cgroup = self._take(job)
 		if cgroup is None:
-			return super().spawn(job, args, kwargs, cpus)
+			return self._spawnGroup(args, kwargs, cpus)
 		try:
 			if self.caps.placement == 'thread':
 				proc = self._spawnThread(cgroup, args, kwargs, cpus)
@@ -2747,11 +2810,12 @@ class CgroupLauncher(LocalLauncher):
 		except _CgroupFailure as err:
 			self._drop(cgroup)
 			self._fail(err)
-			return super().spawn(job, args, kwargs, cpus)
+			return self._spawnGroup(args, kwargs, cpus)
 		except BaseException:  # The program could not start (OSError, a bad argument): the cgroup serves the next job
 			self._idle.append(cgroup)
 			raise
-		self._running[job] = cgroup  # Its cgroup's guardian record covers its process group too
+		job._run.launch = cgroup  # Its cgroup's guardian record covers its process group too
+		self._inuse.add(cgroup)
 		return proc
 
 	@staticmethod
@@ -2789,24 +2853,25 @@ class CgroupLauncher(LocalLauncher):
 				os.close(ackw)
 
 	def signal(self, jobs, sig):
-		plain = [job for job in jobs if job not in self._running]
+		plain = [job for job in jobs if job._run.launch is None]
 		if plain:
 			super().signal(plain, sig)
 		for job in jobs:  # Each process of the cgroup once (its process group is in it)
-			cgroup = self._running.get(job)
+			cgroup = job._run.launch
 			if cgroup is not None:
 				cgroup.signal(sig)
 
 	def memoryKilled(self, job):
-		cgroup = self._running.get(job)
+		cgroup = job._run.launch
 		if cgroup is None or self.caps is None or self.caps.memory is None:
 			return None
 		return cgroup.ooms() > 0
 
 	def reaped(self, job, status, rusage):
-		cgroup = self._running.pop(job, None)
+		cgroup, job._run.launch = job._run.launch, None
 		if cgroup is None:
 			return super().reaped(job, status, rusage)
+		self._inuse.discard(cgroup)
 		self._rusageFigures(job, rusage)  # wait4's figures where the cgroup has none (a missing memory.peak)
 		# Whatever the job left in its cgroup ends with it, as its process group: the figures are final then
 		try:
@@ -2836,7 +2901,7 @@ class CgroupLauncher(LocalLauncher):
 
 	def sweep(self):
 		super().sweep()
-		for cgroup in list(self._running.values()):
+		for cgroup in list(self._inuse):
 			cgroup.kill()
 
 	def idle(self):
@@ -2929,6 +2994,49 @@ def _slurmEpoch(text):
 		return None
 
 
+# The guardian's actions: cancel the Slurm jobs of known ids ("slurm <id> [<SLURM_CONF>]"), ask the sruns
+# of jobs whose id was not known yet to cancel theirs ("srun <pid>")
+_guardianAction('srun', r'''
+def stopSruns(pids):
+	# srun clients whose job id the pool did not know yet: a SIGTERM to srun alone (never its group, which
+	# holds the shepherd that cancels the job) makes it cancel its job
+	for pid in pids:
+		try:
+			if os.path.basename(os.readlink('/proc/{}/exe'.format(pid))) == 'srun':
+				os.kill(int(pid), signal.SIGTERM)
+		except (OSError, ValueError):
+			pass
+''')
+_guardianAction('slurm', r'''
+def cancelSlurm(records):
+	# "<job id> [<SLURM_CONF>]": one scancel per configuration (the guardian may predate a pool's SLURM_CONF)
+	import subprocess
+	byconf = {}
+	for rec in records:
+		jobid, _, conf = rec.partition(' ')
+		byconf.setdefault(conf, []).append(jobid)
+	for conf, ids in byconf.items():
+		env = dict(os.environ, SLURM_CONF=conf) if conf else None
+		try:
+			subprocess.run(['scancel'] + ids, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+				, stderr=subprocess.DEVNULL, timeout=30)
+		except Exception:
+			pass
+''')
+
+
+class _SlurmRun(object):
+	"""SlurmLauncher's state of a run (_Run.launch)"""
+	__slots__ = ('name', 'start', 'pending', 'cancelled', 'guard')
+
+	def __init__(self, name):
+		self.name = name  # Its Slurm job name
+		self.start = None  # perf_counter() of its start on the cluster, once known
+		self.pending = False  # squeue sees it waiting for resources
+		self.cancelled = False  # scancel was asked for it
+		self.guard = None  # Its record held by the guardian
+
+
 class SlurmLauncher(Launcher):
 	"""Jobs run on a Slurm cluster: each job is one `srun -n1 -N1 ...` client process, a job step (--exact)
 	when the pool runs inside an allocation (SLURM_JOB_ID set)
@@ -2945,8 +3053,9 @@ class SlurmLauncher(Launcher):
 	calls: collections.Counter  - Slurm commands run by this launcher, per program (the controller load)
 	"""
 	accounting = 'slurm'
+	columns = ('node', 'slurmid')  # The node it ran on; its Slurm job id ('<job>.<step>' in an allocation)
 	reserves = True  # Slurm holds each job to its --mem
-	marks = False  # The tree kills and the guardian scan /proc for the marker: they must never reach srun
+	# No job marker in srun's environment: the tree kills and the guardian scan /proc for it, they must never reach srun
 
 	def __init__(self, partition=None, account=None, qos=None, options=()):
 		"""partition, account, qos: str  - srun's --partition, --account, --qos (None: the cluster's default)
@@ -2983,15 +3092,18 @@ class SlurmLauncher(Launcher):
 		self._strayat = None  # perf_counter() of the next check of the strays
 		self._straycall = None  # The squeue call about the strays running in the background
 
-	def attach(self, pool):
+	def attach(self, pool, prefix, slots, afnmask):
 		srun = shutil.which('srun')
 		if srun is None:
 			raise FileNotFoundError(errno.ENOENT, "SlurmLauncher needs Slurm's srun, which is not on PATH {!r}".format(
 				os.environ.get('PATH', os.defpath)), 'srun')
-		super().attach(pool)
+		super().attach(pool, prefix, slots, afnmask)
 		self._srun = srun
 		self._alloc = os.environ.get('SLURM_JOB_ID') or None
 		self._prefix = 'pyexpool-{:x}-{}'.format(os.getpid(), os.urandom(3).hex())
+
+	def host(self, job):
+		return job.node
 
 	# --- Starting ---------------------------------------------------------------------------------------
 
@@ -2999,11 +3111,11 @@ class SlurmLauncher(Launcher):
 		mem = job.memlim
 		pool = self.pool
 		if not mem and pool is not None and pool.memlimit:
-			mem = pool.memlimit / pool._wkslim
+			mem = pool.memlimit / self.slots
 		if not mem and self._alloc and pool is not None:
 			# A step without --mem takes all the allocation's memory: the others would wait for it
 			pernode = os.environ.get('SLURM_MEM_PER_NODE', '')
-			mem = int(pernode) / 1024. / pool._wkslim if pernode.isdigit() else 0.
+			mem = int(pernode) / 1024. / self.slots if pernode.isdigit() else 0.
 		return mem
 
 	def _command(self, job, name, args):
@@ -3019,7 +3131,7 @@ class SlurmLauncher(Launcher):
 			cmd.append('--mem={}M'.format(max(1, math.ceil(mem * 1024))))
 		if job.timeout:
 			cmd.append('--time={}'.format(math.ceil(job.timeout / 60) + _SLURM_TIME_MARGIN))
-		afnmask = self.pool._afnmask
+		afnmask = self.afnmask
 		if afnmask is not None:
 			cmd.append('--cpus-per-task={}'.format(afnmask.afnstep))
 			if not job._omitafn:
@@ -3037,11 +3149,7 @@ class SlurmLauncher(Launcher):
 			env.pop(b'SLURM_JOB_ID', None)
 			env.pop(b'SLURM_JOBID', None)
 		job.slurmid = job.node = None
-		job._slurmname = name
-		job._slurmrun = None  # perf_counter() of its start on the cluster, once known
-		job._slurmpending = False  # squeue sees it waiting for resources
-		job._slurmcancelled = False  # scancel was asked for it
-		job._slurmguard = None  # Its record held by the guardian
+		job._run.launch = _SlurmRun(name)
 		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
 		# Slurm would run the job in /tmp instead); srun itself is not pinned: it only talks to the cluster
 		proc = subprocess.Popen(self._command(job, name, args), **dict(kwargs, executable=self._srun, env=env))
@@ -3054,9 +3162,10 @@ class SlurmLauncher(Launcher):
 		return proc
 
 	def runsince(self, job):
-		if job._slurmpending:
+		srun = job._run.launch
+		if srun.pending:
 			return None
-		return job._slurmrun if job._slurmrun is not None else job.tstart
+		return srun.start if srun.start is not None else job.tstart
 
 	# --- Stopping ---------------------------------------------------------------------------------------
 
@@ -3065,7 +3174,7 @@ class SlurmLauncher(Launcher):
 			self._scancel([job for job in jobs if job.slurmid], '--signal={}'.format(signal.Signals(sig).name[3:]))
 			return
 		# A cancel is final (TERM, KillWait, KILL by Slurm): the pool's repeated requests add nothing
-		fresh = [job for job in jobs if job in self._running and job not in self._cancel and not job._slurmcancelled]
+		fresh = [job for job in jobs if job in self._running and job not in self._cancel and not job._run.launch.cancelled]
 		if not fresh:
 			return
 		if any(job.slurmid is None for job in fresh):
@@ -3079,7 +3188,7 @@ class SlurmLauncher(Launcher):
 		if not jobs:
 			return
 		for job in jobs:
-			job._slurmcancelled = not opts
+			job._run.launch.cancelled = not opts
 		self._call(['scancel'] + list(opts) + [job.slurmid for job in jobs])
 
 	# --- Ending -----------------------------------------------------------------------------------------
@@ -3125,14 +3234,14 @@ class SlurmLauncher(Launcher):
 		self._polled = now
 		self._pollat = None
 		if jobs is None:
-			jobs = [job for job in self._named.values() if job.slurmid is None or (job._slurmrun is None
+			jobs = [job for job in self._named.values() if job.slurmid is None or (job._run.launch.start is None
 				and job in self._running)]
 		if not jobs:
 			return []
 		if self._alloc:  # Steps: squeue lists the running ones only
 			lines = self._call(['squeue', '-h', '-s', '-j', self._alloc, '-o', '%i|%j|%N'])
 		else:
-			lines = self._call(['squeue', '-h', '-t', 'all', '--name=' + ','.join(job._slurmname for job in jobs)
+			lines = self._call(['squeue', '-h', '-t', 'all', '--name=' + ','.join(job._run.launch.name for job in jobs)
 				, '-o', '%i|%j|%N|%T|%S'])
 		learnt = False
 		found = set()
@@ -3150,12 +3259,13 @@ class SlurmLauncher(Launcher):
 					self._guardId(job)
 			if fields[2] not in _SLURM_NOTNODE:
 				job.node = fields[2]
-			job._slurmpending = state in ('PENDING', 'CONFIGURING', 'REQUEUED')
-			if job._slurmrun is None and not job._slurmpending:
+			srun = job._run.launch
+			srun.pending = state in ('PENDING', 'CONFIGURING', 'REQUEUED')
+			if srun.start is None and not srun.pending:
 				learnt = True
 				epoch = _slurmEpoch(fields[4]) if len(fields) > 4 else None
 				since = epoch - _CLOCK_ORIGIN if epoch is not None else now
-				job._slurmrun = min(max(since, job._tspawn), now)
+				srun.start = min(max(since, job._run.tspawn), now)
 		self._scancel([job for job in self._cancel if job.slurmid is not None])
 		self._cancel = {job for job in self._cancel if job.slurmid is None}
 		# A job whose srun exited, not listed by squeue -t all (which keeps ended jobs for MinJobAge), or
@@ -3165,7 +3275,7 @@ class SlurmLauncher(Launcher):
 		for job in never:
 			self._finish(job, None, None)
 		self._pollperiod = _SLURM_PERIOD if learnt else min(_SLURM_PERIOD_MAX, self._pollperiod * 2)
-		if any(job.slurmid is None or (job._slurmrun is None and job in self._running)
+		if any(job.slurmid is None or (job._run.launch.start is None and job in self._running)
 		for job in self._named.values()):
 			self._pollat = now + self._pollperiod
 		return never
@@ -3201,7 +3311,7 @@ class SlurmLauncher(Launcher):
 		for job, ended in list(self._settling.items()):
 			jrec = srec = None
 			if steps is not None:
-				jrec = srec = steps.get(job._slurmname)
+				jrec = srec = steps.get(job._run.launch.name)
 				if srec is not None and job.slurmid is None:
 					job.slurmid = srec[0]
 				# A step Slurm refused (srun's own error code) is never recorded
@@ -3222,8 +3332,9 @@ class SlurmLauncher(Launcher):
 
 	def _finish(self, job, jrec, srec):
 		"""Set a job's figures and outcome from its sacct lines (None: unknown) and forget it"""
+		srun = job._run.launch
 		self._settling.pop(job, None)
-		self._named.pop(job._slurmname, None)
+		self._named.pop(srun.name, None)
 		rcode = job.proc.returncode
 		state = jrec[2].split()[0] if jrec is not None else None
 		self._release(job, state is None or state in _SLURM_ACTIVE)
@@ -3235,8 +3346,8 @@ class SlurmLauncher(Launcher):
 			# up to 1 s early), not from squeue's polls, which may never see it start
 			start = _slurmEpoch(srec[9])
 			if start is not None:
-				end = job._tspawn + job.wtime
-				job.wtime = end - min(max(start - _CLOCK_ORIGIN, job._tspawn), end)
+				end = job._run.tspawn + job.wtime
+				job.wtime = end - min(max(start - _CLOCK_ORIGIN, job._run.tspawn), end)
 			job.utime = _slurmSeconds(srec[5])
 			job.stime = _slurmSeconds(srec[6])
 			job.rssmax = _slurmGigabytes(srec[7])
@@ -3275,21 +3386,18 @@ class SlurmLauncher(Launcher):
 		"""Tell the guardian the job's id (with the SLURM_CONF of its cluster): it cancels the job if this
 		process dies"""
 		conf = os.environ.get('SLURM_CONF')
-		job._slurmguard = job.slurmid + (' ' + conf if conf else '')
-		_guard('slurm', job._slurmguard)
-
-	def _unguardId(self, job):
-		_unguard('slurm', job._slurmguard)
+		job._run.launch.guard = job.slurmid + (' ' + conf if conf else '')
+		_guard('slurm', job._run.launch.guard)
 
 	def _release(self, job, unsure):
 		"""The pool is done with a job whose srun exited: its id's guardian record goes, unless Slurm may
 		still run it (unsure: its record is not final): it is a stray then, checked until Slurm ended it"""
 		if unsure and job.slurmid is not None and not self._alloc:  # A step ends with its srun: the allocation is the user's
-			self._strays[job.slurmid] = (job._slurmname, job._slurmguard)
+			self._strays[job.slurmid] = (job._run.launch.name, job._run.launch.guard)
 			if self._straycall is None:
 				self._strayat = time.perf_counter()
-		elif job._slurmguard is not None:
-			self._unguardId(job)
+		elif job._run.launch.guard is not None:
+			_unguard('slurm', job._run.launch.guard)
 
 	def _checkStrays(self, now, wait=False):
 		"""One squeue for the strays in the background (wait: to its end), then one scancel for those Slurm
@@ -3736,6 +3844,25 @@ def installTerminationHandlers(signals=('SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT'
 _WKSNUM_MAX = 4 * 1024 * 1024
 
 
+# The life of a pool: one state, changed under its _uilock by these transitions (ExecPool's _step(), _loop(),
+# _leaveLoop(), _endWork(), _terminateLocked(), alive's setter):
+#   READY --a step (execute(), join()'s steps)--> WORKING --its end--> the state before
+#   READY --join(), a sequential job--> LOOPING (its steps: WORKING and back) --its end--> the state before
+#   WORKING, LOOPING --terminate() (a callback, a signal handler, another thread)--> STOPPING
+#   STOPPING --the end of the outermost step or loop--> TERMINATING --> TERMINATED
+#   READY, HALTED --terminate()--> TERMINATING --> TERMINATED --clear(), alive = True--> READY
+#   READY --alive = False--> HALTED --alive = True--> READY
+_READY = 'ready'  # Alive; nobody works in it
+_WORKING = 'working'  # Alive; a step of its work runs (in the thread holding _uilock): a termination waits for its end
+_LOOPING = 'looping'  # Alive; join() (or a sequential job) runs its loop, between its steps
+_STOPPING = 'stopping'  # Not alive; a termination was asked while it worked: the work's end terminates it
+_HALTED = 'halted'  # Not alive (set False by the user while nobody worked); terminate() or join() terminates it
+_TERMINATING = 'terminating'  # Not alive; stopping its jobs
+_TERMINATED = 'terminated'  # Not alive, idle; clear() makes it _READY again
+_ALIVE = frozenset((_READY, _WORKING, _LOOPING))
+_IDLE = frozenset((_READY, _HALTED, _TERMINATED))  # Nobody works in it
+
+
 class ExecPool(object):
 	"""A pool of worker slots running Jobs in separate processes under timeouts and memory limits
 
@@ -3792,7 +3919,7 @@ class ExecPool(object):
 		if launcher is None:
 			launcher = _defaultLauncher(cgroups)
 		elif not isinstance(launcher, Launcher):
-			raise TypeError('launcher must be a Launcher (e.g. LocalLauncher(), SlurmLauncher()), not {!r}'.format(launcher))
+			raise TypeError('launcher must be a Launcher (e.g. LocalLauncher()), not {!r}'.format(launcher))
 		elif cgroups:
 			raise ValueError('cgroups=True applies to the default launcher, not to launcher={!r}'.format(launcher))
 		if isinstance(afnmask, int) and not isinstance(afnmask, bool):
@@ -3806,7 +3933,9 @@ class ExecPool(object):
 		self.name = name
 		self._initMemory(memlimit, latency, launcher.reserves)  # memlimit (GB the running jobs may use together), latency
 		self.killgrace = killgrace  # Seconds from a job's SIGTERM to its SIGKILL
-		self.alive = True  # False once terminated; clear() (or setting it) makes the pool usable again
+		self._state = _READY  # The pool's life (see _READY ...); alive reads it
+		self._stopreason = None  # The reason of a termination deferred to the end of the current work
+		self._looper = None  # The thread running the pool's loop (join(), a sequential job)
 		self.failures = []  # [JobInfo] of the jobs that finished for good without success
 		self.jobsdone = 0  # Jobs that succeeded
 		self.tasks = set()  # Tasks of the started jobs, with their owners
@@ -3830,17 +3959,14 @@ class ExecPool(object):
 		self._reported = 0  # Failures already shown in a report
 		self._prefix = '{}{}.'.format(_processToken(), next(_POOLSEQ))  # Marker prefix of its jobs
 		self._jobseq = itertools.count(1)
-		self._deadlines = []  # Heap of (perf_counter, seq, action, object, run)
+		self._deadlines = []  # Heap of (perf_counter, seq, run, action): action() unless run ended
 		self._dseq = itertools.count()  # Tie-break of equal deadlines
-		self._busy = False  # In the event loop: terminate() from a callback or handler is deferred to it
-		self._termpending = None  # The reason of a deferred termination
-		self._terminating = False
 		self._webuiapp = webuiapp
 		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
 		self._uipending = False  # A change of the state is not published yet (held back by the rate limit)
-		self._uilock = threading.RLock()  # Held in each step of the pool: the Web UI's thread takes a
-		# snapshot itself (_uiRefresh) only while the pool is outside them
-		self._inloop = False  # join() (or a sequential job) runs the event loop: it publishes itself
+		self._uilock = threading.RLock()  # Held in each step of the pool and over its state's transitions: the
+		# Web UI's thread takes a snapshot itself (_uiRefresh) only while the pool is outside them, and
+		# execute() from another thread waits for the step running
 		self._uifailed = False  # A snapshot failed (reported once)
 		self._wakefds = os.pipe()  # terminate() from a signal handler ends the loop's wait through it
 		self._programs = {}  # (program name, PATH) -> its path found in PATH
@@ -3849,7 +3975,7 @@ class ExecPool(object):
 		self._sel = selectors.DefaultSelector()
 		self._sel.register(self._wakefds[0], selectors.EVENT_READ, ('wake', None))
 		self._launcher = launcher  # Starts, stops and accounts the jobs' processes
-		launcher.attach(self)
+		launcher.attach(self, self._prefix, wksnum, afnmask)
 		if webuiapp is not None:
 			webuiapp.register(self)
 		if not _POOLS:
@@ -3864,6 +3990,22 @@ class ExecPool(object):
 				, len(self._jobs), self.jobsdone, len(self.failures))
 		except Exception:  # A repr never raises
 			return object.__repr__(self)
+
+	@property
+	def alive(self):
+		"""False once terminated (or terminating); clear() (or setting it True) makes the pool usable again"""
+		return self._state in _ALIVE
+
+	@alive.setter
+	def alive(self, value):
+		with self._uilock:
+			if value and self._state in (_TERMINATED, _HALTED):
+				self._state = _READY
+			elif not value and self._state == _READY:
+				self._state = _HALTED
+			elif not value and self._state in _ALIVE:  # As terminate() called from a callback: at the work's end
+				self._stopreason = self._stopreason or 'pool termination'
+				self._state = _STOPPING
 
 	def __enter__(self):
 		if not self.alive:
@@ -3900,9 +4042,21 @@ class ExecPool(object):
 			its onstart failed, the error number when its process could not start, EINTR when the pool
 			is not alive (the job is then completed as failed: 'pool termination')
 		Raises ValueError when the job is queued or running already (here or in another pool).
+		From another thread while join() runs, the job is queued for the joining thread's loop (its
+		callbacks run there; concur=False raises RuntimeError).
 		"""
 		_checkType(job, Job, 'job', allowNone=False)
 		self._checkMemory(job)
+		with self._uilock:  # Another thread's step ends first
+			return self._execute(job, concur)
+
+	def _execute(self, job, concur):
+		"""execute() holding _uilock"""
+		# Another thread runs the loop (join()): the job is queued for it, its callbacks run there
+		elsewhere = self._state == _LOOPING and self._looper != threading.get_ident()
+		if elsewhere and not concur:
+			raise RuntimeError('execute(concur=False) of the execution pool{} is called from another thread while'
+				' join() runs: the job would run in that thread; execute it concurrently'.format(_nameSuffix(self.name)))
 		if job._inpool is not None:  # A second process of it would escape the pool's watch
 			raise ValueError('the job "{}" is queued or running already{}: it can be executed again once it'
 				' finished'.format(job.name, '' if job._inpool == self._prefix else ' in another pool'))
@@ -3911,6 +4065,9 @@ class ExecPool(object):
 				job.task.add(job)  # A finished task refuses it
 			job.tstart = job.tstop = job.proc = job.reason = None
 		job._inpool = self._prefix
+		for col in self._launcher.columns:  # Its launcher's results read None until known
+			if not hasattr(job, col):
+				setattr(job, col, None)
 		_OUTPUTS.acquire(job)  # Its output paths are in use from now on, also while it is queued
 		if not self.alive:
 			_warnmsg('WARNING{}, scheduling of the job "{}" is canceled: the execution pool is not alive'.format(
@@ -3921,9 +4078,15 @@ class ExecPool(object):
 			return errno.EINTR
 		if self._tstart is None:
 			self._tstart = time.perf_counter()
+		if elsewhere:  # A producer thread feeds a pool that another thread joins
+			if self._memlimited() and job.wkslim is None:
+				job.wkslim = self._wkslim
+			self._enqueue(job)
+			self._wakeLoop()
+			return 0
 		if not concur:
 			return self._runSequential(job)
-		reap = not self._busy
+		reap = self._state != _WORKING
 		with self._step():
 			if reap:
 				self._act(wait=False)  # Reap what finished meanwhile, so its slot serves this job
@@ -3945,35 +4108,29 @@ class ExecPool(object):
 			pool is terminated; 0: no limit
 		return bool  - True when all jobs finished (successfully or not), False on the timeout, on
 			termination, or when nothing was executed
-		Raises RuntimeError when called from a callback of the pool (its loop runs it).
+		Raises RuntimeError when called from a callback of the pool (its loop runs it) or while another
+		thread joins. Other threads may execute() jobs meanwhile: the loop runs them, their callbacks
+		run in this thread.
 		"""
 		_checkSeconds(timeout, 'timeout')
-		if self._busy or self._terminating:  # Its loop would run inside its own step, its state half-changed
-			raise RuntimeError('join() of the execution pool{} is called from its callback: callbacks run inside'
-				' execute() and join(); join after them'.format(_nameSuffix(self.name)))
+		with self._uilock:
+			if self._state in (_WORKING, _STOPPING, _TERMINATING) or (self._state == _LOOPING
+			and self._looper == threading.get_ident()):  # Its loop would run inside its own step
+				raise RuntimeError('join() of the execution pool{} is called from its callback: callbacks run inside'
+					' execute() and join(); join after them'.format(_nameSuffix(self.name)))
+			if self._state == _LOOPING:
+				raise RuntimeError('join() of the execution pool{} is running in another thread already'.format(
+					_nameSuffix(self.name)))
 		with self._step():
 			self._finishDueTasks()
 		if self._tstart is None:
 			return False
 		deadline = self._tstart + timeout if timeout else None
-		inloop = self._inloop
-		self._inloop = True
-		try:
-			while self.alive and (self._workers or self._jobs or self._settling):
-				if deadline is not None and time.perf_counter() >= deadline:
-					_warnmsg('WARNING{}, the execution pool is terminated on timeout'.format(_nameSuffix(self.name)))
-					self._terminate('pool timeout')
-					return False
-				with self._step():
-					self._act(deadline)
-					self._finishDueTasks()  # The caller adds no item while it joins
-		except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler, ...: stop the jobs
-			self._terminate('pool termination')
-			raise
-		finally:
-			self._inloop = inloop
-		if not self.alive:  # terminate() was called from a callback
-			self._terminate(self._termpending or 'pool termination')
+		if not self._loop(lambda: self._workers or self._jobs or self._settling, deadline, True):
+			return False
+		if not self.alive:  # terminate() was called from a callback, a signal handler or another thread
+			if self._state == _HALTED:  # alive was set False before: the loop did not run
+				self._terminate('pool termination')
 			return False
 		self._traceFailures()
 		_infomsg('The execution pool{} is completed, duration: {}'.format(_nameSuffix(self.name)
@@ -3993,7 +4150,7 @@ class ExecPool(object):
 				len(self._jobs), len(self._workers) + len(self._settling)))
 		_infomsg('A dirty execution pool{} is cleared'.format(_nameSuffix(self.name)))
 		self._tstart = None
-		self.alive = True
+		self.alive = True  # _TERMINATED -> _READY
 		self.failures = []
 		self._reported = 0
 		self.jobsdone = 0
@@ -4017,46 +4174,104 @@ class ExecPool(object):
 		with self._step():
 			self._act(limit, wait)
 
-	def _act(self, limit=None, wait=True):
-		"""The body of a loop step: wait for events, act on them and on the due deadlines, start jobs"""
-		self._waitEvents(limit if wait else time.perf_counter())
+	def _act(self, limit=None, wait=True, events=None):
+		"""The body of a loop step: wait for events (unless given), act on them and on the due deadlines,
+		start jobs"""
+		if events is None:
+			events = self._waitEvents(limit if wait else time.perf_counter())
+		self._onEvents(events)
 		self._fireDeadlines()
 		if self.alive:
 			self._startQueued()
 		self._publishUi()
+
+	def _loop(self, working, deadline=None, joining=False):
+		"""Run the event loop in this thread while working() and the pool is alive, until deadline
+
+		The wait for events holds no lock: another thread may execute() meanwhile (it wakes the loop).
+		joining: the tasks whose items all finished are finished after each step (the caller adds none)
+		return bool  - False when the pool was terminated on the deadline
+		"""
+		with self._uilock:  # Transition: -> _LOOPING (steps inside go to _WORKING and back)
+			outer, outlooper = self._state, self._looper
+			if outer not in _ALIVE:
+				return True
+			self._state, self._looper = _LOOPING, threading.get_ident()
+		try:
+			while True:
+				with self._uilock:  # The end is decided under the lock: an execute() from another thread either
+					# came before (and its job keeps the loop going) or finds the loop gone
+					if self._state != _LOOPING or not working():
+						break
+				if deadline is not None and time.perf_counter() >= deadline:
+					self._leaveLoop(outer, outlooper)
+					_warnmsg('WARNING{}, the execution pool is terminated on timeout'.format(_nameSuffix(self.name)))
+					self._terminate('pool timeout')
+					return False
+				events = self._waitEvents(deadline)
+				with self._step():
+					self._act(events=events)
+					if joining:
+						self._finishDueTasks()
+		except BaseException:  # KeyboardInterrupt, SystemExit from a signal handler or a callback: stop the jobs
+			self._leaveLoop(outer, outlooper)
+			if self._state != _STOPPING:
+				self._terminate('pool termination')  # Deferred itself inside an outer step
+			self._endWork(outer)
+			raise
+		self._leaveLoop(outer, outlooper)
+		self._endWork(outer)
+		return True
+
+	def _leaveLoop(self, outer, outlooper):
+		"""Transition: _LOOPING -> the state before the loop (a termination asked meanwhile stays pending)"""
+		with self._uilock:
+			if self._state == _LOOPING:
+				self._state = outer
+			self._looper = outlooper
 
 	@contextlib.contextmanager
 	def _step(self):
 		"""A step of the pool's work: terminate(), called meanwhile from a callback or a signal handler, is
 		deferred to its end, as the pool's state may be half-changed (steps nest: a callback may execute());
 		so is a BaseException of a callback, raised again after the termination it causes"""
-		outer = self._busy
-		self._uilock.acquire()  # Reentrant: steps nest
-		self._busy = True
+		self._uilock.acquire()  # Reentrant: steps nest; another thread's step ends first
+		outer = self._state  # Transition: -> _WORKING, back to outer at the end (unless stopping)
+		if outer in _ALIVE:
+			self._state = _WORKING
 		try:
 			with self._running():
 				yield
 		finally:
-			self._busy = outer
+			if self._state == _WORKING:
+				self._state = outer
+			self._endWork(outer)
 			self._uilock.release()
-		if not outer:
-			if self._termpending:
-				self._terminate(self._termpending)
+		if outer not in (_WORKING, _STOPPING):
 			self._raiseInterrupt()
+
+	def _endWork(self, outer):
+		"""A step or a loop begun in state outer ended: a termination deferred meanwhile (_STOPPING) runs now
+		when it was the outermost work (in a loop's step, the loop's end runs it)"""
+		if self._state == _STOPPING and outer not in (_WORKING, _STOPPING, _LOOPING):
+			self._terminate(self._stopreason, deferred=True)
 
 	@contextlib.contextmanager
 	def _running(self):
-		"""The pool works in this thread: what its callbacks raise meanwhile is its concern (applyCallback)"""
-		caller = getattr(_CALLER, 'pool', None)
-		_CALLER.pool = self
+		"""The pool works in this thread: a BaseException that its callbacks raise meanwhile (KeyboardInterrupt,
+		SystemExit) terminates it as a signal would, every job completed, and is raised again when the
+		pool's current work ends (applyCallback hands it to _CALLER.interrupted)"""
+		caller = getattr(_CALLER, 'interrupted', None)
+		_CALLER.interrupted = self._interrupted
 		try:
 			yield
 		finally:
-			_CALLER.pool = caller
+			_CALLER.interrupted = caller
 
-	def _interrupted(self, err):
-		"""A callback raised a BaseException (KeyboardInterrupt, SystemExit): terminate the pool as a signal
-		would, every job completed; the exception is raised again when the pool's current work ends"""
+	def _interrupted(self, err, callback, owner):
+		"""A callback raised a BaseException: see _running()"""
+		_warnmsg('WARNING, the {} callback of "{}" raised {!r}: the execution pool{} is terminated'.format(
+			getattr(callback, '__name__', callback), owner, err, _nameSuffix(self.name)))
 		if self._interrupt is None:
 			self._interrupt = err
 		self._terminate('pool termination')
@@ -4080,7 +4295,8 @@ class ExecPool(object):
 			_finishTasks(due)
 
 	def _waitEvents(self, limit=None):
-		"""Wait for a job's exit, piped output or the nearest deadline (or limit); reap and drain
+		"""Wait for a job's exit, piped output or the nearest deadline (or limit); return the events for
+		_onEvents() (the wait changes nothing: it needs no lock)
 
 		limit: float  - perf_counter() to return at, at the latest; None: no limit of its own
 		"""
@@ -4094,44 +4310,36 @@ class ExecPool(object):
 			uiwait = max(0., self._uinext - time.perf_counter()) if self._uipending else _UI_PERIOD
 			wait = uiwait if wait is None else min(wait, uiwait)
 		if wait is None and not self._workers:
-			return  # Nothing to wait for: no job runs and no deadline is set
-		for key, _ in self._sel.select(wait):
-			kind, job = key.data
-			# An event of this batch may belong to a job that an earlier event of the batch finished
+			return ()  # Nothing to wait for: no job runs and no deadline is set
+		return self._sel.select(wait)
+
+	def _onEvents(self, events):
+		"""Act on the events of a wait: reap the exited jobs, drain their pipes"""
+		for key, _ in events:
+			kind, run = key.data
+			# An event of this batch may belong to a run that an earlier event of the batch ended
 			if kind == 'wake':
 				_drainPipe(key.fd, [])
 			elif kind == 'exit':
-				if job._pidfd == key.fd:
-					self._reap(job)
-			elif job._pipes is not None and key.fd in job._pipes:
-				if not _drainPipe(key.fd, job._pipes[key.fd]):
+				if run.pidfd == key.fd:
+					self._reap(run)
+			elif run.pipes is not None and key.fd in run.pipes:
+				if not _drainPipe(key.fd, run.pipes[key.fd]):
 					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
-		for job in list(self._polled):
-			self._reap(job)
+		for run in list(self._polled):
+			self._reap(run)
 
-	def _pushDeadline(self, when, action, obj, run=None):
-		"""Schedule action(obj) at perf_counter() when; run ties a job's deadline to its current run"""
-		heapq.heappush(self._deadlines, (when, next(self._dseq), action, obj, run))
+	def _schedule(self, when, action, run=None):
+		"""Call action() at perf_counter() when, from the pool's loop; skipped if run (a _Run) ended by then"""
+		heapq.heappush(self._deadlines, (when, next(self._dseq), run, action))
 
 	def _fireDeadlines(self):
-		"""Act on the deadlines that are due: job and task timeouts, kill escalation, memory sampling"""
+		"""Act on the deadlines that are due (as sched.scheduler.run(): the earliest first, ties in order)"""
 		now = time.perf_counter()
 		while self._deadlines and self._deadlines[0][0] <= now:
-			when, _, action, obj, run = heapq.heappop(self._deadlines)
-			if run is not None and (obj._run != run or obj not in self._workers):
-				continue  # The job's run ended before its deadline
-			if action == 'timeout':
-				self._onJobTimeout(obj)
-			elif action == 'escalate':
-				self._escalate(obj)
-			elif action == 'task':
-				self._onTaskTimeout(obj)
-			elif action == 'memory':
-				self._reviseMemory()
-			elif action == 'collect' and when == self._collectat:
-				self._collect()
-			elif action == 'call':  # A timer of the pool's owner (the command line's --delay, --timeout N%)
-				obj()
+			_, _, run, action = heapq.heappop(self._deadlines)
+			if run is None or not run.ended:
+				action()
 
 	# --- Starting jobs ---------------------------------------------------------------------------------
 
@@ -4151,7 +4359,7 @@ class ExecPool(object):
 
 		return int  - 0 on success, -1 if onstart failed, the error number if the process did not start
 		"""
-		job._run += 1
+		run = job._run = _Run(job, '{}{}.'.format(self._prefix, next(self._jobseq)))
 		job.tstart = time.perf_counter()
 		job.tstop = job.proc = job.pipedout = job.pipederr = job.reason = job.chtermtime = None
 		job.terminates = 0
@@ -4159,7 +4367,7 @@ class ExecPool(object):
 		if job.task is not None:
 			for task in job.task._start():
 				if task.timeout:
-					self._pushDeadline(task.tstart + task.timeout, 'task', task)
+					self._schedule(task.tstart + task.timeout, functools.partial(self._onTaskTimeout, task))
 			task = job.task
 			while task is not None and task not in self.tasks:
 				self.tasks.add(task)
@@ -4172,20 +4380,19 @@ class ExecPool(object):
 			self._complete(job, True)
 			return 0
 		opened = {}
-		slot = None
 		try:
-			job._stdout = _openChannel(job, job.stdout, opened)
-			job._stderr = _openChannel(job, job.stderr, opened)
+			run.stdout = _openChannel(job, job.stdout, opened)
+			run.stderr = _openChannel(job, job.stderr, opened)
 			if concur or len(self._workers) < self._wkslim:
-				slot = self._takeSlot()
-			proc = self._spawn(job, slot)
+				run.slot = self._takeSlot()
+			proc = self._spawn(run)
 		except Exception as err:  # OSError, or e.g. a TypeError of args changed since Job(): a start failure
-			job._opened = list(opened.values())
-			return self._failStart(job, err, slot)
-		job._opened = list(opened.values())
-		job.wslot = slot
+			run.opened = list(opened.values())
+			return self._failStart(job, err)
+		run.opened = list(opened.values())
+		job.wslot = run.slot
 		self._workers.add(job)
-		self._register(job, proc)
+		self._register(run, proc)
 		if self._collectat is None:
 			self._collect()  # The launcher may watch its running jobs (e.g. a cluster's ids and starts)
 		self._watchMemory(job)
@@ -4202,16 +4409,14 @@ class ExecPool(object):
 			return self._nextslot - 1
 		return None
 
-	def _failStart(self, job, err, slot=None):
+	def _failStart(self, job, err):
 		"""A job's process did not start: nothing of the attempt is kept (its slot, its files). When file
 		descriptors ran out while other jobs run, the job waits for their end in the queue, else it
 		completes as failed ('start failure').
 
 		return int  - 0 when it waits, else the error number (-1 for an error without one)
 		"""
-		self._closeChannels(job)
-		if slot is not None:
-			heapq.heappush(self._freeslots, slot)
+		self._endRun(job._run)
 		job.proc = None
 		job.wslot = None
 		code = getattr(err, 'errno', None)
@@ -4244,25 +4449,21 @@ class ExecPool(object):
 		free = _freeDescriptors()
 		return free is None or free >= _FD_START
 
-	def _spawn(self, job, slot):
-		"""Create the job's process in a new session, with its marker, pinned to the slot's CPUs; return it"""
+	def _spawn(self, run):
+		"""Create the run's process in a new session through the launcher, pinned to its slot's CPUs; return it"""
+		job = run.job
 		args = (job.args,) if isinstance(job.args, str) else job.args
 		program = self._program(args[0])
-		job._marker = '{}{}.'.format(self._prefix, next(self._jobseq))
-		env = _environ()
-		if self._launcher.marks:
-			outer = env.get(_JOBENVB)
-			env[_JOBENVB] = outer + b':' + job._marker.encode() if outer else job._marker.encode()
-		kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': job._stdout
-			, 'stderr': job._stderr, 'env': env, 'start_new_session': True}
+		kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
+			, 'stderr': run.stderr, 'env': _environ(), 'start_new_session': True}
 		cpus = None
-		if slot is not None and self._afnmask is not None and not job._omitafn:
-			cpus = self._afnmask.cpus(slot)
+		if run.slot is not None and self._afnmask is not None and not job._omitafn:
+			cpus = self._afnmask.cpus(run.slot)
 		try:
 			sys.stdout.flush()  # Our messages first, then what the job writes to a shared console
 		except Exception:  # A closed or replaced stdout does not stop the job
 			pass
-		job._tspawn = time.perf_counter()  # Before the spawn: the process may run before Popen returns
+		run.tspawn = time.perf_counter()  # Before the spawn: the process may run before Popen returns
 		return self._launcher.spawn(job, list(args), kwargs, cpus)
 
 	def _program(self, name):
@@ -4292,33 +4493,34 @@ class ExecPool(object):
 		fds = self._sel.get_map() if self._sel is not None else None  # None once the selector is closed
 		return fds is not None and (fd in fds or fd in self._wakefds or fd == self._sel.fileno())
 
-	def _register(self, job, proc):
+	def _register(self, run, proc):
 		"""Watch a running job: its exit through a pidfd, its PIPE outputs, its timeout"""
-		job.proc = proc
-		if job.wslot is not None and self._affinity is not None:
-			self._affinity[job.wslot] = proc.pid
+		job = run.job
+		job.proc = run.proc = proc
+		if run.slot is not None and self._affinity is not None:
+			self._affinity[run.slot] = proc.pid
 		if _PIDFD:
 			try:
-				job._pidfd = os.pidfd_open(proc.pid)
-				self._sel.register(job._pidfd, selectors.EVENT_READ, ('exit', job))
+				run.pidfd = os.pidfd_open(proc.pid)
+				self._sel.register(run.pidfd, selectors.EVENT_READ, ('exit', run))
 			except OSError as err:  # e.g. EMFILE: another thread took the last descriptor; it runs already
-				if job._pidfd is not None:
-					os.close(job._pidfd)
-					job._pidfd = None
+				if run.pidfd is not None:
+					os.close(run.pidfd)
+					run.pidfd = None
 				_warnmsg('WARNING{}, the exit of "{}" #{} is polled: its pidfd failed ({})'.format(
 					_nameSuffix(self.name), job.name, proc.pid, err))
-		if job._pidfd is None:
-			self._polled.add(job)
+		if run.pidfd is None:
+			self._polled.add(run)
 		pipes = [stream for stream in (proc.stdout, proc.stderr) if stream is not None]
 		if pipes:
-			job._pipes = {}
+			run.pipes = {}
 			for stream in pipes:
 				fd = stream.fileno()
 				os.set_blocking(fd, False)
-				job._pipes[fd] = []
-				self._sel.register(fd, selectors.EVENT_READ, ('pipe', job))
+				run.pipes[fd] = []
+				self._sel.register(fd, selectors.EVENT_READ, ('pipe', run))
 		if job.timeout:
-			self._pushDeadline(job.tstart + job.timeout, 'timeout', job, job._run)
+			self._schedule(job.tstart + job.timeout, functools.partial(self._onJobTimeout, job), run)
 		_infomsg('Starting "{}" #{}, workers: {} / {}{}'.format(job.name, proc.pid, len(self._workers)
 			, self._wkslim, ', CPUs: {}'.format(self._afnmask(job.wslot))
 			if job.wslot is not None and self._afnmask is not None and not job._omitafn else ''))
@@ -4333,16 +4535,7 @@ class ExecPool(object):
 			code = self._start(job, concur=False)
 		if code:
 			return code
-		inloop = self._inloop
-		self._inloop = True
-		try:
-			while job.tstop is None:
-				self._cycle()
-		except BaseException:
-			self._terminate('pool termination')
-			raise
-		finally:
-			self._inloop = inloop
+		self._loop(lambda: job.tstop is None)
 		if job.proc is None:
 			return 0
 		if job.proc.returncode:
@@ -4351,37 +4544,29 @@ class ExecPool(object):
 
 	# --- Finishing jobs --------------------------------------------------------------------------------
 
-	def _reap(self, job):
-		"""Collect an exited job's process: its exit code and kernel accounting, what is left of its tree"""
-		pid = job.proc.pid
+	def _reap(self, run):
+		"""Collect an exited run's process: its exit code and kernel accounting, what is left of its tree"""
+		proc, job = run.proc, run.job
 		try:
-			wpid, status, rusage = os.wait4(pid, os.WNOHANG)
+			wpid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
 		except ChildProcessError:  # Reaped elsewhere (e.g. a SIGCHLD handler): no accounting to collect
-			wpid, status, rusage = pid, None, None
+			wpid, status, rusage = proc.pid, None, None
 		if not wpid:
 			return  # Still running
-		job.wtime = time.perf_counter() - job._tspawn
-		self._polled.discard(job)
+		self._polled.discard(run)
 		if status is None:
-			job.proc.returncode = job.proc.returncode if job.proc.returncode is not None else -1
+			proc.returncode = proc.returncode if proc.returncode is not None else -1
 		else:
-			job.proc.returncode = _exitcode(status)
+			proc.returncode = _exitcode(status)
+		if run.ended:  # Abandoned by a termination (it outlived its SIGKILL) and completed then: just reaped
+			self._unwatch(run)
+			return
+		job.wtime = time.perf_counter() - run.tspawn
 		final = self._launcher.reaped(job, status, rusage)
-		if job._pidfd is not None:
-			self._sel.unregister(job._pidfd)
-			os.close(job._pidfd)
-			job._pidfd = None
-		if job._pipes:
-			for fd, chunks in job._pipes.items():
-				if fd in self._sel.get_map():
-					self._sel.unregister(fd)
-				_drainPipe(fd, chunks)
-			job._closePipes()
+		self._unwatch(run)
+		job._closePipes()
 		self._workers.discard(job)
-		if job.wslot is not None:
-			heapq.heappush(self._freeslots, job.wslot)
-			if self._affinity is not None:
-				self._affinity[job.wslot] = None
+		self._endRun(run)
 		if final:
 			self._finishRun(job)
 		else:  # Its slot serves the next job at once; the job completes when its figures are there
@@ -4389,8 +4574,34 @@ class ExecPool(object):
 			if self._collectat is None:
 				self._collect()
 
-	def _collect(self):
-		"""Finish the runs whose figures the launcher has now; arm the next collection"""
+	def _unwatch(self, run, keepexit=False):
+		"""Stop watching a run's process: its pidfd (unless keepexit) and pipes (drained) leave the selector"""
+		if run.pidfd is not None and not keepexit:
+			self._sel.unregister(run.pidfd)
+			os.close(run.pidfd)
+			run.pidfd = None
+		for fd, chunks in (run.pipes or {}).items():
+			if fd in self._sel.get_map():
+				self._sel.unregister(fd)
+			_drainPipe(fd, chunks)
+
+	def _endRun(self, run):
+		"""The run's process is gone (or abandoned): its deadlines are void, its slot and files are given back"""
+		run.ended = True
+		if run.slot is not None:
+			heapq.heappush(self._freeslots, run.slot)
+			if self._affinity is not None:
+				self._affinity[run.slot] = None
+			run.slot = None
+		self._closeChannels(run)
+
+	def _collect(self, due=None):
+		"""Finish the runs whose figures the launcher has now; arm the next collection
+
+		due: float  - the perf_counter() it was armed for: a collection superseded meanwhile does nothing
+		"""
+		if due is not None and due != self._collectat:
+			return
 		self._collectat = None
 		done, nextat = self._launcher.collect()
 		for job in done:
@@ -4402,23 +4613,21 @@ class ExecPool(object):
 			self._finishRun(job)
 		if nextat is not None:
 			self._collectat = nextat
-			self._pushDeadline(nextat, 'collect', self)
+			self._schedule(nextat, functools.partial(self._collect, nextat))
 
 	def _finishRun(self, job):
 		"""Decide what follows a run: a restart (timeout with rsrtonto), a postponement, or the end"""
 		self._noteDemand(job)
-		if job.reason == 'memory limit' and not job.terminates:  # Stopped by the kernel at its memlim (a cgroup)
+		if job.reason == 'memory limit' and not job.terminates:  # Stopped at its memlim by the kernel (the launcher's)
 			job.mem = max(job.mem, job.memlim)
 			self._chain(job, 'memory limit chain', lambda other: _heavierMem(other, job) and self._limitApplies(other, job.memlim))
 		if (job.terminates or job.reason == 'memory limit') and job.reason in ('timeout', 'memory limit', 'group memory limit'):
 			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation: {}; it ran {}'.format(
 				job.name, job.proc.pid, job.reason, self._brokenLimit(job), _durationText(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
-			self._closeChannels(job)
 			self._start(job)  # Restarted at once, as the original: not a failure
 			return
 		if self.alive and job._restarting:
-			self._closeChannels(job)
 			self._postpone(job)
 			return
 		self._complete(job)
@@ -4447,8 +4656,9 @@ class ExecPool(object):
 			if job.tstop is None:
 				job.tstop = time.perf_counter()
 			job._removeEmptyOutputs()  # Its output paths are released all the same
-		self._closeChannels(job)
-		info = JobInfo(job)
+		if job._run is not None:
+			self._closeChannels(job._run)
+		info = JobInfo(job, columns=self._launcher.columns)
 		if graceful:
 			self.jobsdone += 1
 		else:
@@ -4458,15 +4668,16 @@ class ExecPool(object):
 		if job.task is not None and job.task._account(job, graceful):
 			self._duetasks.append(job.task)
 
-	def _closeChannels(self, job):
-		"""Close the output files the pool opened for a job (never the user's own file objects)"""
-		for fout in getattr(job, '_opened', ()):
+	@staticmethod
+	def _closeChannels(run):
+		"""Close the output files the pool opened for a run (never the user's own file objects)"""
+		for fout in run.opened:
 			try:
 				fout.close()
 			except OSError as err:  # e.g. the disk became full: the job's outputs are incomplete
-				_warnmsg('WARNING, the output of "{}" could not be closed: {}'.format(job.name, err))
-		job._opened = []
-		job._stdout = job._stderr = None
+				_warnmsg('WARNING, the output of "{}" could not be closed: {}'.format(run.job.name, err))
+		run.opened = []
+		run.stdout = run.stderr = None
 
 	# --- Stopping jobs ---------------------------------------------------------------------------------
 
@@ -4485,7 +4696,7 @@ class ExecPool(object):
 		self._signalJobs(jobs, signal.SIGTERM)
 		killat = time.perf_counter() + self.killgrace
 		for job in jobs:
-			self._pushDeadline(killat, 'escalate', job, job._run)
+			self._schedule(killat, functools.partial(self._escalate, job), job._run)
 
 	def _escalate(self, job):
 		"""Kill a job whose processes are still running killgrace seconds after its SIGTERM"""
@@ -4505,8 +4716,8 @@ class ExecPool(object):
 		since = self._launcher.runsince(job)
 		if since is None or since + job.timeout > time.perf_counter() + 1e-3:
 			# It waited for resources (a cluster's queue): its timeout counts from its start
-			self._pushDeadline(since + job.timeout if since is not None else time.perf_counter() + 1, 'timeout'
-				, job, job._run)
+			self._schedule(since + job.timeout if since is not None else time.perf_counter() + 1
+				, functools.partial(self._onJobTimeout, job), job._run)
 			return
 		self._stopJob(job, 'timeout')
 		self._chainTimeout(job)
@@ -4576,24 +4787,29 @@ class ExecPool(object):
 			self._stopJob(job, 'task timeout')
 		self._cancelQueued(owned, 'task timeout', '  Scheduled non-started "{{}}" of the task "{}" is canceled'.format(task.name))
 
-	def _terminate(self, reason):
-		"""Terminate the pool: cancel the queued jobs, stop the running ones and wait for them"""
-		with self._uilock:  # The Web UI's thread takes no snapshot of a half-terminated pool
-			self._terminateLocked(reason)
+	def _terminate(self, reason, deferred=False):
+		"""Terminate the pool: cancel the queued jobs, stop the running ones and wait for them
 
-	def _terminateLocked(self, reason):
+		deferred: the work that deferred this termination (_STOPPING) ended: terminate now
+		"""
+		with self._uilock:  # The Web UI's thread takes no snapshot of a half-terminated pool
+			self._terminateLocked(reason, deferred)
+
+	def _terminateLocked(self, reason, deferred):
 		"""_terminate() holding _uilock"""
-		if self._busy:
-			self.alive = False
-			if not self._termpending:
-				self._termpending = reason
+		state = self._state
+		if state in (_WORKING, _LOOPING) or (state == _STOPPING and not deferred):
+			# Transition: -> _STOPPING, terminated at the end of the step or of the loop (here, or in the
+			# thread that joins)
+			if state != _STOPPING:
+				self._state, self._stopreason = _STOPPING, reason
 			self._wakeLoop()  # A signal handler may have interrupted the wait for events: end it
 			return
-		if self._terminating or getattr(self, '_sel', None) is None:
+		if state == _TERMINATING or getattr(self, '_sel', None) is None:
 			return
-		self._termpending = None
-		self.alive = False
+		self._stopreason = None
 		if not self._jobs and not self._workers and not self._settling:
+			self._state = _TERMINATED
 			self._tstart = None
 			self._launcher.idle()
 			with self._running():
@@ -4601,46 +4817,50 @@ class ExecPool(object):
 			self._publishUi(True)  # The Web UI shows the terminated state of an idle pool too
 			self._raiseInterrupt()
 			return
-		self._terminating = True
-		caller = getattr(_CALLER, 'pool', None)
-		_CALLER.pool = self  # What its callbacks raise meanwhile is its concern (applyCallback)
+		self._state = _TERMINATING
 		try:
-			_eventmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}'.format(
-				_nameSuffix(self.name), len(self._jobs), len(self._workers)
-				, ' after {}'.format(_durationText(time.perf_counter() - self._tstart))
-					if self._tstart is not None else ''), stack=True)
-			self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed', say=_eventmsg)
-			running = [job for job in self._workers if not job.terminates]  # The others are being stopped
-			for job in running:
-				_eventmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
-				job.reason = job.reason or reason
-			if running:
-				self._requestStop(running)
-			# Wait for them; a process that even SIGKILL does not end in time (e.g. stuck in the kernel) is
-			# completed as failed without its exit code rather than blocking the caller forever
-			giveup = time.perf_counter() + self.killgrace + 2
-			while (self._workers or self._settling) and time.perf_counter() < giveup:
-				self._waitEvents(giveup)
-				self._fireDeadlines()
-			for job in list(self._workers):
-				_warnmsg('ERROR, "{}" #{} did not exit on SIGKILL; it is abandoned'.format(job.name, job.proc.pid))
-				self._workers.discard(job)
-				self._polled.discard(job)
-				self._complete(job, False)
-			for job in list(self._settling):  # Exited; their figures did not come in time
-				self._settling.discard(job)
-				self._complete(job)
-			self._collectat = None
-			self._launcher.sweep()
-			self._launcher.idle()
-			self._finishDueTasks()
-			self._traceFailures()
+			with self._running():
+				self._stopAll(reason)
 		finally:
-			_CALLER.pool = caller
-			self._terminating = False
+			self._state = _TERMINATED
 			self._tstart = None
 		self._publishUi(True)
 		self._raiseInterrupt()
+
+	def _stopAll(self, reason):
+		"""The work of a termination: cancel the queued jobs, stop the running ones, complete them all"""
+		_eventmsg('WARNING{}, terminating the execution pool with {} non-started jobs and {} workers{}'.format(
+			_nameSuffix(self.name), len(self._jobs), len(self._workers)
+			, ' after {}'.format(_durationText(time.perf_counter() - self._tstart))
+				if self._tstart is not None else ''), stack=True)
+		self._cancelQueued(lambda job: True, reason, '  Scheduled non-started "{}" is removed', say=_eventmsg)
+		running = [job for job in self._workers if not job.terminates]  # The others are being stopped
+		for job in running:
+			_eventmsg('  Terminating "{}" #{} ...'.format(job.name, job.proc.pid))
+			job.reason = job.reason or reason
+		if running:
+			self._requestStop(running)
+		# Wait for them; a process that even SIGKILL does not end in time (e.g. stuck in the kernel) is
+		# completed as failed without its exit code rather than blocking the caller forever
+		giveup = time.perf_counter() + self.killgrace + 2
+		while (self._workers or self._settling) and time.perf_counter() < giveup:
+			self._onEvents(self._waitEvents(giveup))
+			self._fireDeadlines()
+		for job in list(self._workers):
+			# Its run ends here, once: its process stays watched only to be reaped (a zombie) when it exits
+			_warnmsg('ERROR, "{}" #{} did not exit on SIGKILL; it is abandoned'.format(job.name, job.proc.pid))
+			self._workers.discard(job)
+			self._unwatch(job._run, keepexit=True)
+			self._endRun(job._run)
+			self._complete(job, False)
+		for job in list(self._settling):  # Exited; their figures did not come in time
+			self._settling.discard(job)
+			self._complete(job)
+		self._collectat = None
+		self._launcher.sweep()
+		self._launcher.idle()
+		self._finishDueTasks()
+		self._traceFailures()
 
 	# --- Memory (sampling, limits, balancing) ---------------------------------------------------------------
 	# Sampling runs as the 'memory' deadline every _memperiod seconds while a watched job runs (pool
@@ -4700,7 +4920,7 @@ class ExecPool(object):
 		# A due time long past means its deadline was lost (never fired): arm anew rather than wait forever
 		if self._memdue is None or when < self._memdue - 1e-3 or self._memdue < time.perf_counter() - 2 * self._memperiod:
 			self._memdue = when
-			self._pushDeadline(when, 'memory', None)
+			self._schedule(when, self._reviseMemory)
 
 	def _availMemory(self):
 		"""GB of available RAM, read again when the last reading is older than a sampling period"""
@@ -4996,10 +5216,11 @@ class ExecPool(object):
 		outside its loop (join() publishes itself) and under _uilock, which each step of the pool holds,
 		so a snapshot is never taken inside a step; a step that runs meanwhile publishes at its end.
 		"""
-		if self._inloop or not (self._uipending or self._workers) or not self._uilock.acquire(blocking=False):
+		if not (self._uipending or self._workers) or self._state not in _IDLE or not self._uilock.acquire(
+		blocking=False):
 			return
 		try:
-			if not self._inloop and not self._busy and (self._sampleShown() or self._uipending):
+			if self._state in _IDLE and (self._sampleShown() or self._uipending):
 				self._publishUi()
 		finally:
 			self._uilock.release()
@@ -5010,11 +5231,9 @@ class ExecPool(object):
 		self._reported = len(self.failures)
 		if not failures:
 			return
-		props = JobInfo._xprops.split()
-		props.remove('errtail')  # Shown under its job's row
-		for prop in ('node', 'slurmid'):  # Columns of the jobs run on Slurm only
-			if all(getattr(info, prop) is None for info in failures):
-				props.remove(prop)
+		# errtail is shown under its job's row; the launcher's columns only where some failed job has them
+		props = [prop for prop in failures[-1].props() if prop != 'errtail' and (prop not in self._launcher.columns
+			or any(getattr(info, prop, None) is not None for info in failures))]
 		lines = ['WARNING, {} jobs are failed in the ExecPool{}'.format(len(failures), _nameSuffix(self.name))]
 		taskless = [info for info in failures if info.task is None]
 		if taskless:
@@ -5078,15 +5297,23 @@ def _nameSuffix(name):
 # Queued jobs copied into a snapshot (the UI lists at most lim of them); the queue length is always exact
 _UI_QUEUE_MAX = 10000
 
-UiJob = collections.namedtuple('UiJob', 'name task category size timeout pid tstart mem mempeak memkind wslot'
-	' node slurmid', defaults=(None, None))
-"""A running or queued job in a UI snapshot (task: the owner Task object; times: perf_counter; memory: GB)"""
+class UiJob(collections.namedtuple('UiJob', 'name task category size timeout pid tstart mem mempeak memkind wslot'
+	' results', defaults=(None,))):
+	"""A running or queued job in a UI snapshot (task: the owner Task object; times: perf_counter; memory: GB;
+	results: dict of the launcher's columns, also read as attributes)"""
+	__slots__ = ()
+
+	def __getattr__(self, name):
+		results = self.results
+		if results and name in results:
+			return results[name]
+		raise AttributeError("'UiJob' object has no attribute {!r}".format(name))
 
 UiTask = collections.namedtuple('UiTask', 'name task tstart tstop numadded numdone numterm')
 """A task in a UI snapshot (task: the owner Task object)"""
 
 UiSnapshot = collections.namedtuple('UiSnapshot', 'name alive wkslim memlimit tstart tend tsnap clock0 jobsdone'
-	' running queued queuelen failures history tasks taskreg memtrace memjobs memmeasured')
+	' running queued queuelen failures history tasks taskreg memtrace memjobs memmeasured columns')
 """The state of a pool published for the Web UI (all tuples and dicts owned by the snapshot):
 name, alive, wkslim, memlimit (GB)  - the pool's settings and state
 tstart, tend, tsnap  - perf_counter: the pool's _tstart, the snapshot time when the pool is idle (else
@@ -5100,6 +5327,7 @@ taskreg  - tuple of the pool's registered tasks
 memtrace  - tuple of the pool's (perf_counter, jobs_mem_GB, free_ram_GB) samples
 memjobs  - current memory of the running jobs, GB; None when none of them is measured yet
 memmeasured  - whether the pool measures memory (psutil): else every memory figure is None
+columns  - the result attributes of its launcher (Launcher.columns): UiJob and JobInfo have them
 Memory figures of jobs (UiJob.mem, mempeak) are None where not measured (no sample yet), never a false 0.
 """
 
@@ -5112,9 +5340,10 @@ def _uiTaskInfo(task):
 def uiSnapshot(pool):
 	"""An immutable snapshot of pool for the Web UI (see UiSnapshot); cheap enough for a few calls per second"""
 	tsnap = time.perf_counter()
+	columns = pool._launcher.columns
 	running = tuple(UiJob(j.name, j.task, j.category, j.size, j.timeout, getattr(j.proc, 'pid', None)
 		, j.tstart, _measuredMem(j, j.mem), _measuredMem(j, j.mempeak), j.memkind, getattr(j, 'wslot', None)
-		, j.node, j.slurmid)
+		, {col: getattr(j, col, None) for col in columns} if columns else None)
 		for j in tuple(pool._workers))
 	jobs = pool._jobs
 	queuelen = len(jobs)
@@ -5139,7 +5368,7 @@ def uiSnapshot(pool):
 	return UiSnapshot(pool.name, bool(pool.alive), pool._wkslim, pool.memlimit, pool._tstart
 		, None if running or queuelen else tsnap, tsnap, wallclock(0.), pool.jobsdone, running, queued
 		, queuelen, tuple(pool.failures), tuple(getattr(pool, '_history', ())), tasks
-		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs, _LIMIT_WORKERS_RAM)
+		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs, _LIMIT_WORKERS_RAM, columns)
 
 # === Command line ======================================================================================
 # `mpepool` / `python -m mpepool`: GNU parallel's command line, run in the pool
@@ -6269,15 +6498,15 @@ class _CliRun(object):
 				rec.outpos = rec.errpos = 0
 			self._output(restart)
 		if self.tmout is not None:
-			self._timer(job.tstart + self.tmout, self._checkTimeout, job, job._run)
+			self._timer(job.tstart + self.tmout, self._checkTimeout, job, run=job._run)
 
-	def _timer(self, when, func, *args):
-		"""Call func(*args) from the pool's event loop at perf_counter() when"""
-		self.pool._pushDeadline(when, 'call', lambda: func(*args))
+	def _timer(self, when, func, *args, run=None):
+		"""Call func(*args) from the pool's event loop at perf_counter() when (unless run ended by then)"""
+		self.pool._schedule(when, functools.partial(func, *args), run)
 
-	def _checkTimeout(self, job, run):
+	def _checkTimeout(self, job):
 		"""--timeout N%: stop job (its run) if it runs longer than the current timeout"""
-		if (self.tmout is not None and job._run == run and job in self.pool._workers and not job.terminates
+		if (self.tmout is not None and job in self.pool._workers and not job.terminates
 		and time.perf_counter() >= job.tstart + self.tmout):
 			job.timeout = self.tmout  # For the pool's report; a restart (--restart-timeout) is timed here again
 			try:
@@ -6377,7 +6606,7 @@ class _CliRun(object):
 		if self.logfd is not None:
 			tstart = wallclock(job.tstart) if job.tstart is not None else time.time()
 			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
-				, job.rssmax, job.utime, job.stime, job.reason, getattr(job, 'node', None) or ':')
+				, job.rssmax, job.utime, job.stime, job.reason, self.pool._launcher.host(job) or ':')
 			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
 		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
 			return
@@ -6390,7 +6619,7 @@ class _CliRun(object):
 		for rec in self.running.values():
 			job = rec.job
 			if job.tstart is not None and job.proc is not None:
-				self._timer(job.tstart + self.tmout, self._checkTimeout, job, job._run)
+				self._timer(job.tstart + self.tmout, self._checkTimeout, job, run=job._run)
 
 	def _halts(self, ok, exitval, sig):
 		"""--halt: whether this finished job stops the run (GNU parallel's rules and exit statuses)"""

@@ -442,7 +442,7 @@ class TestExecPool(PoolTestCase):
 		pool.execute(first)
 		pool.execute(second)
 		self.assertTrue(pool.join(30))
-		exited = first._tspawn + first.wtime
+		exited = first._run.tspawn + first.wtime
 		self.assertGreaterEqual(second.tstart, exited)
 		self.assertLess(second.tstart - exited, 0.1)  # Event-driven: not after `latency` seconds
 
@@ -2124,6 +2124,191 @@ class TestLauncherSeam(PoolTestCase):
 			pool.terminate()
 		self.assertIsNotNone(job.tstop)
 		self.assertEqual(pool.jobsdone + len(pool.failures), 1)
+
+
+class ParamsLauncher(mpepool.LocalLauncher):
+	"""A launcher known to this file only, whose jobs have one more result: their params"""
+	columns = ('params',)
+
+
+class UndeliveringLauncher(mpepool.LocalLauncher):
+	"""A launcher whose signals never arrive, as to a process stuck in the kernel: the pool gives its jobs up"""
+
+	def signal(self, jobs, sig):
+		pass
+
+
+class TestLauncherColumns(PoolTestCase):
+	"""A launcher declares the results it adds to a job (columns): every report shows them, unnamed in the pool"""
+
+	def test_a_new_launchers_columns_are_reported(self):
+		pool = self.newPool(2, launcher=ParamsLauncher(), name='cols')
+		with contextlib.redirect_stderr(io.StringIO()):
+			for i in range(3):
+				pool.execute(Job('bad{}'.format(i), args=pyjob(EXIT(3)), params='p-{}'.format(i)))
+			self.assertTrue(pool.join(30))
+		report = self.out.getvalue()
+		header = next(line.split() for line in report.splitlines() if line.split()[:2] == ['name', 'pid'])
+		self.assertEqual(header[header.index('accounting') + 1], 'params')  # Before the public names (duration)
+		for i in range(3):
+			row = next(line.split() for line in report.splitlines() if line.split()[:1] == ['bad{}'.format(i)])
+			self.assertEqual(row[header.index('params')], 'p-{}'.format(i), row)
+		self.assertEqual(sorted(info.params for info in pool.failures), ['p-0', 'p-1', 'p-2'])
+		self.assertEqual({info.json()['params'] for info in pool.failures}, {'p-0', 'p-1', 'p-2'})
+
+	@unittest.skipIf(importlib.util.find_spec('bottle') is None, 'bottle is not installed: the Web UI is not available')
+	def test_a_new_launchers_columns_in_the_web_ui(self):
+		app = WebUiApp(host='127.0.0.1', port=0)
+		self.addCleanup(app.stop)
+		pool = self.newPool(2, launcher=ParamsLauncher(), webuiapp=app)
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.execute(Job('done', args=('true',), params='p-done'))
+			pool.execute(Job('bad', args=pyjob(EXIT(3)), params='p-bad'))
+			self.assertTrue(pool.join(30))
+			pool.execute(Job('running', args=('sleep', '30'), params='p-running'))
+			pool._cycle(time.perf_counter())
+			self.assertTrue(waitUntil(lambda: uiJson(app, '/jobs?fmt=json')['workersInfo'], 5, 0.05))
+		data = uiJson(app, '/jobs?fmt=json')
+		for key, name in (('workersInfo', 'running'), ('doneInfo', 'done'), ('doneInfo', 'bad')):
+			header, *rows = data[key]
+			self.assertEqual(header[:10], JobInfo._props.split())  # The original's first, ours follow
+			self.assertEqual(header[-1], 'params')
+			self.assertIn('p-' + name, [row[-1] for row in rows if row[0] == name], (key, rows))
+		failed = uiJson(app, '/?fmt=json')['jobsInfo']  # The failures page
+		self.assertEqual([row[-1] for row in failed[1:]], ['p-bad'])
+		status, _, page, _ = uiGet(app, '/jobs')
+		self.assertEqual(status, 200)
+		for name in ('running', 'done', 'bad'):
+			self.assertIn('p-' + name, page)
+		self.assertIn('params', page)
+		self.assertEqual(uiJson(app, '/jobs?fmt=json&cols=params&flt=params:p-running')['workersInfo'][1:]
+			, [['running', 'p-running']])
+
+
+class TestPoolState(PoolTestCase):
+	"""The pool's life: a producer thread feeds a pool that the main thread joins, the original's alive
+	attribute, a job given up on ends once"""
+
+	def test_alive_set_by_the_user(self):
+		"""As the original: setting alive back to True reuses a terminated pool; setting it False stops it"""
+		pool = self.newPool(1)
+		with contextlib.redirect_stderr(io.StringIO()):
+			pool.terminate()
+		self.assertFalse(pool.alive)
+		pool.alive = True
+		self.assertTrue(pool.alive)
+		pool.execute(Job('reused', args=('true',)))
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 1)
+		pool.execute(Job('running', args=pyjob(SLEEP(30))))
+		queued = Job('queued', args=('true',))
+		pool.execute(queued)
+		pool.alive = False
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertFalse(pool.join(30))
+		self.assertFalse(pool.alive)
+		self.assertEqual(sorted(info.name for info in pool.failures), ['queued', 'running'])
+		self.assertEqual((queued.reason, pool._workers, len(pool._jobs)), ('pool termination', set(), 0))
+
+	def test_a_producer_thread_feeds_a_joining_pool(self):
+		for rep in range(5):
+			with self.subTest(rep=rep):
+				pool = self.newPool(4)
+				started = threading.Event()
+				threads = set()
+				finished = []
+
+				def produce():
+					for i in range(200):
+						pool.execute(Job('j{}'.format(i), args=('true',), onfinish=lambda job: (
+							threads.add(threading.get_ident()), finished.append(job.name))))
+						started.set()
+
+				producer = threading.Thread(target=produce)
+				producer.start()
+				self.assertTrue(started.wait(30))
+				joined = []
+				while True:  # join() returns once the jobs executed so far ended: again until the producer is done
+					producing = producer.is_alive()
+					joined.append(pool.join(60))
+					if not producing:
+						break
+				producer.join()
+				self.assertTrue(joined[0])
+				self.assertIn(threading.get_ident(), threads)  # The joining thread ran callbacks
+				self.assertTrue(pool.alive)
+				self.assertEqual(sorted(finished), sorted('j{}'.format(i) for i in range(200)))
+				self.assertEqual((pool.jobsdone, pool.failures, len(pool._jobs), pool._workers), (200, [], 0, set()))
+				pool.terminate()
+				self.assertFalse(pool.alive)
+				canceled = Job('late', args=('true',))
+				with contextlib.redirect_stderr(io.StringIO()):
+					self.assertEqual(pool.execute(canceled), errno.EINTR)
+				self.assertEqual(canceled.reason, 'pool termination')
+
+	def test_a_sequential_job_from_another_thread_is_refused(self):
+		"""execute(concur=False) from a thread while another joins: a clear error at once, the pool goes on"""
+		pool = self.newPool(2)
+		pool.execute(Job('long', args=pyjob(SLEEP(1))))
+		refused = []
+
+		def sequential():
+			if waitUntil(lambda: pool._looper is not None, 10, 0.005):
+				try:
+					pool.execute(Job('seq', args=('true',)), concur=False)
+				except RuntimeError as err:
+					refused.append(str(err))
+
+		other = threading.Thread(target=sequential)
+		other.start()
+		self.assertTrue(pool.join(30))
+		other.join()
+		self.assertEqual(len(refused), 1)
+		self.assertIn('concur=False', refused[0])
+		self.assertEqual((pool.jobsdone, pool.failures), (1, []))
+		ok = Job('after', args=('true',))
+		pool.execute(ok)
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 2)
+
+	def test_a_job_given_up_on_is_completed_once(self):
+		pool = self.newPool(1, launcher=UndeliveringLauncher(), killgrace=0.1)
+		ends = []
+		stuck = Job('stuck', args=pyjob(SLEEP(3)), onfinish=lambda job: ends.append(job.name))
+		pool.execute(stuck)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			pool.terminate()  # Gives it up after killgrace + 2 s: it ends on its own a second later
+		self.assertIn('"stuck" #{} did not exit on SIGKILL; it is abandoned'.format(stuck.proc.pid), err.getvalue())
+		self.assertEqual((ends, [info.name for info in pool.failures]), (['stuck'], ['stuck']))
+		pool.clear()  # Used again while its process exits
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			nxt = Job('next', args=pyjob(SLEEP(2)), onfinish=lambda job: ends.append(job.name))
+			pool.execute(nxt)
+			self.assertTrue(pool.join(30))
+		self.assertEqual(ends, ['stuck', 'next'])
+		self.assertEqual((pool.jobsdone, pool.failures), (1, []))
+		self.assertNotIn('is not an unfinished item', err.getvalue())
+		self.assertTrue(waitUntil(lambda: stuck.proc.poll() is not None, 10))
+
+
+class TestLauncherMarks(PoolTestCase):
+	"""Every local launcher puts the run's marker into its job's environment, once"""
+
+	def test_local_launchers_mark_their_jobs(self):
+		launchers = [mpepool.LocalLauncher(), ParamsLauncher()]
+		if mpepool._cgroupCaps()[0] is not None:
+			launchers.append(mpepool.CgroupLauncher())
+		for launcher in launchers:
+			with self.subTest(launcher=launcher):
+				pool = self.newPool(1, launcher=launcher)
+				out = os.path.join(self.tmp, type(launcher).__name__)
+				job = Job('env', args=pyjob('import os; print(os.environ["PYEXPOOL_JOB"])'), stdout=out)
+				pool.execute(job)
+				self.assertTrue(pool.join(30))
+				with open(out) as fout:
+					marker = fout.read().split()[-1]
+				self.assertEqual(marker.split(':')[-1], job._run.marker)
+				self.assertTrue(marker.startswith(pool._prefix), (marker, pool._prefix))
 
 
 class TestNothingLost(PoolTestCase):
@@ -6900,7 +7085,7 @@ _SLURM_HOLDER = textwrap.dedent('''\
 	mpepool.installTerminationHandlers()
 	pool = ExecPool(1, launcher=SlurmLauncher())
 	pool.execute(Job('hold', args=('sleep', '300')))
-	while not all(job.slurmid and job._slurmrun for job in pool._workers):
+	while not all(job.slurmid and job._run.launch.start for job in pool._workers):
 		pool._cycle(time.perf_counter() + 0.05)
 	print('running', flush=True)
 	pool.join()
@@ -7047,7 +7232,7 @@ class TestSlurm(PoolTestCase):
 		for i in range(3):
 			pool.execute(Job('m{}'.format(i), args=('sleep', '1'), memlim=0.45
 				, onstart=lambda job: spans.__setitem__(job.name, [time.perf_counter()])
-				, onfinish=lambda job: spans[job.name].append(job._tspawn + job.wtime)))
+				, onfinish=lambda job: spans[job.name].append(job._run.tspawn + job.wtime)))
 		self.assertTrue(pool.join(60))
 		ends = sorted(span[1] for span in spans.values())
 		self.assertGreaterEqual(max(span[0] for span in spans.values()), ends[0] - 0.05)  # 3 * 0.45 > 1 GB
@@ -7108,7 +7293,7 @@ class TestSlurm(PoolTestCase):
 		jobs = [Job('o%d' % i, args=('sleep', '1'), memlim=0.05) for i in range(4)]
 		for job in jobs:
 			pool.execute(job)
-		self.assertTrue(waitUntil(lambda: all(job.slurmid and job._slurmrun for job in jobs) or pool._cycle(
+		self.assertTrue(waitUntil(lambda: all(job.slurmid and job._run.launch.start is not None for job in jobs) or pool._cycle(
 			time.perf_counter() + 0.05), 30, 0))
 		pid = controller()
 		self.assertIsNotNone(pid)
@@ -7140,7 +7325,7 @@ class TestSlurm(PoolTestCase):
 			fout.write(re.sub(r'(?m)^AccountingStorageType=.*$', 'AccountingStorageType=accounting_storage/none'
 				, fconf.read()))
 		ended = {}  # Name -> (perf_counter() of its srun's exit, of its onfinish)
-		note = lambda job: ended.__setitem__(job.name, (job._tspawn + job.wtime, time.perf_counter()))  # noqa: E731
+		note = lambda job: ended.__setitem__(job.name, (job._run.tspawn + job.wtime, time.perf_counter()))  # noqa: E731
 		err = io.StringIO()
 		with mock.patch.dict(os.environ, {'SLURM_CONF': conf}), contextlib.redirect_stderr(err):
 			pool = self.slurmPool(4)

@@ -149,8 +149,9 @@ UiResFmt = IntEnum('UiResFmt', 'json htm txt')
 
 UiResCol = IntEnum('UiResCol', 'category rcode duration memkind memsize name numadded numdone numterm pid'
 	' task tstart tstop code cputime mempeak reason rssmax size state stime timeout utime wslot wtime accounting'
-	' node slurmid errtail')
-"""Columns (properties) of jobs and tasks; rcode is an alias of code. The first 13 are the original's."""
+	' errtail')
+"""Columns (properties) of jobs and tasks; rcode is an alias of code. The first 13 are the original's.
+The pool's launcher may add its own (Launcher.columns, see _launcherColumn)."""
 
 UiResFilterVal = collections.namedtuple('UiResFilterVal', 'beg end opt')
 """A filter constraint: exact match when end is None, else the half-open range [beg, end) (open bounds
@@ -218,31 +219,49 @@ _COLUMNS = collections.OrderedDict((
 	('timeout', _Col('sec', 'j', 'timeout of the job, 0: none')),
 	('memsize', _Col('gb', 'j', 'memory of the job (current estimate, GB)')),
 	('mempeak', _Col('gb', 'j', 'peak of the sampled memory (GB)')),
-	('rssmax', _Col('gb', 'j', 'peak memory (kernel, GB): of the whole tree with accounting cgroup, else'
+	('rssmax', _Col('gb', 'j', 'peak memory (kernel, GB): of the whole tree where the launcher measures it, else'
 		' the peak RSS of its largest process')),
 	('memkind', _Col('int', 'j', 'memory kind: 0 main process, 1 its largest process, 2 the whole tree')),
 	('utime', _Col('sec', 'j', 'user CPU time of the process tree')),
 	('stime', _Col('sec', 'j', 'system CPU time of the process tree')),
 	('cputime', _Col('sec', 'j', 'user + system CPU time (of the main process while running)')),
 	('wtime', _Col('sec', 'j', 'wall time from spawn to exit')),
-	('accounting', _Col('str', 'j', 'source of rssmax, utime, stime: cgroup (the whole tree), wait4, slurm')),
+	('accounting', _Col('str', 'j', "source of rssmax, utime, stime: wait4, or the launcher's own")),
 	('numadded', _Col('int', 't', 'jobs and subtasks added to the task')),
 	('numdone', _Col('int', 't', 'of them completed successfully')),
 	('numterm', _Col('int', 't', 'of them failed or terminated')),
-	('node', _Col('str', 'j', 'node the job ran on (Slurm)')),
-	('slurmid', _Col('str', 'j', 'Slurm job id')),
 	('errtail', _Col('str', 'j', 'the last lines of its standard error, when captured (PIPE)')),
 ))
-# Default columns added to the job tables of a pool whose jobs run on Slurm
-_COLS_SLURM = ('node', 'slurmid')
+# The columns that the pools' launchers add to their jobs (Launcher.columns, UiSnapshot.columns), learnt
+# from their snapshots: text, shown after the others in every format
+_LAUNCHER_COLS = collections.OrderedDict()
+_LAUNCHER_COL = _Col('str', 'j', "a result of the pool's launcher")
+
+
+def _launcherColumn(name):
+	"""Learn a column that a pool's launcher adds to its jobs"""
+	if name not in _COLUMNS and name not in _LAUNCHER_COLS:
+		_LAUNCHER_COLS[name] = _LAUNCHER_COL
+
+
+def _column(name):
+	"""The _Col of a column name, None when unknown"""
+	return _COLUMNS.get(name) or _LAUNCHER_COLS.get(name)
+
+
+def _columnNames():
+	"""All the column names, for the error messages"""
+	return ' '.join(itertools.chain(_COLUMNS, _LAUNCHER_COLS))
+
+
 _NUMKINDS = ('int', 'num', 'sec', 'time', 'gb')
 
 # JSON rows of jobs and of tasks start with the original's columns, in its order (JobInfo._props and
 # TaskInfo._props of mpepool: its clients index rows by position), then ours; htm and txt order them for
-# people (the defaults below); cols= selects and orders the columns of every format
+# people (the defaults below); cols= selects and orders the columns of every format. The launcher's columns
+# follow in JSON rows of jobs, in its order
 _JSON_JOB = ('name', 'pid', 'code', 'tstart', 'tstop', 'memsize', 'memkind', 'task', 'category', 'duration'
-	, 'state', 'reason', 'wslot', 'size', 'timeout', 'mempeak', 'rssmax', 'cputime', 'utime', 'stime', 'wtime'
-	, 'node', 'slurmid')
+	, 'state', 'reason', 'wslot', 'size', 'timeout', 'mempeak', 'rssmax', 'cputime', 'utime', 'stime', 'wtime')
 _JSON_TASK = ('name', 'tstart', 'tstop', 'numadded', 'numdone', 'numterm', 'task', 'duration', 'state')
 
 # Default columns per table
@@ -307,9 +326,8 @@ class ResultOptions(object):
 			self.cols = []
 			for col in val.split(','):
 				col = col.strip()
-				if col not in _COLUMNS:
-					raise ValueError('cols: unknown column {!r}; the columns are: {}'.format(col
-						, ' '.join(_COLUMNS)))
+				if _column(col) is None:
+					raise ValueError('cols: unknown column {!r}; the columns are: {}'.format(col, _columnNames()))
 				if col not in self.cols:
 					self.cols.append(col)
 		self.fltopts = self.parseFilter(qdict.get('flt'))
@@ -359,10 +377,10 @@ class ResultOptions(object):
 			opt = prop.endswith('*')
 			if opt:
 				prop = prop[:-1]
-			col = _COLUMNS.get(prop)
+			col = _column(prop)
 			if col is None:
 				raise ValueError('flt: unknown property {!r} in {!r}; the properties are: {}'.format(prop, item
-					, ' '.join(_COLUMNS)))
+					, _columnNames()))
 			if not sep:
 				if opt:
 					raise ValueError('flt: only a constrained property can be optional: {!r}'.format(item))
@@ -517,8 +535,9 @@ class _Records(object):
 			, 'memsize': g(jinf, 'memsize', None) if hasattr(jinf, 'memsize') else g(jinf, 'mem', None)
 			, 'mempeak': g(jinf, 'mempeak', None), 'rssmax': g(jinf, 'rssmax', None)
 			, 'memkind': g(jinf, 'memkind', None), 'utime': utime, 'stime': stime, 'wtime': g(jinf, 'wtime', None)
-			, 'accounting': g(jinf, 'accounting', None), 'node': g(jinf, 'node', None)
-			, 'slurmid': g(jinf, 'slurmid', None), 'errtail': g(jinf, 'errtail', None), '_obj': jinf}
+			, 'accounting': g(jinf, 'accounting', None), 'errtail': g(jinf, 'errtail', None), '_obj': jinf}
+		for col in self.snap.columns:  # The launcher's
+			rec[col] = g(jinf, col, None)
 		rec['rcode'] = rec['code']
 		if tstart is not None:
 			rec['duration'] = (tstop if tstop is not None else self.now) - tstart
@@ -582,7 +601,7 @@ class _Records(object):
 		"""Whether a record passes all the filter constraints"""
 		for prop, cons in fltopts.items():
 			val = rec.get(prop)
-			if val is not None and _COLUMNS[prop].kind == 'time':
+			if val is not None and _column(prop).kind == 'time':
 				val = val - (self.t0 if self.t0 is not None else 0.)
 			if cons is None:
 				if val is None:
@@ -592,7 +611,7 @@ class _Records(object):
 				if cons.opt:
 					continue
 				return False
-			if _COLUMNS[prop].kind == 'str':
+			if _column(prop).kind == 'str':
 				val = str(val)  # Text bounds; e.g. a user's category may be a number
 			elif isinstance(val, str):  # A number column holding text: cannot be compared, fails the filter
 				return False
@@ -647,7 +666,7 @@ class _Page(object):
 		self.now = now
 		self.tables = []
 		self.errmsg = None
-		self._slurm = None  # Whether its jobs ran on Slurm, found on first use
+		self._launched = None  # The launcher's columns that its jobs have, found on first use
 		if self.snap is None:
 			self.errmsg = 'No execution pool has published its state yet' if entry is not None else \
 				'No execution pool is attached to this Web UI'
@@ -662,16 +681,16 @@ class _Page(object):
 		"""Columns of a table: the requested ones (name first) or the defaults"""
 		cols = self.opts.cols
 		if not cols:
-			return list(dflt) + (list(_COLS_SLURM) if dflt is not _COLS_QUEUED and self._onSlurm() else [])
+			return list(dflt) + (self._launcherCols() if dflt is not _COLS_QUEUED else [])
 		return (['name'] if 'name' not in cols else []) + list(cols)
 
-	def _onSlurm(self):
-		"""Whether jobs of the snapshot ran on Slurm (they have a Slurm id or a node)"""
-		if self._slurm is None:
+	def _launcherCols(self):
+		"""The columns of the pool's launcher that some running or finished job of the snapshot has"""
+		if self._launched is None:
 			snap = self.snap
-			self._slurm = any(getattr(j, 'slurmid', None) or getattr(j, 'node', None)
-				for j in itertools.chain(snap.running, snap.failures, snap.history))
-		return self._slurm
+			jobs = tuple(itertools.chain(snap.running, snap.failures, snap.history))
+			self._launched = [col for col in snap.columns if any(getattr(j, col, None) is not None for j in jobs)]
+		return self._launched
 
 	def _limit(self, table, count):
 		"""Whether one more row fits into the limit; marks the table as limited otherwise"""
@@ -879,7 +898,7 @@ class _Page(object):
 def _jsonVal(rec, col, clock0):
 	"""A typed JSON value of a record's column: times as epoch seconds"""
 	val = rec.get(col)
-	if val is not None and _COLUMNS[col].kind == 'time':
+	if val is not None and _column(col).kind == 'time':
 		return round(clock0 + val, 3)
 	if isinstance(val, float):
 		return round(val, 6) if math.isfinite(val) else None
@@ -891,7 +910,7 @@ def _jsonVal(rec, col, clock0):
 def _cellText(rec, col, today, clock0):
 	"""A human text of a record's column"""
 	val = rec.get(col)
-	kind = _COLUMNS[col].kind
+	kind = _column(col).kind
 	if val is None:
 		return '-' if kind == 'gb' else ''  # Memory not measured, never a false 0
 	if kind == 'time':
@@ -958,7 +977,7 @@ class _Render(object):
 				res[tbl.key] = rows
 				res[tbl.key + 'Wide'] = wide
 			else:
-				cols = tbl.cols if p.opts.cols else _JSON_JOB
+				cols = tbl.cols if p.opts.cols else _JSON_JOB + p.snap.columns
 				res[tbl.key] = [list(cols)] + [[_jsonVal(rec, c, self.clock0) for c in cols]
 					for _, _, rec, _ in tbl.rows] if tbl.rows else []
 			res[tbl.key + 'Matched'] = tbl.matched
@@ -969,10 +988,10 @@ class _Render(object):
 		rows = []
 		wide = 0
 		if self.p.opts.cols:
-			tcols = [c for c in tbl.cols if 't' in _COLUMNS[c].objs]
-			jcols = [c for c in tbl.cols if 'j' in _COLUMNS[c].objs]
+			tcols = [c for c in tbl.cols if 't' in _column(c).objs]
+			jcols = [c for c in tbl.cols if 'j' in _column(c).objs]
 		else:
-			tcols, jcols = _JSON_TASK, _JSON_JOB
+			tcols, jcols = _JSON_TASK, _JSON_JOB + self.p.snap.columns
 		prevkind = None
 		for depth, kind, rec, ctx in tbl.rows:
 			cols = tcols if kind == 't' else jcols
@@ -1025,7 +1044,7 @@ class _Render(object):
 
 	@staticmethod
 	def _numeric(col):
-		return _COLUMNS[col].kind in _NUMKINDS and _COLUMNS[col].kind != 'time'
+		return _column(col).kind in _NUMKINDS and _column(col).kind != 'time'
 
 	@staticmethod
 	def _countText(tbl):
@@ -1122,7 +1141,7 @@ class _Render(object):
 			rows.append(((('task' if kind == 't' else 'job') + (' ctx' if ctx else '')), cells))
 		return {'key': tbl.key, 'title': tbl.title, 'count': self._countText(tbl), 'empty': tbl.empty
 			, 'note': tbl.note, 'limited': tbl.limited
-			, 'cols': [(c, _COLUMNS[c].descr, self._numeric(c)) for c in tbl.cols], 'rows': rows}
+			, 'cols': [(c, _column(c).descr, self._numeric(c)) for c in tbl.cols], 'rows': rows}
 
 	# SVG charts --------------------------------------------------------------------------------------------
 	def svgTimeline(self, width=960):
@@ -1909,6 +1928,8 @@ class WebUiApp(threading.Thread):
 				self._seq += 1
 				self._pools.append(entry)
 			entry.snap = snapshot
+			for col in snapshot.columns:
+				_launcherColumn(col)
 			if snapshot.tstart is not None:
 				entry.tlast = snapshot.tstart
 			memjobs = getattr(snapshot, 'memjobs', None)
