@@ -5124,6 +5124,30 @@ def _cliInt(pname, val):
 	return _cliNumber(pname, val, int, -1 << 31)
 
 
+# The unit prefixes of --block, GNU parallel's: K, M, G, T, P (and Ki, ki, ...) binary, k, m, g, t, p decimal
+_CLI_BLOCKUNITS = {'': 1, 'k': 10**3, 'm': 10**6, 'g': 10**9, 't': 10**12, 'p': 10**15, 'K': 1 << 10, 'M': 1 << 20
+	, 'G': 1 << 30, 'T': 1 << 40, 'P': 1 << 50}
+
+
+def _cliBlockSize(pname, val):
+	"""--block: bytes as GNU parallel writes them (1M, 1.5k, 10Ki); a negative number -N is N blocks per job
+	slot (--pipepart); returns an int"""
+	match = re.match(r'^\s*(-?[0-9]+(?:\.[0-9]*)?|-?\.[0-9]+)\s*([kmgtpKMGTP]?)(i?)\s*$', val)
+	if not match:
+		raise _CliError('{} must be a size in bytes such as 1M, 512k or 10Ki (K, M, G: powers of 1024; k, m, g:'
+			' of 1000), not {!r}'.format(pname, val))
+	num, unit, binary = match.groups()
+	num = float(num) * _CLI_BLOCKUNITS[unit.upper() if binary else unit]
+	if not _finite(num) or num == 0 or -1 < num < 1:
+		raise _CliError('{} must be at least 1 byte (or -N: N blocks per job slot), not {!r}'.format(pname, val))
+	return int(num)
+
+
+def _cliRecSep(pname, val):
+	"""--recend, --recstart: bytes (their escapes are read by _CliSplitter, which knows about --regexp)"""
+	return val.encode('utf-8', 'surrogateescape')
+
+
 # One row per option; adding an option is adding a row. names: its spellings (the first named in the
 # help); dest: the attribute of the parsed namespace (None: accepted without effect); metavar: the value's
 # name, None for a flag; conv: conv(spelling, text) -> the value for an option with a value, or the constant
@@ -5150,6 +5174,21 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	(('-r', '--no-run-if-empty', '--norunifempty'), 'skipblank', None, True, False
 		, 'skip the jobs with a blank argument'),
 	(('--shuf',), 'shuf', None, True, False, 'run the jobs in a random order (numbered in that order)'),
+	# Blocks of the input to the jobs' standard input
+	(('--pipe', '--spreadstdin'), 'pipe', None, True, False, 'give each job a block of standard input (or of'
+		' -a FILE) on its standard input instead of arguments; records are never split'),
+	(('--pipepart', '--pipe-part'), 'pipepart', None, True, False, 'the same with blocks of the files of -a FILE'
+		' or :::: FILE, found by seeking (the files are not read through)'),
+	(('--block', '--block-size', '--blocksize'), 'block', 'SIZE', _cliBlockSize, 1 << 20, 'the size of a block'
+		' (default 1M): 512k, 10M (k, m: powers of 1000, K, M: of 1024); with --pipepart -N is N blocks per job'
+		' slot'),
+	(('--recend',), 'recend', 'STR', _cliRecSep, None, 'records end with STR (default \\n; empty with --recstart'
+		' alone)'),
+	(('--recstart',), 'recstart', 'STR', _cliRecSep, None, 'records start with STR (default empty)'),
+	(('--regexp', '--regex'), 'regexp', None, True, False, '--recend and --recstart are regular expressions'),
+	(('-L',), 'maxlines', 'N', _cliCount, 1, 'with --pipe: a record is N lines (N --recend ends)'),
+	(('--roundrobin', '--round-robin', '--round'), 'roundrobin', None, True, False, 'with --pipe: start one job'
+		' per job slot only and give each block to one of them (streamed through a pipe)'),
 	# Running
 	(('-j', '--jobs', '-P', '--max-procs', '--maxprocs'), 'jobs', 'N', _cliJobsSpec, None
 		, 'jobs run at once: N, +N or -N (the CPUs plus or minus N), N% of the CPUs, 0 as many as possible'
@@ -5315,6 +5354,7 @@ def _cliSet(ns, opt, value):
 	"""Store an option's value in ns: appended for a repeatable option, nothing for one without effect"""
 	if opt.dest is None:
 		return
+	ns.given.add(opt.dest)
 	if isinstance(opt.default, list):
 		getattr(ns, opt.dest).append(value)
 	else:
@@ -5332,6 +5372,7 @@ def _cliParse(argv):
 	"""
 	ns = types.SimpleNamespace(**{opt.dest: list(opt.default) if isinstance(opt.default, list) else opt.default
 		for opt in _CLI_OPTIONS if opt.dest})
+	ns.given = set()  # The dests of the options given
 	rest = _cliOptions(list(argv), ns)
 	markers = {ns.argsep: ('args', False), ns.argsep + '+': ('args', True), ns.argfilesep: ('files', False)
 		, ns.argfilesep + '+': ('files', True)}
@@ -5368,11 +5409,59 @@ def _cliParse(argv):
 		raise _CliError('--demo takes no command and no input')
 	if not ns.plain:
 		_cliCheckGnuDefaults()
-	ns.template = _CliTemplate(' '.join(ns.command)) if ns.command else _CliTemplate('{}', quote=False)
+	_cliCheckPipe(ns)
+	# With --pipe the input goes to the jobs' standard input: nothing is appended to the command
+	ns.template = _CliTemplate(' '.join(ns.command), append=not ns.splitter) if ns.command else _CliTemplate('{}'
+		, quote=False)
 	# --tag is --tagstring {}: the arguments joined by spaces
 	ns.tagstring = _CliTemplate(ns.tagstring if ns.tagstring is not None else '{}', quote=False, append=False
 		) if ns.tag or ns.tagstring is not None else None
 	return ns
+
+
+def _cliCheckPipe(ns):
+	"""Check the options of --pipe and --pipepart; ns.splitter: their _CliSplitter (None without them),
+	ns.pipefiles: the files whose blocks go to the jobs (none: standard input)"""
+	ns.splitter = None
+	ns.pipefiles = []
+	pipeopts = ({'block', 'recend', 'recstart', 'regexp', 'maxlines', 'roundrobin'} & ns.given) - {'pipe', 'pipepart'}
+	if not (ns.pipe or ns.pipepart):
+		if pipeopts:
+			raise _CliError('--{} needs --pipe or --pipepart'.format(sorted(pipeopts)[0]))
+		return
+	name = '--pipepart' if ns.pipepart else '--pipe'
+	if not ns.command:
+		raise _CliError('{} needs a command (that reads its block on standard input)'.format(name))
+	if any(kind == 'args' for kind, _, _ in ns.sources):
+		raise _CliError('{} takes its input from standard input or files, not from {} arguments'.format(name
+			, ns.argsep))
+	ns.pipefiles = [path for _, words, _ in ns.sources for path in words]
+	if ns.pipepart:
+		if not ns.pipefiles or '-' in ns.pipefiles:
+			raise _CliError('--pipepart needs files that can be seeked, given with -a FILE or :::: FILE')
+		if {'maxargs', 'maxlines'} & ns.given:
+			raise _CliError('--pipepart cuts blocks by size: -N and -L are not supported with it')
+		if ns.roundrobin:  # GNU parallel's: one block per job slot
+			ns.block = -1
+		elif 'block' not in ns.given:  # GNU parallel's default: 10 blocks per job slot
+			ns.block = -10
+		for path in ns.pipefiles:
+			if not os.path.isfile(path) or not os.access(path, os.R_OK):
+				raise _CliError('--pipepart needs a readable regular file, not {!r}'.format(path))
+	else:
+		if len(ns.pipefiles) > 1:
+			raise _CliError('--pipe reads one input (standard input or -a FILE), not {} files'.format(
+				len(ns.pipefiles)))
+		if ns.block < 0:
+			raise _CliError('--block {} (blocks per job slot) needs --pipepart'.format(ns.block))
+		ns.block = min(ns.block, (1 << 31) - 1)  # As GNU parallel: a larger block causes problems
+	for opt in ('resume', 'resume_failed', 'shuf'):
+		if getattr(ns, opt):
+			raise _CliError('--{} is not supported with {}'.format(opt.replace('_', '-'), name))
+	if 'maxlines' in ns.given and 'maxargs' not in ns.given:  # -L alone: records of N lines, as GNU parallel
+		ns.splitter = _CliSplitter(b'\n', None, False, ns.maxlines)
+	else:
+		ns.splitter = _CliSplitter(ns.recend, ns.recstart, ns.regexp, ns.maxlines)
 
 
 def _cliQuote(val):
@@ -5572,6 +5661,247 @@ def _cliJobs(ns, stdin=None):
 	return [_CliJob(seq, group) for seq, group in enumerate(groups, 1)]
 
 
+# --- Blocks of the input (--pipe, --pipepart) ---------------------------------------------------------
+# Each job gets one block of the input on its standard input. The block is written to a file of a private
+# temporary folder when a job slot frees, and the job's shell opens that file as its standard input
+# (_CLI_STDIN). A file rather than a pipe: a job that does not read its input cannot stall the pool, a retried
+# or restarted job reads its block again, and the pool holds in memory only the block being cut (about
+# --block bytes, more only for a longer record) while the blocks of the running jobs wait in their files.
+_CLI_READSIZE = 1 << 17  # Bytes read at a time while looking for a split point (GNU parallel's too)
+# The job runs as /bin/sh -c _CLI_STDIN BLOCKFILE SHELL -c COMMAND: /bin/sh makes the block its standard
+# input and replaces itself with the job's shell (no process more in the job's tree)
+_CLI_STDIN = 'exec <"$0" && exec "$@"'
+
+
+class _CliSplitter(object):
+	"""Where the records of the input end, as GNU parallel: a split point is between a --recend and a
+	--recstart text (regular expressions with --regexp); -L N: a record is N of those"""
+	_ESCAPES = re.compile(rb'\\([0rnt\'"\\])')  # GNU parallel's escapes of --recend and --recstart
+	_ESCAPED = {b'0': b'\0', b'r': b'\r', b'n': b'\n', b't': b'\t'}
+
+	def __init__(self, recend, recstart, regexp=False, lines=1):
+		if recend is None:
+			recend = b'\n' if recstart is None else b''
+		recstart = recstart or b''
+		self.lines = lines  # int: split points per record (-L)
+		self.pattern = None  # A compiled bytes regular expression (--regexp): its match ends at a split point
+		self.recend = self.sep = None  # bytes: --recend, and --recend followed by --recstart
+		if regexp:
+			if not recend and not recstart:
+				recend = b'(?s:.)'  # GNU's: a record ends anywhere
+			try:
+				self.pattern = re.compile(b'(?:' + recend + b')(?=' + recstart + b')')
+			except re.error as err:
+				raise _CliError('--recend {!r} with --recstart {!r} is not a regular expression: {}'.format(
+					recend.decode('utf-8', 'replace'), recstart.decode('utf-8', 'replace'), err)) from None
+		else:
+			unescape = lambda txt: self._ESCAPES.sub(lambda m: self._ESCAPED.get(m.group(1), m.group(1)), txt)
+			self.recend = unescape(recend)
+			self.sep = self.recend + unescape(recstart)
+
+	def _points(self, buf, start=0):
+		"""The split points of buf after start (each one ends a non-empty record), in order"""
+		if self.pattern is not None:
+			for match in self.pattern.finditer(buf, start):
+				if match.end() > start:
+					yield match.end()
+			return
+		sep, tail = self.sep, len(self.recend)
+		if not sep:  # A record ends anywhere: each byte
+			yield from range(start + 1, len(buf) + 1)
+			return
+		i = buf.find(sep, start if tail else start + 1)
+		while i >= 0:
+			yield i + tail
+			i = buf.find(sep, i + 1)
+
+	def last(self, buf, start, stop):
+		"""The last end of a record (of -L split points) in buf[start:stop], 0 if none"""
+		if self.pattern is None and self.lines == 1:  # The common case, searched backwards
+			if not self.sep:
+				return min(stop, len(buf)) if len(buf) > start else 0
+			i = buf.rfind(self.sep, start, stop - len(self.recend) + len(self.sep))
+			return i + len(self.recend) if i >= 0 and i + len(self.recend) > start else 0
+		end = 0
+		for n, point in enumerate(self._points(buf, start), 1):
+			if point > stop:
+				break
+			if n % self.lines == 0:
+				end = point
+		return end
+
+	def nth(self, buf, count, start=0):
+		"""The end of the count-th record of buf after start, 0 if buf holds fewer"""
+		need = count * self.lines
+		for n, point in enumerate(self._points(buf, start), 1):
+			if n == need:
+				return point
+		return 0
+
+
+class _CliBlocks(object):
+	"""The jobs of --pipe and --pipepart, one per block of the input, cut one at a time by next() when a job
+	slot frees (the input is never held whole)
+
+	--pipe: the stream (standard input or the file of -a) is read up to --block bytes (-N N: up to N
+	records), and the block ends at the last split point in them; a record longer than the block grows the
+	block as GNU parallel does. --pipepart: each block of a file starts where the previous one ended and
+	ends at the first split point at least --block bytes later, found by seeking; its bytes are copied by
+	the kernel (sendfile) into the block's file.
+	"""
+
+	def __init__(self, ns, slots, tmpdir=None, stdin=None):
+		self.ns = ns
+		# str: the private folder of the block files; None: the blocks are only cut (--dry-run)
+		self.folder = tempfile.mkdtemp(prefix='mpepool-pipe.', dir=tmpdir) if tmpdir is not None else None
+		self.splitter = ns.splitter  # _CliSplitter
+		self.seq = 0  # int: blocks cut
+		self.count = ns.maxargs if 'maxargs' in ns.given else None  # int: records per block (-N), None: by size
+		self.size = ns.block  # int: bytes of a block (it grows on a longer record)
+		self.buf = bytearray()  # --pipe: the input read, given up to pos
+		self.pos = 0
+		self.bylines = 'maxlines' in ns.given and not self.count  # -L alone: records of lines
+		self.eof = False  # --pipe: the stream ended
+		self.infd = None  # --pipe: the stream's descriptor
+		self.parts = None  # --pipepart: an iterator of (descriptor, start, end) of the blocks
+		if ns.pipepart:
+			self.parts = self._fileParts(ns.pipefiles, slots)
+		elif ns.pipefiles:
+			self.infd = self._open(ns.pipefiles[0])
+		else:
+			self.infd = (stdin if stdin is not None else sys.stdin.buffer).fileno()
+
+	@staticmethod
+	def _open(path):
+		"""A descriptor of an input file; _CliError if it cannot be read"""
+		try:
+			return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+		except OSError as err:
+			raise _CliError('cannot read the input file {!r}: {}'.format(path, err.strerror or err)) from None
+
+	def next(self):
+		"""The next job (_CliJob with its block), or None at the end of the input; _CliError if unreadable"""
+		path = os.path.join(self.folder, str(self.seq + 1)) if self.folder is not None else None
+		try:
+			size = self._nextPart(path) if self.parts is not None else self._nextBlock(path)
+		except OSError as err:
+			raise _CliError('cannot cut block {} of the input: {}'.format(self.seq + 1, err)) from None
+		if size is None:
+			return None
+		self.seq += 1
+		rec = _CliJob(self.seq, (('',),))  # One empty argument, as GNU parallel: {} is ''
+		rec.block = (path, size)
+		return rec
+
+	def _nextBlock(self, path):
+		"""--pipe: write the next block of the stream to path (None: nowhere); its size, None at the end
+
+		The block is cut from buf[pos:] as GNU parallel cuts it (read into a buffer of --block bytes, cut at
+		its last split point; -N: after N records; -L alone: after its last whole record of L lines, also at
+		the end of the input), so that both give the jobs the same blocks.
+		"""
+		buf = self.buf
+		while True:
+			pos = self.pos
+			full = len(buf) - pos >= self.size
+			if self.count:
+				end = self.splitter.nth(buf, self.count, pos)
+			elif full or (self.eof and self.bylines):
+				end = self.splitter.last(buf, pos, pos + self.size)
+				if not end and full:  # A record longer than the block: the block grows as in GNU parallel
+					self.size = math.ceil(self.size * 1.3 + 1)
+					continue
+			else:
+				end = 0
+			if not end and self.eof and len(buf) > pos:
+				end = len(buf)
+			if end or self.eof:
+				break
+			del buf[:pos]  # Read the rest of the block (GNU's read size) after the uncut input
+			self.pos = 0
+			data = os.read(self.infd, self.size - len(buf) % self.size)
+			self.eof = not data
+			buf += data
+		if not end:
+			return None
+		if path is not None:
+			with memoryview(buf) as view, view[pos:end] as block:
+				self._write(path, lambda fd: _writeAll(fd, block))
+		self.pos = end
+		return end - pos
+
+	def _nextPart(self, path):
+		"""--pipepart: write the next block of the files to path (None: nowhere); its size, None after the last"""
+		part = next(self.parts, None)
+		if part is None:
+			return None
+		infd, start, end = part
+		if path is not None:
+			def copy(fd, pos=start):
+				while pos < end:  # The kernel copies: the bytes do not pass through the pool
+					sent = os.sendfile(fd, infd, pos, end - pos)
+					if not sent:
+						raise OSError(errno.EIO, 'the input file shrank while it was read')
+					pos += sent
+			self._write(path, copy)
+		return end - start
+
+	@staticmethod
+	def _write(path, write):
+		"""Create the block's file path and fill it by write(fd)"""
+		fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+		try:
+			write(fd)
+		finally:
+			os.close(fd)
+
+	def _fileParts(self, paths, slots):
+		"""The blocks (fd, start, end) of the files, in order"""
+		size = self.size
+		if size < 0:  # -N blocks per job slot: of the files' total size, as GNU parallel
+			size = 1 + sum(os.path.getsize(path) for path in paths) // slots // -size
+		for path in paths:
+			fd = self._open(path)
+			try:
+				fsize = os.fstat(fd).st_size
+				start = 0
+				while start < fsize:
+					end = start + size
+					if end < fsize and (self.splitter.sep or self.splitter.pattern is not None):
+						end = self._splitAfter(fd, end) or fsize
+					end = min(end, fsize)
+					yield fd, start, end
+					start = end
+			finally:
+				os.close(fd)
+
+	def _splitAfter(self, fd, pos):
+		"""The first split point of the file fd whose --recend starts at pos or later, 0 if none"""
+		buf = b''
+		while True:
+			chunk = os.pread(fd, _CLI_READSIZE, pos + len(buf))
+			if not chunk:
+				return 0
+			buf += chunk
+			point = next(self.splitter._points(buf), None)
+			if point is not None:
+				return pos + point
+
+	def __iter__(self):
+		return iter(self.next, None)
+
+	def close(self):
+		"""Close the input files (standard input is left open) and remove the folder of the blocks"""
+		if self.infd is not None and self.ns.pipefiles:
+			os.close(self.infd)
+		self.infd = None
+		if self.parts is not None:
+			self.parts.close()
+		if self.folder is not None:
+			shutil.rmtree(self.folder, ignore_errors=True)
+			self.folder = None
+
+
 def _cliLogRecord(line):
 	"""A parsed job log line: (seq, exitval, signal, command); ValueError naming the bad field
 
@@ -5629,16 +5959,18 @@ def _cliReadJoblog(path):
 	return verdicts
 
 
-def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason, host=':'):
+def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason, host=':'
+, send=0):
 	"""One job log line (with its newline) in GNU parallel's formats, then ours
 
-	tstart: epoch seconds; runtime, utime, stime: seconds; receive: bytes of standard output;
+	tstart: epoch seconds; runtime, utime, stime: seconds; send: bytes of standard input (--pipe);
+	receive: bytes of standard output;
 	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None;
 	host: where the job ran, ':' on this computer as GNU parallel writes it. A newline of the command is
 	written as a NUL byte, as GNU parallel does, so that the line stays one line.
 	"""
-	return '{}\t{}\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host, tstart
-		, runtime, receive, exitval, sig, command.replace('\n', '\0')
+	return '{}\t{}\t{:.3f}\t{:10.3f}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host, tstart
+		, runtime, send, receive, exitval, sig, command.replace('\n', '\0')
 		, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024), utime or 0., stime or 0., reason or '-')
 
 
@@ -5762,7 +6094,7 @@ def _cliResultsName(val):
 class _CliJob(object):
 	"""What the command line keeps about one job across its attempts (Job.params)"""
 	__slots__ = ('seq', 'group', 'args', 'command', 'slot', 'attempt', 'runs', 'outfd', 'errfd', 'outpos'
-		, 'errpos', 'held', 'job')
+		, 'errpos', 'held', 'job', 'block')
 
 	def __init__(self, seq, group):
 		self.seq = seq  # int: the job's sequence number, from 1 in run order
@@ -5778,6 +6110,7 @@ class _CliJob(object):
 		self.errpos = 0  # int: the same for errfd
 		self.held = None  # (bytes, bytes): the outputs read into memory while waiting for its turn (-k)
 		self.job = None  # Job: the current attempt
+		self.block = None  # (path, bytes): the file holding the job's block of input (--pipe), None if none
 
 
 class _CliRun(object):
@@ -5792,8 +6125,9 @@ class _CliRun(object):
 	def __init__(self, ns, jobs, joblog_truncate=True):
 		self.ns = ns  # namespace: the checked options
 		self.shell = _cliShell()  # str: the shell that runs the commands (checked before the log is opened)
-		self.pending = collections.deque(jobs)  # _CliJob not given yet
-		self.total = len(self.pending)  # int: jobs to run in this run
+		self.blocks = jobs if isinstance(jobs, _CliBlocks) else None  # The jobs cut one by one (--pipe)
+		self.pending = collections.deque(jobs if self.blocks is None else ())  # _CliJob not given yet
+		self.total = len(self.pending)  # int: jobs to run in this run (growing as the blocks are cut)
 		self.inflight = 0  # int: jobs given to the pool and not finished
 		self.started = 0  # int: jobs started (their first attempt)
 		self.done = 0  # int: jobs that succeeded
@@ -5803,11 +6137,12 @@ class _CliRun(object):
 		self.signum = None  # int: the signal that stopped the run
 		self.haltstatus = None  # int: the exit status set when --halt stopped the run (GNU's rules)
 		self.pool = None  # ExecPool
-		self.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), self.total)  # int: jobs at once
+		self.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), self.total if self.blocks is None
+			else _WKSNUM_MAX)  # int: jobs at once
 		self._freeslots = list(range(1, self.slots + 1))  # A heap of the free job slots ({%}), lowest first
 		heapq.heapify(self._freeslots)
 		self.running = {}  # {seq: _CliJob}: the jobs given to the pool
-		self.order = collections.deque(rec.seq for rec in jobs) if ns.keep_order else None  # -k: seqs to print
+		self.order = collections.deque(rec.seq for rec in self.pending) if ns.keep_order else None  # -k: seqs to print
 		self.heldrecs = {}  # {seq: _CliJob}: finished jobs waiting for an earlier one to be printed (-k)
 		self.runtimes = []  # Sorted runtimes of the jobs that succeeded (--timeout N%)
 		self.tmout = None  # float: the timeout of --timeout N% once a job succeeded
@@ -6058,6 +6393,8 @@ class _CliRun(object):
 		args = (self.shell, '-c', rec.command)
 		if ns.nice is not None:
 			args = ('nice', '-n', str(ns.nice)) + args
+		if rec.block is not None:
+			args = ('/bin/sh', '-c', _CLI_STDIN, rec.block[0]) + args
 		job = Job(name, workdir=ns.workdir, args=args, timeout=ns.timeout[0] or 0, rsrtonto=ns.restart_timeout
 			, params=rec, memlim=ns.memlim, onstart=self._onstart, onfinish=self._onfinish, **kwargs)
 		rec.job = job
@@ -6076,7 +6413,7 @@ class _CliRun(object):
 			return
 		self._feeding = True
 		try:
-			while self.pending and not self.stopping and self.inflight < self.slots:
+			while not self.stopping and self.inflight < self.slots and (self.pending or self._cutBlock()):
 				if self.ns.delay:
 					now = time.perf_counter()
 					if now < self._nextstart:
@@ -6089,6 +6426,31 @@ class _CliRun(object):
 		finally:
 			self._feeding = False
 
+	def _cutBlock(self):
+		"""--pipe: add the job of the next block of the input to pending; False at the end of the input"""
+		if self.blocks is None:
+			return False
+		try:
+			rec = self.blocks.next()
+		except _CliError as err:  # The jobs started go on; nothing more starts, the exit status is 255
+			_warnmsg('mpepool: error: {}'.format(err))
+			self.stopping = 'input'
+			self.haltstatus = _CLI_EUSAGE
+			return False
+		if rec is None:
+			return False
+		self.pending.append(rec)
+		self.total += 1
+		if self.order is not None:
+			self.order.append(rec.seq)
+		return True
+
+	def _dropBlock(self, rec):
+		"""Remove the file of the job's block once the job is over for good"""
+		if rec.block is not None and rec.block[0] is not None:
+			with contextlib.suppress(FileNotFoundError):
+				os.unlink(rec.block[0])
+
 	def _onfinish(self, job):
 		"""Job.onfinish: retry, or print, log and count the job, check the halt policy, feed the pool"""
 		rec = job.params
@@ -6098,6 +6460,7 @@ class _CliRun(object):
 		if job.reason in _CLI_UNFINISHED or (self.stopping == 'signal' and job.reason is not None):
 			self.unfinished += 1  # Interrupted by us: no verdict, --resume runs it again
 			self._output(lambda: self._closeOutputs(rec))
+			self._dropBlock(rec)
 			return
 		ok = job.reason is None and proc is not None and proc.returncode == 0
 		if not ok and rec.attempt < self.ns.retries and not self.stopping:
@@ -6106,6 +6469,7 @@ class _CliRun(object):
 			self.feed()
 			return
 		heapq.heappush(self._freeslots, rec.slot)
+		self._dropBlock(rec)
 		receive = os.fstat(rec.outfd).st_size if rec.outfd is not None else 0
 		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
 			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
@@ -6123,7 +6487,8 @@ class _CliRun(object):
 		if self.logfd is not None:
 			tstart = wallclock(job.tstart) if job.tstart is not None else time.time()
 			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
-				, job.rssmax, job.utime, job.stime, job.reason, getattr(job, 'node', None) or ':')
+				, job.rssmax, job.utime, job.stime, job.reason, getattr(job, 'node', None) or ':'
+				, send=rec.block[1] if rec.block is not None else 0)
 			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
 		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
 			return
@@ -6373,6 +6738,7 @@ def main(argv=None):
 	global _infomsg, _warnmsg
 	argv = sys.argv[1:] if argv is None else argv
 	infomsg, warnmsg = _infomsg, _warnmsg
+	jobs = None
 	try:
 		ns = _cliParse(argv)
 		if ns.help or ns.version:
@@ -6398,7 +6764,11 @@ def main(argv=None):
 				raise _CliError('--webui needs the Web UI (bottle and mpewui): {}'.format(err)) from None
 		if ns.demo:
 			return _cliDemo(ns, webuiapp)
-		jobs = _cliJobs(ns)
+		if ns.splitter:  # --pipe, --pipepart: the jobs are cut from the input as they start
+			jobs = _CliBlocks(ns, _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), _WKSNUM_MAX)
+				, None if ns.dry_run else ns.tmpdir or os.environ.get('TMPDIR') or '/tmp')
+		else:
+			jobs = _cliJobs(ns)
 		if ns.resume or ns.resume_failed:
 			verdicts = _cliReadJoblog(ns.joblog[0])
 			jobs = [rec for rec in jobs if not (rec.seq in verdicts and (ns.resume or verdicts[rec.seq]))]
@@ -6410,6 +6780,8 @@ def main(argv=None):
 		_warnmsg('mpepool: error: {}'.format(err))
 		return _CLI_EUSAGE
 	finally:
+		if isinstance(jobs, _CliBlocks):
+			jobs.close()
 		_infomsg, _warnmsg = infomsg, warnmsg
 
 
