@@ -5793,12 +5793,12 @@ class _CliBlocks(object):
 		rec.block = (path, size)
 		return rec
 
-	def _nextBlock(self, path):
-		"""--pipe: write the next block of the stream to path (None: nowhere); its size, None at the end
+	def cut(self):
+		"""--pipe: the next block of the stream, buf[pos:end] (valid until the next cut); None at the end
 
-		The block is cut from buf[pos:] as GNU parallel cuts it (read into a buffer of --block bytes, cut at
-		its last split point; -N: after N records; -L alone: after its last whole record of L lines, also at
-		the end of the input), so that both give the jobs the same blocks.
+		The block is cut as GNU parallel cuts it (read into a buffer of --block bytes, cut at its last split
+		point; -N: after N records; -L alone: after its last whole record of L lines, also at the end of the
+		input), so that both give the jobs the same blocks.
 		"""
 		buf = self.buf
 		while True:
@@ -5824,10 +5824,18 @@ class _CliBlocks(object):
 			buf += data
 		if not end:
 			return None
-		if path is not None:
-			with memoryview(buf) as view, view[pos:end] as block:
-				self._write(path, lambda fd: _writeAll(fd, block))
 		self.pos = end
+		return pos, end
+
+	def _nextBlock(self, path):
+		"""--pipe: write the next block of the stream to path (None: nowhere); its size, None at the end"""
+		cut = self.cut()
+		if cut is None:
+			return None
+		pos, end = cut
+		if path is not None:
+			with memoryview(self.buf) as view, view[pos:end] as block:
+				self._write(path, lambda fd: _writeAll(fd, block))
 		return end - pos
 
 	def _nextPart(self, path):
@@ -5900,6 +5908,109 @@ class _CliBlocks(object):
 		if self.folder is not None:
 			shutil.rmtree(self.folder, ignore_errors=True)
 			self.folder = None
+
+
+class _CliRoundRobin(object):
+	"""--pipe --roundrobin: one job per job slot, each reading a FIFO of its own for its whole life; a writer
+	thread gives each block of the input to a job that took its previous block whole
+
+	The writer opens a FIFO once its job opened it for reading (before, the open fails: ENXIO), writes
+	without blocking (a job that stops reading cannot stall the others), and closes it at the end of the
+	input, which ends the job's input. A job that finished takes no more blocks (what it did not read is
+	lost, as with GNU parallel).
+	"""
+	POLL = 0.1  # Seconds between two checks for finished jobs while no FIFO can take more
+	OPENPOLL = 0.005  # The same while a job has not opened its FIFO yet
+
+	def __init__(self, blocks, slots):
+		self.blocks = blocks  # _CliBlocks: the input, cut into blocks
+		self.jobs = []  # _CliJob, one per job slot; rec.block: (FIFO path, bytes written to it)
+		self.finished = set()  # seqs of the jobs that finished for good (set by the main thread)
+		self.failed = None  # _CliError: the input could not be read
+		self._stop = threading.Event()
+		self._thread = None
+		try:
+			for seq in range(1, slots + 1):
+				rec = _CliJob(seq, (('',),))
+				rec.block = (os.path.join(blocks.folder, 'fifo{}'.format(seq)), 0)
+				os.mkfifo(rec.block[0], 0o600)
+				self.jobs.append(rec)
+		except OSError as err:
+			self.close()
+			raise _CliError('cannot create the FIFOs of --roundrobin: {}'.format(err)) from None
+		self._thread = threading.Thread(target=self._feed, name='mpepool-roundrobin', daemon=True)
+		self._thread.start()
+
+	def _feed(self):
+		"""The writer thread: blocks to the FIFOs of the jobs that can take them, until the input ends"""
+		import select
+		recs = {rec.seq: rec for rec in self.jobs}
+		fds = {}  # {seq: descriptor of its FIFO, opened for writing}
+		data = {}  # {seq: memoryview of the rest of the job's current block}
+		eof = False
+		poller = select.poll()
+		try:
+			while recs and not self._stop.is_set():
+				waiting = False
+				for seq, rec in list(recs.items()):
+					if seq not in fds and seq not in self.finished:
+						try:
+							fds[seq] = os.open(rec.block[0], os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+						except OSError as err:
+							if err.errno != errno.ENXIO:
+								raise
+							waiting = True  # Its job did not open it yet
+							continue
+						poller.register(fds[seq], select.POLLOUT)
+					if seq not in data and not eof and seq not in self.finished:
+						cut = self.blocks.cut()
+						if cut is None:
+							eof = True
+						else:
+							data[seq] = memoryview(bytes(memoryview(self.blocks.buf)[cut[0]:cut[1]]))
+					if seq in self.finished or (eof and seq not in data):  # No more input for it
+						self._end(seq, recs, fds, data, poller)
+				for fd, _ in poller.poll((self.OPENPOLL if waiting else self.POLL) * 1000):
+					seq = next(seq for seq, sfd in fds.items() if sfd == fd)
+					try:
+						sent = os.write(fd, data[seq])
+					except BlockingIOError:
+						continue
+					except BrokenPipeError:  # The job stopped reading: it takes no more
+						self._end(seq, recs, fds, data, poller)
+						continue
+					path, total = recs[seq].block
+					recs[seq].block = (path, total + sent)
+					data[seq] = data[seq][sent:]
+					if not data[seq]:
+						del data[seq]
+		except (OSError, _CliError) as err:
+			self.failed = _CliError('cannot read the input: {}'.format(err))
+			_warnmsg('mpepool: error: {}'.format(self.failed))
+		finally:
+			for fd in fds.values():
+				os.close(fd)
+
+	@staticmethod
+	def _end(seq, recs, fds, data, poller):
+		"""The job seq takes no more input: its FIFO is closed (its end of input)"""
+		data.pop(seq, None)
+		recs.pop(seq)
+		fd = fds.pop(seq, None)
+		if fd is not None:
+			poller.unregister(fd)
+			os.close(fd)
+
+	def release(self, rec):
+		"""The job rec finished for good: it takes no more blocks"""
+		self.finished.add(rec.seq)
+
+	def close(self):
+		"""Stop the writer (its FIFOs are closed) and remove the folder of the FIFOs"""
+		self._stop.set()
+		if self._thread is not None:
+			self._thread.join()
+		self.blocks.close()
 
 
 def _cliLogRecord(line):
@@ -6126,7 +6237,9 @@ class _CliRun(object):
 		self.ns = ns  # namespace: the checked options
 		self.shell = _cliShell()  # str: the shell that runs the commands (checked before the log is opened)
 		self.blocks = jobs if isinstance(jobs, _CliBlocks) else None  # The jobs cut one by one (--pipe)
-		self.pending = collections.deque(jobs if self.blocks is None else ())  # _CliJob not given yet
+		self.feeder = jobs if isinstance(jobs, _CliRoundRobin) else None  # Their writer (--pipe --roundrobin)
+		self.pending = collections.deque(jobs.jobs if self.feeder else () if self.blocks else jobs)  # _CliJob
+		# not given yet
 		self.total = len(self.pending)  # int: jobs to run in this run (growing as the blocks are cut)
 		self.inflight = 0  # int: jobs given to the pool and not finished
 		self.started = 0  # int: jobs started (their first attempt)
@@ -6446,8 +6559,10 @@ class _CliRun(object):
 		return True
 
 	def _dropBlock(self, rec):
-		"""Remove the file of the job's block once the job is over for good"""
-		if rec.block is not None and rec.block[0] is not None:
+		"""The job is over for good: its block's file is removed (--pipe), its FIFO takes no more (--roundrobin)"""
+		if self.feeder is not None:
+			self.feeder.release(rec)
+		elif rec.block is not None and rec.block[0] is not None:
 			with contextlib.suppress(FileNotFoundError):
 				os.unlink(rec.block[0])
 
@@ -6606,6 +6721,8 @@ class _CliRun(object):
 			return self.haltstatus
 		if ns.halt and ns.halt[3]:  # --halt ...=N% not reached: the percentage of the started jobs that failed
 			return math.ceil(self.failed * 100. / max(self.started, 1))
+		if self.feeder is not None and self.feeder.failed:  # The input could not be read whole
+			return _CLI_EUSAGE
 		return min(self.failed, _CLI_FAILMAX + 1)
 
 
@@ -6765,8 +6882,10 @@ def main(argv=None):
 		if ns.demo:
 			return _cliDemo(ns, webuiapp)
 		if ns.splitter:  # --pipe, --pipepart: the jobs are cut from the input as they start
-			jobs = _CliBlocks(ns, _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), _WKSNUM_MAX)
-				, None if ns.dry_run else ns.tmpdir or os.environ.get('TMPDIR') or '/tmp')
+			slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), _WKSNUM_MAX)
+			jobs = _CliBlocks(ns, slots, None if ns.dry_run else ns.tmpdir or os.environ.get('TMPDIR') or '/tmp')
+			if ns.roundrobin and ns.pipe and not ns.dry_run:
+				jobs = _CliRoundRobin(jobs, slots)
 		else:
 			jobs = _cliJobs(ns)
 		if ns.resume or ns.resume_failed:
@@ -6780,7 +6899,7 @@ def main(argv=None):
 		_warnmsg('mpepool: error: {}'.format(err))
 		return _CLI_EUSAGE
 	finally:
-		if isinstance(jobs, _CliBlocks):
+		if isinstance(jobs, (_CliBlocks, _CliRoundRobin)):
 			jobs.close()
 		_infomsg, _warnmsg = infomsg, warnmsg
 
