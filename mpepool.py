@@ -5449,9 +5449,9 @@ def _cliCheckPipe(ns):
 			if not os.path.isfile(path) or not os.access(path, os.R_OK):
 				raise _CliError('--pipepart needs a readable regular file, not {!r}'.format(path))
 	else:
-		if len(ns.pipefiles) > 1:
-			raise _CliError('--pipe reads one input (standard input or -a FILE), not {} files'.format(
-				len(ns.pipefiles)))
+		if ns.pipefiles:  # GNU parallel reads standard input then, and makes the files' lines arguments
+			raise _CliError('--pipe reads standard input, not -a or {} files: give a file as < FILE, or use'
+				' --pipepart -a FILE'.format(ns.argfilesep))
 		if ns.block < 0:
 			raise _CliError('--block {} (blocks per job slot) needs --pipepart'.format(ns.block))
 		ns.block = min(ns.block, (1 << 31) - 1)  # As GNU parallel: a larger block causes problems
@@ -5730,6 +5730,14 @@ class _CliSplitter(object):
 				end = point
 		return end
 
+	def first(self, buf):
+		"""The first split point of buf, from its start (a record may have begun before), None if none"""
+		if self.pattern is not None:
+			match = self.pattern.search(buf)
+			return match.end() if match else None
+		i = buf.find(self.sep)
+		return i + len(self.recend) if i >= 0 else None
+
 	def nth(self, buf, count, start=0):
 		"""The end of the count-th record of buf after start, 0 if buf holds fewer"""
 		need = count * self.lines
@@ -5766,8 +5774,6 @@ class _CliBlocks(object):
 		self.parts = None  # --pipepart: an iterator of (descriptor, start, end) of the blocks
 		if ns.pipepart:
 			self.parts = self._fileParts(ns.pipefiles, slots)
-		elif ns.pipefiles:
-			self.infd = self._open(ns.pipefiles[0])
 		else:
 			self.infd = (stdin if stdin is not None else sys.stdin.buffer).fileno()
 
@@ -5891,7 +5897,7 @@ class _CliBlocks(object):
 			if not chunk:
 				return 0
 			buf += chunk
-			point = next(self.splitter._points(buf), None)
+			point = self.splitter.first(buf)
 			if point is not None:
 				return pos + point
 
@@ -5900,9 +5906,6 @@ class _CliBlocks(object):
 
 	def close(self):
 		"""Close the input files (standard input is left open) and remove the folder of the blocks"""
-		if self.infd is not None and self.ns.pipefiles:
-			os.close(self.infd)
-		self.infd = None
 		if self.parts is not None:
 			self.parts.close()
 		if self.folder is not None:
@@ -6603,7 +6606,8 @@ class _CliRun(object):
 			tstart = wallclock(job.tstart) if job.tstart is not None else time.time()
 			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
 				, job.rssmax, job.utime, job.stime, job.reason, getattr(job, 'node', None) or ':'
-				, send=rec.block[1] if rec.block is not None else 0)
+				, send=rec.block[1] if rec.block is not None and not self.ns.pipepart else 0)  # GNU's: no
+				# Send with --pipepart (its jobs read their part of the file themselves)
 			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
 		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
 			return

@@ -5507,6 +5507,37 @@ _GNU_CASES = (
 		1, mpepool._CLI_HELDFDS + 6)], {}),
 )
 
+# The rows of --pipe and --pipepart: blocks of the input to the jobs' standard input
+_GNU_FILES.update({'lines': ''.join('{}\n'.format(i) for i in range(1, 101)), 'fasta': '>a\nACGT\nGG\n>b\nT\n>c\nAAAAAAAA\nC\n'})
+_SEQ = lambda n: ''.join('{}\n'.format(i) for i in range(1, n + 1)).encode()
+_GNU_CASES += (
+	('--pipe wc -l', ['--pipe', 'wc -l'], {'stdin': _SEQ(1000)}),
+	('--pipe --block 1k -k', ['-k', '--pipe', '--block', '1k', 'wc -c'], {'stdin': _SEQ(1000)}),
+	('--pipe -N3 cat', ['-k', '--pipe', '-N3', 'cat'], {'stdin': _SEQ(10)}),
+	('--pipe --block 10 --recend', ['-k', '--pipe', '--block', '10', '--recend', 'X', 'echo B; cat; echo'], {'stdin'
+		: b'aaXbbbXcXdddddddddddddXe'}),
+	('--pipe --recstart', ['-k', '--pipe', '--recstart', '>', '--block', '8', 'echo B; cat'], {'stdin': _GNU_FILES[
+		'fasta'].encode()}),
+	('--pipe --recstart --recend -N', ['-k', '--pipe', '--recend', '\\n', '--recstart', '>', '-N2', 'echo B; cat']
+		, {'stdin': _GNU_FILES['fasta'].encode()}),
+	('--pipe --regexp', ['-k', '--pipe', '--regexp', '--recend', '[0-9]\\n', '--recstart', '[bd]', '--block', '1'
+		, 'echo B; cat'], {'stdin': b'a1\nb2\nc3\nd4\n'}),
+	('--pipe -L', ['-k', '--pipe', '-L5', '--block', '20', 'echo B; cat'], {'stdin': _SEQ(12)}),
+	('--pipe -L -N', ['-k', '--pipe', '-L3', '-N2', 'echo B; cat'], {'stdin': _SEQ(12)}),
+	('--pipe --tag {#} {}', ['-k', '--tag', '--pipe', '-N4', 'echo {#} {}; cat'], {'stdin': _SEQ(10)}),
+	('--pipe exit status', ['--pipe', '-N3', 'cat >/dev/null; exit 2'], {'stdin': _SEQ(10)}),
+	('--pipe --timeout', ['-j2', '--pipe', '-N1', '--timeout', '1', 'read x; [ $x = 2 ] && sleep 9; echo $x']
+		, {'stdin': _SEQ(3)}),
+	('--pipe --dry-run', ['--dry-run', '--pipe', '-N5', 'wc -l'], {'stdin': _SEQ(12), 'log': False}),
+	('--pipe --roundrobin', ['--pipe', '--roundrobin', '-j2', '--block', '10', 'cat'], {'stdin': _SEQ(100)
+		, 'log': False}),  # The blocks go to either job: the lines are the same, sorted
+	('--pipepart -a FILE --block', ['-k', '--pipepart', '-a', '@lines', '--block', '20', 'wc -l'], {}),
+	('--pipepart :::: --block -2', ['-k', '-j2', '--pipepart', '--block', '-2', 'wc -c', '::::', '@lines'
+		, '@fasta'], {}),
+	('--pipepart --recstart', ['-k', '--pipepart', '--recstart', '>', '--block', '5', 'echo B; cat', '::::'
+		, '@fasta'], {}),
+)
+
 
 class TestCliVsGnuParallel(CliTestCase):
 	"""mpepool is a drop-in for GNU parallel: the same invocations give the same output, exit status, commands
@@ -5639,7 +5670,9 @@ class TestCliVsGnuParallel(CliTestCase):
 		, '--line-buffer', '--lb', '--line-buffered', '--linebuffer', '--linebuffered', '--results', '--res'
 		, '--result', '-v', '-t', '--verbose', '--joblog', '--jl', '--resume', '--resume-failed', '--resumefailed'
 		, '--tagstring', '--tag-string', '--bar', '--eta', '--progress', '--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn'
-		, '--plain', '--gnu', '--version', '-V', '--help', '-h'))
+		, '--plain', '--gnu', '--version', '-V', '--help', '-h', '--pipe', '--spreadstdin', '--pipepart', '--pipe-part'
+		, '--block', '--block-size', '--blocksize', '--recend', '--recstart', '--regexp', '--regex', '-L'
+		, '--roundrobin', '--round-robin', '--round'))
 
 	def testEveryGnuOptionImplementedOrRefused(self):
 		gnu = self.gnuParallel()
@@ -5654,7 +5687,7 @@ class TestCliVsGnuParallel(CliTestCase):
 			self.assertIn(name, str(ctx.exception))
 		# Through the real command: exit status 255, one line naming it, nothing run
 		marker = self.path('ran')
-		for name in ('--pipe', '-X', '--sshlogin', '--memfree'):
+		for name in ('--fifo', '-X', '--sshlogin', '--memfree'):
 			res = _cliRun(name, '1', 'touch', marker, ':::', 'a')
 			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), res.stderr)
 			self.assertIn(name.encode(), res.stderr)
