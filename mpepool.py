@@ -5458,6 +5458,9 @@ def _cliCheckPipe(ns):
 	for opt in ('resume', 'resume_failed', 'shuf'):
 		if getattr(ns, opt):
 			raise _CliError('--{} is not supported with {}'.format(opt.replace('_', '-'), name))
+	if ns.roundrobin and ns.pipe and (ns.retries > 1 or ns.restart_timeout):  # A job's input is a stream
+		raise _CliError('--retries and --restart-timeout are not supported with --roundrobin (a job\'s input is'
+			' streamed once)')
 	if 'maxlines' in ns.given and 'maxargs' not in ns.given:  # -L alone: records of N lines, as GNU parallel
 		ns.splitter = _CliSplitter(b'\n', None, False, ns.maxlines)
 	else:

@@ -5751,6 +5751,102 @@ class TestCliGnuOptions(CliTestCase):
 		self.assertEqual(_cliRun('--plain', 'echo', ':::', 'a', env=env).stdout, b'a\n')
 
 
+class TestCliPipe(CliTestCase):
+	"""--pipe, --pipepart and --roundrobin under the pool's guarantees: bounded memory, timeouts, memory limits,
+	the job log, --halt; no block file left behind"""
+
+	def pipeRun(self, *args, stdin=b'', timeout=60):
+		"""Run the command with its blocks in a folder of the test: (CompletedProcess, the folder)"""
+		tmpdir = self.path('blocks')
+		os.makedirs(tmpdir, exist_ok=True)
+		res = _cliRun('--tmpdir', tmpdir, *args, stdin=stdin, timeout=timeout)
+		self.assertEqual(os.listdir(tmpdir), [], 'the block files are removed')
+		return res
+
+	def testMemoryStaysFlat(self):
+		# 200 MB through --pipe wc -l: the pool's peak RSS (of its process tree, the jobs are small) stays far
+		# below the input; the lines are all counted
+		gen = subprocess.Popen(['sh', '-c', 'head -c 200M /dev/zero | tr "\\0" "\\n"'], stdout=subprocess.PIPE)
+		self.procs.append(gen)
+		proc = subprocess.Popen(_cliCmd('-j2', '--tmpdir', self.tmp, '--pipe', 'wc -l'), stdin=gen.stdout
+			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=_cliEnv())
+		gen.stdout.close()
+		self.procs.append(proc)
+		out = proc.stdout.read()  # Then its end, reaped here for its peak RSS (stderr: a line at most)
+		_, status, usage = os.wait4(proc.pid, 0)
+		proc.returncode = os.WEXITSTATUS(status)
+		self.assertEqual((proc.returncode, sum(int(n) for n in out.split())), (0, 200 << 20), proc.stderr.read())
+		self.assertEqual(len(out.split()), 200, 'one job per block of 1 MB')
+		self.assertLess(usage.ru_maxrss, 100 << 10, 'peak RSS (KB) of the pool\'s process (its jobs are small):'
+			' it holds a block or two, not the input')
+
+	def testTimeoutJoblogAndCleanup(self):
+		# The blocks of -N1: the job of block 2 outlives its --timeout; the log shows each block's size in
+		# Send, the killed job as Exitval -1; the exit status counts it
+		res = self.pipeRun('-k', '-j2', '--pipe', '-N1', '--timeout', '1', '--joblog', self.log
+			, 'read x; [ $x = 22 ] && {}; echo $x'.format(self.sleeper()), stdin=b'1\n22\n333\n')
+		self.assertEqual((res.returncode, res.stdout), (1, b'1\n333\n'), res.stderr)
+		rows = {seq: rows[0] for seq, rows in self.rows().items()}
+		self.assertEqual([(rows[seq]['Send'], rows[seq]['Exitval'], rows[seq]['Reason']) for seq in (1, 2, 3)]
+			, [('2', '0', '-'), ('3', '-1', 'timeout'), ('4', '0', '-')])
+
+	def testMemoryLimit(self):
+		# --memlim stops the job of a block that grows beyond it; the others succeed
+		hog = '{} -c "b = bytearray(600 << 20); import time; time.sleep(30)"'.format(sys.executable)
+		res = self.pipeRun('-k', '-j2', '--pipe', '-N1', '--memlim', '200M', '--joblog', self.log
+			, 'read x; [ $x = b ] && exec {}; echo $x'.format(hog), stdin=b'a\nb\nc\n')
+		self.assertEqual((res.returncode, res.stdout), (1, b'a\nc\n'), res.stderr)
+		self.assertEqual(self.rows()[2][0]['Reason'], 'memory limit')
+
+	def testJobsThatDoNotReadTheirInput(self):
+		# Blocks nobody reads do not stall the pool, with block files or with --roundrobin's FIFOs
+		data = b'x' * 1023 + b'\n'
+		for args in (['--pipe', '--block', '100k'], ['--pipe', '--roundrobin', '-j2', '--block', '100k']):
+			res = self.pipeRun(*args + ['echo done'], stdin=data * 4096, timeout=60)
+			self.assertEqual(res.returncode, 0, (args, res.stderr))
+			self.assertEqual(set(res.stdout.split(b'\n')), {b'done', b''}, args)
+
+	def testRoundRobinStreamsToEachJob(self):
+		# --roundrobin: one job per job slot; together they read the whole input once
+		data = _SEQ(100000)
+		res = self.pipeRun('-j3', '--pipe', '--roundrobin', '--block', '10k', '--joblog', self.log, 'wc -l'
+			, stdin=data)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual((len(res.stdout.split()), sum(int(n) for n in res.stdout.split())), (3, 100000))
+		self.assertEqual(sum(int(rows[0]['Send']) for rows in self.rows().values()), len(data))
+
+	def testHalt(self):
+		# --halt now,fail=1: the job of the third block fails, nothing more starts (GNU parallel hangs here)
+		res = self.pipeRun('-j1', '--pipe', '-N2', '--halt', 'now,fail=1', '--joblog', self.log
+			, 'read x; cat >/dev/null; echo $x; [ $x != 5 ]', stdin=_SEQ(10))
+		self.assertEqual((res.returncode, res.stdout), (1, b'1\n3\n5\n'), res.stderr)
+		self.assertEqual(sorted(self.rows()), [1, 2, 3])
+
+	def testPipepartCopiesEachPartOnce(self):
+		# --pipepart over two files: each job gets a part ending at a line end, the parts cover the files
+		paths = [self.path('a'), self.path('b')]
+		for path, n in zip(paths, (5000, 777)):
+			with open(path, 'wb') as fout:
+				fout.write(_SEQ(n))
+		res = self.pipeRun('-k', '--pipepart', '--block', '4k', 'cat', '::::', *paths)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(res.stdout, _SEQ(5000) + _SEQ(777))
+
+	def testUsageErrors(self):
+		marker = self.path('ran')
+		for argv, word in ((['--block', '1k', 'touch', marker], '--block'), (['--pipe', '--block', '-1', 'touch'
+		, marker], '--block'), (['--pipe', 'touch', marker, ':::', 'a'], ':::'), (['--pipe', '-a', marker, 'touch'
+		, marker], '-a'), (['--pipepart', 'touch', marker], '--pipepart'), (['--pipepart', '-a', '/dev/stdin'
+		, 'touch', marker], '/dev/stdin'), (['--pipe', '--regexp', '--recend', '(', 'touch', marker], '--recend')
+		, (['--pipe', '--block', '1x', 'touch', marker], '1x'), (['--pipe'], '--pipe'), (['--pipe', '--roundrobin'
+		, '--retries', '2', 'touch', marker], '--retries')):
+			res = _cliRun(*argv, stdin=b'a\n')
+			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), (argv
+				, res.stderr))
+			self.assertIn(word.encode(), res.stderr)
+			self.assertFalse(os.path.exists(marker))
+
+
 class TestCliDemoAndWebUi(CliTestCase):
 	"""--demo runs its batch with a summary in well under a minute; --webui serves the pool"""
 
