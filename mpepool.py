@@ -5671,6 +5671,9 @@ def _cliJobs(ns, stdin=None):
 # or restarted job reads its block again, and the pool holds in memory only the block being cut (about
 # --block bytes, more only for a longer record) while the blocks of the running jobs wait in their files.
 _CLI_READSIZE = 1 << 17  # Bytes read at a time while looking for a split point (GNU parallel's too)
+# Seconds between two checks of a slow input for the rest of a block: the pool's loop goes on meanwhile
+# (timeouts, finished jobs, signals), the main thread never blocks in a read
+_CLI_INPUTPOLL = 0.05
 # The job runs as /bin/sh -c _CLI_STDIN BLOCKFILE SHELL -c COMMAND: /bin/sh makes the block its standard
 # input and replaces itself with the job's shell (no process more in the job's tree)
 _CLI_STDIN = 'exec <"$0" && exec "$@"'
@@ -5767,6 +5770,7 @@ class _CliBlocks(object):
 		self.folder = tempfile.mkdtemp(prefix='mpepool-pipe.', dir=tmpdir) if tmpdir is not None else None
 		self.splitter = ns.splitter  # _CliSplitter
 		self.seq = 0  # int: blocks cut
+		self.ended = False  # The input ended: no block more
 		self.count = ns.maxargs if 'maxargs' in ns.given else None  # int: records per block (-N), None: by size
 		self.size = ns.block  # int: bytes of a block (it grows on a longer record)
 		self.buf = bytearray()  # --pipe: the input read, given up to pos
@@ -5778,7 +5782,10 @@ class _CliBlocks(object):
 		if ns.pipepart:
 			self.parts = self._fileParts(ns.pipefiles, slots)
 		else:
+			import select
 			self.infd = (stdin if stdin is not None else sys.stdin.buffer).fileno()
+			self._poller = select.poll()  # Whether the stream can be read without waiting
+			self._poller.register(self.infd, select.POLLIN)
 
 	@staticmethod
 	def _open(path):
@@ -5788,26 +5795,30 @@ class _CliBlocks(object):
 		except OSError as err:
 			raise _CliError('cannot read the input file {!r}: {}'.format(path, err.strerror or err)) from None
 
-	def next(self):
-		"""The next job (_CliJob with its block), or None at the end of the input; _CliError if unreadable"""
+	def next(self, timeout=None):
+		"""The next job (_CliJob with its block), None at the end of the input, False if its block is not read
+		yet within timeout seconds (None: waits); _CliError if the input cannot be read"""
 		path = os.path.join(self.folder, str(self.seq + 1)) if self.folder is not None else None
 		try:
-			size = self._nextPart(path) if self.parts is not None else self._nextBlock(path)
+			size = self._nextPart(path) if self.parts is not None else self._nextBlock(path, timeout)
 		except OSError as err:
 			raise _CliError('cannot cut block {} of the input: {}'.format(self.seq + 1, err)) from None
-		if size is None:
-			return None
+		if not size:
+			self.ended = size is None
+			return size
 		self.seq += 1
 		rec = _CliJob(self.seq, (('',),))  # One empty argument, as GNU parallel: {} is ''
 		rec.block = (path, size)
 		return rec
 
-	def cut(self):
-		"""--pipe: the next block of the stream, buf[pos:end] (valid until the next cut); None at the end
+	def cut(self, timeout=None):
+		"""--pipe: the next block of the stream as (pos, end) of buf (valid until the next cut); None at the
+		end; False if the input has not brought the rest of the block within timeout seconds (None: waits)
 
 		The block is cut as GNU parallel cuts it (read into a buffer of --block bytes, cut at its last split
 		point; -N: after N records; -L alone: after its last whole record of L lines, also at the end of the
-		input), so that both give the jobs the same blocks.
+		input), so that both give the jobs the same blocks. The input read so far stays in buf: the next
+		call goes on from there.
 		"""
 		buf = self.buf
 		while True:
@@ -5826,6 +5837,8 @@ class _CliBlocks(object):
 				end = len(buf)
 			if end or self.eof:
 				break
+			if timeout is not None and not self._poller.poll(timeout * 1000):
+				return False
 			del buf[:pos]  # Read the rest of the block (GNU's read size) after the uncut input
 			self.pos = 0
 			data = os.read(self.infd, self.size - len(buf) % self.size)
@@ -5836,16 +5849,22 @@ class _CliBlocks(object):
 		self.pos = end
 		return pos, end
 
-	def _nextBlock(self, path):
-		"""--pipe: write the next block of the stream to path (None: nowhere); its size, None at the end"""
-		cut = self.cut()
-		if cut is None:
-			return None
+	def _nextBlock(self, path, timeout=None):
+		"""--pipe: write the next block of the stream to path (None: nowhere); its size, None at the end, False
+		if it is not read yet within timeout seconds"""
+		cut = self.cut(timeout)
+		if not cut:
+			return cut
 		pos, end = cut
 		if path is not None:
 			with memoryview(self.buf) as view, view[pos:end] as block:
 				self._write(path, lambda fd: _writeAll(fd, block))
 		return end - pos
+
+	def waitInput(self, timeout):
+		"""Wait up to timeout seconds for the stream to be readable"""
+		if self.parts is None:
+			self._poller.poll(timeout * 1000)
 
 	def _nextPart(self, path):
 		"""--pipepart: write the next block of the files to path (None: nowhere); its size, None after the last"""
@@ -5955,9 +5974,11 @@ class _CliRoundRobin(object):
 		data = {}  # {seq: memoryview of the rest of the job's current block}
 		eof = False
 		poller = select.poll()
+		infd = self.blocks.infd
+		poller.register(infd, 0)
 		try:
 			while recs and not self._stop.is_set():
-				waiting = False
+				waiting = needinput = False
 				for seq, rec in list(recs.items()):
 					if seq not in fds and seq not in self.finished:
 						try:
@@ -5967,16 +5988,23 @@ class _CliRoundRobin(object):
 								raise
 							waiting = True  # Its job did not open it yet
 							continue
-						poller.register(fds[seq], select.POLLOUT)
-					if seq not in data and not eof and seq not in self.finished:
-						cut = self.blocks.cut()
+						poller.register(fds[seq], 0)
+					if seq not in data and not eof and seq not in self.finished and not needinput:
+						cut = self.blocks.cut(timeout=0)  # Waits below, with the writes, for a slow input
 						if cut is None:
 							eof = True
+						elif cut is False:
+							needinput = True
 						else:
 							data[seq] = memoryview(bytes(memoryview(self.blocks.buf)[cut[0]:cut[1]]))
 					if seq in self.finished or (eof and seq not in data):  # No more input for it
 						self._end(seq, recs, fds, data, poller)
+					elif seq in fds:
+						poller.modify(fds[seq], select.POLLOUT if seq in data else 0)
+				poller.modify(infd, select.POLLIN if needinput else 0)
 				for fd, _ in poller.poll((self.OPENPOLL if waiting else self.POLL) * 1000):
+					if fd == infd:
+						continue
 					seq = next(seq for seq, sfd in fds.items() if sfd == fd)
 					try:
 						sent = os.write(fd, data[seq])
@@ -6267,6 +6295,7 @@ class _CliRun(object):
 		self.tmout = None  # float: the timeout of --timeout N% once a job succeeded
 		self._nextstart = 0.  # perf_counter() before which no job starts (--delay)
 		self._wakeat = None  # perf_counter() of the pending start timer (--delay)
+		self._inputtimer = False  # A timer waits for the input to bring the next block (--pipe)
 		self.progress = None  # _CliProgress on a terminal with --bar
 		self.tstart = time.perf_counter()
 		self._feeding = False  # feed() is running (a start failure calls onfinish inside execute())
@@ -6550,11 +6579,16 @@ class _CliRun(object):
 		if self.blocks is None:
 			return False
 		try:
-			rec = self.blocks.next()
+			rec = self.blocks.next(timeout=0)  # The pool's loop must not wait for a slow input
 		except _CliError as err:  # The jobs started go on; nothing more starts, the exit status is 255
 			_warnmsg('mpepool: error: {}'.format(err))
 			self.stopping = 'input'
 			self.haltstatus = _CLI_EUSAGE
+			return False
+		if rec is False:  # The block is not read whole yet: try again soon
+			if not self._inputtimer:
+				self._inputtimer = True
+				self._timer(time.perf_counter() + _CLI_INPUTPOLL, self._inputPoll)
 			return False
 		if rec is None:
 			return False
@@ -6563,6 +6597,11 @@ class _CliRun(object):
 		if self.order is not None:
 			self.order.append(rec.seq)
 		return True
+
+	def _inputPoll(self):
+		"""The timer of a block not read whole: feed the pool if the input brought it"""
+		self._inputtimer = False
+		self.feed()
 
 	def _dropBlock(self, rec):
 		"""The job is over for good: its block's file is removed (--pipe), its FIFO takes no more (--roundrobin)"""
@@ -6700,6 +6739,9 @@ class _CliRun(object):
 				if not self.inflight:
 					if self.pending and ns.delay and not self.stopping:
 						time.sleep(max(self._nextstart - time.perf_counter(), 0.))
+						continue
+					if self.blocks is not None and not self.blocks.ended and not self.stopping:
+						self.blocks.waitInput(_CLI_INPUTPOLL)  # No job runs: wait for the input here
 						continue
 					break
 				self.pool.join()

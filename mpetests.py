@@ -5790,6 +5790,25 @@ class TestCliPipe(CliTestCase):
 		self.assertEqual([(rows[seq]['Send'], rows[seq]['Exitval'], rows[seq]['Reason']) for seq in (1, 2, 3)]
 			, [('2', '0', '-'), ('3', '-1', 'timeout'), ('4', '0', '-')])
 
+	def testSlowInput(self):
+		# While the input is silent the pool goes on: the job of the first block is stopped at its timeout
+		# and logged, and SIGTERM ends the run at once; with --roundrobin as well
+		tmpdir = self.path('blocks')
+		os.makedirs(tmpdir)
+		for extra in ([], ['--roundrobin', '-j2']):  # The other job of --roundrobin waits for a block
+			log = self.path('log' + str(len(extra)))
+			proc = self.start('--tmpdir', tmpdir, '--pipe', '-N1', '--timeout', '1', '--joblog', log, *extra + [
+				'read x; {}'.format(self.sleeper())], stdin=subprocess.PIPE)
+			proc.stdin.write(b'1\n')
+			proc.stdin.flush()
+			self.assertTrue(waitUntil(lambda: os.path.exists(log) and len(self.rows(log)) == 1, 30), extra)
+			self.assertEqual(self.rows(log)[1][0]['Reason'], 'timeout')
+			self.assertIsNone(proc.poll())  # Waiting for more input
+			proc.send_signal(signal.SIGTERM)
+			self.assertEqual(proc.wait(timeout=20), 128 + signal.SIGTERM, extra)
+			proc.stdin.close()
+			self.assertEqual(os.listdir(tmpdir), [], 'the block files are removed')
+
 	def testMemoryLimit(self):
 		# --memlim stops the job of a block that grows beyond it; the others succeed
 		hog = '{} -c "b = bytearray(600 << 20); import time; time.sleep(30)"'.format(sys.executable)
