@@ -6006,6 +6006,9 @@ class _CliRoundRobin(object):
 					if fd == infd:
 						continue
 					seq = next(seq for seq, sfd in fds.items() if sfd == fd)
+					if seq not in data:  # POLLERR without a block to write: its job closed the FIFO
+						self._end(seq, recs, fds, data, poller)
+						continue
 					try:
 						sent = os.write(fd, data[seq])
 					except BlockingIOError:

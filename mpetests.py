@@ -5792,22 +5792,38 @@ class TestCliPipe(CliTestCase):
 
 	def testSlowInput(self):
 		# While the input is silent the pool goes on: the job of the first block is stopped at its timeout
-		# and logged, and SIGTERM ends the run at once; with --roundrobin as well
+		# and logged; SIGTERM ends the run at once (with --roundrobin too, whose writer waits for the input)
 		tmpdir = self.path('blocks')
 		os.makedirs(tmpdir)
-		for extra in ([], ['--roundrobin', '-j2']):  # The other job of --roundrobin waits for a block
-			log = self.path('log' + str(len(extra)))
-			proc = self.start('--tmpdir', tmpdir, '--pipe', '-N1', '--timeout', '1', '--joblog', log, *extra + [
-				'read x; {}'.format(self.sleeper())], stdin=subprocess.PIPE)
-			proc.stdin.write(b'1\n')
-			proc.stdin.flush()
-			self.assertTrue(waitUntil(lambda: os.path.exists(log) and len(self.rows(log)) == 1, 30), extra)
-			self.assertEqual(self.rows(log)[1][0]['Reason'], 'timeout')
-			self.assertIsNone(proc.poll())  # Waiting for more input
-			proc.send_signal(signal.SIGTERM)
-			self.assertEqual(proc.wait(timeout=20), 128 + signal.SIGTERM, extra)
-			proc.stdin.close()
-			self.assertEqual(os.listdir(tmpdir), [], 'the block files are removed')
+		proc = self.start('--tmpdir', tmpdir, '--pipe', '-N1', '--timeout', '1', '--joblog', self.log, 'read x; {}'
+			.format(self.sleeper()), stdin=subprocess.PIPE)
+		proc.stdin.write(b'1\n')
+		proc.stdin.flush()
+		self.assertTrue(waitUntil(lambda: os.path.exists(self.log) and len(self.rows()) == 1, 30))
+		self.assertEqual(self.rows()[1][0]['Reason'], 'timeout')
+		self.assertIsNone(proc.poll())  # Waiting for more input
+		proc.send_signal(signal.SIGTERM)
+		self.assertEqual(proc.wait(timeout=20), 128 + signal.SIGTERM)
+		proc = self.start('--tmpdir', tmpdir, '-u', '--pipe', '--roundrobin', '-j2', '-N1', 'read x; echo $x; {}'
+			.format(self.sleeper()), stdin=subprocess.PIPE)
+		proc.stdin.write(b'1\n')
+		proc.stdin.flush()
+		self.assertEqual(proc.stdout.readline(), b'1\n')  # A job got the block while the input stays open
+		proc.send_signal(signal.SIGTERM)
+		self.assertEqual(proc.wait(timeout=20), 128 + signal.SIGTERM)
+		self.assertEqual(os.listdir(tmpdir), [], 'the block files are removed')
+
+	def testRoundRobinJobEndsBetweenBlocks(self):
+		# A --roundrobin job that ends while the input is silent (its FIFO empty) leaves the others fed: the
+		# end of the input still reaches the job that waits for it
+		proc = self.start('--tmpdir', self.tmp, '--pipe', '--roundrobin', '-j2', '-N1', '--joblog', self.log
+			, 'read x; echo $x', stdin=subprocess.PIPE)
+		proc.stdin.write(b'1\n')
+		proc.stdin.flush()
+		self.assertTrue(waitUntil(lambda: os.path.exists(self.log) and len(self.rows()) == 1, 30))
+		proc.stdin.write(b'2\n')
+		out, err = proc.communicate(timeout=30)  # Closes the input
+		self.assertEqual((proc.returncode, sorted(out.split()), err), (0, [b'1', b'2'], b''))
 
 	def testMemoryLimit(self):
 		# --memlim stops the job of a block that grows beyond it; the others succeed
