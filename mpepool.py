@@ -6345,7 +6345,8 @@ class _CliRun(object):
 		"""
 		if self.ns.results:
 			parts = [part for record in rec.group for i, val in enumerate(record, 1)
-				for part in (str(i), _cliResultsName(val))]
+				for part in (str(i), _cliResultsName(val))] if rec.block is None else []  # --pipe: DIR itself,
+			# as GNU parallel (its jobs have no argument)
 			jdir = os.path.normpath(self.ns.results + '/' + '/'.join(parts))
 			os.makedirs(jdir, exist_ok=True)
 			flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC

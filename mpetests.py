@@ -5531,6 +5531,8 @@ _GNU_CASES += (
 	('--pipe --dry-run', ['--dry-run', '--pipe', '-N5', 'wc -l'], {'stdin': _SEQ(12), 'log': False}),
 	('--pipe --roundrobin', ['--pipe', '--roundrobin', '-j2', '--block', '10', 'cat'], {'stdin': _SEQ(100)
 		, 'log': False}),  # The blocks go to either job: the lines are the same, sorted
+	('--pipe --results', ['-j1', '--pipe', '-N3', '--results', '@results', 'cat'], {'stdin': _SEQ(10)
+		, 'results': True}),
 	('--pipepart -a FILE --block', ['-k', '--pipepart', '-a', '@lines', '--block', '20', 'wc -l'], {}),
 	('--pipepart :::: --block -2', ['-k', '-j2', '--pipepart', '--block', '-2', 'wc -c', '::::', '@lines'
 		, '@fasta'], {}),
