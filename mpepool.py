@@ -5175,18 +5175,18 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		, 'skip the jobs with a blank argument'),
 	(('--shuf',), 'shuf', None, True, False, 'run the jobs in a random order (numbered in that order)'),
 	# Blocks of the input to the jobs' standard input
-	(('--pipe', '--spreadstdin'), 'pipe', None, True, False, 'give each job a block of standard input (or of'
-		' -a FILE) on its standard input instead of arguments; records are never split'),
+	(('--pipe', '--spreadstdin'), 'pipe', None, True, False, 'give each job a block of standard input on its'
+		' standard input instead of arguments; records are never split'),
 	(('--pipepart', '--pipe-part'), 'pipepart', None, True, False, 'the same with blocks of the files of -a FILE'
 		' or :::: FILE, found by seeking (the files are not read through)'),
-	(('--block', '--block-size', '--blocksize'), 'block', 'SIZE', _cliBlockSize, 1 << 20, 'the size of a block'
-		' (default 1M): 512k, 10M (k, m: powers of 1000, K, M: of 1024); with --pipepart -N is N blocks per job'
-		' slot'),
+	(('--block', '--block-size', '--blocksize'), 'block', 'SIZE', _cliBlockSize, 1 << 20, 'the size of a block:'
+		' 512k, 10M (k, m: powers of 1000, K, M: of 1024), default 1M; -N: N blocks per job slot (--pipepart,'
+		' whose default is -10)'),
 	(('--recend',), 'recend', 'STR', _cliRecSep, None, 'records end with STR (default \\n; empty with --recstart'
 		' alone)'),
 	(('--recstart',), 'recstart', 'STR', _cliRecSep, None, 'records start with STR (default empty)'),
 	(('--regexp', '--regex'), 'regexp', None, True, False, '--recend and --recstart are regular expressions'),
-	(('-L',), 'maxlines', 'N', _cliCount, 1, 'with --pipe: a record is N lines (N --recend ends)'),
+	(('-L',), 'maxlines', 'N', _cliCount, 1, 'with --pipe: a record is N lines (with -N: N --recend ends)'),
 	(('--roundrobin', '--round-robin', '--round'), 'roundrobin', None, True, False, 'with --pipe: start one job'
 		' per job slot only and give each block to one of them (streamed through a pipe)'),
 	# Running
@@ -5424,7 +5424,7 @@ def _cliCheckPipe(ns):
 	ns.pipefiles: the files whose blocks go to the jobs (none: standard input)"""
 	ns.splitter = None
 	ns.pipefiles = []
-	pipeopts = ({'block', 'recend', 'recstart', 'regexp', 'maxlines', 'roundrobin'} & ns.given) - {'pipe', 'pipepart'}
+	pipeopts = {'block', 'recend', 'recstart', 'regexp', 'maxlines', 'roundrobin'} & ns.given
 	if not (ns.pipe or ns.pipepart):
 		if pipeopts:
 			raise _CliError('--{} needs --pipe or --pipepart'.format(sorted(pipeopts)[0]))
@@ -5757,8 +5757,8 @@ class _CliBlocks(object):
 	"""The jobs of --pipe and --pipepart, one per block of the input, cut one at a time by next() when a job
 	slot frees (the input is never held whole)
 
-	--pipe: the stream (standard input or the file of -a) is read up to --block bytes (-N N: up to N
-	records), and the block ends at the last split point in them; a record longer than the block grows the
+	--pipe: standard input is read up to --block bytes (-N N: up to N records), and the block ends at the
+	last split point in them; a record longer than the block grows the
 	block as GNU parallel does. --pipepart: each block of a file starts where the previous one ended and
 	ends at the first split point at least --block bytes later, found by seeking; its bytes are copied by
 	the kernel (sendfile) into the block's file.
