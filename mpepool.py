@@ -5764,6 +5764,8 @@ class _CliBlocks(object):
 	the kernel (sendfile) into the block's file.
 	"""
 
+	_BLANKS = re.compile(rb'(?m)^\s*\n')  # The blank lines that -r drops
+
 	def __init__(self, ns, slots, tmpdir=None, stdin=None):
 		self.ns = ns
 		# str: the private folder of the block files; None: the blocks are only cut (--dry-run)
@@ -5829,6 +5831,8 @@ class _CliBlocks(object):
 			elif full or (self.eof and self.bylines):
 				end = self.splitter.last(buf, pos, pos + self.size)
 				if not end and full:  # A record longer than the block: the block grows as in GNU parallel
+					_warnmsg('mpepool: warning: a record is longer than the block of {} bytes: the block grows to {}'
+						.format(self.size, math.ceil(self.size * 1.3 + 1)))
 					self.size = math.ceil(self.size * 1.3 + 1)
 					continue
 			else:
@@ -5844,6 +5848,8 @@ class _CliBlocks(object):
 			data = os.read(self.infd, self.size - len(buf) % self.size)
 			self.eof = not data
 			buf += data
+			if self.ns.skipblank:  # -r: GNU parallel drops the blank lines of what it read
+				buf[:] = self._BLANKS.sub(b'', buf)
 		if not end:
 			return None
 		self.pos = end

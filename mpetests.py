@@ -5524,6 +5524,7 @@ _GNU_CASES += (
 		, 'echo B; cat'], {'stdin': b'a1\nb2\nc3\nd4\n'}),
 	('--pipe -L', ['-k', '--pipe', '-L5', '--block', '20', 'echo B; cat'], {'stdin': _SEQ(12)}),
 	('--pipe -L -N', ['-k', '--pipe', '-L3', '-N2', 'echo B; cat'], {'stdin': _SEQ(12)}),
+	('--pipe -r', ['-k', '--pipe', '-r', '-N1', 'echo B; cat'], {'stdin': b'a\n\n  \nb\n\nc\n'}),
 	('--pipe --tag {#} {}', ['-k', '--tag', '--pipe', '-N4', 'echo {#} {}; cat'], {'stdin': _SEQ(10)}),
 	('--pipe exit status', ['--pipe', '-N3', 'cat >/dev/null; exit 2'], {'stdin': _SEQ(10)}),
 	('--pipe --timeout', ['-j2', '--pipe', '-N1', '--timeout', '1', 'read x; [ $x = 2 ] && sleep 9; echo $x']
