@@ -5777,6 +5777,7 @@ class _CliBlocks(object):
 		self.size = ns.block  # int: bytes of a block (it grows on a longer record)
 		self.buf = bytearray()  # --pipe: the input read, given up to pos
 		self.pos = 0
+		self._zeros = b''  # bytes(N): the room of a read appended to buf
 		self.bylines = 'maxlines' in ns.given and not self.count  # -L alone: records of lines
 		self.eof = False  # --pipe: the stream ended
 		self.infd = None  # --pipe: the stream's descriptor
@@ -5845,15 +5846,28 @@ class _CliBlocks(object):
 				return False
 			del buf[:pos]  # Read the rest of the block (GNU's read size) after the uncut input
 			self.pos = 0
-			data = os.read(self.infd, self.size - len(buf) % self.size)
-			self.eof = not data
-			buf += data
+			self.eof = not self._read(self.size - len(buf) % self.size)
 			if self.ns.skipblank:  # -r: GNU parallel drops the blank lines of what it read
 				buf[:] = self._BLANKS.sub(b'', buf)
 		if not end:
 			return None
 		self.pos = end
 		return pos, end
+
+	def _read(self, want):
+		"""Append up to want bytes of the stream to buf, read in place (not copied once more); the count read"""
+		buf = self.buf
+		size = len(buf)
+		if len(self._zeros) < want:
+			self._zeros = bytes(want)  # Zero pages until written: cheap to copy from, not resident
+		buf += memoryview(self._zeros)[:want]
+		count = 0
+		try:
+			with memoryview(buf) as view, view[size:] as room:
+				count = os.readv(self.infd, (room,))
+		finally:
+			del buf[size + count:]
+		return count
 
 	def _nextBlock(self, path, timeout=None):
 		"""--pipe: write the next block of the stream to path (None: nowhere); its size, None at the end, False

@@ -7,7 +7,7 @@ counts the jobs print are checked against the file (a tool that loses or duplica
 It is a benchmark, not a test: it asserts only the correctness of the counts and prints the target
 (mpepool's MB/s >= GNU parallel's).
 
-Usage: python benchmarks/bench_pipe.py [--size-mb 256] [-j 2] [--repeat 3]
+Usage: python benchmarks/bench_pipe.py [--size-mb 256] [-j 2] [--repeat 3] [--mode '--pipe' ...]
 """
 import argparse
 import os
@@ -60,6 +60,7 @@ def main():
 	parser.add_argument('--size-mb', type=int, default=256, help='the input in MB (default 256)')
 	parser.add_argument('-j', type=int, default=2, help='jobs at once of both tools (default 2)')
 	parser.add_argument('--repeat', type=int, default=3, help='runs of each tool, the median counts (default 3)')
+	parser.add_argument('--mode', action='append', choices=sorted(MODES), help='run only this mode (repeatable)')
 	opts = parser.parse_args()
 	gnu = shutil.which('parallel')
 	env = dict(os.environ, PARALLEL_SHELL='/bin/sh')  # Both run the commands in the same shell
@@ -74,6 +75,8 @@ def main():
 			.decode().split('\n')[0] if gnu else 'GNU parallel is not installed: mpepool alone'))
 		print('{:<20} {:>12} {:>13} {:>7}'.format('mode', 'mpepool MB/s', 'parallel MB/s', 'ratio'))
 		for name, (extra, bypath) in MODES.items():
+			if opts.mode and name not in opts.mode:
+				continue
 			mpe, gnut = [], []
 			for _ in range(opts.repeat):  # Alternated: both see the same load over the run
 				mpe.append(runOnce([sys.executable, '-m', 'mpepool', '-j', str(opts.j)] + extra + ['wc -l'], path
