@@ -20,12 +20,14 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# name -> (options of both tools, whether the file is given with -a instead of standard input)
+# name -> (options of both tools, how the file is given: 'stdin' (the file itself), 'cat' (a pipe from cat),
+# '-a' (its path))
 MODES = {
-	'--pipe': (['--pipe'], False),
-	'--pipe --block 10M': (['--pipe', '--block', '10M'], False),
-	'--pipe -k': (['--pipe', '-k'], False),
-	'--pipepart': (['--pipepart', '--block', '1M'], True),
+	'--pipe': (['--pipe'], 'stdin'),
+	'cat | --pipe': (['--pipe'], 'cat'),
+	'--pipe --block 10M': (['--pipe', '--block', '10M'], 'stdin'),
+	'--pipe -k': (['--pipe', '-k'], 'stdin'),
+	'--pipepart': (['--pipepart', '--block', '1M'], '-a'),
 }
 
 
@@ -39,13 +41,18 @@ def makeInput(path, size):
 	return reps * 20000
 
 
-def runOnce(argv, path, nlines, bypath, env):
+def runOnce(argv, path, nlines, given, env):
 	"""Seconds taken by argv (its last word the command) on the file; raises if it fails or miscounts"""
 	with open(path, 'rb') as fin:
 		tstart = time.perf_counter()
-		res = subprocess.run(argv[:-1] + (['-a', path] if bypath else []) + argv[-1:], stdin=subprocess.DEVNULL if bypath else fin
-			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+		cat = subprocess.Popen(['cat', path], stdout=subprocess.PIPE) if given == 'cat' else None
+		res = subprocess.run(argv[:-1] + (['-a', path] if given == '-a' else []) + argv[-1:], stdin=cat.stdout
+			if cat else fin if given == 'stdin' else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess
+			.PIPE, env=env)
 		elapsed = time.perf_counter() - tstart
+		if cat:
+			cat.stdout.close()
+			cat.wait()
 	if res.returncode != 0:
 		raise RuntimeError('{} exited with {}: {}'.format(argv[:4], res.returncode, res.stderr.decode()[-500:]))
 	counted = sum(int(n) for n in res.stdout.split())
@@ -74,16 +81,16 @@ def main():
 			, opts.repeat, 'GNU parallel: ' + subprocess.run([gnu, '--version'], stdout=subprocess.PIPE).stdout
 			.decode().split('\n')[0] if gnu else 'GNU parallel is not installed: mpepool alone'))
 		print('{:<20} {:>12} {:>13} {:>7}'.format('mode', 'mpepool MB/s', 'parallel MB/s', 'ratio'))
-		for name, (extra, bypath) in MODES.items():
+		for name, (extra, given) in MODES.items():
 			if opts.mode and name not in opts.mode:
 				continue
 			mpe, gnut = [], []
 			for _ in range(opts.repeat):  # Alternated: both see the same load over the run
 				mpe.append(runOnce([sys.executable, '-m', 'mpepool', '-j', str(opts.j)] + extra + ['wc -l'], path
-					, nlines, bypath, env))
+					, nlines, given, env))
 				if gnu:
 					gnut.append(runOnce([gnu, '--will-cite', '-j', str(opts.j)] + extra + ['wc -l'], path, nlines
-						, bypath, env))
+						, given, env))
 			mrate = mbytes / statistics.median(mpe)
 			grate = mbytes / statistics.median(gnut) if gnut else None
 			print('{:<20} {:>12.0f} {:>13} {:>7}'.format(name, mrate, '{:.0f}'.format(grate) if grate else '-'
