@@ -5768,8 +5768,10 @@ class _CliBlocks(object):
 
 	def __init__(self, ns, slots, tmpdir=None, stdin=None):
 		self.ns = ns
-		# str: the private folder of the block files; None: the blocks are only cut (--dry-run)
-		self.folder = tempfile.mkdtemp(prefix='mpepool-pipe.', dir=tmpdir) if tmpdir is not None else None
+		# str: the private folder of the block files, absolute (the jobs may run in another --workdir); None:
+		# the blocks are only cut (--dry-run)
+		self.folder = tempfile.mkdtemp(prefix='mpepool-pipe.', dir=os.path.abspath(tmpdir)
+			) if tmpdir is not None else None
 		self.splitter = ns.splitter  # _CliSplitter
 		self.seq = 0  # int: blocks cut
 		self.ended = False  # The input ended: no block more
