@@ -5828,6 +5828,14 @@ class TestCliPipe(CliTestCase):
 		out, err = proc.communicate(timeout=30)  # Closes the input
 		self.assertEqual((proc.returncode, sorted(out.split()), err), (0, [b'1', b'2'], b''))
 
+	def testRelativeTmpdirWithWorkdir(self):
+		# The jobs open their block by an absolute path: a relative --tmpdir holds whatever --workdir they run in
+		os.makedirs(self.path('blocks'))
+		res = _cliRun('--tmpdir', 'blocks', '--workdir', 'wd', '-k', '--pipe', '-N2', 'wc -l', stdin=_SEQ(3)
+			, cwd=self.tmp, env=dict(_cliEnv(), PYTHONPATH=REPO))
+		self.assertEqual((res.returncode, res.stdout.split()), (0, [b'2', b'1']), res.stderr)
+		self.assertEqual(os.listdir(self.path('blocks')), [])
+
 	def testMemoryLimit(self):
 		# --memlim stops the job of a block that grows beyond it; the others succeed
 		hog = '{} -c "b = bytearray(600 << 20); import time; time.sleep(30)"'.format(sys.executable)
