@@ -5759,7 +5759,7 @@ class TestCliPipe(CliTestCase):
 	the job log, --halt; no block file left behind"""
 
 	def pipeRun(self, *args, stdin=b'', timeout=60):
-		"""Run the command with its blocks in a folder of the test: (CompletedProcess, the folder)"""
+		"""Run the command with its blocks in a folder of the test, checked empty after: CompletedProcess"""
 		tmpdir = self.path('blocks')
 		os.makedirs(tmpdir, exist_ok=True)
 		res = _cliRun('--tmpdir', tmpdir, *args, stdin=stdin, timeout=timeout)
