@@ -6226,6 +6226,15 @@ class TestSlurm(PoolTestCase):
 		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
 		self.assertEqual(len(_cliParseLog(log)[1]), 2)
 
+	def testCliPipe(self):
+		"""mpepool --slurm --pipe: each job reads its block (a file of --tmpdir, which the node sees) on its
+		standard input; the joblog's Send is the block's size"""
+		log = self.path('log')
+		res = _cliRun('--slurm', '-j2', '-k', '--pipe', '-N5', '--joblog', log, 'wc -l', stdin=_SEQ(12), timeout=60)
+		self.assertEqual((res.returncode, res.stdout.split()), (0, [b'5', b'5', b'2']), res.stderr)
+		self.assertEqual(sorted((row['Seq'], row['Host'], row['Send']) for row in _cliParseLog(log)[1])
+			, [('1', self.node, '10'), ('2', self.node, '11'), ('3', self.node, '6')])
+
 	def testInsideAllocation(self):
 		"""Inside salloc the jobs are steps of the allocation, with the same outcomes"""
 		res = subprocess.run(['salloc', '-n2', '--mem=1G', PYEXEC, '-c', textwrap.dedent('''\
