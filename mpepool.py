@@ -5599,6 +5599,30 @@ def _cliInt(pname, val):
 	return _cliNumber(pname, val, int, -1 << 31)
 
 
+# The unit prefixes of --block, GNU parallel's: K, M, G, T, P (and Ki, ki, ...) binary, k, m, g, t, p decimal
+_CLI_BLOCKUNITS = {'': 1, 'k': 10**3, 'm': 10**6, 'g': 10**9, 't': 10**12, 'p': 10**15, 'K': 1 << 10, 'M': 1 << 20
+	, 'G': 1 << 30, 'T': 1 << 40, 'P': 1 << 50}
+
+
+def _cliBlockSize(pname, val):
+	"""--block: bytes as GNU parallel writes them (1M, 1.5k, 10Ki); a negative number -N is N blocks per job
+	slot (--pipepart); returns an int"""
+	match = re.match(r'^\s*(-?[0-9]+(?:\.[0-9]*)?|-?\.[0-9]+)\s*([kmgtpKMGTP]?)(i?)\s*$', val)
+	if not match:
+		raise _CliError('{} must be a size in bytes such as 1M, 512k or 10Ki (K, M, G: powers of 1024; k, m, g:'
+			' of 1000), not {!r}'.format(pname, val))
+	num, unit, binary = match.groups()
+	num = float(num) * _CLI_BLOCKUNITS[unit.upper() if binary else unit]
+	if not _finite(num) or num == 0 or -1 < num < 1:
+		raise _CliError('{} must be at least 1 byte (or -N: N blocks per job slot), not {!r}'.format(pname, val))
+	return int(num)
+
+
+def _cliRecSep(pname, val):
+	"""--recend, --recstart: bytes (their escapes are read by _CliSplitter, which knows about --regexp)"""
+	return val.encode('utf-8', 'surrogateescape')
+
+
 # One row per option; adding an option is adding a row. names: its spellings (the first named in the
 # help); dest: the attribute of the parsed namespace (None: accepted without effect); metavar: the value's
 # name, None for a flag; conv: conv(spelling, text) -> the value for an option with a value, or the constant
@@ -5625,6 +5649,21 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	(('-r', '--no-run-if-empty', '--norunifempty'), 'skipblank', None, True, False
 		, 'skip the jobs with a blank argument'),
 	(('--shuf',), 'shuf', None, True, False, 'run the jobs in a random order (numbered in that order)'),
+	# Blocks of the input to the jobs' standard input
+	(('--pipe', '--spreadstdin'), 'pipe', None, True, False, 'give each job a block of standard input on its'
+		' standard input instead of arguments; records are never split'),
+	(('--pipepart', '--pipe-part'), 'pipepart', None, True, False, 'the same with blocks of the files of -a FILE'
+		' or :::: FILE, found by seeking (the files are not read through)'),
+	(('--block', '--block-size', '--blocksize'), 'block', 'SIZE', _cliBlockSize, 1 << 20, 'the size of a block:'
+		' 512k, 10M (k, m: powers of 1000, K, M: of 1024), default 1M; -N: N blocks per job slot (--pipepart,'
+		' whose default is -10)'),
+	(('--recend',), 'recend', 'STR', _cliRecSep, None, 'records end with STR (default \\n; empty with --recstart'
+		' alone)'),
+	(('--recstart',), 'recstart', 'STR', _cliRecSep, None, 'records start with STR (default empty)'),
+	(('--regexp', '--regex'), 'regexp', None, True, False, '--recend and --recstart are regular expressions'),
+	(('-L',), 'maxlines', 'N', _cliCount, 1, 'with --pipe: a record is N lines (with -N: N --recend ends)'),
+	(('--roundrobin', '--round-robin', '--round'), 'roundrobin', None, True, False, 'with --pipe: start one job'
+		' per job slot only and give each block to one of them (streamed through a pipe)'),
 	# Running
 	(('-j', '--jobs', '-P', '--max-procs', '--maxprocs'), 'jobs', 'N', _cliJobsSpec, None
 		, 'jobs run at once: N, +N or -N (the CPUs plus or minus N), N% of the CPUs, 0 as many as possible'
@@ -5795,6 +5834,7 @@ def _cliSet(ns, opt, value):
 	"""Store an option's value in ns: appended for a repeatable option, nothing for one without effect"""
 	if opt.dest is None:
 		return
+	ns.given.add(opt.dest)
 	if isinstance(opt.default, list):
 		getattr(ns, opt.dest).append(value)
 	else:
@@ -5812,6 +5852,7 @@ def _cliParse(argv):
 	"""
 	ns = types.SimpleNamespace(**{opt.dest: list(opt.default) if isinstance(opt.default, list) else opt.default
 		for opt in _CLI_OPTIONS if opt.dest})
+	ns.given = set()  # The dests of the options given
 	rest = _cliOptions(list(argv), ns)
 	markers = {ns.argsep: ('args', False), ns.argsep + '+': ('args', True), ns.argfilesep: ('files', False)
 		, ns.argfilesep + '+': ('files', True)}
@@ -5848,11 +5889,62 @@ def _cliParse(argv):
 		raise _CliError('--demo takes no command and no input')
 	if not ns.plain:
 		_cliCheckGnuDefaults()
-	ns.template = _CliTemplate(' '.join(ns.command)) if ns.command else _CliTemplate('{}', quote=False)
+	_cliCheckPipe(ns)
+	# With --pipe the input goes to the jobs' standard input: nothing is appended to the command
+	ns.template = _CliTemplate(' '.join(ns.command), append=not ns.splitter) if ns.command else _CliTemplate('{}'
+		, quote=False)
 	# --tag is --tagstring {}: the arguments joined by spaces
 	ns.tagstring = _CliTemplate(ns.tagstring if ns.tagstring is not None else '{}', quote=False, append=False
 		) if ns.tag or ns.tagstring is not None else None
 	return ns
+
+
+def _cliCheckPipe(ns):
+	"""Check the options of --pipe and --pipepart; ns.splitter: their _CliSplitter (None without them),
+	ns.pipefiles: the files whose blocks go to the jobs (none: standard input)"""
+	ns.splitter = None
+	ns.pipefiles = []
+	pipeopts = {'block', 'recend', 'recstart', 'regexp', 'maxlines', 'roundrobin'} & ns.given
+	if not (ns.pipe or ns.pipepart):
+		if pipeopts:
+			raise _CliError('--{} needs --pipe or --pipepart'.format(sorted(pipeopts)[0]))
+		return
+	name = '--pipepart' if ns.pipepart else '--pipe'
+	if not ns.command:
+		raise _CliError('{} needs a command (that reads its block on standard input)'.format(name))
+	if any(kind == 'args' for kind, _, _ in ns.sources):
+		raise _CliError('{} takes its input from standard input or files, not from {} arguments'.format(name
+			, ns.argsep))
+	ns.pipefiles = [path for _, words, _ in ns.sources for path in words]
+	if ns.pipepart:
+		if not ns.pipefiles or '-' in ns.pipefiles:
+			raise _CliError('--pipepart needs files that can be seeked, given with -a FILE or :::: FILE')
+		if {'maxargs', 'maxlines'} & ns.given:
+			raise _CliError('--pipepart cuts blocks by size: -N and -L are not supported with it')
+		if ns.roundrobin:  # GNU parallel's: one block per job slot
+			ns.block = -1
+		elif 'block' not in ns.given:  # GNU parallel's default: 10 blocks per job slot
+			ns.block = -10
+		for path in ns.pipefiles:
+			if not os.path.isfile(path) or not os.access(path, os.R_OK):
+				raise _CliError('--pipepart needs a readable regular file, not {!r}'.format(path))
+	else:
+		if ns.pipefiles:  # GNU parallel reads standard input then, and makes the files' lines arguments
+			raise _CliError('--pipe reads standard input, not -a or {} files: give a file as < FILE, or use'
+				' --pipepart -a FILE'.format(ns.argfilesep))
+		if ns.block < 0:
+			raise _CliError('--block {} (blocks per job slot) needs --pipepart'.format(ns.block))
+		ns.block = min(ns.block, (1 << 31) - 1)  # As GNU parallel: a larger block causes problems
+	for opt in ('resume', 'resume_failed', 'shuf'):
+		if getattr(ns, opt):
+			raise _CliError('--{} is not supported with {}'.format(opt.replace('_', '-'), name))
+	if ns.roundrobin and ns.pipe and (ns.retries > 1 or ns.restart_timeout):  # A job's input is a stream
+		raise _CliError('--retries and --restart-timeout are not supported with --roundrobin (a job\'s input is'
+			' streamed once)')
+	if 'maxlines' in ns.given and 'maxargs' not in ns.given:  # -L alone: records of N lines, as GNU parallel
+		ns.splitter = _CliSplitter(b'\n', None, False, ns.maxlines)
+	else:
+		ns.splitter = _CliSplitter(ns.recend, ns.recstart, ns.regexp, ns.maxlines)
 
 
 def _cliQuote(val):
@@ -6052,6 +6144,414 @@ def _cliJobs(ns, stdin=None):
 	return [_CliJob(seq, group) for seq, group in enumerate(groups, 1)]
 
 
+# --- Blocks of the input (--pipe, --pipepart) ---------------------------------------------------------
+# Each job gets one block of the input on its standard input. The block is written to a file of a private
+# temporary folder when a job slot frees, and the job's shell opens that file as its standard input
+# (_CLI_STDIN). A file rather than a pipe: a job that does not read its input cannot stall the pool, a retried
+# or restarted job reads its block again, and the pool holds in memory only the block being cut (about
+# --block bytes, more only for a longer record) while the blocks of the running jobs wait in their files.
+_CLI_READSIZE = 1 << 17  # Bytes read at a time while looking for a split point (GNU parallel's too)
+# Seconds between two checks of a slow input for the rest of a block: the pool's loop goes on meanwhile
+# (timeouts, finished jobs, signals), the main thread never blocks in a read
+_CLI_INPUTPOLL = 0.05
+# The job runs as /bin/sh -c _CLI_STDIN BLOCKFILE SHELL -c COMMAND: /bin/sh makes the block its standard
+# input and replaces itself with the job's shell (no process more in the job's tree)
+_CLI_STDIN = 'exec <"$0" && exec "$@"'
+
+
+class _CliSplitter(object):
+	"""Where the records of the input end, as GNU parallel: a split point is between a --recend and a
+	--recstart text (regular expressions with --regexp); -L N: a record is N of those"""
+	_ESCAPES = re.compile(rb'\\([0rnt\'"\\])')  # GNU parallel's escapes of --recend and --recstart
+	_ESCAPED = {b'0': b'\0', b'r': b'\r', b'n': b'\n', b't': b'\t'}
+
+	def __init__(self, recend, recstart, regexp=False, lines=1):
+		if recend is None:
+			recend = b'\n' if recstart is None else b''
+		recstart = recstart or b''
+		self.lines = lines  # int: split points per record (-L)
+		self.pattern = None  # A compiled bytes regular expression (--regexp): its match ends at a split point
+		self.recend = self.sep = None  # bytes: --recend, and --recend followed by --recstart
+		if regexp:
+			if not recend and not recstart:
+				recend = b'(?s:.)'  # GNU's: a record ends anywhere
+			try:
+				self.pattern = re.compile(b'(?:' + recend + b')(?=' + recstart + b')')
+			except re.error as err:
+				raise _CliError('--recend {!r} with --recstart {!r} is not a regular expression: {}'.format(
+					recend.decode('utf-8', 'replace'), recstart.decode('utf-8', 'replace'), err)) from None
+		else:
+			unescape = lambda txt: self._ESCAPES.sub(lambda m: self._ESCAPED.get(m.group(1), m.group(1)), txt)
+			self.recend = unescape(recend)
+			self.sep = self.recend + unescape(recstart)
+
+	def _points(self, buf, start=0):
+		"""The split points of buf after start (each one ends a non-empty record), in order"""
+		if self.pattern is not None:
+			for match in self.pattern.finditer(buf, start):
+				if match.end() > start:
+					yield match.end()
+			return
+		sep, tail = self.sep, len(self.recend)
+		if not sep:  # A record ends anywhere: each byte
+			yield from range(start + 1, len(buf) + 1)
+			return
+		i = buf.find(sep, start if tail else start + 1)
+		while i >= 0:
+			yield i + tail
+			i = buf.find(sep, i + 1)
+
+	def last(self, buf, start, stop):
+		"""The last end of a record (of -L split points) in buf[start:stop], 0 if none"""
+		if self.pattern is None and self.lines == 1:  # The common case, searched backwards
+			if not self.sep:
+				return min(stop, len(buf)) if len(buf) > start else 0
+			i = buf.rfind(self.sep, start, stop - len(self.recend) + len(self.sep))
+			return i + len(self.recend) if i >= 0 and i + len(self.recend) > start else 0
+		end = 0
+		for n, point in enumerate(self._points(buf, start), 1):
+			if point > stop:
+				break
+			if n % self.lines == 0:
+				end = point
+		return end
+
+	def first(self, buf):
+		"""The first split point of buf, from its start (a record may have begun before), None if none"""
+		if self.pattern is not None:
+			match = self.pattern.search(buf)
+			return match.end() if match else None
+		i = buf.find(self.sep)
+		return i + len(self.recend) if i >= 0 else None
+
+	def nth(self, buf, count, start=0):
+		"""The end of the count-th record of buf after start, 0 if buf holds fewer"""
+		need = count * self.lines
+		for n, point in enumerate(self._points(buf, start), 1):
+			if n == need:
+				return point
+		return 0
+
+
+class _CliBlocks(object):
+	"""The jobs of --pipe and --pipepart, one per block of the input, cut one at a time by next() when a job
+	slot frees (the input is never held whole)
+
+	--pipe: standard input is read up to --block bytes (-N N: up to N records), and the block ends at the
+	last split point in them; a record longer than the block grows the
+	block as GNU parallel does. --pipepart: each block of a file starts where the previous one ended and
+	ends at the first split point at least --block bytes later, found by seeking; its bytes are copied by
+	the kernel (sendfile) into the block's file.
+	"""
+
+	_BLANKS = re.compile(rb'(?m)^\s*\n')  # The blank lines that -r drops
+
+	def __init__(self, ns, slots, tmpdir=None, stdin=None):
+		self.ns = ns
+		# str: the private folder of the block files, absolute (the jobs may run in another --workdir); None:
+		# the blocks are only cut (--dry-run)
+		self.folder = tempfile.mkdtemp(prefix='mpepool-pipe.', dir=os.path.abspath(tmpdir)
+			) if tmpdir is not None else None
+		self.splitter = ns.splitter  # _CliSplitter
+		self.seq = 0  # int: blocks cut
+		self.ended = False  # The input ended: no block more
+		self.count = ns.maxargs if 'maxargs' in ns.given else None  # int: records per block (-N), None: by size
+		self.size = ns.block  # int: bytes of a block (it grows on a longer record)
+		self.buf = bytearray()  # --pipe: the input read, given up to pos
+		self.pos = 0
+		self._zeros = b''  # bytes(N): the room of a read appended to buf
+		self.bylines = 'maxlines' in ns.given and not self.count  # -L alone: records of lines
+		self.eof = False  # --pipe: the stream ended
+		self.infd = None  # --pipe: the stream's descriptor
+		self.parts = None  # --pipepart: an iterator of (descriptor, start, end) of the blocks
+		if ns.pipepart:
+			self.parts = self._fileParts(ns.pipefiles, slots)
+		else:
+			import select
+			self.infd = (stdin if stdin is not None else sys.stdin.buffer).fileno()
+			self._poller = select.poll()  # Whether the stream can be read without waiting
+			self._poller.register(self.infd, select.POLLIN)
+
+	@staticmethod
+	def _open(path):
+		"""A descriptor of an input file; _CliError if it cannot be read"""
+		try:
+			return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+		except OSError as err:
+			raise _CliError('cannot read the input file {!r}: {}'.format(path, err.strerror or err)) from None
+
+	def next(self, timeout=None):
+		"""The next job (_CliJob with its block), None at the end of the input, False if its block is not read
+		yet within timeout seconds (None: waits); _CliError if the input cannot be read"""
+		path = os.path.join(self.folder, str(self.seq + 1)) if self.folder is not None else None
+		try:
+			size = self._nextPart(path) if self.parts is not None else self._nextBlock(path, timeout)
+		except OSError as err:
+			raise _CliError('cannot cut block {} of the input: {}'.format(self.seq + 1, err)) from None
+		if not size:
+			self.ended = size is None
+			return size
+		self.seq += 1
+		rec = _CliJob(self.seq, (('',),))  # One empty argument, as GNU parallel: {} is ''
+		rec.block = (path, size)
+		return rec
+
+	def cut(self, timeout=None):
+		"""--pipe: the next block of the stream as (pos, end) of buf (valid until the next cut); None at the
+		end; False if the input has not brought the rest of the block within timeout seconds (None: waits)
+
+		The block is cut as GNU parallel cuts it (read into a buffer of --block bytes, cut at its last split
+		point; -N: after N records; -L alone: after its last whole record of L lines, also at the end of the
+		input), so that both give the jobs the same blocks. The input read so far stays in buf: the next
+		call goes on from there.
+		"""
+		buf = self.buf
+		while True:
+			pos = self.pos
+			full = len(buf) - pos >= self.size
+			if self.count:
+				end = self.splitter.nth(buf, self.count, pos)
+			elif full or (self.eof and self.bylines):
+				end = self.splitter.last(buf, pos, pos + self.size)
+				if not end and full:  # A record longer than the block: the block grows as in GNU parallel
+					_warnmsg('mpepool: warning: a record is longer than the block of {} bytes: the block grows to {}'
+						.format(self.size, math.ceil(self.size * 1.3 + 1)))
+					self.size = math.ceil(self.size * 1.3 + 1)
+					continue
+			else:
+				end = 0
+			if not end and self.eof and len(buf) > pos:
+				end = len(buf)
+			if end or self.eof:
+				break
+			if timeout is not None and not self._poller.poll(timeout * 1000):
+				return False
+			del buf[:pos]  # Read the rest of the block (GNU's read size) after the uncut input
+			self.pos = 0
+			self.eof = not self._read(self.size - len(buf) % self.size)
+			if self.ns.skipblank:  # -r: GNU parallel drops the blank lines of what it read
+				buf[:] = self._BLANKS.sub(b'', buf)
+		if not end:
+			return None
+		self.pos = end
+		return pos, end
+
+	def _read(self, want):
+		"""Append up to want bytes of the stream to buf, read in place (not copied once more); the count read"""
+		buf = self.buf
+		size = len(buf)
+		if len(self._zeros) < want:
+			self._zeros = bytes(want)  # Zero pages until written: cheap to copy from, not resident
+		buf += memoryview(self._zeros)[:want]
+		count = 0
+		try:
+			with memoryview(buf) as view, view[size:] as room:
+				count = os.readv(self.infd, (room,))
+		finally:
+			del buf[size + count:]
+		return count
+
+	def _nextBlock(self, path, timeout=None):
+		"""--pipe: write the next block of the stream to path (None: nowhere); its size, None at the end, False
+		if it is not read yet within timeout seconds"""
+		cut = self.cut(timeout)
+		if not cut:
+			return cut
+		pos, end = cut
+		if path is not None:
+			with memoryview(self.buf) as view, view[pos:end] as block:
+				self._write(path, lambda fd: _writeAll(fd, block))
+		return end - pos
+
+	def waitInput(self, timeout):
+		"""Wait up to timeout seconds for the stream to be readable"""
+		if self.parts is None:
+			self._poller.poll(timeout * 1000)
+
+	def _nextPart(self, path):
+		"""--pipepart: write the next block of the files to path (None: nowhere); its size, None after the last"""
+		part = next(self.parts, None)
+		if part is None:
+			return None
+		infd, start, end = part
+		if path is not None:
+			def copy(fd, pos=start):
+				while pos < end:  # The kernel copies: the bytes do not pass through the pool
+					sent = os.sendfile(fd, infd, pos, end - pos)
+					if not sent:
+						raise OSError(errno.EIO, 'the input file shrank while it was read')
+					pos += sent
+			self._write(path, copy)
+		return end - start
+
+	@staticmethod
+	def _write(path, write):
+		"""Create the block's file path and fill it by write(fd)"""
+		fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+		try:
+			write(fd)
+		finally:
+			os.close(fd)
+
+	def _fileParts(self, paths, slots):
+		"""The blocks (fd, start, end) of the files, in order"""
+		size = self.size
+		if size < 0:  # -N blocks per job slot: of the files' total size, as GNU parallel
+			size = 1 + sum(os.path.getsize(path) for path in paths) // slots // -size
+		for path in paths:
+			fd = self._open(path)
+			try:
+				fsize = os.fstat(fd).st_size
+				start = 0
+				while start < fsize:
+					end = start + size
+					if end < fsize and (self.splitter.sep or self.splitter.pattern is not None):
+						end = self._splitAfter(fd, end) or fsize
+					end = min(end, fsize)
+					yield fd, start, end
+					start = end
+			finally:
+				os.close(fd)
+
+	def _splitAfter(self, fd, pos):
+		"""The first split point of the file fd whose --recend starts at pos or later, 0 if none"""
+		buf = b''
+		while True:
+			chunk = os.pread(fd, _CLI_READSIZE, pos + len(buf))
+			if not chunk:
+				return 0
+			buf += chunk
+			point = self.splitter.first(buf)
+			if point is not None:
+				return pos + point
+
+	def __iter__(self):
+		return iter(self.next, None)
+
+	def close(self):
+		"""Close the input files (standard input is left open) and remove the folder of the blocks"""
+		if self.parts is not None:
+			self.parts.close()
+		if self.folder is not None:
+			shutil.rmtree(self.folder, ignore_errors=True)
+			self.folder = None
+
+
+class _CliRoundRobin(object):
+	"""--pipe --roundrobin: one job per job slot, each reading a FIFO of its own for its whole life; a writer
+	thread gives each block of the input to a job that took its previous block whole
+
+	The writer opens a FIFO once its job opened it for reading (before, the open fails: ENXIO), writes
+	without blocking (a job that stops reading cannot stall the others), and closes it at the end of the
+	input, which ends the job's input. A job that finished takes no more blocks (what it did not read is
+	lost, as with GNU parallel).
+	"""
+	POLL = 0.1  # Seconds between two checks for finished jobs while no FIFO can take more
+	OPENPOLL = 0.005  # The same while a job has not opened its FIFO yet
+
+	def __init__(self, blocks, slots):
+		self.blocks = blocks  # _CliBlocks: the input, cut into blocks
+		self.jobs = []  # _CliJob, one per job slot; rec.block: (FIFO path, bytes written to it)
+		self.finished = set()  # seqs of the jobs that finished for good (set by the main thread)
+		self.failed = None  # _CliError: the input could not be read
+		self._stop = threading.Event()
+		self._thread = None
+		try:
+			for seq in range(1, slots + 1):
+				rec = _CliJob(seq, (('',),))
+				rec.block = (os.path.join(blocks.folder, 'fifo{}'.format(seq)), 0)
+				os.mkfifo(rec.block[0], 0o600)
+				self.jobs.append(rec)
+		except OSError as err:
+			self.close()
+			raise _CliError('cannot create the FIFOs of --roundrobin: {}'.format(err)) from None
+		self._thread = threading.Thread(target=self._feed, name='mpepool-roundrobin', daemon=True)
+		self._thread.start()
+
+	def _feed(self):
+		"""The writer thread: blocks to the FIFOs of the jobs that can take them, until the input ends"""
+		import select
+		recs = {rec.seq: rec for rec in self.jobs}
+		fds = {}  # {seq: descriptor of its FIFO, opened for writing}
+		data = {}  # {seq: memoryview of the rest of the job's current block}
+		eof = False
+		poller = select.poll()
+		infd = self.blocks.infd
+		poller.register(infd, 0)
+		try:
+			while recs and not self._stop.is_set():
+				waiting = needinput = False
+				for seq, rec in list(recs.items()):
+					if seq not in fds and seq not in self.finished:
+						try:
+							fds[seq] = os.open(rec.block[0], os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+						except OSError as err:
+							if err.errno != errno.ENXIO:
+								raise
+							waiting = True  # Its job did not open it yet
+							continue
+						poller.register(fds[seq], 0)
+					if seq not in data and not eof and seq not in self.finished and not needinput:
+						cut = self.blocks.cut(timeout=0)  # Waits below, with the writes, for a slow input
+						if cut is None:
+							eof = True
+						elif cut is False:
+							needinput = True
+						else:
+							data[seq] = memoryview(bytes(memoryview(self.blocks.buf)[cut[0]:cut[1]]))
+					if seq in self.finished or (eof and seq not in data):  # No more input for it
+						self._end(seq, recs, fds, data, poller)
+					elif seq in fds:
+						poller.modify(fds[seq], select.POLLOUT if seq in data else 0)
+				poller.modify(infd, select.POLLIN if needinput else 0)
+				for fd, _ in poller.poll((self.OPENPOLL if waiting else self.POLL) * 1000):
+					if fd == infd:
+						continue
+					seq = next(seq for seq, sfd in fds.items() if sfd == fd)
+					if seq not in data:  # POLLERR without a block to write: its job closed the FIFO
+						self._end(seq, recs, fds, data, poller)
+						continue
+					try:
+						sent = os.write(fd, data[seq])
+					except BlockingIOError:
+						continue
+					except BrokenPipeError:  # The job stopped reading: it takes no more
+						self._end(seq, recs, fds, data, poller)
+						continue
+					path, total = recs[seq].block
+					recs[seq].block = (path, total + sent)
+					data[seq] = data[seq][sent:]
+					if not data[seq]:
+						del data[seq]
+		except (OSError, _CliError) as err:
+			self.failed = _CliError('cannot read the input: {}'.format(err))
+			_warnmsg('mpepool: error: {}'.format(self.failed))
+		finally:
+			for fd in fds.values():
+				os.close(fd)
+
+	@staticmethod
+	def _end(seq, recs, fds, data, poller):
+		"""The job seq takes no more input: its FIFO is closed (its end of input)"""
+		data.pop(seq, None)
+		recs.pop(seq)
+		fd = fds.pop(seq, None)
+		if fd is not None:
+			poller.unregister(fd)
+			os.close(fd)
+
+	def release(self, rec):
+		"""The job rec finished for good: it takes no more blocks"""
+		self.finished.add(rec.seq)
+
+	def close(self):
+		"""Stop the writer (its FIFOs are closed) and remove the folder of the FIFOs"""
+		self._stop.set()
+		if self._thread is not None:
+			self._thread.join()
+		self.blocks.close()
+
+
 def _cliLogRecord(line):
 	"""A parsed job log line: (seq, exitval, signal, command); ValueError naming the bad field
 
@@ -6109,16 +6609,18 @@ def _cliReadJoblog(path):
 	return verdicts
 
 
-def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason, host=':'):
+def _cliLogLine(seq, tstart, runtime, receive, exitval, sig, command, rssmax, utime, stime, reason, host=':'
+, send=0):
 	"""One job log line (with its newline) in GNU parallel's formats, then ours
 
-	tstart: epoch seconds; runtime, utime, stime: seconds; receive: bytes of standard output;
+	tstart: epoch seconds; runtime, utime, stime: seconds; send: bytes of standard input (--pipe);
+	receive: bytes of standard output;
 	rssmax: GB (logged in MB, '-' when unknown); reason: why the pool stopped the job or None;
 	host: where the job ran, ':' on this computer as GNU parallel writes it. A newline of the command is
 	written as a NUL byte, as GNU parallel does, so that the line stays one line.
 	"""
-	return '{}\t{}\t{:.3f}\t{:10.3f}\t0\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host, tstart
-		, runtime, receive, exitval, sig, command.replace('\n', '\0')
+	return '{}\t{}\t{:.3f}\t{:10.3f}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.3f}\t{:.3f}\t{}\n'.format(seq, host, tstart
+		, runtime, send, receive, exitval, sig, command.replace('\n', '\0')
 		, '-' if rssmax is None else '{:.3f}'.format(rssmax * 1024), utime or 0., stime or 0., reason or '-')
 
 
@@ -6242,7 +6744,7 @@ def _cliResultsName(val):
 class _CliJob(object):
 	"""What the command line keeps about one job across its attempts (Job.params)"""
 	__slots__ = ('seq', 'group', 'args', 'command', 'slot', 'attempt', 'runs', 'outfd', 'errfd', 'outpos'
-		, 'errpos', 'held', 'job')
+		, 'errpos', 'held', 'job', 'block')
 
 	def __init__(self, seq, group):
 		self.seq = seq  # int: the job's sequence number, from 1 in run order
@@ -6258,6 +6760,7 @@ class _CliJob(object):
 		self.errpos = 0  # int: the same for errfd
 		self.held = None  # (bytes, bytes): the outputs read into memory while waiting for its turn (-k)
 		self.job = None  # Job: the current attempt
+		self.block = None  # (path, bytes): the file holding the job's block of input (--pipe), None if none
 
 
 class _CliRun(object):
@@ -6272,8 +6775,11 @@ class _CliRun(object):
 	def __init__(self, ns, jobs, joblog_truncate=True):
 		self.ns = ns  # namespace: the checked options
 		self.shell = _cliShell()  # str: the shell that runs the commands (checked before the log is opened)
-		self.pending = collections.deque(jobs)  # _CliJob not given yet
-		self.total = len(self.pending)  # int: jobs to run in this run
+		self.blocks = jobs if isinstance(jobs, _CliBlocks) else None  # The jobs cut one by one (--pipe)
+		self.feeder = jobs if isinstance(jobs, _CliRoundRobin) else None  # Their writer (--pipe --roundrobin)
+		self.pending = collections.deque(jobs.jobs if self.feeder else () if self.blocks else jobs)  # _CliJob
+		# not given yet
+		self.total = len(self.pending)  # int: jobs to run in this run (growing as the blocks are cut)
 		self.inflight = 0  # int: jobs given to the pool and not finished
 		self.started = 0  # int: jobs started (their first attempt)
 		self.done = 0  # int: jobs that succeeded
@@ -6284,16 +6790,18 @@ class _CliRun(object):
 		self.signum = None  # int: the signal that stopped the run
 		self.haltstatus = None  # int: the exit status set when --halt stopped the run (GNU's rules)
 		self.pool = None  # ExecPool
-		self.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), self.total)  # int: jobs at once
+		self.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), self.total if self.blocks is None
+			else _WKSNUM_MAX)  # int: jobs at once
 		self._freeslots = list(range(1, self.slots + 1))  # A heap of the free job slots ({%}), lowest first
 		heapq.heapify(self._freeslots)
 		self.running = {}  # {seq: _CliJob}: the jobs given to the pool
-		self.order = collections.deque(rec.seq for rec in jobs) if ns.keep_order else None  # -k: seqs to print
+		self.order = collections.deque(rec.seq for rec in self.pending) if ns.keep_order else None  # -k: seqs to print
 		self.heldrecs = {}  # {seq: _CliJob}: finished jobs waiting for an earlier one to be printed (-k)
 		self.runtimes = []  # Sorted runtimes of the jobs that succeeded (--timeout N%)
 		self.tmout = None  # float: the timeout of --timeout N% once a job succeeded
 		self._nextstart = 0.  # perf_counter() before which no job starts (--delay)
 		self._wakeat = None  # perf_counter() of the pending start timer (--delay)
+		self._inputtimer = False  # A timer waits for the input to bring the next block (--pipe)
 		self.progress = None  # _CliProgress on a terminal with --bar
 		self.tstart = time.perf_counter()
 		self._feeding = False  # feed() is running (a start failure calls onfinish inside execute())
@@ -6340,7 +6848,8 @@ class _CliRun(object):
 		"""
 		if self.ns.results:
 			parts = [part for record in rec.group for i, val in enumerate(record, 1)
-				for part in (str(i), _cliResultsName(val))]
+				for part in (str(i), _cliResultsName(val))] if rec.block is None else []  # --pipe: DIR itself,
+			# as GNU parallel (its jobs have no argument)
 			jdir = os.path.normpath(self.ns.results + '/' + '/'.join(parts))
 			os.makedirs(jdir, exist_ok=True)
 			flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
@@ -6539,6 +7048,8 @@ class _CliRun(object):
 		args = (self.shell, '-c', rec.command)
 		if ns.nice is not None:
 			args = ('nice', '-n', str(ns.nice)) + args
+		if rec.block is not None:
+			args = ('/bin/sh', '-c', _CLI_STDIN, rec.block[0]) + args
 		job = Job(name, workdir=ns.workdir, args=args, timeout=ns.timeout[0] or 0, rsrtonto=ns.restart_timeout
 			, params=rec, memlim=ns.memlim, onstart=self._onstart, onfinish=self._onfinish, **kwargs)
 		rec.job = job
@@ -6557,7 +7068,7 @@ class _CliRun(object):
 			return
 		self._feeding = True
 		try:
-			while self.pending and not self.stopping and self.inflight < self.slots:
+			while not self.stopping and self.inflight < self.slots and (self.pending or self._cutBlock()):
 				if self.ns.delay:
 					now = time.perf_counter()
 					if now < self._nextstart:
@@ -6570,6 +7081,43 @@ class _CliRun(object):
 		finally:
 			self._feeding = False
 
+	def _cutBlock(self):
+		"""--pipe: add the job of the next block of the input to pending; False at the end of the input"""
+		if self.blocks is None:
+			return False
+		try:
+			rec = self.blocks.next(timeout=0)  # The pool's loop must not wait for a slow input
+		except _CliError as err:  # The jobs started go on; nothing more starts, the exit status is 255
+			_warnmsg('mpepool: error: {}'.format(err))
+			self.stopping = 'input'
+			self.haltstatus = _CLI_EUSAGE
+			return False
+		if rec is False:  # The block is not read whole yet: try again soon
+			if not self._inputtimer:
+				self._inputtimer = True
+				self._timer(time.perf_counter() + _CLI_INPUTPOLL, self._inputPoll)
+			return False
+		if rec is None:
+			return False
+		self.pending.append(rec)
+		self.total += 1
+		if self.order is not None:
+			self.order.append(rec.seq)
+		return True
+
+	def _inputPoll(self):
+		"""The timer of a block not read whole: feed the pool if the input brought it"""
+		self._inputtimer = False
+		self.feed()
+
+	def _dropBlock(self, rec):
+		"""The job is over for good: its block's file is removed (--pipe), its FIFO takes no more (--roundrobin)"""
+		if self.feeder is not None:
+			self.feeder.release(rec)
+		elif rec.block is not None and rec.block[0] is not None:
+			with contextlib.suppress(FileNotFoundError):
+				os.unlink(rec.block[0])
+
 	def _onfinish(self, job):
 		"""Job.onfinish: retry, or print, log and count the job, check the halt policy, feed the pool"""
 		rec = job.params
@@ -6581,6 +7129,7 @@ class _CliRun(object):
 			if job.tstart is None:
 				self.unstarted += 1
 			self._output(lambda: self._closeOutputs(rec))
+			self._dropBlock(rec)
 			return
 		ok = job.reason is None and proc is not None and proc.returncode == 0
 		if not ok and rec.attempt < self.ns.retries and not self.stopping:
@@ -6589,6 +7138,7 @@ class _CliRun(object):
 			self.feed()
 			return
 		heapq.heappush(self._freeslots, rec.slot)
+		self._dropBlock(rec)
 		receive = os.fstat(rec.outfd).st_size if rec.outfd is not None else 0
 		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
 			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
@@ -6606,7 +7156,9 @@ class _CliRun(object):
 		if self.logfd is not None:
 			tstart = wallclock(job.tstart) if job.tstart is not None else time.time()
 			line = _cliLogLine(rec.seq, tstart, runtime, receive, exitval, sig, rec.command
-				, job.rssmax, job.utime, job.stime, job.reason, self.pool._launcher.host(job) or ':')
+				, job.rssmax, job.utime, job.stime, job.reason, self.pool._launcher.host(job) or ':'
+				, send=rec.block[1] if rec.block is not None and not self.ns.pipepart else 0)  # GNU's: no
+				# Send with --pipepart (its jobs read their part of the file themselves)
 			os.write(self.logfd, line.encode('utf-8', 'surrogateescape'))
 		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
 			return
@@ -6697,6 +7249,9 @@ class _CliRun(object):
 					if self.pending and ns.delay and not self.stopping:
 						time.sleep(max(self._nextstart - time.perf_counter(), 0.))
 						continue
+					if self.blocks is not None and not self.blocks.ended and not self.stopping:
+						self.blocks.waitInput(_CLI_INPUTPOLL)  # No job runs: wait for the input here
+						continue
 					break
 				self.pool.join()
 			self.pool.terminate()  # Nothing runs any more, unless a signal came outside join()
@@ -6725,6 +7280,8 @@ class _CliRun(object):
 			return self.haltstatus
 		if ns.halt and ns.halt[3]:  # --halt ...=N% not reached: the percentage of the started jobs that failed
 			return math.ceil(self.failed * 100. / max(self.started, 1))
+		if self.feeder is not None and self.feeder.failed:  # The input could not be read whole
+			return _CLI_EUSAGE
 		return min(self.failed, _CLI_FAILMAX + 1)
 
 
@@ -6871,6 +7428,7 @@ def main(argv=None):
 	"""
 	argv = sys.argv[1:] if argv is None else argv
 	messages = _MESSAGES.configure()
+	jobs = None
 	try:
 		ns = _cliParse(argv)
 		if ns.help or ns.version:
@@ -6895,7 +7453,13 @@ def main(argv=None):
 				raise _CliError('--webui {}'.format(err)) from None
 		if ns.demo:
 			return _cliDemo(ns, webuiapp)
-		jobs = _cliJobs(ns)
+		if ns.splitter:  # --pipe, --pipepart: the jobs are cut from the input as they start
+			slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), _WKSNUM_MAX)
+			jobs = _CliBlocks(ns, slots, None if ns.dry_run else ns.tmpdir or os.environ.get('TMPDIR') or '/tmp')
+			if ns.roundrobin and ns.pipe and not ns.dry_run:
+				jobs = _CliRoundRobin(jobs, slots)
+		else:
+			jobs = _cliJobs(ns)
 		if ns.resume or ns.resume_failed:
 			verdicts = _cliReadJoblog(ns.joblog[0])
 			jobs = [rec for rec in jobs if not (rec.seq in verdicts and (ns.resume or verdicts[rec.seq]))]
@@ -6907,6 +7471,8 @@ def main(argv=None):
 		_warnmsg('mpepool: error: {}'.format(err))
 		return _CLI_EUSAGE
 	finally:
+		if isinstance(jobs, (_CliBlocks, _CliRoundRobin)):
+			jobs.close()
 		_MESSAGES.restore(**messages)
 
 

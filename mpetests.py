@@ -6736,6 +6736,40 @@ _GNU_CASES = (
 		1, mpepool._CLI_HELDFDS + 6)], {}),
 )
 
+# The rows of --pipe and --pipepart: blocks of the input to the jobs' standard input
+_GNU_FILES.update({'lines': ''.join('{}\n'.format(i) for i in range(1, 101)), 'fasta': '>a\nACGT\nGG\n>b\nT\n>c\nAAAAAAAA\nC\n'})
+_SEQ = lambda n: ''.join('{}\n'.format(i) for i in range(1, n + 1)).encode()
+_GNU_CASES += (
+	('--pipe wc -l', ['--pipe', 'wc -l'], {'stdin': _SEQ(1000)}),
+	('--pipe --block 1k -k', ['-k', '--pipe', '--block', '1k', 'wc -c'], {'stdin': _SEQ(1000)}),
+	('--pipe -N3 cat', ['-k', '--pipe', '-N3', 'cat'], {'stdin': _SEQ(10)}),
+	('--pipe --block 10 --recend', ['-k', '--pipe', '--block', '10', '--recend', 'X', 'echo B; cat; echo'], {'stdin'
+		: b'aaXbbbXcXdddddddddddddXe'}),
+	('--pipe --recstart', ['-k', '--pipe', '--recstart', '>', '--block', '8', 'echo B; cat'], {'stdin': _GNU_FILES[
+		'fasta'].encode()}),
+	('--pipe --recstart --recend -N', ['-k', '--pipe', '--recend', '\\n', '--recstart', '>', '-N2', 'echo B; cat']
+		, {'stdin': _GNU_FILES['fasta'].encode()}),
+	('--pipe --regexp', ['-k', '--pipe', '--regexp', '--recend', '[0-9]\\n', '--recstart', '[bd]', '--block', '1'
+		, 'echo B; cat'], {'stdin': b'a1\nb2\nc3\nd4\n'}),
+	('--pipe -L', ['-k', '--pipe', '-L5', '--block', '20', 'echo B; cat'], {'stdin': _SEQ(12)}),
+	('--pipe -L -N', ['-k', '--pipe', '-L3', '-N2', 'echo B; cat'], {'stdin': _SEQ(12)}),
+	('--pipe -r', ['-k', '--pipe', '-r', '-N1', 'echo B; cat'], {'stdin': b'a\n\n  \nb\n\nc\n'}),
+	('--pipe --tag {#} {}', ['-k', '--tag', '--pipe', '-N4', 'echo {#} {}; cat'], {'stdin': _SEQ(10)}),
+	('--pipe exit status', ['--pipe', '-N3', 'cat >/dev/null; exit 2'], {'stdin': _SEQ(10)}),
+	('--pipe --timeout', ['-j2', '--pipe', '-N1', '--timeout', '1', 'read x; [ $x = 2 ] && sleep 9; echo $x']
+		, {'stdin': _SEQ(3)}),
+	('--pipe --dry-run', ['--dry-run', '--pipe', '-N5', 'wc -l'], {'stdin': _SEQ(12), 'log': False}),
+	('--pipe --roundrobin', ['--pipe', '--roundrobin', '-j2', '--block', '10', 'cat'], {'stdin': _SEQ(100)
+		, 'log': False}),  # The blocks go to either job: the lines are the same, sorted
+	('--pipe --results', ['-j1', '--pipe', '-N3', '--results', '@results', 'cat'], {'stdin': _SEQ(10)
+		, 'results': True}),
+	('--pipepart -a FILE --block', ['-k', '--pipepart', '-a', '@lines', '--block', '20', 'wc -l'], {}),
+	('--pipepart :::: --block -2', ['-k', '-j2', '--pipepart', '--block', '-2', 'wc -c', '::::', '@lines'
+		, '@fasta'], {}),
+	('--pipepart --recstart', ['-k', '--pipepart', '--recstart', '>', '--block', '5', 'echo B; cat', '::::'
+		, '@fasta'], {}),
+)
+
 
 class TestCliVsGnuParallel(CliTestCase):
 	"""mpepool is a drop-in for GNU parallel: the same invocations give the same output, exit status, commands
@@ -6859,7 +6893,9 @@ class TestCliVsGnuParallel(CliTestCase):
 		, '--line-buffer', '--lb', '--line-buffered', '--linebuffer', '--linebuffered', '--results', '--res'
 		, '--result', '-v', '-t', '--verbose', '--joblog', '--jl', '--resume', '--resume-failed', '--resumefailed'
 		, '--tagstring', '--tag-string', '--bar', '--eta', '--progress', '--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn'
-		, '--plain', '--gnu', '--version', '-V', '--help', '-h'))
+		, '--plain', '--gnu', '--version', '-V', '--help', '-h', '--pipe', '--spreadstdin', '--pipepart', '--pipe-part'
+		, '--block', '--block-size', '--blocksize', '--recend', '--recstart', '--regexp', '--regex', '-L'
+		, '--roundrobin', '--round-robin', '--round'))
 
 	def testEveryGnuOptionImplementedOrRefused(self):
 		gnu = self.gnuParallel()
@@ -6874,7 +6910,7 @@ class TestCliVsGnuParallel(CliTestCase):
 			self.assertIn(name, str(ctx.exception))
 		# Through the real command: exit status 255, one line naming it, nothing run
 		marker = self.path('ran')
-		for name in ('--pipe', '-X', '--sshlogin', '--memfree'):
+		for name in ('--fifo', '-X', '--sshlogin', '--memfree'):
 			res = _cliRun(name, '1', 'touch', marker, ':::', 'a')
 			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), res.stderr)
 			self.assertIn(name.encode(), res.stderr)
@@ -6936,6 +6972,147 @@ class TestCliGnuOptions(CliTestCase):
 		self.assertEqual(res.returncode, 255)
 		self.assertIn(b'config', res.stderr)
 		self.assertEqual(_cliRun('--plain', 'echo', ':::', 'a', env=env).stdout, b'a\n')
+
+
+class TestCliPipe(CliTestCase):
+	"""--pipe, --pipepart and --roundrobin under the pool's guarantees: bounded memory, timeouts, memory limits,
+	the job log, --halt; no block file left behind"""
+
+	def pipeRun(self, *args, stdin=b'', timeout=60):
+		"""Run the command with its blocks in a folder of the test, checked empty after: CompletedProcess"""
+		tmpdir = self.path('blocks')
+		os.makedirs(tmpdir, exist_ok=True)
+		res = _cliRun('--tmpdir', tmpdir, *args, stdin=stdin, timeout=timeout)
+		self.assertEqual(os.listdir(tmpdir), [], 'the block files are removed')
+		return res
+
+	def testMemoryStaysFlat(self):
+		# 200 MB through --pipe wc -l: the pool's peak RSS stays far below the input; the lines are all counted.
+		# Its peak is taken by a small Python parent from wait4 (the peak of a child and of the processes it
+		# waited for, the jobs, which are small): a child's peak counts the memory of its parent at the
+		# fork, so it is not measured from this test process, which is large after many tests
+		gen = subprocess.Popen(['sh', '-c', 'head -c 200M /dev/zero | tr "\\0" "\\n"'], stdout=subprocess.PIPE)
+		self.procs.append(gen)
+		proc = subprocess.Popen([sys.executable, '-c', 'import os, subprocess, sys\nproc = subprocess.Popen('
+			'sys.argv[1:])\n_, status, usage = os.wait4(proc.pid, 0)\nprint(usage.ru_maxrss, file=sys.stderr)\n'
+			'sys.exit(os.WEXITSTATUS(status))'] + _cliCmd('-j2', '--tmpdir', self.tmp, '--pipe', 'wc -l')
+			, stdin=gen.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=_cliEnv())
+		gen.stdout.close()
+		self.procs.append(proc)
+		out, err = proc.communicate(timeout=300)
+		self.assertEqual((proc.returncode, sum(int(n) for n in out.split())), (0, 200 << 20), err)
+		self.assertEqual(len(out.split()), 200, 'one job per block of 1 MB')
+		self.assertLess(int(err.split()[-1]), 100 << 10, 'peak RSS (KB) of the pool\'s process: it holds a'
+			' block or two, not the input')
+
+	def testTimeoutJoblogAndCleanup(self):
+		# The blocks of -N1: the job of block 2 outlives its --timeout; the log shows each block's size in
+		# Send, the killed job as Exitval -1; the exit status counts it
+		res = self.pipeRun('-k', '-j2', '--pipe', '-N1', '--timeout', '1', '--joblog', self.log
+			, 'read x; [ $x = 22 ] && {}; echo $x'.format(self.sleeper()), stdin=b'1\n22\n333\n')
+		self.assertEqual((res.returncode, res.stdout), (1, b'1\n333\n'), res.stderr)
+		rows = {seq: rows[0] for seq, rows in self.rows().items()}
+		self.assertEqual([(rows[seq]['Send'], rows[seq]['Exitval'], rows[seq]['Reason']) for seq in (1, 2, 3)]
+			, [('2', '0', '-'), ('3', '-1', 'timeout'), ('4', '0', '-')])
+
+	def testSlowInput(self):
+		# While the input is silent the pool goes on: the job of the first block is stopped at its timeout
+		# and logged; SIGTERM ends the run at once (with --roundrobin too, whose writer waits for the input)
+		tmpdir = self.path('blocks')
+		os.makedirs(tmpdir)
+		proc = self.start('--tmpdir', tmpdir, '--pipe', '-N1', '--timeout', '1', '--joblog', self.log, 'read x; {}'
+			.format(self.sleeper()), stdin=subprocess.PIPE)
+		proc.stdin.write(b'1\n')
+		proc.stdin.flush()
+		self.assertTrue(waitUntil(lambda: os.path.exists(self.log) and len(self.rows()) == 1, 30))
+		self.assertEqual(self.rows()[1][0]['Reason'], 'timeout')
+		self.assertIsNone(proc.poll())  # Waiting for more input
+		proc.send_signal(signal.SIGTERM)
+		self.assertEqual(proc.wait(timeout=20), 128 + signal.SIGTERM)
+		proc = self.start('--tmpdir', tmpdir, '-u', '--pipe', '--roundrobin', '-j2', '-N1', 'read x; echo $x; {}'
+			.format(self.sleeper()), stdin=subprocess.PIPE)
+		proc.stdin.write(b'1\n')
+		proc.stdin.flush()
+		self.assertEqual(proc.stdout.readline(), b'1\n')  # A job got the block while the input stays open
+		proc.send_signal(signal.SIGTERM)
+		self.assertEqual(proc.wait(timeout=20), 128 + signal.SIGTERM)
+		self.assertEqual(os.listdir(tmpdir), [], 'the block files are removed')
+
+	def testRoundRobinJobEndsBetweenBlocks(self):
+		# A --roundrobin job that ends while the input is silent (its FIFO empty) leaves the others fed: the
+		# end of the input still reaches the job that waits for it
+		proc = self.start('--tmpdir', self.tmp, '--pipe', '--roundrobin', '-j2', '-N1', '--joblog', self.log
+			, 'read x; echo $x', stdin=subprocess.PIPE)
+		proc.stdin.write(b'1\n')
+		proc.stdin.flush()
+		self.assertTrue(waitUntil(lambda: os.path.exists(self.log) and len(self.rows()) == 1, 30))
+		proc.stdin.write(b'2\n')
+		out, err = proc.communicate(timeout=30)  # Closes the input
+		self.assertEqual((proc.returncode, sorted(out.split()), err), (0, [b'1', b'2'], b''))
+
+	def testRelativeTmpdirWithWorkdir(self):
+		# The jobs open their block by an absolute path: a relative --tmpdir holds whatever --workdir they run in
+		os.makedirs(self.path('blocks'))
+		res = _cliRun('--tmpdir', 'blocks', '--workdir', 'wd', '-k', '--pipe', '-N2', 'wc -l', stdin=_SEQ(3)
+			, cwd=self.tmp, env=dict(_cliEnv(), PYTHONPATH=REPO))
+		self.assertEqual((res.returncode, res.stdout.split()), (0, [b'2', b'1']), res.stderr)
+		self.assertEqual(os.listdir(self.path('blocks')), [])
+
+	def testMemoryLimit(self):
+		# --memlim stops the job of a block that grows beyond it; the others succeed
+		hog = '{} -c "b = bytearray(600 << 20); import time; time.sleep(30)"'.format(sys.executable)
+		res = self.pipeRun('-k', '-j2', '--pipe', '-N1', '--memlim', '200M', '--joblog', self.log
+			, 'read x; [ $x = b ] && exec {}; echo $x'.format(hog), stdin=b'a\nb\nc\n')
+		self.assertEqual((res.returncode, res.stdout), (1, b'a\nc\n'), res.stderr)
+		self.assertEqual(self.rows()[2][0]['Reason'], 'memory limit')
+
+	def testJobsThatDoNotReadTheirInput(self):
+		# Blocks nobody reads do not stall the pool, with block files or with --roundrobin's FIFOs
+		data = b'x' * 1023 + b'\n'
+		for args in (['--pipe', '--block', '100k'], ['--pipe', '--roundrobin', '-j2', '--block', '100k']):
+			res = self.pipeRun(*args + ['echo done'], stdin=data * 4096, timeout=60)
+			self.assertEqual(res.returncode, 0, (args, res.stderr))
+			self.assertEqual(set(res.stdout.split(b'\n')), {b'done', b''}, args)
+
+	def testRoundRobinStreamsToEachJob(self):
+		# --roundrobin: one job per job slot; together they read the whole input once
+		data = _SEQ(100000)
+		res = self.pipeRun('-j3', '--pipe', '--roundrobin', '--block', '10k', '--joblog', self.log, 'wc -l'
+			, stdin=data)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual((len(res.stdout.split()), sum(int(n) for n in res.stdout.split())), (3, 100000))
+		self.assertEqual(sum(int(rows[0]['Send']) for rows in self.rows().values()), len(data))
+
+	def testHalt(self):
+		# --halt now,fail=1: the job of the third block fails, nothing more starts (GNU parallel hangs here)
+		res = self.pipeRun('-j1', '--pipe', '-N2', '--halt', 'now,fail=1', '--joblog', self.log
+			, 'read x; cat >/dev/null; echo $x; [ $x != 5 ]', stdin=_SEQ(10))
+		self.assertEqual((res.returncode, res.stdout), (1, b'1\n3\n5\n'), res.stderr)
+		self.assertEqual(sorted(self.rows()), [1, 2, 3])
+
+	def testPipepartCopiesEachPartOnce(self):
+		# --pipepart over two files: each job gets a part ending at a line end, the parts cover the files
+		paths = [self.path('a'), self.path('b')]
+		for path, n in zip(paths, (5000, 777)):
+			with open(path, 'wb') as fout:
+				fout.write(_SEQ(n))
+		res = self.pipeRun('-k', '--pipepart', '--block', '4k', 'cat', '::::', *paths)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(res.stdout, _SEQ(5000) + _SEQ(777))
+
+	def testUsageErrors(self):
+		marker = self.path('ran')
+		for argv, word in ((['--block', '1k', 'touch', marker], '--block'), (['--pipe', '--block', '-1', 'touch'
+		, marker], '--block'), (['--pipe', 'touch', marker, ':::', 'a'], ':::'), (['--pipe', '-a', marker, 'touch'
+		, marker], '-a'), (['--pipepart', 'touch', marker], '--pipepart'), (['--pipepart', '-a', '/dev/stdin'
+		, 'touch', marker], '/dev/stdin'), (['--pipe', '--regexp', '--recend', '(', 'touch', marker], '--recend')
+		, (['--pipe', '--block', '1x', 'touch', marker], '1x'), (['--pipe'], '--pipe'), (['--pipe', '--roundrobin'
+		, '--retries', '2', 'touch', marker], '--retries')):
+			res = _cliRun(*argv, stdin=b'a\n')
+			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), (argv
+				, res.stderr))
+			self.assertIn(word.encode(), res.stderr)
+			self.assertFalse(os.path.exists(marker))
 
 
 class TestCliDemoAndWebUi(CliTestCase):
@@ -7415,6 +7592,15 @@ class TestSlurm(PoolTestCase):
 		res = _cliRun('--slurm', '-j2', '--joblog', log, '--resume', '-a', cmds, timeout=60)
 		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
 		self.assertEqual(len(_cliParseLog(log)[1]), 2)
+
+	def testCliPipe(self):
+		"""mpepool --slurm --pipe: each job reads its block (a file of --tmpdir, which the node sees) on its
+		standard input; the joblog's Send is the block's size"""
+		log = self.path('log')
+		res = _cliRun('--slurm', '-j2', '-k', '--pipe', '-N5', '--joblog', log, 'wc -l', stdin=_SEQ(12), timeout=60)
+		self.assertEqual((res.returncode, res.stdout.split()), (0, [b'5', b'5', b'2']), res.stderr)
+		self.assertEqual(sorted((row['Seq'], row['Host'], row['Send']) for row in _cliParseLog(log)[1])
+			, [('1', self.node, '10'), ('2', self.node, '11'), ('3', self.node, '6')])
 
 	def testInsideAllocation(self):
 		"""Inside salloc the jobs are steps of the allocation, with the same outcomes"""
