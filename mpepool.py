@@ -5058,9 +5058,12 @@ def _cliRegexp(pname, val):
 
 
 def _cliDelimiter(pname, val):
-	"""An input delimiter (-d) with GNU parallel's escapes \\n, \\t, \\0, \\\\"""
-	txt = val.replace('\\\\', '\x00\x01').replace('\\n', '\n').replace('\\t', '\t').replace('\\0', '\0')
-	txt = txt.replace('\x00\x01', '\\')
+	"""An input delimiter (-d) with GNU parallel's escapes (its unquote_printf): \\t, \\n, \\r, \\NNN (octal)
+	and \\N (\\0: NUL); any other text as it is"""
+	import re
+	txt = val.replace('\\t', '\t').replace('\\n', '\n').replace('\\r', '\r')
+	txt = re.sub(r'\\([0-9]{3}|[0-9])', lambda m: chr(int(m.group(1), 8) & 0xFF) if '8' not in m.group(1)
+		and '9' not in m.group(1) else chr(int(m.group(1)[0])) + m.group(1)[1:], txt)
 	if not txt:
 		raise _CliError('{} must not be empty'.format(pname))
 	return txt
@@ -5106,6 +5109,20 @@ def _cliText(pname, val):
 	return val
 
 
+def _cliNonEmpty(pname, val):
+	"""A text value that is not empty"""
+	if not val:
+		raise _CliError('{} must not be empty'.format(pname))
+	return val
+
+
+def _cliRetries(pname, val):
+	"""--retries N (0 is 1, as GNU parallel), or a text with replacement strings, filled for each job"""
+	if '{' in val:
+		return val
+	return max(_cliNumber(pname, val, int, 0), 1)
+
+
 def _cliCgroups(pname, val):
 	"""auto, on or off: ExecPool's cgroups None, True or False"""
 	choices = {'auto': None, 'on': True, 'off': False}
@@ -5137,9 +5154,32 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' :::: FILE'),
 	(('--colsep', '-C', '--col-sep'), 'colsep', 'REGEXP', _cliRegexp, None
 		, 'split each input line into columns {1} {2} ... at REGEXP'),
-	(('-N', '--max-replace-args', '--maxreplaceargs'), 'maxargs', 'N', _cliCount, 1
-		, 'N arguments per job: {1} ... {N}, {} all of them'),
-	(('-n', '--max-args', '--maxargs'), 'maxargs', 'N', _cliCount, 1, 'the same as -N N'),
+	(('-N', '--max-replace-args', '--maxreplaceargs'), 'maxreplace', 'N', lambda pname, val: _cliNumber(pname, val
+		, int), None, 'N arguments per job: {1} ... {N}, {} each of them with its word (in/{}.txt: in/a.txt'
+		' in/b.txt); -N0: the command once per argument, without it'),
+	(('-n', '--max-args', '--maxargs'), 'maxargs', 'N', _cliCount, None, 'at most N arguments per job, {} each'
+		' of them (in/{}.txt: in/a b.txt)'),
+	(('-L',), 'maxlines', 'N', _cliCount, None, 'N input lines per job, as -N N'
+		' (a line ending in a blank continues on the next one)'),
+	(('-l', '--max-lines', '--maxlines'), 'maxlines', '[N]', _cliCount, None, '-lN is -L N (the value attached);'
+		' -l alone is -L 1'),
+	(('-X',), 'xmode', None, 'X', None, 'as many arguments per job as the command line takes, each with its'
+		' word (spread over the job slots at the end of the input)'),
+	(('-m',), 'xmode', None, 'm', None, 'as -X, {} replaced by the arguments separated by spaces'),
+	(('--xargs',), 'xmode', None, 'xargs', None, 'as many arguments per job as the command line takes, as xargs'
+		' (not spread over the job slots)'),
+	(('-s', '--max-chars', '--maxchars'), 'maxchars', 'N', _cliCount, None, 'at most N bytes per command line'
+		' (default and most: the kernel\'s limit of one argument)'),
+	(('-I',), 'replstr', 'STR', _cliNonEmpty, None, 'use STR instead of {}'),
+	(('-E',), 'eofstr', 'STR', _cliText, None, 'an input source ends at its first item equal to STR'),
+	(('--plus',), 'plus', None, True, False, 'the further replacement strings of GNU parallel\'s --plus: {+/}'
+		' {+.} {+..} {+...} {..} {...} {/..} {/...} {##} {0#} {0%} {:-X} {:N} {:N:M} {#P} {##P} {%P} {%%P} {/P/X}'
+		' {/#P/X} {/%P/X} {//P/X} {^P} {^^P} {,P} {,,P}'),
+	(('--header',), 'header', 'REGEXP', _cliText, None, 'the first item of each input source names its columns'
+		' ({name} is the column); : or any REGEXP: the first line, N: the first N lines'),
+	(('--csv',), 'csv', None, True, False, 'the input items are CSV lines (--colsep the separator, default ,)'),
+	(('-q', '--quote'), 'quoteall', None, True, False, 'quote the command: each of its words is one word of'
+		' the shell command'),
 	(('--link', '--xapply'), 'link', None, True, False, 'link all the input sources (the shorter ones are'
 		' repeated) instead of their cross product'),
 	(('-0', '--null'), 'delimiter', None, '\0', '\n', 'input items end with a NUL byte instead of a newline'),
@@ -5157,8 +5197,8 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	(('--timeout',), 'timeout', 'SECS', _cliTimeout, (0., None), 'the time limit of each job (2.5, 30s, 1m,'
 		' 2h; 0: none), or N% of the median runtime of the jobs that succeeded so far'),
 	(('--delay',), 'delay', 'SECS', _cliDuration, 0., 'start the jobs at least SECS apart'),
-	(('--retries',), 'retries', 'N', _cliCount, 1, 'run a failed job up to N times in total; the log keeps'
-		' the last attempt'),
+	(('--retries',), 'retries', 'N', _cliRetries, 1, 'run a failed job up to N times in total (0: once);'
+		' the log keeps the last attempt; N may hold replacement strings'),
 	(('--halt', '--halt-on-error', '--haltonerror'), 'halt', 'WHEN', _cliHalt, None
 		, 'stop: now,fail=N kills the running jobs'
 		' after N failures, soon,fail=N lets them finish; fail=N% of the jobs; success=, done= count those'
@@ -5283,6 +5323,8 @@ def _cliOptions(argv, ns):
 					raise _CliError('{} takes no value, not {!r}'.format(name, value))
 				_cliSet(ns, opt, opt.conv)
 				continue
+			if value is None and opt.metavar.startswith('['):  # An optional value is attached (-l2) or absent
+				value = '1'  # -l alone is -l 1 (the only option whose value is optional)
 			if value is None:
 				if i >= len(argv):
 					raise _CliError('{} needs a value ({})'.format(name, opt.metavar))
@@ -5368,11 +5410,31 @@ def _cliParse(argv):
 		raise _CliError('--demo takes no command and no input')
 	if not ns.plain:
 		_cliCheckGnuDefaults()
-	ns.template = _CliTemplate(' '.join(ns.command)) if ns.command else _CliTemplate('{}', quote=False)
-	# --tag is --tagstring {}: the arguments joined by spaces
-	ns.tagstring = _CliTemplate(ns.tagstring if ns.tagstring is not None else '{}', quote=False, append=False
-		) if ns.tag or ns.tagstring is not None else None
+	if ns.header is not None or ns.csv:  # Columns: GNU's default separators
+		ns.colsep = ns.colsep or _cliRegexp('--colsep', ',' if ns.csv else '\t')
+		if ns.csv and len(ns.colsep.pattern) != 1:
+			raise _CliError('--csv needs a --colsep of one character, not {!r}'.format(ns.colsep.pattern))
+	ns.tagtext = ns.tagstring
+	_cliTemplates(ns)
 	return ns
+
+
+def _cliTemplates(ns, subst=()):
+	"""Compile the command (ns.template), --tag/--tagstring (ns.tagstring) and --retries (ns.retrystr)
+	templates; subst: [(re, replacement)] applied to their texts first (--header's column names)"""
+	def text(txt):
+		for regexp, repl in subst:
+			txt = regexp.sub(repl, txt)
+		return txt
+	context = ns.xmode == 'X' or ns.maxreplace is not None or (ns.maxlines is not None and ns.xmode not in (
+		'm', 'xargs'))
+	ns.template = _CliTemplate([text(word) for word in ns.command or ['{}']], context=context
+		, quoteall=ns.quoteall, plus=ns.plus, replstr=ns.replstr)
+	# --tag is --tagstring {}: the arguments joined by spaces
+	ns.tagstring = _CliTemplate(text(ns.tagtext if ns.tagtext is not None else '{}'), quote=False, append=False
+		, plus=ns.plus, replstr=ns.replstr) if ns.tag or ns.tagtext is not None else None
+	ns.retrystr = _CliTemplate(text(ns.retries), quote=False, append=False, plus=ns.plus, replstr=ns.replstr
+		) if isinstance(ns.retries, str) else None
 
 
 def _cliQuote(val):
@@ -5400,14 +5462,82 @@ def _cliPerlDirname(path):
 	return head[:i].rstrip('/') or '/'
 
 
-class _CliTemplate(object):
-	"""A command template compiled once into literal text and replacement strings, filled per job
+def _cliUngreedy(pattern):
+	"""A regular expression whose quantifiers are lazy (GNU parallel's make_regexp_ungreedy for {#..} {%..})"""
+	import re
+	return re.sub(r'(\\.|\[(?:\\.|[^\]])*\])|([*+?]|\{[0-9,]+\})(?!\?)', lambda m: m.group(1) or m.group(2) + '?'
+		, pattern)
 
-	Replacement strings (GNU parallel's): {} all the job's arguments, {N} the N-th (negative: from the
-	end), each with the modifiers . (without extension), / (basename), // (dirname), /. (basename without
-	extension); {#} the job's sequence number, {%} its slot. A template without any gets ' {}' appended.
-	The values are shell-quoted as GNU does, except when the first word holds a replacement string
-	(`mpepool {} ::: 'echo a'`, `mpepool ./run_{1}`).
+
+def _cliPlusModifier(body):
+	"""The function of a --plus replacement string's body (between { and }), or None if it is none
+
+	GNU parallel's --plus set: {+/} {+.} {+..} {+...} {..} {...} {/..} {/...} and the bash-like
+	{:-DEFAULT} {:START} {:START:LEN} {#PAT} {##PAT} {%PAT} {%%PAT} {/PAT/TEXT} {/#PAT/TEXT} {/%PAT/TEXT}
+	{//PAT/TEXT} {^PAT} {^^PAT} {,PAT} {,,PAT} (PAT a regular expression, as Perl's there)
+	"""
+	import re
+	ext = lambda n: r'(?:\.[^/.]*){%d}\Z' % n
+	fixed = {
+		'+/': lambda v: v[:v.rfind('/')] if '/' in v else '',
+		'+.': lambda v: v[v.rfind('.') + 1:] if '.' in v else '',
+		'+..': lambda v: (lambda m: m.group(1) if m else '')(re.search(r'\.([^/.]*\.[^/.]*)\Z', v)),
+		'+...': lambda v: (lambda m: m.group(1) if m else '')(re.search(r'\.([^/.]*\.[^/.]*\.[^/.]*)\Z', v)),
+		'..': lambda v: re.sub(ext(2), '', v, 1),
+		'...': lambda v: re.sub(ext(3), '', v, 1),
+		'/..': lambda v: re.sub(ext(2), '', v[v.rfind('/') + 1:], 1),
+		'/...': lambda v: re.sub(ext(3), '', v[v.rfind('/') + 1:], 1),
+	}
+	if body in fixed:
+		return fixed[body]
+	literal = lambda text: lambda m: text
+	case = lambda func: lambda m: func(m.group(0))
+	forms = (
+		(r':-(.+)', lambda d: lambda v: v or d),
+		(r':([0-9]+)', lambda s: lambda v: v[int(s):]),
+		(r':([0-9]+):([0-9]+)', lambda s, n: lambda v: v[int(s):int(s) + int(n)]),
+		(r'#([^#}].*)', lambda p: lambda v: re.sub('^' + _cliUngreedy(p), '', v, 1)),
+		(r'##([^#}].*)', lambda p: lambda v: re.sub('^' + p, '', v, 1)),
+		(r'%%(.+)', lambda p: lambda v: re.sub('(?:' + p + r')\Z', '', v, 1)),
+		(r'%(.+)', lambda p: lambda v: (lambda m: m.group(1) if m else v)(re.match(r'(?s)(.*)(?:' + _cliUngreedy(p)
+			+ r')\Z', v))),
+		(r'/#(.+)/(.*)', lambda p, t: lambda v: re.sub('^' + p, literal(t), v)),
+		(r'/%(.+)/(.*)', lambda p, t: lambda v: re.sub('(?:' + p + r')\Z', literal(t), v)),
+		(r'//(.+?)/(.*)', lambda p, t: lambda v: re.sub(p, literal(t), v)),
+		(r'/([^#%}/]+)/(.*)', lambda p, t: lambda v: re.sub(p, literal(t), v, 1)),
+		(r'\^\^(.+)', lambda p: lambda v: re.sub(p, case(str.upper), v)),
+		(r'\^(.+)', lambda p: lambda v: re.sub('^(?:' + p + ')', case(str.upper), v, 1)),
+		(r',,(.+)', lambda p: lambda v: re.sub(p, case(str.lower), v)),
+		(r',(.+)', lambda p: lambda v: re.sub('^(?:' + p + ')', case(str.lower), v, 1)),
+	)
+	for form, make in forms:
+		match = re.fullmatch(form, body, re.S)
+		if match:
+			try:
+				func = make(*match.groups())
+				func('')  # The pattern compiles
+			except re.error as err:
+				raise _CliError('the --plus replacement string {{{}}} holds a bad regular expression: {}'.format(
+					body, err)) from None
+			return func
+	return None
+
+
+class _CliTemplate(object):
+	"""A command template compiled once into words, texts and replacement strings, filled per job
+
+	Replacement strings (GNU parallel's): {} each of the job's arguments, {N} the N-th (negative: from the
+	end; blanks may follow N, even a newline), each with the modifiers . (without extension), / (basename),
+	// (dirname), /. (basename without extension), and --plus's (_cliPlusModifier); {#} the job's sequence
+	number, {%} its slot, with --plus {##} the number of jobs, {0#} and {0%} zero-padded. -I STR names {}
+	STR. A template without any gets the word {} appended.
+
+	How several arguments of a job fill it is GNU parallel's: a {} (or {.}, ...) yields every argument,
+	separated by spaces, and with context (-X, -N, -L) the whole word around it (the text between blanks)
+	is repeated for each argument (`in/{}.txt` with a and b: in/a.txt in/b.txt), else only the replacement
+	string is (in/a b.txt). {N}, {#}, {%} yield one value. The values are shell-quoted as GNU does, except
+	when the first word holds a replacement string (`mpepool {} ::: 'echo a'`, `mpepool ./run_{1}`); with
+	-q (quoteall) each word of the command is quoted whole instead.
 	"""
 	_MODIFIERS = {
 		'': lambda v: v,
@@ -5416,57 +5546,142 @@ class _CliTemplate(object):
 		'//': _cliPerlDirname,
 		'/.': lambda v: _CliTemplate._EXT.sub('', v[v.rfind('/') + 1:], 1),
 	}
+	_SPECIALS = ('#', '%', '##', '0#', '0%')  # One value per job, whatever its arguments
 	_EXT = None  # re: an extension at the end (compiled at the first template)
-	_TOKEN = None  # re: a replacement string
+	_TOKEN = None  # re: a replacement string candidate: {, a position, a body, }
+	_SPACE = '\0spc'  # The unquoted space between words (and between the copies of a replaced word)
 
-	def __init__(self, text, quote=True, append=True):
+	def __init__(self, words, quote=True, append=True, context=False, quoteall=False, plus=False, replstr=None):
 		import re
 		cls = type(self)
 		if cls._TOKEN is None:
 			cls._EXT = re.compile(r'\.[^/.]*\Z')
-			cls._TOKEN = re.compile(r'\{(?:(-?[0-9]+)?(\.|//|/\.|/)?|(#)|(%))\}')
+			cls._TOKEN = re.compile(r'\{(?:(-?[0-9]+)\s*)?([^{}]*)\}')
+		words = [words] if isinstance(words, str) else list(words)
+		text = ' '.join(words)
 		if '{=' in text:
 			raise _CliError('the replacement string {{= perl expression =}} is not supported: {!r}'.format(text))
 		self.text = text
-		self.parts = []  # str, or (what, modifier): what None for {}, N for {N}, '#' or '%'
-		pos = 0
-		for match in cls._TOKEN.finditer(text):
-			num, mod, seq, slot = match.groups()
-			if num is not None and int(num) == 0:
-				raise _CliError('the replacement string {} is not supported: {!r}'.format(match.group(), text))
-			if match.start() > pos:
-				self.parts.append(text[pos:match.start()])
-			self.parts.append(('#' if seq else '%' if slot else int(num) if num is not None else None
-				, self._MODIFIERS[mod or '']))
-			pos = match.end()
-		if append and not any(isinstance(part, tuple) for part in self.parts):
-			self.parts = [text + ' ', (None, self._MODIFIERS[''])]
-		elif pos < len(text):
-			self.parts.append(text[pos:])
+		self.context = context  # bool: a word holding {} is repeated for each argument
+		self.quoteall = quoteall  # bool: -q
+		self.njobs = 1  # int: jobs of the run ({##}, {0#}), set once they are known
+		self.nslots = 1  # int: job slots of the run ({0%})
+		token = re.compile('(' + re.escape(replstr) + ')|' + cls._TOKEN.pattern) if replstr else re.compile(
+			'()' + cls._TOKEN.pattern)
+		self.units = []  # _SPACE, ' ', or a group: a list of str and (position or None or special, modifier)
+		found = False
+		group = []
+		for iword, word in enumerate(words):
+			if iword:
+				self._close(group)
+				group = []
+				self.units.append(self._SPACE)
+			pos = 0
+			pieces = []
+			for match in token.finditer(word):
+				part = self._part(match, plus, replstr)
+				if part is None:
+					continue
+				pieces.append(word[pos:match.start()])
+				pieces.append(part)
+				pos = match.end()
+				found = True
+			pieces.append(word[pos:])
+			for piece in pieces:
+				if piece.__class__ is tuple:
+					group.append(piece)
+					continue
+				for char in re.split(r'([ \t])', piece):  # Blanks end a context group; a tab starts the next
+					if char == ' ':
+						self._close(group)
+						group = []
+						self.units.append(' ')
+					elif char == '\t':
+						self._close(group)
+						group = ['\t']
+					elif char:
+						group.append(char)
+			if not word:
+				group.append('')
+		self._close(group)
+		if append and not found:
+			self.units += [self._SPACE, [(None, self._MODIFIERS[''])]]
 		# As GNU parallel: nothing is quoted when a replacement string is in the command's first word
-		first = cls._TOKEN.search(text)
-		self.quote = quote and not (first and not any(c in text[:first.start()] for c in ' \t\n='))
+		first = token.search(text)
+		while first is not None and self._part(first, plus, replstr) is None:
+			first = token.search(text, first.end())
+		self.quote = quote and not quoteall and not (first and not any(c in text[:first.start()] for c in ' \t\n='))
+
+	def _close(self, group):
+		"""Add a finished group of tokens to the units: one group with context, else one per token"""
+		if not group:
+			return
+		if self.context:
+			self.units.append(group)
+		else:
+			self.units.extend([tok] for tok in group)
+
+	def _part(self, match, plus, replstr):
+		"""(what, modifier) of a replacement string match, None for text that only looks like one
+
+		what: None for {} (each argument), an int N for {N}, or one of _SPECIALS.
+		"""
+		if replstr and match.group(1) is not None:
+			return (None, self._MODIFIERS[''])
+		num, body = match.group(2), match.group(3)
+		if replstr and num is None and body == '':
+			return None  # -I renamed {}
+		if body in self._SPECIALS[:2] or plus and body in self._SPECIALS:
+			return (body, None)
+		mod = self._MODIFIERS.get(body) or (_cliPlusModifier(body) if plus else None)
+		if mod is None:
+			return None
+		if num is not None and int(num) == 0:
+			raise _CliError('the replacement string {} is not supported: {!r}'.format(match.group(), self.text))
+		return (int(num) if num is not None else None, mod)
+
+	def _value(self, what, mod, arg, args, seq, slot):
+		"""The text of one replacement string"""
+		if what is None:
+			return '' if arg is None else self._quoted(mod(arg))
+		if what.__class__ is int:  # {N}: empty when the job has fewer arguments (-N, a short line of --colsep)
+			idx = what - 1 if what > 0 else len(args) + what
+			return self._quoted(mod(args[idx])) if 0 <= idx < len(args) else ''
+		if what in ('#', '0#'):
+			return str(seq).zfill(len(str(self.njobs)) if what == '0#' else 0)
+		if what == '##':
+			return str(self.njobs)
+		return str(slot).zfill(len(str(self.nslots)) if what == '0%' else 0)
+
+	def _quoted(self, val):
+		return _cliQuote(val) if self.quote else val
 
 	def fill(self, args, seq, slot=1):
 		"""The command for the arguments args (a tuple of str), the sequence number seq and the slot"""
-		quote = _cliQuote if self.quote else (lambda v: v)
-		res = []
-		for part in self.parts:
-			if part.__class__ is str:
-				res.append(part)
+		out = []
+		for unit in self.units:
+			if unit.__class__ is str:
+				out.append(unit)
 				continue
-			what, mod = part
-			if what is None:
-				res.append(' '.join([quote(mod(v)) for v in args]))
-			elif what == '#':
-				res.append(str(seq))
-			elif what == '%':
-				res.append(str(slot))
-			else:  # {N}: empty when the job has fewer arguments (the last one of -N, a short line of --colsep)
-				idx = what - 1 if what > 0 else len(args) + what
-				if 0 <= idx < len(args):
-					res.append(quote(mod(args[idx])))
-		return ''.join(res)
+			if all(tok.__class__ is str for tok in unit):
+				out.extend(unit)
+				continue
+			for i, arg in enumerate(args or (None,)):  # -N0: no argument, {} is empty
+				if i:
+					out.append(self._SPACE)
+				normal = False
+				for tok in unit:
+					if tok.__class__ is str:
+						out.append(tok)
+					else:
+						normal = normal or tok[0] is None
+						out.append(self._value(tok[0], tok[1], arg, args, seq, slot))
+				if not normal:
+					break
+		words = ''.join(out).split(self._SPACE)
+		if self.quoteall:
+			return ' '.join(_cliQuote(word) for word in words)
+		return ' '.join(words)
 
 
 # The shells GNU parallel recognizes among the ancestors of the command line (the shell that runs the commands)
@@ -5496,10 +5711,10 @@ def _cliShell():
 	return shell
 
 
-def _cliReadItems(path, delimiter='\n', stdin=None):
-	"""The items of a file ('-' standard input) split at delimiter; _CliError if it cannot be read
+def _cliReadItems(path, stdin=None):
+	"""The text of an input file ('-' standard input); _CliError if it cannot be read
 
-	Items are decoded as UTF-8 with surrogateescape, so that any byte reaches /bin/sh unchanged.
+	Decoded as UTF-8 with surrogateescape, so that any byte reaches the shell unchanged.
 	"""
 	try:
 		if path == '-':
@@ -5509,14 +5724,43 @@ def _cliReadItems(path, delimiter='\n', stdin=None):
 				data = finp.read()
 	except OSError as err:
 		raise _CliError('cannot read the input file {!r}: {}'.format(path, err.strerror or err)) from None
-	items = data.decode('utf-8', 'surrogateescape').split(delimiter)
+	return data.decode('utf-8', 'surrogateescape')
+
+
+def _cliItems(ns, text):
+	"""The items of one input source's text as GNU parallel reads them: split at the delimiter (-d), up to
+	the -E string, a NUL replaced by \\0 (no argument can hold one), lines ending in a blank continued on
+	the next one (-L, -l), blank items skipped (-r)"""
+	items = text.split(ns.delimiter)
 	if items and not items[-1]:  # The terminating delimiter does not end an empty last item
 		items.pop()
+	if ns.eofstr is not None and ns.eofstr in items:
+		del items[items.index(ns.eofstr):]
+	if any('\0' in item for item in items):
+		_warnmsg('mpepool: warning: a NUL character in the input was replaced with \\0: NUL cannot be passed in'
+			' an argument list (did you mean to use --null?)')
+		items = [item.replace('\0', '\\0') for item in items]
+	if ns.maxlines:
+		joined = []
+		prefix = ''
+		for item in items:
+			item = prefix + item
+			prefix = ''
+			if ns.skipblank and not item.strip(' \t\n\r\f\v'):
+				continue
+			if item[-1:] in (' ', '\t', '\n', '\r', '\f', '\v'):
+				prefix = item
+			else:
+				joined.append(item)
+		items = joined + ([prefix] if prefix else [])
+	elif ns.skipblank:  # -r: as GNU parallel, blank items; a line with empty columns is kept
+		items = [item for item in items if item.strip(' \t\n\r\f\v')]
 	return items
 
 
 def _cliSourceValues(ns, stdin=None):
-	"""The input sources as [(values, linked)]: the words of :::, the items of each file; stdin if none"""
+	"""The input sources as [(items, linked)]: the words of ::: (read as GNU does, as if they were the lines
+	of a file, so -d splits them), the items of each file (::::+ links every file after it); stdin if none"""
 	sources = ns.sources or [('files', ['-'], False)]
 	paths = [path for kind, words, _ in sources if kind == 'files' for path in words]
 	if paths.count('-') > 1:
@@ -5528,23 +5772,53 @@ def _cliSourceValues(ns, stdin=None):
 	values = []
 	for kind, words, linked in sources:
 		if kind == 'args':
-			values.append((list(words), linked))
+			values.append((_cliItems(ns, ''.join(word + ns.delimiter for word in words)), linked))
 			continue
-		for i, path in enumerate(words):  # :::: A B: two sources; ::::+ A B: A linked, B not
-			values.append((_cliReadItems(path, ns.delimiter, stdin), linked and not i))
+		for path in words:
+			values.append((_cliItems(ns, _cliReadItems(path, stdin)), linked))
 	return values
+
+
+def _cliColumns(ns, item):
+	"""The columns of an input item: --csv parses it as a CSV line, --colsep splits it (the columns trimmed
+	of white space, as GNU parallel); without them the item itself"""
+	if ns.csv:
+		import csv
+		try:
+			return tuple(next(csv.reader([item], delimiter=ns.colsep.pattern), ['']))
+		except (csv.Error, TypeError) as err:
+			raise _CliError('--csv: cannot read the input line {!r}: {}'.format(item, err)) from None
+	if ns.colsep is None:
+		return (item,)
+	return tuple(col.strip(' \t\n\r\f\v') for col in ns.colsep.split(item))
+
+
+def _cliHeader(ns, sources):
+	"""--header: take the first item of each source (N items with a number) as the names of its columns,
+	and make the templates with {name} as the column's {N}"""
+	import re
+	names = []
+	for items, _ in sources:
+		head = items[:int(ns.header)] if ns.header.isdigit() else items[:1]
+		del items[:len(head)]
+		if head:
+			names.extend(_cliColumns(ns, head[0]))
+	subst = []
+	for pos, name in enumerate(names, 1):
+		subst.append((re.compile(r'\{' + re.escape(name) + r'(|/|//|\.|/\.)\}'), r'{%d\1}' % pos))
+	_cliTemplates(ns, subst)
 
 
 def _cliRecords(ns, stdin=None):
 	"""The argument tuples of the input, combined as GNU parallel: the cross product of the sources (the
 	last varying fastest), a linked source zipped with the previous one (to the shorter), --link zipping
-	all (the shorter repeated); --colsep splits each value into columns"""
+	all (the shorter repeated); --colsep and --csv split each item into columns"""
+	sources = _cliSourceValues(ns, stdin)
+	if ns.header is not None:
+		_cliHeader(ns, sources)
 	groups = []  # Lists of linked sources
-	for values, linked in _cliSourceValues(ns, stdin):
-		if ns.colsep is not None:  # GNU parallel trims the columns' white space then
-			values = [tuple(col.strip(' \t\n\r\f\v') for col in ns.colsep.split(v)) for v in values]
-		else:
-			values = [(v,) for v in values]
+	for items, linked in sources:
+		values = [_cliColumns(ns, item) for item in items]
 		if (linked or ns.link) and groups:
 			groups[-1].append(values)
 		else:
@@ -5555,20 +5829,69 @@ def _cliRecords(ns, stdin=None):
 			size = max(len(values) for values in group)
 			group = [[values[i % len(values)] for i in range(size)] for values in group]
 		rows.append([sum(vals, ()) for vals in zip(*group)])
-	records = [sum(combo, ()) for combo in itertools.product(*rows)] if len(rows) > 1 else rows[0]
-	if ns.skipblank:  # -r: as GNU parallel, a combination with a blank value is skipped
-		records = [rec for rec in records if all(v.strip() for v in rec)]
-	return records
+	return [sum(combo, ()) for combo in itertools.product(*rows)] if len(rows) > 1 else rows[0]
+
+
+def _cliMaxLine():
+	"""Bytes at most of a command line: the kernel's limit of one argument (MAX_ARG_STRLEN, 32 pages with
+	its NUL, include/uapi/linux/binfmts.h: the command is the one argument of `SHELL -c`), and of all
+	the arguments with the environment (ARG_MAX, a quarter of the stack limit: execve(2))"""
+	env = sum(len(key) + len(val) + 2 + 8 for key, val in os.environb.items())
+	return max(min(32 * resource.getpagesize() - 1, os.sysconf('SC_ARG_MAX') - env - 4096), 1)
+
+
+def _cliGroups(ns, records, slots):
+	"""The records of each job: up to -n/-N/-L N of them (1 by default, any number with -X, -m, --xargs)
+	while the command line stays within -s and the kernel's limit; -X and -m spread the records of the
+	last command line over the job slots, as GNU parallel. _CliError (GNU's "Command line too long")
+	for a record whose command alone is too long: nothing runs then."""
+	import math
+	limit = min(_cliMaxLine(), ns.maxchars or sys.maxsize)
+	maxn = next((n for n in (ns.maxreplace, ns.maxargs, ns.maxlines) if n is not None), None if ns.xmode else 1)
+	if maxn == 0:  # -N0: one job per record, without its arguments
+		return [((),) for _ in records]
+
+	def size(group, seq):
+		return len(ns.template.fill(sum(group, ()), seq, slots).encode('utf-8', 'surrogateescape'))
+	groups = []
+	cur = []
+	for rec in records:
+		if cur and len(cur) < (maxn or sys.maxsize):
+			# Adding a record adds its own text: measured beside the first one, checked again if the
+			# command is longer than the sum (positional replacement strings of later records)
+			inc = size((cur[0], rec), len(groups) + 1) - base
+			if curlen + inc < limit and (inc >= 0 or size(cur + [rec], len(groups) + 1) < limit):
+				cur.append(rec)
+				curlen += inc
+				continue
+		if cur:
+			groups.append(tuple(cur))
+		cur = [rec]
+		base = curlen = size(cur, len(groups) + 1)
+		if curlen >= limit:
+			args = ' '.join(rec)
+			raise _CliError('Command line too long ({} >= {} bytes) at input {}: {}'.format(curlen, limit
+				, len(groups), args if len(args) <= 50 else args[:50] + '...'))
+	if cur:
+		groups.append(tuple(cur))
+	if ns.xmode in ('X', 'm') and groups and len(groups[-1]) > 1:  # The end of the input: spread
+		last = groups.pop()
+		n = math.ceil(len(last) / slots)
+		groups += [last[i:i + n] for i in range(0, len(last), n)]
+	return groups
 
 
 def _cliJobs(ns, stdin=None):
 	"""The jobs of the input: [_CliJob] numbered from 1 in run order; _CliError on bad input"""
 	records = _cliRecords(ns, stdin)
-	n = ns.maxargs
-	groups = [tuple(records[i:i + n]) for i in range(0, len(records), n)] if n > 1 else [(rec,) for rec in records]
+	slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), max(len(records), 1))
+	groups = _cliGroups(ns, records, slots)
 	if ns.shuf:
 		import random
 		random.shuffle(groups)
+	for template in (ns.template, ns.tagstring, ns.retrystr):
+		if template is not None:
+			template.njobs, template.nslots = len(groups), slots
 	return [_CliJob(seq, group) for seq, group in enumerate(groups, 1)]
 
 
@@ -6100,7 +6423,7 @@ class _CliRun(object):
 			self._output(lambda: self._closeOutputs(rec))
 			return
 		ok = job.reason is None and proc is not None and proc.returncode == 0
-		if not ok and rec.attempt < self.ns.retries and not self.stopping:
+		if not ok and rec.attempt < self._retries(rec) and not self.stopping:
 			self._output(lambda: self._closeOutputs(rec))
 			self.pending.appendleft(rec)  # Retried first, at the next free slot
 			self.feed()
@@ -6128,6 +6451,15 @@ class _CliRun(object):
 		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
 			return
 		self.feed()
+
+	def _retries(self, rec):
+		"""The attempts of rec at most (--retries): its replacement strings filled, the number read as Perl
+		does (GNU parallel: leading digits, else 0), 0 being 1"""
+		if self.ns.retrystr is None:
+			return self.ns.retries
+		import re
+		num = re.match(r'\s*\+?([0-9]+)', self.ns.retrystr.fill(rec.args, rec.seq, rec.slot))
+		return max(int(num.group(1)) if num else 0, 1)
 
 	def _retime(self, runtime):
 		"""--timeout N%: a job succeeded in runtime; the running jobs get the timeout of the new median"""

@@ -4929,7 +4929,7 @@ class TestCliParsing(unittest.TestCase):
 		, (['-j', '-4'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
 		, (['--resume'], '--joblog'), (['--joblog', 'l', '--resume', '--resume-failed'], 'exclude')
 		, (['--webui', 'host:http'], '--webui'), (['--webui', ':70000'], '--webui'), (['--pipe'], '--pipe')
-		, (['-kX'], '-X'), (['echo', '{= s/a/b/ =}'], '{='), (['echo', '{0}'], '{0}'), (['echo', '::::'], '::::')
+		, (['-kS', 'h'], '-S'), (['echo', '{= s/a/b/ =}'], '{='), (['echo', '{0}'], '{0}'), (['echo', '::::'], '::::')
 		, (['--workdir', '...'], '--workdir'), (['--joblog', '-'], '--joblog'), (['--results', 'o.csv'], '--results')
 		, (['--timeout'], 'needs a value'), (['--tag=x'], '--tag'), (['--demo', 'f'], '--demo')):
 			with self.assertRaises(mpepool._CliError, msg=argv) as ctx:
@@ -5654,7 +5654,7 @@ class TestCliVsGnuParallel(CliTestCase):
 			self.assertIn(name, str(ctx.exception))
 		# Through the real command: exit status 255, one line naming it, nothing run
 		marker = self.path('ran')
-		for name in ('--pipe', '-X', '--sshlogin', '--memfree'):
+		for name in ('--pipe', '-S', '--sshlogin', '--memfree'):
 			res = _cliRun(name, '1', 'touch', marker, ':::', 'a')
 			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), res.stderr)
 			self.assertIn(name.encode(), res.stderr)
