@@ -5415,6 +5415,7 @@ def _cliParse(argv):
 		if ns.csv and len(ns.colsep.pattern) != 1:
 			raise _CliError('--csv needs a --colsep of one character, not {!r}'.format(ns.colsep.pattern))
 	ns.tagtext = ns.tagstring
+	ns.colnames = []  # The column names of --header
 	_cliTemplates(ns)
 	return ns
 
@@ -5803,6 +5804,7 @@ def _cliHeader(ns, sources):
 		del items[:len(head)]
 		if head:
 			names.extend(_cliColumns(ns, head[0]))
+	ns.colnames = names
 	subst = []
 	for pos, name in enumerate(names, 1):
 		subst.append((re.compile(r'\{' + re.escape(name) + r'(|/|//|\.|/\.)\}'), r'{%d\1}' % pos))
@@ -6077,9 +6079,13 @@ def _cliTagged(data, tag, atline):
 	return out, False
 
 
-def _cliResultsName(val):
-	"""A value as a folder name of --results, escaped as GNU parallel: \\ \\\\, tab \\t, NUL \\0, / \\_"""
-	return val.replace('\\', '\\\\').replace('\t', '\\t').replace('\0', '\\0').replace('/', '\\_')
+def _cliResultsName(val, namemax):
+	"""A value as a folder name of --results, escaped as GNU parallel: \\ \\\\, tab \\t, NUL \\0, / \\_,
+	and cut to the longest name of the file system (namemax bytes) as GNU does when the name is too long"""
+	name = val.replace('\\', '\\\\').replace('\t', '\\t').replace('\0', '\\0').replace('/', '\\_')
+	while len(name.encode('utf-8', 'surrogateescape')) > namemax:
+		name = name[:-1]
+	return name
 
 
 class _CliJob(object):
@@ -6181,8 +6187,12 @@ class _CliRun(object):
 		in its input record), holding stdout, stderr and seq (the job's sequence number).
 		"""
 		if self.ns.results:
+			os.makedirs(self.ns.results, exist_ok=True)
+			namemax = os.pathconf(self.ns.results, 'PC_NAME_MAX')
+			names = self.ns.colnames
 			parts = [part for record in rec.group for i, val in enumerate(record, 1)
-				for part in (str(i), _cliResultsName(val))]
+				for part in (_cliResultsName(names[i - 1], namemax) if i <= len(names) else str(i)
+				, _cliResultsName(val, namemax))]
 			jdir = os.path.normpath(self.ns.results + '/' + '/'.join(parts))
 			os.makedirs(jdir, exist_ok=True)
 			flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
@@ -6368,9 +6378,14 @@ class _CliRun(object):
 		rec.runs = 0
 		try:
 			self._openOutputs(rec)
-		except OSError as err:
+		except OSError as err:  # The job fails, logged and counted; the others run
 			self._closeOutputs(rec)
-			raise _CliError('cannot open the output files of job {}: {}'.format(rec.seq, err)) from None
+			_warnmsg('mpepool: cannot open the output files of job {}: {}'.format(rec.seq, err))
+			job = Job('{} {}'.format(rec.seq, rec.command[:45]), args=(self.shell, '-c', rec.command), params=rec)
+			job.reason = 'output error'
+			self.inflight += 1
+			self._onfinish(job)
+			return
 		if ns.trace:
 			self._output(lambda: self._write(sys.stderr, (rec.command + '\n').encode('utf-8', 'surrogateescape')))
 		kwargs = {}
