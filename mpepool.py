@@ -5026,7 +5026,7 @@ def _cliJobsSpec(pname, val):
 def _cliSlots(spec, ncpus, total):
 	"""The jobs run at once for the -j spec (see _cliJobsSpec), the CPUs ncpus and total jobs to run
 
-	-j 0 is as many as the jobs, bounded by the descriptors (each job holds about 3) as GNU parallel is.
+	-j 0 is as many as the jobs, bounded by the descriptors (_cliFdSlots) as GNU parallel is.
 	"""
 	import math
 	if spec is None:
@@ -5036,9 +5036,7 @@ def _cliSlots(spec, ncpus, total):
 	elif spec[0] in '+-':
 		slots = ncpus + int(spec)
 	elif int(spec) == 0:
-		nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-		fdcap = max((nofile - 64) // 4, 1) if nofile != resource.RLIM_INFINITY else 1 << 14
-		slots = max(min(total, fdcap), 1)
+		slots = max(min(total, _cliFdSlots()), 1)
 	else:
 		slots = int(spec)
 	if slots < 1:
@@ -5046,6 +5044,16 @@ def _cliSlots(spec, ncpus, total):
 	if slots > _WKSNUM_MAX:
 		raise _CliError('-j {} asks for more than the {} jobs at once that an ExecPool runs'.format(spec, _WKSNUM_MAX))
 	return slots
+
+
+def _cliFdSlots(keep_order=False):
+	"""The jobs that the descriptors (RLIMIT_NOFILE) let run at once: each holds its two output files and
+	a pidfd, two more wait for reuse, and the pool and Python keep 64; -k keeps the outputs of up to
+	_CLI_HELDFDS finished jobs open"""
+	nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+	if nofile == resource.RLIM_INFINITY:
+		return 1 << 14
+	return max((nofile - 64 - (2 * _CLI_HELDFDS if keep_order else 0)) // 5, 1)
 
 
 def _cliRegexp(pname, val):
@@ -6133,6 +6141,13 @@ class _CliRun(object):
 		self.haltstatus = None  # int: the exit status set when --halt stopped the run (GNU's rules)
 		self.pool = None  # ExecPool
 		self.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), self.total)  # int: jobs at once
+		fdslots = _cliFdSlots(ns.keep_order)
+		if self.slots > fdslots:  # As GNU parallel: fewer slots, all the jobs run
+			if ns.jobs is None or int(ns.jobs.rstrip('%') or 0) != 0:
+				_warnmsg('mpepool: warning: only enough file descriptors to run {} jobs at once (ulimit -n {}):'
+					' -j {} lowered to {}'.format(fdslots, resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+					, ns.jobs, fdslots))
+			self.slots = fdslots
 		self._freeslots = list(range(1, self.slots + 1))  # A heap of the free job slots ({%}), lowest first
 		heapq.heapify(self._freeslots)
 		self.running = {}  # {seq: _CliJob}: the jobs given to the pool
