@@ -6459,6 +6459,11 @@ class _CliRun(object):
 			self.feed()
 			return
 		heapq.heappush(self._freeslots, rec.slot)
+		if job.reason == 'timeout':  # GNU parallel's diagnostics, on stderr
+			self._diagnose('mpepool: Warning: This job was killed because it timed out:', 'mpepool: Warning: '
+				+ rec.command)
+		elif not ok and self.ns.halt and self.ns.halt[1] == 'fail':
+			self._diagnose('mpepool: This job failed:', rec.command)
 		receive = os.fstat(rec.outfd).st_size if rec.outfd is not None else 0
 		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
 			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
@@ -6481,6 +6486,11 @@ class _CliRun(object):
 		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
 			return
 		self.feed()
+
+	def _diagnose(self, *lines):
+		"""Print lines on stderr (GNU parallel's diagnostics, worded as GNU's with our name)"""
+		text = ''.join(line + '\n' for line in lines)
+		self._output(lambda: self._write(sys.stderr, text.encode('utf-8', 'surrogateescape')))
 
 	def _retries(self, rec):
 		"""The attempts of rec at most (--retries): its replacement strings filled, the number read as Perl
@@ -6525,8 +6535,6 @@ class _CliRun(object):
 		else:
 			self.haltstatus = min(self.failed, _CLI_FAILMAX + 1)
 		self.stopping = 'halt'
-		_warnmsg('mpepool: halting ({}) after {} failed and {} succeeded job(s); {} job(s) not started'.format(
-			when, self.failed, self.done, len(self.pending)))
 		if when == 'now':
 			self.pool.terminate()
 		return True
@@ -6749,8 +6757,9 @@ def main(argv=None):
 			_infomsg = lambda *args: warnmsg(*args)
 		else:
 			_infomsg = lambda *args: None
-			_warnmsg = lambda *args: warnmsg(' '.join(str(arg) for arg in args).split('\n', 1)[0].replace(
-				', call stack:', ''))
+			# A job stopped by the pool is reported as GNU parallel does, by the run (_CliRun._diagnose)
+			_warnmsg = lambda *args: None if str(args[0]).startswith(('WARNING, "', '  Killing "')) else warnmsg(
+				' '.join(str(arg) for arg in args).split('\n', 1)[0].replace(', call stack:', ''))
 		webuiapp = None
 		if ns.webui:
 			try:
