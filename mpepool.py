@@ -4923,8 +4923,10 @@ _CLI_UNFINISHED = frozenset(('pool termination', 'pool timeout', 'canceled'))
 # _CLI_EUSAGE on an error of use
 _CLI_FAILMAX = 100
 _CLI_EUSAGE = 255
-# The signals that stop a run cleanly: no job is left running and the job log holds whole lines
-_CLI_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# The signals that stop a run cleanly: no job is left running and the job log holds whole lines. SIGPIPE:
+# the reader of our output left (`mpepool ... | head`): a write to the pipe raises it (pipe(7)), and the
+# run stops as GNU parallel's, which it kills, with the status 128 + 13
+_CLI_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE)
 # Units of the memory sizes on the command line; a bare number is in GB
 _CLI_SIZEUNITS = {'': 1., 'K': 1. / 1024**2, 'M': 1. / 1024, 'G': 1., 'T': 1024.}
 # Units of the durations (GNU parallel's): a bare number is in seconds
@@ -5424,6 +5426,7 @@ def _cliParse(argv):
 			raise _CliError('--csv needs a --colsep of one character, not {!r}'.format(ns.colsep.pattern))
 	ns.tagtext = ns.tagstring
 	ns.colnames = []  # The column names of --header
+	ns.penv = ''  # $PARALLEL_ENV (_cliEnvironment)
 	_cliTemplates(ns)
 	return ns
 
@@ -6256,9 +6259,12 @@ class _CliRun(object):
 			view = memoryview(data)
 			while view:
 				view = view[os.write(ofd, view):]
-		except BrokenPipeError:  # The reader of our output left (e.g. `| head`): the jobs go on
+		except BrokenPipeError:  # The reader of our output left (e.g. `| head`): SIGPIPE stops the run
 			if stream is sys.stdout:
 				self._outbroken = True
+				if threading.current_thread() is not threading.main_thread():  # The --line-buffer thread: the
+					# kernel signalled it, the main thread must wake from its wait to handle it
+					signal.pthread_kill(threading.main_thread().ident, signal.SIGPIPE)
 		except (OSError, ValueError) as err:
 			_warnmsg('mpepool: cannot write the output of a job: {}'.format(err))
 
@@ -6408,7 +6414,7 @@ class _CliRun(object):
 			kwargs['stdout'] = rec.outfd
 			kwargs['stderr'] = rec.errfd
 		name = '{} {}'.format(rec.seq, rec.command if len(rec.command) <= 48 else rec.command[:45] + '...')
-		args = (self.shell, '-c', rec.command)
+		args = (self.shell, '-c', ns.penv + '\n' + rec.command if ns.penv else rec.command)
 		if ns.nice is not None:
 			args = ('nice', '-n', str(ns.nice)) + args
 		job = Job(name, workdir=ns.workdir, args=args, timeout=ns.timeout[0] or 0, rsrtonto=ns.restart_timeout
@@ -6603,9 +6609,10 @@ class _CliRun(object):
 			if self.logfd is not None:
 				os.close(self.logfd)
 				self.logfd = None
-		if self.signum is not None:
+		if self.signum is not None and self.signum != signal.SIGPIPE:  # Silent, as a process killed by SIGPIPE
 			_warnmsg('mpepool: stopped by {}: {} finished, {} interrupted, {} not started'.format(
 				signal.Signals(self.signum).name, self.done + self.failed, self.unfinished, len(self.pending)))
+		if self.signum is not None:
 			return 128 + self.signum
 		if self.haltstatus is not None:
 			return self.haltstatus
@@ -6727,6 +6734,26 @@ def _cliDemo(ns, webuiapp=None):
 	return 0
 
 
+def _cliEnvironment(ns):
+	"""GNU parallel's environment: $PARALLEL_HOME is created when missing; $PARALLEL_ENV (set by
+	env_parallel: shell definitions, or the file holding them; \\001 stands for a newline) is put before each
+	command (ns.penv) and not passed on to the jobs"""
+	home = os.environ.get('PARALLEL_HOME')
+	if home:
+		try:
+			os.makedirs(home, exist_ok=True)
+		except OSError as err:
+			_warnmsg('mpepool: warning: $PARALLEL_HOME ({}) cannot be created: {}'.format(home, err.strerror or err))
+	penv = os.environ.pop('PARALLEL_ENV', '')
+	if penv and os.path.exists(penv):
+		try:
+			with open(penv, 'rb') as fenv:
+				penv = fenv.read().decode('utf-8', 'surrogateescape')
+		except OSError as err:
+			raise _CliError('cannot read $PARALLEL_ENV {!r}: {}'.format(penv, err.strerror or err)) from None
+	ns.penv = penv.replace('\001', '\n')
+
+
 def _cliFreePort():
 	"""A TCP port of localhost that is free now"""
 	import socket
@@ -6769,6 +6796,7 @@ def main(argv=None):
 				raise _CliError('--webui needs the Web UI (bottle and mpewui): {}'.format(err)) from None
 		if ns.demo:
 			return _cliDemo(ns, webuiapp)
+		_cliEnvironment(ns)
 		jobs = _cliJobs(ns)
 		if ns.resume or ns.resume_failed:
 			verdicts = _cliReadJoblog(ns.joblog[0])
