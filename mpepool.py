@@ -5188,6 +5188,8 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	(('--header',), 'header', 'REGEXP', _cliText, None, 'the first item of each input source names its columns'
 		' ({name} is the column); : or any REGEXP: the first line, N: the first N lines'),
 	(('--csv',), 'csv', None, True, False, 'the input items are CSV lines (--colsep the separator, default ,)'),
+	(('--compress',), 'compress', None, True, False, 'compress the temporary files of the outputs (gzip -1)'
+		' while the jobs run and wait to be printed'),
 	(('-q', '--quote'), 'quoteall', None, True, False, 'quote the command: each of its words is one word of'
 		' the shell command'),
 	(('--link', '--xapply'), 'link', None, True, False, 'link all the input sources (the shorter ones are'
@@ -5416,6 +5418,10 @@ def _cliParse(argv):
 		raise _CliError('--cgroups on applies to the jobs run here, not with --slurm (Slurm holds its jobs in its cgroups)')
 	if ns.line_buffer and ns.keep_order:
 		raise _CliError('--line-buffer with -k is not supported')
+	if ns.compress and (ns.line_buffer or ns.restart_timeout):
+		raise _CliError('--compress with --line-buffer or --restart-timeout is not supported')
+	if ns.compress and not shutil.which('gzip'):
+		raise _CliError('--compress needs gzip, which is not on PATH')
 	if ns.demo and (ns.command or ns.sources):
 		raise _CliError('--demo takes no command and no input')
 	if not ns.plain:
@@ -6102,7 +6108,7 @@ def _cliResultsName(val, namemax):
 class _CliJob(object):
 	"""What the command line keeps about one job across its attempts (Job.params)"""
 	__slots__ = ('seq', 'group', 'args', 'command', 'slot', 'attempt', 'runs', 'outfd', 'errfd', 'outpos'
-		, 'errpos', 'held', 'job')
+		, 'errpos', 'held', 'job', 'pipes', 'zips')
 
 	def __init__(self, seq, group):
 		self.seq = seq  # int: the job's sequence number, from 1 in run order
@@ -6117,6 +6123,8 @@ class _CliJob(object):
 		self.outpos = 0  # int: bytes of outfd printed already (--line-buffer)
 		self.errpos = 0  # int: the same for errfd
 		self.held = None  # (bytes, bytes): the outputs read into memory while waiting for its turn (-k)
+		self.pipes = None  # (int, int): the write ends of the pipes to the compressors of outfd, errfd (--compress)
+		self.zips = ()  # subprocess.Popen: the compressors writing outfd and errfd (--compress)
 		self.job = None  # Job: the current attempt
 
 
@@ -6221,10 +6229,35 @@ class _CliRun(object):
 		elif not self.ns.ungroup:
 			rec.outfd = self._tmpfd()
 			rec.errfd = self._tmpfd()
+			if self.ns.compress:  # As GNU parallel: the job writes to a compressor that writes the file
+				pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(2)]
+				rec.pipes = (pipes[0][1], pipes[1][1])
+				try:
+					rec.zips = tuple(subprocess.Popen(('gzip', '-1', '-c'), stdin=rfd, stdout=fd
+						, stderr=subprocess.DEVNULL, start_new_session=True) for (rfd, _), fd in zip(pipes, (
+						rec.outfd, rec.errfd)))
+				finally:
+					for rfd, _ in pipes:
+						os.close(rfd)
 		rec.outpos = rec.errpos = 0
+
+	def _endCompress(self, rec):
+		"""--compress: close the job's pipes and wait until its compressors wrote their files"""
+		for fd in rec.pipes or ():
+			os.close(fd)
+		rec.pipes = None
+		for zproc in rec.zips:
+			zproc.wait()
+		rec.zips = ()
+
+	def _inflate(self, data):
+		"""The job output bytes that a temporary file held (decompressed with --compress)"""
+		import zlib
+		return zlib.decompress(data, 31) if self.ns.compress and data else data
 
 	def _closeOutputs(self, rec):
 		"""Close the job's output descriptors; temporary files are emptied and kept for the next jobs"""
+		self._endCompress(rec)
 		for fd in (rec.outfd, rec.errfd):
 			if fd is None:
 				continue
@@ -6269,14 +6302,22 @@ class _CliRun(object):
 			_warnmsg('mpepool: cannot write the output of a job: {}'.format(err))
 
 	def _copyOut(self, fd, stream, start, end):
-		"""Copy bytes start..end of the output file fd to stream, tagged (--tag); returns the end copied"""
+		"""Copy bytes start..end of the output file fd to stream, tagged (--tag); returns the end copied
+
+		With --compress, the file is gzip's: decompressed on the way (start is 0 then)."""
+		import zlib
 		pos = start
 		atline = True
+		inflater = zlib.decompressobj(31) if self.ns.compress else None
 		while pos < end:
 			chunk = os.pread(fd, min(end - pos, 1 << 20), pos)
 			if not chunk:
 				break
 			pos += len(chunk)
+			if inflater is not None:
+				chunk = inflater.decompress(chunk)
+				if not chunk:
+					continue
 			if self._tag is not None:
 				chunk, atline = _cliTagged(chunk, self._tag, atline)
 			self._write(stream, chunk)
@@ -6296,6 +6337,7 @@ class _CliRun(object):
 				self._write(sys.stdout, self._tagged(rec.command + '\n'))
 			if rec.held is not None:
 				for data, stream in zip(rec.held, (sys.stdout, sys.stderr)):
+					data = self._inflate(data)
 					self._write(stream, self._tag and _cliTagged(data, self._tag, True)[0] or data)
 			elif rec.outfd is not None:
 				self._copyOut(rec.outfd, sys.stdout, rec.outpos, os.fstat(rec.outfd).st_size)
@@ -6411,8 +6453,7 @@ class _CliRun(object):
 			self._output(lambda: self._write(sys.stderr, (rec.command + '\n').encode('utf-8', 'surrogateescape')))
 		kwargs = {}
 		if rec.outfd is not None:
-			kwargs['stdout'] = rec.outfd
-			kwargs['stderr'] = rec.errfd
+			kwargs['stdout'], kwargs['stderr'] = rec.pipes or (rec.outfd, rec.errfd)
 		name = '{} {}'.format(rec.seq, rec.command if len(rec.command) <= 48 else rec.command[:45] + '...')
 		args = (self.shell, '-c', ns.penv + '\n' + rec.command if ns.penv else rec.command)
 		if ns.nice is not None:
@@ -6470,7 +6511,8 @@ class _CliRun(object):
 				+ rec.command)
 		elif not ok and self.ns.halt and self.ns.halt[1] == 'fail':
 			self._diagnose('mpepool: This job failed:', rec.command)
-		receive = os.fstat(rec.outfd).st_size if rec.outfd is not None else 0
+		self._endCompress(rec)
+		receive = self._outputSize(rec.outfd) if rec.outfd is not None else 0
 		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
 			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
 		self._printFinished(rec)
@@ -6492,6 +6534,18 @@ class _CliRun(object):
 		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
 			return
 		self.feed()
+
+	def _outputSize(self, fd):
+		"""Bytes of a job's output in its file fd (decompressed with --compress)"""
+		size = os.fstat(fd).st_size
+		if not self.ns.compress:
+			return size
+		import zlib
+		inflater = zlib.decompressobj(31)
+		total = 0
+		for pos in range(0, size, 1 << 20):
+			total += len(inflater.decompress(os.pread(fd, 1 << 20, pos)))
+		return total
 
 	def _diagnose(self, *lines):
 		"""Print lines on stderr (GNU parallel's diagnostics, worded as GNU's with our name)"""

@@ -5237,7 +5237,8 @@ class TestCliRun(CliTestCase):
 		res = _cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, '-a', cmds)
 		self.assertEqual(res.returncode, 2, res.stderr)
 		self.assertEqual(sorted(self.rows()), [1, 2])
-		self.assertIn('halting', res.stderr.decode())
+		# GNU parallel's diagnostic for each failed job, not the pool's lines
+		self.assertEqual(res.stderr.decode(), 'mpepool: This job failed:\nexit 1\nmpepool: This job failed:\nexit 2\n')
 		self.assertEqual(res.stdout, b'')
 		# soon: the running job finishes and is logged, nothing more starts
 		cmds = self.commands('sleep 1; echo s1', 'sleep 0.2; exit 2', 'exit 3', 'echo not run')
@@ -5459,9 +5460,13 @@ class TestCliGnuParallel(CliTestCase):
 # 'log' False for no --joblog, 'stdin' bytes, 'prelog' the argv that the OTHER tool runs first with the
 # same job log (so each resumes from the other's log or appends to it with 'append'), 'results' to compare
 # the --results trees, 'rows' 'commands' to compare only the commands run (their seq is random), 'spaced'
-# the least seconds between the job starts.
+# the least seconds between the job starts, 'stderr' to compare the standard errors too (GNU's
+# "parallel:" read as "mpepool:"), 'env' further environment variables ('@' starting a value: the run's
+# folder).
 _GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n', 'nul': 'a\nb\0c\0'
-	, 'commas': 'x y,z,'}
+	, 'commas': 'x y,z,', 'ten': ''.join('{}\n'.format(i) for i in range(1, 11)), 'four': '1\n2\n3\n4\n'
+	, 'twenties': '21\n22\n23\n', 'quoted': 'a,"b,c"\n"d ""e""",f\n', 'named': 'name,size\nx,1\ny,2\n'}
+_GNU_MANY = [a + b for a in 'abcdefghij' for b in 'abcdefghij']  # 100 arguments of 2 characters
 _GNU_CASES = (
 	('::: cross product', ['echo', ':::', 'a', 'b', ':::', '1', '2'], {}),
 	(':::+ linked', ['echo', ':::', 'a', 'b', 'c', ':::+', '1', '2'], {}),
@@ -5505,6 +5510,84 @@ _GNU_CASES = (
 	('--line-buffer', ['--line-buffer', '--tag', 'echo {}; sleep 0.2; echo {}', ':::', 'a', 'b'], {}),
 	('-k with many jobs waiting', ['-k', '-j3', ':::', 'sleep 0.5; echo 0'] + ['echo {}'.format(i) for i in range(
 		1, mpepool._CLI_HELDFDS + 6)], {}),
+	# Several arguments per command: {} in a word is repeated with its word under -N, -X, -L (context), the
+	# arguments go into the word under -n, -m, --xargs
+	('-N3 {} inside a word', ['-k', '-N3', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c', 'd'], {}),
+	('-N2 {} and {1} in a word with blanks', ['-k', '-N2', 'echo', 'in/{}.txt {1}', ':::', 'a', 'b', 'c', 'd'], {}),
+	('-N2 two sources', ['-k', '-N2', 'echo', '{1}-{2}{}', 'x', ':::', 'a', 'b', ':::', '1', '2'], {}),
+	('-n2 {} inside a word', ['-k', '-n2', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c'], {}),
+	('-N0', ['-k', '-N0', 'echo', 'hi', ':::', 'a', 'b'], {}),
+	('-N2 --colsep', ['-k', '-N2', '--colsep', ',', 'echo', '{1}+{3}', '{}', '::::', '@csv'], {}),
+	('-X', ['-k', '-j2', '-X', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c', 'd'], {}),
+	('-X alone', ['-k', '-j1', '-X', 'echo', ':::'] + _GNU_MANY, {}),
+	('-X -s', ['-k', '-X', '-s', '20', 'echo', 'x{}y', ':::', 'aa', 'bb', 'cc', 'dd', 'ee', 'ff', 'gg'], {}),
+	('-X --tag -j1', ['-k', '-j1', '-X', '--tag', 'echo', ':::', 'a', 'b'], {}),
+	('-m spread over the slots', ['-k', '-j3', '-m', 'echo', 'x{}y', ':::', '1', '2', '3', '4', '5', '6', '7'], {}),
+	('-m -N2', ['-k', '-m', '-N2', 'echo', 'x{}y', ':::', 'a', 'b', 'c'], {}),
+	('-m -s', ['-k', '-j2', '-m', '-s', '40', 'echo', ':::'] + _GNU_MANY[:30], {}),
+	('--xargs -s', ['-k', '--xargs', '-s', '20', 'echo', ':::', 'aa', 'bb', 'cc', 'dd', 'ee', 'ff', 'gg', 'hh', 'ii'
+		, 'jj', 'kk'], {}),
+	('--xargs', ['-k', '--xargs', 'echo', '::::', '@ten'], {}),
+	('--xargs --dry-run', ['--dry-run', '-k', '--xargs', 'echo', '{}.x', ':::', 'a b', 'c'], {'log': False}),
+	('-L2 a blank at the end continues a line', ['-k', '-L2', 'echo', 'x{}y'], {'stdin': b'a \nb\nc\nd\n'}),
+	('-L2 positional', ['-k', '-L2', 'echo', 'x{1}y', '{2}'], {'stdin': b'a b\nc\n\nd\n'}),
+	('-l', ['-k', '-l', 'echo', 'x{}y'], {'stdin': b'a b\nc\nd\n'}),
+	('-l2', ['-k', '-l2', 'echo'], {'stdin': b'a\nb\nc\n'}),
+	('-m -L2', ['-k', '-m', '-L2', 'echo', 'x{}y', ':::', 'a', 'b', 'c'], {}),
+	('-I', ['-k', '-I', ',,', 'echo', ',,-{}', ',,.', ':::', 'a', 'b'], {}),
+	('-I -N2', ['-k', '-N2', '-I', 'ARG', 'echo', 'x/ARG', ':::', 'a', 'b', 'c'], {}),
+	('-E', ['-k', '-E', 'STOP', 'echo'], {'stdin': b'a\nb\nSTOP\nc\n'}),
+	('--plus', ['-k', '--plus', 'echo', '{+/}', '{+.}', '{..}', '{+..}', '{/..}', '{...}', '{##}', '{0#}', ':::'
+		, 'd/a.tar.gz', 'b', *'cdefghijk'], {}),
+	('--plus bash-like', ['-k', '--plus', 'echo', '{:-def}', '{:2}', '{:1:2}', '{#a*}', '{##b*n}', '{%.*}', '{%%.*}'
+		, '{/a/X}', '{//a/X}', '{/#b/Y}', '{/%b/Z}', '{^b}', '{^^a}', '{,B}', '{1:-x}', ':::', 'banana.a.b', ''], {}),
+	('-q', ['-k', '-q', 'printf', '%s;', 'a  b', '{}', ':::', 'c d'], {}),
+	('-q --dry-run', ['--dry-run', '-k', '-q', 'echo', 'a b', "it's", '{}', ':::', 'c d'], {'log': False}),
+	('--header : with :::', ['-k', '--header', ':', 'echo', '{f1}', '{f2}', ':::', 'f1', 'a', 'b', ':::', 'f2', 'c']
+		, {}),
+	('--header with --colsep', ['-k', '--header', ':', '--colsep', ',', 'echo', '{size}-{name}', '{name.}', '::::'
+		, '@named'], {}),
+	('--header --tagstring --results', ['--header', ':', '--tagstring', '<{f1}>', '--results', '@results', 'echo'
+		, ':::', 'f1', 'a', 'b'], {'results': True}),
+	('--csv', ['-k', '--csv', 'echo', '{2}:{1}', '::::', '@quoted'], {}),
+	('--csv --colsep --header', ['-k', '--csv', '--header', ':', 'echo', '{size}:{name}:'], {'stdin': b'name,size\n'
+		b'" x ",1\n'}),
+	('--compress', ['-k', '--compress', 'printf "%s\\n" {} {} {}; echo e{} >&2', ':::', 'a', 'b'], {}),
+	('--compress -v --tag', ['-k', '-v', '--tag', '--compress', 'seq 3; echo', ':::', 'a'], {}),
+	# Inputs as GNU reads them
+	('::::+ links every file after it', ['-k', 'echo', '::::+', '@ten', '@digits', '@four'], {}),
+	('::: then ::::+ then :::+', ['-k', 'echo', ':::', '11', '22', '33', '::::+', '@digits', '@twenties', ':::', 'a'
+		, 'b', 'c', ':::+', 'aa', 'bb', 'cc'], {}),
+	('-d \\r\\n', ['-k', '-d', '\\r\\n', 'echo', '{}a'], {'stdin': b'b\r\nc\r\n'}),
+	('-d on ::: words', ['-k', '-d', ',', 'echo', ':::', 'a,b', 'c'], {}),
+	('-d octal', ['-k', '-d', '\\101', 'echo', '{}x', ':::', '1A2', '3'], {}),
+	('a newline in a ::: word', ['-k', 'echo', '{}x', ':::', 'a\nb'], {}),
+	('a NUL in the input', ['-k', 'echo'], {'stdin': b'foo\0not printed\nbar\n'}),
+	('{1 } spanning lines', ['-k', 'echo', '{1\n}x', '{1 }', '{1  .}', ':::', 'a.c'], {}),
+	('-r skips blank lines, not empty columns', ['-k', '-r', '--colsep', ',', 'echo', '{1}:{2}:{3}'], {'stdin':
+		b'id1,,x\nid2,y,z\n\nid3,w,\n \n'}),
+	('an argument over the kernel\'s limit', ['echo', '{}'], {'stdin': b'a\n' + b'0' * 140000 + b'\nb\n'}),
+	('--results with a 256-character argument', ['--results', '@results', 'echo', ':::', 'x' * 256, 'y'], {'results'
+		: True}),
+	# Option values GNU accepts
+	('--retries 0', ['--retries', '0', 'echo', ':::', 'a'], {}),
+	('--retries {}', ['-j1', '--retries', '{}', 'echo x >> f{}; [ $(wc -l < f{}) -ge 2 ]', ':::', '2', '1'], {}),
+	('--retries {//}', ['-k', '--retries', '{//}', 'echo', ':::', 'a/2', 'b/1'], {}),
+	# Diagnostics and the environment
+	('--halt diagnostics', ['-j1', '--halt', 'soon,fail=2', ':::', 'exit 3', 'exit 4', 'echo x'], {'stderr': True}),
+	('--halt now diagnostics', ['-j1', '--halt', 'now,fail=1', ':::', 'exit 3', 'echo x'], {'stderr': True}),
+	('timeout diagnostic', ['--timeout', '0.5', ':::', 'sleep 9', 'echo a'], {'stderr': True}),
+	('$PARALLEL_ENV', ['-k', 'myf', ':::', 'a', 'b'], {'env': {'PARALLEL_ENV': 'myf() { echo "f:$1"; }'}}),
+	('$PARALLEL_ENV as a file', ['-k', 'myf', ':::', 'a'], {'env': {'PARALLEL_ENV': '@penv'}, 'penv':
+		b'myf() {\001echo "g:$1"\001}\n'}),
+	('$PARALLEL_HOME created', ['test -d "$PARALLEL_HOME/x" && echo made', ':::', 'y'], {'env': {'PARALLEL_HOME'
+		: '@home/x'}}),
+	# Combinations people write
+	('-k -N2 --tag --joblog', ['-k', '-N2', '--tag', 'echo', ':::', 'a', 'b', 'c'], {}),
+	('-X --results', ['-j1', '-X', '--results', '@results', 'echo', ':::', 'a', 'b'], {'results': True}),
+	('-m --halt', ['-j1', '-m', '-s', '14', '--halt', '1', 'sh -c "exit $#" x', ':::', 'a', 'b', 'c', 'd', 'e'], {}),
+	('-q -N2 --colsep', ['-k', '-q', '-N2', '--colsep', ',', 'printf', '[%s]', '{2}', '{}', '::::', '@csv'], {}),
+	('--plus --tagstring -k', ['-k', '--plus', '--tagstring', '{/.}', 'echo', '{+/}', ':::', 'x/y.z'], {}),
 )
 
 
@@ -5532,6 +5615,11 @@ class TestCliVsGnuParallel(CliTestCase):
 			if w == '@results' else w for w in argv]
 		env = dict(os.environ, SHELL='/bin/sh', PARALLEL_SHELL='/bin/sh', HOME=folder)
 		env.pop('PARALLEL', None)  # GNU parallel's options from the environment
+		env.update({name: os.path.join(folder, val[1:]) if val.startswith('@') else val for name, val in opts.get(
+			'env', {}).items()})
+		if 'penv' in opts:
+			with open(os.path.join(folder, 'penv'), 'wb') as fenv:
+				fenv.write(opts['penv'])
 		env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
 
 		def run(prefix, words, logarg=log):
@@ -5585,6 +5673,8 @@ class TestCliVsGnuParallel(CliTestCase):
 						gout, mout = set(gout.split()), set(mout.split())
 					self.assertEqual(mcode, gcode, (gerr, merr))
 					self.assertEqual(mout, gout, (gerr, merr))
+					if opts.get('stderr'):
+						self.assertEqual(merr, gerr.replace(b'parallel:', b'mpepool:'))
 					self.assertEqual(mrows, grows)  # The commands run, their seq, exit status, signal, output size
 					self.assertEqual(mtree, gtree)
 					self.assertTrue(gout or grows or gtree, 'the case shows something')
