@@ -5649,8 +5649,9 @@ class _CliTemplate(object):
 		num, body = match.group(2), match.group(3)
 		if replstr and num is None and body == '':
 			return None  # -I renamed {}
-		if body in self._SPECIALS[:2] or plus and body in self._SPECIALS:
-			return (body, None)
+		inner = match.group()[1:-1]
+		if inner in self._SPECIALS[:2] or plus and inner in self._SPECIALS:
+			return (inner, None)
 		mod = self._MODIFIERS.get(body) or (_cliPlusModifier(body) if plus else None)
 		if mod is None:
 			return None
@@ -5660,16 +5661,18 @@ class _CliTemplate(object):
 
 	def _value(self, what, mod, arg, args, seq, slot):
 		"""The text of one replacement string"""
+		import math
 		if what is None:
 			return '' if arg is None else self._quoted(mod(arg))
 		if what.__class__ is int:  # {N}: empty when the job has fewer arguments (-N, a short line of --colsep)
 			idx = what - 1 if what > 0 else len(args) + what
 			return self._quoted(mod(args[idx])) if 0 <= idx < len(args) else ''
-		if what in ('#', '0#'):
-			return str(seq).zfill(len(str(self.njobs)) if what == '0#' else 0)
 		if what == '##':
 			return str(self.njobs)
-		return str(slot).zfill(len(str(self.nslots)) if what == '0%' else 0)
+		num, count = (seq, self.njobs) if what.endswith('#') else (slot, self.nslots)
+		if what.startswith('0'):  # GNU's width: 1 + int(log(count) / log(10)), floating point included
+			return str(num).zfill(1 + int(math.log(max(count, 1)) / math.log(10)))
+		return str(num)
 
 	def _quoted(self, val):
 		return _cliQuote(val) if self.quote else val
