@@ -5296,8 +5296,8 @@ def _cliHelp():
 		width + 2)) + '\n' for left, text in rows)
 	return ('usage: ' + _CLI_USAGE + '\n\nRun shell commands in parallel under timeouts, memory limits and'
 		' CPU affinity, with GNU\nparallel\'s command line. Replacement strings: {} {.} {/} {//} {/.} {#} {%}'
-		' and {N} {N.} {N/}\n{N//} {N/.} (input source or column N). GNU parallel options not listed are'
-		' refused.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n'
+		' and {N} {N.} {N/}\n{N//} {N/.} (input source or column N), --plus\'s, {name} with --header. GNU parallel'
+		' options not listed\nare refused, as are Perl expressions {= ... =}.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n'
 		'  ls *.txt | mpepool --timeout 60 gzip'
 		' -9 {}\n  mpepool -k --tag ./simulate --seed {1} --size {2} ::: 1 2 3 ::: 10 100\n  mpepool --demo\n'
 		'Commands run as SHELL -c COMMAND, the shell chosen as GNU parallel does ($PARALLEL_SHELL, the calling'

@@ -5810,6 +5810,99 @@ class TestCliGnuOptions(CliTestCase):
 		self.assertEqual(_cliRun('--plain', 'echo', ':::', 'a', env=env).stdout, b'a\n')
 
 
+class TestCliMisuse(CliTestCase):
+	"""Misuse a demanding user tries: nothing lost, nothing crashes, GNU parallel's behaviour"""
+
+	def testWordRepeatedForEachArgument(self):
+		# -N2 with {} inside a word: the word for each argument (rm notes.bak report.bak), never all the
+		# arguments inside one word (rm notes report.bak would delete the user's notes)
+		for name in ('notes', 'report', 'notes.bak', 'report.bak'):
+			open(self.path(name), 'w').close()
+		res = _cliRun('--workdir', self.tmp, '-N2', 'rm', '{}.bak', ':::', 'notes', 'report')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(sorted(name for name in os.listdir(self.tmp)), ['notes', 'report'])
+		res = _cliRun('--dry-run', '-k', '-N3', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c', 'd')
+		self.assertEqual(res.stdout, b'echo in/a.txt in/b.txt in/c.txt\necho in/d.txt\n', res.stderr)
+
+	def testOutputThatCannotBeOpenedFailsItsJobOnly(self):
+		results = self.path('res')
+		os.makedirs(os.path.join(results, '1'))
+		open(os.path.join(results, '1', 'b'), 'w').close()  # Job b's results folder cannot be made
+		res = _cliRun('-j1', '--joblog', self.log, '--results', results, 'echo', ':::', 'a', 'b', 'c', 'd')
+		self.assertEqual(res.returncode, 1, res.stderr)  # One failed job
+		self.assertNotIn(b'Traceback', res.stderr)
+		self.assertIn(b'job 2', res.stderr)
+		byseq = self.rows()
+		self.assertEqual({seq: (rows[0]['Exitval'], rows[0]['Reason']) for seq, rows in byseq.items()}, {1: ('0', '-')
+			, 2: ('-1', 'output error'), 3: ('0', '-'), 4: ('0', '-')})
+		for arg in ('a', 'c', 'd'):
+			with open(os.path.join(results, '1', arg, 'stdout')) as fout:
+				self.assertEqual(fout.read(), arg + '\n')
+		# A value longer than a file name is cut to the longest one, as GNU parallel does
+		res = _cliRun('--results', results, 'echo', ':::', 'x' * 300)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		with open(os.path.join(results, '1', 'x' * os.pathconf(results, 'PC_NAME_MAX'), 'stdout')) as fout:
+			self.assertEqual(fout.read(), 'x' * 300 + '\n')
+
+	def testMoreJobsThanDescriptors(self):
+		import resource
+		hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+		res = subprocess.run(_cliCmd('-j100', '--joblog', self.log, 'sleep 0.2; echo {}', ':::', *range(200))
+			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, cwd=REPO, env=_cliEnv()
+			, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(sorted(res.stdout.decode().split('\n')), sorted([str(i) for i in range(200)] + ['']))
+		self.assertEqual(len(self.rows()), 200)
+		err = res.stderr.decode()
+		self.assertEqual(err.count('\n'), 1, err)  # Said once
+		self.assertRegex(err, r'^mpepool: warning: only enough file descriptors to run \d+ jobs at once \(ulimit -n 256\)')
+
+	def testSkipBlankLinesKeepsEmptyColumns(self):
+		res = _cliRun('-k', '-r', '--colsep', ',', 'echo', '{1}:{2}:{3}', stdin=b'id1,,x\nid2,y,z\n\nid3,w,\n \n')
+		self.assertEqual((res.returncode, res.stdout), (0, b'id1::x\nid2:y:z\nid3:w:\n'), res.stderr)
+
+	def testCommandLineTooLongRunsNothing(self):
+		marker = self.path('ran')
+		res = _cliRun('--joblog', self.log, stdin='touch {}\n{}\n'.format(marker, '0' * 140000).encode())
+		self.assertEqual((res.returncode, res.stdout), (255, b''))
+		self.assertEqual(res.stderr.count(b'\n'), 1, res.stderr)
+		self.assertIn(b'Command line too long', res.stderr)
+		self.assertFalse(os.path.exists(marker))
+		self.assertFalse(os.path.exists(self.log))
+		# The limit is the kernel's: just below it runs
+		res = _cliRun('-k', '-X', 'echo', stdin=b'0' * 130000 + b'\n1\n')
+		self.assertEqual(res.returncode, 0, res.stderr[:200])
+		self.assertTrue(res.stdout.split() == [b'0' * 130000, b'1'], res.stdout[-100:])  # No diff of 130 kB
+
+	def testClosedOutputPipeStopsTheRun(self):
+		# As GNU parallel: `mpepool ... | head -1` ends at its next output once head has left, whatever the
+		# output mode; the jobs still running are stopped
+		for mode in (['--line-buffer'], [], ['-k']):
+			with self.subTest(mode=mode):
+				proc = self.start(*['-j3'] + mode + [':::', 'echo a', 'sleep 1; echo b', self.sleeper()])
+				self.assertEqual(proc.stdout.readline(), b'a\n')
+				proc.stdout.close()
+				tstart = time.perf_counter()
+				proc.wait(timeout=60)
+				self.assertLess(time.perf_counter() - tstart, 30)
+				self.assertEqual(proc.returncode, 128 + signal.SIGPIPE)
+				self.assertNotIn(b'Traceback', proc.stderr.read())
+				proc.stderr.close()
+
+	def testNulInTheInput(self):
+		res = _cliRun('-k', 'echo', stdin=b'foo\0not printed\nbar\n')
+		self.assertEqual((res.returncode, res.stdout), (0, b'foo\\0not printed\nbar\n'), res.stderr)
+		self.assertIn(b'NUL', res.stderr)
+		self.assertNotIn(b'Traceback', res.stderr)
+
+	def testParallelEnvironment(self):
+		home = self.path('home/parallel')
+		env = dict(_cliEnv(), PARALLEL_HOME=home, PARALLEL_ENV='myf() { echo "f:$1:${PARALLEL_ENV-unset}"; }')
+		res = _cliRun('-k', 'myf', ':::', 'a', env=env)
+		self.assertEqual((res.returncode, res.stdout), (0, b'f:a:unset\n'), res.stderr)  # Not passed on
+		self.assertTrue(os.path.isdir(home))
+
+
 class TestCliDemoAndWebUi(CliTestCase):
 	"""--demo runs its batch with a summary in well under a minute; --webui serves the pool"""
 
