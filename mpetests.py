@@ -4957,6 +4957,27 @@ class TestCliParsing(unittest.TestCase):
 		for val, dirname in (('a/', '.'), ('/', '/'), ('/a', '/'), ('a//b', 'a'), ('x/.y/z', 'x/.y'), ('', '.')):
 			self.assertEqual(mpepool._cliPerlDirname(val), dirname, val)
 
+	def testSeveralArgumentsPerCommand(self):
+		def fill(words, args, **kwargs):
+			return mpepool._CliTemplate(words, **kwargs).fill(args, 1, 1)
+		# With context (-X, -N, -L) the word around {} is repeated per argument; {N} stays once
+		self.assertEqual(fill(['cp', 'src/{}.c', 'dst/'], ('a', 'b c'), context=True), "cp src/a.c src/'b c'.c dst/")
+		self.assertEqual(fill(['echo', 'in/{}.txt', 'x{1}'], ('a', 'b'), context=True), 'echo in/a.txt in/b.txt xa')
+		self.assertEqual(fill(['echo', 'in/{}.txt'], ('a', 'b')), 'echo in/a b.txt')  # -n, -m: inside the word
+		self.assertEqual(fill(['echo', 'hi'], ()), 'echo hi ')  # -N0: {} appended, no argument
+		self.assertEqual(fill(['printf', '%s;', '{}'], ('a b', "it's"), quoteall=True), 'printf \'%s;\' \'a b\' '
+			'\'it\'"\'"\'s\'')  # -q: each word quoted whole
+		self.assertEqual(fill(['echo', '{1\n}x', '{2 .}'], ('a', 'b.c')), 'echo ax b')  # Blanks after N
+		self.assertEqual(fill(['echo', ',,', '{}'], ('a',), replstr=',,'), 'echo a {}')  # -I
+		self.assertEqual(fill(['echo', '{+.}', '{..}', '{:-d}', '{%.b}'], ('x.a.b',), plus=True), 'echo b x x.a.b x.a')
+		ns = mpepool._cliParse(['-l', 'echo'])
+		self.assertEqual((ns.maxlines, ns.command), (1, ['echo']))  # -l takes no separate value
+		self.assertEqual(mpepool._cliParse(['-l3', 'echo']).maxlines, 3)
+		self.assertEqual(mpepool._cliParse(['--retries', '0']).retries, 1)
+		self.assertEqual(_cliCommands(['-k', '-n2', 'echo'], b'a\nb\nc\n'), [(1, 'echo a b'), (2, 'echo c')])
+		for delim, text in (('\\r\\n', '\r\n'), ('\\101', 'A'), ('\\0', '\0'), ('\\\\', '\\\\'), ('\\t', '\t')):
+			self.assertEqual(mpepool._cliDelimiter('-d', delim), text, delim)
+
 	def testInputs(self):
 		with tempfile.TemporaryDirectory() as tmp:
 			fa = os.path.join(tmp, 'a')
