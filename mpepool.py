@@ -5068,12 +5068,11 @@ def _cliRegexp(pname, val):
 
 
 def _cliDelimiter(pname, val):
-	"""An input delimiter (-d) with GNU parallel's escapes (its unquote_printf): \\t, \\n, \\r, \\NNN (octal)
-	and \\N (\\0: NUL); any other text as it is"""
+	"""An input delimiter (-d) with GNU parallel's escapes (its unquote_printf): \\t, \\n, \\r, \\NNN and \\N
+	(octal; \\0: NUL); any other text as it is"""
 	import re
 	txt = val.replace('\\t', '\t').replace('\\n', '\n').replace('\\r', '\r')
-	txt = re.sub(r'\\([0-9]{3}|[0-9])', lambda m: chr(int(m.group(1), 8) & 0xFF) if '8' not in m.group(1)
-		and '9' not in m.group(1) else chr(int(m.group(1)[0])) + m.group(1)[1:], txt)
+	txt = re.sub(r'\\([0-7]{3}|[0-7])', lambda m: chr(int(m.group(1), 8) & 0xFF), txt)
 	if not txt:
 		raise _CliError('{} must not be empty'.format(pname))
 	return txt
