@@ -172,15 +172,18 @@ class _MessageSink(object):
 	info: 'stdout', 'stderr' or None  - information (starts, completions, the failure report); stdout by
 		default, stderr when tracing (_DEBUG_TRACE), None drops it
 	events: bool  - the warnings about the pool's own steps (its termination, each job it stops or cancels
-		there); the warnings on a job breaking its limits and the errors are always shown
+		there)
+	jobs: bool  - the warnings on a job that failed or that the pool stopped or canceled (a limit broken, a
+		chain); the errors are always shown
 	details: bool  - a message's details (a traceback), else only its text
 	stacks: bool  - the call stack where a pool was terminated (for debugging; also with _DEBUG_TRACE)
 	"""
-	__slots__ = ('info', 'events', 'details', 'stacks')
+	__slots__ = ('info', 'events', 'jobs', 'details', 'stacks')
 
 	def __init__(self):
 		self.info = 'stdout'
 		self.events = True
+		self.jobs = True
 		self.details = True
 		self.stacks = False
 
@@ -194,13 +197,13 @@ class _MessageSink(object):
 	restore = configure
 
 	def write(self, kind, args, details=None, stack=False):
-		"""Print one message; kind: 'info', 'warning' or 'event'; details: text shown when self.details;
+		"""Print one message; kind: 'info', 'warning', 'event' or 'job'; details: text shown when self.details;
 		stack: append the current call stack when self.stacks"""
 		if kind == 'info':
 			if self.info is None:
 				return
 			out = sys.stderr if _DEBUG_TRACE or self.info == 'stderr' else sys.stdout
-		elif kind == 'event' and not self.events:
+		elif (kind == 'event' and not self.events) or (kind == 'job' and not self.jobs):
 			return
 		else:
 			out = sys.stderr
@@ -223,6 +226,12 @@ def _infomsg(*args):
 def _warnmsg(*args, details=None):
 	"""A warning or error message: stderr, always shown; details (a traceback) only when the sink shows them"""
 	_MESSAGES.write('warning', args, details)
+
+
+def _jobmsg(*args):
+	"""A warning on one job: it failed, or the pool stopped or canceled it (stderr, unless the sink hides them:
+	the command line says it as GNU parallel does)"""
+	_MESSAGES.write('job', args)
 
 
 def _eventmsg(*args, stack=False):
@@ -4539,7 +4548,7 @@ class ExecPool(object):
 		if job.proc is None:
 			return 0
 		if job.proc.returncode:
-			_warnmsg('WARNING, "{}" exited with errcode {}'.format(job.name, job.proc.returncode))
+			_jobmsg('WARNING, "{}" exited with errcode {}'.format(job.name, job.proc.returncode))
 		return job.proc.returncode
 
 	# --- Finishing jobs --------------------------------------------------------------------------------
@@ -4622,7 +4631,7 @@ class ExecPool(object):
 			job.mem = max(job.mem, job.memlim)
 			self._chain(job, 'memory limit chain', lambda other: _heavierMem(other, job) and self._limitApplies(other, job.memlim))
 		if (job.terminates or job.reason == 'memory limit') and job.reason in ('timeout', 'memory limit', 'group memory limit'):
-			_warnmsg('WARNING, "{}" #{} is terminated because of the {} violation: {}; it ran {}'.format(
+			_jobmsg('WARNING, "{}" #{} is terminated because of the {} violation: {}; it ran {}'.format(
 				job.name, job.proc.pid, job.reason, self._brokenLimit(job), _durationText(job.wtime)))
 		if self.alive and job.reason == 'timeout' and job.rsrtonto:
 			self._start(job)  # Restarted at once, as the original: not a failure
@@ -4747,10 +4756,10 @@ class ExecPool(object):
 
 		for job in [job for job in self._workers if related(job) and not job.terminates]:
 			job.chtermtime = chtermtime
-			_warnmsg('WARNING, "{}" is terminated by {} from "{}"'.format(job.name, reason, origin.name))
+			_jobmsg('WARNING, "{}" is terminated by {} from "{}"'.format(job.name, reason, origin.name))
 			self._stopJob(job, reason)
 		self._cancelQueued(related, reason, 'WARNING, "{{}}" is canceled by {} from "{}"'.format(reason, origin.name)
-			, chtermtime=chtermtime)
+			, chtermtime=chtermtime, say=_jobmsg)
 
 	def _cancelQueued(self, match, reason, message, chtermtime=None, say=_warnmsg):
 		"""Complete the queued jobs that match a predicate as failed (callbacks run, tasks notified)
@@ -5395,8 +5404,10 @@ _CLI_UNFINISHED = frozenset(('pool termination', 'pool timeout', 'canceled'))
 # _CLI_EUSAGE on an error of use
 _CLI_FAILMAX = 100
 _CLI_EUSAGE = 255
-# The signals that stop a run cleanly: no job is left running and the job log holds whole lines
-_CLI_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# The signals that stop a run cleanly: no job is left running and the job log holds whole lines. SIGPIPE:
+# the reader of our output left (`mpepool ... | head`): a write to the pipe raises it (pipe(7)), and the
+# run stops as GNU parallel's, which it kills, with the status 128 + 13
+_CLI_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE)
 # Units of the memory sizes on the command line; a bare number is in GB
 _CLI_SIZEUNITS = {'': 1., 'K': 1. / 1024**2, 'M': 1. / 1024, 'G': 1., 'T': 1024.}
 # Units of the durations (GNU parallel's): a bare number is in seconds
@@ -5498,7 +5509,7 @@ def _cliJobsSpec(pname, val):
 def _cliSlots(spec, ncpus, total):
 	"""The jobs run at once for the -j spec (see _cliJobsSpec), the CPUs ncpus and total jobs to run
 
-	-j 0 is as many as the jobs, bounded by the descriptors (each job holds about 3) as GNU parallel is.
+	-j 0 is as many as the jobs, bounded by the descriptors (_cliFdSlots) as GNU parallel is.
 	"""
 	import math
 	if spec is None:
@@ -5508,9 +5519,7 @@ def _cliSlots(spec, ncpus, total):
 	elif spec[0] in '+-':
 		slots = ncpus + int(spec)
 	elif int(spec) == 0:
-		nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-		fdcap = max((nofile - 64) // 4, 1) if nofile != resource.RLIM_INFINITY else 1 << 14
-		slots = max(min(total, fdcap), 1)
+		slots = max(min(total, _cliFdSlots()), 1)
 	else:
 		slots = int(spec)
 	if slots < 1:
@@ -5518,6 +5527,16 @@ def _cliSlots(spec, ncpus, total):
 	if slots > _WKSNUM_MAX:
 		raise _CliError('-j {} asks for more than the {} jobs at once that an ExecPool runs'.format(spec, _WKSNUM_MAX))
 	return slots
+
+
+def _cliFdSlots(keep_order=False):
+	"""The jobs that the descriptors (RLIMIT_NOFILE) let run at once: each holds its two output files and
+	a pidfd, two more wait for reuse, and the pool and Python keep 64; -k keeps the outputs of up to
+	_CLI_HELDFDS finished jobs open"""
+	nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+	if nofile == resource.RLIM_INFINITY:
+		return 1 << 14
+	return max((nofile - 64 - (2 * _CLI_HELDFDS if keep_order else 0)) // 5, 1)
 
 
 def _cliRegexp(pname, val):
@@ -5530,9 +5549,11 @@ def _cliRegexp(pname, val):
 
 
 def _cliDelimiter(pname, val):
-	"""An input delimiter (-d) with GNU parallel's escapes \\n, \\t, \\0, \\\\"""
-	txt = val.replace('\\\\', '\x00\x01').replace('\\n', '\n').replace('\\t', '\t').replace('\\0', '\0')
-	txt = txt.replace('\x00\x01', '\\')
+	"""An input delimiter (-d) with GNU parallel's escapes (its unquote_printf): \\t, \\n, \\r, \\NNN and \\N
+	(octal; \\0: NUL); any other text as it is"""
+	import re
+	txt = val.replace('\\t', '\t').replace('\\n', '\n').replace('\\r', '\r')
+	txt = re.sub(r'\\([0-7]{3}|[0-7])', lambda m: chr(int(m.group(1), 8) & 0xFF), txt)
 	if not txt:
 		raise _CliError('{} must not be empty'.format(pname))
 	return txt
@@ -5579,6 +5600,20 @@ def _cliJoblogPath(pname, val):
 def _cliText(pname, val):
 	"""A text value as it is"""
 	return val
+
+
+def _cliNonEmpty(pname, val):
+	"""A text value that is not empty"""
+	if not val:
+		raise _CliError('{} must not be empty'.format(pname))
+	return val
+
+
+def _cliRetries(pname, val):
+	"""--retries N (0 is 1, as GNU parallel), or a text with replacement strings, filled for each job"""
+	if '{' in val:
+		return val
+	return max(_cliNumber(pname, val, int, 0), 1)
 
 
 def _cliCgroups(pname, val):
@@ -5636,9 +5671,35 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' :::: FILE'),
 	(('--colsep', '-C', '--col-sep'), 'colsep', 'REGEXP', _cliRegexp, None
 		, 'split each input line into columns {1} {2} ... at REGEXP'),
-	(('-N', '--max-replace-args', '--maxreplaceargs'), 'maxargs', 'N', _cliCount, 1
-		, 'N arguments per job: {1} ... {N}, {} all of them'),
-	(('-n', '--max-args', '--maxargs'), 'maxargs', 'N', _cliCount, 1, 'the same as -N N'),
+	(('-N', '--max-replace-args', '--maxreplaceargs'), 'maxreplace', 'N', lambda pname, val: _cliNumber(pname, val
+		, int), None, 'N arguments per job: {1} ... {N}, {} each of them with its word (in/{}.txt: in/a.txt'
+		' in/b.txt); -N0: the command once per argument, without it'),
+	(('-n', '--max-args', '--maxargs'), 'maxargs', 'N', _cliCount, None, 'at most N arguments per job, {} each'
+		' of them (in/{}.txt: in/a b.txt)'),
+	(('-L',), 'maxlines', 'N', _cliCount, None, 'N input lines per job, as -N N'
+		' (a line ending in a blank continues on the next one); with --pipe: a record is N lines (with -N: N'
+		' --recend ends)'),
+	(('-l', '--max-lines', '--maxlines'), 'maxlines', '[N]', _cliCount, None, '-lN is -L N (the value attached);'
+		' -l alone is -L 1'),
+	(('-X',), 'xmode', None, 'X', None, 'as many arguments per job as the command line takes, each with its'
+		' word (spread over the job slots at the end of the input)'),
+	(('-m',), 'xmode', None, 'm', None, 'as -X, {} replaced by the arguments separated by spaces'),
+	(('--xargs',), 'xmode', None, 'xargs', None, 'as many arguments per job as the command line takes, as xargs'
+		' (not spread over the job slots)'),
+	(('-s', '--max-chars', '--maxchars'), 'maxchars', 'N', _cliCount, None, 'at most N bytes per command line'
+		' (default and most: the kernel\'s limit of one argument)'),
+	(('-I',), 'replstr', 'STR', _cliNonEmpty, None, 'use STR instead of {}'),
+	(('-E',), 'eofstr', 'STR', _cliText, None, 'an input source ends at its first item equal to STR'),
+	(('--plus',), 'plus', None, True, False, 'the further replacement strings of GNU parallel\'s --plus: {+/}'
+		' {+.} {+..} {+...} {..} {...} {/..} {/...} {##} {0#} {0%} {:-X} {:N} {:N:M} {#P} {##P} {%P} {%%P} {/P/X}'
+		' {/#P/X} {/%P/X} {//P/X} {^P} {^^P} {,P} {,,P}'),
+	(('--header',), 'header', 'REGEXP', _cliText, None, 'the first item of each input source names its columns'
+		' ({name} is the column); : or any REGEXP: the first line, N: the first N lines'),
+	(('--csv',), 'csv', None, True, False, 'the input items are CSV lines (--colsep the separator, default ,)'),
+	(('--compress',), 'compress', None, True, False, 'compress the temporary files of the outputs (gzip -1)'
+		' while the jobs run and wait to be printed'),
+	(('-q', '--quote'), 'quoteall', None, True, False, 'quote the command: each of its words is one word of'
+		' the shell command'),
 	(('--link', '--xapply'), 'link', None, True, False, 'link all the input sources (the shorter ones are'
 		' repeated) instead of their cross product'),
 	(('-0', '--null'), 'delimiter', None, '\0', '\n', 'input items end with a NUL byte instead of a newline'),
@@ -5661,7 +5722,6 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' alone)'),
 	(('--recstart',), 'recstart', 'STR', _cliRecSep, None, 'records start with STR (default empty)'),
 	(('--regexp', '--regex'), 'regexp', None, True, False, '--recend and --recstart are regular expressions'),
-	(('-L',), 'maxlines', 'N', _cliCount, 1, 'with --pipe: a record is N lines (with -N: N --recend ends)'),
 	(('--roundrobin', '--round-robin', '--round'), 'roundrobin', None, True, False, 'with --pipe: start one job'
 		' per job slot only and give each block to one of them (streamed through a pipe)'),
 	# Running
@@ -5671,8 +5731,8 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 	(('--timeout',), 'timeout', 'SECS', _cliTimeout, (0., None), 'the time limit of each job (2.5, 30s, 1m,'
 		' 2h; 0: none), or N% of the median runtime of the jobs that succeeded so far'),
 	(('--delay',), 'delay', 'SECS', _cliDuration, 0., 'start the jobs at least SECS apart'),
-	(('--retries',), 'retries', 'N', _cliCount, 1, 'run a failed job up to N times in total; the log keeps'
-		' the last attempt'),
+	(('--retries',), 'retries', 'N', _cliRetries, 1, 'run a failed job up to N times in total (0: once);'
+		' the log keeps the last attempt; N may hold replacement strings'),
 	(('--halt', '--halt-on-error', '--haltonerror'), 'halt', 'WHEN', _cliHalt, None
 		, 'stop: now,fail=N kills the running jobs'
 		' after N failures, soon,fail=N lets them finish; fail=N% of the jobs; success=, done= count those'
@@ -5759,8 +5819,8 @@ def _cliHelp():
 		width + 2)) + '\n' for left, text in rows)
 	return ('usage: ' + _CLI_USAGE + '\n\nRun shell commands in parallel under timeouts, memory limits and'
 		' CPU affinity, with GNU\nparallel\'s command line. Replacement strings: {} {.} {/} {//} {/.} {#} {%}'
-		' and {N} {N.} {N/}\n{N//} {N/.} (input source or column N). GNU parallel options not listed are'
-		' refused.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n'
+		' and {N} {N.} {N/}\n{N//} {N/.} (input source or column N), --plus\'s, {name} with --header. GNU parallel'
+		' options not listed\nare refused, as are Perl expressions {= ... =}.\n\noptions:\n' + options + '\nExamples:\n  mpepool -j4 --joblog run.log -a cmds.txt\n'
 		'  ls *.txt | mpepool --timeout 60 gzip'
 		' -9 {}\n  mpepool -k --tag ./simulate --seed {1} --size {2} ::: 1 2 3 ::: 10 100\n  mpepool --demo\n'
 		'Commands run as SHELL -c COMMAND, the shell chosen as GNU parallel does ($PARALLEL_SHELL, the calling'
@@ -5802,6 +5862,8 @@ def _cliOptions(argv, ns):
 					raise _CliError('{} takes no value, not {!r}'.format(name, value))
 				_cliSet(ns, opt, opt.conv)
 				continue
+			if value is None and opt.metavar.startswith('['):  # An optional value is attached (-l2) or absent
+				value = '1'  # -l alone is -l 1 (the only option whose value is optional)
 			if value is None:
 				if i >= len(argv):
 					raise _CliError('{} needs a value ({})'.format(name, opt.metavar))
@@ -5885,17 +5947,23 @@ def _cliParse(argv):
 		raise _CliError('--cgroups on applies to the jobs run here, not with --slurm (Slurm holds its jobs in its cgroups)')
 	if ns.line_buffer and ns.keep_order:
 		raise _CliError('--line-buffer with -k is not supported')
+	if ns.compress and (ns.line_buffer or ns.restart_timeout):
+		raise _CliError('--compress with --line-buffer or --restart-timeout is not supported')
+	if ns.compress and not shutil.which('gzip'):
+		raise _CliError('--compress needs gzip, which is not on PATH')
 	if ns.demo and (ns.command or ns.sources):
 		raise _CliError('--demo takes no command and no input')
 	if not ns.plain:
 		_cliCheckGnuDefaults()
+	if ns.header is not None or ns.csv:  # Columns: GNU's default separators
+		ns.colsep = ns.colsep or _cliRegexp('--colsep', ',' if ns.csv else '\t')
+		if ns.csv and len(ns.colsep.pattern) != 1:
+			raise _CliError('--csv needs a --colsep of one character, not {!r}'.format(ns.colsep.pattern))
+	ns.tagtext = ns.tagstring
+	ns.colnames = []  # The column names of --header
+	ns.penv = ''  # $PARALLEL_ENV (_cliEnvironment)
 	_cliCheckPipe(ns)
-	# With --pipe the input goes to the jobs' standard input: nothing is appended to the command
-	ns.template = _CliTemplate(' '.join(ns.command), append=not ns.splitter) if ns.command else _CliTemplate('{}'
-		, quote=False)
-	# --tag is --tagstring {}: the arguments joined by spaces
-	ns.tagstring = _CliTemplate(ns.tagstring if ns.tagstring is not None else '{}', quote=False, append=False
-		) if ns.tag or ns.tagstring is not None else None
+	_cliTemplates(ns)
 	return ns
 
 
@@ -5904,7 +5972,7 @@ def _cliCheckPipe(ns):
 	ns.pipefiles: the files whose blocks go to the jobs (none: standard input)"""
 	ns.splitter = None
 	ns.pipefiles = []
-	pipeopts = {'block', 'recend', 'recstart', 'regexp', 'maxlines', 'roundrobin'} & ns.given
+	pipeopts = {'block', 'recend', 'recstart', 'regexp', 'roundrobin'} & ns.given
 	if not (ns.pipe or ns.pipepart):
 		if pipeopts:
 			raise _CliError('--{} needs --pipe or --pipepart'.format(sorted(pipeopts)[0]))
@@ -5919,7 +5987,7 @@ def _cliCheckPipe(ns):
 	if ns.pipepart:
 		if not ns.pipefiles or '-' in ns.pipefiles:
 			raise _CliError('--pipepart needs files that can be seeked, given with -a FILE or :::: FILE')
-		if {'maxargs', 'maxlines'} & ns.given:
+		if {'maxreplace', 'maxargs', 'maxlines'} & ns.given:
 			raise _CliError('--pipepart cuts blocks by size: -N and -L are not supported with it')
 		if ns.roundrobin:  # GNU parallel's: one block per job slot
 			ns.block = -1
@@ -5941,10 +6009,30 @@ def _cliCheckPipe(ns):
 	if ns.roundrobin and ns.pipe and (ns.retries > 1 or ns.restart_timeout):  # A job's input is a stream
 		raise _CliError('--retries and --restart-timeout are not supported with --roundrobin (a job\'s input is'
 			' streamed once)')
-	if 'maxlines' in ns.given and 'maxargs' not in ns.given:  # -L alone: records of N lines, as GNU parallel
-		ns.splitter = _CliSplitter(b'\n', None, False, ns.maxlines)
+	if 'maxlines' in ns.given and not {'maxreplace', 'maxargs'} & ns.given:  # -L alone: records of N lines, as
+		# GNU parallel
+		ns.splitter = _CliSplitter(b'\n', None, False, ns.maxlines or 1)
 	else:
-		ns.splitter = _CliSplitter(ns.recend, ns.recstart, ns.regexp, ns.maxlines)
+		ns.splitter = _CliSplitter(ns.recend, ns.recstart, ns.regexp, ns.maxlines or 1)
+
+
+def _cliTemplates(ns, subst=()):
+	"""Compile the command (ns.template), --tag/--tagstring (ns.tagstring) and --retries (ns.retrystr)
+	templates; subst: [(re, replacement)] applied to their texts first (--header's column names)"""
+	def text(txt):
+		for regexp, repl in subst:
+			txt = regexp.sub(repl, txt)
+		return txt
+	context = ns.xmode == 'X' or ns.maxreplace is not None or (ns.maxlines is not None and ns.xmode not in (
+		'm', 'xargs'))
+	# With --pipe the input goes to the jobs' standard input: nothing is appended to the command
+	ns.template = _CliTemplate([text(word) for word in ns.command or ['{}']], context=context
+		, quoteall=ns.quoteall, plus=ns.plus, replstr=ns.replstr, append=not ns.splitter)
+	# --tag is --tagstring {}: the arguments joined by spaces
+	ns.tagstring = _CliTemplate(text(ns.tagtext if ns.tagtext is not None else '{}'), quote=False, append=False
+		, plus=ns.plus, replstr=ns.replstr) if ns.tag or ns.tagtext is not None else None
+	ns.retrystr = _CliTemplate(text(ns.retries), quote=False, append=False, plus=ns.plus, replstr=ns.replstr
+		) if isinstance(ns.retries, str) else None
 
 
 def _cliQuote(val):
@@ -5972,14 +6060,82 @@ def _cliPerlDirname(path):
 	return head[:i].rstrip('/') or '/'
 
 
-class _CliTemplate(object):
-	"""A command template compiled once into literal text and replacement strings, filled per job
+def _cliUngreedy(pattern):
+	"""A regular expression whose quantifiers are lazy (GNU parallel's make_regexp_ungreedy for {#..} {%..})"""
+	import re
+	return re.sub(r'(\\.|\[(?:\\.|[^\]])*\])|([*+?]|\{[0-9,]+\})(?!\?)', lambda m: m.group(1) or m.group(2) + '?'
+		, pattern)
 
-	Replacement strings (GNU parallel's): {} all the job's arguments, {N} the N-th (negative: from the
-	end), each with the modifiers . (without extension), / (basename), // (dirname), /. (basename without
-	extension); {#} the job's sequence number, {%} its slot. A template without any gets ' {}' appended.
-	The values are shell-quoted as GNU does, except when the first word holds a replacement string
-	(`mpepool {} ::: 'echo a'`, `mpepool ./run_{1}`).
+
+def _cliPlusModifier(body):
+	"""The function of a --plus replacement string's body (between { and }), or None if it is none
+
+	GNU parallel's --plus set: {+/} {+.} {+..} {+...} {..} {...} {/..} {/...} and the bash-like
+	{:-DEFAULT} {:START} {:START:LEN} {#PAT} {##PAT} {%PAT} {%%PAT} {/PAT/TEXT} {/#PAT/TEXT} {/%PAT/TEXT}
+	{//PAT/TEXT} {^PAT} {^^PAT} {,PAT} {,,PAT} (PAT a regular expression, as Perl's there)
+	"""
+	import re
+	ext = lambda n: r'(?:\.[^/.]*){%d}\Z' % n
+	fixed = {
+		'+/': lambda v: v[:v.rfind('/')] if '/' in v else '',
+		'+.': lambda v: v[v.rfind('.') + 1:] if '.' in v else '',
+		'+..': lambda v: (lambda m: m.group(1) if m else '')(re.search(r'\.([^/.]*\.[^/.]*)\Z', v)),
+		'+...': lambda v: (lambda m: m.group(1) if m else '')(re.search(r'\.([^/.]*\.[^/.]*\.[^/.]*)\Z', v)),
+		'..': lambda v: re.sub(ext(2), '', v, 1),
+		'...': lambda v: re.sub(ext(3), '', v, 1),
+		'/..': lambda v: re.sub(ext(2), '', v[v.rfind('/') + 1:], 1),
+		'/...': lambda v: re.sub(ext(3), '', v[v.rfind('/') + 1:], 1),
+	}
+	if body in fixed:
+		return fixed[body]
+	literal = lambda text: lambda m: text
+	case = lambda func: lambda m: func(m.group(0))
+	forms = (
+		(r':-(.+)', lambda d: lambda v: v or d),
+		(r':([0-9]+)', lambda s: lambda v: v[int(s):]),
+		(r':([0-9]+):([0-9]+)', lambda s, n: lambda v: v[int(s):int(s) + int(n)]),
+		(r'#([^#}].*)', lambda p: lambda v: re.sub('^' + _cliUngreedy(p), '', v, 1)),
+		(r'##([^#}].*)', lambda p: lambda v: re.sub('^' + p, '', v, 1)),
+		(r'%%(.+)', lambda p: lambda v: re.sub('(?:' + p + r')\Z', '', v, 1)),
+		(r'%(.+)', lambda p: lambda v: (lambda m: m.group(1) if m else v)(re.match(r'(?s)(.*)(?:' + _cliUngreedy(p)
+			+ r')\Z', v))),
+		(r'/#(.+)/(.*)', lambda p, t: lambda v: re.sub('^' + p, literal(t), v)),
+		(r'/%(.+)/(.*)', lambda p, t: lambda v: re.sub('(?:' + p + r')\Z', literal(t), v)),
+		(r'//(.+?)/(.*)', lambda p, t: lambda v: re.sub(p, literal(t), v)),
+		(r'/([^#%}/]+)/(.*)', lambda p, t: lambda v: re.sub(p, literal(t), v, 1)),
+		(r'\^\^(.+)', lambda p: lambda v: re.sub(p, case(str.upper), v)),
+		(r'\^(.+)', lambda p: lambda v: re.sub('^(?:' + p + ')', case(str.upper), v, 1)),
+		(r',,(.+)', lambda p: lambda v: re.sub(p, case(str.lower), v)),
+		(r',(.+)', lambda p: lambda v: re.sub('^(?:' + p + ')', case(str.lower), v, 1)),
+	)
+	for form, make in forms:
+		match = re.fullmatch(form, body, re.S)
+		if match:
+			try:
+				func = make(*match.groups())
+				func('')  # The pattern compiles
+			except re.error as err:
+				raise _CliError('the --plus replacement string {{{}}} holds a bad regular expression: {}'.format(
+					body, err)) from None
+			return func
+	return None
+
+
+class _CliTemplate(object):
+	"""A command template compiled once into words, texts and replacement strings, filled per job
+
+	Replacement strings (GNU parallel's): {} each of the job's arguments, {N} the N-th (negative: from the
+	end; blanks may follow N, even a newline), each with the modifiers . (without extension), / (basename),
+	// (dirname), /. (basename without extension), and --plus's (_cliPlusModifier); {#} the job's sequence
+	number, {%} its slot, with --plus {##} the number of jobs, {0#} and {0%} zero-padded. -I STR names {}
+	STR. A template without any gets the word {} appended.
+
+	How several arguments of a job fill it is GNU parallel's: a {} (or {.}, ...) yields every argument,
+	separated by spaces, and with context (-X, -N, -L) the whole word around it (the text between blanks)
+	is repeated for each argument (`in/{}.txt` with a and b: in/a.txt in/b.txt), else only the replacement
+	string is (in/a b.txt). {N}, {#}, {%} yield one value. The values are shell-quoted as GNU does, except
+	when the first word holds a replacement string (`mpepool {} ::: 'echo a'`, `mpepool ./run_{1}`); with
+	-q (quoteall) each word of the command is quoted whole instead.
 	"""
 	_MODIFIERS = {
 		'': lambda v: v,
@@ -5988,57 +6144,145 @@ class _CliTemplate(object):
 		'//': _cliPerlDirname,
 		'/.': lambda v: _CliTemplate._EXT.sub('', v[v.rfind('/') + 1:], 1),
 	}
+	_SPECIALS = ('#', '%', '##', '0#', '0%')  # One value per job, whatever its arguments
 	_EXT = None  # re: an extension at the end (compiled at the first template)
-	_TOKEN = None  # re: a replacement string
+	_TOKEN = None  # re: a replacement string candidate: {, a position, a body, }
+	_SPACE = '\0spc'  # The unquoted space between words (and between the copies of a replaced word)
 
-	def __init__(self, text, quote=True, append=True):
+	def __init__(self, words, quote=True, append=True, context=False, quoteall=False, plus=False, replstr=None):
 		import re
 		cls = type(self)
 		if cls._TOKEN is None:
 			cls._EXT = re.compile(r'\.[^/.]*\Z')
-			cls._TOKEN = re.compile(r'\{(?:(-?[0-9]+)?(\.|//|/\.|/)?|(#)|(%))\}')
+			cls._TOKEN = re.compile(r'\{(?:(-?[0-9]+)\s*)?([^{}]*)\}')
+		words = [words] if isinstance(words, str) else list(words)
+		text = ' '.join(words)
 		if '{=' in text:
 			raise _CliError('the replacement string {{= perl expression =}} is not supported: {!r}'.format(text))
 		self.text = text
-		self.parts = []  # str, or (what, modifier): what None for {}, N for {N}, '#' or '%'
-		pos = 0
-		for match in cls._TOKEN.finditer(text):
-			num, mod, seq, slot = match.groups()
-			if num is not None and int(num) == 0:
-				raise _CliError('the replacement string {} is not supported: {!r}'.format(match.group(), text))
-			if match.start() > pos:
-				self.parts.append(text[pos:match.start()])
-			self.parts.append(('#' if seq else '%' if slot else int(num) if num is not None else None
-				, self._MODIFIERS[mod or '']))
-			pos = match.end()
-		if append and not any(isinstance(part, tuple) for part in self.parts):
-			self.parts = [text + ' ', (None, self._MODIFIERS[''])]
-		elif pos < len(text):
-			self.parts.append(text[pos:])
+		self.context = context  # bool: a word holding {} is repeated for each argument
+		self.quoteall = quoteall  # bool: -q
+		self.njobs = 1  # int: jobs of the run ({##}, {0#}), set once they are known
+		self.nslots = 1  # int: job slots of the run ({0%})
+		token = re.compile('(' + re.escape(replstr) + ')|' + cls._TOKEN.pattern) if replstr else re.compile(
+			'()' + cls._TOKEN.pattern)
+		self.units = []  # _SPACE, ' ', or a group: a list of str and (position or None or special, modifier)
+		found = False
+		group = []
+		for iword, word in enumerate(words):
+			if iword:
+				self._close(group)
+				group = []
+				self.units.append(self._SPACE)
+			pos = 0
+			pieces = []
+			for match in token.finditer(word):
+				part = self._part(match, plus, replstr)
+				if part is None:
+					continue
+				pieces.append(word[pos:match.start()])
+				pieces.append(part)
+				pos = match.end()
+				found = True
+			pieces.append(word[pos:])
+			for piece in pieces:
+				if piece.__class__ is tuple:
+					group.append(piece)
+					continue
+				for char in re.split(r'([ \t])', piece):  # Blanks end a context group; a tab starts the next
+					if char == ' ':
+						self._close(group)
+						group = []
+						self.units.append(' ')
+					elif char == '\t':
+						self._close(group)
+						group = ['\t']
+					elif char:
+						group.append(char)
+			if not word:
+				group.append('')
+		self._close(group)
+		if append and not found:
+			self.units += [self._SPACE, [(None, self._MODIFIERS[''])]]
 		# As GNU parallel: nothing is quoted when a replacement string is in the command's first word
-		first = cls._TOKEN.search(text)
-		self.quote = quote and not (first and not any(c in text[:first.start()] for c in ' \t\n='))
+		first = token.search(text)
+		while first is not None and self._part(first, plus, replstr) is None:
+			first = token.search(text, first.end())
+		self.quote = quote and not quoteall and not (first and not any(c in text[:first.start()] for c in ' \t\n='))
+
+	def _close(self, group):
+		"""Add a finished group of tokens to the units: one group with context, else one per token"""
+		if not group:
+			return
+		if self.context:
+			self.units.append(group)
+		else:
+			self.units.extend([tok] for tok in group)
+
+	def _part(self, match, plus, replstr):
+		"""(what, modifier) of a replacement string match, None for text that only looks like one
+
+		what: None for {} (each argument), an int N for {N}, or one of _SPECIALS.
+		"""
+		if replstr and match.group(1) is not None:
+			return (None, self._MODIFIERS[''])
+		num, body = match.group(2), match.group(3)
+		if replstr and num is None and body == '':
+			return None  # -I renamed {}
+		inner = match.group()[1:-1]
+		if inner in self._SPECIALS[:2] or plus and inner in self._SPECIALS:
+			return (inner, None)
+		mod = self._MODIFIERS.get(body) or (_cliPlusModifier(body) if plus else None)
+		if mod is None:
+			return None
+		if num is not None and int(num) == 0:
+			raise _CliError('the replacement string {} is not supported: {!r}'.format(match.group(), self.text))
+		return (int(num) if num is not None else None, mod)
+
+	def _value(self, what, mod, arg, args, seq, slot):
+		"""The text of one replacement string"""
+		import math
+		if what is None:
+			return '' if arg is None else self._quoted(mod(arg))
+		if what.__class__ is int:  # {N}: empty when the job has fewer arguments (-N, a short line of --colsep)
+			idx = what - 1 if what > 0 else len(args) + what
+			return self._quoted(mod(args[idx])) if 0 <= idx < len(args) else ''
+		if what == '##':
+			return str(self.njobs)
+		num, count = (seq, self.njobs) if what.endswith('#') else (slot, self.nslots)
+		if what.startswith('0'):  # GNU's width: 1 + int(log(count) / log(10)), floating point included
+			return str(num).zfill(1 + int(math.log(max(count, 1)) / math.log(10)))
+		return str(num)
+
+	def _quoted(self, val):
+		return _cliQuote(val) if self.quote else val
 
 	def fill(self, args, seq, slot=1):
 		"""The command for the arguments args (a tuple of str), the sequence number seq and the slot"""
-		quote = _cliQuote if self.quote else (lambda v: v)
-		res = []
-		for part in self.parts:
-			if part.__class__ is str:
-				res.append(part)
+		out = []
+		for unit in self.units:
+			if unit.__class__ is str:
+				out.append(unit)
 				continue
-			what, mod = part
-			if what is None:
-				res.append(' '.join([quote(mod(v)) for v in args]))
-			elif what == '#':
-				res.append(str(seq))
-			elif what == '%':
-				res.append(str(slot))
-			else:  # {N}: empty when the job has fewer arguments (the last one of -N, a short line of --colsep)
-				idx = what - 1 if what > 0 else len(args) + what
-				if 0 <= idx < len(args):
-					res.append(quote(mod(args[idx])))
-		return ''.join(res)
+			if all(tok.__class__ is str for tok in unit):
+				out.extend(unit)
+				continue
+			for i, arg in enumerate(args or (None,)):  # -N0: no argument, {} is empty
+				if i:
+					out.append(self._SPACE)
+				normal = False
+				for tok in unit:
+					if tok.__class__ is str:
+						out.append(tok)
+					else:
+						normal = normal or tok[0] is None
+						out.append(self._value(tok[0], tok[1], arg, args, seq, slot))
+				if not normal:
+					break
+		words = ''.join(out).split(self._SPACE)
+		if self.quoteall:
+			return ' '.join(_cliQuote(word) for word in words)
+		return ' '.join(words)
 
 
 # The shells GNU parallel recognizes among the ancestors of the command line (the shell that runs the commands)
@@ -6068,10 +6312,10 @@ def _cliShell():
 	return shell
 
 
-def _cliReadItems(path, delimiter='\n', stdin=None):
-	"""The items of a file ('-' standard input) split at delimiter; _CliError if it cannot be read
+def _cliReadItems(path, stdin=None):
+	"""The text of an input file ('-' standard input); _CliError if it cannot be read
 
-	Items are decoded as UTF-8 with surrogateescape, so that any byte reaches /bin/sh unchanged.
+	Decoded as UTF-8 with surrogateescape, so that any byte reaches the shell unchanged.
 	"""
 	try:
 		if path == '-':
@@ -6081,14 +6325,43 @@ def _cliReadItems(path, delimiter='\n', stdin=None):
 				data = finp.read()
 	except OSError as err:
 		raise _CliError('cannot read the input file {!r}: {}'.format(path, err.strerror or err)) from None
-	items = data.decode('utf-8', 'surrogateescape').split(delimiter)
+	return data.decode('utf-8', 'surrogateescape')
+
+
+def _cliItems(ns, text):
+	"""The items of one input source's text as GNU parallel reads them: split at the delimiter (-d), up to
+	the -E string, a NUL replaced by \\0 (no argument can hold one), lines ending in a blank continued on
+	the next one (-L, -l), blank items skipped (-r)"""
+	items = text.split(ns.delimiter)
 	if items and not items[-1]:  # The terminating delimiter does not end an empty last item
 		items.pop()
+	if ns.eofstr is not None and ns.eofstr in items:
+		del items[items.index(ns.eofstr):]
+	if any('\0' in item for item in items):
+		_warnmsg('mpepool: warning: a NUL character in the input was replaced with \\0: NUL cannot be passed in'
+			' an argument list (did you mean to use --null?)')
+		items = [item.replace('\0', '\\0') for item in items]
+	if ns.maxlines:
+		joined = []
+		prefix = ''
+		for item in items:
+			item = prefix + item
+			prefix = ''
+			if ns.skipblank and not item.strip(' \t\n\r\f\v'):
+				continue
+			if item[-1:] in (' ', '\t', '\n', '\r', '\f', '\v'):
+				prefix = item
+			else:
+				joined.append(item)
+		items = joined + ([prefix] if prefix else [])
+	elif ns.skipblank:  # -r: as GNU parallel, blank items; a line with empty columns is kept
+		items = [item for item in items if item.strip(' \t\n\r\f\v')]
 	return items
 
 
 def _cliSourceValues(ns, stdin=None):
-	"""The input sources as [(values, linked)]: the words of :::, the items of each file; stdin if none"""
+	"""The input sources as [(items, linked)]: the words of ::: (read as GNU does, as if they were the lines
+	of a file, so -d splits them), the items of each file (::::+ links every file after it); stdin if none"""
 	sources = ns.sources or [('files', ['-'], False)]
 	paths = [path for kind, words, _ in sources if kind == 'files' for path in words]
 	if paths.count('-') > 1:
@@ -6100,23 +6373,54 @@ def _cliSourceValues(ns, stdin=None):
 	values = []
 	for kind, words, linked in sources:
 		if kind == 'args':
-			values.append((list(words), linked))
+			values.append((_cliItems(ns, ''.join(word + ns.delimiter for word in words)), linked))
 			continue
-		for i, path in enumerate(words):  # :::: A B: two sources; ::::+ A B: A linked, B not
-			values.append((_cliReadItems(path, ns.delimiter, stdin), linked and not i))
+		for path in words:
+			values.append((_cliItems(ns, _cliReadItems(path, stdin)), linked))
 	return values
+
+
+def _cliColumns(ns, item):
+	"""The columns of an input item: --csv parses it as a CSV line, --colsep splits it (the columns trimmed
+	of white space, as GNU parallel); without them the item itself"""
+	if ns.csv:
+		import csv
+		try:
+			return tuple(next(csv.reader([item], delimiter=ns.colsep.pattern), ['']))
+		except (csv.Error, TypeError) as err:
+			raise _CliError('--csv: cannot read the input line {!r}: {}'.format(item, err)) from None
+	if ns.colsep is None:
+		return (item,)
+	return tuple(col.strip(' \t\n\r\f\v') for col in ns.colsep.split(item))
+
+
+def _cliHeader(ns, sources):
+	"""--header: take the first item of each source (N items with a number) as the names of its columns,
+	and make the templates with {name} as the column's {N}"""
+	import re
+	names = []
+	for items, _ in sources:
+		head = items[:int(ns.header)] if ns.header.isdigit() else items[:1]
+		del items[:len(head)]
+		if head:
+			names.extend(_cliColumns(ns, head[0]))
+	ns.colnames = names
+	subst = []
+	for pos, name in enumerate(names, 1):
+		subst.append((re.compile(r'\{' + re.escape(name) + r'(|/|//|\.|/\.)\}'), r'{%d\1}' % pos))
+	_cliTemplates(ns, subst)
 
 
 def _cliRecords(ns, stdin=None):
 	"""The argument tuples of the input, combined as GNU parallel: the cross product of the sources (the
 	last varying fastest), a linked source zipped with the previous one (to the shorter), --link zipping
-	all (the shorter repeated); --colsep splits each value into columns"""
+	all (the shorter repeated); --colsep and --csv split each item into columns"""
+	sources = _cliSourceValues(ns, stdin)
+	if ns.header is not None:
+		_cliHeader(ns, sources)
 	groups = []  # Lists of linked sources
-	for values, linked in _cliSourceValues(ns, stdin):
-		if ns.colsep is not None:  # GNU parallel trims the columns' white space then
-			values = [tuple(col.strip(' \t\n\r\f\v') for col in ns.colsep.split(v)) for v in values]
-		else:
-			values = [(v,) for v in values]
+	for items, linked in sources:
+		values = [_cliColumns(ns, item) for item in items]
 		if (linked or ns.link) and groups:
 			groups[-1].append(values)
 		else:
@@ -6127,20 +6431,69 @@ def _cliRecords(ns, stdin=None):
 			size = max(len(values) for values in group)
 			group = [[values[i % len(values)] for i in range(size)] for values in group]
 		rows.append([sum(vals, ()) for vals in zip(*group)])
-	records = [sum(combo, ()) for combo in itertools.product(*rows)] if len(rows) > 1 else rows[0]
-	if ns.skipblank:  # -r: as GNU parallel, a combination with a blank value is skipped
-		records = [rec for rec in records if all(v.strip() for v in rec)]
-	return records
+	return [sum(combo, ()) for combo in itertools.product(*rows)] if len(rows) > 1 else rows[0]
+
+
+def _cliMaxLine():
+	"""Bytes at most of a command line: the kernel's limit of one argument (MAX_ARG_STRLEN, 32 pages with
+	its NUL, include/uapi/linux/binfmts.h: the command is the one argument of `SHELL -c`), and of all
+	the arguments with the environment (ARG_MAX, a quarter of the stack limit: execve(2))"""
+	env = sum(len(key) + len(val) + 2 + 8 for key, val in os.environb.items())
+	return max(min(32 * resource.getpagesize() - 1, os.sysconf('SC_ARG_MAX') - env - 4096), 1)
+
+
+def _cliGroups(ns, records, slots):
+	"""The records of each job: up to -n/-N/-L N of them (1 by default, any number with -X, -m, --xargs)
+	while the command line stays within -s and the kernel's limit; -X and -m spread the records of the
+	last command line over the job slots, as GNU parallel. _CliError (GNU's "Command line too long")
+	for a record whose command alone is too long: nothing runs then."""
+	import math
+	limit = min(_cliMaxLine(), ns.maxchars or sys.maxsize)
+	maxn = next((n for n in (ns.maxreplace, ns.maxargs, ns.maxlines) if n is not None), None if ns.xmode else 1)
+	if maxn == 0:  # -N0: one job per record, without its arguments
+		return [((),) for _ in records]
+
+	def size(group, seq):
+		return len(ns.template.fill(sum(group, ()), seq, slots).encode('utf-8', 'surrogateescape'))
+	groups = []
+	cur = []
+	for rec in records:
+		if cur and len(cur) < (maxn or sys.maxsize):
+			# Adding a record adds its own text: measured beside the first one, checked again if the
+			# command is longer than the sum (positional replacement strings of later records)
+			inc = size((cur[0], rec), len(groups) + 1) - base
+			if curlen + inc < limit and (inc >= 0 or size(cur + [rec], len(groups) + 1) < limit):
+				cur.append(rec)
+				curlen += inc
+				continue
+		if cur:
+			groups.append(tuple(cur))
+		cur = [rec]
+		base = curlen = size(cur, len(groups) + 1)
+		if curlen >= limit:
+			args = ' '.join(rec)
+			raise _CliError('Command line too long ({} >= {} bytes) at input {}: {}'.format(curlen, limit
+				, len(groups), args if len(args) <= 50 else args[:50] + '...'))
+	if cur:
+		groups.append(tuple(cur))
+	if ns.xmode in ('X', 'm') and groups and len(groups[-1]) > 1:  # The end of the input: spread
+		last = groups.pop()
+		n = math.ceil(len(last) / slots)
+		groups += [last[i:i + n] for i in range(0, len(last), n)]
+	return groups
 
 
 def _cliJobs(ns, stdin=None):
 	"""The jobs of the input: [_CliJob] numbered from 1 in run order; _CliError on bad input"""
 	records = _cliRecords(ns, stdin)
-	n = ns.maxargs
-	groups = [tuple(records[i:i + n]) for i in range(0, len(records), n)] if n > 1 else [(rec,) for rec in records]
+	slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), max(len(records), 1))
+	groups = _cliGroups(ns, records, slots)
 	if ns.shuf:
 		import random
 		random.shuffle(groups)
+	for template in (ns.template, ns.tagstring, ns.retrystr):
+		if template is not None:
+			template.njobs, template.nslots = len(groups), slots
 	return [_CliJob(seq, group) for seq, group in enumerate(groups, 1)]
 
 
@@ -6255,7 +6608,8 @@ class _CliBlocks(object):
 		self.splitter = ns.splitter  # _CliSplitter
 		self.seq = 0  # int: blocks cut
 		self.ended = False  # The input ended: no block more
-		self.count = ns.maxargs if 'maxargs' in ns.given else None  # int: records per block (-N), None: by size
+		# int: records per block (-N, or -n), None: by size
+		self.count = next((getattr(ns, dest) for dest in ('maxreplace', 'maxargs') if dest in ns.given), None)
 		self.size = ns.block  # int: bytes of a block (it grows on a longer record)
 		self.buf = bytearray()  # --pipe: the input read, given up to pos
 		self.pos = 0
@@ -6736,15 +7090,19 @@ def _cliTagged(data, tag, atline):
 	return out, False
 
 
-def _cliResultsName(val):
-	"""A value as a folder name of --results, escaped as GNU parallel: \\ \\\\, tab \\t, NUL \\0, / \\_"""
-	return val.replace('\\', '\\\\').replace('\t', '\\t').replace('\0', '\\0').replace('/', '\\_')
+def _cliResultsName(val, namemax):
+	"""A value as a folder name of --results, escaped as GNU parallel: \\ \\\\, tab \\t, NUL \\0, / \\_,
+	and cut to the longest name of the file system (namemax bytes) as GNU does when the name is too long"""
+	name = val.replace('\\', '\\\\').replace('\t', '\\t').replace('\0', '\\0').replace('/', '\\_')
+	while len(name.encode('utf-8', 'surrogateescape')) > namemax:
+		name = name[:-1]
+	return name
 
 
 class _CliJob(object):
 	"""What the command line keeps about one job across its attempts (Job.params)"""
 	__slots__ = ('seq', 'group', 'args', 'command', 'slot', 'attempt', 'runs', 'outfd', 'errfd', 'outpos'
-		, 'errpos', 'held', 'job', 'block')
+		, 'errpos', 'held', 'job', 'block', 'pipes', 'zips')
 
 	def __init__(self, seq, group):
 		self.seq = seq  # int: the job's sequence number, from 1 in run order
@@ -6759,6 +7117,8 @@ class _CliJob(object):
 		self.outpos = 0  # int: bytes of outfd printed already (--line-buffer)
 		self.errpos = 0  # int: the same for errfd
 		self.held = None  # (bytes, bytes): the outputs read into memory while waiting for its turn (-k)
+		self.pipes = None  # (int, int): the write ends of the pipes to the compressors of outfd, errfd (--compress)
+		self.zips = ()  # subprocess.Popen: the compressors writing outfd and errfd (--compress)
 		self.job = None  # Job: the current attempt
 		self.block = None  # (path, bytes): the file holding the job's block of input (--pipe), None if none
 
@@ -6792,6 +7152,13 @@ class _CliRun(object):
 		self.pool = None  # ExecPool
 		self.slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), self.total if self.blocks is None
 			else _WKSNUM_MAX)  # int: jobs at once
+		fdslots = _cliFdSlots(ns.keep_order)
+		if self.slots > fdslots:  # As GNU parallel: fewer slots, all the jobs run
+			if ns.jobs is None or int(ns.jobs.rstrip('%') or 0) != 0:
+				_warnmsg('mpepool: warning: only enough file descriptors to run {} jobs at once (ulimit -n {}):'
+					' -j {} lowered to {}'.format(fdslots, resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+					, ns.jobs, fdslots))
+			self.slots = fdslots
 		self._freeslots = list(range(1, self.slots + 1))  # A heap of the free job slots ({%}), lowest first
 		heapq.heapify(self._freeslots)
 		self.running = {}  # {seq: _CliJob}: the jobs given to the pool
@@ -6847,8 +7214,12 @@ class _CliRun(object):
 		in its input record), holding stdout, stderr and seq (the job's sequence number).
 		"""
 		if self.ns.results:
+			os.makedirs(self.ns.results, exist_ok=True)
+			namemax = os.pathconf(self.ns.results, 'PC_NAME_MAX')
+			names = self.ns.colnames
 			parts = [part for record in rec.group for i, val in enumerate(record, 1)
-				for part in (str(i), _cliResultsName(val))] if rec.block is None else []  # --pipe: DIR itself,
+				for part in (_cliResultsName(names[i - 1], namemax) if i <= len(names) else str(i)
+				, _cliResultsName(val, namemax))] if rec.block is None else []  # --pipe: DIR itself,
 			# as GNU parallel (its jobs have no argument)
 			jdir = os.path.normpath(self.ns.results + '/' + '/'.join(parts))
 			os.makedirs(jdir, exist_ok=True)
@@ -6860,10 +7231,35 @@ class _CliRun(object):
 		elif not self.ns.ungroup:
 			rec.outfd = self._tmpfd()
 			rec.errfd = self._tmpfd()
+			if self.ns.compress:  # As GNU parallel: the job writes to a compressor that writes the file
+				pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(2)]
+				rec.pipes = (pipes[0][1], pipes[1][1])
+				try:
+					rec.zips = tuple(subprocess.Popen(('gzip', '-1', '-c'), stdin=rfd, stdout=fd
+						, stderr=subprocess.DEVNULL, start_new_session=True) for (rfd, _), fd in zip(pipes, (
+						rec.outfd, rec.errfd)))
+				finally:
+					for rfd, _ in pipes:
+						os.close(rfd)
 		rec.outpos = rec.errpos = 0
+
+	def _endCompress(self, rec):
+		"""--compress: close the job's pipes and wait until its compressors wrote their files"""
+		for fd in rec.pipes or ():
+			os.close(fd)
+		rec.pipes = None
+		for zproc in rec.zips:
+			zproc.wait()
+		rec.zips = ()
+
+	def _inflate(self, data):
+		"""The job output bytes that a temporary file held (decompressed with --compress)"""
+		import zlib
+		return zlib.decompress(data, 31) if self.ns.compress and data else data
 
 	def _closeOutputs(self, rec):
 		"""Close the job's output descriptors; temporary files are emptied and kept for the next jobs"""
+		self._endCompress(rec)
 		for fd in (rec.outfd, rec.errfd):
 			if fd is None:
 				continue
@@ -6898,21 +7294,32 @@ class _CliRun(object):
 			view = memoryview(data)
 			while view:
 				view = view[os.write(ofd, view):]
-		except BrokenPipeError:  # The reader of our output left (e.g. `| head`): the jobs go on
+		except BrokenPipeError:  # The reader of our output left (e.g. `| head`): SIGPIPE stops the run
 			if stream is sys.stdout:
 				self._outbroken = True
+				if threading.current_thread() is not threading.main_thread():  # The --line-buffer thread: the
+					# kernel signalled it, the main thread must wake from its wait to handle it
+					signal.pthread_kill(threading.main_thread().ident, signal.SIGPIPE)
 		except (OSError, ValueError) as err:
 			_warnmsg('mpepool: cannot write the output of a job: {}'.format(err))
 
 	def _copyOut(self, fd, stream, start, end):
-		"""Copy bytes start..end of the output file fd to stream, tagged (--tag); returns the end copied"""
+		"""Copy bytes start..end of the output file fd to stream, tagged (--tag); returns the end copied
+
+		With --compress, the file is gzip's: decompressed on the way (start is 0 then)."""
+		import zlib
 		pos = start
 		atline = True
+		inflater = zlib.decompressobj(31) if self.ns.compress else None
 		while pos < end:
 			chunk = os.pread(fd, min(end - pos, 1 << 20), pos)
 			if not chunk:
 				break
 			pos += len(chunk)
+			if inflater is not None:
+				chunk = inflater.decompress(chunk)
+				if not chunk:
+					continue
 			if self._tag is not None:
 				chunk, atline = _cliTagged(chunk, self._tag, atline)
 			self._write(stream, chunk)
@@ -6932,6 +7339,7 @@ class _CliRun(object):
 				self._write(sys.stdout, self._tagged(rec.command + '\n'))
 			if rec.held is not None:
 				for data, stream in zip(rec.held, (sys.stdout, sys.stderr)):
+					data = self._inflate(data)
 					self._write(stream, self._tag and _cliTagged(data, self._tag, True)[0] or data)
 			elif rec.outfd is not None:
 				self._copyOut(rec.outfd, sys.stdout, rec.outpos, os.fstat(rec.outfd).st_size)
@@ -7035,17 +7443,21 @@ class _CliRun(object):
 		rec.runs = 0
 		try:
 			self._openOutputs(rec)
-		except OSError as err:
+		except OSError as err:  # The job fails, logged and counted; the others run
 			self._closeOutputs(rec)
-			raise _CliError('cannot open the output files of job {}: {}'.format(rec.seq, err)) from None
+			_warnmsg('mpepool: cannot open the output files of job {}: {}'.format(rec.seq, err))
+			job = Job('{} {}'.format(rec.seq, rec.command[:45]), args=(self.shell, '-c', rec.command), params=rec)
+			job.reason = 'output error'
+			self.inflight += 1
+			self._onfinish(job)
+			return
 		if ns.trace:
 			self._output(lambda: self._write(sys.stderr, (rec.command + '\n').encode('utf-8', 'surrogateescape')))
 		kwargs = {}
 		if rec.outfd is not None:
-			kwargs['stdout'] = rec.outfd
-			kwargs['stderr'] = rec.errfd
+			kwargs['stdout'], kwargs['stderr'] = rec.pipes or (rec.outfd, rec.errfd)
 		name = '{} {}'.format(rec.seq, rec.command if len(rec.command) <= 48 else rec.command[:45] + '...')
-		args = (self.shell, '-c', rec.command)
+		args = (self.shell, '-c', ns.penv + '\n' + rec.command if ns.penv else rec.command)
 		if ns.nice is not None:
 			args = ('nice', '-n', str(ns.nice)) + args
 		if rec.block is not None:
@@ -7132,14 +7544,20 @@ class _CliRun(object):
 			self._dropBlock(rec)
 			return
 		ok = job.reason is None and proc is not None and proc.returncode == 0
-		if not ok and rec.attempt < self.ns.retries and not self.stopping:
+		if not ok and rec.attempt < self._retries(rec) and not self.stopping:
 			self._output(lambda: self._closeOutputs(rec))
 			self.pending.appendleft(rec)  # Retried first, at the next free slot
 			self.feed()
 			return
 		heapq.heappush(self._freeslots, rec.slot)
 		self._dropBlock(rec)
-		receive = os.fstat(rec.outfd).st_size if rec.outfd is not None else 0
+		if job.reason == 'timeout':  # GNU parallel's diagnostics, on stderr
+			self._diagnose('mpepool: Warning: This job was killed because it timed out:', 'mpepool: Warning: '
+				+ rec.command)
+		elif not ok and self.ns.halt and self.ns.halt[1] == 'fail':
+			self._diagnose('mpepool: This job failed:', rec.command)
+		self._endCompress(rec)
+		receive = self._outputSize(rec.outfd) if rec.outfd is not None else 0
 		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
 			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
 		self._printFinished(rec)
@@ -7163,6 +7581,32 @@ class _CliRun(object):
 		if self.ns.halt and not self.stopping and self._halts(ok, exitval, sig):
 			return
 		self.feed()
+
+	def _outputSize(self, fd):
+		"""Bytes of a job's output in its file fd (decompressed with --compress)"""
+		size = os.fstat(fd).st_size
+		if not self.ns.compress:
+			return size
+		import zlib
+		inflater = zlib.decompressobj(31)
+		total = 0
+		for pos in range(0, size, 1 << 20):
+			total += len(inflater.decompress(os.pread(fd, 1 << 20, pos)))
+		return total
+
+	def _diagnose(self, *lines):
+		"""Print lines on stderr (GNU parallel's diagnostics, worded as GNU's with our name)"""
+		text = ''.join(line + '\n' for line in lines)
+		self._output(lambda: self._write(sys.stderr, text.encode('utf-8', 'surrogateescape')))
+
+	def _retries(self, rec):
+		"""The attempts of rec at most (--retries): its replacement strings filled, the number read as Perl
+		does (GNU parallel: leading digits, else 0), 0 being 1"""
+		if self.ns.retrystr is None:
+			return self.ns.retries
+		import re
+		num = re.match(r'\s*\+?([0-9]+)', self.ns.retrystr.fill(rec.args, rec.seq, rec.slot))
+		return max(int(num.group(1)) if num else 0, 1)
 
 	def _retime(self, runtime):
 		"""--timeout N%: a job succeeded in runtime; the running jobs get the timeout of the new median"""
@@ -7198,8 +7642,6 @@ class _CliRun(object):
 		else:
 			self.haltstatus = min(self.failed, _CLI_FAILMAX + 1)
 		self.stopping = 'halt'
-		_warnmsg('mpepool: halting ({}) after {} failed and {} succeeded job(s); {} job(s) not started'.format(
-			when, self.failed, self.done, len(self.pending)))
 		if when == 'now':
 			self.pool.terminate()
 		return True
@@ -7271,10 +7713,11 @@ class _CliRun(object):
 			if self.logfd is not None:
 				os.close(self.logfd)
 				self.logfd = None
-		if self.signum is not None:
+		if self.signum is not None and self.signum != signal.SIGPIPE:  # Silent, as a process killed by SIGPIPE
 			_warnmsg('mpepool: stopped by {}: {} finished, {} interrupted, {} not started'.format(
 				signal.Signals(self.signum).name, self.done + self.failed, self.unfinished - self.unstarted
 				, len(self.pending) + self.unstarted))
+		if self.signum is not None:
 			return 128 + self.signum
 		if self.haltstatus is not None:
 			return self.haltstatus
@@ -7413,6 +7856,26 @@ _CLI_DEMO_SECONDS = 3
 _CLI_DEMO_COMMAND = "mpepool -j6 --timeout 5 --joblog demo.log --tag 'sleep 0.{2}; echo {1}{2}' ::: a b ::: 1 2 3"
 
 
+def _cliEnvironment(ns):
+	"""GNU parallel's environment: $PARALLEL_HOME is created when missing; $PARALLEL_ENV (set by
+	env_parallel: shell definitions, or the file holding them; \\001 stands for a newline) is put before each
+	command (ns.penv) and not passed on to the jobs"""
+	home = os.environ.get('PARALLEL_HOME')
+	if home:
+		try:
+			os.makedirs(home, exist_ok=True)
+		except OSError as err:
+			_warnmsg('mpepool: warning: $PARALLEL_HOME ({}) cannot be created: {}'.format(home, err.strerror or err))
+	penv = os.environ.pop('PARALLEL_ENV', '')
+	if penv and os.path.exists(penv):
+		try:
+			with open(penv, 'rb') as fenv:
+				penv = fenv.read().decode('utf-8', 'surrogateescape')
+		except OSError as err:
+			raise _CliError('cannot read $PARALLEL_ENV {!r}: {}'.format(penv, err.strerror or err)) from None
+	ns.penv = penv.replace('\001', '\n')
+
+
 def _cliFreePort():
 	"""A TCP port of localhost that is free now"""
 	import socket
@@ -7439,9 +7902,10 @@ def main(argv=None):
 			return 0
 		# The pool's messages: its per-job information would mix with the jobs' output on stdout, so it goes
 		# to stderr with --pool-messages and nowhere else; so do the warnings on the pool's own steps (its
-		# termination: the run's own summary says what was stopped), tracebacks and call stacks
+		# termination: the run's own summary says what was stopped) and on each job it stopped (the run says
+		# it as GNU parallel does: _CliRun._diagnose), tracebacks and call stacks
 		_MESSAGES.configure(info='stderr' if ns.pool_messages else None, events=ns.pool_messages
-			, details=ns.pool_messages, stacks=ns.pool_messages)
+			, jobs=ns.pool_messages, details=ns.pool_messages, stacks=ns.pool_messages)
 		webuiapp = None
 		if ns.webui:
 			try:
@@ -7453,6 +7917,7 @@ def main(argv=None):
 				raise _CliError('--webui {}'.format(err)) from None
 		if ns.demo:
 			return _cliDemo(ns, webuiapp)
+		_cliEnvironment(ns)
 		if ns.splitter:  # --pipe, --pipepart: the jobs are cut from the input as they start
 			slots = _cliSlots(ns.jobs, max(len(os.sched_getaffinity(0)), 1), _WKSNUM_MAX)
 			jobs = _CliBlocks(ns, slots, None if ns.dry_run else ns.tmpdir or os.environ.get('TMPDIR') or '/tmp')

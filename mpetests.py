@@ -6122,7 +6122,7 @@ class TestCliParsing(MpeTestCase):
 		, (['-j', '-4'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
 		, (['--resume'], '--joblog'), (['--joblog', 'l', '--resume', '--resume-failed'], 'exclude')
 		, (['--webui', 'host:http'], '--webui'), (['--webui', ':70000'], '--webui'), (['--pipe'], '--pipe')
-		, (['-kX'], '-X'), (['echo', '{= s/a/b/ =}'], '{='), (['echo', '{0}'], '{0}'), (['echo', '::::'], '::::')
+		, (['-kS', 'h'], '-S'), (['echo', '{= s/a/b/ =}'], '{='), (['echo', '{0}'], '{0}'), (['echo', '::::'], '::::')
 		, (['--workdir', '...'], '--workdir'), (['--joblog', '-'], '--joblog'), (['--results', 'o.csv'], '--results')
 		, (['--timeout'], 'needs a value'), (['--tag=x'], '--tag'), (['--demo', 'f'], '--demo')):
 			with self.assertRaises(mpepool._CliError, msg=argv) as ctx:
@@ -6149,6 +6149,27 @@ class TestCliParsing(MpeTestCase):
 			self.assertEqual(mpepool._cliQuote(val), quoted, val)
 		for val, dirname in (('a/', '.'), ('/', '/'), ('/a', '/'), ('a//b', 'a'), ('x/.y/z', 'x/.y'), ('', '.')):
 			self.assertEqual(mpepool._cliPerlDirname(val), dirname, val)
+
+	def testSeveralArgumentsPerCommand(self):
+		def fill(words, args, **kwargs):
+			return mpepool._CliTemplate(words, **kwargs).fill(args, 1, 1)
+		# With context (-X, -N, -L) the word around {} is repeated per argument; {N} stays once
+		self.assertEqual(fill(['cp', 'src/{}.c', 'dst/'], ('a', 'b c'), context=True), "cp src/a.c src/'b c'.c dst/")
+		self.assertEqual(fill(['echo', 'in/{}.txt', 'x{1}'], ('a', 'b'), context=True), 'echo in/a.txt in/b.txt xa')
+		self.assertEqual(fill(['echo', 'in/{}.txt'], ('a', 'b')), 'echo in/a b.txt')  # -n, -m: inside the word
+		self.assertEqual(fill(['echo', 'hi'], ()), 'echo hi ')  # -N0: {} appended, no argument
+		self.assertEqual(fill(['printf', '%s;', '{}'], ('a b', "it's"), quoteall=True), 'printf \'%s;\' \'a b\' '
+			'\'it\'"\'"\'s\'')  # -q: each word quoted whole
+		self.assertEqual(fill(['echo', '{1\n}x', '{2 .}'], ('a', 'b.c')), 'echo ax b')  # Blanks after N
+		self.assertEqual(fill(['echo', ',,', '{}'], ('a',), replstr=',,'), 'echo a {}')  # -I
+		self.assertEqual(fill(['echo', '{+.}', '{..}', '{:-d}', '{%.b}'], ('x.a.b',), plus=True), 'echo b x x.a.b x.a')
+		ns = mpepool._cliParse(['-l', 'echo'])
+		self.assertEqual((ns.maxlines, ns.command), (1, ['echo']))  # -l takes no separate value
+		self.assertEqual(mpepool._cliParse(['-l3', 'echo']).maxlines, 3)
+		self.assertEqual(mpepool._cliParse(['--retries', '0']).retries, 1)
+		self.assertEqual(_cliCommands(['-k', '-n2', 'echo'], b'a\nb\nc\n'), [(1, 'echo a b'), (2, 'echo c')])
+		for delim, text in (('\\r\\n', '\r\n'), ('\\101', 'A'), ('\\0', '\0'), ('\\\\', '\\\\'), ('\\t', '\t')):
+			self.assertEqual(mpepool._cliDelimiter('-d', delim), text, delim)
 
 	def testInputs(self):
 		with tempfile.TemporaryDirectory() as tmp:
@@ -6430,7 +6451,8 @@ class TestCliRun(CliTestCase):
 		res = _cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, '-a', cmds)
 		self.assertEqual(res.returncode, 2, res.stderr)
 		self.assertEqual(sorted(self.rows()), [1, 2])
-		self.assertIn('halting', res.stderr.decode())
+		# GNU parallel's diagnostic for each failed job, not the pool's lines
+		self.assertEqual(res.stderr.decode(), 'mpepool: This job failed:\nexit 1\nmpepool: This job failed:\nexit 2\n')
 		self.assertEqual(res.stdout, b'')
 		# soon: the running job finishes and is logged, nothing more starts
 		cmds = self.commands('sleep 1; echo s1', 'sleep 0.2; exit 2', 'exit 3', 'echo not run')
@@ -6688,9 +6710,13 @@ class TestCliGnuParallel(CliTestCase):
 # 'log' False for no --joblog, 'stdin' bytes, 'prelog' the argv that the OTHER tool runs first with the
 # same job log (so each resumes from the other's log or appends to it with 'append'), 'results' to compare
 # the --results trees, 'rows' 'commands' to compare only the commands run (their seq is random), 'spaced'
-# the least seconds between the job starts.
+# the least seconds between the job starts, 'stderr' to compare the standard errors too (GNU's
+# "parallel:" read as "mpepool:"), 'env' further environment variables ('@' starting a value: the run's
+# folder).
 _GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n', 'nul': 'a\nb\0c\0'
-	, 'commas': 'x y,z,'}
+	, 'commas': 'x y,z,', 'ten': ''.join('{}\n'.format(i) for i in range(1, 11)), 'four': '1\n2\n3\n4\n'
+	, 'twenties': '21\n22\n23\n', 'quoted': 'a,"b,c"\n"d ""e""",f\n', 'named': 'name,size\nx,1\ny,2\n'}
+_GNU_MANY = [a + b for a in 'abcdefghij' for b in 'abcdefghij']  # 100 arguments of 2 characters
 _GNU_CASES = (
 	('::: cross product', ['echo', ':::', 'a', 'b', ':::', '1', '2'], {}),
 	(':::+ linked', ['echo', ':::', 'a', 'b', 'c', ':::+', '1', '2'], {}),
@@ -6734,6 +6760,84 @@ _GNU_CASES = (
 	('--line-buffer', ['--line-buffer', '--tag', 'echo {}; sleep 0.2; echo {}', ':::', 'a', 'b'], {}),
 	('-k with many jobs waiting', ['-k', '-j3', ':::', 'sleep 0.5; echo 0'] + ['echo {}'.format(i) for i in range(
 		1, mpepool._CLI_HELDFDS + 6)], {}),
+	# Several arguments per command: {} in a word is repeated with its word under -N, -X, -L (context), the
+	# arguments go into the word under -n, -m, --xargs
+	('-N3 {} inside a word', ['-k', '-N3', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c', 'd'], {}),
+	('-N2 {} and {1} in a word with blanks', ['-k', '-N2', 'echo', 'in/{}.txt {1}', ':::', 'a', 'b', 'c', 'd'], {}),
+	('-N2 two sources', ['-k', '-N2', 'echo', '{1}-{2}{}', 'x', ':::', 'a', 'b', ':::', '1', '2'], {}),
+	('-n2 {} inside a word', ['-k', '-n2', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c'], {}),
+	('-N0', ['-k', '-N0', 'echo', 'hi', ':::', 'a', 'b'], {}),
+	('-N2 --colsep', ['-k', '-N2', '--colsep', ',', 'echo', '{1}+{3}', '{}', '::::', '@csv'], {}),
+	('-X', ['-k', '-j2', '-X', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c', 'd'], {}),
+	('-X alone', ['-k', '-j1', '-X', 'echo', ':::'] + _GNU_MANY, {}),
+	('-X -s', ['-k', '-X', '-s', '20', 'echo', 'x{}y', ':::', 'aa', 'bb', 'cc', 'dd', 'ee', 'ff', 'gg'], {}),
+	('-X --tag -j1', ['-k', '-j1', '-X', '--tag', 'echo', ':::', 'a', 'b'], {}),
+	('-m spread over the slots', ['-k', '-j3', '-m', 'echo', 'x{}y', ':::', '1', '2', '3', '4', '5', '6', '7'], {}),
+	('-m -N2', ['-k', '-m', '-N2', 'echo', 'x{}y', ':::', 'a', 'b', 'c'], {}),
+	('-m -s', ['-k', '-j2', '-m', '-s', '40', 'echo', ':::'] + _GNU_MANY[:30], {}),
+	('--xargs -s', ['-k', '--xargs', '-s', '20', 'echo', ':::', 'aa', 'bb', 'cc', 'dd', 'ee', 'ff', 'gg', 'hh', 'ii'
+		, 'jj', 'kk'], {}),
+	('--xargs', ['-k', '--xargs', 'echo', '::::', '@ten'], {}),
+	('--xargs --dry-run', ['--dry-run', '-k', '--xargs', 'echo', '{}.x', ':::', 'a b', 'c'], {'log': False}),
+	('-L2 a blank at the end continues a line', ['-k', '-L2', 'echo', 'x{}y'], {'stdin': b'a \nb\nc\nd\n'}),
+	('-L2 positional', ['-k', '-L2', 'echo', 'x{1}y', '{2}'], {'stdin': b'a b\nc\n\nd\n'}),
+	('-l', ['-k', '-l', 'echo', 'x{}y'], {'stdin': b'a b\nc\nd\n'}),
+	('-l2', ['-k', '-l2', 'echo'], {'stdin': b'a\nb\nc\n'}),
+	('-m -L2', ['-k', '-m', '-L2', 'echo', 'x{}y', ':::', 'a', 'b', 'c'], {}),
+	('-I', ['-k', '-I', ',,', 'echo', ',,-{}', ',,.', ':::', 'a', 'b'], {}),
+	('-I -N2', ['-k', '-N2', '-I', 'ARG', 'echo', 'x/ARG', ':::', 'a', 'b', 'c'], {}),
+	('-E', ['-k', '-E', 'STOP', 'echo'], {'stdin': b'a\nb\nSTOP\nc\n'}),
+	('--plus', ['-k', '--plus', 'echo', '{+/}', '{+.}', '{..}', '{+..}', '{/..}', '{...}', '{##}', '{0#}', ':::'
+		, 'd/a.tar.gz', 'b', *'cdefghijk'], {}),
+	('--plus bash-like', ['-k', '--plus', 'echo', '{:-def}', '{:2}', '{:1:2}', '{#a*}', '{##b*n}', '{%.*}', '{%%.*}'
+		, '{/a/X}', '{//a/X}', '{/#b/Y}', '{/%b/Z}', '{^b}', '{^^a}', '{,B}', '{1:-x}', ':::', 'banana.a.b', ''], {}),
+	('-q', ['-k', '-q', 'printf', '%s;', 'a  b', '{}', ':::', 'c d'], {}),
+	('-q --dry-run', ['--dry-run', '-k', '-q', 'echo', 'a b', "it's", '{}', ':::', 'c d'], {'log': False}),
+	('--header : with :::', ['-k', '--header', ':', 'echo', '{f1}', '{f2}', ':::', 'f1', 'a', 'b', ':::', 'f2', 'c']
+		, {}),
+	('--header with --colsep', ['-k', '--header', ':', '--colsep', ',', 'echo', '{size}-{name}', '{name.}', '::::'
+		, '@named'], {}),
+	('--header --tagstring --results', ['--header', ':', '--tagstring', '<{f1}>', '--results', '@results', 'echo'
+		, ':::', 'f1', 'a', 'b'], {'results': True}),
+	('--csv', ['-k', '--csv', 'echo', '{2}:{1}', '::::', '@quoted'], {}),
+	('--csv --colsep --header', ['-k', '--csv', '--header', ':', 'echo', '{size}:{name}:'], {'stdin': b'name,size\n'
+		b'" x ",1\n'}),
+	('--compress', ['-k', '--compress', 'printf "%s\\n" {} {} {}; echo e{} >&2', ':::', 'a', 'b'], {}),
+	('--compress -v --tag', ['-k', '-v', '--tag', '--compress', 'seq 3; echo', ':::', 'a'], {}),
+	# Inputs as GNU reads them
+	('::::+ links every file after it', ['-k', 'echo', '::::+', '@ten', '@digits', '@four'], {}),
+	('::: then ::::+ then :::+', ['-k', 'echo', ':::', '11', '22', '33', '::::+', '@digits', '@twenties', ':::', 'a'
+		, 'b', 'c', ':::+', 'aa', 'bb', 'cc'], {}),
+	('-d \\r\\n', ['-k', '-d', '\\r\\n', 'echo', '{}a'], {'stdin': b'b\r\nc\r\n'}),
+	('-d on ::: words', ['-k', '-d', ',', 'echo', ':::', 'a,b', 'c'], {}),
+	('-d octal', ['-k', '-d', '\\101', 'echo', '{}x', ':::', '1A2', '3'], {}),
+	('a newline in a ::: word', ['-k', 'echo', '{}x', ':::', 'a\nb'], {}),
+	('a NUL in the input', ['-k', 'echo'], {'stdin': b'foo\0not printed\nbar\n'}),
+	('{1 } spanning lines', ['-k', 'echo', '{1\n}x', '{1 }', '{1  .}', ':::', 'a.c'], {}),
+	('-r skips blank lines, not empty columns', ['-k', '-r', '--colsep', ',', 'echo', '{1}:{2}:{3}'], {'stdin':
+		b'id1,,x\nid2,y,z\n\nid3,w,\n \n'}),
+	('an argument over the kernel\'s limit', ['echo', '{}'], {'stdin': b'0' * 140000 + b'\n', 'log': False}),
+	('--results with a 256-character argument', ['--results', '@results', 'echo', ':::', 'x' * 256, 'y'], {'results'
+		: True}),
+	# Option values GNU accepts
+	('--retries 0', ['--retries', '0', 'echo', ':::', 'a'], {}),
+	('--retries {}', ['-j1', '--retries', '{}', 'echo x >> f{}; [ $(wc -l < f{}) -ge 2 ]', ':::', '2', '1'], {}),
+	('--retries {//}', ['-k', '--retries', '{//}', 'echo', ':::', 'a/2', 'b/1'], {}),
+	# Diagnostics and the environment
+	('--halt diagnostics', ['-j1', '--halt', 'soon,fail=2', ':::', 'exit 3', 'exit 4', 'echo x'], {'stderr': True}),
+	('--halt now diagnostics', ['-j1', '--halt', 'now,fail=1', ':::', 'exit 3', 'echo x'], {'stderr': True}),
+	('timeout diagnostic', ['--timeout', '0.5', ':::', 'sleep 9', 'echo a'], {'stderr': True}),
+	('$PARALLEL_ENV', ['-k', 'myf', ':::', 'a', 'b'], {'env': {'PARALLEL_ENV': 'myf() { echo "f:$1"; }'}}),
+	('$PARALLEL_ENV as a file', ['-k', 'myf', ':::', 'a'], {'env': {'PARALLEL_ENV': '@penv'}, 'penv':
+		b'myf() {\001echo "g:$1"\001}\n'}),
+	('$PARALLEL_HOME created', ['test -d "$PARALLEL_HOME/x" && echo made', ':::', 'y'], {'env': {'PARALLEL_HOME'
+		: '@home/x'}}),
+	# Combinations people write
+	('-k -N2 --tag --joblog', ['-k', '-N2', '--tag', 'echo', ':::', 'a', 'b', 'c'], {}),
+	('-X --results', ['-j1', '-X', '--results', '@results', 'echo', ':::', 'a', 'b'], {'results': True}),
+	('-m --halt', ['-j1', '-m', '-s', '26', '--halt', '1', 'f() { return $#; }; f', ':::', 'a', 'b', 'c', 'd', 'e'], {}),
+	('-q -N2 --colsep', ['-k', '-q', '-N2', '--colsep', ',', 'printf', '[%s]', '{2}', '{}', '::::', '@csv'], {}),
+	('--plus --tagstring -k', ['-k', '--plus', '--tagstring', '{/.}', 'echo', '{+/}', ':::', 'x/y.z'], {}),
 )
 
 # The rows of --pipe and --pipepart: blocks of the input to the jobs' standard input
@@ -6792,6 +6896,11 @@ class TestCliVsGnuParallel(CliTestCase):
 		words = [os.path.join(self.tmp, w[1:]) if w[1:] in _GNU_FILES else os.path.join(folder, w[1:])
 			if w == '@results' else w for w in argv]
 		env = repoEnv(SHELL='/bin/sh', PARALLEL_SHELL='/bin/sh', HOME=folder, PARALLEL=None)  # PARALLEL: GNU's options
+		env.update({name: os.path.join(folder, val[1:]) if val.startswith('@') else val for name, val in opts.get(
+			'env', {}).items()})
+		if 'penv' in opts:
+			with open(os.path.join(folder, 'penv'), 'wb') as fenv:
+				fenv.write(opts['penv'])
 
 		def run(prefix, words, logarg=log):
 			return subprocess.run(prefix + (['--joblog', logarg] if opts.get('log', True) else []) + words
@@ -6843,9 +6952,11 @@ class TestCliVsGnuParallel(CliTestCase):
 						gout, mout = set(gout.split()), set(mout.split())
 					self.assertEqual(mcode, gcode, (gerr, merr))
 					self.assertEqual(mout, gout, (gerr, merr))
+					if opts.get('stderr'):
+						self.assertEqual(merr, gerr.replace(b'parallel:', b'mpepool:'))
 					self.assertEqual(mrows, grows)  # The commands run, their seq, exit status, signal, output size
 					self.assertEqual(mtree, gtree)
-					self.assertTrue(gout or grows or gtree, 'the case shows something')
+					self.assertTrue(gout or grows or gtree or gcode, 'the case shows something')
 
 	def testSameShell(self):
 		# The commands run in GNU's shell: $PARALLEL_SHELL, else the shell the command line was typed in
@@ -6893,8 +7004,10 @@ class TestCliVsGnuParallel(CliTestCase):
 		, '--line-buffer', '--lb', '--line-buffered', '--linebuffer', '--linebuffered', '--results', '--res'
 		, '--result', '-v', '-t', '--verbose', '--joblog', '--jl', '--resume', '--resume-failed', '--resumefailed'
 		, '--tagstring', '--tag-string', '--bar', '--eta', '--progress', '--will-cite', '--willcite', '--no-notice', '--nonotice', '--nn'
-		, '--plain', '--gnu', '--version', '-V', '--help', '-h', '--pipe', '--spreadstdin', '--pipepart', '--pipe-part'
-		, '--block', '--block-size', '--blocksize', '--recend', '--recstart', '--regexp', '--regex', '-L'
+		, '--plain', '--gnu', '--version', '-V', '--help', '-h', '-X', '-m', '--xargs', '-s', '--max-chars'
+		, '--maxchars', '-L', '-l', '--max-lines', '--maxlines', '-I', '-E', '--plus', '--header', '--csv', '-q'
+		, '--quote', '--compress', '--pipe', '--spreadstdin', '--pipepart', '--pipe-part'
+		, '--block', '--block-size', '--blocksize', '--recend', '--recstart', '--regexp', '--regex'
 		, '--roundrobin', '--round-robin', '--round'))
 
 	def testEveryGnuOptionImplementedOrRefused(self):
@@ -6910,7 +7023,7 @@ class TestCliVsGnuParallel(CliTestCase):
 			self.assertIn(name, str(ctx.exception))
 		# Through the real command: exit status 255, one line naming it, nothing run
 		marker = self.path('ran')
-		for name in ('--fifo', '-X', '--sshlogin', '--memfree'):
+		for name in ('--fifo', '-S', '--sshlogin', '--memfree'):
 			res = _cliRun(name, '1', 'touch', marker, ':::', 'a')
 			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), res.stderr)
 			self.assertIn(name.encode(), res.stderr)
@@ -7113,6 +7226,99 @@ class TestCliPipe(CliTestCase):
 				, res.stderr))
 			self.assertIn(word.encode(), res.stderr)
 			self.assertFalse(os.path.exists(marker))
+
+
+class TestCliMisuse(CliTestCase):
+	"""Misuse a demanding user tries: nothing lost, nothing crashes, GNU parallel's behaviour"""
+
+	def testWordRepeatedForEachArgument(self):
+		# -N2 with {} inside a word: the word for each argument (rm notes.bak report.bak), never all the
+		# arguments inside one word (rm notes report.bak would delete the user's notes)
+		for name in ('notes', 'report', 'notes.bak', 'report.bak'):
+			open(self.path(name), 'w').close()
+		res = _cliRun('--workdir', self.tmp, '-N2', 'rm', '{}.bak', ':::', 'notes', 'report')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(sorted(name for name in os.listdir(self.tmp)), ['notes', 'report'])
+		res = _cliRun('--dry-run', '-k', '-N3', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c', 'd')
+		self.assertEqual(res.stdout, b'echo in/a.txt in/b.txt in/c.txt\necho in/d.txt\n', res.stderr)
+
+	def testOutputThatCannotBeOpenedFailsItsJobOnly(self):
+		results = self.path('res')
+		os.makedirs(os.path.join(results, '1'))
+		open(os.path.join(results, '1', 'b'), 'w').close()  # Job b's results folder cannot be made
+		res = _cliRun('-j1', '--joblog', self.log, '--results', results, 'echo', ':::', 'a', 'b', 'c', 'd')
+		self.assertEqual(res.returncode, 1, res.stderr)  # One failed job
+		self.assertNotIn(b'Traceback', res.stderr)
+		self.assertIn(b'job 2', res.stderr)
+		byseq = self.rows()
+		self.assertEqual({seq: (rows[0]['Exitval'], rows[0]['Reason']) for seq, rows in byseq.items()}, {1: ('0', '-')
+			, 2: ('-1', 'output error'), 3: ('0', '-'), 4: ('0', '-')})
+		for arg in ('a', 'c', 'd'):
+			with open(os.path.join(results, '1', arg, 'stdout')) as fout:
+				self.assertEqual(fout.read(), arg + '\n')
+		# A value longer than a file name is cut to the longest one, as GNU parallel does
+		res = _cliRun('--results', results, 'echo', ':::', 'x' * 300)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		with open(os.path.join(results, '1', 'x' * os.pathconf(results, 'PC_NAME_MAX'), 'stdout')) as fout:
+			self.assertEqual(fout.read(), 'x' * 300 + '\n')
+
+	def testMoreJobsThanDescriptors(self):
+		import resource
+		hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+		res = subprocess.run(_cliCmd('-j100', '--joblog', self.log, 'sleep 0.2; echo {}', ':::', *range(200))
+			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, cwd=REPO, env=_cliEnv()
+			, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(sorted(res.stdout.decode().split('\n')), sorted([str(i) for i in range(200)] + ['']))
+		self.assertEqual(len(self.rows()), 200)
+		err = res.stderr.decode()
+		self.assertEqual(err.count('\n'), 1, err)  # Said once
+		self.assertRegex(err, r'^mpepool: warning: only enough file descriptors to run \d+ jobs at once \(ulimit -n 256\)')
+
+	def testSkipBlankLinesKeepsEmptyColumns(self):
+		res = _cliRun('-k', '-r', '--colsep', ',', 'echo', '{1}:{2}:{3}', stdin=b'id1,,x\nid2,y,z\n\nid3,w,\n \n')
+		self.assertEqual((res.returncode, res.stdout), (0, b'id1::x\nid2:y:z\nid3:w:\n'), res.stderr)
+
+	def testCommandLineTooLongRunsNothing(self):
+		marker = self.path('ran')
+		res = _cliRun('--joblog', self.log, stdin='touch {}\n{}\n'.format(marker, '0' * 140000).encode())
+		self.assertEqual((res.returncode, res.stdout), (255, b''))
+		self.assertEqual(res.stderr.count(b'\n'), 1, res.stderr)
+		self.assertIn(b'Command line too long', res.stderr)
+		self.assertFalse(os.path.exists(marker))
+		self.assertFalse(os.path.exists(self.log))
+		# The limit is the kernel's: just below it runs
+		res = _cliRun('-k', '-X', 'echo', stdin=b'0' * 130000 + b'\n1\n')
+		self.assertEqual(res.returncode, 0, res.stderr[:200])
+		self.assertTrue(res.stdout.split() == [b'0' * 130000, b'1'], res.stdout[-100:])  # No diff of 130 kB
+
+	def testClosedOutputPipeStopsTheRun(self):
+		# As GNU parallel: `mpepool ... | head -1` ends at its next output once head has left, whatever the
+		# output mode; the jobs still running are stopped
+		for mode in (['--line-buffer'], [], ['-k']):
+			with self.subTest(mode=mode):
+				proc = self.start(*['-j3'] + mode + [':::', 'echo a', 'sleep 1; echo b', self.sleeper()])
+				self.assertEqual(proc.stdout.readline(), b'a\n')
+				proc.stdout.close()
+				tstart = time.perf_counter()
+				proc.wait(timeout=60)
+				self.assertLess(time.perf_counter() - tstart, 30)
+				self.assertEqual(proc.returncode, 128 + signal.SIGPIPE)
+				self.assertNotIn(b'Traceback', proc.stderr.read())
+				proc.stderr.close()
+
+	def testNulInTheInput(self):
+		res = _cliRun('-k', 'echo', stdin=b'foo\0not printed\nbar\n')
+		self.assertEqual((res.returncode, res.stdout), (0, b'foo\\0not printed\nbar\n'), res.stderr)
+		self.assertIn(b'NUL', res.stderr)
+		self.assertNotIn(b'Traceback', res.stderr)
+
+	def testParallelEnvironment(self):
+		home = self.path('home/parallel')
+		env = dict(_cliEnv(), PARALLEL_HOME=home, PARALLEL_ENV='myf() { echo "f:$1:${PARALLEL_ENV-unset}"; }')
+		res = _cliRun('-k', 'myf', ':::', 'a', env=env)
+		self.assertEqual((res.returncode, res.stdout), (0, b'f:a:unset\n'), res.stderr)  # Not passed on
+		self.assertTrue(os.path.isdir(home))
 
 
 class TestCliDemoAndWebUi(CliTestCase):
