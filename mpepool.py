@@ -53,6 +53,7 @@ import math
 import os
 import re
 import resource
+import select
 import selectors
 import shutil
 import signal
@@ -7123,6 +7124,16 @@ class _CliJob(object):
 		self.block = None  # (path, bytes): the file holding the job's block of input (--pipe), None if none
 
 
+def _stdoutGone():
+	"""Whether the reader of our standard output left: a pipe without a reader polls as POLLERR (pipe(7))"""
+	try:
+		poller = select.poll()
+		poller.register(sys.stdout.fileno(), select.POLLOUT)
+		return any(events & select.POLLERR for _, events in poller.poll(0))
+	except (OSError, ValueError):
+		return False
+
+
 class _CliRun(object):
 	"""One run of the command line over a list of jobs
 
@@ -7655,6 +7666,8 @@ class _CliRun(object):
 		"""
 		if self.stopping == 'signal':
 			return  # A second signal while terminating changes nothing
+		if signum == signal.SIGPIPE and not self._outbroken and not _stdoutGone():
+			return  # A write to another pipe (a --roundrobin job that stopped reading): its writer handles EPIPE
 		self.stopping = 'signal'
 		self.signum = signum
 		if self.pool is not None:

@@ -6592,11 +6592,14 @@ class TestCliMessages(CliTestCase):
 	--pool-messages, consistent counts on Ctrl-C, the closest option to a misspelt one"""
 
 	def testTimeout(self):
+		# By default as GNU parallel says it; with --pool-messages the pool's own line too, in plain words
 		res = _cliRun('--timeout', '0.5', 'sleep', ':::', '0.1', '30')
+		self.assertEqual((res.returncode, res.stderr.decode()), (1, 'mpepool: Warning: This job was killed because'
+			' it timed out:\nmpepool: Warning: sleep 30\n'))
+		res = _cliRun('--pool-messages', '--timeout', '0.5', 'sleep', ':::', '0.1', '30')
 		self.assertEqual(res.returncode, 1, res.stderr)
-		err = res.stderr.decode()
-		self.assertRegex(err, r'^WARNING, "2 sleep 30" #\d+ is terminated because of the timeout violation: its'
-			r' timeout is 0\.50 s; it ran 0\.\d\d s\n$')
+		self.assertRegex(res.stderr.decode(), r'(?m)^WARNING, "2 sleep 30" #\d+ is terminated because of the timeout'
+			r' violation: its timeout is 0\.50 s; it ran 0\.\d\d s$')
 
 	def testSigintCounts(self):
 		"""Ctrl-C: one summary whose counts add up; the pool's own steps only with --pool-messages"""
@@ -7805,8 +7808,10 @@ class TestSlurm(PoolTestCase):
 		log = self.path('log')
 		res = _cliRun('--slurm', '-j2', '-k', '--pipe', '-N5', '--joblog', log, 'wc -l', stdin=_SEQ(12), timeout=60)
 		self.assertEqual((res.returncode, res.stdout.split()), (0, [b'5', b'5', b'2']), res.stderr)
-		self.assertEqual(sorted((row['Seq'], row['Host'], row['Send']) for row in _cliParseLog(log)[1])
-			, [('1', self.node, '10'), ('2', self.node, '11'), ('3', self.node, '6')])
+		rows = sorted((row['Seq'], row['Host'], row['Send']) for row in _cliParseLog(log)[1])
+		self.assertEqual([(seq, send) for seq, _, send in rows], [('1', '10'), ('2', '11'), ('3', '6')])
+		nodes = subprocess.run(['sinfo', '-h', '-N', '-o', '%N'], capture_output=True, text=True, timeout=30).stdout
+		self.assertTrue(all(host in nodes.split() for _, host, _ in rows), (rows, nodes))  # A node of the cluster
 
 	def testInsideAllocation(self):
 		"""Inside salloc the jobs are steps of the allocation, with the same outcomes"""
