@@ -16,16 +16,27 @@ Usage::
         pool.execute(Job('nap', args=('sleep', '1'), task=task))
         pool.join(60)
 
-The event loop (all of it runs in the caller's thread, inside ``execute()`` and ``join()``)::
+The file reads in three parts, in dependency order (each "# === name" below is a section)::
 
-    reap the finished jobs (pidfd readable) -> drain the PIPE outputs -> enforce the deadlines
-    (job/task/pool timeouts, TERM->KILL escalation) -> sample memory when due -> start what fits
-    -> publish a snapshot for the Web UI -> wait for the next event (a child exit, piped output,
-    a wake-up or the nearest deadline) in one ``select()``; never a sleeping poll.
+    I. THE CORE            Tunables, Small helpers, CPU topology, Reporting data model, Argument checks,
+                           Task, Job, Processes (channels, process trees, the guardian), Launchers (the
+                           protocol and LocalLauncher), Memory, ExecPool, Web UI snapshots, Names kept
+                           only for compatibility with the original
+    II. OPTIONAL LAUNCHERS Cgroups (CgroupLauncher), Slurm (SlurmLauncher): each declares its result
+                           columns and registers its guardian action; part I names none of them
+                           (but for ExecPool's public cgroups= switch, resolved by _defaultLauncher)
+    III. THE COMMAND LINE  mpepool / python -m mpepool: GNU parallel's conventions on top of ExecPool
 
-Where a cgroup is usable, each job runs in one of its own (CgroupLauncher): exact peak memory and CPU
-of its whole tree, memlim enforced by the kernel, stops that reach every process; elsewhere the same
-figures come from os.wait4 and memlim is sampled.
+A job's way through them (all of it in the caller's thread, inside ``execute()`` and ``join()``)::
+
+    execute(job) -- checks --> the queue (Memory: _JobQueue, ordered for memory balancing)
+      -> start when a slot and its memory fit: a new run (_Run: process, channels, slot, deadlines,
+         the launcher's state) -> launcher.spawn() -> the guardian records what to clean up
+      -> the event loop: wait in one select() for a child exit (pidfd), piped output, a wake-up or the
+         nearest deadline (timeouts, TERM->KILL escalation, memory samples: events of their run)
+      -> launcher.reaped() (figures now, or later through collect()) -> the run ends once
+      -> Job.complete(): callbacks (ondone/onfinish), the owner Task notified, jobsdone or failures
+      -> the failure report, the Web UI snapshot, the command line's job log
 
 Optional dependencies: ``psutil`` (memory measurement and balancing) and ``bottle`` (the Web UI in
 ``mpewui``); both are imported lazily or with a ``None`` fallback, and importing this module prints
@@ -72,6 +83,15 @@ try:
 except ImportError:  # Memory measurement and balancing are off without it (said once per pool)
     psutil = None
 
+########################################################################################################
+# PART I. THE CORE: what every pool needs, whatever runs its jobs
+#
+# Tunables, helpers, argument checks, the CPU topology, Task, Job, the reports, the process plumbing and
+# the guardian, the launcher protocol with its local implementation, memory, ExecPool, the Web UI
+# snapshots, and the names kept only for compatibility with the original.
+########################################################################################################
+
+
 # === Tunables ==========================================================================================
 # Module-level knobs of the original, kept with their names; tests patch them with mock.patch.object.
 
@@ -84,8 +104,6 @@ _WEBUI = importlib.util.find_spec('bottle') is not None
 # Physical RAM in GB and the part of it the pool may target (2% + 256 MB are left to the OS)
 _RAM_SIZE = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024.**3
 _RAM_LIMIT = _RAM_SIZE * 0.98 - 0.25
-# Kept for compatibility: the original pinned jobs through this binary; this module pins them itself
-_AFFINITYBIN = 'taskset'
 # Seconds from the SIGTERM that asks a job's processes to stop to the SIGKILL that ends them (the default
 # of ExecPool's killgrace): time for a measuring wrapper (GNU time, a shell trap) to record and exit
 _KILL_GRACE = 2.
@@ -1317,16 +1335,6 @@ class Job(object):
 		except Exception:  # A repr never raises
 			return object.__repr__(self)
 
-	def _updateMem(self):
-		"""Sample the memory of the job's process tree per memkind and update the smoothed estimate
-
-		return float  - the estimate in GB: max(current, previous * _RTM + current * (1 - _RTM)),
-			where the memory of a process is 0.9 RSS + 0.1 VMS
-		Raises AttributeError if the job has no process (and memory is measured).
-		"""
-		if not _LIMIT_WORKERS_RAM:
-			return 0
-		return self._noteMem(_treeMemory(self.proc.pid, self.memkind))
 
 	def _noteMem(self, cur):
 		"""Fold a memory sample (GB) into the estimate: it rises at once and decays slowly; return it"""
@@ -2189,1318 +2197,6 @@ class LocalLauncher(Launcher):
 		job.accounting = 'wait4'
 
 
-# === Cgroups: exact, kernel-enforced job resources ====================================================
-# Where a cgroup is usable, each job runs in one of its own (one directory per used hierarchy) from
-# before its first instruction: its peak memory and CPU time cover its whole tree (also descendants it
-# did not wait for), its memlim is the cgroup's memory limit (swap excluded, the kernel kills), and
-# stopping it signals every process of the cgroup, whatever environment or session they have.
-# Hierarchies: cgroup v2 with the memory controller delegated to us, else v1 memory (+ cpuacct, freezer),
-# else the v2 core files (cgroup.kill, cpu.stat) alone; a hybrid machine combines v1 memory with them.
-# Placement: where every used hierarchy is v1, the spawning thread moves itself (v1 `tasks` takes one
-# thread and "0" skips the global threadgroup lock) into the job's cgroups, forks, and moves back: no
-# second process, ~0.03 ms. On v2 (a process's threads share one domain cgroup) a /bin/sh shim writes
-# its pid into cgroup.procs, acknowledges and execs the program. Facts: research/cgroups.md.
-
-# PYEXPOOL_CGROUP: auto (default), off, or the path of a cgroup directory under which the jobs'
-# cgroups are made (a prepared, delegated one; it replaces this process's own cgroup of its hierarchy)
-_CGENV = 'PYEXPOOL_CGROUP'
-# The name of the cgroups of this process's jobs: pyexpool.<pid>.<n>
-_CG_PREFIX = 'pyexpool.'
-# Seconds to wait for a cgroup to be empty after its processes were killed (also the EBUSY window of
-# rmdir just after the last exit); polled every 1 ms, then slower
-_CG_EMPTY_WAIT = 2.0
-# The v2 placement shim: moves itself into the cgroups given as $2..$(1+$1), acknowledges on its stdin
-# (the write end of a pipe: dash redirects descriptors 0-9 only), makes /dev/null its stdin, as the pool
-# gives every job, and execs the program
-_CG_SHIM = ('n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ >"$1" || exit 125; shift; n=$((n-1)); done; '
-	'printf k >&0 && exec 0</dev/null && exec "$@"')
-_CGSEQ = itertools.count(1)
-
-
-def _cgRead(path):
-	"""The stripped text of a cgroup file, None when it is missing or unreadable"""
-	try:
-		fd = os.open(path, os.O_RDONLY)  # Read on every job: os.read costs a third of a file object
-	except OSError:
-		return None
-	try:
-		chunks = []
-		while True:
-			data = os.read(fd, 65536)
-			if not data:
-				return b''.join(chunks).decode('utf-8', 'replace').strip()
-			chunks.append(data)
-	except OSError:
-		return None
-	finally:
-		os.close(fd)
-
-
-def _cgWrite(path, value):
-	"""Write value to a cgroup file (raises OSError: the kernel refuses what it can not do)"""
-	fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # As sh's '>': no effect on cgroupfs, a fake tree is rewritten
-	try:
-		os.write(fd, value.encode() if isinstance(value, str) else value)
-	finally:
-		os.close(fd)
-
-
-def _cgKeys(text):
-	"""{key: int} of a flat keyed cgroup file ('key value' lines: cpu.stat, memory.events, oom_control)"""
-	found = {}
-	for line in (text or '').splitlines():
-		parts = line.split()
-		if len(parts) == 2 and parts[1].lstrip('-').isdigit():
-			found[parts[0]] = int(parts[1])
-	return found
-
-
-def _cgMounts(mountinfo):
-	"""[(mount point, mount root, 'v1'|'v2', {controller}, read-only)] of the cgroup mounts of mountinfo text"""
-	mounts = []
-	for line in mountinfo.splitlines():
-		fields, sep, tail = line.partition(' - ')
-		fields, tail = fields.split(), tail.split()
-		if not sep or len(fields) < 6 or len(tail) < 3 or tail[0] not in ('cgroup', 'cgroup2'):
-			continue
-		point = re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), fields[4])
-		opts = set(fields[5].split(',')) | set(tail[2].split(','))
-		mounts.append((point, fields[3], 'v2' if tail[0] == 'cgroup2' else 'v1', opts, 'ro' in opts))
-	return mounts
-
-
-def _cgOwnPaths(selfcgroup):
-	"""{controller: path} of /proc/self/cgroup text; '' keys the v2 path"""
-	paths = {}
-	for line in selfcgroup.splitlines():
-		parts = line.split(':', 2)
-		if len(parts) == 3:
-			for ctrl in (parts[1].split(',') if parts[1] else ('',)):
-				paths[ctrl] = parts[2]
-	return paths
-
-
-class _CgHier(object):
-	"""One cgroup hierarchy the jobs' cgroups are made in: version, base directory, own directory"""
-	__slots__ = ('version', 'base', 'own', 'ctrls', '_home')
-
-	def __init__(self, version, base, own, ctrls):
-		self.version = version  # 'v1' or 'v2'
-		self.base = base  # Directory under which the jobs' cgroups are made
-		self.own = own  # Directory of this process's cgroup (placement moves the thread back there), None: not writable
-		self.ctrls = ctrls  # {controller} served here (v1 mount options; v2 subtree_control)
-		self._home = None  # Descriptor of own's tasks file, opened on the first placement (one per process)
-
-	def home(self):
-		"""The descriptor of own's tasks file: writing "0" moves the calling thread back there"""
-		if self._home is None:
-			self._home = os.open(os.path.join(self.own, 'tasks'), os.O_WRONLY)
-		return self._home
-
-	def __repr__(self):
-		return '<cgroup {} {} {}>'.format(self.version, self.base, ','.join(sorted(self.ctrls)))
-
-
-class _CgroupCaps(object):
-	"""What the cgroups of this process offer: the hierarchy of each role and how jobs are placed
-
-	memory: _CgHier  - peak, limit and OOM counter of the jobs (None: wait4 and sampling as without)
-	cpu: _CgHier  - CPU times of the jobs' trees
-	kill: _CgHier  - cgroup.kill (v2) or the freezer (v1), None: signals to every process of cgroup.procs
-	hiers: [_CgHier]  - the distinct hierarchies used, procs: the one whose cgroup.procs lists the processes
-	placement: 'thread' (all v1) or 'shim' (some v2)
-	"""
-
-	def __init__(self, memory, cpu, kill):
-		self.memory, self.cpu, self.kill = memory, cpu, kill
-		self.hiers = []
-		for hier in (memory, cpu, kill):
-			if hier is not None and hier not in self.hiers:
-				self.hiers.append(hier)
-		self.procs = self.hiers[0]
-		# The thread moves back to its own cgroups, which it must be allowed to write
-		self.placement = 'thread' if all(hier.version == 'v1' and hier.own for hier in self.hiers) else 'shim'
-
-	def __repr__(self):
-		return '<cgroups placed by {}: memory {}, cpu {}, kill {}>'.format(self.placement, self.memory, self.cpu, self.kill)
-
-
-def _cgUsable(point, root, ownpath, ro):
-	"""The directory of a cgroup under a mount, or (None, why) when it can not hold our jobs' cgroups"""
-	if ro:
-		return None, '{} is mounted read-only'.format(point)
-	if ownpath is None:
-		return None, 'no cgroup of this process in {}'.format(point)
-	if '/..' in ownpath or not (ownpath + '/').startswith(root.rstrip('/') + '/'):
-		return None, 'the cgroup {} is outside the mount {}'.format(ownpath, point)
-	folder = os.path.normpath(point + '/' + ownpath[len(root.rstrip('/')):])
-	if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-		return None, '{} is not writable'.format(folder)
-	return folder, None
-
-
-def _cgroupProbe(setting='auto', mountinfo=None, selfcgroup=None):
-	"""(_CgroupCaps or None, why not or what is missing): the cgroups usable for the jobs of this process
-
-	Reads only (never raises, prints or creates): the mounts, this process's cgroups, their controllers.
-	setting: 'auto', 'off' or a cgroup directory (see _CGENV); mountinfo, selfcgroup: the texts of
-		/proc/self/mountinfo and /proc/self/cgroup (tests give fake ones)
-	"""
-	try:
-		if setting == 'off':
-			return None, 'cgroups are off ({}=off)'.format(_CGENV)
-		if mountinfo is None:
-			with open('/proc/self/mountinfo') as finfo:
-				mountinfo = finfo.read()
-		if selfcgroup is None:
-			with open('/proc/self/cgroup') as fcg:
-				selfcgroup = fcg.read()
-		mounts = _cgMounts(mountinfo)
-		own = _cgOwnPaths(selfcgroup)
-		given = None if setting in ('auto', '', None) else os.path.normpath(os.path.abspath(setting))
-		if given is not None and not any((given + '/').startswith(m[0].rstrip('/') + '/') for m in mounts):
-			return None, '{}={} is not in a cgroup mount'.format(_CGENV, setting)
-		why = []
-		v1 = {}  # controller -> _CgHier
-		v2 = None
-		for point, root, version, opts, ro in mounts:
-			ctrls = opts & {'memory', 'cpuacct', 'freezer'} if version == 'v1' else set()
-			if version == 'v1' and not ctrls or version == 'v2' and v2 is not None:
-				continue
-			ownpath = own.get('' if version == 'v2' else sorted(ctrls)[0])
-			folder, err = _cgUsable(point, root, ownpath, ro)
-			if given is not None and (given + '/').startswith(point.rstrip('/') + '/'):
-				folder, err = (given, None) if os.path.isdir(given) and os.access(given, os.W_OK) and not ro else (
-					None, '{}={} is not a writable cgroup directory'.format(_CGENV, setting))
-			if err:
-				why.append(err)
-				continue
-			if version == 'v1':
-				hier = _CgHier('v1', folder, _cgUsable(point, root, ownpath, ro)[0], ctrls)
-				for ctrl in ctrls:
-					v1.setdefault(ctrl, hier)
-				continue
-			if not os.path.exists(folder + '/cgroup.procs'):
-				why.append('{} is not a cgroup'.format(folder))
-				continue
-			v2 = _CgHier('v2', folder, _cgUsable(point, root, ownpath, ro)[0]
-				, set((_cgRead(folder + '/cgroup.subtree_control') or '').split()))
-			if 'memory' not in v2.ctrls:
-				if 'memory' in (_cgRead(folder + '/cgroup.controllers') or '').split():
-					why.append('the memory controller of {} is not enabled in its cgroup.subtree_control'
-						' (it holds processes; prepare an empty delegated cgroup, see the README)'.format(folder))
-				else:
-					why.append('no memory controller in the cgroup v2 {}'.format(folder))
-		if v2 is not None and 'memory' in v2.ctrls:
-			return _CgroupCaps(v2, v2, v2), ''
-		memory = v1.get('memory')
-		# v1 cpuacct keeps every hierarchy v1 (thread placement, no shim), unless a v2 directory was given
-		cpu = v1.get('cpuacct') if (memory is not None or v2 is None) and (v2 is None or v2.base != given) else None
-		cpu = cpu or v2
-		kill = v2 if v2 is not None and cpu is v2 else v1.get('freezer')
-		if memory is None and cpu is None:
-			return None, '; '.join(why) or 'no cgroup mount'
-		caps = _CgroupCaps(memory, cpu, kill)
-		if memory is None:
-			why.insert(0, 'no memory cgroup: peaks from wait4, memlim sampled')
-		return caps, '; '.join(why)
-	except Exception as err:  # A probe never fails the import or the pool: no cgroups then
-		return None, 'cgroups not probed: {}'.format(err)
-
-
-_CGCAPS = None  # (pid, _CgroupCaps or None, reason) of the probe, once per process
-
-
-def _cgroupCaps():
-	"""(_CgroupCaps or None, reason) of this process, probed once (again in a forked child)"""
-	global _CGCAPS
-	if _CGCAPS is None or _CGCAPS[0] != os.getpid():
-		_CGCAPS = (os.getpid(),) + _cgroupProbe(os.environ.get(_CGENV, 'auto').strip() or 'auto')
-	return _CGCAPS[1:]
-
-
-def _cpuSplit(total, user, system):
-	"""(user s, sys s) summing to total s, the exact CPU time, split in the proportion of the tick-sampled
-	user and system counters as the kernel splits a process's exact runtime for wait4 and getrusage
-	(cputime_adjust(), kernel/sched/cputime.c): all user time while no system tick was seen, all system
-	time while no user tick was (a job shorter than a tick has none: its time is user time)"""
-	if not system:
-		return total, 0.
-	if not user:
-		return 0., total
-	system = total * system / (user + system)
-	return total - system, system
-
-
-class _JobCgroup(object):
-	"""The cgroup of a job (a directory per used hierarchy), reused by the next job once it is empty
-
-	Figures are differences from the counters at each job's start (the v1 peak is reset); a v2 cgroup
-	serves one job (memory.peak can not be reset before Linux 6.12).
-	"""
-
-	def __init__(self, caps, name):
-		self.caps = caps
-		self.dirs = {}  # _CgHier -> directory of this cgroup in it
-		self.limit = None  # Bytes of the memory limit set, 0: none
-		self._base = (0, 0, 0, 0)  # (OOM kills, CPU total, user, sys counters) at the start of the current job
-		self._last = (0, 0, 0, 0)  # The same at the end of the last job read: a new cgroup's are 0
-		self._skew = (0., 0.)  # CPU (user, sys) s of the spawning thread charged here during placement
-		self._tasks = {}  # _CgHier -> descriptor of this cgroup's tasks file (thread placement)
-		self._files = None  # Names of the files of its directories (the kernel's features): 'v1/memory.peak'
-		for hier in caps.hiers:
-			folder = os.path.join(hier.base, name)
-			os.mkdir(folder)
-			self.dirs[hier] = folder
-
-	def __repr__(self):
-		return '<JobCgroup {}>'.format(' '.join(self.dirs.values()))
-
-	@property
-	def reusable(self):
-		return self.caps.placement == 'thread'
-
-	def _path(self, hier, name):
-		return os.path.join(self.dirs[hier], name)
-
-	def _has(self, hier, name):
-		"""Whether the kernel made the file in the cgroup's directory of hier (listed once)"""
-		if self._files is None:
-			self._files = {other.version + '/' + fname for other, folder in self.dirs.items() for fname in os.listdir(folder)}
-		return hier.version + '/' + name in self._files
-
-	def prepare(self, limit):
-		"""Make the (empty) cgroup ready for a job: its memory limit in bytes (0: none), the baselines"""
-		mem = self.caps.memory
-		if mem is not None:
-			if mem.version == 'v2':
-				if limit != self.limit:
-					_cgWrite(self._path(mem, 'memory.max'), str(limit) if limit else 'max')
-					for name, value in (('memory.swap.max', '0'), ('memory.oom.group', '1')):
-						if self._has(mem, name):
-							_cgWrite(self._path(mem, name), value)
-			else:
-				if limit != self.limit:
-					# memsw (memory + swap) must never be below the memory limit: lift it first
-					memsw = self._has(mem, 'memory.memsw.limit_in_bytes')
-					if memsw:
-						_cgWrite(self._path(mem, 'memory.memsw.limit_in_bytes'), '-1')
-					_cgWrite(self._path(mem, 'memory.limit_in_bytes'), str(limit) if limit else '-1')
-					if memsw and limit:
-						_cgWrite(self._path(mem, 'memory.memsw.limit_in_bytes'), str(limit))
-				if self.limit is not None:  # Reused: the peak that figures() reads restarts from the current usage
-					_cgWrite(self._path(mem, self._peakFiles()[0]), '0')
-		self.limit = limit
-		self._base = self._last  # Nothing ran in the empty cgroup since the last job's figures
-		self._skew = (0., 0.)
-
-	def _peakFiles(self):
-		"""The names of the files that may hold the peak memory, the preferred first"""
-		if self.caps.memory.version == 'v2':
-			return ('memory.peak',)
-		if self._has(self.caps.memory, 'memory.memsw.max_usage_in_bytes'):  # Memory + swap: all it held
-			return ('memory.memsw.max_usage_in_bytes', 'memory.max_usage_in_bytes')
-		return ('memory.max_usage_in_bytes',)
-
-	def _oomKills(self):
-		"""OOM kills in the cgroup since it was made (a cumulative kernel counter; 0 without memory)"""
-		mem = self.caps.memory
-		if mem is None:
-			return 0
-		if mem.version == 'v2':
-			events = _cgRead(self._path(mem, 'memory.events.local'))  # Not the OOMs of cgroups a job made inside
-			return _cgKeys(events if events is not None else _cgRead(self._path(mem, 'memory.events'))).get('oom_kill', 0)
-		return _cgKeys(_cgRead(self._path(mem, 'memory.oom_control'))).get('oom_kill', 0)
-
-	def _cpuCounters(self):
-		"""(total ns, user, sys) CPU counters of the cgroup since it was made (cumulative), (0, 0, 0) without
-		a CPU hierarchy. The total is exact: the scheduler's runtime (v1 cpuacct.usage in ns, v2 cpu.stat
-		usage_usec); user and sys are tick-sampled (v1 cpuacct.usage_user/usage_sys, v2 user_usec/system_usec
-		in cgroups without the cpu controller): only their proportion is used, see _cpuSplit()"""
-		cpu = self.caps.cpu
-		if cpu is None:
-			return 0, 0, 0
-		if cpu.version == 'v2':
-			stat = _cgKeys(_cgRead(self._path(cpu, 'cpu.stat')))
-			return stat.get('usage_usec', 0) * 1000, stat.get('user_usec', 0), stat.get('system_usec', 0)
-		user, system = (_cgRead(self._path(cpu, 'cpuacct.usage_user')), _cgRead(self._path(cpu, 'cpuacct.usage_sys')))
-		return int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0), int(user or 0), int(system or 0)
-
-	def ooms(self):
-		"""OOM kills in the cgroup during the current job"""
-		return self._oomKills() - self._base[0]
-
-	def usage(self):
-		"""Bytes charged to the cgroup now (0 without a memory hierarchy)"""
-		mem = self.caps.memory
-		if mem is None:
-			return 0
-		value = _cgRead(self._path(mem, 'memory.current' if mem.version == 'v2' else 'memory.usage_in_bytes'))
-		return int(value) if value and value.isdigit() else 0
-
-	def figures(self):
-		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty); the
-		CPU times are None without a CPU hierarchy (wait4's stand)"""
-		oom = self._oomKills()
-		counters = self._cpuCounters()
-		self._last = (oom,) + counters
-		peak = None
-		if self.caps.memory is not None:
-			for name in self._peakFiles():
-				value = _cgRead(self._path(self.caps.memory, name))
-				if value is not None and value.isdigit():
-					peak = int(value)
-					break
-		user = system = None
-		if self.caps.cpu is not None:
-			total, uticks, sticks = (now - then for now, then in zip(counters, self._base[1:]))
-			user, system = _cpuSplit(max(0., total / 1e9 - sum(self._skew)), uticks, sticks)
-		return peak, user, system, oom - self._base[0]
-
-	# --- Placement ---------------------------------------------------------------------------------
-
-	@contextlib.contextmanager
-	def placing(self):
-		"""Thread placement: the calling thread is in the cgroup inside the block (its forks start there)"""
-		if not self._tasks:
-			for hier, folder in self.dirs.items():
-				self._tasks[hier] = os.open(os.path.join(folder, 'tasks'), os.O_WRONLY)
-		moved = []
-		cpu0 = resource.getrusage(resource.RUSAGE_THREAD)
-		try:
-			for hier, here in self._tasks.items():
-				home = hier.home()
-				os.write(here, b'0')
-				moved.append(home)
-			yield
-		finally:
-			for home in moved:
-				os.write(home, b'0')
-			cpu1 = resource.getrusage(resource.RUSAGE_THREAD)
-			self._skew = (cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime)
-
-	def shimArgs(self, args):
-		"""The argument list running args through the v2 placement shim"""
-		procs = [self._path(hier, 'cgroup.procs') for hier in self.caps.hiers]
-		return ['/bin/sh', '-c', _CG_SHIM, 'pyexpool-cgroup', str(len(procs))] + procs + list(args)
-
-	# --- Processes -----------------------------------------------------------------------------------
-
-	def pids(self):
-		"""[pid] of the processes in the cgroup and in the cgroups a job made inside it (a v1 cgroup.procs
-		lists only its own: a nested pool's jobs are in cgroups of their own)"""
-		found = []
-		for folder in _cgTree(self.dirs[self.caps.procs]):
-			text = _cgRead(os.path.join(folder, 'cgroup.procs'))
-			if text:
-				found.extend(int(pid) for pid in text.split())
-		return found
-
-	def signal(self, sig):
-		"""Send sig once to every process of the cgroup, also the ones forking meanwhile where it can:
-		SIGKILL through v2 cgroup.kill, any signal with the v1 cgroup frozen while its processes are listed"""
-		kill = self.caps.kill
-		if sig == signal.SIGKILL and kill is not None and kill.version == 'v2' and self._has(kill, 'cgroup.kill'):
-			_cgWrite(self._path(kill, 'cgroup.kill'), '1')
-			return
-		frozen = kill is not None and kill.version == 'v1'
-		if frozen:  # A frozen cgroup can not fork while its processes are listed and signalled
-			_cgWrite(self._path(kill, 'freezer.state'), 'FROZEN')
-		try:
-			_signalPids(self.pids(), sig)
-		finally:
-			if frozen:  # A frozen process handles its signals (or dies) once thawed
-				_cgWrite(self._path(kill, 'freezer.state'), 'THAWED')
-
-	def kill(self):
-		"""SIGKILL every process of the cgroup"""
-		self.signal(signal.SIGKILL)
-
-	def empty(self):
-		"""Whether no process is left in the cgroup"""
-		procs = self.caps.procs
-		if procs.version == 'v2':
-			events = _cgKeys(_cgRead(self._path(procs, 'cgroup.events')))
-			if 'populated' in events:
-				return not events['populated']
-		return not self.pids()
-
-	def waitEmpty(self, timeout=_CG_EMPTY_WAIT, kill=True):
-		"""Wait until the cgroup is empty, killing what is left when kill; return whether it is"""
-		deadline = time.perf_counter() + timeout
-		pause = 0.0005
-		while not self.empty():
-			if time.perf_counter() >= deadline:
-				return False
-			if kill:
-				self.kill()
-			time.sleep(pause)
-			pause = min(pause * 2, 0.02)
-		return True
-
-	def reclaim(self):
-		"""Free the memory still charged to the empty cgroup (the page cache of the files its jobs wrote): a
-		removed memory cgroup stays in the kernel, dying, while pages are charged to it, and the host has
-		65535 memory cgroup ids for everyone. v1 memory.force_empty is meant for this "before calling
-		rmdir()"; v2 memory.reclaim (Linux 5.19+) frees the bytes written (Documentation/admin-guide/
-		cgroup-v1/memory.rst 5.1, cgroup-v2.rst). Dirty pages are written back first: their data is kept"""
-		mem = self.caps.memory
-		if mem is None:
-			return
-		try:
-			if mem.version == 'v1':
-				_cgWrite(self._path(mem, 'memory.force_empty'), '0')
-			elif self._has(mem, 'memory.reclaim'):
-				charged = self.usage()
-				if charged:
-					_cgWrite(self._path(mem, 'memory.reclaim'), str(charged))
-		except OSError:  # Not all of it could be freed (v2 EAGAIN), a vanished cgroup: removed all the same
-			pass
-
-	def remove(self):
-		"""Kill what is left, reclaim its memory and remove the cgroup's directories (retrying EBUSY); return
-		whether all are gone"""
-		for fd in self._tasks.values():
-			os.close(fd)
-		self._tasks = {}
-		if self.waitEmpty():
-			self.reclaim()
-		for hier, folder in list(self.dirs.items()):
-			if _cgRemoveDir(folder):
-				del self.dirs[hier]
-		return not self.dirs
-
-
-def _cgTree(folder):
-	"""A cgroup directory and the cgroups inside it, the innermost first"""
-	try:
-		if os.stat(folder).st_nlink <= 2:  # No subdirectory (cgroupfs counts them, as other filesystems do)
-			return [folder]
-	except OSError:
-		return [folder]
-	return [sub for sub, _, _ in os.walk(folder, topdown=False)]
-
-
-def _cgRemoveDir(folder, timeout=_CG_EMPTY_WAIT):
-	"""rmdir an empty cgroup and the cgroups a job made inside it, retrying EBUSY (the last exit is still
-	being processed just after the cgroup emptied: mesos saw up to 200 ms); return whether it is gone"""
-	deadline = time.perf_counter() + timeout
-	for sub in _cgTree(folder):
-		while True:
-			try:
-				os.rmdir(sub)
-				break
-			except FileNotFoundError:
-				break
-			except OSError as err:
-				if err.errno != errno.EBUSY or time.perf_counter() >= deadline:
-					return False
-				time.sleep(0.001)
-	return True
-
-
-# Bytes an emptied cgroup may keep charged (kernel objects of its exited processes) and still serve the
-# next job; above it (the page cache of files a job wrote) a new cgroup is made, so a job's peak counts
-# at most this much of an earlier job's memory
-_CG_REUSE_MAX = 1 << 20
-
-
-# The guardian's action on the cgroups of the jobs ("cgroup <path>" records)
-_guardianAction('cgroup', r'''
-def killCgroups(paths):
-	# A job's cgroup holds every process of its tree: kill them (thawed: a frozen process would not die)
-	# until it is empty, then remove it (retrying EBUSY: the last exits are processed just after)
-	left, deadline = set(paths), time.time() + 5
-	while left and time.time() < deadline:
-		for path in list(left):
-			for name, value in (('freezer.state', b'THAWED'), ('cgroup.kill', b'1')):
-				try:
-					fd = os.open(path + '/' + name, os.O_WRONLY)
-					try:
-						os.write(fd, value)
-					finally:
-						os.close(fd)
-				except OSError:
-					pass
-			tree = [sub for sub, _, _ in os.walk(path, topdown=False)]  # Also the cgroups a job made inside
-			for sub in tree:
-				try:
-					with open(sub + '/cgroup.procs') as fprocs:
-						pids = fprocs.read().split()
-				except OSError:
-					pids = []
-				for pid in pids:
-					try:
-						os.kill(int(pid), signal.SIGKILL)
-					except (OSError, ValueError):
-						pass
-			for sub in tree:
-				try:
-					os.rmdir(sub)
-				except OSError:
-					pass
-			if not os.path.exists(path):
-				left.discard(path)
-		if left:
-			time.sleep(0.005)
-''')
-
-
-class _CgroupFailure(Exception):
-	"""A cgroup could not be made or entered: the job runs without one, the pool stops using cgroups"""
-
-
-class CgroupLauncher(LocalLauncher):
-	"""Local jobs, each in a cgroup of its own from before its first instruction (where cgroups are
-	usable, else as LocalLauncher): the figures cover the whole tree, memlim is the kernel's limit, a
-	stop reaches every process of the cgroup. Empty cgroups are reused by the next jobs while the pool
-	has work; they are removed when it is idle (join() returned, terminate()), and by the guardian if this
-	process dies."""
-	accounting = 'cgroup'
-
-	def __init__(self, caps=None):
-		"""caps: (_CgroupCaps or None, reason) - the probe's result, this process's by default"""
-		super().__init__()
-		self.caps, self.why = caps if caps is not None else _cgroupCaps()  # caps None: plain LocalLauncher
-		self._inuse = set()  # _JobCgroup of the running jobs (job._run.launch)
-		self._idle = []  # Empty _JobCgroup ready for the next job
-
-	@property
-	def kernelMemlim(self):
-		return self.caps is not None and self.caps.memory is not None
-
-	def __repr__(self):
-		return '<CgroupLauncher {}>'.format(self.caps if self.caps is not None else 'without cgroups: ' + self.why)
-
-	def _fail(self, err):
-		"""Stop using cgroups in this pool, said once; the jobs run as with LocalLauncher"""
-		if self.caps is not None:
-			self.caps = None
-			self.why = str(err)
-			pool = self.pool
-			_warnmsg('WARNING{}, cgroups are not used any more: {}'.format(_nameSuffix(pool.name if pool else None), err))
-		self.close()
-
-	def _take(self, job):
-		"""An empty cgroup prepared for the job (its memlim), None without cgroups"""
-		if self.caps is None:
-			return None
-		cgroup = self._idle.pop() if self._idle else None
-		try:
-			if cgroup is None:
-				cgroup = _JobCgroup(self.caps, '{}{}.{}'.format(_CG_PREFIX, os.getpid(), next(_CGSEQ)))
-				for folder in cgroup.dirs.values():
-					_guard('cgroup', folder)
-			cgroup.prepare(int(inBytes(job.memlim)) if job.memlim else 0)
-			return cgroup
-		except OSError as err:  # A write refused, a vanished controller: not this job's failure
-			if cgroup is not None:
-				self._drop(cgroup)
-			self._fail('{} ({})'.format(err, getattr(err, 'filename', '') or 'cgroup'))
-			return None
-
-	def _drop(self, cgroup):
-		"""Remove a cgroup (and its guardian records once it is gone)"""
-		dirs = list(cgroup.dirs.values())
-		cgroup.remove()
-		for folder in dirs:
-			if folder not in cgroup.dirs.values():
-				_unguard('cgroup', folder)
-
-	def spawn(self, job, args, kwargs, cpus):
-		_markEnv(kwargs['env'], job._run.marker)
-		cgroup = self._take(job)
-		if cgroup is None:
-			return self._spawnGroup(args, kwargs, cpus)
-		try:
-			if self.caps.placement == 'thread':
-				proc = self._spawnThread(cgroup, args, kwargs, cpus)
-			else:
-				proc = self._spawnShim(cgroup, args, kwargs, cpus)
-		except _CgroupFailure as err:
-			self._drop(cgroup)
-			self._fail(err)
-			return self._spawnGroup(args, kwargs, cpus)
-		except BaseException:  # The program could not start (OSError, a bad argument): the cgroup serves the next job
-			self._idle.append(cgroup)
-			raise
-		job._run.launch = cgroup  # Its cgroup's guardian record covers its process group too
-		self._inuse.add(cgroup)
-		return proc
-
-	@staticmethod
-	def _spawnThread(cgroup, args, kwargs, cpus):
-		"""Fork from inside the cgroup: the spawning thread enters it, then sets the affinity and forks"""
-		try:
-			placing = cgroup.placing()
-			placing.__enter__()
-		except OSError as err:
-			raise _CgroupFailure('the cgroup {} can not be entered: {}'.format(cgroup, err))
-		try:
-			return _popen(args, kwargs, cpus)
-		finally:
-			placing.__exit__(None, None, None)
-
-	@staticmethod
-	def _spawnShim(cgroup, args, kwargs, cpus):
-		"""Start the program through the placement shim; it runs only once the shim acknowledged its move"""
-		if kwargs.get('stdin') != subprocess.DEVNULL:
-			raise _CgroupFailure('the placement shim needs the job\'s stdin to be /dev/null')
-		ackr, ackw = os.pipe()
-		try:
-			program = kwargs.get('executable') or args[0]
-			shimkw = dict(kwargs, executable='/bin/sh', stdin=ackw)
-			proc = _popen(cgroup.shimArgs([program] + list(args[1:])), shimkw, cpus)
-			os.close(ackw)
-			ackw = None
-			if os.read(ackr, 1) != b'k':  # Placement refused (the shim exited 125): the program never ran
-				proc.wait()
-				raise _CgroupFailure('the placement into {} failed (exit code {})'.format(cgroup, proc.returncode))
-			return proc
-		finally:
-			os.close(ackr)
-			if ackw is not None:
-				os.close(ackw)
-
-	def signal(self, jobs, sig):
-		plain = [job for job in jobs if job._run.launch is None]
-		if plain:
-			super().signal(plain, sig)
-		for job in jobs:  # Each process of the cgroup once (its process group is in it)
-			cgroup = job._run.launch
-			if cgroup is not None:
-				cgroup.signal(sig)
-
-	def memoryKilled(self, job):
-		cgroup = job._run.launch
-		if cgroup is None or self.caps is None or self.caps.memory is None:
-			return None
-		return cgroup.ooms() > 0
-
-	def reaped(self, job, status, rusage):
-		cgroup, job._run.launch = job._run.launch, None
-		if cgroup is None:
-			return super().reaped(job, status, rusage)
-		self._inuse.discard(cgroup)
-		self._rusageFigures(job, rusage)  # wait4's figures where the cgroup has none (a missing memory.peak)
-		# Whatever the job left in its cgroup ends with it, as its process group: the figures are final then
-		try:
-			empty = cgroup.empty()
-			if not empty:
-				cgroup.kill()
-				empty = cgroup.waitEmpty()
-			peak, utime, stime, ooms = cgroup.figures()
-		except (OSError, ValueError) as err:  # A vanished controller: wait4's figures, no more cgroups
-			self._drop(cgroup)
-			self._fail('the figures of {} could not be read: {}'.format(cgroup, err))
-			return True
-		if utime is not None:  # Else wait4's: memory alone is a cgroup (a delegated v1 memory cgroup)
-			job.utime, job.stime = utime, stime
-		if peak is not None:
-			job.rssmax = inGigabytes(peak)
-		job.accounting = self.accounting
-		if ooms > 0 and job.reason in (None, 'memory limit chain'):
-			job.reason = 'memory limit'  # The kernel's OOM killer acted on its own limit: an origin, not chained
-		if empty and cgroup.reusable and self.caps is not None and cgroup.usage() <= _CG_REUSE_MAX:
-			self._idle.append(cgroup)  # Until the pool is idle()
-		else:
-			self._drop(cgroup)
-			if not empty:
-				_warnmsg('WARNING, the cgroup of "{}" kept processes after SIGKILL; it is left to the guardian'.format(job.name))
-		return True
-
-	def sweep(self):
-		super().sweep()
-		for cgroup in list(self._inuse):
-			cgroup.kill()
-
-	def idle(self):
-		idle, self._idle = self._idle, []
-		for cgroup in idle:
-			self._drop(cgroup)
-
-	def close(self):
-		self.idle()
-
-
-def _cgroupsMissing():
-	"""What is missing for cgroups=True (a cgroup with the memory controller), None: nothing"""
-	caps, why = _cgroupCaps()
-	return 'no cgroup with the memory controller is usable: ' + why if caps is None or caps.memory is None else None
-
-
-def _defaultLauncher(cgroups):
-	"""The launcher of a pool given none: a cgroup per job where usable (cgroups None), required (True:
-	ValueError saying what is missing) or never (False)"""
-	if cgroups is False:
-		return LocalLauncher()
-	if cgroups and _cgroupsMissing():
-		raise ValueError('cgroups=True, but {}'.format(_cgroupsMissing()))
-	caps, why = _cgroupCaps()
-	return CgroupLauncher((caps, why)) if caps is not None else LocalLauncher()
-
-
-# === Slurm: every job is an srun client ================================================================
-# A job runs as `srun -n1 -N1 ... <program>`: a local child that the pool watches like any other (its exit,
-# its PIPE outputs), whose Slurm job the cluster places, limits and accounts. What the pool learns from the
-# controller comes from batched calls, at most one of each kind per _SLURM_PERIOD and none while nothing is
-# in flight: squeue for the ids, nodes and start times of the jobs started since the last call, sacct for
-# the state and figures of the jobs whose srun exited. Jobs are stopped through `scancel <ids>` only: srun
-# forks a shepherd that cancels the job if srun alone dies, but a kill of srun's whole process group leaks
-# the allocation until its --time (so srun carries no job marker and no process group record).
-
-# srun's exit code for its own errors (SLURM_EXIT_ERROR, SLURM_EXIT_IMMEDIATE): a job that Slurm refused
-_SLURM_EXIT_ERROR = 250
-# Seconds between two batched squeue (or sacct) calls, at least; squeue backs off to _SLURM_PERIOD_MAX
-# while it learns nothing new (jobs waiting in the queue)
-_SLURM_PERIOD = 1.
-_SLURM_PERIOD_MAX = 8.
-# Seconds after srun's exit before the first sacct call (its records reach the database later)
-_SLURM_ACCT_DELAY = 0.5
-# Seconds after srun's exit that a job waits for its final sacct lines at most
-_SLURM_ACCT_BOUND = 10.
-# Minutes added to the --time backstop of a job with a timeout (the pool's own timer comes first)
-_SLURM_TIME_MARGIN = 1
-# Seconds a Slurm command may take before it counts as failed
-_SLURM_CALL_TIMEOUT = 30
-# Seconds between the checks of a Slurm command running in the background
-_SLURM_CALL_CHECK = 0.02
-# Job states of jobs in flight; the others are final
-_SLURM_ACTIVE = frozenset(('PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'STOPPED'
-	, 'SIGNALING', 'STAGE_OUT', 'RESIZING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD'))
-# Final states that say why a job ended, as the pool's reasons (COMPLETED, FAILED: it ended by itself)
-_SLURM_REASONS = {'TIMEOUT': 'timeout', 'DEADLINE': 'timeout', 'OUT_OF_MEMORY': 'memory limit'
-	, 'CANCELLED': 'cancelled', 'REVOKED': 'cancelled', 'NODE_FAIL': 'node failure'
-	, 'BOOT_FAIL': 'node failure', 'PREEMPTED': 'preempted'}
-_SLURM_SACCT_FORMAT = 'JobIDRaw,JobName,State,ExitCode,ElapsedRaw,UserCPU,SystemCPU,MaxRSS,NodeList,Start'
-_SLURM_NOTNODE = ('', 'None assigned', '(null)', 'n/a')
-
-
-def _slurmSeconds(text):
-	"""Seconds of a Slurm duration [D-][HH:]MM:SS[.mmm], None when empty"""
-	if not text:
-		return None
-	days, _, clock = text.rpartition('-')
-	secs = 0.
-	for part in clock.split(':'):
-		secs = secs * 60 + float(part)
-	return secs + int(days or 0) * 86400
-
-
-def _slurmGigabytes(text):
-	"""GB of a Slurm size such as 160512K; None when empty or 0 (not measured)"""
-	if not text:
-		return None
-	scale = {'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4}.get(text[-1].upper())
-	nbytes = float(text[:-1]) * scale if scale else float(text)
-	return inGigabytes(nbytes) if nbytes else None
-
-
-def _slurmEpoch(text):
-	"""Epoch seconds of a Slurm timestamp (local time, 2026-12-01T08:50:30), None when not a time"""
-	try:
-		return time.mktime(time.strptime(text, '%Y-%m-%dT%H:%M:%S'))
-	except (ValueError, OverflowError):
-		return None
-
-
-# The guardian's actions: cancel the Slurm jobs of known ids ("slurm <id> [<SLURM_CONF>]"), ask the sruns
-# of jobs whose id was not known yet to cancel theirs ("srun <pid>")
-_guardianAction('srun', r'''
-def stopSruns(pids):
-	# srun clients whose job id the pool did not know yet: a SIGTERM to srun alone (never its group, which
-	# holds the shepherd that cancels the job) makes it cancel its job
-	for pid in pids:
-		try:
-			if os.path.basename(os.readlink('/proc/{}/exe'.format(pid))) == 'srun':
-				os.kill(int(pid), signal.SIGTERM)
-		except (OSError, ValueError):
-			pass
-''')
-_guardianAction('slurm', r'''
-def cancelSlurm(records):
-	# "<job id> [<SLURM_CONF>]": one scancel per configuration (the guardian may predate a pool's SLURM_CONF)
-	import subprocess
-	byconf = {}
-	for rec in records:
-		jobid, _, conf = rec.partition(' ')
-		byconf.setdefault(conf, []).append(jobid)
-	for conf, ids in byconf.items():
-		env = dict(os.environ, SLURM_CONF=conf) if conf else None
-		try:
-			subprocess.run(['scancel'] + ids, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
-				, stderr=subprocess.DEVNULL, timeout=30)
-		except Exception:
-			pass
-''')
-
-
-class _SlurmRun(object):
-	"""SlurmLauncher's state of a run (_Run.launch)"""
-	__slots__ = ('name', 'start', 'pending', 'cancelled', 'guard')
-
-	def __init__(self, name):
-		self.name = name  # Its Slurm job name
-		self.start = None  # perf_counter() of its start on the cluster, once known
-		self.pending = False  # squeue sees it waiting for resources
-		self.cancelled = False  # scancel was asked for it
-		self.guard = None  # Its record held by the guardian
-
-
-class SlurmLauncher(Launcher):
-	"""Jobs run on a Slurm cluster: each job is one `srun -n1 -N1 ...` client process, a job step (--exact)
-	when the pool runs inside an allocation (SLURM_JOB_ID set)
-
-	Mapping: the pool's timer stays authoritative and --time is a backstop (whole minutes, rounded up,
-	plus _SLURM_TIME_MARGIN); memlim -> --mem (without memlim: the pool's memlimit / wksnum, inside an
-	allocation its memory / wksnum, else the cluster's default); the affinity step -> --cpus-per-task
-	with --cpu-bind=cores unless omitafn; workdir -> --chdir (it must exist here too: a missing one
-	fails the job, where Slurm would run it in /tmp); --job-name <pool prefix>.<seq>.<name>;
-	--export=ALL. The figures come from sacct: utime, stime, rssmax (MaxRSS, sampled); wtime runs from
-	the step's start (sacct's Start, whole seconds) to srun's exit: the wait in the queue is not in it;
-	job.slurmid and job.node are set as the pool learns them.
-
-	calls: collections.Counter  - Slurm commands run by this launcher, per program (the controller load)
-	"""
-	accounting = 'slurm'
-	columns = ('node', 'slurmid')  # The node it ran on; its Slurm job id ('<job>.<step>' in an allocation)
-	reserves = True  # Slurm holds each job to its --mem
-	# No job marker in srun's environment: the tree kills and the guardian scan /proc for it, they must never reach srun
-
-	def __init__(self, partition=None, account=None, qos=None, options=()):
-		"""partition, account, qos: str  - srun's --partition, --account, --qos (None: the cluster's default)
-		options: sequence of str  - further srun options, e.g. ('--constraint=ib',), given last
-		"""
-		super().__init__()
-		self.partition = _checkType(partition, str, 'partition')
-		self.account = _checkType(account, str, 'account')
-		self.qos = _checkType(qos, str, 'qos')
-		if isinstance(options, str) or not isinstance(options, (list, tuple)) or not all(
-		isinstance(opt, str) for opt in options):
-			raise TypeError('options must be a sequence of str srun options, not {!r}'.format(options))
-		self.options = tuple(options)
-		self.calls = collections.Counter()
-		self._srun = None  # Path of srun, found by attach()
-		self._alloc = None  # Id of the allocation the pool runs in: its jobs are steps of it
-		self._prefix = None  # Job name prefix of the pool's jobs
-		self._seq = itertools.count(1)
-		self._named = {}  # Slurm job name -> Job whose srun runs or whose figures are awaited
-		self._running = set()  # Jobs whose srun runs
-		self._settling = {}  # Job -> perf_counter() of its srun's exit: waiting for its sacct lines
-		self._cancel = set()  # Jobs the pool stops whose id is not known yet
-		self._polled = -_SLURM_PERIOD  # perf_counter() of the last squeue call
-		self._pollat = None  # perf_counter() of the next squeue call, None: nothing to learn
-		self._pollperiod = _SLURM_PERIOD
-		self._acctat = 0.  # perf_counter() before which no sacct call runs
-		self._acctoff = None  # Why Slurm gives no figures (sacct's message), once known
-		self._failing = set()  # Slurm commands whose failure was reported (once until one succeeds)
-		self._sacct = None  # The sacct call running in the background
-		# Slurm id -> (job name, guardian record or None) of the jobs whose srun exited while Slurm's record of
-		# them is not final: an srun that can not reach the controller at its end gives up without ending its
-		# allocation, which then stays RUNNING (until --time or InactiveLimit); cancelled once it answers
-		self._strays = {}
-		self._strayat = None  # perf_counter() of the next check of the strays
-		self._straycall = None  # The squeue call about the strays running in the background
-
-	def attach(self, pool, prefix, slots, afnmask):
-		srun = shutil.which('srun')
-		if srun is None:
-			raise FileNotFoundError(errno.ENOENT, "SlurmLauncher needs Slurm's srun, which is not on PATH {!r}".format(
-				os.environ.get('PATH', os.defpath)), 'srun')
-		super().attach(pool, prefix, slots, afnmask)
-		self._srun = srun
-		self._alloc = os.environ.get('SLURM_JOB_ID') or None
-		self._prefix = 'pyexpool-{:x}-{}'.format(os.getpid(), os.urandom(3).hex())
-
-	def host(self, job):
-		return job.node
-
-	# --- Starting ---------------------------------------------------------------------------------------
-
-	def reserved(self, job):
-		mem = job.memlim
-		pool = self.pool
-		if not mem and pool is not None and pool.memlimit:
-			mem = pool.memlimit / self.slots
-		if not mem and self._alloc and pool is not None:
-			# A step without --mem takes all the allocation's memory: the others would wait for it
-			pernode = os.environ.get('SLURM_MEM_PER_NODE', '')
-			mem = int(pernode) / 1024. / self.slots if pernode.isdigit() else 0.
-		return mem
-
-	def _command(self, job, name, args):
-		"""The srun command line of a job"""
-		cmd = [self._srun, '-n1', '-N1', '--job-name=' + name, '--export=ALL']
-		if self._alloc:
-			cmd.append('--exact')
-		for opt, val in (('--partition', self.partition), ('--account', self.account), ('--qos', self.qos)):
-			if val:
-				cmd.append('{}={}'.format(opt, val))
-		mem = self.reserved(job)
-		if mem:
-			cmd.append('--mem={}M'.format(max(1, math.ceil(mem * 1024))))
-		if job.timeout:
-			cmd.append('--time={}'.format(math.ceil(job.timeout / 60) + _SLURM_TIME_MARGIN))
-		afnmask = self.afnmask
-		if afnmask is not None:
-			cmd.append('--cpus-per-task={}'.format(afnmask.afnstep))
-			if not job._omitafn:
-				cmd.append('--cpu-bind=cores')
-		cmd.append('--chdir=' + os.path.abspath(job.workdir or os.getcwd()))
-		cmd.extend(self.options)
-		cmd.extend(args)
-		return cmd
-
-	def spawn(self, job, args, kwargs, cpus):
-		name = '{}.{}.{}'.format(self._prefix, next(self._seq), re.sub(r'[^\w.+-]', '_', job.name)[:40])
-		env = kwargs['env']
-		env[b'SLURM_EXIT_ERROR'] = env[b'SLURM_EXIT_IMMEDIATE'] = str(_SLURM_EXIT_ERROR).encode()
-		if not self._alloc:  # Not a step of an allocation this process happened to inherit
-			env.pop(b'SLURM_JOB_ID', None)
-			env.pop(b'SLURM_JOBID', None)
-		job.slurmid = job.node = None
-		job._run.launch = _SlurmRun(name)
-		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
-		# Slurm would run the job in /tmp instead); srun itself is not pinned: it only talks to the cluster
-		proc = subprocess.Popen(self._command(job, name, args), **dict(kwargs, executable=self._srun, env=env))
-		self._named[name] = job
-		self._running.add(job)
-		_guard('srun', proc.pid)  # Until its id is known, the guardian can only ask srun itself
-		now = time.perf_counter()
-		self._pollperiod = _SLURM_PERIOD
-		self._pollat = min(self._pollat or float('inf'), max(self._polled + _SLURM_PERIOD, now + 0.2))
-		return proc
-
-	def runsince(self, job):
-		srun = job._run.launch
-		if srun.pending:
-			return None
-		return srun.start if srun.start is not None else job.tstart
-
-	# --- Stopping ---------------------------------------------------------------------------------------
-
-	def signal(self, jobs, sig):
-		if sig not in (signal.SIGTERM, signal.SIGKILL, signal.SIGINT):
-			self._scancel([job for job in jobs if job.slurmid], '--signal={}'.format(signal.Signals(sig).name[3:]))
-			return
-		# A cancel is final (TERM, KillWait, KILL by Slurm): the pool's repeated requests add nothing
-		fresh = [job for job in jobs if job in self._running and job not in self._cancel and not job._run.launch.cancelled]
-		if not fresh:
-			return
-		if any(job.slurmid is None for job in fresh):
-			self._poll(time.perf_counter(), fresh)  # One squeue for their ids
-		known = [job for job in fresh if job.slurmid is not None]
-		self._cancel.update(job for job in fresh if job.slurmid is None)  # Cancelled once the poll finds them
-		self._scancel(known)
-
-	def _scancel(self, jobs, *opts):
-		"""One scancel for the ids of jobs"""
-		if not jobs:
-			return
-		for job in jobs:
-			job._run.launch.cancelled = not opts
-		self._call(['scancel'] + list(opts) + [job.slurmid for job in jobs])
-
-	# --- Ending -----------------------------------------------------------------------------------------
-
-	def reaped(self, job, status, rusage):
-		self._running.discard(job)
-		self._cancel.discard(job)
-		_unguard('srun', job.proc.pid)  # Its id's record stays until Slurm's record of the job is final
-		if self._acctoff is not None:
-			self._finish(job, None, None)
-			return True
-		now = time.perf_counter()
-		if not self._settling:
-			self._acctat = max(self._acctat, now + _SLURM_ACCT_DELAY)
-		self._settling[job] = now
-		if job.slurmid is None:  # Its id is learnt (or its absence: Slurm refused it) by the next poll
-			self._pollat = min(self._pollat or float('inf'), max(self._polled + _SLURM_PERIOD, now))
-		return False
-
-	def collect(self):
-		now = time.perf_counter()
-		done = []
-		if self._pollat is not None and now >= self._pollat:
-			done.extend(self._poll(now))
-		if (self._settling or self._sacct is not None) and now >= self._acctat:
-			done.extend(self._account(now))
-		if self._acctoff is not None:  # Found out just now: the figures will never come
-			for job in list(self._settling):
-				self._finish(job, None, None)
-				done.append(job)
-		if self._strays and now >= self._strayat:
-			self._checkStrays(now)
-		nextat = [self._pollat] if self._pollat is not None else []
-		if self._settling or self._sacct is not None:
-			nextat.append(self._acctat)
-		if self._strays:
-			nextat.append(self._strayat)
-		return done, min(nextat) if nextat else None
-
-	def _poll(self, now, jobs=None):
-		"""One squeue for the jobs (default: all in flight) whose id or start is unknown: learn them,
-		cancel those the pool stops meanwhile; return the jobs found to have never become Slurm jobs"""
-		self._polled = now
-		self._pollat = None
-		if jobs is None:
-			jobs = [job for job in self._named.values() if job.slurmid is None or (job._run.launch.start is None
-				and job in self._running)]
-		if not jobs:
-			return []
-		if self._alloc:  # Steps: squeue lists the running ones only
-			lines = self._call(['squeue', '-h', '-s', '-j', self._alloc, '-o', '%i|%j|%N'])
-		else:
-			lines = self._call(['squeue', '-h', '-t', 'all', '--name=' + ','.join(job._run.launch.name for job in jobs)
-				, '-o', '%i|%j|%N|%T|%S'])
-		learnt = False
-		found = set()
-		for line in lines or ():
-			fields = line.split('|')
-			job = self._named.get(fields[1]) if len(fields) >= 3 else None
-			if job is None:
-				continue
-			found.add(job)
-			state = fields[3] if len(fields) > 3 else 'RUNNING'
-			if job.slurmid is None:
-				learnt = True
-				job.slurmid = fields[0]
-				if job in self._running:
-					self._guardId(job)
-			if fields[2] not in _SLURM_NOTNODE:
-				job.node = fields[2]
-			srun = job._run.launch
-			srun.pending = state in ('PENDING', 'CONFIGURING', 'REQUEUED')
-			if srun.start is None and not srun.pending:
-				learnt = True
-				epoch = _slurmEpoch(fields[4]) if len(fields) > 4 else None
-				since = epoch - _CLOCK_ORIGIN if epoch is not None else now
-				srun.start = min(max(since, job._run.tspawn), now)
-		self._scancel([job for job in self._cancel if job.slurmid is not None])
-		self._cancel = {job for job in self._cancel if job.slurmid is None}
-		# A job whose srun exited, not listed by squeue -t all (which keeps ended jobs for MinJobAge), or
-		# with srun's own error code while the controller does not answer: it never became a job
-		never = [] if self._alloc else [job for job in jobs if job in self._settling and job not in found and (
-			lines is not None or job.proc.returncode == _SLURM_EXIT_ERROR)]
-		for job in never:
-			self._finish(job, None, None)
-		self._pollperiod = _SLURM_PERIOD if learnt else min(_SLURM_PERIOD_MAX, self._pollperiod * 2)
-		if any(job.slurmid is None or (job._run.launch.start is None and job in self._running)
-		for job in self._named.values()):
-			self._pollat = now + self._pollperiod
-		return never
-
-	def _account(self, now):
-		"""One sacct for the jobs whose srun exited, in the background (it takes ~0.1 s, the next job's start
-		does not wait for it): started by one call, read by a later one; return the jobs whose figures are
-		final (or overdue)"""
-		records = {}
-		if self._sacct is None:
-			ids = [self._alloc] if self._alloc else [job.slurmid for job in self._settling if job.slurmid is not None]
-			if ids:  # The steps of an allocation are found by their names
-				self._sacct = self._startCall(['sacct', '-n', '-P', '-j', ','.join(ids), '--format='
-					+ _SLURM_SACCT_FORMAT])
-				if self._sacct is not None:
-					self._acctat = now + _SLURM_CALL_CHECK
-					return []
-			self._acctat = now + _SLURM_PERIOD
-		elif self._sacct[0].poll() is None and now < self._sacct[4] + _SLURM_CALL_TIMEOUT:
-			self._acctat = now + _SLURM_CALL_CHECK
-			return []
-		else:
-			tstart = self._sacct[4]
-			lines = self._readCall(self._sacct, acct=True)
-			self._sacct = None
-			self._acctat = max(now, tstart + _SLURM_PERIOD)
-			for line in lines or ():
-				fields = line.split('|')
-				if len(fields) == 10:
-					records[fields[0]] = fields
-		done = []
-		steps = {rec[1]: rec for rec in records.values()} if self._alloc else None
-		for job, ended in list(self._settling.items()):
-			jrec = srec = None
-			if steps is not None:
-				jrec = srec = steps.get(job._run.launch.name)
-				if srec is not None and job.slurmid is None:
-					job.slurmid = srec[0]
-				# A step Slurm refused (srun's own error code) is never recorded
-				final = (srec[2].split()[0] not in _SLURM_ACTIVE if srec is not None
-					else job.proc.returncode == _SLURM_EXIT_ERROR)
-			elif job.slurmid is not None:
-				jrec = records.get(job.slurmid)
-				srec = records.get(job.slurmid + '.0')
-				# Final: the job line, and the step line when the job ran (the job line may come first)
-				final = jrec is not None and jrec[2].split()[0] not in _SLURM_ACTIVE and (
-					srec[2].split()[0] not in _SLURM_ACTIVE if srec is not None else jrec[8] in _SLURM_NOTNODE)
-			else:
-				final = False  # Its id comes from the next poll
-			if final or now - ended >= _SLURM_ACCT_BOUND:
-				self._finish(job, jrec if final else None, srec if final else None)
-				done.append(job)
-		return done
-
-	def _finish(self, job, jrec, srec):
-		"""Set a job's figures and outcome from its sacct lines (None: unknown) and forget it"""
-		srun = job._run.launch
-		self._settling.pop(job, None)
-		self._named.pop(srun.name, None)
-		rcode = job.proc.returncode
-		state = jrec[2].split()[0] if jrec is not None else None
-		self._release(job, state is None or state in _SLURM_ACTIVE)
-		if jrec is not None and jrec[8] not in _SLURM_NOTNODE:
-			job.node = jrec[8]
-		if srec is not None:
-			job.accounting = self.accounting
-			# Its run, not its wait in the queue: from its step's start that Slurm recorded (in whole seconds:
-			# up to 1 s early), not from squeue's polls, which may never see it start
-			start = _slurmEpoch(srec[9])
-			if start is not None:
-				end = job._run.tspawn + job.wtime
-				job.wtime = end - min(max(start - _CLOCK_ORIGIN, job._run.tspawn), end)
-			job.utime = _slurmSeconds(srec[5])
-			job.stime = _slurmSeconds(srec[6])
-			job.rssmax = _slurmGigabytes(srec[7])
-			code, _, sig = srec[3].partition(':')
-			if sig.isdigit() and int(sig) and state != 'OUT_OF_MEMORY':
-				job.proc.returncode = -int(sig)  # Killed by a signal, as a local job's code says it
-			elif code.isdigit() and state not in _SLURM_REASONS:
-				job.proc.returncode = int(code)
-		if job.reason is not None:
-			return  # The pool stopped it: its reason stands (Slurm says CANCELLED)
-		reason = _SLURM_REASONS.get(state)
-		if reason == 'cancelled' and job.memlim and job.rssmax and job.rssmax >= job.memlim * 0.9:
-			reason = 'memory limit'  # Killed by Slurm's sampling memory enforcement (OverMemoryKill)
-		if srec is None and rcode == _SLURM_EXIT_ERROR and reason is None:
-			reason = 'start failure'
-			_warnmsg('ERROR{}, Slurm refused the job "{}" (srun exit code {}): srun says why on its stderr'.format(
-				_nameSuffix(self.pool.name if self.pool else None), job.name, rcode))
-		job.reason = reason
-
-	def sweep(self):
-		if self._running:
-			if any(job.slurmid is None for job in self._running):
-				self._poll(time.perf_counter(), list(self._running))
-			self._scancel([job for job in self._running if job.slurmid is not None])
-		for job in self._settling:  # The pool completes them without their figures
-			self._release(job, True)
-		self._settling.clear()
-		if self._sacct is not None:
-			self._readCall(self._sacct)
-			self._sacct = None
-		self._named = {name: job for name, job in self._named.items() if job in self._running}
-
-	# --- Slurm commands ---------------------------------------------------------------------------------
-
-	def _guardId(self, job):
-		"""Tell the guardian the job's id (with the SLURM_CONF of its cluster): it cancels the job if this
-		process dies"""
-		conf = os.environ.get('SLURM_CONF')
-		job._run.launch.guard = job.slurmid + (' ' + conf if conf else '')
-		_guard('slurm', job._run.launch.guard)
-
-	def _release(self, job, unsure):
-		"""The pool is done with a job whose srun exited: its id's guardian record goes, unless Slurm may
-		still run it (unsure: its record is not final): it is a stray then, checked until Slurm ended it"""
-		if unsure and job.slurmid is not None and not self._alloc:  # A step ends with its srun: the allocation is the user's
-			self._strays[job.slurmid] = (job._run.launch.name, job._run.launch.guard)
-			if self._straycall is None:
-				self._strayat = time.perf_counter()
-		elif job._run.launch.guard is not None:
-			_unguard('slurm', job._run.launch.guard)
-
-	def _checkStrays(self, now, wait=False):
-		"""One squeue for the strays in the background (wait: to its end), then one scancel for those Slurm
-		still runs; forget those it ended (their guardian records go). While the controller does not answer,
-		they are checked again every _SLURM_PERIOD (and the guardian cancels them if this process dies)"""
-		if self._straycall is None:
-			asked = dict(self._strays)  # Strays found meanwhile wait for the next call
-			call = self._startCall(['squeue', '-h', '-t', 'all', '--name=' + ','.join(sorted({name for name, _
-				in asked.values()})), '-o', '%i|%T'])
-			if call is None:
-				self._strayat = now + _SLURM_PERIOD
-				return
-			self._straycall = (call, asked)
-		call, asked = self._straycall
-		if not wait and call[0].poll() is None and now < call[4] + _SLURM_CALL_TIMEOUT:
-			self._strayat = now + _SLURM_CALL_CHECK
-			return
-		self._straycall = None
-		lines = self._readCall(call)
-		self._strayat = time.perf_counter() + _SLURM_PERIOD
-		if lines is None:  # The controller does not answer yet
-			return
-		active = {fields[0] for fields in (line.split('|') for line in lines) if len(fields) == 2
-			and fields[0] in asked and fields[1] in _SLURM_ACTIVE and fields[1] != 'COMPLETING'}
-		kept = active if active and self._call(['scancel'] + sorted(active)) is None else ()
-		for sid, (_, guard) in asked.items():
-			if sid not in kept:
-				self._strays.pop(sid, None)
-				if guard is not None:
-					_unguard('slurm', guard)
-
-	def idle(self):
-		if self._strays:  # The pool has no more work: no later collect() checks them
-			self._checkStrays(time.perf_counter(), wait=True)
-
-	close = idle
-
-	def _call(self, args, acct=False):
-		"""Run a Slurm command to its end (counted); return its output lines, None when it failed"""
-		call = self._startCall(args)
-		return self._readCall(call, acct) if call is not None else None
-
-	def _startCall(self, args):
-		"""Start a Slurm command (counted), its outputs into files (no pipe to drain meanwhile): the call
-		(Popen, stdout file, stderr file, args, perf_counter() of its start), None when it did not start"""
-		self.calls[args[0]] += 1
-		fout, ferr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-		try:
-			return (subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=fout, stderr=ferr), fout, ferr, args
-				, time.perf_counter())
-		except OSError as err:
-			fout.close()
-			ferr.close()
-			self._callFailed(args, '-', str(err))
-			return None
-
-	def _readCall(self, call, acct=False):
-		"""The output lines of a call, waiting for its end (up to _SLURM_CALL_TIMEOUT after its start);
-		None when it failed
-
-		acct: bool  - an sacct call: a cluster without accounting storage says so, once, and the pool stops
-			waiting for figures
-		"""
-		proc, fout, ferr, args, tstart = call
-		try:
-			rcode = proc.wait(max(0., tstart + _SLURM_CALL_TIMEOUT - time.perf_counter()))
-		except subprocess.TimeoutExpired:
-			proc.kill()
-			proc.wait()
-			rcode = 'timed out'
-		with fout, ferr:
-			fout.seek(0)
-			ferr.seek(0)
-			out, err = fout.read().decode('utf-8', 'replace'), ferr.read().decode('utf-8', 'replace').strip()
-		if rcode:
-			if acct and 'accounting storage is disabled' in err:
-				self._acctoff = err
-				_warnmsg('WARNING{}, Slurm keeps no accounting ({}): jobs complete without utime, stime, rssmax and'
-					" their Slurm state (wtime: srun's, with any wait in the queue; the outcome: srun's exit code)".format(
-					_nameSuffix(self.pool.name if self.pool else None), err))
-			else:
-				self._callFailed(args, rcode, err)
-			return None
-		self._failing.discard(args[0])
-		return out.splitlines()
-
-	def _callFailed(self, args, rcode, err):
-		"""Report a failed Slurm command once until it works again (scancel of an ended job is fine)"""
-		if args[0] != 'scancel' and args[0] not in self._failing:
-			self._failing.add(args[0])
-			_warnmsg('WARNING, {} failed ({}): {}; retried'.format(args[0], rcode, err))
-
-
 # === Memory: process-tree sampling and the queue ordered for memory balancing ========================
 # One sampling pass reads, for each watched job, /proc/<pid>/statm of the processes of its tree, found
 # through /proc/<pid>/task/<tid>/children: the cost follows the jobs' trees, not the whole system (a
@@ -3880,7 +2576,6 @@ class ExecPool(object):
 	loop until all of them finished. Callbacks run in the caller's thread, inside execute() and join().
 	"""
 	_CPUS = os.cpu_count() or 1
-	_KILLDELAY = 3  # The original's count of termination requests before SIGKILL (kept; see killgrace)
 	_MEMLOW = _RAM_SIZE - _RAM_LIMIT  # GB of free RAM below which the memory is short
 	_GOLDEN = (1 + 5 ** 0.5) / 2
 	# The clamps of the age weighting in the choice of the jobs to postpone for the group memory limit
@@ -5379,6 +4074,1355 @@ def uiSnapshot(pool):
 		, None if running or queuelen else tsnap, tsnap, wallclock(0.), pool.jobsdone, running, queued
 		, queuelen, tuple(pool.failures), tuple(getattr(pool, '_history', ())), tasks
 		, taskreg, tuple(getattr(pool, '_memtrace', ())), memjobs, _LIMIT_WORKERS_RAM, columns)
+
+# === Names kept only for compatibility with the original ==========================================
+# Code and tests written for PyExPool v3 read or call these; this module does not use them itself.
+
+# The original pinned jobs through this binary; this module pins them itself (os.sched_setaffinity)
+_AFFINITYBIN = 'taskset'
+# The original's count of termination requests before SIGKILL; its stops now take killgrace seconds
+ExecPool._KILLDELAY = 3
+
+
+def _updateMem(self):
+	"""Sample the memory of the job's process tree per memkind and update the smoothed estimate
+
+	return float  - the estimate in GB: max(current, previous * _RTM + current * (1 - _RTM)),
+		where the memory of a process is 0.9 RSS + 0.1 VMS
+	Raises AttributeError if the job has no process (and memory is measured).
+	"""
+	if not _LIMIT_WORKERS_RAM:
+		return 0
+	return self._noteMem(_treeMemory(self.proc.pid, self.memkind))
+
+
+Job._updateMem = _updateMem
+
+
+########################################################################################################
+# PART II. THE OPTIONAL LAUNCHERS: each one section, its columns and its guardian action
+#
+# Nothing in part I names them: a pool gets one through launcher= or _defaultLauncher().
+########################################################################################################
+
+
+# === Cgroups: exact, kernel-enforced job resources ====================================================
+# Where a cgroup is usable, each job runs in one of its own (one directory per used hierarchy) from
+# before its first instruction: its peak memory and CPU time cover its whole tree (also descendants it
+# did not wait for), its memlim is the cgroup's memory limit (swap excluded, the kernel kills), and
+# stopping it signals every process of the cgroup, whatever environment or session they have.
+# Hierarchies: cgroup v2 with the memory controller delegated to us, else v1 memory (+ cpuacct, freezer),
+# else the v2 core files (cgroup.kill, cpu.stat) alone; a hybrid machine combines v1 memory with them.
+# Placement: where every used hierarchy is v1, the spawning thread moves itself (v1 `tasks` takes one
+# thread and "0" skips the global threadgroup lock) into the job's cgroups, forks, and moves back: no
+# second process, ~0.03 ms. On v2 (a process's threads share one domain cgroup) a /bin/sh shim writes
+# its pid into cgroup.procs, acknowledges and execs the program. Facts: research/cgroups.md.
+
+# PYEXPOOL_CGROUP: auto (default), off, or the path of a cgroup directory under which the jobs'
+# cgroups are made (a prepared, delegated one; it replaces this process's own cgroup of its hierarchy)
+_CGENV = 'PYEXPOOL_CGROUP'
+# The name of the cgroups of this process's jobs: pyexpool.<pid>.<n>
+_CG_PREFIX = 'pyexpool.'
+# Seconds to wait for a cgroup to be empty after its processes were killed (also the EBUSY window of
+# rmdir just after the last exit); polled every 1 ms, then slower
+_CG_EMPTY_WAIT = 2.0
+# The v2 placement shim: moves itself into the cgroups given as $2..$(1+$1), acknowledges on its stdin
+# (the write end of a pipe: dash redirects descriptors 0-9 only), makes /dev/null its stdin, as the pool
+# gives every job, and execs the program
+_CG_SHIM = ('n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ >"$1" || exit 125; shift; n=$((n-1)); done; '
+	'printf k >&0 && exec 0</dev/null && exec "$@"')
+_CGSEQ = itertools.count(1)
+
+
+def _cgRead(path):
+	"""The stripped text of a cgroup file, None when it is missing or unreadable"""
+	try:
+		fd = os.open(path, os.O_RDONLY)  # Read on every job: os.read costs a third of a file object
+	except OSError:
+		return None
+	try:
+		chunks = []
+		while True:
+			data = os.read(fd, 65536)
+			if not data:
+				return b''.join(chunks).decode('utf-8', 'replace').strip()
+			chunks.append(data)
+	except OSError:
+		return None
+	finally:
+		os.close(fd)
+
+
+def _cgWrite(path, value):
+	"""Write value to a cgroup file (raises OSError: the kernel refuses what it can not do)"""
+	fd = os.open(path, os.O_WRONLY | os.O_TRUNC)  # As sh's '>': no effect on cgroupfs, a fake tree is rewritten
+	try:
+		os.write(fd, value.encode() if isinstance(value, str) else value)
+	finally:
+		os.close(fd)
+
+
+def _cgKeys(text):
+	"""{key: int} of a flat keyed cgroup file ('key value' lines: cpu.stat, memory.events, oom_control)"""
+	found = {}
+	for line in (text or '').splitlines():
+		parts = line.split()
+		if len(parts) == 2 and parts[1].lstrip('-').isdigit():
+			found[parts[0]] = int(parts[1])
+	return found
+
+
+def _cgMounts(mountinfo):
+	"""[(mount point, mount root, 'v1'|'v2', {controller}, read-only)] of the cgroup mounts of mountinfo text"""
+	mounts = []
+	for line in mountinfo.splitlines():
+		fields, sep, tail = line.partition(' - ')
+		fields, tail = fields.split(), tail.split()
+		if not sep or len(fields) < 6 or len(tail) < 3 or tail[0] not in ('cgroup', 'cgroup2'):
+			continue
+		point = re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), fields[4])
+		opts = set(fields[5].split(',')) | set(tail[2].split(','))
+		mounts.append((point, fields[3], 'v2' if tail[0] == 'cgroup2' else 'v1', opts, 'ro' in opts))
+	return mounts
+
+
+def _cgOwnPaths(selfcgroup):
+	"""{controller: path} of /proc/self/cgroup text; '' keys the v2 path"""
+	paths = {}
+	for line in selfcgroup.splitlines():
+		parts = line.split(':', 2)
+		if len(parts) == 3:
+			for ctrl in (parts[1].split(',') if parts[1] else ('',)):
+				paths[ctrl] = parts[2]
+	return paths
+
+
+class _CgHier(object):
+	"""One cgroup hierarchy the jobs' cgroups are made in: version, base directory, own directory"""
+	__slots__ = ('version', 'base', 'own', 'ctrls', '_home')
+
+	def __init__(self, version, base, own, ctrls):
+		self.version = version  # 'v1' or 'v2'
+		self.base = base  # Directory under which the jobs' cgroups are made
+		self.own = own  # Directory of this process's cgroup (placement moves the thread back there), None: not writable
+		self.ctrls = ctrls  # {controller} served here (v1 mount options; v2 subtree_control)
+		self._home = None  # Descriptor of own's tasks file, opened on the first placement (one per process)
+
+	def home(self):
+		"""The descriptor of own's tasks file: writing "0" moves the calling thread back there"""
+		if self._home is None:
+			self._home = os.open(os.path.join(self.own, 'tasks'), os.O_WRONLY)
+		return self._home
+
+	def __repr__(self):
+		return '<cgroup {} {} {}>'.format(self.version, self.base, ','.join(sorted(self.ctrls)))
+
+
+class _CgroupCaps(object):
+	"""What the cgroups of this process offer: the hierarchy of each role and how jobs are placed
+
+	memory: _CgHier  - peak, limit and OOM counter of the jobs (None: wait4 and sampling as without)
+	cpu: _CgHier  - CPU times of the jobs' trees
+	kill: _CgHier  - cgroup.kill (v2) or the freezer (v1), None: signals to every process of cgroup.procs
+	hiers: [_CgHier]  - the distinct hierarchies used, procs: the one whose cgroup.procs lists the processes
+	placement: 'thread' (all v1) or 'shim' (some v2)
+	"""
+
+	def __init__(self, memory, cpu, kill):
+		self.memory, self.cpu, self.kill = memory, cpu, kill
+		self.hiers = []
+		for hier in (memory, cpu, kill):
+			if hier is not None and hier not in self.hiers:
+				self.hiers.append(hier)
+		self.procs = self.hiers[0]
+		# The thread moves back to its own cgroups, which it must be allowed to write
+		self.placement = 'thread' if all(hier.version == 'v1' and hier.own for hier in self.hiers) else 'shim'
+
+	def __repr__(self):
+		return '<cgroups placed by {}: memory {}, cpu {}, kill {}>'.format(self.placement, self.memory, self.cpu, self.kill)
+
+
+def _cgUsable(point, root, ownpath, ro):
+	"""The directory of a cgroup under a mount, or (None, why) when it can not hold our jobs' cgroups"""
+	if ro:
+		return None, '{} is mounted read-only'.format(point)
+	if ownpath is None:
+		return None, 'no cgroup of this process in {}'.format(point)
+	if '/..' in ownpath or not (ownpath + '/').startswith(root.rstrip('/') + '/'):
+		return None, 'the cgroup {} is outside the mount {}'.format(ownpath, point)
+	folder = os.path.normpath(point + '/' + ownpath[len(root.rstrip('/')):])
+	if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+		return None, '{} is not writable'.format(folder)
+	return folder, None
+
+
+def _cgroupProbe(setting='auto', mountinfo=None, selfcgroup=None):
+	"""(_CgroupCaps or None, why not or what is missing): the cgroups usable for the jobs of this process
+
+	Reads only (never raises, prints or creates): the mounts, this process's cgroups, their controllers.
+	setting: 'auto', 'off' or a cgroup directory (see _CGENV); mountinfo, selfcgroup: the texts of
+		/proc/self/mountinfo and /proc/self/cgroup (tests give fake ones)
+	"""
+	try:
+		if setting == 'off':
+			return None, 'cgroups are off ({}=off)'.format(_CGENV)
+		if mountinfo is None:
+			with open('/proc/self/mountinfo') as finfo:
+				mountinfo = finfo.read()
+		if selfcgroup is None:
+			with open('/proc/self/cgroup') as fcg:
+				selfcgroup = fcg.read()
+		mounts = _cgMounts(mountinfo)
+		own = _cgOwnPaths(selfcgroup)
+		given = None if setting in ('auto', '', None) else os.path.normpath(os.path.abspath(setting))
+		if given is not None and not any((given + '/').startswith(m[0].rstrip('/') + '/') for m in mounts):
+			return None, '{}={} is not in a cgroup mount'.format(_CGENV, setting)
+		why = []
+		v1 = {}  # controller -> _CgHier
+		v2 = None
+		for point, root, version, opts, ro in mounts:
+			ctrls = opts & {'memory', 'cpuacct', 'freezer'} if version == 'v1' else set()
+			if version == 'v1' and not ctrls or version == 'v2' and v2 is not None:
+				continue
+			ownpath = own.get('' if version == 'v2' else sorted(ctrls)[0])
+			folder, err = _cgUsable(point, root, ownpath, ro)
+			if given is not None and (given + '/').startswith(point.rstrip('/') + '/'):
+				folder, err = (given, None) if os.path.isdir(given) and os.access(given, os.W_OK) and not ro else (
+					None, '{}={} is not a writable cgroup directory'.format(_CGENV, setting))
+			if err:
+				why.append(err)
+				continue
+			if version == 'v1':
+				hier = _CgHier('v1', folder, _cgUsable(point, root, ownpath, ro)[0], ctrls)
+				for ctrl in ctrls:
+					v1.setdefault(ctrl, hier)
+				continue
+			if not os.path.exists(folder + '/cgroup.procs'):
+				why.append('{} is not a cgroup'.format(folder))
+				continue
+			v2 = _CgHier('v2', folder, _cgUsable(point, root, ownpath, ro)[0]
+				, set((_cgRead(folder + '/cgroup.subtree_control') or '').split()))
+			if 'memory' not in v2.ctrls:
+				if 'memory' in (_cgRead(folder + '/cgroup.controllers') or '').split():
+					why.append('the memory controller of {} is not enabled in its cgroup.subtree_control'
+						' (it holds processes; prepare an empty delegated cgroup, see the README)'.format(folder))
+				else:
+					why.append('no memory controller in the cgroup v2 {}'.format(folder))
+		if v2 is not None and 'memory' in v2.ctrls:
+			return _CgroupCaps(v2, v2, v2), ''
+		memory = v1.get('memory')
+		# v1 cpuacct keeps every hierarchy v1 (thread placement, no shim), unless a v2 directory was given
+		cpu = v1.get('cpuacct') if (memory is not None or v2 is None) and (v2 is None or v2.base != given) else None
+		cpu = cpu or v2
+		kill = v2 if v2 is not None and cpu is v2 else v1.get('freezer')
+		if memory is None and cpu is None:
+			return None, '; '.join(why) or 'no cgroup mount'
+		caps = _CgroupCaps(memory, cpu, kill)
+		if memory is None:
+			why.insert(0, 'no memory cgroup: peaks from wait4, memlim sampled')
+		return caps, '; '.join(why)
+	except Exception as err:  # A probe never fails the import or the pool: no cgroups then
+		return None, 'cgroups not probed: {}'.format(err)
+
+
+_CGCAPS = None  # (pid, _CgroupCaps or None, reason) of the probe, once per process
+
+
+def _cgroupCaps():
+	"""(_CgroupCaps or None, reason) of this process, probed once (again in a forked child)"""
+	global _CGCAPS
+	if _CGCAPS is None or _CGCAPS[0] != os.getpid():
+		_CGCAPS = (os.getpid(),) + _cgroupProbe(os.environ.get(_CGENV, 'auto').strip() or 'auto')
+	return _CGCAPS[1:]
+
+
+def _cpuSplit(total, user, system):
+	"""(user s, sys s) summing to total s, the exact CPU time, split in the proportion of the tick-sampled
+	user and system counters as the kernel splits a process's exact runtime for wait4 and getrusage
+	(cputime_adjust(), kernel/sched/cputime.c): all user time while no system tick was seen, all system
+	time while no user tick was (a job shorter than a tick has none: its time is user time)"""
+	if not system:
+		return total, 0.
+	if not user:
+		return 0., total
+	system = total * system / (user + system)
+	return total - system, system
+
+
+class _JobCgroup(object):
+	"""The cgroup of a job (a directory per used hierarchy), reused by the next job once it is empty
+
+	Figures are differences from the counters at each job's start (the v1 peak is reset); a v2 cgroup
+	serves one job (memory.peak can not be reset before Linux 6.12).
+	"""
+
+	def __init__(self, caps, name):
+		self.caps = caps
+		self.dirs = {}  # _CgHier -> directory of this cgroup in it
+		self.limit = None  # Bytes of the memory limit set, 0: none
+		self._base = (0, 0, 0, 0)  # (OOM kills, CPU total, user, sys counters) at the start of the current job
+		self._last = (0, 0, 0, 0)  # The same at the end of the last job read: a new cgroup's are 0
+		self._skew = (0., 0.)  # CPU (user, sys) s of the spawning thread charged here during placement
+		self._tasks = {}  # _CgHier -> descriptor of this cgroup's tasks file (thread placement)
+		self._files = None  # Names of the files of its directories (the kernel's features): 'v1/memory.peak'
+		for hier in caps.hiers:
+			folder = os.path.join(hier.base, name)
+			os.mkdir(folder)
+			self.dirs[hier] = folder
+
+	def __repr__(self):
+		return '<JobCgroup {}>'.format(' '.join(self.dirs.values()))
+
+	@property
+	def reusable(self):
+		return self.caps.placement == 'thread'
+
+	def _path(self, hier, name):
+		return os.path.join(self.dirs[hier], name)
+
+	def _has(self, hier, name):
+		"""Whether the kernel made the file in the cgroup's directory of hier (listed once)"""
+		if self._files is None:
+			self._files = {other.version + '/' + fname for other, folder in self.dirs.items() for fname in os.listdir(folder)}
+		return hier.version + '/' + name in self._files
+
+	def prepare(self, limit):
+		"""Make the (empty) cgroup ready for a job: its memory limit in bytes (0: none), the baselines"""
+		mem = self.caps.memory
+		if mem is not None:
+			if mem.version == 'v2':
+				if limit != self.limit:
+					_cgWrite(self._path(mem, 'memory.max'), str(limit) if limit else 'max')
+					for name, value in (('memory.swap.max', '0'), ('memory.oom.group', '1')):
+						if self._has(mem, name):
+							_cgWrite(self._path(mem, name), value)
+			else:
+				if limit != self.limit:
+					# memsw (memory + swap) must never be below the memory limit: lift it first
+					memsw = self._has(mem, 'memory.memsw.limit_in_bytes')
+					if memsw:
+						_cgWrite(self._path(mem, 'memory.memsw.limit_in_bytes'), '-1')
+					_cgWrite(self._path(mem, 'memory.limit_in_bytes'), str(limit) if limit else '-1')
+					if memsw and limit:
+						_cgWrite(self._path(mem, 'memory.memsw.limit_in_bytes'), str(limit))
+				if self.limit is not None:  # Reused: the peak that figures() reads restarts from the current usage
+					_cgWrite(self._path(mem, self._peakFiles()[0]), '0')
+		self.limit = limit
+		self._base = self._last  # Nothing ran in the empty cgroup since the last job's figures
+		self._skew = (0., 0.)
+
+	def _peakFiles(self):
+		"""The names of the files that may hold the peak memory, the preferred first"""
+		if self.caps.memory.version == 'v2':
+			return ('memory.peak',)
+		if self._has(self.caps.memory, 'memory.memsw.max_usage_in_bytes'):  # Memory + swap: all it held
+			return ('memory.memsw.max_usage_in_bytes', 'memory.max_usage_in_bytes')
+		return ('memory.max_usage_in_bytes',)
+
+	def _oomKills(self):
+		"""OOM kills in the cgroup since it was made (a cumulative kernel counter; 0 without memory)"""
+		mem = self.caps.memory
+		if mem is None:
+			return 0
+		if mem.version == 'v2':
+			events = _cgRead(self._path(mem, 'memory.events.local'))  # Not the OOMs of cgroups a job made inside
+			return _cgKeys(events if events is not None else _cgRead(self._path(mem, 'memory.events'))).get('oom_kill', 0)
+		return _cgKeys(_cgRead(self._path(mem, 'memory.oom_control'))).get('oom_kill', 0)
+
+	def _cpuCounters(self):
+		"""(total ns, user, sys) CPU counters of the cgroup since it was made (cumulative), (0, 0, 0) without
+		a CPU hierarchy. The total is exact: the scheduler's runtime (v1 cpuacct.usage in ns, v2 cpu.stat
+		usage_usec); user and sys are tick-sampled (v1 cpuacct.usage_user/usage_sys, v2 user_usec/system_usec
+		in cgroups without the cpu controller): only their proportion is used, see _cpuSplit()"""
+		cpu = self.caps.cpu
+		if cpu is None:
+			return 0, 0, 0
+		if cpu.version == 'v2':
+			stat = _cgKeys(_cgRead(self._path(cpu, 'cpu.stat')))
+			return stat.get('usage_usec', 0) * 1000, stat.get('user_usec', 0), stat.get('system_usec', 0)
+		user, system = (_cgRead(self._path(cpu, 'cpuacct.usage_user')), _cgRead(self._path(cpu, 'cpuacct.usage_sys')))
+		return int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0), int(user or 0), int(system or 0)
+
+	def ooms(self):
+		"""OOM kills in the cgroup during the current job"""
+		return self._oomKills() - self._base[0]
+
+	def usage(self):
+		"""Bytes charged to the cgroup now (0 without a memory hierarchy)"""
+		mem = self.caps.memory
+		if mem is None:
+			return 0
+		value = _cgRead(self._path(mem, 'memory.current' if mem.version == 'v2' else 'memory.usage_in_bytes'))
+		return int(value) if value and value.isdigit() else 0
+
+	def figures(self):
+		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty); the
+		CPU times are None without a CPU hierarchy (wait4's stand)"""
+		oom = self._oomKills()
+		counters = self._cpuCounters()
+		self._last = (oom,) + counters
+		peak = None
+		if self.caps.memory is not None:
+			for name in self._peakFiles():
+				value = _cgRead(self._path(self.caps.memory, name))
+				if value is not None and value.isdigit():
+					peak = int(value)
+					break
+		user = system = None
+		if self.caps.cpu is not None:
+			total, uticks, sticks = (now - then for now, then in zip(counters, self._base[1:]))
+			user, system = _cpuSplit(max(0., total / 1e9 - sum(self._skew)), uticks, sticks)
+		return peak, user, system, oom - self._base[0]
+
+	# --- Placement ---------------------------------------------------------------------------------
+
+	@contextlib.contextmanager
+	def placing(self):
+		"""Thread placement: the calling thread is in the cgroup inside the block (its forks start there)"""
+		if not self._tasks:
+			for hier, folder in self.dirs.items():
+				self._tasks[hier] = os.open(os.path.join(folder, 'tasks'), os.O_WRONLY)
+		moved = []
+		cpu0 = resource.getrusage(resource.RUSAGE_THREAD)
+		try:
+			for hier, here in self._tasks.items():
+				home = hier.home()
+				os.write(here, b'0')
+				moved.append(home)
+			yield
+		finally:
+			for home in moved:
+				os.write(home, b'0')
+			cpu1 = resource.getrusage(resource.RUSAGE_THREAD)
+			self._skew = (cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime)
+
+	def shimArgs(self, args):
+		"""The argument list running args through the v2 placement shim"""
+		procs = [self._path(hier, 'cgroup.procs') for hier in self.caps.hiers]
+		return ['/bin/sh', '-c', _CG_SHIM, 'pyexpool-cgroup', str(len(procs))] + procs + list(args)
+
+	# --- Processes -----------------------------------------------------------------------------------
+
+	def pids(self):
+		"""[pid] of the processes in the cgroup and in the cgroups a job made inside it (a v1 cgroup.procs
+		lists only its own: a nested pool's jobs are in cgroups of their own)"""
+		found = []
+		for folder in _cgTree(self.dirs[self.caps.procs]):
+			text = _cgRead(os.path.join(folder, 'cgroup.procs'))
+			if text:
+				found.extend(int(pid) for pid in text.split())
+		return found
+
+	def signal(self, sig):
+		"""Send sig once to every process of the cgroup, also the ones forking meanwhile where it can:
+		SIGKILL through v2 cgroup.kill, any signal with the v1 cgroup frozen while its processes are listed"""
+		kill = self.caps.kill
+		if sig == signal.SIGKILL and kill is not None and kill.version == 'v2' and self._has(kill, 'cgroup.kill'):
+			_cgWrite(self._path(kill, 'cgroup.kill'), '1')
+			return
+		frozen = kill is not None and kill.version == 'v1'
+		if frozen:  # A frozen cgroup can not fork while its processes are listed and signalled
+			_cgWrite(self._path(kill, 'freezer.state'), 'FROZEN')
+		try:
+			_signalPids(self.pids(), sig)
+		finally:
+			if frozen:  # A frozen process handles its signals (or dies) once thawed
+				_cgWrite(self._path(kill, 'freezer.state'), 'THAWED')
+
+	def kill(self):
+		"""SIGKILL every process of the cgroup"""
+		self.signal(signal.SIGKILL)
+
+	def empty(self):
+		"""Whether no process is left in the cgroup"""
+		procs = self.caps.procs
+		if procs.version == 'v2':
+			events = _cgKeys(_cgRead(self._path(procs, 'cgroup.events')))
+			if 'populated' in events:
+				return not events['populated']
+		return not self.pids()
+
+	def waitEmpty(self, timeout=_CG_EMPTY_WAIT, kill=True):
+		"""Wait until the cgroup is empty, killing what is left when kill; return whether it is"""
+		deadline = time.perf_counter() + timeout
+		pause = 0.0005
+		while not self.empty():
+			if time.perf_counter() >= deadline:
+				return False
+			if kill:
+				self.kill()
+			time.sleep(pause)
+			pause = min(pause * 2, 0.02)
+		return True
+
+	def reclaim(self):
+		"""Free the memory still charged to the empty cgroup (the page cache of the files its jobs wrote): a
+		removed memory cgroup stays in the kernel, dying, while pages are charged to it, and the host has
+		65535 memory cgroup ids for everyone. v1 memory.force_empty is meant for this "before calling
+		rmdir()"; v2 memory.reclaim (Linux 5.19+) frees the bytes written (Documentation/admin-guide/
+		cgroup-v1/memory.rst 5.1, cgroup-v2.rst). Dirty pages are written back first: their data is kept"""
+		mem = self.caps.memory
+		if mem is None:
+			return
+		try:
+			if mem.version == 'v1':
+				_cgWrite(self._path(mem, 'memory.force_empty'), '0')
+			elif self._has(mem, 'memory.reclaim'):
+				charged = self.usage()
+				if charged:
+					_cgWrite(self._path(mem, 'memory.reclaim'), str(charged))
+		except OSError:  # Not all of it could be freed (v2 EAGAIN), a vanished cgroup: removed all the same
+			pass
+
+	def remove(self):
+		"""Kill what is left, reclaim its memory and remove the cgroup's directories (retrying EBUSY); return
+		whether all are gone"""
+		for fd in self._tasks.values():
+			os.close(fd)
+		self._tasks = {}
+		if self.waitEmpty():
+			self.reclaim()
+		for hier, folder in list(self.dirs.items()):
+			if _cgRemoveDir(folder):
+				del self.dirs[hier]
+		return not self.dirs
+
+
+def _cgTree(folder):
+	"""A cgroup directory and the cgroups inside it, the innermost first"""
+	try:
+		if os.stat(folder).st_nlink <= 2:  # No subdirectory (cgroupfs counts them, as other filesystems do)
+			return [folder]
+	except OSError:
+		return [folder]
+	return [sub for sub, _, _ in os.walk(folder, topdown=False)]
+
+
+def _cgRemoveDir(folder, timeout=_CG_EMPTY_WAIT):
+	"""rmdir an empty cgroup and the cgroups a job made inside it, retrying EBUSY (the last exit is still
+	being processed just after the cgroup emptied: mesos saw up to 200 ms); return whether it is gone"""
+	deadline = time.perf_counter() + timeout
+	for sub in _cgTree(folder):
+		while True:
+			try:
+				os.rmdir(sub)
+				break
+			except FileNotFoundError:
+				break
+			except OSError as err:
+				if err.errno != errno.EBUSY or time.perf_counter() >= deadline:
+					return False
+				time.sleep(0.001)
+	return True
+
+
+# Bytes an emptied cgroup may keep charged (kernel objects of its exited processes) and still serve the
+# next job; above it (the page cache of files a job wrote) a new cgroup is made, so a job's peak counts
+# at most this much of an earlier job's memory
+_CG_REUSE_MAX = 1 << 20
+
+
+# The guardian's action on the cgroups of the jobs ("cgroup <path>" records)
+_guardianAction('cgroup', r'''
+def killCgroups(paths):
+	# A job's cgroup holds every process of its tree: kill them (thawed: a frozen process would not die)
+	# until it is empty, then remove it (retrying EBUSY: the last exits are processed just after)
+	left, deadline = set(paths), time.time() + 5
+	while left and time.time() < deadline:
+		for path in list(left):
+			for name, value in (('freezer.state', b'THAWED'), ('cgroup.kill', b'1')):
+				try:
+					fd = os.open(path + '/' + name, os.O_WRONLY)
+					try:
+						os.write(fd, value)
+					finally:
+						os.close(fd)
+				except OSError:
+					pass
+			tree = [sub for sub, _, _ in os.walk(path, topdown=False)]  # Also the cgroups a job made inside
+			for sub in tree:
+				try:
+					with open(sub + '/cgroup.procs') as fprocs:
+						pids = fprocs.read().split()
+				except OSError:
+					pids = []
+				for pid in pids:
+					try:
+						os.kill(int(pid), signal.SIGKILL)
+					except (OSError, ValueError):
+						pass
+			for sub in tree:
+				try:
+					os.rmdir(sub)
+				except OSError:
+					pass
+			if not os.path.exists(path):
+				left.discard(path)
+		if left:
+			time.sleep(0.005)
+''')
+
+
+class _CgroupFailure(Exception):
+	"""A cgroup could not be made or entered: the job runs without one, the pool stops using cgroups"""
+
+
+class CgroupLauncher(LocalLauncher):
+	"""Local jobs, each in a cgroup of its own from before its first instruction (where cgroups are
+	usable, else as LocalLauncher): the figures cover the whole tree, memlim is the kernel's limit, a
+	stop reaches every process of the cgroup. Empty cgroups are reused by the next jobs while the pool
+	has work; they are removed when it is idle (join() returned, terminate()), and by the guardian if this
+	process dies."""
+	accounting = 'cgroup'
+
+	def __init__(self, caps=None):
+		"""caps: (_CgroupCaps or None, reason) - the probe's result, this process's by default"""
+		super().__init__()
+		self.caps, self.why = caps if caps is not None else _cgroupCaps()  # caps None: plain LocalLauncher
+		self._inuse = set()  # _JobCgroup of the running jobs (job._run.launch)
+		self._idle = []  # Empty _JobCgroup ready for the next job
+
+	@property
+	def kernelMemlim(self):
+		return self.caps is not None and self.caps.memory is not None
+
+	def __repr__(self):
+		return '<CgroupLauncher {}>'.format(self.caps if self.caps is not None else 'without cgroups: ' + self.why)
+
+	def _fail(self, err):
+		"""Stop using cgroups in this pool, said once; the jobs run as with LocalLauncher"""
+		if self.caps is not None:
+			self.caps = None
+			self.why = str(err)
+			pool = self.pool
+			_warnmsg('WARNING{}, cgroups are not used any more: {}'.format(_nameSuffix(pool.name if pool else None), err))
+		self.close()
+
+	def _take(self, job):
+		"""An empty cgroup prepared for the job (its memlim), None without cgroups"""
+		if self.caps is None:
+			return None
+		cgroup = self._idle.pop() if self._idle else None
+		try:
+			if cgroup is None:
+				cgroup = _JobCgroup(self.caps, '{}{}.{}'.format(_CG_PREFIX, os.getpid(), next(_CGSEQ)))
+				for folder in cgroup.dirs.values():
+					_guard('cgroup', folder)
+			cgroup.prepare(int(inBytes(job.memlim)) if job.memlim else 0)
+			return cgroup
+		except OSError as err:  # A write refused, a vanished controller: not this job's failure
+			if cgroup is not None:
+				self._drop(cgroup)
+			self._fail('{} ({})'.format(err, getattr(err, 'filename', '') or 'cgroup'))
+			return None
+
+	def _drop(self, cgroup):
+		"""Remove a cgroup (and its guardian records once it is gone)"""
+		dirs = list(cgroup.dirs.values())
+		cgroup.remove()
+		for folder in dirs:
+			if folder not in cgroup.dirs.values():
+				_unguard('cgroup', folder)
+
+	def spawn(self, job, args, kwargs, cpus):
+		_markEnv(kwargs['env'], job._run.marker)
+		cgroup = self._take(job)
+		if cgroup is None:
+			return self._spawnGroup(args, kwargs, cpus)
+		try:
+			if self.caps.placement == 'thread':
+				proc = self._spawnThread(cgroup, args, kwargs, cpus)
+			else:
+				proc = self._spawnShim(cgroup, args, kwargs, cpus)
+		except _CgroupFailure as err:
+			self._drop(cgroup)
+			self._fail(err)
+			return self._spawnGroup(args, kwargs, cpus)
+		except BaseException:  # The program could not start (OSError, a bad argument): the cgroup serves the next job
+			self._idle.append(cgroup)
+			raise
+		job._run.launch = cgroup  # Its cgroup's guardian record covers its process group too
+		self._inuse.add(cgroup)
+		return proc
+
+	@staticmethod
+	def _spawnThread(cgroup, args, kwargs, cpus):
+		"""Fork from inside the cgroup: the spawning thread enters it, then sets the affinity and forks"""
+		try:
+			placing = cgroup.placing()
+			placing.__enter__()
+		except OSError as err:
+			raise _CgroupFailure('the cgroup {} can not be entered: {}'.format(cgroup, err))
+		try:
+			return _popen(args, kwargs, cpus)
+		finally:
+			placing.__exit__(None, None, None)
+
+	@staticmethod
+	def _spawnShim(cgroup, args, kwargs, cpus):
+		"""Start the program through the placement shim; it runs only once the shim acknowledged its move"""
+		if kwargs.get('stdin') != subprocess.DEVNULL:
+			raise _CgroupFailure('the placement shim needs the job\'s stdin to be /dev/null')
+		ackr, ackw = os.pipe()
+		try:
+			program = kwargs.get('executable') or args[0]
+			shimkw = dict(kwargs, executable='/bin/sh', stdin=ackw)
+			proc = _popen(cgroup.shimArgs([program] + list(args[1:])), shimkw, cpus)
+			os.close(ackw)
+			ackw = None
+			if os.read(ackr, 1) != b'k':  # Placement refused (the shim exited 125): the program never ran
+				proc.wait()
+				raise _CgroupFailure('the placement into {} failed (exit code {})'.format(cgroup, proc.returncode))
+			return proc
+		finally:
+			os.close(ackr)
+			if ackw is not None:
+				os.close(ackw)
+
+	def signal(self, jobs, sig):
+		plain = [job for job in jobs if job._run.launch is None]
+		if plain:
+			super().signal(plain, sig)
+		for job in jobs:  # Each process of the cgroup once (its process group is in it)
+			cgroup = job._run.launch
+			if cgroup is not None:
+				cgroup.signal(sig)
+
+	def memoryKilled(self, job):
+		cgroup = job._run.launch
+		if cgroup is None or self.caps is None or self.caps.memory is None:
+			return None
+		return cgroup.ooms() > 0
+
+	def reaped(self, job, status, rusage):
+		cgroup, job._run.launch = job._run.launch, None
+		if cgroup is None:
+			return super().reaped(job, status, rusage)
+		self._inuse.discard(cgroup)
+		self._rusageFigures(job, rusage)  # wait4's figures where the cgroup has none (a missing memory.peak)
+		# Whatever the job left in its cgroup ends with it, as its process group: the figures are final then
+		try:
+			empty = cgroup.empty()
+			if not empty:
+				cgroup.kill()
+				empty = cgroup.waitEmpty()
+			peak, utime, stime, ooms = cgroup.figures()
+		except (OSError, ValueError) as err:  # A vanished controller: wait4's figures, no more cgroups
+			self._drop(cgroup)
+			self._fail('the figures of {} could not be read: {}'.format(cgroup, err))
+			return True
+		if utime is not None:  # Else wait4's: memory alone is a cgroup (a delegated v1 memory cgroup)
+			job.utime, job.stime = utime, stime
+		if peak is not None:
+			job.rssmax = inGigabytes(peak)
+		job.accounting = self.accounting
+		if ooms > 0 and job.reason in (None, 'memory limit chain'):
+			job.reason = 'memory limit'  # The kernel's OOM killer acted on its own limit: an origin, not chained
+		if empty and cgroup.reusable and self.caps is not None and cgroup.usage() <= _CG_REUSE_MAX:
+			self._idle.append(cgroup)  # Until the pool is idle()
+		else:
+			self._drop(cgroup)
+			if not empty:
+				_warnmsg('WARNING, the cgroup of "{}" kept processes after SIGKILL; it is left to the guardian'.format(job.name))
+		return True
+
+	def sweep(self):
+		super().sweep()
+		for cgroup in list(self._inuse):
+			cgroup.kill()
+
+	def idle(self):
+		idle, self._idle = self._idle, []
+		for cgroup in idle:
+			self._drop(cgroup)
+
+	def close(self):
+		self.idle()
+
+
+def _cgroupsMissing():
+	"""What is missing for cgroups=True (a cgroup with the memory controller), None: nothing"""
+	caps, why = _cgroupCaps()
+	return 'no cgroup with the memory controller is usable: ' + why if caps is None or caps.memory is None else None
+
+
+def _defaultLauncher(cgroups):
+	"""The launcher of a pool given none: a cgroup per job where usable (cgroups None), required (True:
+	ValueError saying what is missing) or never (False)"""
+	if cgroups is False:
+		return LocalLauncher()
+	if cgroups and _cgroupsMissing():
+		raise ValueError('cgroups=True, but {}'.format(_cgroupsMissing()))
+	caps, why = _cgroupCaps()
+	return CgroupLauncher((caps, why)) if caps is not None else LocalLauncher()
+
+
+# === Slurm: every job is an srun client ================================================================
+# A job runs as `srun -n1 -N1 ... <program>`: a local child that the pool watches like any other (its exit,
+# its PIPE outputs), whose Slurm job the cluster places, limits and accounts. What the pool learns from the
+# controller comes from batched calls, at most one of each kind per _SLURM_PERIOD and none while nothing is
+# in flight: squeue for the ids, nodes and start times of the jobs started since the last call, sacct for
+# the state and figures of the jobs whose srun exited. Jobs are stopped through `scancel <ids>` only: srun
+# forks a shepherd that cancels the job if srun alone dies, but a kill of srun's whole process group leaks
+# the allocation until its --time (so srun carries no job marker and no process group record).
+
+# srun's exit code for its own errors (SLURM_EXIT_ERROR, SLURM_EXIT_IMMEDIATE): a job that Slurm refused
+_SLURM_EXIT_ERROR = 250
+# Seconds between two batched squeue (or sacct) calls, at least; squeue backs off to _SLURM_PERIOD_MAX
+# while it learns nothing new (jobs waiting in the queue)
+_SLURM_PERIOD = 1.
+_SLURM_PERIOD_MAX = 8.
+# Seconds after srun's exit before the first sacct call (its records reach the database later)
+_SLURM_ACCT_DELAY = 0.5
+# Seconds after srun's exit that a job waits for its final sacct lines at most
+_SLURM_ACCT_BOUND = 10.
+# Minutes added to the --time backstop of a job with a timeout (the pool's own timer comes first)
+_SLURM_TIME_MARGIN = 1
+# Seconds a Slurm command may take before it counts as failed
+_SLURM_CALL_TIMEOUT = 30
+# Seconds between the checks of a Slurm command running in the background
+_SLURM_CALL_CHECK = 0.02
+# Job states of jobs in flight; the others are final
+_SLURM_ACTIVE = frozenset(('PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'STOPPED'
+	, 'SIGNALING', 'STAGE_OUT', 'RESIZING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD'))
+# Final states that say why a job ended, as the pool's reasons (COMPLETED, FAILED: it ended by itself)
+_SLURM_REASONS = {'TIMEOUT': 'timeout', 'DEADLINE': 'timeout', 'OUT_OF_MEMORY': 'memory limit'
+	, 'CANCELLED': 'cancelled', 'REVOKED': 'cancelled', 'NODE_FAIL': 'node failure'
+	, 'BOOT_FAIL': 'node failure', 'PREEMPTED': 'preempted'}
+_SLURM_SACCT_FORMAT = 'JobIDRaw,JobName,State,ExitCode,ElapsedRaw,UserCPU,SystemCPU,MaxRSS,NodeList,Start'
+_SLURM_NOTNODE = ('', 'None assigned', '(null)', 'n/a')
+
+
+def _slurmSeconds(text):
+	"""Seconds of a Slurm duration [D-][HH:]MM:SS[.mmm], None when empty"""
+	if not text:
+		return None
+	days, _, clock = text.rpartition('-')
+	secs = 0.
+	for part in clock.split(':'):
+		secs = secs * 60 + float(part)
+	return secs + int(days or 0) * 86400
+
+
+def _slurmGigabytes(text):
+	"""GB of a Slurm size such as 160512K; None when empty or 0 (not measured)"""
+	if not text:
+		return None
+	scale = {'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4}.get(text[-1].upper())
+	nbytes = float(text[:-1]) * scale if scale else float(text)
+	return inGigabytes(nbytes) if nbytes else None
+
+
+def _slurmEpoch(text):
+	"""Epoch seconds of a Slurm timestamp (local time, 2026-12-01T08:50:30), None when not a time"""
+	try:
+		return time.mktime(time.strptime(text, '%Y-%m-%dT%H:%M:%S'))
+	except (ValueError, OverflowError):
+		return None
+
+
+# The guardian's actions: cancel the Slurm jobs of known ids ("slurm <id> [<SLURM_CONF>]"), ask the sruns
+# of jobs whose id was not known yet to cancel theirs ("srun <pid>")
+_guardianAction('srun', r'''
+def stopSruns(pids):
+	# srun clients whose job id the pool did not know yet: a SIGTERM to srun alone (never its group, which
+	# holds the shepherd that cancels the job) makes it cancel its job
+	for pid in pids:
+		try:
+			if os.path.basename(os.readlink('/proc/{}/exe'.format(pid))) == 'srun':
+				os.kill(int(pid), signal.SIGTERM)
+		except (OSError, ValueError):
+			pass
+''')
+_guardianAction('slurm', r'''
+def cancelSlurm(records):
+	# "<job id> [<SLURM_CONF>]": one scancel per configuration (the guardian may predate a pool's SLURM_CONF)
+	import subprocess
+	byconf = {}
+	for rec in records:
+		jobid, _, conf = rec.partition(' ')
+		byconf.setdefault(conf, []).append(jobid)
+	for conf, ids in byconf.items():
+		env = dict(os.environ, SLURM_CONF=conf) if conf else None
+		try:
+			subprocess.run(['scancel'] + ids, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL
+				, stderr=subprocess.DEVNULL, timeout=30)
+		except Exception:
+			pass
+''')
+
+
+class _SlurmRun(object):
+	"""SlurmLauncher's state of a run (_Run.launch)"""
+	__slots__ = ('name', 'start', 'pending', 'cancelled', 'guard')
+
+	def __init__(self, name):
+		self.name = name  # Its Slurm job name
+		self.start = None  # perf_counter() of its start on the cluster, once known
+		self.pending = False  # squeue sees it waiting for resources
+		self.cancelled = False  # scancel was asked for it
+		self.guard = None  # Its record held by the guardian
+
+
+class SlurmLauncher(Launcher):
+	"""Jobs run on a Slurm cluster: each job is one `srun -n1 -N1 ...` client process, a job step (--exact)
+	when the pool runs inside an allocation (SLURM_JOB_ID set)
+
+	Mapping: the pool's timer stays authoritative and --time is a backstop (whole minutes, rounded up,
+	plus _SLURM_TIME_MARGIN); memlim -> --mem (without memlim: the pool's memlimit / wksnum, inside an
+	allocation its memory / wksnum, else the cluster's default); the affinity step -> --cpus-per-task
+	with --cpu-bind=cores unless omitafn; workdir -> --chdir (it must exist here too: a missing one
+	fails the job, where Slurm would run it in /tmp); --job-name <pool prefix>.<seq>.<name>;
+	--export=ALL. The figures come from sacct: utime, stime, rssmax (MaxRSS, sampled); wtime runs from
+	the step's start (sacct's Start, whole seconds) to srun's exit: the wait in the queue is not in it;
+	job.slurmid and job.node are set as the pool learns them.
+
+	calls: collections.Counter  - Slurm commands run by this launcher, per program (the controller load)
+	"""
+	accounting = 'slurm'
+	columns = ('node', 'slurmid')  # The node it ran on; its Slurm job id ('<job>.<step>' in an allocation)
+	reserves = True  # Slurm holds each job to its --mem
+	# No job marker in srun's environment: the tree kills and the guardian scan /proc for it, they must never reach srun
+
+	def __init__(self, partition=None, account=None, qos=None, options=()):
+		"""partition, account, qos: str  - srun's --partition, --account, --qos (None: the cluster's default)
+		options: sequence of str  - further srun options, e.g. ('--constraint=ib',), given last
+		"""
+		super().__init__()
+		self.partition = _checkType(partition, str, 'partition')
+		self.account = _checkType(account, str, 'account')
+		self.qos = _checkType(qos, str, 'qos')
+		if isinstance(options, str) or not isinstance(options, (list, tuple)) or not all(
+		isinstance(opt, str) for opt in options):
+			raise TypeError('options must be a sequence of str srun options, not {!r}'.format(options))
+		self.options = tuple(options)
+		self.calls = collections.Counter()
+		self._srun = None  # Path of srun, found by attach()
+		self._alloc = None  # Id of the allocation the pool runs in: its jobs are steps of it
+		self._prefix = None  # Job name prefix of the pool's jobs
+		self._seq = itertools.count(1)
+		self._named = {}  # Slurm job name -> Job whose srun runs or whose figures are awaited
+		self._running = set()  # Jobs whose srun runs
+		self._settling = {}  # Job -> perf_counter() of its srun's exit: waiting for its sacct lines
+		self._cancel = set()  # Jobs the pool stops whose id is not known yet
+		self._polled = -_SLURM_PERIOD  # perf_counter() of the last squeue call
+		self._pollat = None  # perf_counter() of the next squeue call, None: nothing to learn
+		self._pollperiod = _SLURM_PERIOD
+		self._acctat = 0.  # perf_counter() before which no sacct call runs
+		self._acctoff = None  # Why Slurm gives no figures (sacct's message), once known
+		self._failing = set()  # Slurm commands whose failure was reported (once until one succeeds)
+		self._sacct = None  # The sacct call running in the background
+		# Slurm id -> (job name, guardian record or None) of the jobs whose srun exited while Slurm's record of
+		# them is not final: an srun that can not reach the controller at its end gives up without ending its
+		# allocation, which then stays RUNNING (until --time or InactiveLimit); cancelled once it answers
+		self._strays = {}
+		self._strayat = None  # perf_counter() of the next check of the strays
+		self._straycall = None  # The squeue call about the strays running in the background
+
+	def attach(self, pool, prefix, slots, afnmask):
+		srun = shutil.which('srun')
+		if srun is None:
+			raise FileNotFoundError(errno.ENOENT, "SlurmLauncher needs Slurm's srun, which is not on PATH {!r}".format(
+				os.environ.get('PATH', os.defpath)), 'srun')
+		super().attach(pool, prefix, slots, afnmask)
+		self._srun = srun
+		self._alloc = os.environ.get('SLURM_JOB_ID') or None
+		self._prefix = 'pyexpool-{:x}-{}'.format(os.getpid(), os.urandom(3).hex())
+
+	def host(self, job):
+		return job.node
+
+	# --- Starting ---------------------------------------------------------------------------------------
+
+	def reserved(self, job):
+		mem = job.memlim
+		pool = self.pool
+		if not mem and pool is not None and pool.memlimit:
+			mem = pool.memlimit / self.slots
+		if not mem and self._alloc and pool is not None:
+			# A step without --mem takes all the allocation's memory: the others would wait for it
+			pernode = os.environ.get('SLURM_MEM_PER_NODE', '')
+			mem = int(pernode) / 1024. / self.slots if pernode.isdigit() else 0.
+		return mem
+
+	def _command(self, job, name, args):
+		"""The srun command line of a job"""
+		cmd = [self._srun, '-n1', '-N1', '--job-name=' + name, '--export=ALL']
+		if self._alloc:
+			cmd.append('--exact')
+		for opt, val in (('--partition', self.partition), ('--account', self.account), ('--qos', self.qos)):
+			if val:
+				cmd.append('{}={}'.format(opt, val))
+		mem = self.reserved(job)
+		if mem:
+			cmd.append('--mem={}M'.format(max(1, math.ceil(mem * 1024))))
+		if job.timeout:
+			cmd.append('--time={}'.format(math.ceil(job.timeout / 60) + _SLURM_TIME_MARGIN))
+		afnmask = self.afnmask
+		if afnmask is not None:
+			cmd.append('--cpus-per-task={}'.format(afnmask.afnstep))
+			if not job._omitafn:
+				cmd.append('--cpu-bind=cores')
+		cmd.append('--chdir=' + os.path.abspath(job.workdir or os.getcwd()))
+		cmd.extend(self.options)
+		cmd.extend(args)
+		return cmd
+
+	def spawn(self, job, args, kwargs, cpus):
+		name = '{}.{}.{}'.format(self._prefix, next(self._seq), re.sub(r'[^\w.+-]', '_', job.name)[:40])
+		env = kwargs['env']
+		env[b'SLURM_EXIT_ERROR'] = env[b'SLURM_EXIT_IMMEDIATE'] = str(_SLURM_EXIT_ERROR).encode()
+		if not self._alloc:  # Not a step of an allocation this process happened to inherit
+			env.pop(b'SLURM_JOB_ID', None)
+			env.pop(b'SLURM_JOBID', None)
+		job.slurmid = job.node = None
+		job._run.launch = _SlurmRun(name)
+		# The local cwd is the workdir too: a missing one fails here, as for a local job (on the node,
+		# Slurm would run the job in /tmp instead); srun itself is not pinned: it only talks to the cluster
+		proc = subprocess.Popen(self._command(job, name, args), **dict(kwargs, executable=self._srun, env=env))
+		self._named[name] = job
+		self._running.add(job)
+		_guard('srun', proc.pid)  # Until its id is known, the guardian can only ask srun itself
+		now = time.perf_counter()
+		self._pollperiod = _SLURM_PERIOD
+		self._pollat = min(self._pollat or float('inf'), max(self._polled + _SLURM_PERIOD, now + 0.2))
+		return proc
+
+	def runsince(self, job):
+		srun = job._run.launch
+		if srun.pending:
+			return None
+		return srun.start if srun.start is not None else job.tstart
+
+	# --- Stopping ---------------------------------------------------------------------------------------
+
+	def signal(self, jobs, sig):
+		if sig not in (signal.SIGTERM, signal.SIGKILL, signal.SIGINT):
+			self._scancel([job for job in jobs if job.slurmid], '--signal={}'.format(signal.Signals(sig).name[3:]))
+			return
+		# A cancel is final (TERM, KillWait, KILL by Slurm): the pool's repeated requests add nothing
+		fresh = [job for job in jobs if job in self._running and job not in self._cancel and not job._run.launch.cancelled]
+		if not fresh:
+			return
+		if any(job.slurmid is None for job in fresh):
+			self._poll(time.perf_counter(), fresh)  # One squeue for their ids
+		known = [job for job in fresh if job.slurmid is not None]
+		self._cancel.update(job for job in fresh if job.slurmid is None)  # Cancelled once the poll finds them
+		self._scancel(known)
+
+	def _scancel(self, jobs, *opts):
+		"""One scancel for the ids of jobs"""
+		if not jobs:
+			return
+		for job in jobs:
+			job._run.launch.cancelled = not opts
+		self._call(['scancel'] + list(opts) + [job.slurmid for job in jobs])
+
+	# --- Ending -----------------------------------------------------------------------------------------
+
+	def reaped(self, job, status, rusage):
+		self._running.discard(job)
+		self._cancel.discard(job)
+		_unguard('srun', job.proc.pid)  # Its id's record stays until Slurm's record of the job is final
+		if self._acctoff is not None:
+			self._finish(job, None, None)
+			return True
+		now = time.perf_counter()
+		if not self._settling:
+			self._acctat = max(self._acctat, now + _SLURM_ACCT_DELAY)
+		self._settling[job] = now
+		if job.slurmid is None:  # Its id is learnt (or its absence: Slurm refused it) by the next poll
+			self._pollat = min(self._pollat or float('inf'), max(self._polled + _SLURM_PERIOD, now))
+		return False
+
+	def collect(self):
+		now = time.perf_counter()
+		done = []
+		if self._pollat is not None and now >= self._pollat:
+			done.extend(self._poll(now))
+		if (self._settling or self._sacct is not None) and now >= self._acctat:
+			done.extend(self._account(now))
+		if self._acctoff is not None:  # Found out just now: the figures will never come
+			for job in list(self._settling):
+				self._finish(job, None, None)
+				done.append(job)
+		if self._strays and now >= self._strayat:
+			self._checkStrays(now)
+		nextat = [self._pollat] if self._pollat is not None else []
+		if self._settling or self._sacct is not None:
+			nextat.append(self._acctat)
+		if self._strays:
+			nextat.append(self._strayat)
+		return done, min(nextat) if nextat else None
+
+	def _poll(self, now, jobs=None):
+		"""One squeue for the jobs (default: all in flight) whose id or start is unknown: learn them,
+		cancel those the pool stops meanwhile; return the jobs found to have never become Slurm jobs"""
+		self._polled = now
+		self._pollat = None
+		if jobs is None:
+			jobs = [job for job in self._named.values() if job.slurmid is None or (job._run.launch.start is None
+				and job in self._running)]
+		if not jobs:
+			return []
+		if self._alloc:  # Steps: squeue lists the running ones only
+			lines = self._call(['squeue', '-h', '-s', '-j', self._alloc, '-o', '%i|%j|%N'])
+		else:
+			lines = self._call(['squeue', '-h', '-t', 'all', '--name=' + ','.join(job._run.launch.name for job in jobs)
+				, '-o', '%i|%j|%N|%T|%S'])
+		learnt = False
+		found = set()
+		for line in lines or ():
+			fields = line.split('|')
+			job = self._named.get(fields[1]) if len(fields) >= 3 else None
+			if job is None:
+				continue
+			found.add(job)
+			state = fields[3] if len(fields) > 3 else 'RUNNING'
+			if job.slurmid is None:
+				learnt = True
+				job.slurmid = fields[0]
+				if job in self._running:
+					self._guardId(job)
+			if fields[2] not in _SLURM_NOTNODE:
+				job.node = fields[2]
+			srun = job._run.launch
+			srun.pending = state in ('PENDING', 'CONFIGURING', 'REQUEUED')
+			if srun.start is None and not srun.pending:
+				learnt = True
+				epoch = _slurmEpoch(fields[4]) if len(fields) > 4 else None
+				since = epoch - _CLOCK_ORIGIN if epoch is not None else now
+				srun.start = min(max(since, job._run.tspawn), now)
+		self._scancel([job for job in self._cancel if job.slurmid is not None])
+		self._cancel = {job for job in self._cancel if job.slurmid is None}
+		# A job whose srun exited, not listed by squeue -t all (which keeps ended jobs for MinJobAge), or
+		# with srun's own error code while the controller does not answer: it never became a job
+		never = [] if self._alloc else [job for job in jobs if job in self._settling and job not in found and (
+			lines is not None or job.proc.returncode == _SLURM_EXIT_ERROR)]
+		for job in never:
+			self._finish(job, None, None)
+		self._pollperiod = _SLURM_PERIOD if learnt else min(_SLURM_PERIOD_MAX, self._pollperiod * 2)
+		if any(job.slurmid is None or (job._run.launch.start is None and job in self._running)
+		for job in self._named.values()):
+			self._pollat = now + self._pollperiod
+		return never
+
+	def _account(self, now):
+		"""One sacct for the jobs whose srun exited, in the background (it takes ~0.1 s, the next job's start
+		does not wait for it): started by one call, read by a later one; return the jobs whose figures are
+		final (or overdue)"""
+		records = {}
+		if self._sacct is None:
+			ids = [self._alloc] if self._alloc else [job.slurmid for job in self._settling if job.slurmid is not None]
+			if ids:  # The steps of an allocation are found by their names
+				self._sacct = self._startCall(['sacct', '-n', '-P', '-j', ','.join(ids), '--format='
+					+ _SLURM_SACCT_FORMAT])
+				if self._sacct is not None:
+					self._acctat = now + _SLURM_CALL_CHECK
+					return []
+			self._acctat = now + _SLURM_PERIOD
+		elif self._sacct[0].poll() is None and now < self._sacct[4] + _SLURM_CALL_TIMEOUT:
+			self._acctat = now + _SLURM_CALL_CHECK
+			return []
+		else:
+			tstart = self._sacct[4]
+			lines = self._readCall(self._sacct, acct=True)
+			self._sacct = None
+			self._acctat = max(now, tstart + _SLURM_PERIOD)
+			for line in lines or ():
+				fields = line.split('|')
+				if len(fields) == 10:
+					records[fields[0]] = fields
+		done = []
+		steps = {rec[1]: rec for rec in records.values()} if self._alloc else None
+		for job, ended in list(self._settling.items()):
+			jrec = srec = None
+			if steps is not None:
+				jrec = srec = steps.get(job._run.launch.name)
+				if srec is not None and job.slurmid is None:
+					job.slurmid = srec[0]
+				# A step Slurm refused (srun's own error code) is never recorded
+				final = (srec[2].split()[0] not in _SLURM_ACTIVE if srec is not None
+					else job.proc.returncode == _SLURM_EXIT_ERROR)
+			elif job.slurmid is not None:
+				jrec = records.get(job.slurmid)
+				srec = records.get(job.slurmid + '.0')
+				# Final: the job line, and the step line when the job ran (the job line may come first)
+				final = jrec is not None and jrec[2].split()[0] not in _SLURM_ACTIVE and (
+					srec[2].split()[0] not in _SLURM_ACTIVE if srec is not None else jrec[8] in _SLURM_NOTNODE)
+			else:
+				final = False  # Its id comes from the next poll
+			if final or now - ended >= _SLURM_ACCT_BOUND:
+				self._finish(job, jrec if final else None, srec if final else None)
+				done.append(job)
+		return done
+
+	def _finish(self, job, jrec, srec):
+		"""Set a job's figures and outcome from its sacct lines (None: unknown) and forget it"""
+		srun = job._run.launch
+		self._settling.pop(job, None)
+		self._named.pop(srun.name, None)
+		rcode = job.proc.returncode
+		state = jrec[2].split()[0] if jrec is not None else None
+		self._release(job, state is None or state in _SLURM_ACTIVE)
+		if jrec is not None and jrec[8] not in _SLURM_NOTNODE:
+			job.node = jrec[8]
+		if srec is not None:
+			job.accounting = self.accounting
+			# Its run, not its wait in the queue: from its step's start that Slurm recorded (in whole seconds:
+			# up to 1 s early), not from squeue's polls, which may never see it start
+			start = _slurmEpoch(srec[9])
+			if start is not None:
+				end = job._run.tspawn + job.wtime
+				job.wtime = end - min(max(start - _CLOCK_ORIGIN, job._run.tspawn), end)
+			job.utime = _slurmSeconds(srec[5])
+			job.stime = _slurmSeconds(srec[6])
+			job.rssmax = _slurmGigabytes(srec[7])
+			code, _, sig = srec[3].partition(':')
+			if sig.isdigit() and int(sig) and state != 'OUT_OF_MEMORY':
+				job.proc.returncode = -int(sig)  # Killed by a signal, as a local job's code says it
+			elif code.isdigit() and state not in _SLURM_REASONS:
+				job.proc.returncode = int(code)
+		if job.reason is not None:
+			return  # The pool stopped it: its reason stands (Slurm says CANCELLED)
+		reason = _SLURM_REASONS.get(state)
+		if reason == 'cancelled' and job.memlim and job.rssmax and job.rssmax >= job.memlim * 0.9:
+			reason = 'memory limit'  # Killed by Slurm's sampling memory enforcement (OverMemoryKill)
+		if srec is None and rcode == _SLURM_EXIT_ERROR and reason is None:
+			reason = 'start failure'
+			_warnmsg('ERROR{}, Slurm refused the job "{}" (srun exit code {}): srun says why on its stderr'.format(
+				_nameSuffix(self.pool.name if self.pool else None), job.name, rcode))
+		job.reason = reason
+
+	def sweep(self):
+		if self._running:
+			if any(job.slurmid is None for job in self._running):
+				self._poll(time.perf_counter(), list(self._running))
+			self._scancel([job for job in self._running if job.slurmid is not None])
+		for job in self._settling:  # The pool completes them without their figures
+			self._release(job, True)
+		self._settling.clear()
+		if self._sacct is not None:
+			self._readCall(self._sacct)
+			self._sacct = None
+		self._named = {name: job for name, job in self._named.items() if job in self._running}
+
+	# --- Slurm commands ---------------------------------------------------------------------------------
+
+	def _guardId(self, job):
+		"""Tell the guardian the job's id (with the SLURM_CONF of its cluster): it cancels the job if this
+		process dies"""
+		conf = os.environ.get('SLURM_CONF')
+		job._run.launch.guard = job.slurmid + (' ' + conf if conf else '')
+		_guard('slurm', job._run.launch.guard)
+
+	def _release(self, job, unsure):
+		"""The pool is done with a job whose srun exited: its id's guardian record goes, unless Slurm may
+		still run it (unsure: its record is not final): it is a stray then, checked until Slurm ended it"""
+		if unsure and job.slurmid is not None and not self._alloc:  # A step ends with its srun: the allocation is the user's
+			self._strays[job.slurmid] = (job._run.launch.name, job._run.launch.guard)
+			if self._straycall is None:
+				self._strayat = time.perf_counter()
+		elif job._run.launch.guard is not None:
+			_unguard('slurm', job._run.launch.guard)
+
+	def _checkStrays(self, now, wait=False):
+		"""One squeue for the strays in the background (wait: to its end), then one scancel for those Slurm
+		still runs; forget those it ended (their guardian records go). While the controller does not answer,
+		they are checked again every _SLURM_PERIOD (and the guardian cancels them if this process dies)"""
+		if self._straycall is None:
+			asked = dict(self._strays)  # Strays found meanwhile wait for the next call
+			call = self._startCall(['squeue', '-h', '-t', 'all', '--name=' + ','.join(sorted({name for name, _
+				in asked.values()})), '-o', '%i|%T'])
+			if call is None:
+				self._strayat = now + _SLURM_PERIOD
+				return
+			self._straycall = (call, asked)
+		call, asked = self._straycall
+		if not wait and call[0].poll() is None and now < call[4] + _SLURM_CALL_TIMEOUT:
+			self._strayat = now + _SLURM_CALL_CHECK
+			return
+		self._straycall = None
+		lines = self._readCall(call)
+		self._strayat = time.perf_counter() + _SLURM_PERIOD
+		if lines is None:  # The controller does not answer yet
+			return
+		active = {fields[0] for fields in (line.split('|') for line in lines) if len(fields) == 2
+			and fields[0] in asked and fields[1] in _SLURM_ACTIVE and fields[1] != 'COMPLETING'}
+		kept = active if active and self._call(['scancel'] + sorted(active)) is None else ()
+		for sid, (_, guard) in asked.items():
+			if sid not in kept:
+				self._strays.pop(sid, None)
+				if guard is not None:
+					_unguard('slurm', guard)
+
+	def idle(self):
+		if self._strays:  # The pool has no more work: no later collect() checks them
+			self._checkStrays(time.perf_counter(), wait=True)
+
+	close = idle
+
+	def _call(self, args, acct=False):
+		"""Run a Slurm command to its end (counted); return its output lines, None when it failed"""
+		call = self._startCall(args)
+		return self._readCall(call, acct) if call is not None else None
+
+	def _startCall(self, args):
+		"""Start a Slurm command (counted), its outputs into files (no pipe to drain meanwhile): the call
+		(Popen, stdout file, stderr file, args, perf_counter() of its start), None when it did not start"""
+		self.calls[args[0]] += 1
+		fout, ferr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+		try:
+			return (subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=fout, stderr=ferr), fout, ferr, args
+				, time.perf_counter())
+		except OSError as err:
+			fout.close()
+			ferr.close()
+			self._callFailed(args, '-', str(err))
+			return None
+
+	def _readCall(self, call, acct=False):
+		"""The output lines of a call, waiting for its end (up to _SLURM_CALL_TIMEOUT after its start);
+		None when it failed
+
+		acct: bool  - an sacct call: a cluster without accounting storage says so, once, and the pool stops
+			waiting for figures
+		"""
+		proc, fout, ferr, args, tstart = call
+		try:
+			rcode = proc.wait(max(0., tstart + _SLURM_CALL_TIMEOUT - time.perf_counter()))
+		except subprocess.TimeoutExpired:
+			proc.kill()
+			proc.wait()
+			rcode = 'timed out'
+		with fout, ferr:
+			fout.seek(0)
+			ferr.seek(0)
+			out, err = fout.read().decode('utf-8', 'replace'), ferr.read().decode('utf-8', 'replace').strip()
+		if rcode:
+			if acct and 'accounting storage is disabled' in err:
+				self._acctoff = err
+				_warnmsg('WARNING{}, Slurm keeps no accounting ({}): jobs complete without utime, stime, rssmax and'
+					" their Slurm state (wtime: srun's, with any wait in the queue; the outcome: srun's exit code)".format(
+					_nameSuffix(self.pool.name if self.pool else None), err))
+			else:
+				self._callFailed(args, rcode, err)
+			return None
+		self._failing.discard(args[0])
+		return out.splitlines()
+
+	def _callFailed(self, args, rcode, err):
+		"""Report a failed Slurm command once until it works again (scancel of an ended job is fine)"""
+		if args[0] != 'scancel' and args[0] not in self._failing:
+			self._failing.add(args[0])
+			_warnmsg('WARNING, {} failed ({}): {}; retried'.format(args[0], rcode, err))
+
+
+########################################################################################################
+# PART III. THE COMMAND LINE: GNU parallel's conventions on top of ExecPool
+#
+########################################################################################################
+
 
 # === Command line ======================================================================================
 # `mpepool` / `python -m mpepool`: GNU parallel's command line, run in the pool
