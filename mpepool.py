@@ -20,11 +20,13 @@ The file reads in three parts, in dependency order (each "# === name" below is a
 
     I. THE CORE            Tunables, Small helpers, CPU topology, Reporting data model, Argument checks,
                            Task, Job, Processes (channels, process trees, the guardian), Launchers (the
-                           protocol and LocalLauncher), Memory, ExecPool, Web UI snapshots, Names kept
-                           only for compatibility with the original
+                           protocol, LocalLauncher and the choice of a pool's default launcher),
+                           Memory, ExecPool, Web UI snapshots, Names kept only for compatibility with the
+                           original
     II. OPTIONAL LAUNCHERS Cgroups (CgroupLauncher), Slurm (SlurmLauncher): each declares its result
-                           columns and registers its guardian action; part I names none of them
-                           (but for ExecPool's public cgroups= switch, resolved by _defaultLauncher)
+                           columns, registers its guardian action and adds its PYEXPOOL_LAUNCHER names
+                           (_LAUNCHERS); part I names none of them (but for ExecPool's public cgroups=
+                           switch, resolved by _defaultLauncher)
     III. THE COMMAND LINE  mpepool / python -m mpepool: GNU parallel's conventions on top of ExecPool
 
 A job's way through them (all of it in the caller's thread, inside ``execute()`` and ``join()``)::
@@ -2197,6 +2199,38 @@ class LocalLauncher(Launcher):
 		job.accounting = 'wait4'
 
 
+# PYEXPOOL_LAUNCHER names the launcher of every pool made without launcher=, so that code written for the
+# original sends its jobs elsewhere unchanged; unset or empty: the default, chosen by the pool's cgroups=
+_LAUNCHERENV = 'PYEXPOOL_LAUNCHER'
+# The launchers a pool can get without launcher=: value of PYEXPOOL_LAUNCHER (None: the default) -> a
+# function of the pool's cgroups= switch that makes the launcher; each optional launcher's section adds its own
+_LAUNCHERS = {None: lambda cgroups: LocalLauncher()}
+
+
+def _cgroupless(make):
+	"""The _LAUNCHERS entry of a launcher made by make() that runs no cgroup per job: cgroups=True contradicts it"""
+	def launcher(cgroups):
+		if cgroups:
+			raise ValueError('cgroups=True, but {}={!r} runs no cgroup per job'.format(_LAUNCHERENV
+				, os.environ.get(_LAUNCHERENV)))
+		return make()
+	return launcher
+
+
+_LAUNCHERS['local'] = _cgroupless(LocalLauncher)
+
+
+def _defaultLauncher(cgroups):
+	"""The launcher of a pool made without launcher=: the one PYEXPOOL_LAUNCHER names (ValueError naming the
+	variable and its value when it names none), else the default for the pool's cgroups= (None, True, False)"""
+	name = os.environ.get(_LAUNCHERENV) or None
+	make = _LAUNCHERS.get(name)
+	if make is None:
+		raise ValueError('{} must be one of {} (or unset), not {!r}'.format(_LAUNCHERENV, ', '.join(sorted(
+			key for key in _LAUNCHERS if key)), name))
+	return make(cgroups)
+
+
 # === Memory: process-tree sampling and the queue ordered for memory balancing ========================
 # One sampling pass reads, for each watched job, /proc/<pid>/statm of the processes of its tree, found
 # through /proc/<pid>/task/<tid>/children: the cost follows the jobs' trees, not the whole system (a
@@ -2599,8 +2633,8 @@ class ExecPool(object):
 		killgrace: float  - seconds from the SIGTERM asking a job's processes to stop to the SIGKILL;
 			None: _KILL_GRACE (2 s)
 		cgroups: bool  - a cgroup per job: None where usable, True required, False never
-		launcher: Launcher  - how the jobs' processes are started, stopped and accounted;
-			None: LocalLauncher, child processes of this one
+		launcher: Launcher  - how the jobs' processes are started, stopped and accounted; None: the one
+			the environment variable PYEXPOOL_LAUNCHER names (_LAUNCHERS), else the default as cgroups says
 		"""
 		self._sel = None  # Set first: __del__ of a pool whose checks failed finds nothing to stop
 		if isinstance(wksnum, bool) or not isinstance(wksnum, int):
@@ -4102,7 +4136,8 @@ Job._updateMem = _updateMem
 ########################################################################################################
 # PART II. THE OPTIONAL LAUNCHERS: each one section, its columns and its guardian action
 #
-# Nothing in part I names them: a pool gets one through launcher= or _defaultLauncher().
+# Nothing in part I names them: a pool gets one through launcher= or _defaultLauncher(), by the names each
+# section adds to _LAUNCHERS (PYEXPOOL_LAUNCHER's values).
 ########################################################################################################
 
 
@@ -4846,8 +4881,8 @@ def _cgroupsMissing():
 	return 'no cgroup with the memory controller is usable: ' + why if caps is None or caps.memory is None else None
 
 
-def _defaultLauncher(cgroups):
-	"""The launcher of a pool given none: a cgroup per job where usable (cgroups None), required (True:
+def _cgroupLauncher(cgroups):
+	"""The default launcher of a pool: a cgroup per job where usable (cgroups None), required (True:
 	ValueError saying what is missing) or never (False)"""
 	if cgroups is False:
 		return LocalLauncher()
@@ -4855,6 +4890,17 @@ def _defaultLauncher(cgroups):
 		raise ValueError('cgroups=True, but {}'.format(_cgroupsMissing()))
 	caps, why = _cgroupCaps()
 	return CgroupLauncher((caps, why)) if caps is not None else LocalLauncher()
+
+
+def _cgroupRequired(cgroups):
+	"""PYEXPOOL_LAUNCHER=cgroup: a cgroup per job, required (ValueError saying what is missing)"""
+	missing = 'cgroups=False' if cgroups is False else _cgroupsMissing()
+	if missing:
+		raise ValueError('{}=cgroup, but {}'.format(_LAUNCHERENV, missing))
+	return _cgroupLauncher(True)
+
+
+_LAUNCHERS.update({None: _cgroupLauncher, 'cgroup': _cgroupRequired})
 
 
 # === Slurm: every job is an srun client ================================================================
@@ -4969,8 +5015,11 @@ class SlurmLauncher(Launcher):
 	when the pool runs inside an allocation (SLURM_JOB_ID set)
 
 	Mapping: the pool's timer stays authoritative and --time is a backstop (whole minutes, rounded up,
-	plus _SLURM_TIME_MARGIN); memlim -> --mem (without memlim: the pool's memlimit / wksnum, inside an
-	allocation its memory / wksnum, else the cluster's default); the affinity step -> --cpus-per-task
+	plus _SLURM_TIME_MARGIN); memlim -> --mem (without memlim: no --mem, so the partition's default
+	applies; inside an allocation its memory / wksnum, since a step without --mem takes all of it); the
+	pool's memlimit never becomes a --mem: it admits jobs by the sum of their --mem; partition, account
+	and qos given here -> --partition, --account, --qos (else srun reads SLURM_PARTITION, SLURM_ACCOUNT,
+	SLURM_QOS from the environment, as always); the affinity step -> --cpus-per-task
 	with --cpu-bind=cores unless omitafn; workdir -> --chdir (it must exist here too: a missing one
 	fails the job, where Slurm would run it in /tmp); --job-name <pool prefix>.<seq>.<name>;
 	--export=ALL. The figures come from sacct: utime, stime, rssmax (MaxRSS, sampled); wtime runs from
@@ -5024,10 +5073,30 @@ class SlurmLauncher(Launcher):
 		if srun is None:
 			raise FileNotFoundError(errno.ENOENT, "SlurmLauncher needs Slurm's srun, which is not on PATH {!r}".format(
 				os.environ.get('PATH', os.defpath)), 'srun')
+		self._checkPartition()
 		super().attach(pool, prefix, slots, afnmask)
 		self._srun = srun
 		self._alloc = os.environ.get('SLURM_JOB_ID') or None
 		self._prefix = 'pyexpool-{:x}-{}'.format(os.getpid(), os.urandom(3).hex())
+
+	def _checkPartition(self):
+		"""ValueError when the partition the jobs go to (partition, else srun's SLURM_PARTITION; a list:
+		each of them) is not one of the cluster's: said once before any job, not by srun for every job.
+		A controller that does not answer now is no error here (srun reports it per job)"""
+		source, given = ('partition', self.partition) if self.partition else ('SLURM_PARTITION'
+			, os.environ.get('SLURM_PARTITION'))
+		for name in (given or '').split(','):
+			if not name:
+				continue
+			self.calls['scontrol'] += 1
+			try:
+				res = subprocess.run(['scontrol', 'show', 'partition', name], stdin=subprocess.DEVNULL
+					, capture_output=True, text=True, timeout=_SLURM_CALL_TIMEOUT)
+			except (OSError, subprocess.SubprocessError):
+				return
+			said = (res.stdout + res.stderr).strip()
+			if res.returncode and said.endswith('not found'):  # "Partition <name> not found"
+				raise ValueError('{} must name partitions of the Slurm cluster, not {!r}: {}'.format(source, given, said))
 
 	def host(self, job):
 		return job.node
@@ -5035,11 +5104,10 @@ class SlurmLauncher(Launcher):
 	# --- Starting ---------------------------------------------------------------------------------------
 
 	def reserved(self, job):
+		# A job's own memlim only: the pool's memlimit is what the jobs in flight may request together, not
+		# a share for each (a client's memlimit of a machine's size would make every job ask for too much)
 		mem = job.memlim
-		pool = self.pool
-		if not mem and pool is not None and pool.memlimit:
-			mem = pool.memlimit / self.slots
-		if not mem and self._alloc and pool is not None:
+		if not mem and self._alloc and self.pool is not None:
 			# A step without --mem takes all the allocation's memory: the others would wait for it
 			pernode = os.environ.get('SLURM_MEM_PER_NODE', '')
 			mem = int(pernode) / 1024. / self.slots if pernode.isdigit() else 0.
@@ -5416,6 +5484,24 @@ class SlurmLauncher(Launcher):
 		if args[0] != 'scancel' and args[0] not in self._failing:
 			self._failing.add(args[0])
 			_warnmsg('WARNING, {} failed ({}): {}; retried'.format(args[0], rcode, err))
+
+
+# PYEXPOOL_SLURM_NODES: the nodes of the allocation that PYEXPOOL_LAUNCHER=slurm-pernode obtains outside one
+_SLURM_NODESENV = 'PYEXPOOL_SLURM_NODES'
+
+
+def _slurmNodes():
+	"""The number of nodes PYEXPOOL_SLURM_NODES gives, None when unset or empty; ValueError naming it"""
+	text = os.environ.get(_SLURM_NODESENV) or None
+	if text is not None and not re.fullmatch(r'[1-9][0-9]*', text):
+		raise ValueError('{} must be a number of nodes >= 1 (or unset), not {!r}'.format(_SLURM_NODESENV, text))
+	return text and int(text)
+
+
+# An srun per job; or one per node (the allocation's, or one of PYEXPOOL_SLURM_NODES nodes obtained for the
+# pool). Partition, account and QOS: srun reads SLURM_PARTITION, SLURM_ACCOUNT and SLURM_QOS itself
+_LAUNCHERS.update({'slurm': _cgroupless(SlurmLauncher)
+	, 'slurm-pernode': _cgroupless(lambda: SlurmLauncher(pernode=True, nodes=_slurmNodes()))})
 
 
 ########################################################################################################

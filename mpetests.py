@@ -7463,7 +7463,7 @@ def _slurmJobsOf(pid):
 	return [line for line in _squeue('-o', '%i|%j|%T') if line.split('|')[1].startswith(prefix)]
 
 
-# A script whose pool runs a long job on Slurm and says when it runs (the cluster runs 8 jobs at once)
+# A script whose pool runs a long job on Slurm and says when it runs (the test cluster runs 8 jobs at once per node)
 _SLURM_HOLDER = textwrap.dedent('''\
 	import sys, time
 	import mpepool
@@ -7492,8 +7492,9 @@ class TestSlurm(PoolTestCase):
 		cls.env = mock.patch.dict(os.environ, {'SLURM_CONF': conf} if conf else {})
 		cls.env.start()
 		cls.addClassCleanup(cls.env.stop)
-		cls.node = _squeue and subprocess.run(['sinfo', '-h', '-o', '%n'], capture_output=True, text=True
-			, timeout=30).stdout.split()[0]
+		# The nodes (the test cluster's n1..n3), each job runs on one of them
+		cls.nodes = subprocess.run(['sinfo', '-h', '-N', '-o', '%N'], capture_output=True, text=True
+			, timeout=30).stdout.split()
 		# Slurm's own --time backstop kills 60-90 s after the start: begun with the class, so that its wait
 		# overlaps the other tests whatever their order; test_zz_timeBackstop waits for its end
 		cls.backstop = subprocess.Popen((PYEXEC, '-c', textwrap.dedent('''\
@@ -7584,22 +7585,24 @@ class TestSlurm(PoolTestCase):
 		with open(outpath) as fout, open(errpath) as ferr:
 			self.assertEqual((fout.read(), 'to-err\n' in ferr.read()), ('to-out\n', True))
 		for job in (ok, cpu, jobs['exit3']):
-			self.assertEqual((job.accounting, job.node), ('slurm', self.node))
+			self.assertEqual(job.accounting, 'slurm')
+			self.assertIn(job.node, self.nodes)
 			self.assertTrue(job.slurmid.isdigit(), job.slurmid)
 		self.assertGreaterEqual(cpu.utime + cpu.stime, 0.4)  # Slurm's figures: CPU of the task, MaxRSS sampled each second
 		self.assertGreater(cpu.rssmax, 0.1)
 		self.assertGreaterEqual(cpu.wtime, 1.5)
 		# The failure report names the node and the Slurm id
 		self.assertRegex(self.out.getvalue(), r'reason +accounting +node +slurmid')
-		self.assertRegex(self.out.getvalue(), r'exit3 .* {} +{} '.format(self.node, jobs['exit3'].slurmid))
+		self.assertRegex(self.out.getvalue(), r'exit3 .* {} +{} '.format(jobs['exit3'].node, jobs['exit3'].slurmid))
 
 	def testWtimeIsTheRun(self):
-		"""Jobs that wait in the queue for the node's memory, one after the other: each one's wtime is its run,
+		"""Jobs that wait in the queue for one node's memory, one after the other: each one's wtime is its run,
 		from its step's start that sacct records, whether or not squeue saw it start (it polls every 8 s
 		at most while it learns nothing new)"""
-		nodemb = int(subprocess.run(['sinfo', '-h', '-n', self.node, '-o', '%m'], capture_output=True, text=True
+		node = self.nodes[0]
+		nodemb = int(subprocess.run(['sinfo', '-h', '-n', node, '-o', '%m'], capture_output=True, text=True
 			, timeout=30).stdout.split()[0])
-		pool = self.slurmPool(4)
+		pool = self.slurmPool(4, launcher=mpepool.SlurmLauncher(options=('--nodelist=' + node,)))
 		jobs = [Job('q%d' % i, args=('sleep', '3'), memlim=nodemb * 0.6 / 1024) for i in range(4)]
 		tstart = time.perf_counter()
 		for job in jobs:
@@ -7622,15 +7625,79 @@ class TestSlurm(PoolTestCase):
 		self.assertTrue(pool.join(60))
 		ends = sorted(span[1] for span in spans.values())
 		self.assertGreaterEqual(max(span[0] for span in spans.values()), ends[0] - 0.05)  # 3 * 0.45 > 1 GB
-		bad = self.slurmPool(2, launcher=mpepool.SlurmLauncher(partition='nope'))
-		job = Job('bad', args=('true',), stderr=subprocess.PIPE)
+		bad = self.slurmPool(2)
+		job = Job('bad', args=('true',), stderr=subprocess.PIPE, memlim=1000)  # More than any node has
 		bad.execute(job)
 		self.assertTrue(bad.join(30))
 		self.assertEqual((job.reason, job.proc.returncode), ('start failure', mpepool._SLURM_EXIT_ERROR))
-		self.assertIn('invalid partition', job.pipederr)
+		self.assertIn('Memory specification can not be satisfied', job.pipederr)
 		with mock.patch.dict(os.environ, {'PATH': self.tmp}):
 			with self.assertRaisesRegex(FileNotFoundError, 'srun'):
 				ExecPool(1, launcher=mpepool.SlurmLauncher())
+
+	def testUnknownPartition(self):
+		"""A partition the cluster does not have, given to the launcher or in srun's own SLURM_PARTITION: a
+		ValueError naming it from ExecPool(), before any job runs"""
+		with self.assertRaisesRegex(ValueError, r"^partition must name partitions of the Slurm cluster, not 'nope':"
+		r' Partition nope not found$'):
+			ExecPool(2, launcher=mpepool.SlurmLauncher(partition='nope'))
+		for env in ({'SLURM_PARTITION': 'nope'}, {'SLURM_PARTITION': 'nope', 'PYEXPOOL_LAUNCHER': 'slurm'}):
+			with mock.patch.dict(os.environ, env), self.assertRaisesRegex(ValueError
+			, r"^SLURM_PARTITION must name partitions of the Slurm cluster, not 'nope': Partition nope not found$"):
+				ExecPool(2, launcher=mpepool.SlurmLauncher() if 'PYEXPOOL_LAUNCHER' not in env else None)
+		self.assertEqual(_slurmJobsOf(os.getpid()), [])
+		# A partition it has (the default one), or a list of them, is fine
+		default = subprocess.run(['scontrol', 'show', 'partition', '-o'], capture_output=True, text=True
+			, timeout=30).stdout.split()[0].partition('=')[2]
+		job = Job('ok', args=('true',))
+		with mock.patch.dict(os.environ, {'SLURM_PARTITION': default + ',' + default, 'PYEXPOOL_LAUNCHER': 'slurm'}):
+			pool = self.newPool(2)
+			pool.execute(job)
+			self.assertTrue(pool.join(60))
+		self.assertEqual((job.proc.returncode, job.reason, pool._launcher.calls['scontrol']), (0, None, 2))
+
+	def testMemlimitIsNoJobsMem(self):
+		"""The pool's memlimit bounds what its jobs in flight request together, it is never a job's --mem: a
+		job without memlim requests none (the partition's default applies), also in a pool whose memlimit
+		is more than any node has (code written for a big machine), where a share of it would be refused"""
+		default = subprocess.run(['srun', '-n1', '-N1', 'sh', '-c', 'squeue -h -j $SLURM_JOB_ID -o %m']
+			, capture_output=True, text=True, timeout=60).stdout.strip()
+		self.assertRegex(default, r'^\d+[MG]$')
+		pool = self.slurmPool(2, memlimit=4096)
+		jobs = [Job('plain', args=('sleep', '1')), Job('own', args=('sleep', '1'), memlim=0.2)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(waitUntil(lambda: all(job.slurmid for job in jobs) or pool._cycle(time.perf_counter() + 0.05)
+			, 20, 0))
+		self.assertEqual([_squeue('-t', 'all', '-j', job.slurmid, '-o', '%m') for job in jobs], [[default], ['205M']])
+		self.assertTrue(pool.join(60))
+		self.assertEqual([(job.proc.returncode, job.reason) for job in jobs], [(0, None), (0, None)])
+
+	def testUnchangedClient(self):
+		"""A client that makes its own ExecPool() (a memlimit of its machine's size) runs its jobs on Slurm
+		with PYEXPOOL_LAUNCHER=slurm; srun takes the QOS from SLURM_QOS, the launcher does not override it"""
+		qos = 'pyexpool{}'.format(os.getpid())
+		subprocess.run(['sacctmgr', '-i', 'add', 'qos', qos], capture_output=True, check=True, timeout=60)
+		self.addCleanup(subprocess.run, ['sacctmgr', '-i', 'delete', 'qos', qos], capture_output=True, timeout=60)
+		res = subprocess.run((PYEXEC, '-c', textwrap.dedent('''\
+			import json, subprocess
+			from mpepool import ExecPool, Job
+			with ExecPool(2, memlimit=4096) as pool:
+				jobs = [Job('j%d' % i, args=('sh', '-c', 'squeue -h -j $SLURM_JOB_ID -o %q'), stdout=subprocess.PIPE)
+					for i in range(3)]
+				for job in jobs:
+					pool.execute(job)
+				pool.join(60)
+			print(json.dumps([type(pool._launcher).__name__] + [[job.proc.returncode, job.reason, job.accounting
+				, job.node, job.pipedout] for job in jobs]))
+			''')), cwd=self.tmp, env=repoEnv(PYEXPOOL_LAUNCHER='slurm', SLURM_QOS=qos), capture_output=True, text=True
+			, timeout=120)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		launcher, *jobs = json.loads(res.stdout.splitlines()[-1])
+		self.assertEqual(launcher, 'SlurmLauncher')
+		self.assertEqual([job[:3] + job[4:] for job in jobs], [[0, None, 'slurm', qos + '\n']] * 3)
+		for job in jobs:
+			self.assertIn(job[3], self.nodes)
 
 	def testControllerUnreachable(self):
 		"""srun can not reach slurmctld: the job fails as 'start failure', the pool goes on"""
@@ -7756,10 +7823,11 @@ class TestSlurm(PoolTestCase):
 		pool.execute(job)
 		# The id comes from squeue while the job may still be pending, its node once it runs
 		self.assertTrue(waitUntil(lambda: job.slurmid and job.node or pool._cycle(time.perf_counter() + 0.05), 20, 0))
+		self.assertIn(job.node, self.nodes)
 		pool._publishUi(True)
 		text = json.dumps(uiJson(app, '/jobs?fmt=json'))
 		self.assertIn('"{}"'.format(job.slurmid), text)
-		self.assertIn('"{}"'.format(self.node), text)
+		self.assertIn('"{}"'.format(job.node), text)
 		pool.terminate()
 
 	def testEndings(self):
@@ -7796,8 +7864,9 @@ class TestSlurm(PoolTestCase):
 		res = _cliRun('--slurm', '-j2', '--joblog', log, '-a', cmds, timeout=60)
 		self.assertEqual((res.returncode, res.stdout), (1, b'one\n'), res.stderr)
 		header, rows = _cliParseLog(log)
-		self.assertEqual(sorted((row['Seq'], row['Host'], row['Exitval']) for row in rows)
-			, [('1', self.node, '0'), ('2', self.node, '3')])
+		self.assertEqual(sorted((row['Seq'], row['Exitval']) for row in rows), [('1', '0'), ('2', '3')])
+		for row in rows:
+			self.assertIn(row['Host'], self.nodes)
 		res = _cliRun('--slurm', '-j2', '--joblog', log, '--resume', '-a', cmds, timeout=60)
 		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
 		self.assertEqual(len(_cliParseLog(log)[1]), 2)
@@ -7877,6 +7946,57 @@ class TestSlurm(PoolTestCase):
 		out, err = self.backstopOut
 		reason, code, slurmid = json.loads(out.splitlines()[-1])
 		self.assertEqual((reason, code), ('timeout', -15), err[-2000:])
+
+
+class TestDefaultLauncher(PoolTestCase):
+	"""PYEXPOOL_LAUNCHER chooses the launcher of every pool made without launcher= (the Slurm runs: TestSlurm)"""
+
+	def launcherOf(self, value, **kwargs):
+		"""The launcher of a pool made without launcher= under PYEXPOOL_LAUNCHER=value (None: unset)"""
+		return self.poolOf(value, **kwargs)._launcher
+
+	def poolOf(self, value, **kwargs):
+		"""A pool made without launcher= under PYEXPOOL_LAUNCHER=value (None: unset)"""
+		with mock.patch.dict(os.environ, {'PYEXPOOL_LAUNCHER': value} if value is not None else {}):
+			if value is None:
+				os.environ.pop('PYEXPOOL_LAUNCHER', None)
+			return self.newPool(1, **kwargs)
+
+	def testValues(self):
+		requireTool(self, mpepool._cgroupsMissing() is None, mpepool._cgroupsMissing())
+		self.assertIs(type(self.launcherOf('local')), mpepool.LocalLauncher)
+		self.assertIs(type(self.launcherOf('local', cgroups=False)), mpepool.LocalLauncher)
+		self.assertIs(type(self.launcherOf('cgroup')), mpepool.CgroupLauncher)
+		for value in (None, ''):  # The default: a cgroup per job where usable, as cgroups= says
+			self.assertIs(type(self.launcherOf(value)), mpepool.CgroupLauncher)
+			self.assertIs(type(self.launcherOf(value, cgroups=False)), mpepool.LocalLauncher)
+		# The variable applies to pools made without launcher= only
+		with mock.patch.dict(os.environ, {'PYEXPOOL_LAUNCHER': 'cgroup'}):
+			self.assertIs(type(self.newPool(1, launcher=mpepool.LocalLauncher())._launcher), mpepool.LocalLauncher)
+		job = Job('env', args=('true',))
+		pool = self.poolOf('local')
+		pool.execute(job)
+		self.assertTrue(pool.join(10))
+		self.assertEqual((job.proc.returncode, job.accounting), (0, 'wait4'))
+
+	def testBadValues(self):
+		"""An unknown value, a bad PYEXPOOL_SLURM_NODES or a value that contradicts cgroups=: ValueError at the
+		pool, naming the variable and the value"""
+		for value in ('slurmish', 'Local', ' local'):
+			with self.assertRaisesRegex(ValueError, r'^PYEXPOOL_LAUNCHER must be one of cgroup, local, slurm,'
+			r' slurm-pernode \(or unset\), not {}$'.format(re.escape(repr(value)))):
+				self.launcherOf(value)
+		for nodes in ('0', '-1', '1.5', 'x', ' 2'):
+			with mock.patch.dict(os.environ, {'PYEXPOOL_SLURM_NODES': nodes}), self.assertRaisesRegex(ValueError
+			, r'^PYEXPOOL_SLURM_NODES must be a number of nodes >= 1 \(or unset\), not {}$'.format(re.escape(repr(nodes)))):
+				self.launcherOf('slurm-pernode')
+		for value in ('local', 'slurm'):
+			with self.assertRaisesRegex(ValueError, r"^cgroups=True, but PYEXPOOL_LAUNCHER='{}' runs no cgroup"
+			r' per job$'.format(value)):
+				self.launcherOf(value, cgroups=True)
+		with self.assertRaisesRegex(ValueError, r'^PYEXPOOL_LAUNCHER=cgroup, but cgroups=False$'):
+			self.launcherOf('cgroup', cgroups=False)
+		self.assertEqual(self.pools, [])
 
 
 if __name__ == '__main__':
