@@ -6493,11 +6493,18 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' required (on) or never (off)'),
 	(('--slurm',), 'slurm', None, True, False, 'run each job on the Slurm cluster through srun (-j: the jobs in'
 		' flight); the job log\'s Host is the node'),
+	(('--slurm-pernode',), 'slurm_pernode', None, True, False, 'run the jobs on the nodes of a Slurm allocation'
+		' through one agent per node: the allocation this runs in, else one of --slurm-nodes whole nodes,'
+		' released at the end (-j: the jobs at once on all nodes; each node runs as many as its CPUs); the job'
+		' log\'s Host is the node'),
+	(('--slurm-nodes',), 'slurm_nodes', 'N', _cliCount, None, 'the nodes of the allocation (with'
+		' --slurm-pernode; default: 1 outside an allocation, all of it inside)'),
 	(('--slurm-partition',), 'slurm_partition', 'P', _cliText, None, 'the Slurm partition of the jobs (with'
-		' --slurm)'),
-	(('--slurm-account',), 'slurm_account', 'A', _cliText, None, 'the Slurm account of the jobs (with --slurm)'),
+		' --slurm or --slurm-pernode)'),
+	(('--slurm-account',), 'slurm_account', 'A', _cliText, None, 'the Slurm account of the jobs (with --slurm'
+		' or --slurm-pernode)'),
 	(('--slurm-option',), 'slurm_option', 'OPT', _cliText, [], 'a further srun option such as'
-		' --slurm-option=--qos=long (repeatable, with --slurm)'),
+		' --slurm-option=--qos=long (repeatable, with --slurm; with --slurm-pernode a salloc option)'),
 	(('--version', '-V'), 'version', None, True, False, 'print the version'),
 	(('--help', '-h'), 'help', None, True, False, 'print this help'),
 ))
@@ -6636,12 +6643,18 @@ def _cliParse(argv):
 		raise _CliError('--resume and --resume-failed need --joblog FILE')
 	if ns.resume and ns.resume_failed:
 		raise _CliError('--resume and --resume-failed exclude each other')
-	if (ns.slurm_partition or ns.slurm_account or ns.slurm_option) and not ns.slurm:
-		raise _CliError('--slurm-partition, --slurm-account and --slurm-option need --slurm')
-	if ns.slurm and shutil.which('srun') is None:
-		raise _CliError("--slurm needs Slurm's srun, which is not on PATH")
-	if ns.slurm and ns.cgroups:
-		raise _CliError('--cgroups on applies to the jobs run here, not with --slurm (Slurm holds its jobs in its cgroups)')
+	if ns.slurm and ns.slurm_pernode:
+		raise _CliError('give --slurm (an srun per job) or --slurm-pernode (an agent per node), not both')
+	if (ns.slurm_partition or ns.slurm_account or ns.slurm_option) and not (ns.slurm or ns.slurm_pernode):
+		raise _CliError('--slurm-partition, --slurm-account and --slurm-option need --slurm or --slurm-pernode')
+	if ns.slurm_nodes is not None and not ns.slurm_pernode:
+		raise _CliError('--slurm-nodes needs --slurm-pernode')
+	for opt in ('slurm', 'slurm_pernode'):
+		if getattr(ns, opt) and shutil.which('srun') is None:
+			raise _CliError("--{} needs Slurm's srun, which is not on PATH".format(opt.replace('_', '-')))
+		if getattr(ns, opt) and ns.cgroups:
+			raise _CliError('--cgroups on applies to the jobs run here, not with --{} (Slurm holds its jobs in its'
+				' cgroups; an agent uses cgroups on its node where it can)'.format(opt.replace('_', '-')))
 	if ns.line_buffer and ns.keep_order:
 		raise _CliError('--line-buffer with -k is not supported')
 	if ns.demo and (ns.command or ns.sources):
@@ -7482,9 +7495,15 @@ class _CliRun(object):
 		for signum in _CLI_SIGNALS:
 			handlers[signum] = signal.signal(signum, self._onsignal)
 		try:
-			self.pool = ExecPool(self.slots, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
-				, webuiapp=webuiapp, cgroups=ns.cgroups, launcher=SlurmLauncher(ns.slurm_partition
-				, ns.slurm_account, options=ns.slurm_option) if ns.slurm else None)
+			launcher = None
+			if ns.slurm or ns.slurm_pernode:
+				launcher = SlurmLauncher(ns.slurm_partition, ns.slurm_account, options=ns.slurm_option
+					, pernode=ns.slurm_pernode, nodes=ns.slurm_nodes)
+			try:
+				self.pool = ExecPool(self.slots, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
+					, webuiapp=webuiapp, cgroups=ns.cgroups, launcher=launcher)
+			except RuntimeError as err:  # Slurm refused the allocation
+				raise _CliError(str(err)) from None
 			self.slots = min(self.slots, self.pool._wkslim)
 			if self.progress:
 				self.progress.start()
