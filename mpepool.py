@@ -6052,7 +6052,9 @@ def _nodeAgent():
 			del run.pipes[fd]
 		return more
 
-	def reap(run, block=False):
+	def reap(run, block=False, tell=True):
+		"""Collect a job's exit (tell: the pool; not for the jobs stopped as the agent ends: the pool decides
+		what follows for those, from the end of the agent's output)"""
 		job = run.job
 		try:
 			wpid, status, rusage = os.wait4(job.proc.pid, 0 if block else os.WNOHANG)
@@ -6074,9 +6076,10 @@ def _nodeAgent():
 		runs.pop(run.slot[0], None)
 		job.proc.stdout = job.proc.stderr = None  # Closed above
 		_OUTPUTS.release(job)
-		send({'op': 'end', 'id': run.slot[0], 'code': _exitcode(status) if status is not None else -1
-			, 'pid': job.proc.pid, 'wtime': job.wtime, 'utime': job.utime, 'stime': job.stime, 'rssmax': job.rssmax
-			, 'accounting': job.accounting, 'reason': job.reason})
+		if tell:
+			send({'op': 'end', 'id': run.slot[0], 'code': _exitcode(status) if status is not None else -1
+				, 'pid': job.proc.pid, 'wtime': job.wtime, 'utime': job.utime, 'stime': job.stime, 'rssmax': job.rssmax
+				, 'accounting': job.accounting, 'reason': job.reason})
 
 	def kill(run):
 		if not run.ended:
@@ -6118,6 +6121,13 @@ def _nodeAgent():
 	os.set_blocking(0, False)
 	sel.register(0, selectors.EVENT_READ, ('in', None))
 	rest = b''
+
+	def onTerm(signum, frame):
+		raise SystemExit(128 + signum)
+
+	# scancel (of the step or the allocation) sends SIGTERM, then SIGKILL after KillWait: the jobs end first
+	# (in cgroups of their own, they are not in the step's cgroup that Slurm kills)
+	signal.signal(signal.SIGTERM, onTerm)
 	try:
 		while True:
 			flush()
@@ -6153,7 +6163,7 @@ def _nodeAgent():
 		if live:
 			launcher.signal([run.job for run in live], signal.SIGKILL)
 		for run in live:
-			reap(run, block=True)
+			reap(run, block=True, tell=False)
 		launcher.sweep()
 		launcher.close()
 		try:
