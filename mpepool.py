@@ -5480,6 +5480,8 @@ class SlurmLauncher(Launcher):
 
 # Seconds that the agents have to say hello after their steps were asked for (srun waits for the step)
 _AGENT_START_BOUND = 60.
+# Seconds that an agent holds a job's "start" message back, to send it with the next one
+_AGENT_HOLD = 0.05
 # Seconds that the agents have to end after their stdin closed, before their sruns are told to end the steps
 _AGENT_STOP_WAIT = 5.
 
@@ -5970,6 +5972,10 @@ def _nodeAgent():
 	launcher.prefix = _processToken() + 'agent.'  # Its own guardian stops the jobs if the agent dies
 	sel = selectors.DefaultSelector()
 	outbox = bytearray()
+	# The "start" messages wait (up to _AGENT_HOLD) to go with the next message: two small writes in a row on
+	# Slurm's I/O connection wait for the first one's (delayed) TCP ack, 40 ms (Nagle's algorithm)
+	held = bytearray()
+	heldat = [None]  # perf_counter() at which the held messages go anyway
 	runs = {}  # Run id -> _Run of the running jobs
 	deadlines = []  # Heap of (perf_counter, seq, action)
 	seq = itertools.count()
@@ -6019,7 +6025,9 @@ def _nodeAgent():
 		job.tstart = run.tspawn
 		run.slot = (rid, msg.get('grace', _KILL_GRACE))
 		runs[rid] = run
-		send({'op': 'start', 'id': rid, 'pid': proc.pid})
+		held.extend(json.dumps({'op': 'start', 'id': rid, 'pid': proc.pid}).encode() + b'\n')
+		if heldat[0] is None:
+			heldat[0] = time.perf_counter() + _AGENT_HOLD
 		try:
 			run.pidfd = os.pidfd_open(proc.pid) if _PIDFD else None
 		except OSError:
@@ -6032,7 +6040,7 @@ def _nodeAgent():
 		for stream, fd in ((proc.stdout, 1), (proc.stderr, 2)):
 			if stream is not None:
 				os.set_blocking(stream.fileno(), False)
-				run.pipes[stream.fileno()] = fd
+				run.pipes[stream.fileno()] = (stream, fd)
 				sel.register(stream.fileno(), selectors.EVENT_READ, ('pipe', run))
 		if job.memlim and not launcher.kernelMemlim and _procfsWorks():
 			if not watchmem:
@@ -6044,18 +6052,19 @@ def _nodeAgent():
 		chunks = []
 		more = _drainPipe(fd, chunks)
 		if chunks:
-			send({'op': 'out', 'id': run.slot[0], 'fd': run.pipes[fd], 'data': b''.join(chunks).decode(
+			send({'op': 'out', 'id': run.slot[0], 'fd': run.pipes[fd][1], 'data': b''.join(chunks).decode(
 				'utf-8', 'surrogateescape')})
 		if not more:
 			sel.unregister(fd)
-			os.close(fd)
-			del run.pipes[fd]
+			run.pipes.pop(fd)[0].close()
 		return more
 
 	def reap(run, block=False, tell=True):
 		"""Collect a job's exit (tell: the pool; not for the jobs stopped as the agent ends: the pool decides
 		what follows for those, from the end of the agent's output)"""
 		job = run.job
+		if run.ended:  # A stale event of a batch in which it ended
+			return
 		try:
 			wpid, status, rusage = os.wait4(job.proc.pid, 0 if block else os.WNOHANG)
 		except ChildProcessError:
@@ -6065,16 +6074,16 @@ def _nodeAgent():
 		job.wtime = time.perf_counter() - run.tspawn
 		polled.discard(run)
 		watchmem.discard(run)
+		run.ended = True
 		if run.pidfd is not None:
 			sel.unregister(run.pidfd)
 			os.close(run.pidfd)
+			run.pidfd = None
 		for fd in list(run.pipes):
 			while forward(run, fd):
 				pass
 		launcher.reaped(job, status, rusage)
-		run.ended = True
 		runs.pop(run.slot[0], None)
-		job.proc.stdout = job.proc.stderr = None  # Closed above
 		_OUTPUTS.release(job)
 		if tell:
 			send({'op': 'end', 'id': run.slot[0], 'code': _exitcode(status) if status is not None else -1
@@ -6098,6 +6107,10 @@ def _nodeAgent():
 			heapq.heappush(deadlines, (time.perf_counter() + _MEM_PERIOD, next(seq), sampleMemory))
 
 	def flush():
+		if held and (outbox or time.perf_counter() >= heldat[0]):
+			outbox[:0] = held
+			del held[:]
+			heldat[0] = None
 		while outbox:
 			try:
 				done = os.write(proto, outbox)
@@ -6131,7 +6144,8 @@ def _nodeAgent():
 	try:
 		while True:
 			flush()
-			wait = max(0., deadlines[0][0] - time.perf_counter()) if deadlines else None
+			wakeat = min(([deadlines[0][0]] if deadlines else []) + ([heldat[0]] if heldat[0] else []), default=None)
+			wait = max(0., wakeat - time.perf_counter()) if wakeat is not None else None
 			if polled:
 				wait = _POLL_PERIOD if wait is None else min(wait, _POLL_PERIOD)
 			stop = False
@@ -6142,12 +6156,14 @@ def _nodeAgent():
 					stop = not _drainPipe(0, chunks)
 					*lines, rest = (rest + b''.join(chunks)).split(b'\n')
 					for line in lines:
+						if not line.strip():
+							continue
 						msg = json.loads(line)
 						if msg['op'] == 'run':
 							start(msg)
 						elif msg['op'] == 'sig' and msg['id'] in runs:
 							launcher.signal([runs[msg['id']].job], msg['sig'])
-				elif kind == 'exit':
+				elif kind == 'exit' and run.pidfd == key.fd:
 					reap(run)
 				elif kind == 'pipe' and key.fd in (run.pipes or ()):
 					forward(run, key.fd)
