@@ -2637,7 +2637,7 @@ class ExecPool(object):
 			afnmask = AffinityMask(afnmask)  # The original's README passes the affinity step
 		elif afnmask is not None and not isinstance(afnmask, AffinityMask):
 			raise TypeError('afnmask must be an AffinityMask, an int affinity step or None, not {!r}'.format(afnmask))
-		if afnmask is not None and wksnum > len(afnmask):
+		if afnmask is not None and wksnum > len(afnmask) and not launcher.remote:  # Remote: the nodes' CPUs
 			_warnmsg('WARNING{}, wksnum {} is reduced to {}: the CPU groups of affinity step {} available'.format(
 				_nameSuffix(name), wksnum, len(afnmask), afnmask.afnstep))
 			wksnum = max(1, len(afnmask))
@@ -3179,8 +3179,8 @@ class ExecPool(object):
 		kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
 			, 'stderr': run.stderr, 'env': _environ(), 'start_new_session': True}
 		cpus = None
-		if run.slot is not None and self._afnmask is not None and not job._omitafn:
-			cpus = self._afnmask.cpus(run.slot)
+		if run.slot is not None and self._afnmask is not None and not job._omitafn and not self._launcher.remote:
+			cpus = self._afnmask.cpus(run.slot)  # Remote jobs are pinned on their nodes
 		try:
 			sys.stdout.flush()  # Our messages first, then what the job writes to a shared console
 		except Exception:  # A closed or replaced stdout does not stop the job
@@ -3253,8 +3253,8 @@ class ExecPool(object):
 		if job.timeout:
 			self._schedule(job.tstart + job.timeout, functools.partial(self._onJobTimeout, job), run)
 		_infomsg('Starting "{}" #{}, workers: {} / {}{}'.format(job.name, proc.pid, len(self._workers)
-			, self._wkslim, ', CPUs: {}'.format(self._afnmask(job.wslot))
-			if job.wslot is not None and self._afnmask is not None and not job._omitafn else ''))
+			, self._wkslim, ', CPUs: {}'.format(self._afnmask(job.wslot)) if job.wslot is not None
+			and self._afnmask is not None and not job._omitafn and not self._launcher.remote else ''))
 
 	def _runSequential(self, job):
 		"""Run a job to its end in the caller (the event loop goes on for the other jobs meanwhile)

@@ -7576,6 +7576,25 @@ class TestSlurmPerNode(TestSlurm):
 		pool.terminate()  # The allocation goes back
 		self.assertEqual(launcher._agents, [])
 
+	def testNodeBudgetAndAffinity(self):
+		"""memlimit is a per-node budget: jobs whose memlim fit it once run one at a time on each node; the
+		affinity step pins each job to CPUs of its node's slot (wksnum is not cut to this machine's CPUs)"""
+		pool = self.nodePool(memlimit=0.3, afnmask=1)
+		self.assertEqual(pool._wkslim, 2 * len(self.nodes))
+		jobs = [Job('m{}'.format(i), args=('sh', '-c', 'grep Cpus_allowed_list /proc/self/status; sleep 0.4')
+			, memlim=0.2, stdout=subprocess.PIPE) for i in range(2 * len(self.nodes))]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(60))
+		self.assertEqual(pool.failures, [])
+		for node in self.nodes:
+			mine = sorted((job.tstart, job.tstop) for job in jobs if job.node == node)
+			self.assertEqual(len(mine), 2, node)
+			self.assertLessEqual(mine[0][1], mine[1][0])  # One after the other
+		for job in jobs:
+			cpus = mpepool._parseCpulist(job.pipedout.split(':')[1].strip())
+			self.assertEqual(len(cpus), 1, job.pipedout)
+
 	def testLikeLocal(self):
 		"""The same batch locally and per node: the same outcomes, reasons, callbacks, task results and
 		failure report"""
