@@ -5469,7 +5469,7 @@ class SlurmLauncher(Launcher):
 #                    "slot", "grace"}  (out/err: {"path": P} written on the node, "null", "pipe": streamed
 #                    back, "stdout": err merged into out);  {"op": "sig", "id", "sig"};  the end of its
 #                    stdin: stop every job and exit
-#   agent -> pool:  {"op": "hello", "node", "cpus", "mem", "step"};  {"op": "start", "id", "pid"};
+#   agent -> pool:  {"op": "hello", "node", "pid", "cpus", "mem", "step"};  {"op": "start", "id", "pid"};
 #                   {"op": "out", "id", "fd", "data"};  {"op": "end", "id", "code", "wtime", "utime",
 #                    "stime", "rssmax", "accounting", "reason", "error"}
 # The agent is a small loop around the local launcher of its node (a cgroup per job where usable, else
@@ -5507,8 +5507,8 @@ class _RemoteProc(object):
 
 class _Agent(object):
 	"""The pool's side of a node agent: its srun, its pipes, its slots and its running jobs"""
-	__slots__ = ('node', 'srun', 'infd', 'outfd', 'rest', 'cpus', 'mem', 'step', 'free', 'slots', 'used', 'runs'
-		, 'alive', 'guard')
+	__slots__ = ('node', 'srun', 'infd', 'outfd', 'rest', 'cpus', 'mem', 'step', 'pid', 'free', 'slots', 'used'
+		, 'runs', 'alive', 'guard')
 
 	def __init__(self, node, srun):
 		self.node = node
@@ -5519,6 +5519,7 @@ class _Agent(object):
 		self.cpus = 0  # CPUs of its step (its hello)
 		self.mem = 0.  # GB of its node's allocated memory
 		self.step = None  # '<job>.<step>' of its step
+		self.pid = None  # Its pid on its node
 		self.free = []  # Heap of its free slot indices
 		self.slots = 0  # Its slots: its CPUs, capped by the pool's wksnum
 		self.used = 0.  # GB reserved by its running jobs
@@ -5783,6 +5784,7 @@ class SlurmNodesLauncher(SlurmLauncher):
 		agent.cpus = max(1, int(msg.get('cpus') or 1))
 		agent.mem = float(msg.get('mem') or 0.)
 		agent.step = msg.get('step')
+		agent.pid = msg.get('pid')
 		agent.slots = min(agent.cpus, self._wksnum)
 		agent.free = list(range(agent.slots))
 		agent.alive = True
@@ -6128,7 +6130,8 @@ def _nodeAgent():
 	percpu = os.environ.get('SLURM_MEM_PER_CPU', '')
 	mem = (int(mem) / 1024. if mem.isdigit() else int(percpu) * cpus / 1024. if percpu.isdigit() else _RAM_LIMIT)
 	step = os.environ.get('SLURM_STEP_ID')
-	send({'op': 'hello', 'node': os.environ.get('SLURMD_NODENAME') or os.uname().nodename, 'cpus': cpus, 'mem': mem
+	send({'op': 'hello', 'node': os.environ.get('SLURMD_NODENAME') or os.uname().nodename, 'pid': os.getpid()
+		, 'cpus': cpus, 'mem': mem
 		, 'step': '{}.{}'.format(os.environ.get('SLURM_JOB_ID'), step) if step is not None else None})
 	os.set_blocking(proto, False)
 	os.set_blocking(0, False)

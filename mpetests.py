@@ -7097,7 +7097,8 @@ class TestSlurm(PoolTestCase):
 	(queued jobs start on slurmctld's 1 s tick, sacct lags up to ~5 s)"""
 
 	@classmethod
-	def setUpClass(cls):
+	def useCluster(cls):
+		"""The class's tests use the cluster (its SLURM_CONF); skipped without one, failed under CI"""
 		conf, why = _slurmCluster()
 		if why:
 			if os.environ.get('CI') == 'true':
@@ -7106,6 +7107,10 @@ class TestSlurm(PoolTestCase):
 		cls.env = mock.patch.dict(os.environ, {'SLURM_CONF': conf} if conf else {})
 		cls.env.start()
 		cls.addClassCleanup(cls.env.stop)
+
+	@classmethod
+	def setUpClass(cls):
+		cls.useCluster()
 		cls.node = _squeue and subprocess.run(['sinfo', '-h', '-o', '%n'], capture_output=True, text=True
 			, timeout=30).stdout.split()[0]
 		# Slurm's own --time backstop kills 60-90 s after the start: begun with the class, so that its wait
@@ -7439,21 +7444,24 @@ class TestSlurm(PoolTestCase):
 		for job in jobs:
 			self.assertRegex(job[3], r'^{}\.\d+$'.format(alloc))
 
+	def likeLocalBatch(self, tag, more=()):
+		"""(task, jobs, [(callback, job name)]) of the batch run locally and on Slurm alike"""
+		calls = []
+		task = Task('tsk-' + tag)
+		note = lambda event: lambda job: calls.append((event, job.name))  # noqa: E731
+		jobs = [Job(name, args=args, task=task, onstart=note('start'), ondone=note('done'), onfinish=note('finish')
+			, **kw) for name, args, kw in (
+			('ok', ('sh', '-c', 'echo ok'), {'stdout': subprocess.PIPE}),
+			('exit3', ('sh', '-c', 'exit 3'), {}),
+			('timeout', ('sleep', '60'), {'timeout': 1}),
+			('memory', pyjob(ALLOC(300, 5)), {'memlim': 0.1}),
+			('nowd', ('true',), {'workdir': self.path('missing')})) + tuple(more)]
+		return task, jobs, calls
+
 	def testLikeLocal(self):
 		"""The same batch locally and on Slurm: the same outcomes, reasons, callbacks, task results and
 		failure report"""
-		def batch(tag):
-			calls = []
-			task = Task('tsk-' + tag)
-			note = lambda event: lambda job: calls.append((event, job.name))  # noqa: E731
-			jobs = [Job(name, args=args, task=task, onstart=note('start'), ondone=note('done'), onfinish=note('finish')
-				, **kw) for name, args, kw in (
-				('ok', ('sh', '-c', 'echo ok'), {'stdout': subprocess.PIPE}),
-				('exit3', ('sh', '-c', 'exit 3'), {}),
-				('timeout', ('sleep', '60'), {'timeout': 1}),
-				('memory', pyjob(ALLOC(300, 5)), {'memlim': 0.1}),
-				('nowd', ('true',), {'workdir': self.path('missing')}))]
-			return task, jobs, calls
+		batch = self.likeLocalBatch
 
 		results = {}
 
@@ -7482,26 +7490,6 @@ class TestSlurm(PoolTestCase):
 		self.assertEqual((reason, code), ('timeout', -15), err[-2000:])
 
 
-def _agentPids(jobid, node=None):
-	"""{pid: node} of the node agents (python ... --agent) in the Slurm allocation jobid (on node only)"""
-	found = {}
-	for name in os.listdir('/proc'):
-		if not name.isdigit():
-			continue
-		try:
-			with open('/proc/{}/cmdline'.format(name), 'rb') as fcmd:
-				if b'--agent' not in fcmd.read().split(b'\0'):
-					continue
-			with open('/proc/{}/environ'.format(name), 'rb') as fenv:
-				env = dict(var.partition(b'=')[::2] for var in fenv.read().split(b'\0'))
-		except OSError:
-			continue
-		anode = env.get(b'SLURMD_NODENAME', b'').decode()
-		if anode and env.get(b'SLURM_JOB_ID', b'').decode() == str(jobid) and node in (None, anode):
-			found[int(name)] = anode
-	return found
-
-
 def _processesWith(*argv):
 	"""Pids of the live processes running argv (their whole command line)"""
 	cmdline = b'\0'.join(arg.encode() for arg in argv) + b'\0'
@@ -7523,14 +7511,7 @@ class TestSlurmPerNode(TestSlurm):
 
 	@classmethod
 	def setUpClass(cls):
-		conf, why = _slurmCluster()
-		if why:
-			if os.environ.get('CI') == 'true':
-				raise AssertionError('CI needs the Slurm tests: ' + why)
-			raise unittest.SkipTest(why)
-		cls.env = mock.patch.dict(os.environ, {'SLURM_CONF': conf} if conf else {})
-		cls.env.start()
-		cls.addClassCleanup(cls.env.stop)
+		cls.useCluster()
 		cls.nodes = sorted(set(subprocess.run(['sinfo', '-h', '-N', '-o', '%N'], capture_output=True, text=True
 			, timeout=30).stdout.split()))
 
@@ -7597,25 +7578,11 @@ class TestSlurmPerNode(TestSlurm):
 
 	def testLikeLocal(self):
 		"""The same batch locally and per node: the same outcomes, reasons, callbacks, task results and
-		failure report"""
-		def batch(tag):
-			calls = []
-			task = Task('tsk-' + tag)
-			note = lambda event: lambda job: calls.append((event, job.name))  # noqa: E731
-			jobs = [Job(name, args=args, task=task, onstart=note('start'), ondone=note('done'), onfinish=note('finish')
-				, **kw) for name, args, kw in (
-				('ok', ('sh', '-c', 'echo ok'), {'stdout': subprocess.PIPE}),
-				('exit3', ('sh', '-c', 'exit 3'), {}),
-				('timeout', ('sleep', '60'), {'timeout': 1}),
-				('memory', pyjob(ALLOC(300, 5)), {'memlim': 0.1}),
-				('nowd', ('true',), {'workdir': self.path('missing')}),
-				('chained', ('sleep', '60'), {'category': 'c', 'size': 2}),
-				('origin', ('sleep', '60'), {'category': 'c', 'size': 1, 'timeout': 1.5}))]
-			return task, jobs, calls
-
+		failure report; a timeout chain too"""
 		results = {}
 		for tag, launcher in (('local', None), ('pernode', mpepool.SlurmLauncher(pernode=True, nodes=len(self.nodes)))):
-			task, jobs, calls = batch(tag)
+			task, jobs, calls = self.likeLocalBatch(tag, (('chained', ('sleep', '60'), {'category': 'c', 'size': 2}),
+				('origin', ('sleep', '60'), {'category': 'c', 'size': 1, 'timeout': 1.5})))
 			pool = self.newPool(7, launcher=launcher)
 			for job in jobs:
 				pool.execute(job)
@@ -7644,13 +7611,11 @@ class TestSlurmPerNode(TestSlurm):
 		first = twice.node
 		self.assertTrue(waitUntil(lambda: twice.proc.pid or pool._cycle(time.perf_counter() + 0.05), 20))
 		moved = [job for job in jobs if job.node == first]
-		for pid in _agentPids(launcher._jobid, first):
-			os.kill(pid, signal.SIGKILL)
+		os.kill(launcher._agents[[agent.node for agent in launcher._agents].index(first)].pid, signal.SIGKILL)
 		self.assertTrue(waitUntil(lambda: (twice.node != first and twice.proc.pid) or pool._cycle(
 			time.perf_counter() + 0.05), 20))
 		second = twice.node
-		for pid in _agentPids(launcher._jobid, second):
-			os.kill(pid, signal.SIGKILL)
+		os.kill(launcher._agents[[agent.node for agent in launcher._agents].index(second)].pid, signal.SIGKILL)
 		self.assertTrue(pool.join(60))
 		self.assertEqual(twice.reason, 'node failure')
 		self.assertEqual(ends, collections.Counter(job.name for job in jobs + [twice]))  # Each once

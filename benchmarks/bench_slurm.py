@@ -135,25 +135,6 @@ def rssMb(pid='self'):
 	return None
 
 
-def agentPids(jobid):
-	"""{node: pid} of the node agents of the allocation jobid (processes of this machine, the test cluster)"""
-	found = {}
-	for name in os.listdir('/proc'):
-		if not name.isdigit():
-			continue
-		try:
-			with open('/proc/{}/cmdline'.format(name), 'rb') as fcmd:
-				if b'--agent' not in fcmd.read().split(b'\0'):
-					continue
-			with open('/proc/{}/environ'.format(name), 'rb') as fenv:
-				env = dict(var.partition(b'=')[::2] for var in fenv.read().split(b'\0'))
-		except OSError:
-			continue
-		if env.get(b'SLURMD_NODENAME') and env.get(b'SLURM_JOB_ID', b'').decode() == str(jobid):
-			found[env[b'SLURMD_NODENAME'].decode()] = int(name)
-	return found
-
-
 def rateRun(pool, njobs, args=('true',), probe=None):
 	"""Jobs per second of njobs jobs through pool (execute() to join()); probe(done) after each onfinish"""
 	done = [0]
@@ -233,7 +214,7 @@ def pernode(opts):
 		late = lateness(pool, wksnum)
 		# P5: memory after 5,000 and 20,000 jobs
 		mem = {}
-		agents = agentPids(pool._launcher._jobid)
+		agents = {agent.node: agent.pid for agent in pool._launcher._agents}  # The test cluster: on this machine
 
 		def probe(done):
 			if done in (min(5000, opts.memory_jobs), opts.memory_jobs):
