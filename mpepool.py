@@ -22,9 +22,11 @@ The file reads in three parts, in dependency order (each "# === name" below is a
                            Task, Job, Processes (channels, process trees, the guardian), Launchers (the
                            protocol and LocalLauncher), Memory, ExecPool, Web UI snapshots, Names kept
                            only for compatibility with the original
-    II. OPTIONAL LAUNCHERS Cgroups (CgroupLauncher), Slurm (SlurmLauncher): each declares its result
-                           columns and registers its guardian action; part I names none of them
-                           (but for ExecPool's public cgroups= switch, resolved by _defaultLauncher)
+    II. OPTIONAL LAUNCHERS Cgroups (CgroupLauncher), Slurm (SlurmLauncher: an srun per job), Slurm per
+                           node (SlurmNodesLauncher and its node agent, `python3 mpepool.py --agent`):
+                           each declares its result columns and registers its guardian action; part I
+                           names none of them (but for ExecPool's public cgroups= switch, resolved by
+                           _defaultLauncher)
     III. THE COMMAND LINE  mpepool / python -m mpepool: GNU parallel's conventions on top of ExecPool
 
 A job's way through them (all of it in the caller's thread, inside ``execute()`` and ``join()``)::
@@ -5604,7 +5606,7 @@ class SlurmNodesLauncher(SlurmLauncher):
 		self._jobid = jobid
 		nodes = self._call(['scontrol', 'show', 'hostnames', nodelist]) if nodelist else None
 		if not nodes:
-			self._release()
+			self._releaseNodes()
 			raise RuntimeError('the nodes of the Slurm allocation {} are unknown (node list {!r})'.format(jobid, nodelist))
 		if self.nodes and self._alloc:
 			nodes = nodes[:self.nodes]
@@ -5622,7 +5624,7 @@ class SlurmNodesLauncher(SlurmLauncher):
 				srun = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
 					, start_new_session=True)  # The terminal's Ctrl-C is the pool's to handle, not srun's
 			except OSError as err:
-				self._release()
+				self._releaseNodes()
 				raise RuntimeError('the node agents could not start: {}'.format(err))
 			_guard('srun', srun.pid)  # A SIGTERM to srun alone ends its step
 			agent = _Agent(node, srun)
@@ -5646,7 +5648,7 @@ class SlurmNodesLauncher(SlurmLauncher):
 			elif not agent.alive:
 				self._drop(agent)
 		if not any(agent.alive for agent in self._agents):
-			self._release()
+			self._releaseNodes()
 			raise RuntimeError('no node agent of the Slurm allocation {} started (nodes {}): srun says why on'
 				' stderr'.format(jobid, ', '.join(nodes)))
 
@@ -5702,7 +5704,7 @@ class SlurmNodesLauncher(SlurmLauncher):
 		if agent in self._agents:
 			self._agents.remove(agent)
 
-	def _release(self):
+	def _releaseNodes(self):
 		"""End the agents (the end of their stdin: they stop their jobs and exit) and the allocation it made"""
 		for agent in self._agents:
 			try:
@@ -5721,10 +5723,10 @@ class SlurmNodesLauncher(SlurmLauncher):
 	def idle(self):
 		pool = self.pool
 		if pool is None or not pool.alive:  # Terminated: the nodes go back (a reused pool gets them again)
-			self._release()
+			self._releaseNodes()
 
 	def close(self):
-		self._release()
+		self._releaseNodes()
 
 	def sweep(self):
 		pass  # The agents stop what their jobs leave (their local launchers)
