@@ -5940,7 +5940,7 @@ class SlurmNodesLauncher(SlurmLauncher):
 				self._send(nrun.agent, {'op': 'sig', 'id': nrun.rid, 'sig': int(sig)})
 
 	def reaped(self, job, status, rusage):
-		nrun = job._run.launch
+		nrun, job._run.launch = job._run.launch, None  # Its state goes with its run's end
 		end = nrun.end or {}
 		for key in ('wtime', 'utime', 'stime'):
 			if end.get(key) is not None:
