@@ -7679,6 +7679,39 @@ class TestSlurmPerNode(TestSlurm):
 			proc.stdout.close()
 			proc.stderr.close()
 
+	def testKilledInsideAllocation(self):
+		"""A pool killed (SIGKILL) inside the user's allocation: the guardian cancels its agents' steps (and
+		their jobs end), the allocation stays the user's"""
+		res = subprocess.run(['salloc', '--no-shell', '-N1', '--exclusive', '--job-name=pyexpool-{:x}-user'.format(
+			os.getpid())], capture_output=True, text=True, timeout=60)
+		alloc = re.search(r'Granted job allocation (\d+)', res.stderr).group(1)
+		self.addCleanup(subprocess.run, ['scancel', alloc], timeout=30)
+		script = textwrap.dedent('''\
+			import time
+			import mpepool
+			from mpepool import ExecPool, Job, SlurmLauncher
+			mpepool._MESSAGES.configure(info=None)
+			pool = ExecPool(2, launcher=SlurmLauncher(pernode=True))
+			for i in range(2):
+				pool.execute(Job('hold%d' % i, args=('sleep', '304.5')))
+			while not all(job.proc.pid for job in pool._workers):
+				pool._cycle(time.perf_counter() + 0.05)
+			print('running', flush=True)
+			pool.join()
+			''')
+		proc = subprocess.Popen((PYEXEC, '-c', script), stdout=subprocess.PIPE, cwd=self.tmp, text=True
+			, env=repoEnv(SLURM_JOB_ID=alloc, SLURM_JOB_NODELIST=subprocess.run(['squeue', '-h', '-j', alloc, '-o', '%N']
+			, capture_output=True, text=True, timeout=30).stdout.strip()))
+		self.addCleanup(lambda: proc.poll() is None and proc.kill())
+		self.assertEqual(proc.stdout.readline(), 'running\n')
+		self.assertEqual(len(_squeue('-s', '-j', alloc, '-o', '%i')), 1)  # Its agent's step
+		proc.kill()
+		proc.wait(30)
+		proc.stdout.close()
+		self.assertTrue(waitUntil(lambda: not _squeue('-s', '-j', alloc, '-o', '%i'), 20), _squeue('-s', '-j', alloc))
+		self.assertTrue(waitUntil(lambda: not _processesWith('sleep', '304.5'), 20), 'job processes left')
+		self.assertEqual(_squeue('-j', alloc, '-o', '%T'), ['RUNNING'])  # The user's allocation stays
+
 	def testClientInsideAllocation(self):
 		"""A client that makes its own ExecPool with a copy of mpepool.py in its folder (utils/mpepool.py),
 		run inside salloc: the agents run that copy by its path, the jobs run on the allocation's nodes"""
