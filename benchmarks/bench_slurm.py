@@ -29,6 +29,7 @@ Usage: python benchmarks/bench_slurm.py [--jobs-count 200] [-j 4] [--repeat 2]
        python benchmarks/bench_slurm.py --pernode [--nodes 3] [--pernode-jobs 5000] [--srun-jobs 200]
 """
 import argparse
+import collections
 import contextlib
 import io
 import os
@@ -119,11 +120,11 @@ def ms(values):
 
 
 def sdiagCount():
-	"""RPCs the controller served so far (sdiag's counts by message type), None when unknown"""
+	"""RPCs the controller served so far by message type (sdiag's counts), None when unknown"""
 	res = subprocess.run(['sdiag'], capture_output=True, text=True)
 	part = res.stdout.split('by message type', 1)[-1].split('by user', 1)[0]
-	counts = [int(found) for found in re.findall(r'count:(\d+)', part)]
-	return sum(counts) if res.returncode == 0 and counts else None
+	counts = collections.Counter({name: int(count) for name, count in re.findall(r'(\w+)\s+\(\s*\d+\)\s+count:(\d+)', part)})
+	return counts if res.returncode == 0 and counts else None
 
 
 def rssMb(pid='self'):
@@ -192,7 +193,8 @@ def pernode(opts):
 		launcher = pool._launcher
 		rate = rateRun(pool, n)
 		pool.terminate()
-		rpcs = sdiagCount() - rpc0 if rpc0 is not None else None
+		rpc1 = sdiagCount()
+		rpcs = rpc1 - rpc0 if rpc0 is not None and rpc1 is not None else None
 		local = ExecPool(wksnum)
 		lrate = rateRun(local, n)
 		localdelays = endToFinish(local, 60)
@@ -205,8 +207,10 @@ def pernode(opts):
 	print('    per node / local: {:.2f} (target >= 0.5); per node / srun per job: {:.0f} (target >= 30)'.format(
 		rate / lrate, rate / srate))
 	print('    (the allocation and the agents took {:.2f} s before the first job)'.format(tsetup))
-	print('\nP2. Slurm RPCs: {} for {} jobs on {} nodes = {} per node (target <= 10); the pool ran {}'.format(
-		rpcs, n, nodes, '{:.1f}'.format(rpcs / nodes) if rpcs is not None else '-', dict(launcher.calls)))
+	total = sum(rpcs.values()) if rpcs is not None else None
+	print('\nP2. Slurm RPCs: {} for {} jobs on {} nodes = {} per node (target <= 10; the cluster\'s other users'
+		' count too: {}); the pool ran {}'.format(total, n, nodes, '{:.1f}'.format(total / nodes) if total is not None
+		else '-', dict(rpcs.most_common(6)) if rpcs else '-', dict(launcher.calls)))
 
 	with contextlib.redirect_stdout(io.StringIO()):
 		pool = ExecPool(wksnum, launcher=SlurmLauncher(pernode=True, nodes=nodes))
