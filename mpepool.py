@@ -3279,7 +3279,7 @@ class ExecPool(object):
 
 	def _reap(self, run):
 		"""Collect an exited run's process: its exit code and kernel accounting, what is left of its tree"""
-		proc, job = run.proc, run.job
+		proc = run.proc
 		try:
 			wpid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
 		except ChildProcessError:  # Reaped elsewhere (e.g. a SIGCHLD handler): no accounting to collect

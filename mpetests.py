@@ -7524,7 +7524,7 @@ class TestSlurmPerNode(TestSlurm):
 	# TestSlurm's tests are its own (one srun per job), not inherited here
 	testScenarios = testWtimeIsTheRun = testAdmissionAndRefusal = testControllerUnreachable = None
 	testControllerOutage = testNoAccountingStorage = testWebUi = testEndings = testInsideAllocation = None
-	test_zz_timeBackstop = testLikeLocal = None
+	test_zz_timeBackstop = None
 
 	def testSpread(self):
 		"""The jobs spread over every node, each node running as many at once as its slots; outputs: PIPE
