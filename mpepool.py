@@ -23,10 +23,11 @@ The file reads in three parts, in dependency order (each "# === name" below is a
                            protocol, LocalLauncher and the choice of a pool's default launcher),
                            Memory, ExecPool, Web UI snapshots, Names kept only for compatibility with the
                            original
-    II. OPTIONAL LAUNCHERS Cgroups (CgroupLauncher), Slurm (SlurmLauncher): each declares its result
-                           columns, registers its guardian action and adds its PYEXPOOL_LAUNCHER names
-                           (_LAUNCHERS); part I names none of them (but for ExecPool's public cgroups=
-                           switch, resolved by _defaultLauncher)
+    II. OPTIONAL LAUNCHERS Cgroups (CgroupLauncher), Slurm (SlurmLauncher: an srun per job), Slurm per
+                           node (SlurmNodesLauncher and its node agent, `python3 mpepool.py --agent`):
+                           each declares its result columns, registers its guardian action and adds its
+                           PYEXPOOL_LAUNCHER names (_LAUNCHERS); part I names none of them (but for
+                           ExecPool's public cgroups= switch, resolved by _defaultLauncher)
     III. THE COMMAND LINE  mpepool / python -m mpepool: GNU parallel's conventions on top of ExecPool
 
 A job's way through them (all of it in the caller's thread, inside ``execute()`` and ``join()``)::
@@ -49,7 +50,7 @@ __all__ = ['Job', 'Task', 'ExecPool', 'AffinityMask', 'JobInfo', 'TaskInfo', 'ra
            'timeheader', 'tblfmt', 'applyCallback', 'infodata', 'infoheader', 'propslist',
            'TaskInfoExt', 'tasksInfoExt', 'printDepthFirst', 'TaskInfoPrefmt', 'unfoldDepthFirst',
            'installTerminationHandlers', 'wallclock', 'Launcher', 'LocalLauncher', 'CgroupLauncher',
-           'SlurmLauncher']
+           'SlurmLauncher', 'SlurmNodesLauncher']
 __version__ = '3.3.0'
 
 import bisect
@@ -62,6 +63,7 @@ import functools
 import heapq
 import importlib.util
 import itertools
+import json
 import math
 import os
 import re
@@ -2074,6 +2076,21 @@ class Launcher(object):
 		"""The host the job ran on (the job log's Host), None: this one"""
 		return None
 
+	# Its jobs' processes are not children of this process (they run elsewhere): spawn() returns a stand-in
+	# with pid and returncode, no pidfd is watched, the output channels are given as the job's specs (not
+	# opened here), and the ends come through ready() from the descriptors it watches (pool._watchFd)
+	remote = False
+
+	def room(self, job):
+		"""Whether the job can start now (a node with a free slot and memory for it); None: the pool
+		decides by its slots and memlimit alone (the default)"""
+		return None
+
+	def ready(self, fd):
+		"""A descriptor the launcher watches is readable: the runs (_Run) whose processes ended, their
+		proc.returncode set"""
+		return ()
+
 	def spawn(self, job, args, kwargs, cpus):
 		"""Start the job's process; return its subprocess.Popen, a child of this process
 
@@ -2665,7 +2682,7 @@ class ExecPool(object):
 			afnmask = AffinityMask(afnmask)  # The original's README passes the affinity step
 		elif afnmask is not None and not isinstance(afnmask, AffinityMask):
 			raise TypeError('afnmask must be an AffinityMask, an int affinity step or None, not {!r}'.format(afnmask))
-		if afnmask is not None and wksnum > len(afnmask):
+		if afnmask is not None and wksnum > len(afnmask) and not launcher.remote:  # Remote: the nodes' CPUs
 			_warnmsg('WARNING{}, wksnum {} is reduced to {}: the CPU groups of affinity step {} available'.format(
 				_nameSuffix(name), wksnum, len(afnmask), afnmask.afnstep))
 			wksnum = max(1, len(afnmask))
@@ -2831,8 +2848,7 @@ class ExecPool(object):
 				self._act(wait=False)  # Reap what finished meanwhile, so its slot serves this job
 			if self._memlimited() and job.wkslim is None:
 				job.wkslim = self._wkslim
-			if (self.alive and not self._jobs and len(self._workers) < self._wkslim and self._memoryAllows(job)
-			and self._descriptorsAllow()):
+			if self.alive and not self._jobs and len(self._workers) < self._wkslim and self._fits(job):
 				code = self._start(job)
 			else:
 				self._enqueue(job)
@@ -3062,6 +3078,9 @@ class ExecPool(object):
 			elif kind == 'exit':
 				if run.pidfd == key.fd:
 					self._reap(run)
+			elif kind == 'launcher':
+				for ended in self._launcher.ready(key.fd):
+					self._ended(ended, None, None)
 			elif run.pipes is not None and key.fd in run.pipes:
 				if not _drainPipe(key.fd, run.pipes[key.fd]):
 					self._sel.unregister(key.fd)  # The end of the output; the pipe is closed with the job
@@ -3089,9 +3108,15 @@ class ExecPool(object):
 	def _startQueued(self):
 		"""Start queued jobs while slots are free and memory allows"""
 		while self._jobs and len(self._workers) < self._wkslim and self.alive:
-			if not (self._memoryAllows(self._jobs[0]) and self._descriptorsAllow()):
+			if not self._fits(self._jobs[0]):
 				break
 			self._start(self._jobs.popleft())
+
+	def _fits(self, job):
+		"""Whether a job may take the free slot now: its launcher's placement (else the pool's memory
+		admission), and the descriptors"""
+		room = self._launcher.room(job)
+		return (self._memoryAllows(job) if room is None else room) and self._descriptorsAllow()
 
 	def _start(self, job, concur=True):
 		"""Start a job now: callbacks, output channels, the process pinned to its slot's CPUs
@@ -3120,8 +3145,11 @@ class ExecPool(object):
 			return 0
 		opened = {}
 		try:
-			run.stdout = _openChannel(job, job.stdout, opened)
-			run.stderr = _openChannel(job, job.stderr, opened)
+			if self._launcher.remote:  # Opened where the job runs
+				run.stdout, run.stderr = job.stdout, job.stderr
+			else:
+				run.stdout = _openChannel(job, job.stdout, opened)
+				run.stderr = _openChannel(job, job.stderr, opened)
 			if concur or len(self._workers) < self._wkslim:
 				run.slot = self._takeSlot()
 			proc = self._spawn(run)
@@ -3163,7 +3191,7 @@ class ExecPool(object):
 			self._waitDescriptors(job, err)
 			return 0
 		_warnmsg('ERROR{}, the job "{}" failed to start: {}'.format(_nameSuffix(self.name), job.name, err))
-		job.reason = 'start failure'
+		job.reason = getattr(err, 'reason', None) or 'start failure'  # A launcher's error may say why (no node left)
 		self._complete(job, False)
 		return code or -1
 
@@ -3196,8 +3224,8 @@ class ExecPool(object):
 		kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
 			, 'stderr': run.stderr, 'env': _environ(), 'start_new_session': True}
 		cpus = None
-		if run.slot is not None and self._afnmask is not None and not job._omitafn:
-			cpus = self._afnmask.cpus(run.slot)
+		if run.slot is not None and self._afnmask is not None and not job._omitafn and not self._launcher.remote:
+			cpus = self._afnmask.cpus(run.slot)  # Remote jobs are pinned on their nodes
 		try:
 			sys.stdout.flush()  # Our messages first, then what the job writes to a shared console
 		except Exception:  # A closed or replaced stdout does not stop the job
@@ -3227,6 +3255,13 @@ class ExecPool(object):
 		except BlockingIOError:  # The pipe is full of wake-ups already
 			pass
 
+	def _watchFd(self, fd, on=True):
+		"""Watch (on) or stop watching a descriptor of the launcher: its events go to launcher.ready()"""
+		if on:
+			self._sel.register(fd, selectors.EVENT_READ, ('launcher', None))
+		elif fd in self._sel.get_map():
+			self._sel.unregister(fd)
+
 	def _ownsDescriptor(self, fd):
 		"""Whether fd is one of the pool's own: its event loop's, its wake-up pipe's, a job's pidfd or pipe"""
 		fds = self._sel.get_map() if self._sel is not None else None  # None once the selector is closed
@@ -3238,7 +3273,9 @@ class ExecPool(object):
 		job.proc = run.proc = proc
 		if run.slot is not None and self._affinity is not None:
 			self._affinity[run.slot] = proc.pid
-		if _PIDFD:
+		if self._launcher.remote:
+			pass  # Its end comes through the launcher's descriptors
+		elif _PIDFD:
 			try:
 				run.pidfd = os.pidfd_open(proc.pid)
 				self._sel.register(run.pidfd, selectors.EVENT_READ, ('exit', run))
@@ -3248,7 +3285,7 @@ class ExecPool(object):
 					run.pidfd = None
 				_warnmsg('WARNING{}, the exit of "{}" #{} is polled: its pidfd failed ({})'.format(
 					_nameSuffix(self.name), job.name, proc.pid, err))
-		if run.pidfd is None:
+		if run.pidfd is None and not self._launcher.remote:
 			self._polled.add(run)
 		pipes = [stream for stream in (proc.stdout, proc.stderr) if stream is not None]
 		if pipes:
@@ -3261,8 +3298,8 @@ class ExecPool(object):
 		if job.timeout:
 			self._schedule(job.tstart + job.timeout, functools.partial(self._onJobTimeout, job), run)
 		_infomsg('Starting "{}" #{}, workers: {} / {}{}'.format(job.name, proc.pid, len(self._workers)
-			, self._wkslim, ', CPUs: {}'.format(self._afnmask(job.wslot))
-			if job.wslot is not None and self._afnmask is not None and not job._omitafn else ''))
+			, self._wkslim, ', CPUs: {}'.format(self._afnmask(job.wslot)) if job.wslot is not None
+			and self._afnmask is not None and not job._omitafn and not self._launcher.remote else ''))
 
 	def _runSequential(self, job):
 		"""Run a job to its end in the caller (the event loop goes on for the other jobs meanwhile)
@@ -3285,7 +3322,7 @@ class ExecPool(object):
 
 	def _reap(self, run):
 		"""Collect an exited run's process: its exit code and kernel accounting, what is left of its tree"""
-		proc, job = run.proc, run.job
+		proc = run.proc
 		try:
 			wpid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
 		except ChildProcessError:  # Reaped elsewhere (e.g. a SIGCHLD handler): no accounting to collect
@@ -3293,6 +3330,11 @@ class ExecPool(object):
 		if not wpid:
 			return  # Still running
 		self._polled.discard(run)
+		self._ended(run, status, rusage)
+
+	def _ended(self, run, status, rusage):
+		"""A run's process exited (status, rusage: from os.wait4, None when unknown): its figures, its end"""
+		proc, job = run.proc, run.job
 		if status is None:
 			proc.returncode = proc.returncode if proc.returncode is not None else -1
 		else:
@@ -5033,10 +5075,19 @@ class SlurmLauncher(Launcher):
 	reserves = True  # Slurm holds each job to its --mem
 	# No job marker in srun's environment: the tree kills and the guardian scan /proc for it, they must never reach srun
 
-	def __init__(self, partition=None, account=None, qos=None, options=()):
+	def __new__(cls, *args, pernode=False, **kwargs):
+		if pernode and cls is SlurmLauncher:  # One agent per node of an allocation
+			cls = SlurmNodesLauncher
+		return super().__new__(cls)
+
+	def __init__(self, partition=None, account=None, qos=None, options=(), pernode=False, nodes=None):
 		"""partition, account, qos: str  - srun's --partition, --account, --qos (None: the cluster's default)
 		options: sequence of str  - further srun options, e.g. ('--constraint=ib',), given last
+		pernode: bool  - one agent per node of an allocation runs the jobs (SlurmNodesLauncher), not an
+			srun per job; nodes: int  - its nodes (see SlurmNodesLauncher)
 		"""
+		if nodes is not None and not pernode and type(self) is SlurmLauncher:
+			raise ValueError('nodes={!r} needs pernode=True'.format(nodes))
 		super().__init__()
 		self.partition = _checkType(partition, str, 'partition')
 		self.account = _checkType(account, str, 'account')
@@ -5504,6 +5555,742 @@ _LAUNCHERS.update({'slurm': _cgroupless(SlurmLauncher)
 	, 'slurm-pernode': _cgroupless(lambda: SlurmLauncher(pernode=True, nodes=_slurmNodes()))})
 
 
+# === Slurm per node: one agent per node of an allocation runs the jobs there ===========================
+# SlurmLauncher(pernode=True) (this class): the pool holds one allocation (the one it runs in, else one it
+# makes with `salloc --no-shell`, released when the pool terminates or is gone) and starts one long-lived
+# step per node, `srun -N1 -n1 -w <node> --unbuffered python3 <this file> --agent`: a node agent. So Slurm
+# sees one allocation and one step per node, whatever the number of jobs. Pool and agents talk only
+# through the steps' standard input and output, which srun forwards (no socket, port or server of ours):
+# one JSON object per line,
+#   pool -> agent:  {"op": "run", "id", "name", "args", "cwd", "memlim", "memkind", "out", "err", "afn",
+#                    "slot", "grace"}  (out/err: {"path": P} written on the node, "null", "pipe": streamed
+#                    back, "stdout": err merged into out);  {"op": "sig", "id", "sig"};  the end of its
+#                    stdin: stop every job and exit
+#   agent -> pool:  {"op": "hello", "node", "pid", "cpus", "mem", "step"};  {"op": "start", "id", "pid"} (sent
+#                   with the next message, or after _AGENT_HOLD);
+#                   {"op": "out", "id", "fd", "data"};  {"op": "end", "id", "code", "wtime", "utime",
+#                    "stime", "rssmax", "accounting", "reason", "error"}
+# The agent is a small loop around the local launcher of its node (a cgroup per job where usable, else
+# process groups, job markers and its own guardian), with pidfds and pipes in one select(); it samples
+# memory only for a job's memlim where the kernel does not hold the job to it. The pool keeps the rest:
+# timeouts (its deadlines send "sig"), chains, tasks, callbacks, reports. Its loop selects on the agents'
+# stdout pipes (local descriptors) like on a local job's pidfd.
+
+# Seconds that the agents have to say hello after their steps were asked for (srun waits for the step)
+_AGENT_START_BOUND = 60.
+# Seconds that an agent holds a job's "start" message back, to send it with the next one
+_AGENT_HOLD = 0.05
+# Seconds that the agents have to end after their stdin closed, before their sruns are told to end the steps
+_AGENT_STOP_WAIT = 5.
+
+
+class _NodeLost(OSError):
+	"""No node is left to run a job: the job fails with this reason"""
+
+	def __init__(self, reason):
+		super().__init__(errno.EHOSTDOWN, 'no node of the Slurm allocation is left ({})'.format(reason))
+		self.reason = reason
+
+
+class _RemoteProc(object):
+	"""The pool's stand-in for a job's process on a node: job.proc"""
+	__slots__ = ('pid', 'returncode', 'stdout', 'stderr', 'args')
+
+	def __init__(self, args):
+		self.args = args
+		self.pid = None  # Its pid on its node, once the agent started it
+		self.returncode = None
+		self.stdout = self.stderr = None  # Its outputs come through the agent
+
+
+class _Agent(object):
+	"""The pool's side of a node agent: its srun, its pipes, its slots and its running jobs"""
+	__slots__ = ('node', 'srun', 'infd', 'outfd', 'rest', 'cpus', 'mem', 'step', 'pid', 'free', 'slots', 'used'
+		, 'runs', 'alive', 'guard')
+
+	def __init__(self, node, srun):
+		self.node = node
+		self.srun = srun  # Popen of its srun client
+		self.infd = srun.stdin.fileno()
+		self.outfd = srun.stdout.fileno()
+		self.rest = b''  # An incomplete line of its output
+		self.cpus = 0  # CPUs of its step (its hello)
+		self.mem = 0.  # GB of its node's allocated memory
+		self.step = None  # '<job>.<step>' of its step
+		self.pid = None  # Its pid on its node
+		self.free = []  # Heap of its free slot indices
+		self.slots = 0  # Its slots: its CPUs, capped by the pool's wksnum
+		self.used = 0.  # GB reserved by its running jobs
+		self.runs = {}  # Run id -> _Run of its running jobs
+		self.alive = False  # It said hello and takes jobs
+		self.guard = None  # Its step's guardian record
+
+
+class _NodeRun(object):
+	"""SlurmNodesLauncher's state of a run (_Run.launch)"""
+	__slots__ = ('rid', 'agent', 'slot', 'reserve', 'sinks', 'end')
+
+	def __init__(self, rid, agent, slot, reserve, sinks):
+		self.rid = rid
+		self.agent = agent
+		self.slot = slot  # Its slot on its node
+		self.reserve = reserve  # GB reserved on its node
+		self.sinks = sinks  # {1: , 2: } where its streamed output goes: a list of chunks (PIPE) or a descriptor
+		self.end = None  # The agent's "end" message
+
+
+class SlurmNodesLauncher(SlurmLauncher):
+	"""Jobs run on the nodes of one Slurm allocation through one agent per node (SlurmLauncher(pernode=True))
+
+	Inside an allocation (SLURM_JOB_ID set) it uses that allocation's nodes (the first `nodes` when given);
+	outside one it asks for `nodes` whole nodes (salloc --no-shell -N nodes --exclusive --no-kill, with
+	partition, account, qos and options) when the pool is made, and releases them when the pool terminates
+	or is gone (the guardian cancels it if this process dies). Each node's slots are the CPUs of its step,
+	capped by the pool's wksnum (which stays the total); the pool's memlimit is a per-node budget capped by
+	the node's allocated memory, into which the jobs on a node fit by their memlim (a job without one
+	reserves memlimit / the node's slots); afnmask's step pins the jobs to the CPUs of their node's slots.
+	job.node names the node; job.accounting says where the figures came from on it: 'cgroup' or 'wait4'.
+	A node whose agent or step dies: its running jobs run again once elsewhere, then fail as 'node failure';
+	the allocation cancelled: every job ends as 'cancelled'.
+	"""
+	accounting = None  # Per job, from its node's launcher
+	columns = ('node',)
+	reserves = True  # memlimit is the nodes' memory, not this machine's
+	remote = True
+
+	def __init__(self, partition=None, account=None, qos=None, options=(), pernode=True, nodes=None):
+		"""nodes: int  - nodes of the allocation made outside one (None: 1), or used of the one it runs in
+		(None: all); options: further salloc options (of the allocation it makes)"""
+		super().__init__(partition, account, qos, options)
+		if nodes is not None and (isinstance(nodes, bool) or not isinstance(nodes, int)):
+			raise TypeError('nodes must be an int or None, not {!r}'.format(nodes))
+		if nodes is not None and nodes < 1:
+			raise ValueError('nodes must be >= 1, not {!r}'.format(nodes))
+		self.nodes = nodes
+		self._agents = []  # _Agent of every node, in the allocation's order
+		self._byfd = {}  # stdout descriptor -> _Agent
+		self._ids = itertools.count(1)
+		self._made = None  # Guardian record of the allocation it made ('<id> [<SLURM_CONF>]'), None: the user's
+		self._jobid = None  # The allocation's id
+		self._lost = None  # Why no node is left ('node failure', 'cancelled'), None: nodes are there
+		self._wksnum = 1
+
+	def attach(self, pool, prefix, slots, afnmask):
+		super().attach(pool, prefix, slots, afnmask)
+		self._wksnum = slots
+		self._startAgents()
+
+	def __repr__(self):
+		return '<SlurmNodesLauncher {}>'.format(', '.join(agent.node for agent in self._agents if agent.alive) or 'no node')
+
+	# --- The allocation and its agents ----------------------------------------------------------------
+
+	def _slurmOpts(self):
+		return ['{}={}'.format(opt, val) for opt, val in (('--partition', self.partition), ('--account', self.account)
+			, ('--qos', self.qos)) if val]
+
+	def _startAgents(self):
+		"""Get the allocation (unless the pool runs in one) and start an agent on each of its nodes; raises
+		RuntimeError when Slurm refuses the allocation or no agent starts"""
+		if self._alloc:
+			jobid = self._alloc
+			nodelist = os.environ.get('SLURM_JOB_NODELIST') or os.environ.get('SLURM_NODELIST', '')
+		else:
+			jobid = self._allocate()
+			lines = self._call(['squeue', '-h', '-j', jobid, '-o', '%N'])
+			nodelist = lines[0].strip() if lines else ''
+		self._jobid = jobid
+		nodes = self._call(['scontrol', 'show', 'hostnames', nodelist]) if nodelist else None
+		if not nodes:
+			self._releaseNodes()
+			raise RuntimeError('the nodes of the Slurm allocation {} are unknown (node list {!r})'.format(jobid, nodelist))
+		if self.nodes and self._alloc:
+			nodes = nodes[:self.nodes]
+		env = dict(os.environ)
+		env.pop('SLURM_JOBID', None)
+		env['SLURM_JOB_ID'] = jobid
+		for node in nodes:
+			cmd = [self._srun, '--jobid=' + jobid, '-N1', '-n1', '-w', node, '--unbuffered', '--export=ALL'
+				, '--job-name={}.agent'.format(self._prefix), '--chdir=' + os.getcwd()]
+			if self._alloc:
+				cmd.append('--overlap')  # Beside the user's steps (or the step the pool itself runs in)
+			cmd += [sys.executable or 'python3', '-u', os.path.abspath(__file__), '--agent']
+			self.calls['srun'] += 1
+			try:
+				srun = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+					, start_new_session=True)  # The terminal's Ctrl-C is the pool's to handle, not srun's
+			except OSError as err:
+				self._releaseNodes()
+				raise RuntimeError('the node agents could not start: {}'.format(err))
+			_guard('srun', srun.pid)  # A SIGTERM to srun alone ends its step
+			agent = _Agent(node, srun)
+			os.set_blocking(agent.outfd, False)
+			self._agents.append(agent)
+			self._byfd[agent.outfd] = agent
+		# Their hellos: a step starts once the controller created it
+		deadline = time.perf_counter() + _AGENT_START_BOUND
+		with selectors.DefaultSelector() as sel:
+			for agent in self._agents:
+				sel.register(agent.outfd, selectors.EVENT_READ, agent)
+			while sel.get_map() and time.perf_counter() < deadline:
+				for key, _ in sel.select(deadline - time.perf_counter()):
+					agent = key.data
+					if not self._read(agent)[1] or agent.alive:
+						sel.unregister(agent.outfd)
+		pool = self.pool
+		for agent in list(self._agents):
+			if agent.alive and pool is not None:
+				pool._watchFd(agent.outfd)
+			elif not agent.alive:
+				self._drop(agent)
+		if not any(agent.alive for agent in self._agents):
+			self._releaseNodes()
+			raise RuntimeError('no node agent of the Slurm allocation {} started (nodes {}): srun says why on'
+				' stderr'.format(jobid, ', '.join(nodes)))
+
+	def _allocate(self):
+		"""salloc the nodes; return the allocation's id, raises RuntimeError with Slurm's words"""
+		cmd = ['salloc', '--no-shell', '-N', str(self.nodes or 1), '--exclusive', '--no-kill'
+			, '--job-name={}.nodes'.format(self._prefix)] + self._slurmOpts() + list(self.options)
+		self.calls['salloc'] += 1
+		env = dict(os.environ)
+		for var in ('SLURM_JOB_ID', 'SLURM_JOBID'):
+			env.pop(var, None)
+		try:
+			done = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+		except OSError as err:
+			raise RuntimeError('salloc could not run: {}'.format(err))
+		err = done.stderr.decode('utf-8', 'replace')
+		found = re.search(r'Granted job allocation (\d+)', err)
+		if done.returncode or found is None:
+			if found is not None:
+				self._call(['scancel', found.group(1)])
+			raise RuntimeError('Slurm refused the allocation of {} node(s) (salloc exit code {}): {}'.format(
+				self.nodes or 1, done.returncode, err.strip()))
+		conf = os.environ.get('SLURM_CONF')
+		self._made = found.group(1) + (' ' + conf if conf else '')
+		_guard('slurm', self._made)
+		return found.group(1)
+
+	def _drop(self, agent):
+		"""Stop watching an agent that ended (or never started): its descriptors, records and srun"""
+		agent.alive = False
+		pool = self.pool
+		if pool is not None and pool._sel is not None:
+			pool._watchFd(agent.outfd, False)
+		self._byfd.pop(agent.outfd, None)
+		for stream in (agent.srun.stdin, agent.srun.stdout):
+			try:
+				stream.close()
+			except OSError:
+				pass
+		try:
+			agent.srun.wait(_AGENT_STOP_WAIT)
+		except subprocess.TimeoutExpired:
+			agent.srun.terminate()  # srun alone (its own session): it ends its step
+			try:
+				agent.srun.wait(_AGENT_STOP_WAIT)
+			except subprocess.TimeoutExpired:
+				pass  # Left to the guardian
+		if agent.srun.returncode is not None:
+			_unguard('srun', agent.srun.pid)
+		if agent.guard is not None:
+			_unguard('slurm', agent.guard)
+			agent.guard = None
+		if agent in self._agents:
+			self._agents.remove(agent)
+
+	def _releaseNodes(self):
+		"""End the agents (the end of their stdin: they stop their jobs and exit) and the allocation it made"""
+		for agent in self._agents:
+			try:
+				agent.srun.stdin.close()
+			except OSError:
+				pass
+		for agent in list(self._agents):
+			self._drop(agent)
+		if self._made is not None:
+			self._call(['scancel', self._made.split(' ')[0]])
+			_unguard('slurm', self._made)
+			self._made = None
+		self._jobid = None
+		self._lost = None
+
+	def idle(self):
+		pool = self.pool
+		if pool is None or not pool.alive:  # Terminated: the nodes go back (a reused pool gets them again)
+			self._releaseNodes()
+
+	def close(self):
+		self._releaseNodes()
+
+	def sweep(self):
+		pass  # The agents stop what their jobs leave (their local launchers)
+
+	# --- Messages ---------------------------------------------------------------------------------------
+
+	def _send(self, agent, msg):
+		"""Write a message to an agent; False when it is gone"""
+		try:
+			_writeAll(agent.infd, (json.dumps(msg, separators=(',', ':')) + '\n').encode())
+			return True
+		except OSError:  # Its step ended: the end of its output follows
+			agent.alive = False
+			return False
+
+	def _read(self, agent):
+		"""Read what an agent said; return (the runs that ended, False at the end of its output)"""
+		chunks = []
+		more = _drainPipe(agent.outfd, chunks)
+		data = agent.rest + b''.join(chunks)
+		*lines, agent.rest = data.split(b'\n')
+		ended = []
+		for line in lines:
+			try:
+				msg = json.loads(line)
+				op = msg['op']
+			except (ValueError, KeyError, TypeError):
+				_warnmsg('WARNING, the agent on {} said: {}'.format(agent.node, line.decode('utf-8', 'replace')))
+				continue
+			if op == 'hello':
+				self._hello(agent, msg)
+				continue
+			run = agent.runs.get(msg.get('id'))
+			if run is None:
+				continue
+			if op == 'start':
+				run.proc.pid = msg.get('pid')
+			elif op == 'out':
+				sink = run.launch.sinks.get(msg.get('fd'))
+				data = msg.get('data', '').encode('utf-8', 'surrogateescape')
+				if isinstance(sink, list):
+					sink.append(data)
+				elif sink is not None:
+					try:
+						_writeAll(sink, data)
+					except OSError:  # The pool's console is gone: as a local job's write would fail
+						pass
+			elif op == 'end':
+				run.launch.end = msg
+				code = msg.get('code')
+				run.proc.returncode = code if code is not None else -1
+				self._free(run)
+				ended.append(run)
+		return ended, more
+
+	def _hello(self, agent, msg):
+		agent.cpus = max(1, int(msg.get('cpus') or 1))
+		agent.mem = float(msg.get('mem') or 0.)
+		agent.step = msg.get('step')
+		agent.pid = msg.get('pid')
+		agent.slots = min(agent.cpus, self._wksnum)
+		agent.free = list(range(agent.slots))
+		agent.alive = True
+		if agent.step and self._alloc:  # Its step in the user's allocation: cancelled if this process dies
+			conf = os.environ.get('SLURM_CONF')
+			agent.guard = agent.step + (' ' + conf if conf else '')
+			_guard('slurm', agent.guard)
+
+	def ready(self, fd):
+		agent = self._byfd.get(fd)
+		if agent is None:
+			return ()
+		ended, more = self._read(agent)
+		if not more:  # Its output ended: the agent, its step or its node is gone
+			self._lose(agent, ended)
+		return ended
+
+	def _lose(self, agent, ended):
+		"""An agent is gone: its running jobs run again once on the other nodes, else fail; when the
+		allocation itself ended (scancel), every job ends as 'cancelled'"""
+		self._drop(agent)
+		state = self._call(['squeue', '-h', '-j', self._jobid, '-o', '%T']) if self._jobid else None
+		cancelled = state is not None and (not state or state[0].strip() != 'RUNNING')
+		if cancelled:
+			reason = 'cancelled'
+			_warnmsg('WARNING, the Slurm allocation {} of the pool ended ({}): its jobs end'.format(self._jobid
+				, state[0].strip() if state else 'gone'))
+			for other in list(self._agents):
+				self._drop(other)
+				ended.extend(self._orphans(other, reason))
+		else:
+			reason = 'node failure'
+			_warnmsg('WARNING, the agent on the node {} is gone (srun exit code {}): its {} running jobs run again'
+				' elsewhere'.format(agent.node, agent.srun.returncode, len(agent.runs)))
+		ended.extend(self._orphans(agent, reason))
+		if not any(other.alive for other in self._agents):
+			self._lost = reason
+
+	def _orphans(self, agent, reason):
+		"""The running jobs of a gone agent: each one run again once (when another node is there), else failed"""
+		runs = list(agent.runs.values())
+		others = any(other.alive for other in self._agents)
+		for run in runs:
+			job = run.job
+			run.proc.returncode = -1
+			self._free(run)
+			if job.reason is not None:
+				continue  # The pool stopped it meanwhile: its reason stands
+			if reason == 'node failure' and others and not getattr(job, '_nodefailed', False):
+				job._nodefailed = True
+				job._restarting = True  # Queued again (_postpone) rather than completed
+			else:
+				job.reason = reason
+		return runs
+
+	def _free(self, run):
+		"""Give a run's slot and memory back to its node"""
+		nrun = run.launch
+		agent = nrun.agent
+		if agent.runs.pop(nrun.rid, None) is not None:
+			heapq.heappush(agent.free, nrun.slot)
+			agent.used -= nrun.reserve
+
+	# --- Starting, stopping, ending ---------------------------------------------------------------------
+
+	def _reserve(self, job, agent):
+		"""GB a job reserves on a node: its memlim, else a share of the node's budget"""
+		pool = self.pool
+		return job.memlim or (self._budget(agent) / agent.slots if pool is not None and pool.memlimit else 0.)
+
+	def _budget(self, agent):
+		"""GB the jobs on a node may reserve together: the pool's memlimit capped by the node's memory"""
+		pool = self.pool
+		limit = pool.memlimit if pool is not None and pool.memlimit else float('inf')
+		return min(limit, agent.mem) if agent.mem else limit
+
+	def _place(self, job):
+		"""The node for a job: the one with the most free slots where its memory fits, None: none now"""
+		best = None
+		for agent in self._agents:
+			if agent.alive and agent.free and (best is None or len(agent.free) > len(best.free)) and (
+			agent.used + self._reserve(job, agent) <= self._budget(agent) + 1e-9):
+				best = agent
+		return best
+
+	def room(self, job):
+		if not self._agents and self._lost is None:
+			self._startAgents()  # A pool terminated and used again
+		return self._lost is not None or self._place(job) is not None
+
+	def reserved(self, job):
+		return job.memlim  # Not sampled here: its node's agent holds it to its memlim
+
+	def memoryKilled(self, job):
+		return None
+
+	def runsince(self, job):
+		return job.tstart
+
+	def spawn(self, job, args, kwargs, cpus):
+		while True:
+			agent = self._place(job) if self._lost is None else None
+			if agent is None:
+				raise _NodeLost(self._lost or 'node failure')
+			rid = next(self._ids)
+			sinks = {}
+			out = self._channel(kwargs['stdout'], 1, sinks)
+			err = self._channel(kwargs['stderr'], 2, sinks)
+			afn = self.afnmask.afnstep if self.afnmask is not None and not job._omitafn else 0
+			slot = agent.free[0]
+			msg = {'op': 'run', 'id': rid, 'name': job.name, 'args': [os.fsdecode(arg) for arg in args]
+				, 'cwd': os.path.abspath(job.workdir) if job.workdir else None, 'memlim': job.memlim
+				, 'memkind': job.memkind, 'out': out, 'err': err, 'afn': afn, 'slot': slot
+				, 'grace': self.pool.killgrace if self.pool is not None else _KILL_GRACE}
+			if self._send(agent, msg):
+				break
+		heapq.heappop(agent.free)
+		reserve = self._reserve(job, agent)
+		agent.used += reserve
+		job._run.launch = _NodeRun(rid, agent, slot, reserve, sinks)
+		agent.runs[rid] = job._run
+		job.node = agent.node
+		return _RemoteProc(args)
+
+	@staticmethod
+	def _channel(spec, fd, sinks):
+		"""The agent's spec of an output channel; sinks gets where its streamed output goes here"""
+		if isinstance(spec, str):
+			return {'path': os.path.abspath(spec)}  # Written on the node (a shared file system)
+		if spec == subprocess.DEVNULL:
+			return 'null'
+		if spec == subprocess.STDOUT:
+			return 'stdout'
+		if spec == subprocess.PIPE:
+			sinks[fd] = []
+		elif spec is None:
+			sinks[fd] = fd  # Inherited: this process's own stdout / stderr
+		elif isinstance(spec, int):
+			sinks[fd] = spec
+		else:
+			try:
+				sinks[fd] = spec.fileno()
+			except (AttributeError, OSError, ValueError):  # e.g. a replaced sys.stdout without a descriptor
+				sinks[fd] = fd
+		return 'pipe'
+
+	def signal(self, jobs, sig):
+		for job in jobs:
+			nrun = job._run.launch
+			if nrun is not None and nrun.end is None and nrun.agent.alive:
+				self._send(nrun.agent, {'op': 'sig', 'id': nrun.rid, 'sig': int(sig)})
+
+	def reaped(self, job, status, rusage):
+		nrun, job._run.launch = job._run.launch, None  # Its state goes with its run's end
+		end = nrun.end or {}
+		for key in ('wtime', 'utime', 'stime'):
+			if end.get(key) is not None:
+				setattr(job, key, end[key])
+		job.rssmax = end.get('rssmax')
+		job.accounting = end.get('accounting')
+		job.proc.pid = end.get('pid', job.proc.pid)
+		if job.reason is None and end.get('reason'):
+			job.reason = end['reason']
+		if end.get('error'):
+			_warnmsg('ERROR{}, the job "{}" failed to start on {}: {}'.format(_nameSuffix(self.pool.name
+				if self.pool else None), job.name, nrun.agent.node, end['error']))
+		for fd, attr in ((1, 'pipedout'), (2, 'pipederr')):
+			if isinstance(nrun.sinks.get(fd), list):
+				setattr(job, attr, b''.join(nrun.sinks[fd]).decode('utf-8', 'replace'))
+		if not job._restarting:
+			job._nodefailed = False
+		return True
+
+	def collect(self):
+		return (), None
+
+
+def _nodeAgent():
+	"""A node agent (`python3 mpepool.py --agent`, a step started by SlurmNodesLauncher): runs the jobs that
+	the pool sends on stdin with its node's local launcher, answers on stdout; ends with its stdin; returns
+	the exit status"""
+	# The protocol goes on its own descriptor; whatever else writes to stdout goes to stderr
+	proto = os.dup(1)
+	os.dup2(2, 1)
+	_MESSAGES.configure(info=None)
+	launcher = _defaultLauncher(None)  # A cgroup per job where usable
+	launcher.prefix = _processToken() + 'agent.'  # Its own guardian stops the jobs if the agent dies
+	sel = selectors.DefaultSelector()
+	outbox = bytearray()
+	# The "start" messages wait (up to _AGENT_HOLD) to go with the next message: two small writes in a row on
+	# Slurm's I/O connection wait for the first one's (delayed) TCP ack, 40 ms (Nagle's algorithm)
+	held = bytearray()
+	heldat = [None]  # perf_counter() at which the held messages go anyway
+	runs = {}  # Run id -> _Run of the running jobs
+	deadlines = []  # Heap of (perf_counter, seq, action)
+	seq = itertools.count()
+	masks = {}  # afnstep -> AffinityMask of this node's CPUs
+	watchmem = set()  # Runs whose memlim the agent enforces by sampling
+	polled = set()  # Runs without a pidfd
+
+	def send(msg):
+		outbox.extend(json.dumps(msg, separators=(',', ':')).encode() + b'\n')
+
+	def start(msg):
+		rid = msg['id']
+		specs = []
+		for spec in (msg.get('out'), msg.get('err')):
+			specs.append(spec['path'] if isinstance(spec, dict) else {'null': subprocess.DEVNULL
+				, 'stdout': subprocess.STDOUT}.get(spec, subprocess.PIPE))
+		try:
+			job = Job(msg.get('name') or str(rid), workdir=msg.get('cwd'), args=msg['args']
+				, memlim=msg.get('memlim') or 0., memkind=msg.get('memkind', 1), stdout=specs[0], stderr=specs[1])
+		except (TypeError, ValueError) as err:
+			send({'op': 'end', 'id': rid, 'code': None, 'reason': 'start failure', 'error': str(err)})
+			return
+		run = job._run = _Run(job, '{}{}.'.format(launcher.prefix, rid))
+		run.launch = None
+		_OUTPUTS.acquire(job)
+		opened = {}
+		try:
+			run.stdout = _openChannel(job, job.stdout, opened)
+			run.stderr = _openChannel(job, job.stderr, opened)
+			afn = msg.get('afn')
+			cpus = None
+			if afn:
+				mask = masks.get(afn) or masks.setdefault(afn, AffinityMask(afn))
+				cpus = mask.cpus(msg.get('slot', 0) % len(mask)) if len(mask) else None
+			kwargs = {'executable': None, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
+				, 'stderr': run.stderr, 'env': _environ(), 'start_new_session': True}
+			run.tspawn = time.perf_counter()
+			proc = launcher.spawn(job, list(job.args), kwargs, cpus)
+		except Exception as err:  # The program, its workdir or its output could not be opened: a start failure
+			_OUTPUTS.release(job)
+			send({'op': 'end', 'id': rid, 'code': None, 'reason': 'start failure', 'error': str(err)})
+			return
+		finally:
+			for fout in opened.values():
+				fout.close()  # The job holds its own copies
+		job.proc = run.proc = proc
+		job.tstart = run.tspawn
+		run.slot = (rid, msg.get('grace', _KILL_GRACE))
+		runs[rid] = run
+		held.extend(json.dumps({'op': 'start', 'id': rid, 'pid': proc.pid}).encode() + b'\n')
+		if heldat[0] is None:
+			heldat[0] = time.perf_counter() + _AGENT_HOLD
+		try:
+			run.pidfd = os.pidfd_open(proc.pid) if _PIDFD else None
+		except OSError:
+			run.pidfd = None
+		if run.pidfd is not None:
+			sel.register(run.pidfd, selectors.EVENT_READ, ('exit', run))
+		else:
+			polled.add(run)
+		run.pipes = {}
+		for stream, fd in ((proc.stdout, 1), (proc.stderr, 2)):
+			if stream is not None:
+				os.set_blocking(stream.fileno(), False)
+				run.pipes[stream.fileno()] = (stream, fd)
+				sel.register(stream.fileno(), selectors.EVENT_READ, ('pipe', run))
+		if job.memlim and not launcher.kernelMemlim and _procfsWorks():
+			if not watchmem:
+				heapq.heappush(deadlines, (time.perf_counter() + _MEM_PERIOD, next(seq), sampleMemory))
+			watchmem.add(run)
+
+	def forward(run, fd):
+		"""Send what a job's pipe holds; False at its end"""
+		chunks = []
+		more = _drainPipe(fd, chunks)
+		if chunks:
+			send({'op': 'out', 'id': run.slot[0], 'fd': run.pipes[fd][1], 'data': b''.join(chunks).decode(
+				'utf-8', 'surrogateescape')})
+		if not more:
+			sel.unregister(fd)
+			run.pipes.pop(fd)[0].close()
+		return more
+
+	def reap(run, block=False, tell=True):
+		"""Collect a job's exit (tell: the pool; not for the jobs stopped as the agent ends: the pool decides
+		what follows for those, from the end of the agent's output)"""
+		job = run.job
+		if run.ended:  # A stale event of a batch in which it ended
+			return
+		try:
+			wpid, status, rusage = os.wait4(job.proc.pid, 0 if block else os.WNOHANG)
+		except ChildProcessError:
+			wpid, status, rusage = job.proc.pid, None, None
+		if not wpid:
+			return
+		job.wtime = time.perf_counter() - run.tspawn
+		polled.discard(run)
+		watchmem.discard(run)
+		run.ended = True
+		if run.pidfd is not None:
+			sel.unregister(run.pidfd)
+			os.close(run.pidfd)
+			run.pidfd = None
+		for fd in list(run.pipes):
+			while forward(run, fd):
+				pass
+		launcher.reaped(job, status, rusage)
+		runs.pop(run.slot[0], None)
+		_OUTPUTS.release(job)
+		if tell:
+			send({'op': 'end', 'id': run.slot[0], 'code': _exitcode(status) if status is not None else -1
+				, 'pid': job.proc.pid, 'wtime': job.wtime, 'utime': job.utime, 'stime': job.stime, 'rssmax': job.rssmax
+				, 'accounting': job.accounting, 'reason': job.reason})
+
+	def kill(run):
+		if not run.ended:
+			launcher.signal([run.job], signal.SIGKILL)
+
+	def sampleMemory():
+		live = [run for run in watchmem if not run.ended]
+		watchmem.intersection_update(live)
+		for run, cur in zip(live, _treesMemory([(run.job.proc.pid, run.job.memkind) for run in live])):
+			job = run.job
+			if job._noteMem(cur) >= job.memlim and job.reason is None:
+				job.reason = 'memory limit'
+				launcher.signal([job], signal.SIGTERM)
+				heapq.heappush(deadlines, (time.perf_counter() + run.slot[1], next(seq), functools.partial(kill, run)))
+		if watchmem:
+			heapq.heappush(deadlines, (time.perf_counter() + _MEM_PERIOD, next(seq), sampleMemory))
+
+	def flush():
+		if held and (outbox or time.perf_counter() >= heldat[0]):
+			outbox[:0] = held
+			del held[:]
+			heldat[0] = None
+		while outbox:
+			try:
+				done = os.write(proto, outbox)
+			except BlockingIOError:
+				break
+			del outbox[:done]
+		writing = proto in sel.get_map()
+		if outbox and not writing:
+			sel.register(proto, selectors.EVENT_WRITE, ('write', None))
+		elif writing and not outbox:
+			sel.unregister(proto)
+
+	cpus = len(os.sched_getaffinity(0))
+	mem = os.environ.get('SLURM_MEM_PER_NODE', '')
+	percpu = os.environ.get('SLURM_MEM_PER_CPU', '')
+	mem = (int(mem) / 1024. if mem.isdigit() else int(percpu) * cpus / 1024. if percpu.isdigit() else _RAM_LIMIT)
+	step = os.environ.get('SLURM_STEP_ID')
+	send({'op': 'hello', 'node': os.environ.get('SLURMD_NODENAME') or os.uname().nodename, 'pid': os.getpid()
+		, 'cpus': cpus, 'mem': mem
+		, 'step': '{}.{}'.format(os.environ.get('SLURM_JOB_ID'), step) if step is not None else None})
+	os.set_blocking(proto, False)
+	os.set_blocking(0, False)
+	sel.register(0, selectors.EVENT_READ, ('in', None))
+	rest = b''
+
+	def onTerm(signum, frame):
+		raise SystemExit(128 + signum)
+
+	# scancel (of the step or the allocation) sends SIGTERM, then SIGKILL after KillWait: the jobs end first
+	# (in cgroups of their own, they are not in the step's cgroup that Slurm kills)
+	signal.signal(signal.SIGTERM, onTerm)
+	try:
+		while True:
+			flush()
+			wakeat = min(([deadlines[0][0]] if deadlines else []) + ([heldat[0]] if heldat[0] else []), default=None)
+			wait = max(0., wakeat - time.perf_counter()) if wakeat is not None else None
+			if polled:
+				wait = _POLL_PERIOD if wait is None else min(wait, _POLL_PERIOD)
+			stop = False
+			for key, _ in sel.select(wait):
+				kind, run = key.data
+				if kind == 'in':
+					chunks = []
+					stop = not _drainPipe(0, chunks)
+					*lines, rest = (rest + b''.join(chunks)).split(b'\n')
+					for line in lines:
+						if not line.strip():
+							continue
+						msg = json.loads(line)
+						if msg['op'] == 'run':
+							start(msg)
+						elif msg['op'] == 'sig' and msg['id'] in runs:
+							launcher.signal([runs[msg['id']].job], msg['sig'])
+				elif kind == 'exit' and run.pidfd == key.fd:
+					reap(run)
+				elif kind == 'pipe' and key.fd in (run.pipes or ()):
+					forward(run, key.fd)
+			for run in list(polled):
+				reap(run)
+			now = time.perf_counter()
+			while deadlines and deadlines[0][0] <= now:
+				heapq.heappop(deadlines)[2]()
+			if stop:
+				break
+	finally:  # The pool is done with this node (or gone): nothing of its jobs stays
+		live = list(runs.values())
+		if live:
+			launcher.signal([run.job for run in live], signal.SIGKILL)
+		for run in live:
+			reap(run, block=True, tell=False)
+		launcher.sweep()
+		launcher.close()
+		try:
+			os.set_blocking(proto, True)
+			flush()
+		except OSError:
+			pass
+	return 0
+
+
 ########################################################################################################
 # PART III. THE COMMAND LINE: GNU parallel's conventions on top of ExecPool
 #
@@ -5923,11 +6710,18 @@ _CLI_OPTIONS = tuple(_CliOption(*row) for row in (
 		' required (on) or never (off)'),
 	(('--slurm',), 'slurm', None, True, False, 'run each job on the Slurm cluster through srun (-j: the jobs in'
 		' flight); the job log\'s Host is the node'),
+	(('--slurm-pernode',), 'slurm_pernode', None, True, False, 'run the jobs on the nodes of a Slurm allocation'
+		' through one agent per node: the allocation this runs in, else one of --slurm-nodes whole nodes,'
+		' released at the end (-j: the jobs at once on all nodes; each node runs as many as its CPUs); the job'
+		' log\'s Host is the node'),
+	(('--slurm-nodes',), 'slurm_nodes', 'N', _cliCount, None, 'the nodes of the allocation (with'
+		' --slurm-pernode; default: 1 outside an allocation, all of it inside)'),
 	(('--slurm-partition',), 'slurm_partition', 'P', _cliText, None, 'the Slurm partition of the jobs (with'
-		' --slurm)'),
-	(('--slurm-account',), 'slurm_account', 'A', _cliText, None, 'the Slurm account of the jobs (with --slurm)'),
+		' --slurm or --slurm-pernode)'),
+	(('--slurm-account',), 'slurm_account', 'A', _cliText, None, 'the Slurm account of the jobs (with --slurm'
+		' or --slurm-pernode)'),
 	(('--slurm-option',), 'slurm_option', 'OPT', _cliText, [], 'a further srun option such as'
-		' --slurm-option=--qos=long (repeatable, with --slurm)'),
+		' --slurm-option=--qos=long (repeatable, with --slurm; with --slurm-pernode a salloc option)'),
 	(('--version', '-V'), 'version', None, True, False, 'print the version'),
 	(('--help', '-h'), 'help', None, True, False, 'print this help'),
 ))
@@ -6070,12 +6864,18 @@ def _cliParse(argv):
 		raise _CliError('--resume and --resume-failed need --joblog FILE')
 	if ns.resume and ns.resume_failed:
 		raise _CliError('--resume and --resume-failed exclude each other')
-	if (ns.slurm_partition or ns.slurm_account or ns.slurm_option) and not ns.slurm:
-		raise _CliError('--slurm-partition, --slurm-account and --slurm-option need --slurm')
-	if ns.slurm and shutil.which('srun') is None:
-		raise _CliError("--slurm needs Slurm's srun, which is not on PATH")
-	if ns.slurm and ns.cgroups:
-		raise _CliError('--cgroups on applies to the jobs run here, not with --slurm (Slurm holds its jobs in its cgroups)')
+	if ns.slurm and ns.slurm_pernode:
+		raise _CliError('give --slurm (an srun per job) or --slurm-pernode (an agent per node), not both')
+	if (ns.slurm_partition or ns.slurm_account or ns.slurm_option) and not (ns.slurm or ns.slurm_pernode):
+		raise _CliError('--slurm-partition, --slurm-account and --slurm-option need --slurm or --slurm-pernode')
+	if ns.slurm_nodes is not None and not ns.slurm_pernode:
+		raise _CliError('--slurm-nodes needs --slurm-pernode')
+	for opt in ('slurm', 'slurm_pernode'):
+		if getattr(ns, opt) and shutil.which('srun') is None:
+			raise _CliError("--{} needs Slurm's srun, which is not on PATH".format(opt.replace('_', '-')))
+		if getattr(ns, opt) and ns.cgroups:
+			raise _CliError('--cgroups on applies to the jobs run here, not with --{} (Slurm holds its jobs in its'
+				' cgroups; an agent uses cgroups on its node where it can)'.format(opt.replace('_', '-')))
 	if ns.line_buffer and ns.keep_order:
 		raise _CliError('--line-buffer with -k is not supported')
 	if ns.compress and (ns.line_buffer or ns.restart_timeout):
@@ -7819,9 +8619,15 @@ class _CliRun(object):
 		for signum in _CLI_SIGNALS:
 			handlers[signum] = signal.signal(signum, self._onsignal)
 		try:
-			self.pool = ExecPool(self.slots, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
-				, webuiapp=webuiapp, cgroups=ns.cgroups, launcher=SlurmLauncher(ns.slurm_partition
-				, ns.slurm_account, options=ns.slurm_option) if ns.slurm else None)
+			launcher = None
+			if ns.slurm or ns.slurm_pernode:
+				launcher = SlurmLauncher(ns.slurm_partition, ns.slurm_account, options=ns.slurm_option
+					, pernode=ns.slurm_pernode, nodes=ns.slurm_nodes)
+			try:
+				self.pool = ExecPool(self.slots, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
+					, webuiapp=webuiapp, cgroups=ns.cgroups, launcher=launcher)
+			except RuntimeError as err:  # Slurm refused the allocation
+				raise _CliError(str(err)) from None
 			self.slots = min(self.slots, self.pool._wkslim)
 			if self.progress:
 				self.progress.start()
@@ -8085,6 +8891,8 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+	if sys.argv[1:2] == ['--agent']:  # A node agent of SlurmNodesLauncher: this file, run by its path
+		sys.exit(_nodeAgent())
 	# Run main() of the module imported by its name, so that mpewui and the jobs' callbacks share it with
 	# us rather than a second copy (this file is also loaded as __main__ by `python -m mpepool`)
 	import mpepool

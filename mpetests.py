@@ -7483,7 +7483,8 @@ class TestSlurm(PoolTestCase):
 	(queued jobs start on slurmctld's 1 s tick, sacct lags up to ~5 s)"""
 
 	@classmethod
-	def setUpClass(cls):
+	def useCluster(cls):
+		"""The class's tests use the cluster (its SLURM_CONF); skipped without one, failed under CI"""
 		conf, why = _slurmCluster()
 		if why:
 			if os.environ.get('CI') == 'true':
@@ -7493,8 +7494,12 @@ class TestSlurm(PoolTestCase):
 		cls.env.start()
 		cls.addClassCleanup(cls.env.stop)
 		# The nodes (the test cluster's n1..n3), each job runs on one of them
-		cls.nodes = subprocess.run(['sinfo', '-h', '-N', '-o', '%N'], capture_output=True, text=True
-			, timeout=30).stdout.split()
+		cls.nodes = sorted(set(subprocess.run(['sinfo', '-h', '-N', '-o', '%N'], capture_output=True, text=True
+			, timeout=30).stdout.split()))
+
+	@classmethod
+	def setUpClass(cls):
+		cls.useCluster()
 		# Slurm's own --time backstop kills 60-90 s after the start: begun with the class, so that its wait
 		# overlaps the other tests whatever their order; test_zz_timeBackstop waits for its end
 		cls.backstop = subprocess.Popen((PYEXEC, '-c', textwrap.dedent('''\
@@ -7905,21 +7910,24 @@ class TestSlurm(PoolTestCase):
 		for job in jobs:
 			self.assertRegex(job[3], r'^{}\.\d+$'.format(alloc))
 
+	def likeLocalBatch(self, tag, more=()):
+		"""(task, jobs, [(callback, job name)]) of the batch run locally and on Slurm alike"""
+		calls = []
+		task = Task('tsk-' + tag)
+		note = lambda event: lambda job: calls.append((event, job.name))  # noqa: E731
+		jobs = [Job(name, args=args, task=task, onstart=note('start'), ondone=note('done'), onfinish=note('finish')
+			, **kw) for name, args, kw in (
+			('ok', ('sh', '-c', 'echo ok'), {'stdout': subprocess.PIPE}),
+			('exit3', ('sh', '-c', 'exit 3'), {}),
+			('timeout', ('sleep', '60'), {'timeout': 1}),
+			('memory', pyjob(ALLOC(300, 5)), {'memlim': 0.1}),
+			('nowd', ('true',), {'workdir': self.path('missing')})) + tuple(more)]
+		return task, jobs, calls
+
 	def testLikeLocal(self):
 		"""The same batch locally and on Slurm: the same outcomes, reasons, callbacks, task results and
 		failure report"""
-		def batch(tag):
-			calls = []
-			task = Task('tsk-' + tag)
-			note = lambda event: lambda job: calls.append((event, job.name))  # noqa: E731
-			jobs = [Job(name, args=args, task=task, onstart=note('start'), ondone=note('done'), onfinish=note('finish')
-				, **kw) for name, args, kw in (
-				('ok', ('sh', '-c', 'echo ok'), {'stdout': subprocess.PIPE}),
-				('exit3', ('sh', '-c', 'exit 3'), {}),
-				('timeout', ('sleep', '60'), {'timeout': 1}),
-				('memory', pyjob(ALLOC(300, 5)), {'memlim': 0.1}),
-				('nowd', ('true',), {'workdir': self.path('missing')}))]
-			return task, jobs, calls
+		batch = self.likeLocalBatch
 
 		results = {}
 
@@ -7997,6 +8005,291 @@ class TestDefaultLauncher(PoolTestCase):
 		with self.assertRaisesRegex(ValueError, r'^PYEXPOOL_LAUNCHER=cgroup, but cgroups=False$'):
 			self.launcherOf('cgroup', cgroups=False)
 		self.assertEqual(self.pools, [])
+
+
+def _processesWith(*argv):
+	"""Pids of the live processes running argv (their whole command line)"""
+	cmdline = b'\0'.join(arg.encode() for arg in argv) + b'\0'
+	pids = []
+	for name in os.listdir('/proc'):
+		if name.isdigit():
+			try:
+				with open('/proc/{}/cmdline'.format(name), 'rb') as fcmd:
+					if fcmd.read() == cmdline and pidAlive(int(name)):
+						pids.append(int(name))
+			except OSError:
+				pass
+	return pids
+
+
+class TestSlurmPerNode(TestSlurm):
+	"""SlurmLauncher(pernode=True): one agent per node of an allocation on the real cluster, with as many
+	nodes as sinfo shows (CI's cluster has 3)"""
+
+	@classmethod
+	def setUpClass(cls):
+		cls.useCluster()
+		cls.nodes = sorted(set(subprocess.run(['sinfo', '-h', '-N', '-o', '%N'], capture_output=True, text=True
+			, timeout=30).stdout.split()))
+
+	def nodePool(self, wksnum=None, nodes=None, **kwargs):
+		"""A pool on an allocation of nodes (all by default): wksnum 2 per node by default"""
+		nodes = nodes or len(self.nodes)
+		launcher = mpepool.SlurmLauncher(pernode=True, nodes=nodes)
+		return self.newPool(wksnum or 2 * nodes, launcher=launcher, **kwargs)
+
+
+	def testSpread(self):
+		"""The jobs spread over every node, each node running as many at once as its slots; outputs: PIPE
+		streamed back, files written on the node, the console's inherited; figures from the node's kernel"""
+		pool = self.nodePool()
+		launcher = pool._launcher
+		self.assertEqual(sorted(agent.node for agent in launcher._agents), self.nodes)
+		outpath = self.path('out', 'files.txt')
+		jobs = [Job('j{}'.format(i), args=('sh', '-c', 'echo $SLURMD_NODENAME $SLURM_JOB_ID; sleep 0.5')
+			, stdout=subprocess.PIPE) for i in range(2 * len(self.nodes))]
+		jobs.append(Job('files', args=('sh', '-c', 'echo to-out; echo to-err >&2'), stdout=outpath, stderr=outpath))
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(60))
+		self.assertEqual(pool.failures, [])
+		for job in jobs[:-1]:
+			self.assertEqual(job.pipedout.split(), [job.node, launcher._jobid])
+			self.assertIn(job.accounting, ('cgroup', 'wait4'))
+			self.assertIsNotNone(job.utime)
+			self.assertGreater(job.wtime, 0.45)
+		self.assertEqual(sorted({job.node for job in jobs[:-1]}), self.nodes)
+		with open(outpath) as fout:
+			self.assertEqual(sorted(fout.read().split()), ['to-err', 'to-out'])
+		# Each node's slots are its CPUs (capped by wksnum): no more jobs at once on a node than that
+		slots = {agent.node: agent.slots for agent in launcher._agents}
+		for node in self.nodes:
+			mine = sorted((job.tstart, job.tstop) for job in jobs[:-1] if job.node == node)
+			most = max(sum(1 for start, stop in mine if start <= tstart < stop) for tstart, _ in mine)
+			self.assertLessEqual(most, slots[node])
+		pool.terminate()  # The allocation goes back
+		self.assertEqual(launcher._agents, [])
+
+	def testNodeBudgetAndAffinity(self):
+		"""memlimit is a per-node budget: jobs whose memlim fit it once run one at a time on each node; the
+		affinity step pins each job to CPUs of its node's slot (wksnum is not cut to this machine's CPUs)"""
+		pool = self.nodePool(memlimit=0.3, afnmask=1)
+		self.assertEqual(pool._wkslim, 2 * len(self.nodes))
+		jobs = [Job('m{}'.format(i), args=('sh', '-c', 'grep Cpus_allowed_list /proc/self/status; sleep 0.4')
+			, memlim=0.2, stdout=subprocess.PIPE) for i in range(2 * len(self.nodes))]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(60))
+		self.assertEqual(pool.failures, [])
+		for node in self.nodes:
+			mine = sorted((job.tstart, job.tstop) for job in jobs if job.node == node)
+			self.assertEqual(len(mine), 2, node)
+			self.assertLessEqual(mine[0][1], mine[1][0])  # One after the other
+		for job in jobs:
+			cpus = mpepool._parseCpulist(job.pipedout.split(':')[1].strip())
+			self.assertEqual(len(cpus), 1, job.pipedout)
+
+	def testLikeLocal(self):
+		"""The same batch locally and per node: the same outcomes, reasons, callbacks, task results and
+		failure report; a timeout chain too"""
+		results = {}
+		for tag, launcher in (('local', None), ('pernode', mpepool.SlurmLauncher(pernode=True, nodes=len(self.nodes)))):
+			task, jobs, calls = self.likeLocalBatch(tag, (('chained', ('sleep', '60'), {'category': 'c', 'size': 2}),
+				('origin', ('sleep', '60'), {'category': 'c', 'size': 1, 'timeout': 1.5})))
+			pool = self.newPool(7, launcher=launcher)
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(60))
+			results[tag] = (sorted(calls), [(job.name, job.reason, job.pipedout, job.proc.returncode if job.proc
+				and job.reason != 'start failure' else None) for job in jobs], (task.numadded, task.numdone
+				, task.numterm), sorted((i.name, i.reason) for i in pool.failures))
+		self.assertEqual(results['pernode'], results['local'])
+		self.assertEqual(results['local'][3], [('chained', 'timeout chain'), ('exit3', None), ('memory', 'memory limit')
+			, ('nowd', 'start failure'), ('origin', 'timeout'), ('timeout', 'timeout')])
+
+	def testAgentKilled(self):
+		"""An agent killed mid-run: its jobs run again once on the other nodes (each job ends once); a job
+		whose node is lost twice fails as 'node failure'; the pool goes on"""
+		if len(self.nodes) < 3:
+			self.skipTest('needs 3 nodes, the cluster has {}'.format(self.nodes))
+		ends = collections.Counter()
+		pool = self.nodePool(2 * len(self.nodes))
+		launcher = pool._launcher
+		twice = Job('twice', args=('sleep', '60'), onfinish=lambda job: ends.update([job.name]))
+		pool.execute(twice)
+		jobs = [Job('j{}'.format(i), args=('sleep', '1.5'), onfinish=lambda job: ends.update([job.name]))
+			for i in range(2 * len(self.nodes) - 1)]
+		for job in jobs:
+			pool.execute(job)
+		first = twice.node
+		self.assertTrue(waitUntil(lambda: twice.proc.pid or pool._cycle(time.perf_counter() + 0.05), 20))
+		moved = [job for job in jobs if job.node == first]
+		os.kill(launcher._agents[[agent.node for agent in launcher._agents].index(first)].pid, signal.SIGKILL)
+		self.assertTrue(waitUntil(lambda: (twice.node != first and twice.proc.pid) or pool._cycle(
+			time.perf_counter() + 0.05), 20))
+		second = twice.node
+		os.kill(launcher._agents[[agent.node for agent in launcher._agents].index(second)].pid, signal.SIGKILL)
+		self.assertTrue(pool.join(60))
+		self.assertEqual(twice.reason, 'node failure')
+		self.assertEqual(ends, collections.Counter(job.name for job in jobs + [twice]))  # Each once
+		self.assertTrue(moved)
+		for job in jobs:  # Those of the lost nodes ran again on the node left (or failed when lost twice)
+			self.assertTrue(job.reason is None and job.proc.returncode == 0 or job.reason == 'node failure', job)
+			if job.reason is None:
+				self.assertNotIn(job.node, (first, second) if job in moved else (first,))
+		self.assertEqual([agent.node for agent in launcher._agents], [node for node in self.nodes
+			if node not in (first, second)])
+
+	def testScancel(self):
+		"""scancel of the allocation from outside: every job ends once, as 'cancelled', and the pool goes on"""
+		ends = collections.Counter()
+		pool = self.nodePool()
+		launcher = pool._launcher
+		jobs = [Job('j{}'.format(i), args=('sleep', '60.5'), onfinish=lambda job: ends.update([job.name]))
+			for i in range(3 * len(self.nodes))]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(waitUntil(lambda: all(job.proc.pid for job in pool._workers) or pool._cycle(
+			time.perf_counter() + 0.05), 20))
+		subprocess.run(['scancel', launcher._jobid], check=True, timeout=30)
+		self.assertTrue(pool.join(60))
+		self.assertEqual(sorted((job.name, job.reason) for job in jobs), sorted((job.name, 'cancelled') for job in jobs))
+		self.assertEqual(ends, collections.Counter(job.name for job in jobs))
+		self.assertTrue(waitUntil(lambda: not _processesWith('sleep', '60.5'), 15), 'job processes left')
+
+	def testPoolSignalled(self):
+		"""SIGINT, SIGTERM, SIGKILL of the pool's process: nothing of it stays in squeue or on the nodes"""
+		script = textwrap.dedent('''\
+			import sys, time
+			import mpepool
+			from mpepool import ExecPool, Job, SlurmLauncher
+			mpepool.installTerminationHandlers()
+			mpepool._MESSAGES.configure(info=None)
+			pool = ExecPool(2, launcher=SlurmLauncher(pernode=True, nodes=1))
+			for i in range(2):
+				pool.execute(Job('hold%d' % i, args=('sleep', sys.argv[1])))
+			while not all(job.proc.pid for job in pool._workers):
+				pool._cycle(time.perf_counter() + 0.05)
+			print('running', flush=True)
+			pool.join()
+			''')
+		procs = {}
+		for sig, secs in ((signal.SIGINT, '301.5'), (signal.SIGTERM, '302.5'), (signal.SIGKILL, '303.5')):
+			procs[sig] = (subprocess.Popen((PYEXEC, '-c', script, secs), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+				, cwd=self.tmp, env=repoEnv(), text=True), secs)
+			self.addCleanup(lambda proc=procs[sig][0]: proc.poll() is None and proc.kill())
+		for sig, (proc, secs) in procs.items():
+			self.assertEqual(proc.stdout.readline(), 'running\n', proc.stderr.read() if proc.poll() is not None else '')
+			self.assertTrue(_slurmJobsOf(proc.pid))
+			self.assertEqual(len(_processesWith('sleep', secs)), 2)
+			proc.send_signal(sig)
+		for sig, (proc, secs) in procs.items():
+			proc.wait(30)
+			self.assertEqual(proc.returncode, -sig if sig == signal.SIGKILL else 128 + sig, proc.stderr.read())
+			self.assertTrue(waitUntil(lambda: not _slurmJobsOf(proc.pid), 20), _slurmJobsOf(proc.pid))
+			self.assertTrue(waitUntil(lambda: not _processesWith('sleep', secs), 20), 'job processes left after {}'.format(
+				signal.Signals(sig).name))
+			proc.stdout.close()
+			proc.stderr.close()
+
+	def testKilledInsideAllocation(self):
+		"""A pool killed (SIGKILL) inside the user's allocation: the guardian cancels its agents' steps (and
+		their jobs end), the allocation stays the user's"""
+		res = subprocess.run(['salloc', '--no-shell', '-N1', '--exclusive', '--job-name=pyexpool-{:x}-user'.format(
+			os.getpid())], capture_output=True, text=True, timeout=60)
+		alloc = re.search(r'Granted job allocation (\d+)', res.stderr).group(1)
+		self.addCleanup(subprocess.run, ['scancel', alloc], timeout=30)
+		script = textwrap.dedent('''\
+			import time
+			import mpepool
+			from mpepool import ExecPool, Job, SlurmLauncher
+			mpepool._MESSAGES.configure(info=None)
+			pool = ExecPool(2, launcher=SlurmLauncher(pernode=True))
+			for i in range(2):
+				pool.execute(Job('hold%d' % i, args=('sleep', '304.5')))
+			while not all(job.proc.pid for job in pool._workers):
+				pool._cycle(time.perf_counter() + 0.05)
+			print('running', flush=True)
+			pool.join()
+			''')
+		proc = subprocess.Popen((PYEXEC, '-c', script), stdout=subprocess.PIPE, cwd=self.tmp, text=True
+			, env=repoEnv(SLURM_JOB_ID=alloc, SLURM_JOB_NODELIST=subprocess.run(['squeue', '-h', '-j', alloc, '-o', '%N']
+			, capture_output=True, text=True, timeout=30).stdout.strip()))
+		self.addCleanup(lambda: proc.poll() is None and proc.kill())
+		self.assertEqual(proc.stdout.readline(), 'running\n')
+		self.assertEqual(len(_squeue('-s', '-j', alloc, '-o', '%i')), 1)  # Its agent's step
+		proc.kill()
+		proc.wait(30)
+		proc.stdout.close()
+		self.assertTrue(waitUntil(lambda: not _squeue('-s', '-j', alloc, '-o', '%i'), 20), _squeue('-s', '-j', alloc))
+		self.assertTrue(waitUntil(lambda: not _processesWith('sleep', '304.5'), 20), 'job processes left')
+		self.assertEqual(_squeue('-j', alloc, '-o', '%T'), ['RUNNING'])  # The user's allocation stays
+
+	def testClientInsideAllocation(self):
+		"""A client that makes its own ExecPool with a copy of mpepool.py in its folder (utils/mpepool.py),
+		run inside salloc: the agents run that copy by its path, the jobs run on the allocation's nodes"""
+		os.makedirs(self.path('client', 'utils'))
+		shutil.copy(os.path.join(REPO, 'mpepool.py'), self.path('client', 'utils', 'mpepool.py'))
+		with open(self.path('client', 'bench.py'), 'w') as fout:
+			fout.write(textwrap.dedent('''\
+				import json, os, subprocess
+				from utils.mpepool import ExecPool, Job, SlurmLauncher
+				pool = ExecPool(4, launcher=SlurmLauncher(pernode=True))
+				jobs = [Job('j%d' % i, args=('sh', '-c', 'echo $SLURMD_NODENAME $SLURM_JOB_ID; sleep 0.3')
+					, stdout=subprocess.PIPE) for i in range(4)]
+				for job in jobs:
+					pool.execute(job)
+				pool.join(60)
+				print(json.dumps([os.environ['SLURM_JOB_ID'], [job.pipedout for job in jobs], [job.node for job in jobs]
+					, sorted({' '.join(agent.srun.args[-3:]) for agent in pool._launcher._agents})]))
+				'''))
+		nodes = min(2, len(self.nodes))
+		env = {name: val for name, val in os.environ.items() if name != 'PYTHONPATH'}
+		res = subprocess.run(['salloc', '-N{}'.format(nodes), '--exclusive', PYEXEC, 'bench.py'], capture_output=True
+			, text=True, timeout=120, cwd=self.path('client'), env=env)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		alloc, outs, nodesrun, agents = json.loads(res.stdout.splitlines()[-1])
+		self.assertEqual([out.split() for out in outs], [[node, alloc] for node in nodesrun])
+		self.assertEqual(len(set(nodesrun)), nodes)
+		self.assertEqual(agents, ['-u {} --agent'.format(self.path('client', 'utils', 'mpepool.py'))])
+
+	def testBadInput(self):
+		"""nodes=0, -1, 1.5, no srun on PATH, an unknown partition: a clear error before any job runs"""
+		for nodes, err in ((0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)):
+			with self.assertRaisesRegex(err, r'nodes .*{!r}'.format(nodes)):
+				mpepool.SlurmLauncher(pernode=True, nodes=nodes)
+		with self.assertRaisesRegex(ValueError, 'nodes=2 needs pernode=True'):
+			mpepool.SlurmLauncher(nodes=2)
+		with mock.patch.dict(os.environ, {'PATH': self.tmp}):
+			with self.assertRaisesRegex(FileNotFoundError, 'srun'):
+				ExecPool(2, launcher=mpepool.SlurmLauncher(pernode=True))
+		tstart = time.perf_counter()
+		with self.assertRaisesRegex(RuntimeError, 'Slurm refused the allocation .*nope'):
+			ExecPool(2, launcher=mpepool.SlurmLauncher('nope', pernode=True))
+		self.assertLess(time.perf_counter() - tstart, 30)
+		res = _cliRun('--slurm-pernode', '--slurm-partition', 'nope', 'true', ':::', '1', timeout=60)
+		self.assertEqual(res.returncode, 255)
+		self.assertIn(b'invalid partition specified: nope', res.stderr)
+
+	def testCli(self):
+		"""mpepool --slurm-pernode --slurm-nodes N: the joblog's Host names the nodes"""
+		log = self.path('log')
+		res = _cliRun('--slurm-pernode', '--slurm-nodes', str(len(self.nodes)), '-j', str(2 * len(self.nodes))
+			, '--joblog', log, 'echo {} $SLURMD_NODENAME; sleep 0.3', ':::', *[str(i) for i in range(2 * len(self.nodes))]
+			, timeout=60)
+		self.assertEqual(res.returncode, 0, res.stderr)
+		ran = dict(line.split() for line in res.stdout.decode().splitlines())
+		header, rows = _cliParseLog(log)
+		self.assertEqual(sorted((row['Seq'], row['Host']) for row in rows), sorted((str(int(seq) + 1), node)
+			for seq, node in ran.items()))
+		self.assertEqual(sorted(set(ran.values())), self.nodes)
+		res = _cliRun('--slurm-nodes', '2', 'true', ':::', '1', timeout=60)
+		self.assertEqual(res.returncode, 255)
+		self.assertIn(b'--slurm-nodes needs --slurm-pernode', res.stderr)
+
+# TestSlurm's tests are its own (one srun per job): TestSlurmPerNode takes its helpers, not its tests
+for _name in [name for name in vars(TestSlurm) if name.startswith('test') and name not in vars(TestSlurmPerNode)]:
+	setattr(TestSlurmPerNode, _name, None)
 
 
 if __name__ == '__main__':

@@ -11,15 +11,29 @@
 4. From a timeout to the job's death (the pool's timer -> scancel -> srun exits).
 5. The controller calls (squeue, sacct, scancel) per job and per second.
 
+With --pernode, the per-node mode (SlurmLauncher(pernode=True): one agent per node of an allocation)
+instead, side by side in one run:
+P1. Throughput: --pernode-jobs (5,000) `true` jobs per node against the local pool on this machine (the same
+    wksnum, its default launcher) and against an srun per job (--srun-jobs of them, as a rate).
+P2. Slurm RPCs for them (sdiag's counts before and after, the allocation and the steps included; the
+    cluster's other users are counted too), per node.
+P3. A job's end (its last instruction, CLOCK_MONOTONIC, shared by the processes of this machine) to its
+    onfinish, per node and locally (median / max).
+P4. A timeout's lateness: the job's end seen (onfinish) after tstart + timeout.
+P5. The pool's and each agent's memory (RSS MB) after 5,000 and after 20,000 jobs (--memory-jobs).
+
 A benchmark, not a test: it asserts nothing and prints the targets. Needs a cluster
 (.ci/slurm-cluster start; SLURM_CONF is taken from there unless set).
 
 Usage: python benchmarks/bench_slurm.py [--jobs-count 200] [-j 4] [--repeat 2]
+       python benchmarks/bench_slurm.py --pernode [--nodes 3] [--pernode-jobs 5000] [--srun-jobs 200]
 """
 import argparse
+import collections
 import contextlib
 import io
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -105,16 +119,140 @@ def ms(values):
 	return '{:.0f} / {:.0f} ms'.format(statistics.median(values) * 1000, max(values) * 1000) if values else '-'
 
 
+def sdiagCount():
+	"""RPCs the controller served so far by message type (sdiag's counts), None when unknown"""
+	res = subprocess.run(['sdiag'], capture_output=True, text=True)
+	part = res.stdout.split('by message type', 1)[-1].split('by user', 1)[0]
+	counts = collections.Counter({name: int(count) for name, count in re.findall(r'(\w+)\s+\(\s*\d+\)\s+count:(\d+)', part)})
+	return counts if res.returncode == 0 and counts else None
+
+
+def rssMb(pid='self'):
+	"""Resident memory (MB) of a process"""
+	with open('/proc/{}/status'.format(pid)) as fstat:
+		for line in fstat:
+			if line.startswith('VmRSS:'):
+				return int(line.split()[1]) / 1024.
+	return None
+
+
+def rateRun(pool, njobs, args=('true',), probe=None):
+	"""Jobs per second of njobs jobs through pool (execute() to join()); probe(done) after each onfinish"""
+	done = [0]
+
+	def finished(job):
+		done[0] += 1
+		if probe is not None:
+			probe(done[0])
+	t0 = time.perf_counter()
+	for i in range(njobs):
+		pool.execute(Job('b{}'.format(i), args=args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+			, onfinish=finished))
+	pool.join()
+	return njobs / (time.perf_counter() - t0)
+
+
+# A job that prints CLOCK_MONOTONIC (time.perf_counter() of every process here) as its last instruction
+# (then it exits at once: the interpreter's own shutdown is not the pool's delay)
+ENDSTAMP = (sys.executable, '-c', 'import os, sys, time; time.sleep(0.05); sys.stdout.write(repr(time.perf_counter()));'
+	' sys.stdout.flush(); os._exit(0)')
+
+
+def endToFinish(pool, njobs):
+	"""Seconds from each job's last instruction to its onfinish"""
+	delays = []
+	for i in range(njobs):
+		pool.execute(Job('e{}'.format(i), args=ENDSTAMP, stdout=subprocess.PIPE
+			, onfinish=lambda job: delays.append(time.perf_counter() - float(job.pipedout))))
+	pool.join()
+	return delays
+
+
+def lateness(pool, njobs, timeout=0.5):
+	"""Seconds from each job's tstart + timeout to its onfinish (jobs `sleep 60` stopped on their timeout)"""
+	late = []
+	for i in range(njobs):
+		pool.execute(Job('t{}'.format(i), args=('sleep', '60'), timeout=timeout
+			, onfinish=lambda job: late.append(time.perf_counter() - job.tstart - timeout)))
+	pool.join()
+	return late
+
+
+def pernode(opts):
+	"""The per-node mode against the local pool and an srun per job"""
+	nodes = opts.nodes
+	wksnum = 2 * nodes
+	n = opts.pernode_jobs
+	print('Per-node mode: {} nodes, wksnum {}, {} `true` jobs; SLURM_CONF={}'.format(nodes, wksnum, n
+		, os.environ.get('SLURM_CONF')))
+	with contextlib.redirect_stdout(io.StringIO()):
+		rpc0 = sdiagCount()
+		tsetup = time.perf_counter()
+		pool = ExecPool(wksnum, launcher=SlurmLauncher(pernode=True, nodes=nodes))
+		tsetup = time.perf_counter() - tsetup
+		launcher = pool._launcher
+		rate = rateRun(pool, n)
+		pool.terminate()
+		rpc1 = sdiagCount()
+		rpcs = rpc1 - rpc0 if rpc0 is not None and rpc1 is not None else None
+		local = ExecPool(wksnum)
+		lrate = rateRun(local, n)
+		localdelays = endToFinish(local, 60)
+		locallate = lateness(local, wksnum)
+		local.terminate()
+		srate = poolRun(opts.srun_jobs, wksnum, accounting=False)
+		srate = opts.srun_jobs / srate[1]
+	print('\nP1. Throughput: per node {:.0f} jobs/s, local {:.0f} jobs/s, an srun per job {:.1f} jobs/s ({} jobs)'.format(
+		rate, lrate, srate, opts.srun_jobs))
+	print('    per node / local: {:.2f} (target >= 0.5); per node / srun per job: {:.0f} (target >= 30)'.format(
+		rate / lrate, rate / srate))
+	print('    (the allocation and the agents took {:.2f} s before the first job)'.format(tsetup))
+	total = sum(rpcs.values()) if rpcs is not None else None
+	print('\nP2. Slurm RPCs: {} for {} jobs on {} nodes = {} per node (target <= 10; the cluster\'s other users'
+		' count too: {}); the pool ran {}'.format(total, n, nodes, '{:.1f}'.format(total / nodes) if total is not None
+		else '-', dict(rpcs.most_common(6)) if rpcs else '-', dict(launcher.calls)))
+
+	with contextlib.redirect_stdout(io.StringIO()):
+		pool = ExecPool(wksnum, launcher=SlurmLauncher(pernode=True, nodes=nodes))
+		delays = endToFinish(pool, 60)
+		late = lateness(pool, wksnum)
+		# P5: memory after 5,000 and 20,000 jobs
+		mem = {}
+		agents = {agent.node: agent.pid for agent in pool._launcher._agents}  # The test cluster: on this machine
+
+		def probe(done):
+			if done in (min(5000, opts.memory_jobs), opts.memory_jobs):
+				mem[done] = [rssMb()] + [rssMb(pid) for pid in agents.values()]
+		mem[0] = [rssMb()] + [rssMb(pid) for pid in agents.values()]
+		rateRun(pool, opts.memory_jobs, probe=probe)
+		pool.terminate()
+	print('\nP3. Job end -> onfinish (median / max): per node {}, local {} (target <= 50 ms median)'.format(
+		ms(delays), ms(localdelays)))
+	print('\nP4. Timeout -> end seen (median / max), {} jobs, timeout 0.5 s: per node {}, local {} (target <= 50 ms)'.format(
+		wksnum, ms(late), ms(locallate)))
+	print('\nP5. RSS MB (the pool, then each agent: {}):'.format(', '.join(agents)))
+	for done, figures in sorted(mem.items()):
+		print('    after {:>6} jobs: {}'.format(done, ', '.join('{:.1f}'.format(fig) for fig in figures)))
+
+
 def main():
 	parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 	parser.add_argument('--jobs-count', type=int, default=200, help='jobs per throughput run (default 200)')
 	parser.add_argument('-j', type=int, default=4, help='jobs in flight, all three ways (default 4)')
 	parser.add_argument('--repeat', type=int, default=2, help='throughput runs of each way, the best counts')
+	parser.add_argument('--pernode', action='store_true', help='benchmark the per-node mode instead')
+	parser.add_argument('--nodes', type=int, default=3, help='nodes of the per-node mode (default 3)')
+	parser.add_argument('--pernode-jobs', type=int, default=5000, help='`true` jobs of the per-node throughput')
+	parser.add_argument('--srun-jobs', type=int, default=200, help='`true` jobs of the srun per job rate')
+	parser.add_argument('--memory-jobs', type=int, default=20000, help='jobs of the memory figures')
 	opts = parser.parse_args()
 	if not os.environ.get('SLURM_CONF') and os.path.exists(TESTCONF):
 		os.environ['SLURM_CONF'] = TESTCONF
 	if shutil.which('srun') is None:
 		sys.exit('srun is not on PATH: install slurm-wlm and start a cluster (.ci/slurm-cluster start)')
+	if opts.pernode:
+		pernode(opts)
+		return
 	gnu = shutil.which('parallel')
 	n, j = opts.jobs_count, opts.j
 	print('{} `true` jobs, {} in flight, best of {}; SLURM_CONF={}'.format(n, j, opts.repeat, os.environ.get('SLURM_CONF')))
