@@ -6068,7 +6068,8 @@ def _nodeAgent():
 	proto = os.dup(1)
 	os.dup2(2, 1)
 	_MESSAGES.configure(info=None)
-	launcher = _defaultLauncher(None)  # A cgroup per job where usable
+	launcher = _LAUNCHERS[None](None)  # The node's default: a cgroup per job where usable (never PYEXPOOL_LAUNCHER,
+	# which the agent inherits from the pool that asked for it)
 	launcher.prefix = _processToken() + 'agent.'  # Its own guardian stops the jobs if the agent dies
 	sel = selectors.DefaultSelector()
 	outbox = bytearray()
@@ -8626,7 +8627,7 @@ class _CliRun(object):
 			try:
 				self.pool = ExecPool(self.slots, afnmask=ns.afnstep or None, memlimit=ns.memlimit, name='mpepool'
 					, webuiapp=webuiapp, cgroups=ns.cgroups, launcher=launcher)
-			except RuntimeError as err:  # Slurm refused the allocation
+			except (RuntimeError, ValueError) as err:  # Slurm refused the allocation, or the partition is unknown
 				raise _CliError(str(err)) from None
 			self.slots = min(self.slots, self.pool._wkslim)
 			if self.progress:

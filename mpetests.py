@@ -8226,15 +8226,16 @@ class TestSlurmPerNode(TestSlurm):
 		self.assertEqual(_squeue('-j', alloc, '-o', '%T'), ['RUNNING'])  # The user's allocation stays
 
 	def testClientInsideAllocation(self):
-		"""A client that makes its own ExecPool with a copy of mpepool.py in its folder (utils/mpepool.py),
-		run inside salloc: the agents run that copy by its path, the jobs run on the allocation's nodes"""
+		"""An unchanged client (its own ExecPool(4, memlimit=4096), as written for the original, with a copy of
+		mpepool.py in its folder: utils/mpepool.py) run inside salloc with PYEXPOOL_LAUNCHER=slurm-pernode: the
+		agents run that copy by its path, the jobs run on the allocation's nodes"""
 		os.makedirs(self.path('client', 'utils'))
 		shutil.copy(os.path.join(REPO, 'mpepool.py'), self.path('client', 'utils', 'mpepool.py'))
 		with open(self.path('client', 'bench.py'), 'w') as fout:
 			fout.write(textwrap.dedent('''\
 				import json, os, subprocess
-				from utils.mpepool import ExecPool, Job, SlurmLauncher
-				pool = ExecPool(4, launcher=SlurmLauncher(pernode=True))
+				from utils.mpepool import ExecPool, Job
+				pool = ExecPool(4, memlimit=4096)
 				jobs = [Job('j%d' % i, args=('sh', '-c', 'echo $SLURMD_NODENAME $SLURM_JOB_ID; sleep 0.3')
 					, stdout=subprocess.PIPE) for i in range(4)]
 				for job in jobs:
@@ -8245,6 +8246,7 @@ class TestSlurmPerNode(TestSlurm):
 				'''))
 		nodes = min(2, len(self.nodes))
 		env = {name: val for name, val in os.environ.items() if name != 'PYTHONPATH'}
+		env['PYEXPOOL_LAUNCHER'] = 'slurm-pernode'
 		res = subprocess.run(['salloc', '-N{}'.format(nodes), '--exclusive', PYEXEC, 'bench.py'], capture_output=True
 			, text=True, timeout=120, cwd=self.path('client'), env=env)
 		self.assertEqual(res.returncode, 0, res.stderr)
@@ -8264,12 +8266,12 @@ class TestSlurmPerNode(TestSlurm):
 			with self.assertRaisesRegex(FileNotFoundError, 'srun'):
 				ExecPool(2, launcher=mpepool.SlurmLauncher(pernode=True))
 		tstart = time.perf_counter()
-		with self.assertRaisesRegex(RuntimeError, 'Slurm refused the allocation .*nope'):
+		with self.assertRaisesRegex(ValueError, "partition must name partitions of the Slurm cluster, not 'nope'"):
 			ExecPool(2, launcher=mpepool.SlurmLauncher('nope', pernode=True))
 		self.assertLess(time.perf_counter() - tstart, 30)
 		res = _cliRun('--slurm-pernode', '--slurm-partition', 'nope', 'true', ':::', '1', timeout=60)
 		self.assertEqual(res.returncode, 255)
-		self.assertIn(b'invalid partition specified: nope', res.stderr)
+		self.assertIn(b"partitions of the Slurm cluster, not 'nope'", res.stderr)
 
 	def testCli(self):
 		"""mpepool --slurm-pernode --slurm-nodes N: the joblog's Host names the nodes"""
