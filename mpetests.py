@@ -267,7 +267,6 @@ class MpeTestCase(unittest.TestCase):
 			, timeout=timeout, env=repoEnv(), cwd=self.tmp, **kwargs)
 
 
-PoolTestCase = _WebUiAppsCase = MpeTestCase  # Former names of fixture classes, kept until the names are unified
 
 
 class TestHangGuard(MpeTestCase):
@@ -421,7 +420,7 @@ class TestArguments(MpeTestCase):
 # --- The pool ----------------------------------------------------------------------------------------------
 
 
-class TestExecPool(PoolTestCase):
+class TestExecPool(MpeTestCase):
 	def test_start_at_once_queue_and_order(self):
 		pool = self.newPool(1)
 		jobs = [Job('j%d' % i, args=pyjob(SLEEP(0.05))) for i in range(3)]
@@ -909,7 +908,7 @@ class TestExecPool(PoolTestCase):
 		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
 
 
-class TestTasks(PoolTestCase):
+class TestTasks(MpeTestCase):
 	def test_hierarchy_counters_and_callbacks(self):
 		pool = self.newPool(2)
 		root = Task('root', onstart=mock.MagicMock(), ondone=mock.MagicMock(), onfinish=mock.MagicMock())
@@ -994,7 +993,7 @@ class TestTasks(PoolTestCase):
 		self.assertEqual(pool.jobsdone, 2)
 
 
-class TestTermination(PoolTestCase):
+class TestTermination(MpeTestCase):
 	"""Nothing survives the pool: signals, the Failsafe Termination recipe, SIGKILL of the pool"""
 
 	HEADER = textwrap.dedent('''\
@@ -1195,7 +1194,7 @@ def WAIT_FILE(path, seconds=20):
 		' time.sleep(0.01)\n'.format(seconds, path)
 
 
-class TestMessages(PoolTestCase):
+class TestMessages(MpeTestCase):
 	"""The console messages in plain words: the limit a stopped job broke and its value, one human duration,
 	wall-clock times and the end of a failed job's PIPE stderr in the report, no call stack on a Ctrl-C"""
 
@@ -1289,7 +1288,7 @@ class TestMessages(PoolTestCase):
 				self.assertNotIn('File "', err)
 
 
-class TestOutputFiles(PoolTestCase):
+class TestOutputFiles(MpeTestCase):
 	"""Output paths shared by jobs, paths that are not regular files, a full disk, values of no documented kind"""
 
 	def touchOnFinish(self, path):
@@ -1472,7 +1471,7 @@ class TestOutputFiles(PoolTestCase):
 			self.assertEqual(fpath.read(), 'to path\n')
 
 
-class TestCompatibility(PoolTestCase):
+class TestCompatibility(MpeTestCase):
 	def test_seed_readme_usage_example(self):
 		script = '''\
 			from multiprocessing import cpu_count
@@ -1584,7 +1583,7 @@ class TestCompatibility(PoolTestCase):
 		job.ondone.assert_called_once_with(job)
 
 
-class TestLifecycle(PoolTestCase):
+class TestLifecycle(MpeTestCase):
 	"""A task finishes once, a job runs at most once at a time and always completes: misuse and faults"""
 
 	def test_a_task_finishes_once_in_join(self):
@@ -2027,12 +2026,12 @@ class TestReadme(MpeTestCase):
 				if mark and mark[0] == 'skip':
 					self.skipTest('README.md line {}: {}'.format(line, mark[1]))
 				if mark and mark[0] == 'slurm':
-					conf, why = _slurmCluster()
+					conf, why = slurmCluster()
 					requireTool(self, not why, 'README.md line {}: {} ({})'.format(line, mark[1], why))
 					if conf:
 						env['SLURM_CONF'] = conf
 				if 'mpewui' in code:
-					requireTool(self, mpewui is not None, _NOBOTTLE)
+					requireTool(self, mpewui is not None, NOBOTTLE)
 				folder = tempfile.mkdtemp(dir=self.tmp)
 				argv = (PYEXEC, '-c', code) if lang == 'python' else ('/bin/sh', '-e', '-c', code)
 				res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=folder
@@ -2075,7 +2074,7 @@ class DeferredLauncher(mpepool.LocalLauncher):
 		return done, min(self.due.values()) if self.due else None
 
 
-class TestLauncherSeam(PoolTestCase):
+class TestLauncherSeam(MpeTestCase):
 	"""The pool drives any Launcher: figures that come later hold a job's completion, not its slot"""
 
 	def test_bad_launcher_and_cgroups_values(self):
@@ -2138,7 +2137,7 @@ class UndeliveringLauncher(mpepool.LocalLauncher):
 		pass
 
 
-class TestLauncherColumns(PoolTestCase):
+class TestLauncherColumns(MpeTestCase):
 	"""A launcher declares the results it adds to a job (columns): every report shows them, unnamed in the pool"""
 
 	def test_a_new_launchers_columns_are_reported(self):
@@ -2185,7 +2184,7 @@ class TestLauncherColumns(PoolTestCase):
 			, [['running', 'p-running']])
 
 
-class TestPoolState(PoolTestCase):
+class TestPoolState(MpeTestCase):
 	"""The pool's life: a producer thread feeds a pool that the main thread joins, the original's alive
 	attribute, a job given up on ends once"""
 
@@ -2291,7 +2290,7 @@ class TestPoolState(PoolTestCase):
 		self.assertTrue(waitUntil(lambda: stuck.proc.poll() is not None, 10))
 
 
-class TestLauncherMarks(PoolTestCase):
+class TestLauncherMarks(MpeTestCase):
 	"""Every local launcher puts the run's marker into its job's environment, once"""
 
 	def test_local_launchers_mark_their_jobs(self):
@@ -2311,7 +2310,7 @@ class TestLauncherMarks(PoolTestCase):
 				self.assertTrue(marker.startswith(pool._prefix), (marker, pool._prefix))
 
 
-class TestNothingLost(PoolTestCase):
+class TestNothingLost(MpeTestCase):
 	"""10,000 jobs of every kind of outcome: each counted exactly once, every task finished, no leak"""
 
 	def test_10000_mixed_jobs(self):
@@ -2427,7 +2426,7 @@ class TestCgroupProbe(MpeTestCase):
 			, 'cpuacct': ('v1', {'cpuacct'}, '/', {'tasks': ''}, 'rw'), 'freezer': ('v1', {'freezer'}, '/', {'tasks': ''}, 'rw')
 			, 'unified': ('v2', set(), '/', self.V2CORE, 'rw'), 'cpu': ('v1', {'cpu'}, '/', {}, 'rw')}
 
-	def testHybrid(self):
+	def test_hybrid(self):
 		caps, why = self.probe(self.hybrid())
 		self.assertEqual((caps.memory.version, caps.memory.base), ('v1', os.path.join(self.root, 'memory/login/abc')))
 		self.assertEqual((caps.cpu.base, caps.kill.base), (os.path.join(self.root, 'cpuacct'), os.path.join(self.root, 'freezer')))
@@ -2435,7 +2434,7 @@ class TestCgroupProbe(MpeTestCase):
 		self.assertEqual(len(caps.hiers), 3)
 		self.assertIn('no memory controller in the cgroup v2', why)
 
-	def testHybridWithoutCpuacct(self):
+	def test_hybrid_without_cpuacct(self):
 		"""v1 memory with the v2 core files for CPU and kill: placed by the shim (v2 moves whole processes)"""
 		layout = self.hybrid()
 		del layout['cpuacct'], layout['freezer']
@@ -2443,14 +2442,14 @@ class TestCgroupProbe(MpeTestCase):
 		self.assertEqual((caps.memory.version, caps.cpu.version, caps.kill.version), ('v1', 'v2', 'v2'))
 		self.assertEqual(caps.placement, 'shim')
 
-	def testV2WithMemory(self):
+	def test_v2_with_memory(self):
 		files = dict(self.V2CORE, **{'cgroup.controllers': 'cpu memory pids\n', 'cgroup.subtree_control': 'memory pids\n'})
 		caps, why = self.probe({'cg': ('v2', set(), '/user.slice/job.scope', files, 'rw,nsdelegate')})
 		self.assertEqual(caps.hiers, [caps.memory])
 		self.assertIs(caps.cpu, caps.memory)
 		self.assertEqual((caps.memory.version, caps.placement, why), ('v2', 'shim', ''))
 
-	def testV2CgroupWithProcesses(self):
+	def test_v2_cgroup_with_processes(self):
 		"""Memory available but not enabled below the own cgroup, which holds processes: the core files only"""
 		files = dict(self.V2CORE, **{'cgroup.controllers': 'cpu memory\n', 'cgroup.procs': '1\n77\n'})
 		caps, why = self.probe({'cg': ('v2', set(), '/user.slice/s.scope', files, 'rw')})
@@ -2459,27 +2458,27 @@ class TestCgroupProbe(MpeTestCase):
 		self.assertIn('not enabled in its cgroup.subtree_control', why)
 		self.assertIn('no memory cgroup', why)
 
-	def testPureV1(self):
+	def test_pure_v1(self):
 		layout = self.hybrid()
 		del layout['unified']
 		caps, why = self.probe(layout)
 		self.assertEqual([hier.version for hier in caps.hiers], ['v1'] * 3)
 		self.assertEqual(why, '')
 
-	def testReadOnlyMount(self):
+	def test_read_only_mount(self):
 		caps, why = self.probe(self.hybrid(memopts='ro'))
 		self.assertIsNone(caps.memory)  # CPU and kill from the other hierarchies
 		self.assertIn('mounted read-only', why)
 		layout = {'cg': ('v2', set(), '/', dict(self.V2CORE, **{'cgroup.subtree_control': 'memory'}), 'ro')}
 		self.assertEqual(self.probe(layout)[0], None)
 
-	def testOutOfTreeCgroup(self):
+	def test_out_of_tree_cgroup(self):
 		"""A cgroup namespace with a bad mount: /proc/self/cgroup shows a path outside the mount"""
 		caps, why = self.probe({'cg': ('v2', set(), '/../..', self.V2CORE, 'rw')})
 		self.assertIsNone(caps)
 		self.assertIn('outside the mount', why)
 
-	def testOverrides(self):
+	def test_overrides(self):
 		layout = self.hybrid()
 		self.assertEqual(self.probe(layout, 'off'), (None, 'cgroups are off (PYEXPOOL_CGROUP=off)'))
 		given = os.path.join(self.root, 'memory', 'prepared')
@@ -2496,13 +2495,13 @@ class TestCgroupProbe(MpeTestCase):
 		self.assertIsNone(caps.memory)
 		self.assertIn('is not a writable cgroup directory', why)
 
-	def testMemoryAlone(self):
+	def test_memory_alone(self):
 		"""A host (or a delegation) with the v1 memory controller alone: a memory cgroup, no CPU or kill hierarchy"""
 		caps, why = self.probe({'memory': ('v1', {'memory'}, '/login/abc', self.V1MEM, 'rw')})
 		self.assertEqual((caps.hiers, caps.cpu, caps.kill, caps.placement), ([caps.memory], None, None, 'thread'))
 		self.assertEqual(why, '')
 
-	def testNoCgroups(self):
+	def test_no_cgroups(self):
 		self.assertEqual(mpepool._cgroupProbe('auto', 'x / / rw - ext4 /dev/sda rw\n', '0::/\n'), (None, 'no cgroup mount'))
 		self.assertIsNone(mpepool._cgroupProbe('auto', 'garbage', 'garbage')[0])
 
@@ -2524,7 +2523,7 @@ class TestJobCgroupFake(MpeTestCase):
 		with open(os.path.join(cgroup.dirs[hier], name)) as fcg:
 			return fcg.read()
 
-	def testV2(self):
+	def test_v2(self):
 		hier = mpepool._CgHier('v2', self.root, self.root, {'memory'})
 		caps = mpepool._CgroupCaps(hier, hier, hier)
 		cgroup = mpepool._JobCgroup(caps, 'pyexpool.test')
@@ -2553,7 +2552,7 @@ class TestJobCgroupFake(MpeTestCase):
 		self.assertEqual(self.read(cgroup, hier, 'cgroup.kill'), '1')
 		self.assertEqual(cgroup.shimArgs(['prog', 'arg'])[4:], ['1', os.path.join(cgroup.dirs[hier], 'cgroup.procs'), 'prog', 'arg'])
 
-	def testV1Reuse(self):
+	def test_v1_reuse(self):
 		mem = mpepool._CgHier('v1', self.root + '/memory', self.root + '/memory', {'memory'})
 		cpu = mpepool._CgHier('v1', self.root + '/cpuacct', self.root + '/cpuacct', {'cpuacct'})
 		for hier in (mem, cpu):
@@ -2638,7 +2637,7 @@ DETACHED_BURN = textwrap.dedent('''\
 	''')
 
 
-class TestCgroups(PoolTestCase):
+class TestCgroups(MpeTestCase):
 	"""Jobs in cgroups of their own on this machine's real cgroups: exact figures of the whole tree,
 	the kernel's memory limit, stops that reach every process, nothing left in the cgroup tree"""
 
@@ -2968,7 +2967,7 @@ def crossCores(nodes, cores, threads):
 		for n in range(nodes) for k in range(cores)]
 
 
-def _cpulist(cpus):
+def cpulist(cpus):
 	"""A kernel-style CPU list of ints (as sysfs writes it)"""
 	return mpepool._cpulistStr(cpus)
 
@@ -2990,7 +2989,7 @@ def writeSysfs(root, cores, offline=(), onlinefile=True, siblings=True, nodedirs
 	os.makedirs(cpudir)
 	for name, cpus in (('possible', allcpus), ('present', allcpus)) + ((('online', online),) if onlinefile else ()):
 		with open(os.path.join(cpudir, name), 'w') as fsys:
-			fsys.write(_cpulist(cpus) + '\n')
+			fsys.write(cpulist(cpus) + '\n')
 	corenum = {}
 	for node, core in cores:
 		corenum[node] = corenum.get(node, -1) + 1
@@ -3006,7 +3005,7 @@ def writeSysfs(root, cores, offline=(), onlinefile=True, siblings=True, nodedirs
 			os.makedirs(tdir)
 			files = {'core_id': str(corenum[node]), 'physical_package_id': str(node)}
 			if siblings:
-				files['core_cpus_list'] = files['thread_siblings_list'] = _cpulist(set(core) - offline)
+				files['core_cpus_list'] = files['thread_siblings_list'] = cpulist(set(core) - offline)
 			for fname, text in files.items():
 				with open(os.path.join(tdir, fname), 'w') as fsys:
 					fsys.write(text + '\n')
@@ -3020,9 +3019,9 @@ def writeSysfs(root, cores, offline=(), onlinefile=True, siblings=True, nodedirs
 			ndir = os.path.join(root, 'node', 'node{}'.format(node))
 			os.makedirs(ndir)
 			with open(os.path.join(ndir, 'cpulist'), 'w') as fsys:
-				fsys.write(_cpulist(cpus) + '\n')
+				fsys.write(cpulist(cpus) + '\n')
 		with open(os.path.join(root, 'node', 'online'), 'w') as fsys:
-			fsys.write(_cpulist(nodecpus) + '\n')
+			fsys.write(cpulist(nodecpus) + '\n')
 
 
 class FakeSysfsCase(MpeTestCase):
@@ -3046,7 +3045,7 @@ class FakeSysfsCase(MpeTestCase):
 		"""The CPU list strings of all slots of an AffinityMask on a topology, checked against cpus(i)"""
 		mask = AffinityMask(afnstep, first=first, topology=topo, **kwargs)
 		res = [mask(i) for i in range(len(mask))]
-		self.assertEqual([_cpulist(mask.cpus(i)) for i in range(len(mask))], res)
+		self.assertEqual([cpulist(mask.cpus(i)) for i in range(len(mask))], res)
 		self.assertRaises(IndexError, mask, len(mask))
 		return res
 
@@ -3434,7 +3433,7 @@ class TestAffinityRealMachine(MpeTestCase):
 
 # A job that appends 'job|child <Cpus_allowed_list> <pid>' lines for itself and for a child it forks to the
 # report file argv[1], then sleeps argv[2] seconds
-_AFNREPORT = '\n'.join((
+AFNREPORT = '\n'.join((
 	'import os, sys, time',
 	'def allowed():',
 	'	with open("/proc/self/status") as fst:',
@@ -3451,10 +3450,9 @@ _AFNREPORT = '\n'.join((
 	''))
 
 
-_afnWaitUntil = waitUntil  # Former name of a copy, kept until the names are unified
 
 
-def _procAllowed(pid):
+def procAllowed(pid):
 	"""Cpus_allowed_list of a running process, None when it is gone (or a zombie)"""
 	try:
 		with open('/proc/{}/status'.format(pid)) as fst:
@@ -3471,7 +3469,6 @@ class TestPoolAffinity(MpeTestCase):
 
 	def setUp(self):
 		super().setUp()
-		self.tmpdir = self.tmp
 		self.pids = set()
 		self.affinity = os.sched_getaffinity(0)
 		self.addCleanup(self.assertAffinityKept)
@@ -3479,8 +3476,8 @@ class TestPoolAffinity(MpeTestCase):
 
 	def assertPidsGone(self):
 		"""No process of self.pids is left (the jobs and the children they reported)"""
-		left = waitUntil(lambda: not [pid for pid in self.pids if _procAllowed(pid)], 10)
-		self.assertTrue(left, 'processes left: {}'.format([pid for pid in self.pids if _procAllowed(pid)]))
+		left = waitUntil(lambda: not [pid for pid in self.pids if procAllowed(pid)], 10)
+		self.assertTrue(left, 'processes left: {}'.format([pid for pid in self.pids if procAllowed(pid)]))
 
 	def assertAffinityKept(self):
 		"""The pool pins its own thread only around a spawn"""
@@ -3488,8 +3485,8 @@ class TestPoolAffinity(MpeTestCase):
 
 	def reportJob(self, name, sleep=0., **kwargs):
 		"""A job reporting its own and its child's allowed CPUs into a file; returns (job, report path)"""
-		report = os.path.join(self.tmpdir, name)
-		job = Job(name, args=(sys.executable, '-c', _AFNREPORT, report, str(sleep)), stdout=subprocess.DEVNULL
+		report = os.path.join(self.tmp, name)
+		job = Job(name, args=(sys.executable, '-c', AFNREPORT, report, str(sleep)), stdout=subprocess.DEVNULL
 			, **kwargs)
 		return job, report
 
@@ -3526,7 +3523,7 @@ class TestPoolAffinity(MpeTestCase):
 				self.assertEqual(sorted(ln[:2] for ln in lines), [('child', mask(job.wslot)), ('job', mask(job.wslot))]
 					, mask)
 				self.pids.update(ln[2] for ln in lines)
-				self.assertEqual(_procAllowed(job.proc.pid), mask(job.wslot))  # Seen from outside too
+				self.assertEqual(procAllowed(job.proc.pid), mask(job.wslot))  # Seen from outside too
 				self.assertIs(job.args, args)  # No taskset prefix
 			pool.terminate()
 			self.assertFalse(pool.join())
@@ -3565,7 +3562,7 @@ class TestPoolAffinity(MpeTestCase):
 		self.assertTrue(pool.join(30))
 		self.assertEqual({ln[:2] for ln in self.report(freerep)}
 			, {('job', mpepool._cpulistStr(self.affinity)), ('child', mpepool._cpulistStr(self.affinity))})
-		missing = Job('missing', args=(os.path.join(self.tmpdir, 'absent', 'program'),))
+		missing = Job('missing', args=(os.path.join(self.tmp, 'absent', 'program'),))
 		pool.execute(missing)
 		self.assertEqual((missing.proc, missing.reason), (None, 'start failure'))
 		self.assertEqual(os.sched_getaffinity(0), self.affinity)
@@ -3676,7 +3673,7 @@ def maxOverlap(intervals):
 	return best
 
 
-class TestProcMemTree(PoolTestCase):
+class TestProcMemTree(MpeTestCase):
 	"""The memory of a process tree per memkind, and Job._updateMem()"""
 
 	@staticmethod
@@ -3753,7 +3750,7 @@ class TestProcMemTree(PoolTestCase):
 
 
 @NEEDS_PSUTIL
-class TestMemoryLimits(PoolTestCase):
+class TestMemoryLimits(MpeTestCase):
 	"""Job.memlim on its own, the pool memlimit, postponement and a job that can never fit"""
 
 	def test_job_over_its_memlim_is_stopped_with_the_reason(self):
@@ -3881,7 +3878,7 @@ class TestMemoryLimits(PoolTestCase):
 		self.assertGreaterEqual(min(b - a for a, b in zip(times, times[1:])), mpepool._MEM_PERIOD * 0.9)
 
 
-class TestMemoryChains(PoolTestCase):
+class TestMemoryChains(MpeTestCase):
 	"""Chained termination and cancellation within a category, by timeout and by memory"""
 
 	def test_timeout_chain(self):
@@ -3993,7 +3990,7 @@ def HOLD_UNTIL_A_STOP(name, logfile, mb, delay, seconds=20.):
 
 
 @NEEDS_PSUTIL
-class TestMemoryBursts(PoolTestCase):
+class TestMemoryBursts(MpeTestCase):
 	"""A burst never starts more than memlimit allows once the first job's demand is known; group
 	postponement stops the most recently started of jobs of equal memory first"""
 
@@ -4088,7 +4085,7 @@ def ALLOC_AFTER_STARTS(nbytes, seconds, barrier, count, delay=0., wait=2.):
 
 
 @NEEDS_PSUTIL
-class TestMemoryPostponement(PoolTestCase):
+class TestMemoryPostponement(MpeTestCase):
 	"""The group memory limit postpones the heaviest running jobs, their memory weighed by age; a kind's
 	demand learned from a postponement gates the later starts"""
 
@@ -4225,7 +4222,7 @@ def WAIT_GONE(name, logfile, seconds=20.):
 
 
 @NEEDS_PSUTIL
-class TestMemoryChainLimits(PoolTestCase):
+class TestMemoryChainLimits(MpeTestCase):
 	"""A memory chain follows the limit that was actually broken"""
 
 	def runExample(self, progA, progB):
@@ -4308,7 +4305,7 @@ def txtRow(lines, name):
 	raise AssertionError('no row {!r} in {}'.format(name, lines))
 
 
-class TestNeverStarted(PoolTestCase):
+class TestNeverStarted(MpeTestCase):
 	"""A job canceled before it started keeps tstart None, its tstop set; reports and the Web UI show
 	its start as '-'"""
 
@@ -4480,7 +4477,7 @@ class TestMemoryQueue(MpeTestCase):
 		self.assertLess(costs[100000] / 100000, 2. * costs[10000] / 10000)
 
 
-class TestMemoryInput(PoolTestCase):
+class TestMemoryInput(MpeTestCase):
 	"""Bad memory parameters raise naming the parameter and the value; the defaults"""
 
 	def test_bad_values(self):
@@ -4517,7 +4514,7 @@ class TestMemoryInput(PoolTestCase):
 		self.assertIn('reduced to the RAM limit', err.getvalue())
 
 
-class TestMemoryWithoutPsutil(PoolTestCase):
+class TestMemoryWithoutPsutil(MpeTestCase):
 	"""Without psutil the module imports, jobs run, and each pool says once that memory constraints are off"""
 
 	def test_hidden_psutil(self):
@@ -4562,13 +4559,13 @@ class TestMemoryWithoutPsutil(PoolTestCase):
 # A real threaded server on 127.0.0.1 (free ports), attached to real pools whose join() runs in a helper
 # thread so that snapshots keep coming while the test queries; headless Chromium and w3m when installed.
 
-_NOBOTTLE = 'bottle is not installed: the Web UI is not available'
-_CHROMIUM = shutil.which('chromium') or shutil.which('chromium', path=os.defpath)  # /usr/bin when PATH lacks it
-_W3M = shutil.which('w3m')
-_XSS = '<script>alert(1)</script>'
-_UIROUTES = ('/', '/jobs', '/tasks', '/apinfo')
+NOBOTTLE = 'bottle is not installed: the Web UI is not available'
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium', path=os.defpath)  # /usr/bin when PATH lacks it
+W3M = shutil.which('w3m')
+XSS = '<script>alert(1)</script>'
+UIROUTES = ('/', '/jobs', '/tasks', '/apinfo')
 # Where the browser tests save their screenshots (git-ignored)
-_ARTIFACTS = os.path.join(REPO, 'artifacts', 'webui')
+ARTIFACTS = os.path.join(REPO, 'artifacts', 'webui')
 
 
 def uiAuth(app):
@@ -4606,7 +4603,7 @@ def uiJson(app, path):
 
 def chromium(url, shot, tmpdir, size='1280,1800'):
 	"""Render url in headless Chromium: save a screenshot to shot, return the DOM"""
-	cmd = (_CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'
+	cmd = (CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'
 		, '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars'
 		, '--user-data-dir=' + os.path.join(tmpdir, 'chromium'), '--window-size=' + size, '--dump-dom'
 		, '--screenshot=' + shot, url)
@@ -4614,7 +4611,7 @@ def chromium(url, shot, tmpdir, size='1280,1800'):
 	return res.stdout
 
 
-class _UiPoolRun(object):
+class UiPoolRun(object):
 	"""A pool with a Web UI whose join() runs in a helper thread until release()
 
 	A sentinel job holds a worker slot until a flag file appears; its onfinish terminates the pool when
@@ -4654,9 +4651,9 @@ class _UiPoolRun(object):
 		self.app.stop()
 
 
-def _busyPool(tmpdir, nqueued=1000, memlimit=0.5):
+def busyPool(tmpdir, nqueued=1000, memlimit=0.5):
 	"""A pool under a Web UI with failed jobs in nested tasks, 3 running jobs and nqueued queued ones"""
-	run = _UiPoolRun(tmpdir, name='busy <i>pool</i>', memlimit=memlimit)
+	run = UiPoolRun(tmpdir, name='busy <i>pool</i>', memlimit=memlimit)
 	pool = run.pool
 	root = Task('Root')
 	sub = Task('Sub', task=root)
@@ -4665,7 +4662,7 @@ def _busyPool(tmpdir, nqueued=1000, memlimit=0.5):
 	pool.execute(Job('ok1', args=pyjob(EXIT(0)), task=leaf, category='cat2'))
 	pool.execute(Job('bad1', args=pyjob(EXIT(1)), task=leaf, category='cat1'))
 	pool.execute(Job('bad2', args=pyjob(EXIT(2)), task=sub, category='cat4', size=7))
-	pool.execute(Job(_XSS, args=pyjob(EXIT(3)), category='cat3'))
+	pool.execute(Job(XSS, args=pyjob(EXIT(3)), category='cat3'))
 	pool.execute(Job('slow', args=pyjob(SLEEP(10)), timeout=0.4, category='cat1'))
 	pool.execute(Job('ok2', args=pyjob(EXIT(0))))
 	pool.execute(run.sentinel(task=other))
@@ -4682,12 +4679,7 @@ def _busyPool(tmpdir, nqueued=1000, memlimit=0.5):
 	return run
 
 
-def _noJobsLeft():
-	"""Raise AssertionError (after killing them) if job processes of this test process are left"""
-	noJobsLeft(10.)
-
-
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
+@unittest.skipIf(mpewui is None, NOBOTTLE)
 class TestWebUIParse(MpeTestCase):
 	"""Query parsing and formatting, without a server"""
 
@@ -4701,7 +4693,7 @@ class TestWebUIParse(MpeTestCase):
 			with self.assertRaises(ValueError, msg=bad):
 				dhms(bad)
 
-	def test_filterSyntax(self):
+	def test_filter_syntax(self):
 		flt = ResultOptions.parseFilter('rcode*:-15|duration:1.5..10d2h15.7|task|category*:cat1..cat5|tstart:1h2m5..')
 		self.assertEqual(list(flt), ['rcode', 'duration', 'task', 'category', 'tstart'])
 		self.assertEqual(flt['rcode'], mpewui.UiResFilterVal(-15, None, True))
@@ -4786,7 +4778,7 @@ class TestWebUIParse(MpeTestCase):
 
 
 class BusyPoolCase(MpeTestCase):
-	"""A Web UI attached to a busy pool (_busyPool with NQUEUED queued jobs), shared by the tests of a class
+	"""A Web UI attached to a busy pool (busyPool with NQUEUED queued jobs), shared by the tests of a class
 	(cls.busy, cls.app; its folder cls.busyTmp): made by setUpClass, which registers its clean-up"""
 	NQUEUED = 1000
 
@@ -4798,7 +4790,7 @@ class BusyPoolCase(MpeTestCase):
 			quiet = contextlib.redirect_stdout(io.StringIO())
 			quiet.__enter__()
 			cls.addClassCleanup(quiet.__exit__, None, None, None)
-		cls.busy = _busyPool(cls.busyTmp, nqueued=cls.NQUEUED)
+		cls.busy = busyPool(cls.busyTmp, nqueued=cls.NQUEUED)
 		cls.addClassCleanup(cls.releaseBusy)
 		cls.app = cls.busy.app
 		cls.sharedPrefixes = (cls.busy.pool._prefix,)  # Its jobs run on during the tests
@@ -4811,19 +4803,18 @@ class BusyPoolCase(MpeTestCase):
 		noJobsLeft(10.)
 
 
-_BusyPoolCase = BusyPoolCase  # Former name, kept until the names are unified
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUIServer(_BusyPoolCase):
+@unittest.skipIf(mpewui is None, NOBOTTLE)
+class TestWebUIServer(BusyPoolCase):
 	"""Routes, formats, filters and safety against a pool running 3 jobs with 1,000 queued"""
 
 	def get(self, path):
 		return uiGet(self.app, path)
 
-	def test_routesFormats(self):
+	def test_routes_formats(self):
 		"""Every route in every format: status, content type and content"""
-		for route in _UIROUTES:
+		for route in UIROUTES:
 			for fmt in ('htm', 'json', 'txt'):
 				status, ctype, body, _ = self.get('{}?fmt={}'.format(route, fmt))
 				self.assertEqual(status, 200, (route, fmt, body[:300]))
@@ -4848,7 +4839,7 @@ class TestWebUIServer(_BusyPoolCase):
 		# Page contents
 		data = uiJson(self.app, '/?fmt=json')
 		plain = {row[0] for row in data['jobsInfo'][1:]}
-		self.assertEqual(plain, {_XSS, 'slow'})
+		self.assertEqual(plain, {XSS, 'slow'})
 		tree = [r for r in data['tasksInfo'] if r['compound'] is None]
 		names = [r['data'][0] for r in tree]
 		self.assertEqual(names, ['Root', 'Sub', 'bad2', 'Leaf', 'bad1'])  # Each task once, nested
@@ -4872,7 +4863,7 @@ class TestWebUIServer(_BusyPoolCase):
 		self.assertRegex(body, r'(?m)^name\s+task\s+category\s+pid')
 		self.assertRegex(body, r'(?m)^long1\s+Other\s+cat1\s+\d+')
 
-	def test_filterExamples(self):
+	def test_filter_examples(self):
 		"""The examples of the API page answer, and filters select what they say"""
 		for example in mpewui._API_EXAMPLES:
 			status, _, body, _ = self.get(example)
@@ -4885,14 +4876,14 @@ class TestWebUIServer(_BusyPoolCase):
 			rows = uiJson(self.app, path)[key]
 			return [r[0] for r in rows[1:]] if rows and isinstance(rows[0], list) else [r['data'][0] for r in rows
 				if r['compound'] is None]
-		self.assertEqual(names('/?fmt=json&flt=code:3'), [_XSS])
+		self.assertEqual(names('/?fmt=json&flt=code:3'), [XSS])
 		self.assertEqual(names('/?fmt=json&flt=rcode:-15..0'), ['slow'])  # Killed by a signal
 		self.assertEqual(names('/?fmt=json&flt=reason:timeout'), ['slow'])
 		self.assertEqual(names('/?fmt=json&flt=category*:cat1..cat3'), ['slow'])  # Half-open: cat3 excluded
 		self.assertEqual(sorted(names('/?fmt=json&flt=category:cat1..cat5', 'tasksInfo')), ['Leaf', 'Root', 'Sub'
 			, 'bad1', 'bad2'])
 		self.assertEqual(names('/?fmt=json&flt=task', 'jobsInfo'), [])  # Jobs with a task are in the tree
-		self.assertEqual(sorted(names('/?fmt=json&flt=duration:..1h2m5')), sorted([_XSS, 'slow']))
+		self.assertEqual(sorted(names('/?fmt=json&flt=duration:..1h2m5')), sorted([XSS, 'slow']))
 		self.assertEqual(names('/?fmt=json&flt=duration:2d5h12.8..'), [])
 		self.assertEqual(names('/jobs?fmt=json&flt=size:5..8&lim=0'), ['q5', 'q6', 'q7'])
 		self.assertEqual(names('/jobs?fmt=json&flt=name:q42'), ['q42'])
@@ -4907,7 +4898,7 @@ class TestWebUIServer(_BusyPoolCase):
 		data = uiJson(self.app, '/jobs?fmt=json&cols=pid,duration')
 		self.assertEqual(data['workersInfo'][0], ['name', 'pid', 'duration'])
 
-	def test_limRefresh(self):
+	def test_lim_refresh(self):
 		data = uiJson(self.app, '/jobs?fmt=json&lim=3')
 		self.assertEqual(data['lim'], 3)
 		self.assertEqual(len(data['jobsInfo']), 1 + 3)
@@ -4927,13 +4918,13 @@ class TestWebUIServer(_BusyPoolCase):
 			self.assertEqual(found.group(1) if found else None, expect, query)
 		self.assertIn('refresh=5', self.get('/jobs?refresh=5')[2])  # The navigation keeps it
 
-	def test_badParameters(self):
+	def test_bad_parameters(self):
 		"""A bad parameter -> 400 with a message naming it (JSON when fmt=json)"""
 		for query, name in (('fmt=xml', 'fmt'), ('cols=name,nope', 'cols'), ('flt=nope:1', 'nope')
 		, ('flt=pid:abc', 'pid'), ('flt=duration:1x..', 'duration'), ('lim=-1', 'lim'), ('lim=abc', 'lim')
 		, ('lim=99999999999', 'lim'), ('refresh=x', 'refresh'), ('pool=nope', 'pool'), ('bogus=1', 'bogus')
 		, ('flt=task*', 'task')):
-			for route in _UIROUTES[:3]:
+			for route in UIROUTES[:3]:
 				status, ctype, body, _ = self.get('{}?{}'.format(route, query))
 				self.assertEqual(status, 400, (route, query, body[:200]))
 				self.assertTrue(ctype.startswith('text/plain'), ctype)
@@ -4947,7 +4938,7 @@ class TestWebUIServer(_BusyPoolCase):
 		self.assertEqual(conn.getresponse().status, 405)  # GET only
 		conn.close()
 
-	def test_randomQueries(self):
+	def test_random_queries(self):
 		"""1,000 seeded random query strings: never a 5xx, JSON always parses"""
 		rnd = random.Random(20240501)
 		keys = ['fmt', 'cols', 'flt', 'lim', 'refresh', 'pool', 'x', '', 'flt*', 'f%mt']
@@ -4958,7 +4949,7 @@ class TestWebUIServer(_BusyPoolCase):
 		counts = collections.Counter()
 		tstart = time.perf_counter()
 		for _ in range(1000):
-			route = rnd.choice(_UIROUTES[:3] + ('/apinfo',))
+			route = rnd.choice(UIROUTES[:3] + ('/apinfo',))
 			params = []
 			for _ in range(rnd.randint(0, 4)):
 				key = rnd.choice(keys)
@@ -4986,13 +4977,13 @@ class TestWebUIServer(_BusyPoolCase):
 		self.assertIn('&lt;script&gt;alert(1)&lt;/script&gt;', body)
 		self.assertIn('busy &lt;i&gt;pool&lt;/i&gt;', body)
 		self.assertRegex(body, r'<title>&lt;script&gt;alert\(1\)&lt;/script&gt;: failed')  # Timeline tooltip
-		self.assertEqual(uiJson(self.app, '/?fmt=json&flt=code:3')['jobsInfo'][1][0], _XSS)
+		self.assertEqual(uiJson(self.app, '/?fmt=json&flt=code:3')['jobsInfo'][1][0], XSS)
 
-	def test_latencyBusy(self):
+	def test_latency_busy(self):
 		"""Every route answers within 100 ms while the pool runs with 1,000 queued jobs"""
 		times = collections.defaultdict(list)
 		for _ in range(3):
-			for route in _UIROUTES:
+			for route in UIROUTES:
 				for fmt in ('htm', 'json', 'txt'):
 					path = '{}?fmt={}'.format(route, fmt)
 					status, _, _, secs = self.get(path)
@@ -5007,13 +4998,13 @@ class TestWebUIServer(_BusyPoolCase):
 		self.assertLess(uiJson(self.app, '/jobs?fmt=json')['pool']['snapshotAge'], 2.)  # Live snapshots
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUI(_WebUiAppsCase):
+@unittest.skipIf(mpewui is None, NOBOTTLE)
+class TestWebUI(MpeTestCase):
 	"""Lifecycle: idle and finished pools, several pools and apps, stop(), templates; the demo"""
 
 	def assertFast(self, app, label):
 		"""Each data route (htm and json) answers within 100 ms (best of 3), none over 1 s"""
-		for route in _UIROUTES:
+		for route in UIROUTES:
 			for fmt in ('htm', 'json'):
 				times = []
 				for _ in range(3):
@@ -5023,7 +5014,7 @@ class TestWebUI(_WebUiAppsCase):
 				self.assertLess(min(times), 0.1, (label, route, fmt, times))
 				self.assertLess(max(times), 1., (label, route, fmt, times))
 
-	def test_idleFinished(self):
+	def test_idle_finished(self):
 		"""Answers before any snapshot, while idle between joins and after the pool finished"""
 		app = self.newApp()
 		pool = self.newPool(2, webuiapp=app, name='lifecycle')
@@ -5046,7 +5037,7 @@ class TestWebUI(_WebUiAppsCase):
 		timeline = uiGet(app, '/jobs')[2]
 		self.assertEqual(len(re.findall(r'<rect [^>]*class="bar ', timeline)), 5)
 
-	def test_severalPools(self):
+	def test_several_pools(self):
 		"""One app serves pools created one after another; two apps coexist; stop() frees the port"""
 		app = self.newApp()
 		app2 = self.newApp()
@@ -5079,7 +5070,7 @@ class TestWebUI(_WebUiAppsCase):
 		del pool1  # The app holds no reference to a pool
 		self.assertIsNotNone(port)
 
-	def test_slowClient(self):
+	def test_slow_client(self):
 		"""A client that never sends its request delays neither the pool nor other clients"""
 		app = self.newApp()
 		pool = self.newPool(2, webuiapp=app)
@@ -5098,7 +5089,7 @@ class TestWebUI(_WebUiAppsCase):
 			for sock in stuck:
 				sock.close()
 
-	def test_templateOverride(self):
+	def test_template_override(self):
 		"""A webui.tpl in a folder passed as views= replaces the package's view; bottle.TEMPLATE_PATH is not used"""
 		vdir = self.path('myviews')
 		os.mkdir(vdir)
@@ -5146,7 +5137,7 @@ class TestWebUI(_WebUiAppsCase):
 		for i in range(12):
 			jobs.append(Job('work-{}'.format(i), args=pyjob(ALLOC(10 + 5 * i, 0.3 + (i % 4) * 0.2)), task=(leaf
 				, other, None)[i % 3], category='cat{}'.format(i % 3 + 1)))
-		run = _UiPoolRun(self.tmp)
+		run = UiPoolRun(self.tmp)
 		run.app.stop()  # Only its sentinel and join helpers are used here
 		run.pool = pool
 		jobs.append(run.sentinel(task=other))
@@ -5185,7 +5176,7 @@ class TestWebUI(_WebUiAppsCase):
 # client sent again (tcp_info.tcpi_total_retrans, at offset 100 of struct tcp_info), e.g. a SYN that the
 # kernel dropped because the listen backlog was full, retried after 1 s, 3 s, 7 s... (a client of the
 # report saw no answer within 10 s); TCP_SYNCNT=1 makes a twice dropped SYN an error.
-_BURST = textwrap.dedent('''\
+BURST = textwrap.dedent('''\
 	import json, socket, struct, sys
 	port, nconn, rounds, path, token = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 	results = []
@@ -5220,8 +5211,8 @@ _BURST = textwrap.dedent('''\
 	''')
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUITruthful(_WebUiAppsCase):
+@unittest.skipIf(mpewui is None, NOBOTTLE)
+class TestWebUITruthful(MpeTestCase):
 	"""The Web UI under a burst of clients, with the original's column order, never stale, never a false 0"""
 
 	def uiPool(self, wksnum=2, **kwargs):
@@ -5229,13 +5220,13 @@ class TestWebUITruthful(_WebUiAppsCase):
 		app = self.newApp(name='WebUI-truth')
 		return app, self.newPool(wksnum, webuiapp=app, name='truth', **kwargs)
 
-	def test_burstAnswered(self):
+	def test_burst_answered(self):
 		"""50 clients connecting at once, 3 rounds: every request is answered, none needs a SYN retry"""
 		app, pool = self.uiPool(3)
 		for i in range(300):
 			pool.execute(Job('b{}'.format(i), args=('sleep', '30'), category='c', size=i))
 		self.assertTrue(waitUntil(lambda: uiJson(app, '/jobs?fmt=json')['jobsInfoMatched'] == 297, 5, 0.05))
-		res = subprocess.run((PYEXEC, '-c', _BURST, str(app.port), '50', '3', '/jobs?fmt=json', app.token), capture_output=True
+		res = subprocess.run((PYEXEC, '-c', BURST, str(app.port), '50', '3', '/jobs?fmt=json', app.token), capture_output=True
 			, text=True, timeout=120)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		rounds = json.loads(res.stdout)
@@ -5248,7 +5239,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 		self.assertEqual(retried, [], 'connections that had to be retried: the listen backlog overflowed')
 		self.assertLessEqual(sys.getswitchinterval(), mpewui._SWITCH_INTERVAL)  # The pool's thread gets the GIL soon
 
-	def test_jsonOriginalColumns(self):
+	def test_json_original_columns(self):
 		"""A client of the original indexes the JSON rows by position: the original's columns come first"""
 		app, pool = self.uiPool(2)
 		task = Task('T')
@@ -5304,7 +5295,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 		for fmt in ('txt', 'json', 'htm'):  # The manual documents the order
 			self.assertIn(' '.join(orig), uiGet(app, '/apinfo?fmt=' + fmt)[2], fmt)
 
-	def test_neverStale(self):
+	def test_never_stale(self):
 		"""Four jobs executed, the caller does other work without joining: the UI shows them running and queued"""
 		app, pool = self.uiPool(2)
 		for i in range(4):
@@ -5318,7 +5309,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 		expect = (['w0', 'w1'], ['w2', 'w3'], 2, 2, 'running')
 		self.assertTrue(waitUntil(lambda: shown() == expect, 1.5, 0.05), shown())
 		self.assertLess(time.perf_counter() - texecuted, 1.5)
-		if _CHROMIUM:
+		if CHROMIUM:
 			dom = chromium(uiUrl(app, '/jobs'), os.path.join(self.tmp, 'stale.png'), self.tmp)
 			queued = re.search(r'<section class="card" id="jobsInfo">(.*?)</section>', dom, re.S)
 			self.assertTrue(queued, dom[:2000])
@@ -5329,9 +5320,9 @@ class TestWebUITruthful(_WebUiAppsCase):
 		self.assertTrue(waitUntil(lambda: shown()[4] == 'terminated', 2., 0.05), shown())
 
 	@NEEDS_PSUTIL
-	def test_memoryMeasured(self):
+	def test_memory_measured(self):
 		"""With psutil and a Web UI, running jobs are sampled for display without any memory limit"""
-		run = _UiPoolRun(self.tmp, wksnum=3)  # join() runs in a helper thread: the pool samples
+		run = UiPoolRun(self.tmp, wksnum=3)  # join() runs in a helper thread: the pool samples
 		self.addCleanup(run.app.stop)
 		app, pool = run.app, run.pool
 		pool.execute(run.sentinel())
@@ -5344,7 +5335,7 @@ class TestWebUITruthful(_WebUiAppsCase):
 			run.release()
 
 	@NEEDS_PSUTIL
-	def test_memoryMeasuredWhileTheCallerIsBusy(self):
+	def test_memory_measured_while_the_caller_is_busy(self):
 		"""Four 60 MB jobs executed, no join(): the caller does other work (here it asks the Web UI), and
 		the requests that take the snapshot sample the jobs' memory, at most every 0.25 s"""
 		app, pool = self.uiPool(4)
@@ -5384,12 +5375,12 @@ class TestWebUITruthful(_WebUiAppsCase):
 		self.assertTrue(waitUntil(lambda: 'class="mem"' in uiGet(app, '/jobs')[2], 5, 0.05))
 		txt = uiGet(app, '/jobs?fmt=txt')[2]
 		self.assertRegex(txt, r'Memory of the jobs: \d+(\.\d+)? MB')
-		if _CHROMIUM:
+		if CHROMIUM:
 			dom = chromium(uiUrl(app, '/jobs'), os.path.join(self.tmp, 'mem.png'), self.tmp)
 			self.assertRegex(dom, r'<td>Jobs memory</td><td>\d+(\.\d+)? MB')
 			self.assertRegex(dom, r'<polyline [^>]*class="mem"')
 
-	def test_memoryNotMeasured(self):
+	def test_memory_not_measured(self):
 		"""Without psutil every format says that memory is not measured, never 0; the console says '-' too"""
 		res = self.runScript('''\
 			import json, sys, time, http.client
@@ -5443,8 +5434,8 @@ class TestWebUITruthful(_WebUiAppsCase):
 		self.assertRegex(res.stdout, r'(?m)^\s+late\s+\d+\s+-15\s+[\d:.]+\s+[\d:.]+\s+-\s+')  # The failure report
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUIWording(_WebUiAppsCase):
+@unittest.skipIf(mpewui is None, NOBOTTLE)
+class TestWebUIWording(MpeTestCase):
 	"""A failed job's stderr on its row; the txt page says each thing once; an app's default name; plurals"""
 
 	def test_wording(self):
@@ -5460,7 +5451,7 @@ class TestWebUIWording(_WebUiAppsCase):
 		row = next(line for line in txt.splitlines() if line.startswith('noisy'))
 		self.assertTrue(row.endswith('line 4 ⏎ line 5 ⏎ line 6 ⏎ line 7 ⏎ line 8'), row)  # One line per row
 		self.assertNotIn('line 3', txt)
-		for route in _UIROUTES:  # A page without a query string is its htm page with the defaults
+		for route in UIROUTES:  # A page without a query string is its htm page with the defaults
 			status, ctype, _, _ = uiGet(app, route)
 			self.assertEqual((status, ctype.split(';')[0]), (200, 'text/html'), route)
 		status, _, htm, _ = uiGet(app, '/')
@@ -5474,14 +5465,14 @@ class TestWebUIWording(_WebUiAppsCase):
 		self.assertNotRegex(htm, r'\b1 (node|core|logical CPU)s\b')
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUIBrowser(_BusyPoolCase):
+@unittest.skipIf(mpewui is None, NOBOTTLE)
+class TestWebUIBrowser(BusyPoolCase):
 	"""Headless Chromium renders every page (DOM checked, screenshots saved); w3m dumps readable tables"""
 	NQUEUED = 40
 
 	@classmethod
 	def setUpClass(cls):
-		if not _CHROMIUM and not _W3M:
+		if not CHROMIUM and not W3M:
 			if os.environ.get('CI') == 'true':  # .ci/run installs both
 				raise AssertionError('CI needs chromium and w3m (Debian packages chromium, w3m)')
 			raise unittest.SkipTest('neither chromium nor w3m is installed')
@@ -5489,14 +5480,14 @@ class TestWebUIBrowser(_BusyPoolCase):
 
 	def test_chromium(self):
 		"""Each page renders: title, navigation, summary, charts, tables; names stay text; screenshots saved"""
-		requireTool(self, _CHROMIUM, 'chromium is not installed (Debian package chromium)')
-		os.makedirs(_ARTIFACTS, exist_ok=True)
+		requireTool(self, CHROMIUM, 'chromium is not installed (Debian package chromium)')
+		os.makedirs(ARTIFACTS, exist_ok=True)
 		pages = (('failures', '/', ('Failed jobs not assigned to tasks', 'Failed tasks with their jobs', 'bad1'))
 			, ('jobs', '/jobs', ('Running', 'Queued', 'Recently finished', 'long1', 'q39'))
 			, ('tasks', '/tasks', ('Unfinished tasks with their jobs', 'Other', 'q0'))
 			, ('apinfo', '/apinfo', ('REST API', 'Parameters', 'Columns', 'tasksInfoWide')))
 		for page, route, texts in pages:
-			shot = os.path.join(_ARTIFACTS, page + '.png')
+			shot = os.path.join(ARTIFACTS, page + '.png')
 			if os.path.exists(shot):
 				os.remove(shot)
 			dom = chromium(uiUrl(self.app, route), shot, self.tmp)
@@ -5524,12 +5515,12 @@ class TestWebUIBrowser(_BusyPoolCase):
 
 	def test_w3m(self):
 		"""w3m -dump shows each page as readable text tables, the charts as their summaries"""
-		requireTool(self, _W3M, 'w3m is not installed (Debian package w3m)')
+		requireTool(self, W3M, 'w3m is not installed (Debian package w3m)')
 		for route, header, rowre in (('/', r'name\s*│task\s*│category', r'│slow\s*│\s*│cat1\s*│killed')
 		, ('/jobs', r'name\s*│task\s*│category\s*│\s*pid', r'│long1\s*│Other\s*│cat1\s*│\s*\d+│')
 		, ('/tasks', r'name\s*│\s*state', r'│▸ Other\s*│running')
 		, ('/apinfo', r'Column\s*│Kind', r'│duration\s*│sec')):
-			res = subprocess.run((_W3M, '-dump', '-cols', '180', '-o', 'display_charset=UTF-8', uiUrl(self.app, route))
+			res = subprocess.run((W3M, '-dump', '-cols', '180', '-o', 'display_charset=UTF-8', uiUrl(self.app, route))
 				, capture_output=True, text=True, timeout=30)
 			self.assertEqual(res.returncode, 0, res.stderr)
 			text = res.stdout
@@ -5599,8 +5590,8 @@ def _asNobody(*argv, **kwargs):
 		, capture_output=True, text=True, timeout=60, **kwargs)
 
 
-@unittest.skipIf(mpewui is None, _NOBOTTLE)
-class TestWebUISecurity(_WebUiAppsCase):
+@unittest.skipIf(mpewui is None, NOBOTTLE)
+class TestWebUISecurity(MpeTestCase):
 	"""Private by default: the token in its three forms, the Host check, GET only, the headers, owner-only
 	files and socket, HTTPS, templates never from the working directory, slow and greedy clients"""
 
@@ -5629,7 +5620,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 		" 'none'; frame-ancestors 'none'"):
 			self.assertIn(hdr + '\r\n', head + '\r\n')
 
-	def test_tokenForms(self):
+	def test_token_forms(self):
 		"""No token or a wrong one: 401; the token as ?token= (cookie set, redirect), as the cookie, as Bearer"""
 		app = self.servedApp()
 		self.assertGreaterEqual(len(app.token), 22)  # >= 128 bits in base64
@@ -5677,7 +5668,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 			.replace('GET', 'HEAD').encode())
 		self.assertEqual((status, body), (200, b''))
 
-	def test_hostMethodHeaders(self):
+	def test_host_method_headers(self):
 		"""A forged Host: 403 (even with the token); allowed_hosts; POST and others: 405; headers everywhere"""
 		app = self.servedApp(allowed_hosts=['pool.example.org'])
 		auth = 'Authorization: Bearer {}\r\n'.format(app.token)
@@ -5703,7 +5694,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 			self.assertEqual(status, expect, path)
 			self.assertHeaders(head)
 
-	def test_tokenNeverShown(self):
+	def test_token_never_shown(self):
 		"""The token is in no page, no answer of any status and no log line but the one that gives the URL"""
 		res = self.runScript('''\
 			import http.client, json, sys
@@ -5740,7 +5731,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 		self.assertEqual(res.stderr.count(token), 1, res.stderr)
 		self.assertRegex(res.stderr, r'WebUI "quiet" serves http://127\.0\.0\.1:\d+/\?token={} '.format(token))
 
-	def test_tokenValues(self):
+	def test_token_values(self):
 		"""None: a random token per app; a str used as given; False only on loopback and Unix sockets"""
 		app1, app2 = self.newApp(), self.newApp()
 		self.assertNotEqual(app1.token, app2.token)
@@ -5774,7 +5765,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 		with self.assertRaises(ValueError):
 			WebUiApp(port=0, keyfile=self.path('key.pem'))
 
-	def test_urlFileOtherUser(self):
+	def test_url_file_other_user(self):
 		"""The URL is printed once on stderr and written to an owner-only file (removed at stop); another
 		local user can read neither it nor connect to the Unix socket, and gets 401 over TCP"""
 		if os.geteuid() != 0 or not shutil.which('setpriv'):
@@ -5821,7 +5812,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 		self.assertFalse(os.path.exists(sockpath))
 		self.assertEqual(os.listdir(folder), [])
 
-	def test_unixSocketNoToken(self):
+	def test_unix_socket_no_token(self):
 		"""On a Unix socket the token may be off: its 0600 mode is the protection"""
 		sockpath = self.path('open.sock')
 		app = self.servedApp(host='unix:' + sockpath, token=False)
@@ -5880,7 +5871,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 			self.assertEqual(err.getvalue().count('unencrypted'), int(warned), err.getvalue())
 			wide.stop()
 
-	def test_plantedTemplate(self):
+	def test_planted_template(self):
 		"""A webui.tpl planted in the program's working folder (./ and ./views/) is never run"""
 		work = self.path('work')
 		os.makedirs(os.path.join(work, 'views'))
@@ -5907,7 +5898,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 			, 'PAGE /jobs 1', 'PAGE /tasks 1', 'PAGE /apinfo 1'])
 		self.assertFalse(os.path.exists(marker))
 
-	def test_vendoredViews(self):
+	def test_vendored_views(self):
 		"""The vendored layout utils/mpewui.py with a top-level views/ finds its templates, from any folder"""
 		base = self.path('project')
 		pkg = os.path.join(base, 'utils')
@@ -5968,7 +5959,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 				idle.close()
 				drip.close()
 
-	def test_idleConnections(self):
+	def test_idle_connections(self):
 		"""1,000 idle connections from another process while 50 jobs run: all succeed, the pages answer, the
 		server holds at most _UI_CONN_MAX connections (descriptors) and as many threads"""
 		app = self.newApp()
@@ -6001,7 +5992,7 @@ class TestWebUISecurity(_WebUiAppsCase):
 			out, _ = idle.communicate('', timeout=60)
 		self.assertGreater(int(out), 0)  # The server closed idle connections to serve the others
 
-	def test_manualDemoUrl(self):
+	def test_manual_demo_url(self):
 		"""The original's demo (MANUAL=1 python3 -m unittest mpetests.TestWebUI.test_failures) prints its URL,
 		which opens the pages in a client with cookies"""
 		port = mpepool._cliFreePort()
@@ -6027,24 +6018,24 @@ class TestWebUISecurity(_WebUiAppsCase):
 # The parsing, input, template and job log helpers are checked in-process; everything else runs the real
 # command as a subprocess (sys.executable -m mpepool) with the repository as its working directory.
 
-def _cliCmd(*args):
+def cliCmd(*args):
 	"""The argv of the real command line"""
 	return [sys.executable, '-m', 'mpepool'] + [str(a) for a in args]
 
 
-def _cliEnv():
+def cliEnv():
 	"""The environment of the real command: ours without GNU parallel's default options ($PARALLEL)"""
 	return {name: val for name, val in os.environ.items() if name != 'PARALLEL'}
 
 
-def _cliRun(*args, stdin=b'', timeout=60, cwd=None, env=None):
+def cliRun(*args, stdin=b'', timeout=60, cwd=None, env=None):
 	"""Run `python -m mpepool ARGS` to its end: subprocess.CompletedProcess with bytes stdout/stderr"""
-	env = _cliEnv() if env is None else env
-	return subprocess.run(_cliCmd(*args), input=stdin, stdout=subprocess.PIPE
+	env = cliEnv() if env is None else env
+	return subprocess.run(cliCmd(*args), input=stdin, stdout=subprocess.PIPE
 		, stderr=subprocess.PIPE, timeout=timeout, cwd=cwd or REPO, env=env)
 
 
-def _cliParseLog(path):
+def cliParseLog(path):
 	"""A job log parsed back: (header list, [dict column -> str]); our columns split from the right"""
 	with open(path, encoding='utf-8') as flog:
 		lines = flog.read().split('\n')
@@ -6058,7 +6049,7 @@ def _cliParseLog(path):
 	return header, rows
 
 
-def _cliCommands(argv, stdin=b''):
+def cliCommands(argv, stdin=b''):
 	"""[(seq, command)] of the jobs of a command line, in-process"""
 	ns = mpepool._cliParse(argv)
 	return [(rec.seq, ns.template.fill(rec.args, rec.seq)) for rec in mpepool._cliJobs(ns, io.BytesIO(stdin))]
@@ -6067,7 +6058,7 @@ def _cliCommands(argv, stdin=b''):
 class TestCliParsing(MpeTestCase):
 	"""Options, sizes, the halt policy and input lines of the command line, in-process"""
 
-	def testDefaults(self):
+	def test_defaults(self):
 		ns = mpepool._cliParse(['-a', 'cmds.txt'])
 		self.assertEqual(ns.sources, [('files', ['cmds.txt'], False)])
 		self.assertEqual(mpepool._cliSlots(ns.jobs, 3, 10), 3)  # The CPUs
@@ -6075,7 +6066,7 @@ class TestCliParsing(MpeTestCase):
 		self.assertIsNone(ns.halt)
 		self.assertEqual(ns.command, [])
 
-	def testValues(self):
+	def test_values(self):
 		ns = mpepool._cliParse(['-j', '3', '--timeout', '2.5', '--retries', '4', '--memlim', '512M'
 			, '--memlimit', '2', '--afnstep', '2', '--halt', 'soon,fail=3', '--webui', ':8123', 'echo'
 			, '{}', ':::', 'a', 'b c', ':::+', '1', '2', '::::', 'f', '--timeout'])
@@ -6094,7 +6085,7 @@ class TestCliParsing(MpeTestCase):
 		for spec, slots in (('3', 3), ('+1', 5), ('-1', 3), ('50%', 2), ('0', 7), ('10%', 1)):
 			self.assertEqual(mpepool._cliSlots(spec, 4, 7), slots, spec)
 
-	def testSizes(self):
+	def test_sizes(self):
 		for txt, gb in (('1.5', 1.5), ('2G', 2.), ('2gb', 2.), ('512M', .5), ('1048576K', 1.), ('1T', 1024.)
 		, ('0', 0.)):
 			self.assertAlmostEqual(mpepool._cliSize('--memlim', txt), gb, msg=txt)
@@ -6103,7 +6094,7 @@ class TestCliParsing(MpeTestCase):
 				mpepool._cliSize('--memlim', bad)
 			self.assertIn('--memlim', str(ctx.exception))
 
-	def testHalt(self):
+	def test_halt(self):
 		halt = lambda val: mpepool._cliHalt('--halt', val)
 		self.assertIsNone(halt('never'))
 		self.assertIsNone(halt('0'))
@@ -6117,7 +6108,7 @@ class TestCliParsing(MpeTestCase):
 				halt(bad)
 			self.assertIn('--halt', str(ctx.exception))
 
-	def testErrorsNameTheProblem(self):
+	def test_errors_name_the_problem(self):
 		for argv, word in ((['--no-such-option'], '--no-such-option'), (['--timeout', '-1'], '--timeout')
 		, (['-j', '-4'], '-j'), (['-j', 'two'], '-j'), (['--retries', '-2'], '--retries')
 		, (['--resume'], '--joblog'), (['--joblog', 'l', '--resume', '--resume-failed'], 'exclude')
@@ -6129,7 +6120,7 @@ class TestCliParsing(MpeTestCase):
 				mpepool._cliParse(argv)
 			self.assertIn(word, str(ctx.exception), argv)
 
-	def testTemplateFill(self):
+	def test_template_fill(self):
 		def fill(template, args, seq=1, slot=1):
 			return mpepool._CliTemplate(template).fill(args, seq, slot)
 		self.assertEqual(fill('gzip {}', ('a b.txt',)), "gzip 'a b.txt'")
@@ -6150,7 +6141,7 @@ class TestCliParsing(MpeTestCase):
 		for val, dirname in (('a/', '.'), ('/', '/'), ('/a', '/'), ('a//b', 'a'), ('x/.y/z', 'x/.y'), ('', '.')):
 			self.assertEqual(mpepool._cliPerlDirname(val), dirname, val)
 
-	def testSeveralArgumentsPerCommand(self):
+	def test_several_arguments_per_command(self):
 		def fill(words, args, **kwargs):
 			return mpepool._CliTemplate(words, **kwargs).fill(args, 1, 1)
 		# With context (-X, -N, -L) the word around {} is repeated per argument; {N} stays once
@@ -6167,11 +6158,11 @@ class TestCliParsing(MpeTestCase):
 		self.assertEqual((ns.maxlines, ns.command), (1, ['echo']))  # -l takes no separate value
 		self.assertEqual(mpepool._cliParse(['-l3', 'echo']).maxlines, 3)
 		self.assertEqual(mpepool._cliParse(['--retries', '0']).retries, 1)
-		self.assertEqual(_cliCommands(['-k', '-n2', 'echo'], b'a\nb\nc\n'), [(1, 'echo a b'), (2, 'echo c')])
+		self.assertEqual(cliCommands(['-k', '-n2', 'echo'], b'a\nb\nc\n'), [(1, 'echo a b'), (2, 'echo c')])
 		for delim, text in (('\\r\\n', '\r\n'), ('\\101', 'A'), ('\\0', '\0'), ('\\\\', '\\\\'), ('\\t', '\t')):
 			self.assertEqual(mpepool._cliDelimiter('-d', delim), text, delim)
 
-	def testInputs(self):
+	def test_inputs(self):
 		with tempfile.TemporaryDirectory() as tmp:
 			fa = os.path.join(tmp, 'a')
 			fb = os.path.join(tmp, 'b')
@@ -6179,19 +6170,19 @@ class TestCliParsing(MpeTestCase):
 				fout.write(b'echo 1\n\n  \necho 2\r\n')
 			with open(fb, 'wb') as fout:
 				fout.write(b'echo \xff3')  # No final newline; a byte that is not UTF-8
-			self.assertEqual(_cliCommands(['-a', fa]), [(1, 'echo 1'), (2, ''), (3, '  '), (4, 'echo 2\r')])  # As GNU
-			self.assertEqual(_cliCommands(['--arg-sep', ',', 'e', ',', 'a', 'b', ',', 'c']),
+			self.assertEqual(cliCommands(['-a', fa]), [(1, 'echo 1'), (2, ''), (3, '  '), (4, 'echo 2\r')])  # As GNU
+			self.assertEqual(cliCommands(['--arg-sep', ',', 'e', ',', 'a', 'b', ',', 'c']),
 				[(1, 'e a c'), (2, 'e b c')])
 			# Blank lines are arguments of a command; stdin is read when no source is given
-			self.assertEqual(_cliCommands(['echo'], b'x\n\ny z\n'), [(1, 'echo x'), (2, "echo ''"), (3, "echo 'y z'")])
-			self.assertEqual(_cliCommands(['-r', 'echo'], b'x\n\n \n'), [(1, 'echo x')])
-			self.assertEqual(_cliCommands(['-0', 'echo'], b'a\nb\0c\0'), [(1, "echo 'a\nb'"), (2, 'echo c')])
-			self.assertEqual(_cliCommands(['echo', '{2}{1}', '::::', fa, '::::+', fb]),
+			self.assertEqual(cliCommands(['echo'], b'x\n\ny z\n'), [(1, 'echo x'), (2, "echo ''"), (3, "echo 'y z'")])
+			self.assertEqual(cliCommands(['-r', 'echo'], b'x\n\n \n'), [(1, 'echo x')])
+			self.assertEqual(cliCommands(['-0', 'echo'], b'a\nb\0c\0'), [(1, "echo 'a\nb'"), (2, 'echo c')])
+			self.assertEqual(cliCommands(['echo', '{2}{1}', '::::', fa, '::::+', fb]),
 				[(1, "echo 'echo \udcff3''echo 1'")])
-			self.assertEqual(_cliCommands(['-a', fa, '--colsep', ' ', 'e', 'X{2}X']), [(1, 'e X1X'), (2, 'e XX')
+			self.assertEqual(cliCommands(['-a', fa, '--colsep', ' ', 'e', 'X{2}X']), [(1, 'e X1X'), (2, 'e XX')
 				, (3, "e X''X"), (4, 'e X2X')])  # Trimmed columns, as GNU parallel
 			with self.assertRaises(mpepool._CliError) as ctx:
-				_cliCommands(['-a', fa, '-a', os.path.join(tmp, 'missing')])
+				cliCommands(['-a', fa, '-a', os.path.join(tmp, 'missing')])
 			self.assertIn('missing', str(ctx.exception))
 
 
@@ -6200,13 +6191,13 @@ class TestCliJoblog(MpeTestCase):
 
 	def setUp(self):
 		super().setUp()
-		self.path = os.path.join(self.tmp, 'log')  # The log's path (instead of the base's path())
+		self.log = os.path.join(self.tmp, 'log')
 
 	def write(self, text):
-		with open(self.path, 'w') as flog:
+		with open(self.log, 'w') as flog:
 			flog.write(text)
 
-	def testLineRoundTrip(self):
+	def test_line_round_trip(self):
 		line = mpepool._cliLogLine(12, 1700000000.1234, 1.5, 42, -1, 15, "printf 'a\\tb'\tx", 0.5, 0.25, 0.125
 			, 'timeout')
 		self.assertTrue(line.endswith('\n'))
@@ -6216,24 +6207,24 @@ class TestCliJoblog(MpeTestCase):
 		self.assertEqual(mpepool._cliLogRecord(line[:-1]), (12, -1, 15, "printf 'a\\tb'\tx\t512.000\t0.250"
 			"\t0.125\ttimeout"))
 		self.write(mpepool._JOBLOG_HEADER + '\n' + line)
-		self.assertEqual(mpepool._cliReadJoblog(self.path), {12: False})
+		self.assertEqual(mpepool._cliReadJoblog(self.log), {12: False})
 		line = mpepool._cliLogLine(3, 1.7e9, 0.1, 0, 0, 0, "echo 'a\nb'", 0, 0, 0, None)  # As GNU: one line
 		self.assertEqual((line.count('\n'), line.split('\t')[8]), (1, "echo 'a\0b'"))
 
-	def testVerdicts(self):
+	def test_verdicts(self):
 		rows = [mpepool._cliLogLine(s, 1.7e9, 0.1, 0, e, g, 'c', 0, 0, 0, None) for s, e, g in (
 			(1, 0, 0), (2, 3, 0), (3, 0, 9), (2, 0, 0))]
 		self.write(mpepool._JOBLOG_HEADER + '\n' + ''.join(rows))
-		self.assertEqual(mpepool._cliReadJoblog(self.path), {1: True, 2: True, 3: False})
+		self.assertEqual(mpepool._cliReadJoblog(self.log), {1: True, 2: True, 3: False})
 		# A log of GNU parallel has only the nine first columns
 		self.write('\t'.join(mpepool._JOBLOG_GNU) + '\n1\t:\t1795674156.012\t     0.000\t0\t2\t0\t0\techo a\n'
 			'2\t:\t1795674156.014\t     0.203\t0\t0\t3\t0\tsleep 0.2; exit 3\n')
-		self.assertEqual(mpepool._cliReadJoblog(self.path), {1: True, 2: False})
-		self.assertEqual(mpepool._cliReadJoblog(self.path + '.missing'), {})
+		self.assertEqual(mpepool._cliReadJoblog(self.log), {1: True, 2: False})
+		self.assertEqual(mpepool._cliReadJoblog(self.log + '.missing'), {})
 		self.write('')
-		self.assertEqual(mpepool._cliReadJoblog(self.path), {})
+		self.assertEqual(mpepool._cliReadJoblog(self.log), {})
 
-	def testMalformed(self):
+	def test_malformed(self):
 		good = mpepool._cliLogLine(1, 1.7e9, 0.1, 0, 0, 0, 'c', 0, 0, 0, None)
 		for text, where in (('Seq\tHost\n' + good, 'line 1'), (mpepool._JOBLOG_HEADER + '\n' + good[:-1]
 		, 'line 2'), (mpepool._JOBLOG_HEADER + '\n' + good + 'x\t:\t1\t1\t0\t0\t0\t0\tc\n', 'line 3')
@@ -6241,7 +6232,7 @@ class TestCliJoblog(MpeTestCase):
 			'\t0\t0\tc', '\tzero\t0\tc') , 'Exitval')):
 			self.write(text)
 			with self.assertRaises(mpepool._CliError, msg=text) as ctx:
-				mpepool._cliReadJoblog(self.path)
+				mpepool._cliReadJoblog(self.log)
 			self.assertIn('malformed job log', str(ctx.exception))
 			self.assertIn(where, str(ctx.exception))
 
@@ -6249,7 +6240,7 @@ class TestCliJoblog(MpeTestCase):
 class TestCliUsageErrors(MpeTestCase):
 	"""Bad input to the real command: one line naming the problem, exit status 255, nothing run"""
 
-	def testBadInput(self):
+	def test_bad_input(self):
 		with tempfile.TemporaryDirectory() as tmp:
 			marker = os.path.join(tmp, 'ran')
 			cmds = os.path.join(tmp, 'cmds')
@@ -6266,7 +6257,7 @@ class TestCliUsageErrors(MpeTestCase):
 			, (['--timeout', 'inf', '-a', cmds], '--timeout'), (['--timeout', '1e300', '-a', cmds], '--timeout')
 			, (['--memlim', '1e400G', '-a', cmds], '--memlim'), (['-j', '1000000000', '-a', cmds], '-j')
 			, (['-j', '9' * 400, '-a', cmds], '-j')):
-				res = _cliRun(*args)
+				res = cliRun(*args)
 				self.assertEqual(res.returncode, 255, (args, res.stderr))
 				err = res.stderr.decode()
 				self.assertEqual(err.count('\n'), 1, err)
@@ -6276,7 +6267,7 @@ class TestCliUsageErrors(MpeTestCase):
 				self.assertFalse(os.path.exists(marker), args)
 
 
-def _cliProcesses(token):
+def cliProcesses(token):
 	"""Pids of the processes whose command line contains token (left running by a test otherwise)"""
 	pids = []
 	for name in os.listdir('/proc'):
@@ -6304,7 +6295,7 @@ class CliTestCase(MpeTestCase):
 		self.addCleanup(lambda: [self.endProcess(proc) for proc in self.procs])
 
 	def assertNoTokenProcesses(self):
-		left = waitUntil(lambda: not _cliProcesses(self.token), 5) or _cliProcesses(self.token)
+		left = waitUntil(lambda: not cliProcesses(self.token), 5) or cliProcesses(self.token)
 		if left is not True:
 			for pid in left:
 				os.kill(pid, signal.SIGKILL)
@@ -6325,8 +6316,8 @@ class CliTestCase(MpeTestCase):
 		"""Start the real command in the background: subprocess.Popen"""
 		kwargs.setdefault('stdout', subprocess.PIPE)
 		kwargs.setdefault('stderr', subprocess.PIPE)
-		kwargs.setdefault('env', _cliEnv())
-		proc = subprocess.Popen(_cliCmd(*args), cwd=REPO, **kwargs)
+		kwargs.setdefault('env', cliEnv())
+		proc = subprocess.Popen(cliCmd(*args), cwd=REPO, **kwargs)
 		self.procs.append(proc)
 		return proc
 
@@ -6339,7 +6330,7 @@ class CliTestCase(MpeTestCase):
 
 	def rows(self, log=None):
 		"""The rows of the job log by Seq (int), each a list of rows, oldest first"""
-		header, rows = _cliParseLog(log or self.log)
+		header, rows = cliParseLog(log or self.log)
 		self.assertEqual(header, list(mpepool._JOBLOG_GNU + mpepool._JOBLOG_OURS))
 		byseq = {}
 		for row in rows:
@@ -6350,11 +6341,11 @@ class CliTestCase(MpeTestCase):
 class TestCliRun(CliTestCase):
 	"""The real command: outputs, the job log, templates and the options of a run"""
 
-	def testCommandsOutputAndLog(self):
+	def test_commands_output_and_log(self):
 		cmds = self.commands('echo a', "printf 'xyz'", 'sleep 0.2; exit 3', 'kill -9 $$', 'echo err >&2; echo out'
 			, "printf 'a\tb\\n'")
 		tbefore = time.time()
-		res = _cliRun('-j2', '--joblog', self.log, '-a', cmds)
+		res = cliRun('-j2', '--joblog', self.log, '-a', cmds)
 		tafter = time.time()
 		self.assertEqual(res.returncode, 2, res.stderr)  # exit 3 and the kill: two failed
 		out = res.stdout.decode()
@@ -6382,23 +6373,23 @@ class TestCliRun(CliTestCase):
 			self.assertEqual(row['Reason'], '-')
 		self.assertGreaterEqual(float(byseq[3][0]['JobRuntime']), 0.2)
 
-	def testTemplates(self):
+	def test_templates(self):
 		for lead in ([], ['--']):  # GNU parallel's convention; a leading -- is accepted
-			res = _cliRun(*lead + ['echo'], stdin=b'x\ny  z\n')
+			res = cliRun(*lead + ['echo'], stdin=b'x\ny  z\n')
 			self.assertEqual(res.returncode, 0, res.stderr)
 			self.assertEqual(sorted(res.stdout.decode().splitlines()), ['x', 'y  z'])  # Quoted: spaces kept
-		res = _cliRun('-j1', '--', 'echo {#}:{/.}:{.}', ':::', 'd/a.txt', 'b.c')
+		res = cliRun('-j1', '--', 'echo {#}:{/.}:{.}', ':::', 'd/a.txt', 'b.c')
 		self.assertEqual(res.stdout.decode(), '1:a:d/a\n2:b:b\n', res.stderr)
-		res = _cliRun('--', ':::', 'echo one', 'echo two')  # Commands given as words
+		res = cliRun('--', ':::', 'echo one', 'echo two')  # Commands given as words
 		self.assertEqual(sorted(res.stdout.decode().split()), ['one', 'two'])
 		with open(self.path('args'), 'w') as fout:
 			fout.write('p\nq\n')
-		res = _cliRun('-a', self.path('args'), '--', 'echo [{}]')
+		res = cliRun('-a', self.path('args'), '--', 'echo [{}]')
 		self.assertEqual(sorted(res.stdout.decode().split()), ['[p]', '[q]'])
 
-	def testTimeoutAndRestart(self):
+	def test_timeout_and_restart(self):
 		tstart = time.perf_counter()
-		res = _cliRun('-j2', '--timeout', '0.5', '--joblog', self.log, '--', ':::', self.sleeper(), 'echo fast')
+		res = cliRun('-j2', '--timeout', '0.5', '--joblog', self.log, '--', ':::', self.sleeper(), 'echo fast')
 		self.assertLess(time.perf_counter() - tstart, 20)
 		self.assertEqual(res.returncode, 1, res.stderr)
 		row, = self.rows()[1]
@@ -6408,47 +6399,47 @@ class TestCliRun(CliTestCase):
 		self.assertEqual(res.stdout, b'fast\n')
 		# Restarted after the timeout: the second run succeeds, the output of the first is dropped
 		flag = self.path('flag')
-		res = _cliRun('--timeout', '0.5', '--restart-timeout', '--joblog', self.log, '--', ':::'
+		res = cliRun('--timeout', '0.5', '--restart-timeout', '--joblog', self.log, '--', ':::'
 			, '[ -e {0} ] && echo ok || {{ touch {0}; echo first; {1}; }}'.format(flag, self.sleeper()))
 		self.assertEqual((res.returncode, res.stdout), (0, b'ok\n'), res.stderr)
 		row, = self.rows()[1]
 		self.assertEqual((row['Exitval'], row['Signal'], row['Reason']), ('0', '0', '-'))
 
-	def testRetries(self):
+	def test_retries(self):
 		count = self.path('count')
 		job = 'echo x >> {0}; echo try; [ $(wc -l < {0}) -ge 3 ]'.format(count)
-		res = _cliRun('--retries', '3', '--joblog', self.log, '--', ':::', job)
+		res = cliRun('--retries', '3', '--joblog', self.log, '--', ':::', job)
 		self.assertEqual((res.returncode, res.stdout), (0, b'try\n'), res.stderr)  # The last attempt's output
 		with open(count) as fcount:
 			self.assertEqual(fcount.read(), 'x\n' * 3)
 		self.assertEqual(len(self.rows()[1]), 1)  # The last attempt is logged
 		os.unlink(count)
-		res = _cliRun('--retries', '2', '--joblog', self.log, '--', ':::', job)
+		res = cliRun('--retries', '2', '--joblog', self.log, '--', ':::', job)
 		self.assertEqual(res.returncode, 1)
 		with open(count) as fcount:
 			self.assertEqual(fcount.read(), 'x\n' * 2)
 		self.assertEqual(self.rows()[1][0]['Exitval'], '1')
 
-	def testResultsUngroupWorkdir(self):
+	def test_results_ungroup_workdir(self):
 		results = self.path('res')
-		res = _cliRun('--results', results, '--joblog', self.log, 'echo err >&2; echo', ':::', 'out', 'a/b')
+		res = cliRun('--results', results, '--joblog', self.log, 'echo err >&2; echo', ':::', 'out', 'a/b')
 		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
 		for name, text in (('1/out/stdout', 'out\n'), ('1/out/stderr', 'err\n'), ('1/out/seq', '1')
 		, ('1/a\\_b/stdout', 'a/b\n'), ('1/a\\_b/seq', '2')):  # GNU parallel's layout
 			with open(os.path.join(results, name)) as fout:
 				self.assertEqual(fout.read(), text, name)
 		self.assertEqual(self.rows()[1][0]['Receive'], '4')
-		res = _cliRun('-u', '--joblog', self.log, '--', ':::', 'echo direct')
+		res = cliRun('-u', '--joblog', self.log, '--', ':::', 'echo direct')
 		self.assertEqual(res.stdout, b'direct\n')
 		self.assertEqual(self.rows()[1][0]['Receive'], '0')  # As GNU parallel -u: not counted
-		res = _cliRun('--workdir', self.tmp, '--', ':::', 'pwd')
+		res = cliRun('--workdir', self.tmp, '--', ':::', 'pwd')
 		self.assertEqual(os.path.realpath(res.stdout.decode().strip()), os.path.realpath(self.tmp))
-		res = _cliRun('--workdir', self.path('new/dir'), ':::', 'pwd')  # Created, as GNU parallel does
+		res = cliRun('--workdir', self.path('new/dir'), ':::', 'pwd')  # Created, as GNU parallel does
 		self.assertEqual(os.path.realpath(res.stdout.decode().strip()), os.path.realpath(self.path('new/dir')))
 
-	def testHalt(self):
+	def test_halt(self):
 		cmds = self.commands('exit 1', 'exit 2', 'exit 3', 'echo not run')
-		res = _cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, '-a', cmds)
+		res = cliRun('-j1', '--halt', 'now,fail=2', '--joblog', self.log, '-a', cmds)
 		self.assertEqual(res.returncode, 2, res.stderr)
 		self.assertEqual(sorted(self.rows()), [1, 2])
 		# GNU parallel's diagnostic for each failed job, not the pool's lines
@@ -6456,56 +6447,56 @@ class TestCliRun(CliTestCase):
 		self.assertEqual(res.stdout, b'')
 		# soon: the running job finishes and is logged, nothing more starts
 		cmds = self.commands('sleep 1; echo s1', 'sleep 0.2; exit 2', 'exit 3', 'echo not run')
-		res = _cliRun('-j2', '--halt', 'soon,fail=1', '--joblog', self.log, '-a', cmds)
+		res = cliRun('-j2', '--halt', 'soon,fail=1', '--joblog', self.log, '-a', cmds)
 		self.assertEqual((res.returncode, res.stdout), (2, b's1\n'), res.stderr)  # GNU's: the job's status
 		byseq = self.rows()
 		self.assertEqual(sorted(byseq), [1, 2])
 		self.assertEqual(byseq[1][0]['Exitval'], '0')
 		# now: the running job is stopped and not logged (--resume runs it again)
 		cmds = self.commands(self.sleeper(), 'sleep 0.2; exit 2', 'echo not run')
-		res = _cliRun('-j2', '--halt', '2', '--joblog', self.log, '-a', cmds)  # GNU's 2: now,fail=1
+		res = cliRun('-j2', '--halt', '2', '--joblog', self.log, '-a', cmds)  # GNU's 2: now,fail=1
 		self.assertEqual(res.returncode, 2, res.stderr)
 		self.assertEqual(sorted(self.rows()), [2])
 
-	def testExitStatus(self):
-		self.assertEqual(_cliRun('--', ':::', 'true', 'exit 0').returncode, 0)
-		self.assertEqual(_cliRun('--', ':::', 'exit 1', 'exit 7', 'kill -TERM $$', 'true').returncode, 3)
-		res = _cliRun('-j2', '--joblog', self.log, stdin=b'exit 1\n' * 102)
+	def test_exit_status(self):
+		self.assertEqual(cliRun('--', ':::', 'true', 'exit 0').returncode, 0)
+		self.assertEqual(cliRun('--', ':::', 'exit 1', 'exit 7', 'kill -TERM $$', 'true').returncode, 3)
+		res = cliRun('-j2', '--joblog', self.log, stdin=b'exit 1\n' * 102)
 		self.assertEqual(res.returncode, 101)
 		self.assertEqual(len(self.rows()), 102)
-		self.assertEqual(_cliRun('--', ':::').returncode, 0)  # Nothing to do
-		res = _cliRun('--version')
+		self.assertEqual(cliRun('--', ':::').returncode, 0)  # Nothing to do
+		res = cliRun('--version')
 		self.assertEqual((res.returncode, res.stdout.decode().split()), (0, ['mpepool', mpepool.__version__]))
-		res = _cliRun('--help')
+		res = cliRun('--help')
 		self.assertEqual(res.returncode, 0)
 		for option in ('--joblog', '--resume-failed', '--halt', '--memlimit', '--afnstep', '--webui', '--bar'):
 			self.assertIn(option, res.stdout.decode())
 
-	def testMemoryOptions(self):
+	def test_memory_options(self):
 		# The pool limit reaches the pool: one beyond the RAM is reduced, with the pool's warning
-		res = _cliRun('--memlimit', '100T', '--', ':::', 'true')
+		res = cliRun('--memlimit', '100T', '--', ':::', 'true')
 		self.assertEqual(res.returncode, 0, res.stderr)
 		if mpepool._LIMIT_WORKERS_RAM:
 			self.assertIn('reduced to the RAM limit', res.stderr.decode())
-		res = _cliRun('--memlimit', '4G', '--memlim', '1G', '--', ':::', 'echo ok')
+		res = cliRun('--memlimit', '4G', '--memlim', '1G', '--', ':::', 'echo ok')
 		self.assertEqual((res.returncode, res.stdout), (0, b'ok\n'), res.stderr)
 
-	def testMemlim(self):
+	def test_memlim(self):
 		if not mpepool._LIMIT_WORKERS_RAM:
 			self.skipTest('memory limits need psutil')
-		if not _cliMemoryLanded():
+		if not cliMemoryLanded():
 			self.skipTest('per-job memory limits are not enforced by the pool yet')
 		hog = '{} -c "import time; x = b\'1\' * (300 << 20); time.sleep(5)" # {}'.format(sys.executable, self.token)
-		res = _cliRun('--memlim', '100M', '--joblog', self.log, '--', ':::', hog, 'echo light')
+		res = cliRun('--memlim', '100M', '--joblog', self.log, '--', ':::', hog, 'echo light')
 		byseq = self.rows()
 		self.assertEqual((res.returncode, byseq[1][0]['Reason'], byseq[2][0]['Exitval']), (1, 'memory limit', '0')
 			, res.stderr)
 
-	def testAfnstep(self):
+	def test_afnstep(self):
 		cpus = sorted(os.sched_getaffinity(0))
 		if len(cpus) < 2:
 			self.skipTest('affinity needs 2 CPUs')
-		res = _cliRun('-j2', '--afnstep', '1', '--', ':::', 'sleep 0.3; grep Cpus_allowed_list /proc/self/status'
+		res = cliRun('-j2', '--afnstep', '1', '--', ':::', 'sleep 0.3; grep Cpus_allowed_list /proc/self/status'
 			, 'sleep 0.3; grep Cpus_allowed_list /proc/self/status')
 		self.assertEqual(res.returncode, 0, res.stderr)
 		allowed = [line.split()[-1] for line in res.stdout.decode().splitlines()]
@@ -6516,7 +6507,7 @@ class TestCliRun(CliTestCase):
 		self.assertNotEqual(allowed[0], allowed[1])  # Two slots run at once on distinct CPUs
 
 
-def _cliMemoryLanded():
+def cliMemoryLanded():
 	"""Whether the pool enforces per-job memory limits: its memory revision is not a stub"""
 	body = ast.parse(textwrap.dedent(inspect.getsource(mpepool.ExecPool._reviseMemory))).body[0].body
 	return not (len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant))
@@ -6535,7 +6526,7 @@ class TestCliInterrupt(CliTestCase):
 				return False
 		self.assertTrue(waitUntil(ran, 20), 'job {} did not start'.format(what))
 
-	def testResumeAfterSigint(self):
+	def test_resume_after_sigint(self):
 		runs = self.path('runs')
 		go = self.path('go')
 		cmds = self.commands(*['echo {} >> {}'.format(i, runs) for i in (1, 2)] + [
@@ -6543,29 +6534,29 @@ class TestCliInterrupt(CliTestCase):
 			'echo {} >> {}'.format(i, runs) for i in (4, 5)])
 		proc = self.start('-j1', '--joblog', self.log, '-a', cmds)
 		self.waitRuns(runs, '3')
-		self.assertTrue(waitUntil(lambda: _cliProcesses(self.token), 10))
+		self.assertTrue(waitUntil(lambda: cliProcesses(self.token), 10))
 		tsig = time.perf_counter()
 		proc.send_signal(signal.SIGINT)
 		out, err = proc.communicate(timeout=20)
 		self.assertLess(time.perf_counter() - tsig, 5)
 		self.assertEqual(proc.returncode, 130, err)
 		self.assertIn('SIGINT', err.decode())
-		self.assertEqual(_cliProcesses(self.token), [])  # The job's tree was stopped with the run
+		self.assertEqual(cliProcesses(self.token), [])  # The job's tree was stopped with the run
 		self.assertEqual(sorted(self.rows()), [1, 2])  # Finished jobs only, whole lines
 		with open(self.log, 'rb') as flog:
 			self.assertTrue(flog.read().endswith(b'\n'))
 		open(go, 'w').close()
-		res = _cliRun('-j1', '--joblog', self.log, '--resume', '-a', cmds)
+		res = cliRun('-j1', '--joblog', self.log, '--resume', '-a', cmds)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(frun.read().split(), ['1', '2', '3', '3', '4', '5'])
 		self.assertEqual({seq: len(rows) for seq, rows in self.rows().items()}, {1: 1, 2: 1, 3: 1, 4: 1, 5: 1})
-		res = _cliRun('-j1', '--joblog', self.log, '--resume', '-a', cmds)  # All done: nothing runs
+		res = cliRun('-j1', '--joblog', self.log, '--resume', '-a', cmds)  # All done: nothing runs
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(len(frun.read().split()), 6)
 
-	def testSigtermThenResumeFailed(self):
+	def test_sigterm_then_resume_failed(self):
 		runs = self.path('runs')
 		fixed = self.path('fixed')
 		cmds = self.commands('echo 1 >> {0}; [ -e {1} ] || exit 1'.format(runs, fixed), 'echo 2 >> {}'.format(runs)
@@ -6578,7 +6569,7 @@ class TestCliInterrupt(CliTestCase):
 		self.assertEqual(proc.returncode, 143, err)
 		self.assertEqual(sorted(self.rows()), [1, 2])
 		open(fixed, 'w').close()
-		res = _cliRun('-j2', '--joblog', self.log, '--resume-failed', '-a', cmds)
+		res = cliRun('-j2', '--joblog', self.log, '--resume-failed', '-a', cmds)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(runs) as frun:
 			self.assertEqual(sorted(frun.read().split()), ['1', '1', '2', '3', '3'])
@@ -6591,22 +6582,22 @@ class TestCliMessages(CliTestCase):
 	"""What the command line says on stderr: a job's timeout in plain words, no pool internals without
 	--pool-messages, consistent counts on Ctrl-C, the closest option to a misspelt one"""
 
-	def testTimeout(self):
+	def test_timeout(self):
 		# By default as GNU parallel says it; with --pool-messages the pool's own line too, in plain words
-		res = _cliRun('--timeout', '0.5', 'sleep', ':::', '0.1', '30')
+		res = cliRun('--timeout', '0.5', 'sleep', ':::', '0.1', '30')
 		self.assertEqual((res.returncode, res.stderr.decode()), (1, 'mpepool: Warning: This job was killed because'
 			' it timed out:\nmpepool: Warning: sleep 30\n'))
-		res = _cliRun('--pool-messages', '--timeout', '0.5', 'sleep', ':::', '0.1', '30')
+		res = cliRun('--pool-messages', '--timeout', '0.5', 'sleep', ':::', '0.1', '30')
 		self.assertEqual(res.returncode, 1, res.stderr)
 		self.assertRegex(res.stderr.decode(), r'(?m)^WARNING, "2 sleep 30" #\d+ is terminated because of the timeout'
 			r' violation: its timeout is 0\.50 s; it ran 0\.\d\d s$')
 
-	def testSigintCounts(self):
+	def test_sigint_counts(self):
 		"""Ctrl-C: one summary whose counts add up; the pool's own steps only with --pool-messages"""
 		for extra in ((), ('--pool-messages',)):
 			cmds = self.commands(self.sleeper(), 'echo 2', 'echo 3')
 			proc = self.start('-j1', *extra, '-a', cmds)
-			self.assertTrue(waitUntil(lambda: _cliProcesses(self.token), 20))
+			self.assertTrue(waitUntil(lambda: cliProcesses(self.token), 20))
 			proc.send_signal(signal.SIGINT)
 			out, err = proc.communicate(timeout=20)
 			err = err.decode()
@@ -6618,10 +6609,10 @@ class TestCliMessages(CliTestCase):
 			else:
 				self.assertEqual(err, 'mpepool: stopped by SIGINT: 0 finished, 1 interrupted, 2 not started\n')
 
-	def testDidYouMean(self):
+	def test_did_you_mean(self):
 		for argv, hint in ((['--timout', '1'], 'did you mean --timeout?'), (['--jobslog', 'x'], 'did you mean --joblog?')
 		, (['--zzzzzz'], None)):
-			res = _cliRun(*argv + ['echo', ':::', 'a'])
+			res = cliRun(*argv + ['echo', ':::', 'a'])
 			err = res.stderr.decode()
 			self.assertEqual((res.returncode, res.stdout, err.count('\n')), (255, b'', 1), err)
 			self.assertIn('unsupported option ' + argv[0], err)
@@ -6634,7 +6625,7 @@ class TestCliMessages(CliTestCase):
 class TestCliProgress(CliTestCase):
 	"""The progress bar: drawn on a terminal, absent when standard error is a pipe"""
 
-	def testBarOnTerminalOnly(self):
+	def test_bar_on_terminal_only(self):
 		for option in ('--bar', '--eta', '--progress'):  # GNU parallel's three: one moving estimate here
 			with self.subTest(option):
 				self.checkBar(option)
@@ -6663,7 +6654,7 @@ class TestCliProgress(CliTestCase):
 		self.assertIn('ETA', screen)
 		self.assertRegex(screen, r'\[#+\] 100% 8/8 failed 0 running 0 ETA 0:00:00')
 		self.assertRegex(screen, r' (25|37|50|62|75|87)% [2-7]/8 ')  # Drawn while running, not only at the end
-		res = _cliRun(*args)
+		res = cliRun(*args)
 		self.assertEqual(res.returncode, 0)
 		self.assertNotIn(b'ETA', res.stderr)
 		self.assertNotIn(b'\r', res.stderr)
@@ -6673,7 +6664,7 @@ class TestCliProgress(CliTestCase):
 class TestCliGnuParallel(CliTestCase):
 	"""The same command list through GNU parallel and mpepool: the nine GNU columns mean the same"""
 
-	def testSameLogColumns(self):
+	def test_same_log_columns(self):
 		gnu = shutil.which('parallel')
 		requireTool(self, gnu, 'GNU parallel is not installed (Debian package parallel)')
 		lines = ['echo a', 'sleep 0.3; exit 3', "printf 'xyz'", 'kill -9 $$', 'echo "b c" | cat', self.sleeper()]
@@ -6683,7 +6674,7 @@ class TestCliGnuParallel(CliTestCase):
 		tstart = time.time()
 		gres = subprocess.run([gnu, '--will-cite', '-j2', '--timeout', '1', '--joblog', glog, '-a', cmds]
 			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, env=env)
-		mres = _cliRun('-j2', '--timeout', '1', '--joblog', self.log, '-a', cmds)
+		mres = cliRun('-j2', '--timeout', '1', '--joblog', self.log, '-a', cmds)
 		tend = time.time()
 		self.assertEqual(mres.returncode, gres.returncode, (mres.stderr, gres.stderr))
 		self.assertEqual(sorted(mres.stdout.split(b'\n')), sorted(gres.stdout.split(b'\n')))
@@ -6708,7 +6699,7 @@ class TestCliGnuParallel(CliTestCase):
 
 
 # Invocations run alike through GNU parallel and mpepool: (name, argv, options). In argv, '@NAME' is the
-# path of the input file NAME of _GNU_FILES and '@results' a folder of the run. options: 'order' how the
+# path of the input file NAME of GNU_FILES and '@results' a folder of the run. options: 'order' how the
 # outputs compare ('exact'; 'sorted' lines, the default without -k or -j1; 'distinct' lines, for {%}),
 # 'log' False for no --joblog, 'stdin' bytes, 'prelog' the argv that the OTHER tool runs first with the
 # same job log (so each resumes from the other's log or appends to it with 'append'), 'results' to compare
@@ -6716,11 +6707,11 @@ class TestCliGnuParallel(CliTestCase):
 # the least seconds between the job starts, 'stderr' to compare the standard errors too (GNU's
 # "parallel:" read as "mpepool:"), 'env' further environment variables ('@' starting a value: the run's
 # folder).
-_GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n', 'nul': 'a\nb\0c\0'
+GNU_FILES = {'letters': 'p\nq\n', 'digits': '1\n2\n3\n', 'csv': 'a,b\nc , d\ne\n', 'nul': 'a\nb\0c\0'
 	, 'commas': 'x y,z,', 'ten': ''.join('{}\n'.format(i) for i in range(1, 11)), 'four': '1\n2\n3\n4\n'
 	, 'twenties': '21\n22\n23\n', 'quoted': 'a,"b,c"\n"d ""e""",f\n', 'named': 'name,size\nx,1\ny,2\n'}
 _GNU_MANY = [a + b for a in 'abcdefghij' for b in 'abcdefghij']  # 100 arguments of 2 characters
-_GNU_CASES = (
+GNU_CASES = (
 	('::: cross product', ['echo', ':::', 'a', 'b', ':::', '1', '2'], {}),
 	(':::+ linked', ['echo', ':::', 'a', 'b', 'c', ':::+', '1', '2'], {}),
 	(':::: files', ['echo', '::::', '@letters', '::::+', '@digits', ':::', 'x', 'y'], {}),
@@ -6844,18 +6835,18 @@ _GNU_CASES = (
 )
 
 # The rows of --pipe and --pipepart: blocks of the input to the jobs' standard input
-_GNU_FILES.update({'lines': ''.join('{}\n'.format(i) for i in range(1, 101)), 'fasta': '>a\nACGT\nGG\n>b\nT\n>c\nAAAAAAAA\nC\n'})
+GNU_FILES.update({'lines': ''.join('{}\n'.format(i) for i in range(1, 101)), 'fasta': '>a\nACGT\nGG\n>b\nT\n>c\nAAAAAAAA\nC\n'})
 _SEQ = lambda n: ''.join('{}\n'.format(i) for i in range(1, n + 1)).encode()
-_GNU_CASES += (
+GNU_CASES += (
 	('--pipe wc -l', ['--pipe', 'wc -l'], {'stdin': _SEQ(1000)}),
 	('--pipe --block 1k -k', ['-k', '--pipe', '--block', '1k', 'wc -c'], {'stdin': _SEQ(1000)}),
 	('--pipe -N3 cat', ['-k', '--pipe', '-N3', 'cat'], {'stdin': _SEQ(10)}),
 	('--pipe --block 10 --recend', ['-k', '--pipe', '--block', '10', '--recend', 'X', 'echo B; cat; echo'], {'stdin'
 		: b'aaXbbbXcXdddddddddddddXe'}),
-	('--pipe --recstart', ['-k', '--pipe', '--recstart', '>', '--block', '8', 'echo B; cat'], {'stdin': _GNU_FILES[
+	('--pipe --recstart', ['-k', '--pipe', '--recstart', '>', '--block', '8', 'echo B; cat'], {'stdin': GNU_FILES[
 		'fasta'].encode()}),
 	('--pipe --recstart --recend -N', ['-k', '--pipe', '--recend', '\\n', '--recstart', '>', '-N2', 'echo B; cat']
-		, {'stdin': _GNU_FILES['fasta'].encode()}),
+		, {'stdin': GNU_FILES['fasta'].encode()}),
 	('--pipe --regexp', ['-k', '--pipe', '--regexp', '--recend', '[0-9]\\n', '--recstart', '[bd]', '--block', '1'
 		, 'echo B; cat'], {'stdin': b'a1\nb2\nc3\nd4\n'}),
 	('--pipe -L', ['-k', '--pipe', '-L5', '--block', '20', 'echo B; cat'], {'stdin': _SEQ(12)}),
@@ -6896,7 +6887,7 @@ class TestCliVsGnuParallel(CliTestCase):
 		folder = os.path.join(self.tmp, '{}.{}'.format(abs(hash((name, tool[0]))), len(tool)))
 		os.makedirs(folder)
 		log = os.path.join(folder, 'log')
-		words = [os.path.join(self.tmp, w[1:]) if w[1:] in _GNU_FILES else os.path.join(folder, w[1:])
+		words = [os.path.join(self.tmp, w[1:]) if w[1:] in GNU_FILES else os.path.join(folder, w[1:])
 			if w == '@results' else w for w in argv]
 		env = repoEnv(SHELL='/bin/sh', PARALLEL_SHELL='/bin/sh', HOME=folder, PARALLEL=None)  # PARALLEL: GNU's options
 		env.update({name: os.path.join(folder, val[1:]) if val.startswith('@') else val for name, val in opts.get(
@@ -6936,15 +6927,15 @@ class TestCliVsGnuParallel(CliTestCase):
 			self.assertGreaterEqual(tnext - tprev, opts.get('spaced', 0), (tool, name, starts))
 		return res.returncode, res.stdout, sorted(rows), tree, res.stderr
 
-	def testSameAsGnuParallel(self):
+	def test_same_as_gnu_parallel(self):
 		gnu = [self.gnuParallel(), '--will-cite']
 		mpe = [sys.executable, '-m', 'mpepool']
-		for fname, text in _GNU_FILES.items():
+		for fname, text in GNU_FILES.items():
 			with open(self.path(fname), 'w') as fout:
 				fout.write(text)
 		with concurrent.futures.ThreadPoolExecutor(6) as executor:  # GNU parallel starts slowly: at once
 			futures = [(case, executor.submit(self.runCase, gnu, mpe, *case), executor.submit(self.runCase, mpe
-				, gnu, *case)) for case in _GNU_CASES]
+				, gnu, *case)) for case in GNU_CASES]
 			for (name, argv, opts), gfut, mfut in futures:
 				with self.subTest(name):
 					(gcode, gout, grows, gtree, gerr), (mcode, mout, mrows, mtree, merr) = gfut.result(), mfut.result()
@@ -6961,10 +6952,10 @@ class TestCliVsGnuParallel(CliTestCase):
 					self.assertEqual(mtree, gtree)
 					self.assertTrue(gout or grows or gtree or gcode, 'the case shows something')
 
-	def testSameShell(self):
+	def test_same_shell(self):
 		# The commands run in GNU's shell: $PARALLEL_SHELL, else the shell the command line was typed in
 		gnu = self.gnuParallel()
-		env = repoEnv(PARALLEL=None, PARALLEL_SHELL=None)  # PARALLEL: GNU's options, as _cliEnv() removes them
+		env = repoEnv(PARALLEL=None, PARALLEL_SHELL=None)  # PARALLEL: GNU's options, as cliEnv() removes them
 		job = "'cat /proc/$$/comm; true # {}' ::: x; true"  # `; true`: the calling shell stays, a parent of the tool
 		runs = {}
 		for shell, extra, expect in (('/bin/sh', {}, b'sh'), ('bash', {}, b'bash'), ('/bin/sh', {'PARALLEL_SHELL'
@@ -7013,7 +7004,7 @@ class TestCliVsGnuParallel(CliTestCase):
 		, '--block', '--block-size', '--blocksize', '--recend', '--recstart', '--regexp', '--regex'
 		, '--roundrobin', '--round-robin', '--round'))
 
-	def testEveryGnuOptionImplementedOrRefused(self):
+	def test_every_gnu_option_implemented_or_refused(self):
 		gnu = self.gnuParallel()
 		names = self.gnuOptions(gnu)
 		self.assertGreater(len(names), 150)  # The whole table was read
@@ -7027,20 +7018,20 @@ class TestCliVsGnuParallel(CliTestCase):
 		# Through the real command: exit status 255, one line naming it, nothing run
 		marker = self.path('ran')
 		for name in ('--fifo', '-S', '--sshlogin', '--memfree'):
-			res = _cliRun(name, '1', 'touch', marker, ':::', 'a')
+			res = cliRun(name, '1', 'touch', marker, ':::', 'a')
 			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), res.stderr)
 			self.assertIn(name.encode(), res.stderr)
 			self.assertFalse(os.path.exists(marker))
 		for argv in (['echo', '{= uc =}', ':::', 'a'], ['--halt', '3', 'true', ':::', 'a'], ['-j', 'procfile'
 		, 'true', ':::', 'a']):
-			res = _cliRun(*argv)
+			res = cliRun(*argv)
 			self.assertEqual((res.returncode, res.stderr.count(b'\n')), (255, 1), (argv, res.stderr))
 
 
 class TestCliGnuOptions(CliTestCase):
 	"""GNU parallel's options whose effect shows over time, on mpepool alone"""
 
-	def testLineBufferPrintsWhileRunning(self):
+	def test_line_buffer_prints_while_running(self):
 		go = self.path('go')
 		proc = self.start('--line-buffer', '--tag', 'echo first; while [ ! -e {} ]; do sleep 0.05; done; echo second'
 			.format(go) + ' #{}', ':::', 'a', 'b')
@@ -7057,23 +7048,23 @@ class TestCliGnuOptions(CliTestCase):
 		self.assertEqual(sorted((got + out).split(b'\n')), sorted(b'a\tfirst\nb\tfirst\na\tsecond\nb\tsecond\n'
 			.split(b'\n')))
 
-	def testTimeoutPercentRestart(self):
+	def test_timeout_percent_restart(self):
 		# --timeout N% with --restart-timeout: the slow job is stopped at twice the median and restarted
 		flag = self.path('flag')
-		res = _cliRun('-j1', '--timeout', '200%', '--restart-timeout', '--joblog', self.log, ':::', 'sleep 0.1'
+		res = cliRun('-j1', '--timeout', '200%', '--restart-timeout', '--joblog', self.log, ':::', 'sleep 0.1'
 			, 'sleep 0.1', '[ -e {0} ] && echo ok || {{ touch {0}; {1}; }}'.format(flag, self.sleeper()))
 		self.assertEqual((res.returncode, res.stdout), (0, b'ok\n'), res.stderr)
 		self.assertEqual([rows[0]['Exitval'] for _, rows in sorted(self.rows().items())], ['0', '0', '0'])
 
-	def testCombinationsRefused(self):
+	def test_combinations_refused(self):
 		for argv, word in ((['-k', '--line-buffer', 'echo', ':::', 'a'], '--line-buffer'), (['-j', '-9', 'echo'
 		, ':::', 'a'], '-j')):
-			res = _cliRun(*argv)
+			res = cliRun(*argv)
 			self.assertEqual((res.returncode, res.stdout), (255, b''), argv)
 			self.assertIn(word.encode(), res.stderr)
 		# GNU parallel's default options ($PARALLEL, its config files) would change the run: refused, unless --plain
-		env = dict(_cliEnv(), PARALLEL='-k --tag')
-		res = _cliRun('echo', ':::', 'a', env=env)
+		env = dict(cliEnv(), PARALLEL='-k --tag')
+		res = cliRun('echo', ':::', 'a', env=env)
 		self.assertEqual((res.returncode, res.stdout), (255, b''))
 		self.assertIn(b'$PARALLEL', res.stderr)
 		env['HOME'] = self.tmp
@@ -7081,13 +7072,13 @@ class TestCliGnuOptions(CliTestCase):
 		os.mkdir(self.path('.parallel'))
 		with open(self.path('.parallel/config'), 'w') as fconf:
 			fconf.write('# a comment\n\n')
-		self.assertEqual(_cliRun('echo', ':::', 'a', env=env).stdout, b'a\n')  # Nothing in it
+		self.assertEqual(cliRun('echo', ':::', 'a', env=env).stdout, b'a\n')  # Nothing in it
 		with open(self.path('.parallel/config'), 'a') as fconf:
 			fconf.write('-j1\n')
-		res = _cliRun('echo', ':::', 'a', env=env)
+		res = cliRun('echo', ':::', 'a', env=env)
 		self.assertEqual(res.returncode, 255)
 		self.assertIn(b'config', res.stderr)
-		self.assertEqual(_cliRun('--plain', 'echo', ':::', 'a', env=env).stdout, b'a\n')
+		self.assertEqual(cliRun('--plain', 'echo', ':::', 'a', env=env).stdout, b'a\n')
 
 
 class TestCliPipe(CliTestCase):
@@ -7098,11 +7089,11 @@ class TestCliPipe(CliTestCase):
 		"""Run the command with its blocks in a folder of the test, checked empty after: CompletedProcess"""
 		tmpdir = self.path('blocks')
 		os.makedirs(tmpdir, exist_ok=True)
-		res = _cliRun('--tmpdir', tmpdir, *args, stdin=stdin, timeout=timeout)
+		res = cliRun('--tmpdir', tmpdir, *args, stdin=stdin, timeout=timeout)
 		self.assertEqual(os.listdir(tmpdir), [], 'the block files are removed')
 		return res
 
-	def testMemoryStaysFlat(self):
+	def test_memory_stays_flat(self):
 		# 200 MB through --pipe wc -l: the pool's peak RSS stays far below the input; the lines are all counted.
 		# Its peak is taken by a small Python parent from wait4 (the peak of a child and of the processes it
 		# waited for, the jobs, which are small): a child's peak counts the memory of its parent at the
@@ -7111,8 +7102,8 @@ class TestCliPipe(CliTestCase):
 		self.procs.append(gen)
 		proc = subprocess.Popen([sys.executable, '-c', 'import os, subprocess, sys\nproc = subprocess.Popen('
 			'sys.argv[1:])\n_, status, usage = os.wait4(proc.pid, 0)\nprint(usage.ru_maxrss, file=sys.stderr)\n'
-			'sys.exit(os.WEXITSTATUS(status))'] + _cliCmd('-j2', '--tmpdir', self.tmp, '--pipe', 'wc -l')
-			, stdin=gen.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=_cliEnv())
+			'sys.exit(os.WEXITSTATUS(status))'] + cliCmd('-j2', '--tmpdir', self.tmp, '--pipe', 'wc -l')
+			, stdin=gen.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=cliEnv())
 		gen.stdout.close()
 		self.procs.append(proc)
 		out, err = proc.communicate(timeout=300)
@@ -7121,7 +7112,7 @@ class TestCliPipe(CliTestCase):
 		self.assertLess(int(err.split()[-1]), 100 << 10, 'peak RSS (KB) of the pool\'s process: it holds a'
 			' block or two, not the input')
 
-	def testTimeoutJoblogAndCleanup(self):
+	def test_timeout_joblog_and_cleanup(self):
 		# The blocks of -N1: the job of block 2 outlives its --timeout; the log shows each block's size in
 		# Send, the killed job as Exitval -1; the exit status counts it
 		res = self.pipeRun('-k', '-j2', '--pipe', '-N1', '--timeout', '1', '--joblog', self.log
@@ -7131,7 +7122,7 @@ class TestCliPipe(CliTestCase):
 		self.assertEqual([(rows[seq]['Send'], rows[seq]['Exitval'], rows[seq]['Reason']) for seq in (1, 2, 3)]
 			, [('2', '0', '-'), ('3', '-1', 'timeout'), ('4', '0', '-')])
 
-	def testSlowInput(self):
+	def test_slow_input(self):
 		# While the input is silent the pool goes on: the job of the first block is stopped at its timeout
 		# and logged; SIGTERM ends the run at once (with --roundrobin too, whose writer waits for the input)
 		tmpdir = self.path('blocks')
@@ -7154,7 +7145,7 @@ class TestCliPipe(CliTestCase):
 		self.assertEqual(proc.wait(timeout=20), 128 + signal.SIGTERM)
 		self.assertEqual(os.listdir(tmpdir), [], 'the block files are removed')
 
-	def testRoundRobinJobEndsBetweenBlocks(self):
+	def test_round_robin_job_ends_between_blocks(self):
 		# A --roundrobin job that ends while the input is silent (its FIFO empty) leaves the others fed: the
 		# end of the input still reaches the job that waits for it
 		proc = self.start('--tmpdir', self.tmp, '--pipe', '--roundrobin', '-j2', '-N1', '--joblog', self.log
@@ -7166,15 +7157,15 @@ class TestCliPipe(CliTestCase):
 		out, err = proc.communicate(timeout=30)  # Closes the input
 		self.assertEqual((proc.returncode, sorted(out.split()), err), (0, [b'1', b'2'], b''))
 
-	def testRelativeTmpdirWithWorkdir(self):
+	def test_relative_tmpdir_with_workdir(self):
 		# The jobs open their block by an absolute path: a relative --tmpdir holds whatever --workdir they run in
 		os.makedirs(self.path('blocks'))
-		res = _cliRun('--tmpdir', 'blocks', '--workdir', 'wd', '-k', '--pipe', '-N2', 'wc -l', stdin=_SEQ(3)
-			, cwd=self.tmp, env=dict(_cliEnv(), PYTHONPATH=REPO))
+		res = cliRun('--tmpdir', 'blocks', '--workdir', 'wd', '-k', '--pipe', '-N2', 'wc -l', stdin=_SEQ(3)
+			, cwd=self.tmp, env=dict(cliEnv(), PYTHONPATH=REPO))
 		self.assertEqual((res.returncode, res.stdout.split()), (0, [b'2', b'1']), res.stderr)
 		self.assertEqual(os.listdir(self.path('blocks')), [])
 
-	def testMemoryLimit(self):
+	def test_memory_limit(self):
 		# --memlim stops the job of a block that grows beyond it; the others succeed
 		hog = '{} -c "b = bytearray(600 << 20); import time; time.sleep(30)"'.format(sys.executable)
 		res = self.pipeRun('-k', '-j2', '--pipe', '-N1', '--memlim', '200M', '--joblog', self.log
@@ -7182,7 +7173,7 @@ class TestCliPipe(CliTestCase):
 		self.assertEqual((res.returncode, res.stdout), (1, b'a\nc\n'), res.stderr)
 		self.assertEqual(self.rows()[2][0]['Reason'], 'memory limit')
 
-	def testJobsThatDoNotReadTheirInput(self):
+	def test_jobs_that_do_not_read_their_input(self):
 		# Blocks nobody reads do not stall the pool, with block files or with --roundrobin's FIFOs
 		data = b'x' * 1023 + b'\n'
 		for args in (['--pipe', '--block', '100k'], ['--pipe', '--roundrobin', '-j2', '--block', '100k']):
@@ -7190,7 +7181,7 @@ class TestCliPipe(CliTestCase):
 			self.assertEqual(res.returncode, 0, (args, res.stderr))
 			self.assertEqual(set(res.stdout.split(b'\n')), {b'done', b''}, args)
 
-	def testRoundRobinStreamsToEachJob(self):
+	def test_round_robin_streams_to_each_job(self):
 		# --roundrobin: one job per job slot; together they read the whole input once
 		data = _SEQ(100000)
 		res = self.pipeRun('-j3', '--pipe', '--roundrobin', '--block', '10k', '--joblog', self.log, 'wc -l'
@@ -7199,14 +7190,14 @@ class TestCliPipe(CliTestCase):
 		self.assertEqual((len(res.stdout.split()), sum(int(n) for n in res.stdout.split())), (3, 100000))
 		self.assertEqual(sum(int(rows[0]['Send']) for rows in self.rows().values()), len(data))
 
-	def testHalt(self):
+	def test_halt(self):
 		# --halt now,fail=1: the job of the third block fails, nothing more starts (GNU parallel hangs here)
 		res = self.pipeRun('-j1', '--pipe', '-N2', '--halt', 'now,fail=1', '--joblog', self.log
 			, 'read x; cat >/dev/null; echo $x; [ $x != 5 ]', stdin=_SEQ(10))
 		self.assertEqual((res.returncode, res.stdout), (1, b'1\n3\n5\n'), res.stderr)
 		self.assertEqual(sorted(self.rows()), [1, 2, 3])
 
-	def testPipepartCopiesEachPartOnce(self):
+	def test_pipepart_copies_each_part_once(self):
 		# --pipepart over two files: each job gets a part ending at a line end, the parts cover the files
 		paths = [self.path('a'), self.path('b')]
 		for path, n in zip(paths, (5000, 777)):
@@ -7216,7 +7207,7 @@ class TestCliPipe(CliTestCase):
 		self.assertEqual(res.returncode, 0, res.stderr)
 		self.assertEqual(res.stdout, _SEQ(5000) + _SEQ(777))
 
-	def testUsageErrors(self):
+	def test_usage_errors(self):
 		marker = self.path('ran')
 		for argv, word in ((['--block', '1k', 'touch', marker], '--block'), (['--pipe', '--block', '-1', 'touch'
 		, marker], '--block'), (['--pipe', 'touch', marker, ':::', 'a'], ':::'), (['--pipe', '-a', marker, 'touch'
@@ -7224,7 +7215,7 @@ class TestCliPipe(CliTestCase):
 		, 'touch', marker], '/dev/stdin'), (['--pipe', '--regexp', '--recend', '(', 'touch', marker], '--recend')
 		, (['--pipe', '--block', '1x', 'touch', marker], '1x'), (['--pipe'], '--pipe'), (['--pipe', '--roundrobin'
 		, '--retries', '2', 'touch', marker], '--retries')):
-			res = _cliRun(*argv, stdin=b'a\n')
+			res = cliRun(*argv, stdin=b'a\n')
 			self.assertEqual((res.returncode, res.stdout, res.stderr.count(b'\n')), (255, b'', 1), (argv
 				, res.stderr))
 			self.assertIn(word.encode(), res.stderr)
@@ -7234,22 +7225,22 @@ class TestCliPipe(CliTestCase):
 class TestCliMisuse(CliTestCase):
 	"""Misuse a demanding user tries: nothing lost, nothing crashes, GNU parallel's behaviour"""
 
-	def testWordRepeatedForEachArgument(self):
+	def test_word_repeated_for_each_argument(self):
 		# -N2 with {} inside a word: the word for each argument (rm notes.bak report.bak), never all the
 		# arguments inside one word (rm notes report.bak would delete the user's notes)
 		for name in ('notes', 'report', 'notes.bak', 'report.bak'):
 			open(self.path(name), 'w').close()
-		res = _cliRun('--workdir', self.tmp, '-N2', 'rm', '{}.bak', ':::', 'notes', 'report')
+		res = cliRun('--workdir', self.tmp, '-N2', 'rm', '{}.bak', ':::', 'notes', 'report')
 		self.assertEqual(res.returncode, 0, res.stderr)
 		self.assertEqual(sorted(name for name in os.listdir(self.tmp)), ['notes', 'report'])
-		res = _cliRun('--dry-run', '-k', '-N3', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c', 'd')
+		res = cliRun('--dry-run', '-k', '-N3', 'echo', 'in/{}.txt', ':::', 'a', 'b', 'c', 'd')
 		self.assertEqual(res.stdout, b'echo in/a.txt in/b.txt in/c.txt\necho in/d.txt\n', res.stderr)
 
-	def testOutputThatCannotBeOpenedFailsItsJobOnly(self):
+	def test_output_that_cannot_be_opened_fails_its_job_only(self):
 		results = self.path('res')
 		os.makedirs(os.path.join(results, '1'))
 		open(os.path.join(results, '1', 'b'), 'w').close()  # Job b's results folder cannot be made
-		res = _cliRun('-j1', '--joblog', self.log, '--results', results, 'echo', ':::', 'a', 'b', 'c', 'd')
+		res = cliRun('-j1', '--joblog', self.log, '--results', results, 'echo', ':::', 'a', 'b', 'c', 'd')
 		self.assertEqual(res.returncode, 1, res.stderr)  # One failed job
 		self.assertNotIn(b'Traceback', res.stderr)
 		self.assertIn(b'job 2', res.stderr)
@@ -7260,16 +7251,16 @@ class TestCliMisuse(CliTestCase):
 			with open(os.path.join(results, '1', arg, 'stdout')) as fout:
 				self.assertEqual(fout.read(), arg + '\n')
 		# A value longer than a file name is cut to the longest one, as GNU parallel does
-		res = _cliRun('--results', results, 'echo', ':::', 'x' * 300)
+		res = cliRun('--results', results, 'echo', ':::', 'x' * 300)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		with open(os.path.join(results, '1', 'x' * os.pathconf(results, 'PC_NAME_MAX'), 'stdout')) as fout:
 			self.assertEqual(fout.read(), 'x' * 300 + '\n')
 
-	def testMoreJobsThanDescriptors(self):
+	def test_more_jobs_than_descriptors(self):
 		import resource
 		hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-		res = subprocess.run(_cliCmd('-j100', '--joblog', self.log, 'sleep 0.2; echo {}', ':::', *range(200))
-			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, cwd=REPO, env=_cliEnv()
+		res = subprocess.run(cliCmd('-j100', '--joblog', self.log, 'sleep 0.2; echo {}', ':::', *range(200))
+			, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, cwd=REPO, env=cliEnv()
 			, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
 		self.assertEqual(res.returncode, 0, res.stderr)
 		self.assertEqual(sorted(res.stdout.decode().split('\n')), sorted([str(i) for i in range(200)] + ['']))
@@ -7278,24 +7269,24 @@ class TestCliMisuse(CliTestCase):
 		self.assertEqual(err.count('\n'), 1, err)  # Said once
 		self.assertRegex(err, r'^mpepool: warning: only enough file descriptors to run \d+ jobs at once \(ulimit -n 256\)')
 
-	def testSkipBlankLinesKeepsEmptyColumns(self):
-		res = _cliRun('-k', '-r', '--colsep', ',', 'echo', '{1}:{2}:{3}', stdin=b'id1,,x\nid2,y,z\n\nid3,w,\n \n')
+	def test_skip_blank_lines_keeps_empty_columns(self):
+		res = cliRun('-k', '-r', '--colsep', ',', 'echo', '{1}:{2}:{3}', stdin=b'id1,,x\nid2,y,z\n\nid3,w,\n \n')
 		self.assertEqual((res.returncode, res.stdout), (0, b'id1::x\nid2:y:z\nid3:w:\n'), res.stderr)
 
-	def testCommandLineTooLongRunsNothing(self):
+	def test_command_line_too_long_runs_nothing(self):
 		marker = self.path('ran')
-		res = _cliRun('--joblog', self.log, stdin='touch {}\n{}\n'.format(marker, '0' * 140000).encode())
+		res = cliRun('--joblog', self.log, stdin='touch {}\n{}\n'.format(marker, '0' * 140000).encode())
 		self.assertEqual((res.returncode, res.stdout), (255, b''))
 		self.assertEqual(res.stderr.count(b'\n'), 1, res.stderr)
 		self.assertIn(b'Command line too long', res.stderr)
 		self.assertFalse(os.path.exists(marker))
 		self.assertFalse(os.path.exists(self.log))
 		# The limit is the kernel's: just below it runs
-		res = _cliRun('-k', '-X', 'echo', stdin=b'0' * 130000 + b'\n1\n')
+		res = cliRun('-k', '-X', 'echo', stdin=b'0' * 130000 + b'\n1\n')
 		self.assertEqual(res.returncode, 0, res.stderr[:200])
 		self.assertTrue(res.stdout.split() == [b'0' * 130000, b'1'], res.stdout[-100:])  # No diff of 130 kB
 
-	def testClosedOutputPipeStopsTheRun(self):
+	def test_closed_output_pipe_stops_the_run(self):
 		# As GNU parallel: `mpepool ... | head -1` ends at its next output once head has left, whatever the
 		# output mode; the jobs still running are stopped
 		for mode in (['--line-buffer'], [], ['-k']):
@@ -7310,16 +7301,16 @@ class TestCliMisuse(CliTestCase):
 				self.assertNotIn(b'Traceback', proc.stderr.read())
 				proc.stderr.close()
 
-	def testNulInTheInput(self):
-		res = _cliRun('-k', 'echo', stdin=b'foo\0not printed\nbar\n')
+	def test_nul_in_the_input(self):
+		res = cliRun('-k', 'echo', stdin=b'foo\0not printed\nbar\n')
 		self.assertEqual((res.returncode, res.stdout), (0, b'foo\\0not printed\nbar\n'), res.stderr)
 		self.assertIn(b'NUL', res.stderr)
 		self.assertNotIn(b'Traceback', res.stderr)
 
-	def testParallelEnvironment(self):
+	def test_parallel_environment(self):
 		home = self.path('home/parallel')
-		env = dict(_cliEnv(), PARALLEL_HOME=home, PARALLEL_ENV='myf() { echo "f:$1:${PARALLEL_ENV-unset}"; }')
-		res = _cliRun('-k', 'myf', ':::', 'a', env=env)
+		env = dict(cliEnv(), PARALLEL_HOME=home, PARALLEL_ENV='myf() { echo "f:$1:${PARALLEL_ENV-unset}"; }')
+		res = cliRun('-k', 'myf', ':::', 'a', env=env)
 		self.assertEqual((res.returncode, res.stdout), (0, b'f:a:unset\n'), res.stderr)  # Not passed on
 		self.assertTrue(os.path.isdir(home))
 
@@ -7327,9 +7318,9 @@ class TestCliMisuse(CliTestCase):
 class TestCliDemoAndWebUi(CliTestCase):
 	"""--demo runs its batch with a summary in well under a minute; --webui serves the pool"""
 
-	def testDemo(self):
+	def test_demo(self):
 		tstart = time.perf_counter()
-		res = _cliRun('--demo', timeout=60)
+		res = cliRun('--demo', timeout=60)
 		self.assertLess(time.perf_counter() - tstart, 60)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		out = res.stdout.decode()
@@ -7353,11 +7344,11 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertEqual(sorted(res.stdout.splitlines()), ['{0} {1}\t{0}{1}'.format(a, n) for a in 'ab'
 			for n in '123'])
 
-	def testDemoWebUiUntilEnter(self):
+	def test_demo_web_ui_until_enter(self):
 		"""On a terminal the demo's Web UI still answers after the batch, until Enter is pressed"""
 		import pty
 		import urllib.request
-		requireTool(self, mpewui is not None, _NOBOTTLE)
+		requireTool(self, mpewui is not None, NOBOTTLE)
 		master, slave = pty.openpty()
 		self.addCleanup(os.close, master)
 		proc = self.start('--demo', stdin=slave, stderr=subprocess.DEVNULL)
@@ -7383,7 +7374,7 @@ class TestCliDemoAndWebUi(CliTestCase):
 		os.write(master, b'\n')
 		self.assertEqual(proc.wait(20), 0)
 
-	def testWebUi(self):
+	def test_webui(self):
 		if importlib.util.find_spec('mpewui') is None or not mpepool._WEBUI or not hasattr(
 		importlib.import_module('mpewui'), 'WebUiApp'):
 			self.skipTest('the Web UI (mpewui.WebUiApp, bottle) has not landed here')
@@ -7412,13 +7403,13 @@ class TestCliDemoAndWebUi(CliTestCase):
 		self.assertNotIn(b'WebUI', out)
 		self.assertNotIn(token.encode(), out)  # stdout holds the jobs' output only
 
-	def testWebUiUnixSocket(self):
+	def test_web_ui_unix_socket(self):
 		"""--webui unix:PATH serves on a Unix socket; the socket and the URL file are gone when the run ends"""
 		if mpewui is None:
-			self.skipTest(_NOBOTTLE)
+			self.skipTest(NOBOTTLE)
 		sockpath, runtime = self.path('ui.sock'), self.path('runtime')
 		os.mkdir(runtime)
-		res = _cliRun('--webui', 'unix:' + sockpath, '-k', '--', 'echo', ':::', 'a', 'b', env=dict(_cliEnv()
+		res = cliRun('--webui', 'unix:' + sockpath, '-k', '--', 'echo', ':::', 'a', 'b', env=dict(cliEnv()
 			, XDG_RUNTIME_DIR=runtime))
 		self.assertEqual(res.returncode, 0, res.stderr)
 		self.assertEqual(res.stdout, b'a\nb\n')
@@ -7432,14 +7423,14 @@ class TestCliDemoAndWebUi(CliTestCase):
 # The cluster: $SLURM_CONF when set, else the test cluster of .ci/slurm-cluster when it runs, else Slurm's
 # default configuration. Without one answering, the tests are skipped with the reason (failed under CI).
 
-_SLURM_TESTCONF = os.path.join(os.environ.get('PYEXPOOL_SLURM_BASE', '/tmp/pyexpool-slurm'), 'etc', 'slurm.conf')
+SLURM_TESTCONF = os.path.join(os.environ.get('PYEXPOOL_SLURM_BASE', '/tmp/pyexpool-slurm'), 'etc', 'slurm.conf')
 
 
-def _slurmCluster():
+def slurmCluster():
 	"""(the SLURM_CONF to use or None for Slurm's default, None) or (None, why no cluster answers)"""
 	if shutil.which('srun') is None or shutil.which('sinfo') is None:
 		return None, 'Slurm is not installed (no srun on PATH; Debian: slurm-wlm)'
-	conf = os.environ.get('SLURM_CONF') or (_SLURM_TESTCONF if os.path.exists(_SLURM_TESTCONF) else None)
+	conf = os.environ.get('SLURM_CONF') or (SLURM_TESTCONF if os.path.exists(SLURM_TESTCONF) else None)
 	env = dict(os.environ, SLURM_CONF=conf) if conf else None
 	try:
 		res = subprocess.run(['sinfo', '-h', '-o', '%T'], env=env, capture_output=True, text=True, timeout=20)
@@ -7451,20 +7442,20 @@ def _slurmCluster():
 	return conf, None
 
 
-def _squeue(*args):
+def squeue(*args):
 	"""squeue -h lines"""
 	res = subprocess.run(['squeue', '-h'] + list(args), capture_output=True, text=True, timeout=30)
 	return res.stdout.splitlines()
 
 
-def _slurmJobsOf(pid):
+def slurmJobsOf(pid):
 	"""'id|name|state' of the Slurm jobs (still in squeue) of the pools of process pid"""
 	prefix = 'pyexpool-{:x}-'.format(pid)
-	return [line for line in _squeue('-o', '%i|%j|%T') if line.split('|')[1].startswith(prefix)]
+	return [line for line in squeue('-o', '%i|%j|%T') if line.split('|')[1].startswith(prefix)]
 
 
 # A script whose pool runs a long job on Slurm and says when it runs (the test cluster runs 8 jobs at once per node)
-_SLURM_HOLDER = textwrap.dedent('''\
+SLURM_HOLDER = textwrap.dedent('''\
 	import sys, time
 	import mpepool
 	from mpepool import ExecPool, Job, SlurmLauncher
@@ -7478,14 +7469,14 @@ _SLURM_HOLDER = textwrap.dedent('''\
 	''')
 
 
-class TestSlurm(PoolTestCase):
+class TestSlurm(MpeTestCase):
 	"""Jobs on the real cluster through SlurmLauncher; independent scenarios run at once in one pool
 	(queued jobs start on slurmctld's 1 s tick, sacct lags up to ~5 s)"""
 
 	@classmethod
 	def useCluster(cls):
 		"""The class's tests use the cluster (its SLURM_CONF); skipped without one, failed under CI"""
-		conf, why = _slurmCluster()
+		conf, why = slurmCluster()
 		if why:
 			if os.environ.get('CI') == 'true':
 				raise AssertionError('CI needs the Slurm tests: ' + why)
@@ -7501,7 +7492,7 @@ class TestSlurm(PoolTestCase):
 	def setUpClass(cls):
 		cls.useCluster()
 		# Slurm's own --time backstop kills 60-90 s after the start: begun with the class, so that its wait
-		# overlaps the other tests whatever their order; test_zz_timeBackstop waits for its end
+		# overlaps the other tests whatever their order; test_time_backstop waits for its end
 		cls.backstop = subprocess.Popen((PYEXEC, '-c', textwrap.dedent('''\
 			import json, mpepool
 			from mpepool import ExecPool, Job, SlurmLauncher
@@ -7530,7 +7521,7 @@ class TestSlurm(PoolTestCase):
 
 	def assertNoSlurmJobsLeft(self):
 		"""No Slurm job of this process's pools is left in squeue (they are cancelled if any)"""
-		left = waitUntil(lambda: not _slurmJobsOf(os.getpid()), 15, 0.2) or _slurmJobsOf(os.getpid())
+		left = waitUntil(lambda: not slurmJobsOf(os.getpid()), 15, 0.2) or slurmJobsOf(os.getpid())
 		if left is not True:
 			subprocess.run(['scancel'] + [line.split('|')[0] for line in left])
 			self.fail('Slurm jobs left: {}'.format(left))
@@ -7539,7 +7530,7 @@ class TestSlurm(PoolTestCase):
 		launcher = kwargs.pop('launcher', None) or mpepool.SlurmLauncher()
 		return self.newPool(wksnum, launcher=launcher, **kwargs)
 
-	def testScenarios(self):
+	def test_scenarios(self):
 		"""Outcomes, reasons, figures and the Slurm mapping of the scenarios, at once in one pool"""
 		started = []
 		pool = self.slurmPool(16, memlimit=8)
@@ -7571,7 +7562,7 @@ class TestSlurm(PoolTestCase):
 		# The controller's view of a running job: --time is the backstop (90 s -> 2 min + 1 margin), --mem
 		self.assertTrue(waitUntil(lambda: jobs['mapping'].slurmid and jobs['external'].slurmid or pool._cycle(
 			time.perf_counter() + 0.05), 20, 0))
-		self.assertEqual(_squeue('-j', jobs['mapping'].slurmid, '-o', '%l|%m'), ['3:00|205M'])
+		self.assertEqual(squeue('-j', jobs['mapping'].slurmid, '-o', '%l|%m'), ['3:00|205M'])
 		subprocess.run(['scancel', jobs['external'].slurmid], check=True)
 		pool.execute(Job('stop', args=('true',), onfinish=lambda job: jobs['mapping'].proc.poll() is None and
 			pool._stopJob(jobs['mapping'], 'timeout')))
@@ -7600,7 +7591,7 @@ class TestSlurm(PoolTestCase):
 		self.assertRegex(self.out.getvalue(), r'reason +accounting +node +slurmid')
 		self.assertRegex(self.out.getvalue(), r'exit3 .* {} +{} '.format(jobs['exit3'].node, jobs['exit3'].slurmid))
 
-	def testWtimeIsTheRun(self):
+	def test_wtime_is_the_run(self):
 		"""Jobs that wait in the queue for one node's memory, one after the other: each one's wtime is its run,
 		from its step's start that sacct records, whether or not squeue saw it start (it polls every 8 s
 		at most while it learns nothing new)"""
@@ -7619,7 +7610,7 @@ class TestSlurm(PoolTestCase):
 			self.assertGreaterEqual(job.wtime, 3, job.name)
 			self.assertLess(job.wtime, 5, job.name)
 
-	def testAdmissionAndRefusal(self):
+	def test_admission_and_refusal(self):
 		"""memlimit admits jobs by the sum of their --mem; a job Slurm refuses fails as 'start failure'"""
 		spans = {}
 		pool = self.slurmPool(4, memlimit=1)
@@ -7640,7 +7631,7 @@ class TestSlurm(PoolTestCase):
 			with self.assertRaisesRegex(FileNotFoundError, 'srun'):
 				ExecPool(1, launcher=mpepool.SlurmLauncher())
 
-	def testUnknownPartition(self):
+	def test_unknown_partition(self):
 		"""A partition the cluster does not have, given to the launcher or in srun's own SLURM_PARTITION: a
 		ValueError naming it from ExecPool(), before any job runs"""
 		with self.assertRaisesRegex(ValueError, r"^partition must name partitions of the Slurm cluster, not 'nope':"
@@ -7650,7 +7641,7 @@ class TestSlurm(PoolTestCase):
 			with mock.patch.dict(os.environ, env), self.assertRaisesRegex(ValueError
 			, r"^SLURM_PARTITION must name partitions of the Slurm cluster, not 'nope': Partition nope not found$"):
 				ExecPool(2, launcher=mpepool.SlurmLauncher() if 'PYEXPOOL_LAUNCHER' not in env else None)
-		self.assertEqual(_slurmJobsOf(os.getpid()), [])
+		self.assertEqual(slurmJobsOf(os.getpid()), [])
 		# A partition it has (the default one), or a list of them, is fine
 		default = subprocess.run(['scontrol', 'show', 'partition', '-o'], capture_output=True, text=True
 			, timeout=30).stdout.split()[0].partition('=')[2]
@@ -7661,7 +7652,7 @@ class TestSlurm(PoolTestCase):
 			self.assertTrue(pool.join(60))
 		self.assertEqual((job.proc.returncode, job.reason, pool._launcher.calls['scontrol']), (0, None, 2))
 
-	def testMemlimitIsNoJobsMem(self):
+	def test_memlimit_is_no_jobs_mem(self):
 		"""The pool's memlimit bounds what its jobs in flight request together, it is never a job's --mem: a
 		job without memlim requests none (the partition's default applies), also in a pool whose memlimit
 		is more than any node has (code written for a big machine), where a share of it would be refused"""
@@ -7674,11 +7665,11 @@ class TestSlurm(PoolTestCase):
 			pool.execute(job)
 		self.assertTrue(waitUntil(lambda: all(job.slurmid for job in jobs) or pool._cycle(time.perf_counter() + 0.05)
 			, 20, 0))
-		self.assertEqual([_squeue('-t', 'all', '-j', job.slurmid, '-o', '%m') for job in jobs], [[default], ['205M']])
+		self.assertEqual([squeue('-t', 'all', '-j', job.slurmid, '-o', '%m') for job in jobs], [[default], ['205M']])
 		self.assertTrue(pool.join(60))
 		self.assertEqual([(job.proc.returncode, job.reason) for job in jobs], [(0, None), (0, None)])
 
-	def testUnchangedClient(self):
+	def test_unchanged_client(self):
 		"""A client that makes its own ExecPool() (a memlimit of its machine's size) runs its jobs on Slurm
 		with PYEXPOOL_LAUNCHER=slurm; srun takes the QOS from SLURM_QOS, the launcher does not override it"""
 		qos = 'pyexpool{}'.format(os.getpid())
@@ -7704,7 +7695,7 @@ class TestSlurm(PoolTestCase):
 		for job in jobs:
 			self.assertIn(job[3], self.nodes)
 
-	def testControllerUnreachable(self):
+	def test_controller_unreachable(self):
 		"""srun can not reach slurmctld: the job fails as 'start failure', the pool goes on"""
 		conf = self.path('slurm.conf')
 		with open(os.environ.get('SLURM_CONF') or '/etc/slurm/slurm.conf') as fconf, open(conf, 'w') as fout:
@@ -7719,13 +7710,13 @@ class TestSlurm(PoolTestCase):
 			, [('start failure', mpepool._SLURM_EXIT_ERROR), (None, None)])
 		self.assertIn('Unable to contact slurm controller', jobs[0].pipederr)
 
-	def testControllerOutage(self):
+	def test_controller_outage(self):
 		"""slurmctld stops while 4 jobs run and stays down until their sruns gave up on telling it their end
 		(~10 s of retries): the pool completes the jobs, and cancels their allocations, which Slurm would keep
 		RUNNING (InactiveLimit=0), once the controller answers again. (Their step daemons retry their own
 		message every 60 s: the allocations are COMPLETING until then.)"""
 		conf = os.environ.get('SLURM_CONF')
-		if conf != _SLURM_TESTCONF:
+		if conf != SLURM_TESTCONF:
 			self.skipTest('the controller of {} is not the test cluster\'s'.format(conf))
 		pidfile = os.path.join(os.path.dirname(os.path.dirname(conf)), 'run', 'slurmctld.pid')
 		daemon = os.path.realpath(shutil.which('slurmctld'))
@@ -7770,12 +7761,12 @@ class TestSlurm(PoolTestCase):
 			self.assertTrue(pool.join(60))
 		self.assertEqual([(job.proc.returncode, job.reason) for job in jobs], [(0, None)] * 4)
 		ids = {job.slurmid for job in jobs}
-		self.assertEqual([line for line in _squeue('-o', '%i|%T') if line.split('|')[0] in ids
+		self.assertEqual([line for line in squeue('-o', '%i|%T') if line.split('|')[0] in ids
 			and line.split('|')[1] not in ('COMPLETING', 'CANCELLED', 'COMPLETED')], [])
-		self.assertTrue(waitUntil(lambda: not any(line.split('|')[0] in ids for line in _squeue('-o', '%i|%T'))
-			, 120, 0.5), _squeue('-o', '%i|%T'))
+		self.assertTrue(waitUntil(lambda: not any(line.split('|')[0] in ids for line in squeue('-o', '%i|%T'))
+			, 120, 0.5), squeue('-o', '%i|%T'))
 
-	def testNoAccountingStorage(self):
+	def test_no_accounting_storage(self):
 		"""sacct says accounting storage is disabled (the client's slurm.conf): jobs complete promptly without
 		figures, outcomes from srun's exit code and the pool's timer, and the pool says why once"""
 		conf = self.path('slurm.conf')
@@ -7818,9 +7809,9 @@ class TestSlurm(PoolTestCase):
 			r' without utime, stime, rssmax and their Slurm state')
 		self.assertEqual(pool._launcher.calls['sacct'], 1)
 
-	def testWebUi(self):
+	def test_webui(self):
 		if mpewui is None:
-			self.skipTest(_NOBOTTLE)
+			self.skipTest(NOBOTTLE)
 		app = WebUiApp(host='127.0.0.1', port=0, name='WebUI-slurm')
 		self.addCleanup(app.stop)
 		pool = self.slurmPool(2, webuiapp=app)
@@ -7835,17 +7826,17 @@ class TestSlurm(PoolTestCase):
 		self.assertIn('"{}"'.format(job.node), text)
 		pool.terminate()
 
-	def testEndings(self):
+	def test_endings(self):
 		"""SIGINT and SIGTERM of the program, SIGKILL of its process and of its process group: no job
 		of it is left in squeue a few seconds later"""
 		procs = {}
 		for how in ('SIGINT', 'SIGTERM', 'kill', 'killpg'):
-			proc = procs[how] = subprocess.Popen((PYEXEC, '-c', _SLURM_HOLDER), stdout=subprocess.PIPE
+			proc = procs[how] = subprocess.Popen((PYEXEC, '-c', SLURM_HOLDER), stdout=subprocess.PIPE
 				, stderr=subprocess.DEVNULL, cwd=REPO, env=repoEnv(), start_new_session=True)
 			self.addCleanup(lambda proc=proc: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
 		for how, proc in procs.items():
 			self.assertIn(b'running\n', iter(proc.stdout.readline, b''), how)  # After the pool's messages
-			self.assertEqual(len(_slurmJobsOf(proc.pid)), 1)
+			self.assertEqual(len(slurmJobsOf(proc.pid)), 1)
 		for how, proc in procs.items():
 			if how == 'killpg':
 				os.killpg(proc.pid, signal.SIGKILL)
@@ -7855,39 +7846,39 @@ class TestSlurm(PoolTestCase):
 			proc.communicate(timeout=30)
 			self.assertEqual(proc.returncode, {'SIGINT': 130, 'SIGTERM': 143}.get(how, -9), how)
 		for how, proc in procs.items():
-			left = waitUntil(lambda: not _slurmJobsOf(proc.pid), 10, 0.2) or _slurmJobsOf(proc.pid)
+			left = waitUntil(lambda: not slurmJobsOf(proc.pid), 10, 0.2) or slurmJobsOf(proc.pid)
 			if left is not True:
 				subprocess.run(['scancel'] + [line.split('|')[0] for line in left])
 			self.assertIs(left, True, how)
 
-	def testCli(self):
+	def test_cli(self):
 		"""mpepool --slurm: the joblog's Host is the node, --resume runs nothing again"""
 		log = self.path('log')
 		cmds = self.path('cmds')
 		with open(cmds, 'w') as fcmd:
 			fcmd.write('echo one\nexit 3\n')
-		res = _cliRun('--slurm', '-j2', '--joblog', log, '-a', cmds, timeout=60)
+		res = cliRun('--slurm', '-j2', '--joblog', log, '-a', cmds, timeout=60)
 		self.assertEqual((res.returncode, res.stdout), (1, b'one\n'), res.stderr)
-		header, rows = _cliParseLog(log)
+		header, rows = cliParseLog(log)
 		self.assertEqual(sorted((row['Seq'], row['Exitval']) for row in rows), [('1', '0'), ('2', '3')])
 		for row in rows:
 			self.assertIn(row['Host'], self.nodes)
-		res = _cliRun('--slurm', '-j2', '--joblog', log, '--resume', '-a', cmds, timeout=60)
+		res = cliRun('--slurm', '-j2', '--joblog', log, '--resume', '-a', cmds, timeout=60)
 		self.assertEqual((res.returncode, res.stdout), (0, b''), res.stderr)
-		self.assertEqual(len(_cliParseLog(log)[1]), 2)
+		self.assertEqual(len(cliParseLog(log)[1]), 2)
 
-	def testCliPipe(self):
+	def test_cli_pipe(self):
 		"""mpepool --slurm --pipe: each job reads its block (a file of --tmpdir, which the node sees) on its
 		standard input; the joblog's Send is the block's size"""
 		log = self.path('log')
-		res = _cliRun('--slurm', '-j2', '-k', '--pipe', '-N5', '--joblog', log, 'wc -l', stdin=_SEQ(12), timeout=60)
+		res = cliRun('--slurm', '-j2', '-k', '--pipe', '-N5', '--joblog', log, 'wc -l', stdin=_SEQ(12), timeout=60)
 		self.assertEqual((res.returncode, res.stdout.split()), (0, [b'5', b'5', b'2']), res.stderr)
-		rows = sorted((row['Seq'], row['Host'], row['Send']) for row in _cliParseLog(log)[1])
+		rows = sorted((row['Seq'], row['Host'], row['Send']) for row in cliParseLog(log)[1])
 		self.assertEqual([(seq, send) for seq, _, send in rows], [('1', '10'), ('2', '11'), ('3', '6')])
 		nodes = subprocess.run(['sinfo', '-h', '-N', '-o', '%N'], capture_output=True, text=True, timeout=30).stdout
 		self.assertTrue(all(host in nodes.split() for _, host, _ in rows), (rows, nodes))  # A node of the cluster
 
-	def testInsideAllocation(self):
+	def test_inside_allocation(self):
 		"""Inside salloc the jobs are steps of the allocation, with the same outcomes"""
 		res = subprocess.run(['salloc', '-n2', '--mem=1G', PYEXEC, '-c', textwrap.dedent('''\
 			import json, os, sys
@@ -7924,7 +7915,7 @@ class TestSlurm(PoolTestCase):
 			('nowd', ('true',), {'workdir': self.path('missing')})) + tuple(more)]
 		return task, jobs, calls
 
-	def testLikeLocal(self):
+	def test_like_local(self):
 		"""The same batch locally and on Slurm: the same outcomes, reasons, callbacks, task results and
 		failure report"""
 		batch = self.likeLocalBatch
@@ -7947,7 +7938,7 @@ class TestSlurm(PoolTestCase):
 		self.assertEqual(results['local'][3], [('exit3', None), ('memory', 'memory limit'), ('nowd', 'start failure')
 			, ('timeout', 'timeout')])
 
-	def test_zz_timeBackstop(self):
+	def test_time_backstop(self):
 		"""Slurm's --time ends a job the pool's timer did not: 'timeout' (started by setUpClass; passes in any
 		order of the tests, run first it waits the longest)"""
 		self.backstopReaper.join(150)
@@ -7956,7 +7947,7 @@ class TestSlurm(PoolTestCase):
 		self.assertEqual((reason, code), ('timeout', -15), err[-2000:])
 
 
-class TestDefaultLauncher(PoolTestCase):
+class TestDefaultLauncher(MpeTestCase):
 	"""PYEXPOOL_LAUNCHER chooses the launcher of every pool made without launcher= (the Slurm runs: TestSlurm)"""
 
 	def launcherOf(self, value, **kwargs):
@@ -7970,7 +7961,7 @@ class TestDefaultLauncher(PoolTestCase):
 				os.environ.pop('PYEXPOOL_LAUNCHER', None)
 			return self.newPool(1, **kwargs)
 
-	def testValues(self):
+	def test_values(self):
 		requireTool(self, mpepool._cgroupsMissing() is None, mpepool._cgroupsMissing())
 		self.assertIs(type(self.launcherOf('local')), mpepool.LocalLauncher)
 		self.assertIs(type(self.launcherOf('local', cgroups=False)), mpepool.LocalLauncher)
@@ -7987,7 +7978,7 @@ class TestDefaultLauncher(PoolTestCase):
 		self.assertTrue(pool.join(10))
 		self.assertEqual((job.proc.returncode, job.accounting), (0, 'wait4'))
 
-	def testBadValues(self):
+	def test_bad_values(self):
 		"""An unknown value, a bad PYEXPOOL_SLURM_NODES or a value that contradicts cgroups=: ValueError at the
 		pool, naming the variable and the value"""
 		for value in ('slurmish', 'Local', ' local'):
@@ -8039,7 +8030,7 @@ class TestSlurmPerNode(TestSlurm):
 		return self.newPool(wksnum or 2 * nodes, launcher=launcher, **kwargs)
 
 
-	def testSpread(self):
+	def test_spread(self):
 		"""The jobs spread over every node, each node running as many at once as its slots; outputs: PIPE
 		streamed back, files written on the node, the console's inherited; figures from the node's kernel"""
 		pool = self.nodePool()
@@ -8070,7 +8061,7 @@ class TestSlurmPerNode(TestSlurm):
 		pool.terminate()  # The allocation goes back
 		self.assertEqual(launcher._agents, [])
 
-	def testNodeBudgetAndAffinity(self):
+	def test_node_budget_and_affinity(self):
 		"""memlimit is a per-node budget: jobs whose memlim fit it once run one at a time on each node; the
 		affinity step pins each job to CPUs of its node's slot (wksnum is not cut to this machine's CPUs)"""
 		pool = self.nodePool(memlimit=0.3, afnmask=1)
@@ -8089,7 +8080,7 @@ class TestSlurmPerNode(TestSlurm):
 			cpus = mpepool._parseCpulist(job.pipedout.split(':')[1].strip())
 			self.assertEqual(len(cpus), 1, job.pipedout)
 
-	def testLikeLocal(self):
+	def test_like_local(self):
 		"""The same batch locally and per node: the same outcomes, reasons, callbacks, task results and
 		failure report; a timeout chain too"""
 		results = {}
@@ -8107,7 +8098,7 @@ class TestSlurmPerNode(TestSlurm):
 		self.assertEqual(results['local'][3], [('chained', 'timeout chain'), ('exit3', None), ('memory', 'memory limit')
 			, ('nowd', 'start failure'), ('origin', 'timeout'), ('timeout', 'timeout')])
 
-	def testAgentKilled(self):
+	def test_agent_killed(self):
 		"""An agent killed mid-run: its jobs run again once on the other nodes (each job ends once); a job
 		whose node is lost twice fails as 'node failure'; the pool goes on"""
 		if len(self.nodes) < 3:
@@ -8140,7 +8131,7 @@ class TestSlurmPerNode(TestSlurm):
 		self.assertEqual([agent.node for agent in launcher._agents], [node for node in self.nodes
 			if node not in (first, second)])
 
-	def testScancel(self):
+	def test_scancel(self):
 		"""scancel of the allocation from outside: every job ends once, as 'cancelled', and the pool goes on"""
 		ends = collections.Counter()
 		pool = self.nodePool()
@@ -8157,7 +8148,7 @@ class TestSlurmPerNode(TestSlurm):
 		self.assertEqual(ends, collections.Counter(job.name for job in jobs))
 		self.assertTrue(waitUntil(lambda: not _processesWith('sleep', '60.5'), 15), 'job processes left')
 
-	def testPoolSignalled(self):
+	def test_pool_signalled(self):
 		"""SIGINT, SIGTERM, SIGKILL of the pool's process: nothing of it stays in squeue or on the nodes"""
 		script = textwrap.dedent('''\
 			import sys, time
@@ -8180,19 +8171,19 @@ class TestSlurmPerNode(TestSlurm):
 			self.addCleanup(lambda proc=procs[sig][0]: proc.poll() is None and proc.kill())
 		for sig, (proc, secs) in procs.items():
 			self.assertEqual(proc.stdout.readline(), 'running\n', proc.stderr.read() if proc.poll() is not None else '')
-			self.assertTrue(_slurmJobsOf(proc.pid))
+			self.assertTrue(slurmJobsOf(proc.pid))
 			self.assertEqual(len(_processesWith('sleep', secs)), 2)
 			proc.send_signal(sig)
 		for sig, (proc, secs) in procs.items():
 			proc.wait(30)
 			self.assertEqual(proc.returncode, -sig if sig == signal.SIGKILL else 128 + sig, proc.stderr.read())
-			self.assertTrue(waitUntil(lambda: not _slurmJobsOf(proc.pid), 20), _slurmJobsOf(proc.pid))
+			self.assertTrue(waitUntil(lambda: not slurmJobsOf(proc.pid), 20), slurmJobsOf(proc.pid))
 			self.assertTrue(waitUntil(lambda: not _processesWith('sleep', secs), 20), 'job processes left after {}'.format(
 				signal.Signals(sig).name))
 			proc.stdout.close()
 			proc.stderr.close()
 
-	def testKilledInsideAllocation(self):
+	def test_killed_inside_allocation(self):
 		"""A pool killed (SIGKILL) inside the user's allocation: the guardian cancels its agents' steps (and
 		their jobs end), the allocation stays the user's"""
 		res = subprocess.run(['salloc', '--no-shell', '-N1', '--exclusive', '--job-name=pyexpool-{:x}-user'.format(
@@ -8217,15 +8208,15 @@ class TestSlurmPerNode(TestSlurm):
 			, capture_output=True, text=True, timeout=30).stdout.strip()))
 		self.addCleanup(lambda: proc.poll() is None and proc.kill())
 		self.assertEqual(proc.stdout.readline(), 'running\n')
-		self.assertEqual(len(_squeue('-s', '-j', alloc, '-o', '%i')), 1)  # Its agent's step
+		self.assertEqual(len(squeue('-s', '-j', alloc, '-o', '%i')), 1)  # Its agent's step
 		proc.kill()
 		proc.wait(30)
 		proc.stdout.close()
-		self.assertTrue(waitUntil(lambda: not _squeue('-s', '-j', alloc, '-o', '%i'), 20), _squeue('-s', '-j', alloc))
+		self.assertTrue(waitUntil(lambda: not squeue('-s', '-j', alloc, '-o', '%i'), 20), squeue('-s', '-j', alloc))
 		self.assertTrue(waitUntil(lambda: not _processesWith('sleep', '304.5'), 20), 'job processes left')
-		self.assertEqual(_squeue('-j', alloc, '-o', '%T'), ['RUNNING'])  # The user's allocation stays
+		self.assertEqual(squeue('-j', alloc, '-o', '%T'), ['RUNNING'])  # The user's allocation stays
 
-	def testClientInsideAllocation(self):
+	def test_client_inside_allocation(self):
 		"""An unchanged client (its own ExecPool(4, memlimit=4096), as written for the original, with a copy of
 		mpepool.py in its folder: utils/mpepool.py) run inside salloc with PYEXPOOL_LAUNCHER=slurm-pernode: the
 		agents run that copy by its path, the jobs run on the allocation's nodes"""
@@ -8255,7 +8246,7 @@ class TestSlurmPerNode(TestSlurm):
 		self.assertEqual(len(set(nodesrun)), nodes)
 		self.assertEqual(agents, ['-u {} --agent'.format(self.path('client', 'utils', 'mpepool.py'))])
 
-	def testBadInput(self):
+	def test_bad_input(self):
 		"""nodes=0, -1, 1.5, no srun on PATH, an unknown partition: a clear error before any job runs"""
 		for nodes, err in ((0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)):
 			with self.assertRaisesRegex(err, r'nodes .*{!r}'.format(nodes)):
@@ -8269,23 +8260,23 @@ class TestSlurmPerNode(TestSlurm):
 		with self.assertRaisesRegex(ValueError, "partition must name partitions of the Slurm cluster, not 'nope'"):
 			ExecPool(2, launcher=mpepool.SlurmLauncher('nope', pernode=True))
 		self.assertLess(time.perf_counter() - tstart, 30)
-		res = _cliRun('--slurm-pernode', '--slurm-partition', 'nope', 'true', ':::', '1', timeout=60)
+		res = cliRun('--slurm-pernode', '--slurm-partition', 'nope', 'true', ':::', '1', timeout=60)
 		self.assertEqual(res.returncode, 255)
 		self.assertIn(b"partitions of the Slurm cluster, not 'nope'", res.stderr)
 
-	def testCli(self):
+	def test_cli(self):
 		"""mpepool --slurm-pernode --slurm-nodes N: the joblog's Host names the nodes"""
 		log = self.path('log')
-		res = _cliRun('--slurm-pernode', '--slurm-nodes', str(len(self.nodes)), '-j', str(2 * len(self.nodes))
+		res = cliRun('--slurm-pernode', '--slurm-nodes', str(len(self.nodes)), '-j', str(2 * len(self.nodes))
 			, '--joblog', log, 'echo {} $SLURMD_NODENAME; sleep 0.3', ':::', *[str(i) for i in range(2 * len(self.nodes))]
 			, timeout=60)
 		self.assertEqual(res.returncode, 0, res.stderr)
 		ran = dict(line.split() for line in res.stdout.decode().splitlines())
-		header, rows = _cliParseLog(log)
+		header, rows = cliParseLog(log)
 		self.assertEqual(sorted((row['Seq'], row['Host']) for row in rows), sorted((str(int(seq) + 1), node)
 			for seq, node in ran.items()))
 		self.assertEqual(sorted(set(ran.values())), self.nodes)
-		res = _cliRun('--slurm-nodes', '2', 'true', ':::', '1', timeout=60)
+		res = cliRun('--slurm-nodes', '2', 'true', ':::', '1', timeout=60)
 		self.assertEqual(res.returncode, 255)
 		self.assertIn(b'--slurm-nodes needs --slurm-pernode', res.stderr)
 
