@@ -1768,9 +1768,24 @@ def _drainPipe(fd, chunks):
 def _lastPid():
 	"""The pid allocated last in this pid namespace, None when unknown"""
 	try:
-		return int(_readsys('/proc/sys/kernel/ns_last_pid'))
+		return int(_readAll('/proc/sys/kernel/ns_last_pid'))
 	except (OSError, ValueError):
 		return None
+
+
+def _readAll(path):
+	"""The bytes of a /proc file, read on every job: os.read costs a third of a file object
+
+	A short read ends it: procfs and seq files fill the buffer given up to their end.
+	"""
+	fd = os.open(path, os.O_RDONLY)
+	try:
+		chunks = [os.read(fd, 65536)]
+		while len(chunks[-1]) == 65536:
+			chunks.append(os.read(fd, 65536))
+	finally:
+		os.close(fd)
+	return b''.join(chunks) if len(chunks) > 1 else chunks[0]
 
 
 # The most pids probed one by one for the processes created since a pid; more: /proc is listed
@@ -1790,7 +1805,7 @@ def _pidNames(after=None):
 	return [name for name in os.listdir('/proc') if name.isdigit() and (int(name) > after or int(name) <= last)]
 
 
-def _markedProcesses(prefix, after=None):
+def _markedProcesses(prefix, after=None, skip=()):
 	"""{marker: [pid]} of the processes whose _JOBENV holds a marker starting with prefix
 
 	Reads /proc/<pid>/environ, the environment the program started with; processes of other users and
@@ -1798,13 +1813,15 @@ def _markedProcesses(prefix, after=None):
 	after: int  - a pid: only the processes created since it are looked at. The kernel allocates pids
 		cyclically, so they are the pids from after to the last allocated one (wrapping at pid_max), a
 		short range right after a short job; the caller makes sure that no whole cycle passed since.
+	skip: set(str)  - the pids (as names) known not to match, not read (the pool's other running jobs)
 	"""
 	key = (_JOBENV + '=').encode()
 	found = {}
 	for name in _pidNames(after):
+		if name in skip:
+			continue
 		try:
-			with open('/proc/' + name + '/environ', 'rb') as fenv:
-				env = fenv.read()
+			env = _readAll('/proc/' + name + '/environ')
 		except OSError:  # Exited meanwhile, or not ours to read
 			continue
 		start = env.find(key)
@@ -2164,7 +2181,10 @@ class LocalLauncher(Launcher):
 		# left the group. Those of a short job are among the few processes created since it started
 		_signalGroup(pid, signal.SIGKILL)
 		since = pid if job.wtime is not None and job.wtime < _PID_CYCLE_MIN else None
-		for pids in _markedProcesses(job._run.marker, after=since).values():
+		# The pool's other running jobs, started since, carry their own markers (not this job's): unread
+		pool = self.pool
+		skip = {str(other.proc.pid) for other in pool._workers if other.proc is not None} if pool is not None else ()
+		for pids in _markedProcesses(job._run.marker, after=since, skip=skip).values():
 			_signalPids(pids, signal.SIGKILL)
 		_unguard('pgid', pid)
 		return True
