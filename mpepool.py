@@ -222,7 +222,7 @@ class _MessageSink(object):
 			return
 		else:
 			out = sys.stderr
-		text = ' '.join(str(arg) for arg in args)
+		text = args[0] if len(args) == 1 and isinstance(args[0], str) else ' '.join(str(arg) for arg in args)
 		if details and self.details:
 			text += details if details.startswith('\n') else ' ' + details
 		if stack and (self.stacks or _DEBUG_TRACE):
@@ -1559,6 +1559,20 @@ def _ownPeakRss():
 	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # In KB on Linux
 
 
+_ownPeakSeen = (None, 0)  # (pid, the highest _ownPeakRss() read so far): a peak only grows (a forked child has its own)
+
+
+def _aboveOwnPeak(nbytes):
+	"""Whether nbytes exceed this process's peak resident memory; the peak is read again only when the
+	last reading does not decide (a job's figure at or below it is below the current one too)"""
+	global _ownPeakSeen
+	pid = os.getpid()
+	if _ownPeakSeen[0] == pid and nbytes <= _ownPeakSeen[1]:
+		return False
+	_ownPeakSeen = (pid, _ownPeakRss())
+	return nbytes > _ownPeakSeen[1]
+
+
 def _makeParentDir(path):
 	"""Create the missing parent directories of path; return them, outermost first"""
 	missing = []
@@ -1985,8 +1999,9 @@ def _guard(kind, value, held=True):
 	if guardian is None:
 		return
 	try:
-		guardian.stdin.write('{}{} {}\n'.format('+' if held else '-', kind, value).encode())
-		guardian.stdin.flush()
+		# One write(2) per record, two per job: a record (< PIPE_BUF) reaches the pipe whole (pipe(7)), in
+		# one system call instead of a buffered write and its flush
+		os.write(guardian.stdin.fileno(), '{}{} {}\n'.format('+' if held else '-', kind, value).encode())
 	except (OSError, ValueError):  # The guardian is gone (killed by someone): nothing to tell
 		pass
 
@@ -2203,7 +2218,7 @@ class LocalLauncher(Launcher):
 		# The kernel counts the peak memory of the pool's process, which the child shares until its exec,
 		# into the child's ru_maxrss: a peak not above the pool's own is not the job's (unknown, None)
 		rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
-		job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
+		job.rssmax = inGigabytes(rssmax) if _aboveOwnPeak(rssmax) else None
 		job.accounting = 'wait4'
 
 
