@@ -4465,8 +4465,12 @@ class _JobCgroup(object):
 		if cpu.version == 'v2':
 			stat = _cgKeys(_cgRead(self._path(cpu, 'cpu.stat')))
 			return stat.get('usage_usec', 0) * 1000, stat.get('user_usec', 0), stat.get('system_usec', 0)
+		total = int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0)
+		if self._has(cpu, 'cpuacct.usage_all'):  # Both per CPU in one read: "cpu user system" lines (Linux 4.16+)
+			rows = [line.split() for line in (_cgRead(self._path(cpu, 'cpuacct.usage_all')) or '').splitlines()[1:]]
+			return total, sum(int(row[1]) for row in rows), sum(int(row[2]) for row in rows)
 		user, system = (_cgRead(self._path(cpu, 'cpuacct.usage_user')), _cgRead(self._path(cpu, 'cpuacct.usage_sys')))
-		return int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0), int(user or 0), int(system or 0)
+		return total, int(user or 0), int(system or 0)
 
 	def ooms(self):
 		"""OOM kills in the cgroup during the current job"""

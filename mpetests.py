@@ -2594,6 +2594,22 @@ class TestJobCgroupFake(MpeTestCase):
 		self.assertTrue(cgroup.remove())
 		self.assertEqual(os.listdir(mem.base) + os.listdir(cpu.base), [])
 
+	def testV1UsageAll(self):
+		"""Where v1 cpuacct.usage_all lists each CPU's user and system time, one read gives both: the
+		figures are those of usage_user and usage_sys (their sums over the CPUs)"""
+		cpu = mpepool._CgHier('v1', self.root + '/cpuacct', self.root + '/cpuacct', {'cpuacct'})
+		os.mkdir(cpu.base)
+		cgroup = mpepool._JobCgroup(mpepool._CgroupCaps(None, cpu, None), 'pyexpool.test')
+		self.fill(cgroup, cpu, {'cpuacct.usage': '3000000000', 'cpuacct.usage_all': 'cpu user system\n0 2000000000 0\n1 1000000000 0\n'
+			, 'cpuacct.usage_user': 'not read', 'cpuacct.usage_sys': 'not read'})
+		cgroup.prepare(0)
+		self.assertEqual(cgroup.figures(), (None, 3., 0., 0))
+		cgroup.prepare(0)
+		self.fill(cgroup, cpu, {'cpuacct.usage': '3600000000', 'cpuacct.usage_all': 'cpu user system\n0 2300000000 60000000\n1 1200000000 40000000\n'})
+		figures = cgroup.figures()
+		self.assertAlmostEqual(figures[1], 0.5, 9)  # The total's 0.6 s split 5:1 as user and system grew
+		self.assertAlmostEqual(figures[2], 0.1, 9)
+
 
 def cgroupsOrSkip():
 	"""This machine's cgroups with the memory controller; skips where none is usable (fails under CI=true)"""
