@@ -57,6 +57,8 @@ def main():
 	gnu = shutil.which('parallel')
 	env = dict(os.environ, PARALLEL_SHELL='/bin/sh')  # The tools run the commands in the same shell
 	env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+	for name in ('PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED'):  # As a user runs it: see bench_core.py
+		env.pop(name, None)
 	print('{} commands, -j {}, medians of {} interleaved runs, load average {}; {}'.format(opts.jobs_count, opts.j
 		, opts.repeat, ' '.join('{:.2f}'.format(v) for v in os.getloadavg()), 'GNU parallel: ' + subprocess.run(
 		[gnu, '--version'], stdout=subprocess.PIPE).stdout.decode().split('\n')[0] if gnu

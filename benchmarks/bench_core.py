@@ -23,7 +23,10 @@ min..max, is shown too, since the machine may be shared):
 	job.timeout, both on the system-wide monotonic clock of time.perf_counter()).
 
 The pool runs in a child process (this script with --child) so that its timing is not disturbed by
-the watcher and its console goes to /dev/null; the child writes its own figures to a JSON file.
+the watcher and its console goes to /dev/null; the child writes its own figures to a JSON file. The
+children run as a user runs them: PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED are removed from their
+environment (set in a development session, they make every start compile mpepool.py, ~80 ms here, and
+every message a write).
 4. A long run (--long N, default 100,000; 0 skips it; once per benchmark run: a minute or more): N
 	`true` jobs executed at once into ExecPool(2); the rate of the last quarter of the completions
 	against the first quarter's, and the memory of the pool's process (its peak RSS, with the N Job
@@ -189,6 +192,16 @@ def _runTimed(cmd, shell=False, env=None, errpath=None):
 	return wall, cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
 
 
+def _userEnv():
+	"""The environment of a child measured as a user runs it: this one without the variables of a
+	development session that change a Python program's cost (no bytecode cache: the module compiled at
+	every start; unbuffered output: a write per message)"""
+	env = dict(os.environ)
+	for name in ('PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED'):
+		env.pop(name, None)
+	return env
+
+
 def _runPool(mode, count, workers, tmpdir, extra='', cgroups=True, root=_ROOT):
 	"""Run a pool measurement in a child process (cgroups False: PYEXPOOL_CGROUP=off; root: the folder
 	of the mpepool.py to measure)
@@ -198,7 +211,7 @@ def _runPool(mode, count, workers, tmpdir, extra='', cgroups=True, root=_ROOT):
 	outpath = os.path.join(tmpdir, 'res.json')
 	errpath = os.path.join(tmpdir, 'child.err')
 	cmd = (sys.executable, os.path.abspath(__file__), '--child', mode, str(count), str(workers), outpath, extra)
-	env = dict(os.environ)
+	env = _userEnv()
 	env[_ROOTVAR] = root
 	if not cgroups:
 		env['PYEXPOOL_CGROUP'] = 'off'

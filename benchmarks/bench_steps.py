@@ -157,10 +157,13 @@ def main():
 	import subprocess
 	roots = ([os.path.abspath(opts.old)] if opts.old else []) + [_ROOT]
 	runs = {root: [] for root in roots}
+	env = dict(os.environ)
+	for name in ('PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED'):  # As a user runs it: see bench_core.py
+		env.pop(name, None)
 	for _ in range(opts.repeat):
 		for root in roots:
 			out = subprocess.run((sys.executable, os.path.abspath(__file__), '--child', root, '--jobs', str(opts.jobs))
-				, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True).stderr.decode().strip().split('\n')[-1]
+				, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True, env=env).stderr.decode().strip().split('\n')[-1]
 			runs[root].append(json.loads(out))
 	print('{} `true` jobs, ExecPool(2), {}, PYEXPOOL_CGROUP={}, load average {}; medians of {} runs{}'.format(opts.jobs
 		, runs[_ROOT][0][0], os.environ.get('PYEXPOOL_CGROUP', '(unset)'), ' '.join('{:.2f}'.format(v)
