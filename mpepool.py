@@ -1999,8 +1999,8 @@ def _guard(kind, value, held=True):
 	if guardian is None:
 		return
 	try:
-		# One write(2) per record, two per job: a record (< PIPE_BUF) reaches the pipe whole (pipe(7)), in
-		# one system call instead of a buffered write and its flush
+		# One write(2) per record (written on the per-job path): a record shorter than PIPE_BUF reaches the
+		# pipe whole (pipe(7)), in one system call instead of a buffered write and its flush
 		os.write(guardian.stdin.fileno(), '{}{} {}\n'.format('+' if held else '-', kind, value).encode())
 	except (OSError, ValueError):  # The guardian is gone (killed by someone): nothing to tell
 		pass
@@ -4467,7 +4467,8 @@ class _JobCgroup(object):
 			return stat.get('usage_usec', 0) * 1000, stat.get('user_usec', 0), stat.get('system_usec', 0)
 		total = int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0)
 		if self._has(cpu, 'cpuacct.usage_all'):  # Both per CPU in one read: "cpu user system" lines (Linux 4.16+)
-			rows = [line.split() for line in (_cgRead(self._path(cpu, 'cpuacct.usage_all')) or '').splitlines()[1:]]
+			rows = [row for row in (line.split() for line in (_cgRead(self._path(cpu, 'cpuacct.usage_all')) or ''
+				).splitlines()[1:]) if len(row) == 3]
 			return total, sum(int(row[1]) for row in rows), sum(int(row[2]) for row in rows)
 		user, system = (_cgRead(self._path(cpu, 'cpuacct.usage_user')), _cgRead(self._path(cpu, 'cpuacct.usage_sys')))
 		return total, int(user or 0), int(system or 0)
