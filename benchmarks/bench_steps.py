@@ -14,8 +14,12 @@ and what its caller is charged for it. Medians of R runs, each in a fresh interp
 (a folder holding an older mpepool.py) the runs of both alternate and the table shows both.
 """
 import argparse
+import contextlib
+import functools
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -61,14 +65,13 @@ def _install(mpepool, stats):
 			if isinstance(fn, staticmethod):
 				setattr(host, name, staticmethod(wrap(step, fn.__func__)))
 			elif getattr(fn, '__wrapped__', None) is not None and name in ('_step', '_running'):
-				setattr(host, name, __import__('contextlib').contextmanager(wrap(step, fn.__wrapped__)))
+				setattr(host, name, contextlib.contextmanager(wrap(step, fn.__wrapped__)))
 			else:
 				setattr(host, name, wrap(step, fn))
 
 
 def _wrapper(stats):
 	"""A function wrapping another to charge its exclusive time to a step of stats"""
-	import functools
 	stack = [[0., 0., 0]]  # The (CPU, wall) time spent in callees of the current frame and their number, per level
 	cpuclock, wallclock = time.thread_time, time.perf_counter
 
@@ -149,12 +152,9 @@ def main():
 	opts = parser.parse_args()
 	if opts.child:
 		sys.stdout = open(os.devnull, 'w')  # The pool's messages go where a user's `> /dev/null` sends them
-		import json
 		res = _run(opts.jobs, opts.child)
 		sys.stderr.write(json.dumps(res) + '\n')
 		return 0
-	import json
-	import subprocess
 	roots = ([os.path.abspath(opts.old)] if opts.old else []) + [_ROOT]
 	runs = {root: [] for root in roots}
 	env = dict(os.environ)
