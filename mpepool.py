@@ -4711,6 +4711,7 @@ class CgroupLauncher(LocalLauncher):
 		self.caps, self.why = caps if caps is not None else _cgroupCaps()  # caps None: plain LocalLauncher
 		self._inuse = set()  # _JobCgroup of the running jobs (job._run.launch)
 		self._idle = []  # Empty _JobCgroup ready for the next job
+		self._spent = []  # Empty _JobCgroup that can not serve another job, removed at the next _take() or idle()
 
 	@property
 	def kernelMemlim(self):
@@ -4730,6 +4731,7 @@ class CgroupLauncher(LocalLauncher):
 
 	def _take(self, job):
 		"""An empty cgroup prepared for the job (its memlim), None without cgroups"""
+		self._dropSpent()
 		if self.caps is None:
 			return None
 		cgroup = self._idle.pop() if self._idle else None
@@ -4745,6 +4747,15 @@ class CgroupLauncher(LocalLauncher):
 				self._drop(cgroup)
 			self._fail('{} ({})'.format(err, getattr(err, 'filename', '') or 'cgroup'))
 			return None
+
+	def _dropSpent(self):
+		"""Remove the cgroups whose jobs completed since: removed after the completion (not when their job's
+		process is reaped), so that the callbacks have handled the job's outputs (the command line truncates
+		its temporary files): v1 memory.force_empty, before the removal, sleeps 100 ms in the kernel on a
+		dirty page still charged to the cgroup (mm/memcontrol.c: mem_cgroup_force_empty -> reclaim_throttle)"""
+		spent, self._spent = self._spent, []
+		for cgroup in spent:
+			self._drop(cgroup)
 
 	def _drop(self, cgroup):
 		"""Remove a cgroup (and its guardian records once it is gone)"""
@@ -4850,10 +4861,11 @@ class CgroupLauncher(LocalLauncher):
 			job.reason = 'memory limit'  # The kernel's OOM killer acted on its own limit: an origin, not chained
 		if empty and cgroup.reusable and self.caps is not None and cgroup.usage() <= _CG_REUSE_MAX:
 			self._idle.append(cgroup)  # Until the pool is idle()
+		elif empty:
+			self._spent.append(cgroup)
 		else:
 			self._drop(cgroup)
-			if not empty:
-				_warnmsg('WARNING, the cgroup of "{}" kept processes after SIGKILL; it is left to the guardian'.format(job.name))
+			_warnmsg('WARNING, the cgroup of "{}" kept processes after SIGKILL; it is left to the guardian'.format(job.name))
 		return True
 
 	def sweep(self):
@@ -4862,6 +4874,7 @@ class CgroupLauncher(LocalLauncher):
 			cgroup.kill()
 
 	def idle(self):
+		self._dropSpent()
 		idle, self._idle = self._idle, []
 		for cgroup in idle:
 			self._drop(cgroup)

@@ -2693,6 +2693,22 @@ class TestCgroups(PoolTestCase):
 		self.assertEqual([job.accounting for job in jobs], ['cgroup'] * 10)
 		self.assertEqual(leftCgroups(), [])  # join() returned: the pool is idle
 
+	def test_spent_cgroup_removed_after_the_completion(self):
+		"""A cgroup that can not serve another job is removed after its job's completion (its callbacks may
+		clean up what the job wrote, which the removal's memory reclaim would wait for), when the next job
+		takes a cgroup or the pool is idle"""
+		seen = []
+		pool = self.newPool(1)
+		jobs = [Job('t%d' % i, args=('true',), onfinish=lambda job: seen.append(len(leftCgroups()))) for i in range(3)]
+		with mock.patch.object(mpepool, '_CG_REUSE_MAX', -1):  # No cgroup is reused
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(30))
+		# Its own cgroup is still there (a directory per hierarchy), the previous job's is gone
+		self.assertEqual(seen, [len(mpepool._cgroupCaps()[0].hiers)] * 3)
+		self.assertEqual([job.accounting for job in jobs], ['cgroup'] * 3)
+		self.assertEqual(leftCgroups(), [])
+
 	def test_cpu_of_detached_descendants(self):
 		"""The CPU time of a grandchild nobody waits for is the job's (wait4 misses it)"""
 		jobs = {}
