@@ -230,7 +230,7 @@ class _MessageSink(object):
 			return
 		else:
 			out = sys.stderr
-		text = ' '.join(str(arg) for arg in args)
+		text = args[0] if len(args) == 1 and isinstance(args[0], str) else ' '.join(str(arg) for arg in args)
 		if details and self.details:
 			text += details if details.startswith('\n') else ' ' + details
 		if stack and (self.stacks or _DEBUG_TRACE):
@@ -1573,6 +1573,20 @@ def _ownPeakRss():
 	return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # In KB on Linux
 
 
+_ownPeakSeen = (None, 0)  # (pid, the highest _ownPeakRss() read so far): a peak only grows (a forked child has its own)
+
+
+def _aboveOwnPeak(nbytes):
+	"""Whether nbytes exceed this process's peak resident memory; the peak is read again only when the
+	last reading does not decide (a job's figure at or below it is below the current one too)"""
+	global _ownPeakSeen
+	pid = os.getpid()
+	if _ownPeakSeen[0] == pid and nbytes <= _ownPeakSeen[1]:
+		return False
+	_ownPeakSeen = (pid, _ownPeakRss())
+	return nbytes > _ownPeakSeen[1]
+
+
 def _makeParentDir(path):
 	"""Create the missing parent directories of path; return them, outermost first"""
 	missing = []
@@ -1782,9 +1796,24 @@ def _drainPipe(fd, chunks):
 def _lastPid():
 	"""The pid allocated last in this pid namespace, None when unknown"""
 	try:
-		return int(_readsys('/proc/sys/kernel/ns_last_pid'))
+		return int(_readAll('/proc/sys/kernel/ns_last_pid'))
 	except (OSError, ValueError):
 		return None
+
+
+def _readAll(path):
+	"""The bytes of a /proc file, read on every job: os.read costs a third of a file object
+
+	A short read ends it: procfs and seq files fill the buffer given up to their end.
+	"""
+	fd = os.open(path, os.O_RDONLY)
+	try:
+		chunks = [os.read(fd, 65536)]
+		while len(chunks[-1]) == 65536:
+			chunks.append(os.read(fd, 65536))
+	finally:
+		os.close(fd)
+	return b''.join(chunks) if len(chunks) > 1 else chunks[0]
 
 
 # The most pids probed one by one for the processes created since a pid; more: /proc is listed
@@ -1804,7 +1833,7 @@ def _pidNames(after=None):
 	return [name for name in os.listdir('/proc') if name.isdigit() and (int(name) > after or int(name) <= last)]
 
 
-def _markedProcesses(prefix, after=None):
+def _markedProcesses(prefix, after=None, skip=()):
 	"""{marker: [pid]} of the processes whose _JOBENV holds a marker starting with prefix
 
 	Reads /proc/<pid>/environ, the environment the program started with; processes of other users and
@@ -1812,13 +1841,15 @@ def _markedProcesses(prefix, after=None):
 	after: int  - a pid: only the processes created since it are looked at. The kernel allocates pids
 		cyclically, so they are the pids from after to the last allocated one (wrapping at pid_max), a
 		short range right after a short job; the caller makes sure that no whole cycle passed since.
+	skip: set(str)  - the pids (as names) known not to match, not read (the pool's other running jobs)
 	"""
 	key = (_JOBENV + '=').encode()
 	found = {}
 	for name in _pidNames(after):
+		if name in skip:
+			continue
 		try:
-			with open('/proc/' + name + '/environ', 'rb') as fenv:
-				env = fenv.read()
+			env = _readAll('/proc/' + name + '/environ')
 		except OSError:  # Exited meanwhile, or not ours to read
 			continue
 		start = env.find(key)
@@ -1982,8 +2013,9 @@ def _guard(kind, value, held=True):
 	if guardian is None:
 		return
 	try:
-		guardian.stdin.write('{}{} {}\n'.format('+' if held else '-', kind, value).encode())
-		guardian.stdin.flush()
+		# One write(2) per record (written on the per-job path): a record shorter than PIPE_BUF reaches the
+		# pipe whole (pipe(7)), in one system call instead of a buffered write and its flush
+		os.write(guardian.stdin.fileno(), '{}{} {}\n'.format('+' if held else '-', kind, value).encode())
 	except (OSError, ValueError):  # The guardian is gone (killed by someone): nothing to tell
 		pass
 
@@ -2193,7 +2225,10 @@ class LocalLauncher(Launcher):
 		# left the group. Those of a short job are among the few processes created since it started
 		_signalGroup(pid, signal.SIGKILL)
 		since = pid if job.wtime is not None and job.wtime < _PID_CYCLE_MIN else None
-		for pids in _markedProcesses(job._run.marker, after=since).values():
+		# The pool's other running jobs, started since, carry their own markers (not this job's): unread
+		pool = self.pool
+		skip = {str(other.proc.pid) for other in pool._workers if other.proc is not None} if pool is not None else ()
+		for pids in _markedProcesses(job._run.marker, after=since, skip=skip).values():
 			_signalPids(pids, signal.SIGKILL)
 		_unguard('pgid', pid)
 		return True
@@ -2212,7 +2247,7 @@ class LocalLauncher(Launcher):
 		# The kernel counts the peak memory of the pool's process, which the child shares until its exec,
 		# into the child's ru_maxrss: a peak not above the pool's own is not the job's (unknown, None)
 		rssmax = rusage.ru_maxrss * 1024  # ru_maxrss is in KB on Linux
-		job.rssmax = inGigabytes(rssmax) if rssmax > _ownPeakRss() else None
+		job.rssmax = inGigabytes(rssmax) if _aboveOwnPeak(rssmax) else None
 		job.accounting = 'wait4'
 
 
@@ -4517,8 +4552,13 @@ class _JobCgroup(object):
 		if cpu.version == 'v2':
 			stat = _cgKeys(_cgRead(self._path(cpu, 'cpu.stat')))
 			return stat.get('usage_usec', 0) * 1000, stat.get('user_usec', 0), stat.get('system_usec', 0)
+		total = int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0)
+		if self._has(cpu, 'cpuacct.usage_all'):  # Both per CPU in one read: "cpu user system" lines (Linux 4.16+)
+			rows = [row for row in (line.split() for line in (_cgRead(self._path(cpu, 'cpuacct.usage_all')) or ''
+				).splitlines()[1:]) if len(row) == 3]
+			return total, sum(int(row[1]) for row in rows), sum(int(row[2]) for row in rows)
 		user, system = (_cgRead(self._path(cpu, 'cpuacct.usage_user')), _cgRead(self._path(cpu, 'cpuacct.usage_sys')))
-		return int(_cgRead(self._path(cpu, 'cpuacct.usage')) or 0), int(user or 0), int(system or 0)
+		return total, int(user or 0), int(system or 0)
 
 	def ooms(self):
 		"""OOM kills in the cgroup during the current job"""
@@ -4758,6 +4798,7 @@ class CgroupLauncher(LocalLauncher):
 		self.caps, self.why = caps if caps is not None else _cgroupCaps()  # caps None: plain LocalLauncher
 		self._inuse = set()  # _JobCgroup of the running jobs (job._run.launch)
 		self._idle = []  # Empty _JobCgroup ready for the next job
+		self._spent = []  # Empty _JobCgroup that can not serve another job, removed at the next _take() or idle()
 
 	@property
 	def kernelMemlim(self):
@@ -4777,6 +4818,7 @@ class CgroupLauncher(LocalLauncher):
 
 	def _take(self, job):
 		"""An empty cgroup prepared for the job (its memlim), None without cgroups"""
+		self._dropSpent()
 		if self.caps is None:
 			return None
 		cgroup = self._idle.pop() if self._idle else None
@@ -4792,6 +4834,15 @@ class CgroupLauncher(LocalLauncher):
 				self._drop(cgroup)
 			self._fail('{} ({})'.format(err, getattr(err, 'filename', '') or 'cgroup'))
 			return None
+
+	def _dropSpent(self):
+		"""Remove the cgroups whose jobs completed since: removed after the completion (not when their job's
+		process is reaped), so that the callbacks have handled the job's outputs (the command line truncates
+		its temporary files): v1 memory.force_empty, before the removal, sleeps 100 ms in the kernel on a
+		dirty page still charged to the cgroup (mm/memcontrol.c: mem_cgroup_force_empty -> reclaim_throttle)"""
+		spent, self._spent = self._spent, []
+		for cgroup in spent:
+			self._drop(cgroup)
 
 	def _drop(self, cgroup):
 		"""Remove a cgroup (and its guardian records once it is gone)"""
@@ -4897,10 +4948,11 @@ class CgroupLauncher(LocalLauncher):
 			job.reason = 'memory limit'  # The kernel's OOM killer acted on its own limit: an origin, not chained
 		if empty and cgroup.reusable and self.caps is not None and cgroup.usage() <= _CG_REUSE_MAX:
 			self._idle.append(cgroup)  # Until the pool is idle()
+		elif empty:
+			self._spent.append(cgroup)
 		else:
 			self._drop(cgroup)
-			if not empty:
-				_warnmsg('WARNING, the cgroup of "{}" kept processes after SIGKILL; it is left to the guardian'.format(job.name))
+			_warnmsg('WARNING, the cgroup of "{}" kept processes after SIGKILL; it is left to the guardian'.format(job.name))
 		return True
 
 	def sweep(self):
@@ -4909,6 +4961,7 @@ class CgroupLauncher(LocalLauncher):
 			cgroup.kill()
 
 	def idle(self):
+		self._dropSpent()
 		idle, self._idle = self._idle, []
 		for cgroup in idle:
 			self._drop(cgroup)

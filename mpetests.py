@@ -2593,6 +2593,22 @@ class TestJobCgroupFake(MpeTestCase):
 		self.assertTrue(cgroup.remove())
 		self.assertEqual(os.listdir(mem.base) + os.listdir(cpu.base), [])
 
+	def testV1UsageAll(self):
+		"""Where v1 cpuacct.usage_all lists each CPU's user and system time, one read gives both: the
+		figures are those of usage_user and usage_sys (their sums over the CPUs)"""
+		cpu = mpepool._CgHier('v1', self.root + '/cpuacct', self.root + '/cpuacct', {'cpuacct'})
+		os.mkdir(cpu.base)
+		cgroup = mpepool._JobCgroup(mpepool._CgroupCaps(None, cpu, None), 'pyexpool.test')
+		self.fill(cgroup, cpu, {'cpuacct.usage': '3000000000', 'cpuacct.usage_all': 'cpu user system\n0 2000000000 0\n1 1000000000 0\n'
+			, 'cpuacct.usage_user': 'not read', 'cpuacct.usage_sys': 'not read'})
+		cgroup.prepare(0)
+		self.assertEqual(cgroup.figures(), (None, 3., 0., 0))
+		cgroup.prepare(0)
+		self.fill(cgroup, cpu, {'cpuacct.usage': '3600000000', 'cpuacct.usage_all': 'cpu user system\n0 2300000000 60000000\n1 1200000000 40000000\n'})
+		figures = cgroup.figures()
+		self.assertAlmostEqual(figures[1], 0.5, 9)  # The total's 0.6 s split 5:1 as user and system grew
+		self.assertAlmostEqual(figures[2], 0.1, 9)
+
 
 def cgroupsOrSkip():
 	"""This machine's cgroups with the memory controller; skips where none is usable (fails under CI=true)"""
@@ -2675,6 +2691,22 @@ class TestCgroups(MpeTestCase):
 		self.assertLessEqual(next(mpepool._CGSEQ) - first - 1, 2)  # One per slot, reused by the next jobs
 		self.assertEqual([job.accounting for job in jobs], ['cgroup'] * 10)
 		self.assertEqual(leftCgroups(), [])  # join() returned: the pool is idle
+
+	def test_spent_cgroup_removed_after_the_completion(self):
+		"""A cgroup that can not serve another job is removed after its job's completion (its callbacks may
+		clean up what the job wrote, which the removal's memory reclaim would wait for), when the next job
+		takes a cgroup or the pool is idle"""
+		seen = []
+		pool = self.newPool(1)
+		jobs = [Job('t%d' % i, args=('true',), onfinish=lambda job: seen.append(len(leftCgroups()))) for i in range(3)]
+		with mock.patch.object(mpepool, '_CG_REUSE_MAX', -1):  # No cgroup is reused
+			for job in jobs:
+				pool.execute(job)
+			self.assertTrue(pool.join(30))
+		# Its own cgroup is still there (a directory per hierarchy), the previous job's is gone
+		self.assertEqual(seen, [len(mpepool._cgroupCaps()[0].hiers)] * 3)
+		self.assertEqual([job.accounting for job in jobs], ['cgroup'] * 3)
+		self.assertEqual(leftCgroups(), [])
 
 	def test_cpu_of_detached_descendants(self):
 		"""The CPU time of a grandchild nobody waits for is the job's (wait4 misses it)"""

@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Benchmark of the pyexpool core against xargs, GNU parallel and the ideal wall time
 
-Run from the repository root:  python3 benchmarks/bench_core.py [--quick] [--repeat N]
+Run from the repository root:  python3 benchmarks/bench_core.py [--quick] [--repeat N] [--old PATH]
+	[--long N]
 
 Measured side by side in one run, each measurement repeated and its median reported (the spread,
 min..max, is shown too, since the machine may be shared):
-1. Throughput: N `true` jobs on 2 workers by mpepool (`ExecPool(2)`, default settings, its console
-	messages sent to /dev/null as a user would with `> /dev/null`), `xargs -P 2 -n 1 true` and GNU
-	`parallel -j2 true`; each is timed as a whole command (interpreter start and exit included for
-	mpepool), the rounds interleaved so that a load change hits all of them alike.
-2. Short jobs: M `sleep 0.01` jobs on 2 workers against the ideal wall time M * 0.01 / 2.
+1. Throughput: N `true` jobs on 2 workers by mpepool (`ExecPool(2)`, default settings: a cgroup per job
+	where usable; its console messages sent to /dev/null as a user would with `> /dev/null`), the same
+	with cgroups off (PYEXPOOL_CGROUP=off), `xargs -P 2 -n 1 true`, GNU `parallel -j2 true` and a
+	`ThreadPoolExecutor(2)` running `subprocess.run(['true'])` (what a plain Python program reaches: the
+	proof that the rate is not Python's limit); with --old PATH also the mpepool.py found in PATH (an
+	older version, e.g. `git archive deadcf3 mpepool.py | tar -x -C /tmp/old`). Each is timed as a whole
+	command (interpreter start and exit included for mpepool and the thread pool), the rounds
+	interleaved so that a load change hits all of them alike.
+2. Short jobs: M `sleep 0.01` jobs on 2 workers against `xargs -P 2` running the same (and the ideal
+	wall time M * 0.01 / 2).
 3. Timeout precision: jobs `sleep 10` (also a process tree, and a tree with a grandchild that calls
 	setsid) with timeouts of 0.2 .. 0.5 s. A watcher in this process finds every process of each job
 	tree (by an environment tag the job's command sets) and waits for their exits through pidfds; the
@@ -17,7 +23,15 @@ min..max, is shown too, since the machine may be shared):
 	job.timeout, both on the system-wide monotonic clock of time.perf_counter()).
 
 The pool runs in a child process (this script with --child) so that its timing is not disturbed by
-the watcher and its console goes to /dev/null; the child writes its own figures to a JSON file.
+the watcher and its console goes to /dev/null; the child writes its own figures to a JSON file. The
+children run as a user runs them: PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED are removed from their
+environment (set in a development session, they make every start compile mpepool.py, ~80 ms here, and
+every message a write).
+4. A long run (--long N, default 100,000; 0 skips it; once per benchmark run: a minute or more): N
+	`true` jobs executed at once into ExecPool(2); the rate of the last quarter of the completions
+	against the first quarter's, and the memory of the pool's process (its peak RSS, with the N Job
+	objects the caller made, and its RSS after each quarter).
+
 This is a script, not a test: it prints figures and their ratios to the targets, and exits 0 whether
 or not the targets are met (1 on a failure of the benchmark itself).
 """
@@ -41,9 +55,12 @@ _POOLTAG = 'PYEXPOOL_BENCH_POOL'  # Environment variable set on the pool process
 _SCAN_PERIOD = 0.003  # Seconds between scans of /proc for new processes of the timed-out jobs
 
 # The targets
-_TARGET_XARGS = 1.0  # mpepool rate / xargs rate >=
+_TARGET_XARGS = 1.0  # mpepool rate / xargs rate >= (default launcher: a cgroup per job where usable)
+_TARGET_XARGS_NOCG = 1.15  # the same with cgroups off
 _TARGET_PARALLEL = 5.0  # mpepool rate / GNU parallel rate >=
-_TARGET_SLEEP = 1.15  # mpepool wall time / ideal wall time <=
+_TARGET_SLEEP = 1.0  # mpepool wall time / xargs' wall time <= (sleep jobs)
+_TARGET_DRIFT = 0.10  # |the last quarter's rate / the first quarter's - 1| <= (the long run)
+_ROOTVAR = 'PYEXPOOL_BENCH_ROOT'  # Environment variable: the folder of the mpepool.py a child measures
 _TARGET_KILL_MS = 50.  # the tree dead within ms of the deadline
 
 # The job trees of the timeout measurement: (kind, shell command run through `env TAG=... sh -c`)
@@ -60,12 +77,26 @@ def _childMain(mode, count, workers, outpath, extra):
 	"""Run one pool measurement and write its figures as JSON to outpath
 
 	mode: str  - 'true': count `true` jobs; 'sleep': count `sleep <extra>` jobs; 'timeout': count
-		tagged `sleep 10` trees with timeouts from 0.2 to 0.5 s, extra is the tag prefix
+		tagged `sleep 10` trees with timeouts from 0.2 to 0.5 s, extra is the tag prefix; 'long': count
+		`true` jobs, their completion times kept; 'threads': count `true` runs by a ThreadPoolExecutor
 	"""
-	sys.path.insert(0, _ROOT)
+	res = {'mode': mode}
+	if mode == 'threads':
+		import concurrent.futures
+		with concurrent.futures.ThreadPoolExecutor(workers) as executor:
+			codes = list(executor.map(lambda i: subprocess.run(['true']).returncode, range(count)))
+		res['done'] = codes.count(0)
+		with open(outpath, 'w') as fout:
+			json.dump(res, fout)
+		return
+	sys.path.insert(0, os.environ.get(_ROOTVAR, _ROOT))
 	import mpepool
 
-	res = {'mode': mode}
+	if mode == 'long':
+		_longMain(mpepool, count, workers, res)
+		with open(outpath, 'w') as fout:
+			json.dump(res, fout)
+		return
 	finished = {}
 
 	def onfinish(job):
@@ -100,6 +131,39 @@ def _childMain(mode, count, workers, outpath, extra):
 		json.dump(res, fout)
 
 
+def _rss():
+	"""Bytes of the resident memory of this process now"""
+	with open('/proc/self/statm') as fstatm:
+		return int(fstatm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+def _longMain(mpepool, count, workers, res):
+	"""The long run: count `true` jobs; the completion times of each quarter, the pool's memory"""
+	ends = []
+	quarter = count // 4
+	rss = []
+
+	def onfinish(job):
+		ends.append(time.perf_counter())
+		if len(ends) % quarter == 0:
+			rss.append(_rss())
+
+	pool = mpepool.ExecPool(workers)
+	res['rss_start'] = _rss()
+	jobs = [mpepool.Job('t{}'.format(i), args=('true',), onfinish=onfinish) for i in range(count)]
+	res['rss_jobs'] = _rss()  # The caller's Job objects
+	tstart = time.perf_counter()
+	for job in jobs:
+		pool.execute(job)
+	res['joined'] = pool.join()
+	res['pool_s'] = time.perf_counter() - tstart
+	res['done'] = pool.jobsdone
+	res['rss_quarters'] = rss
+	res['peak_rss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+	res['quarters'] = [quarter / (ends[(i + 1) * quarter - 1] - (ends[i * quarter - 1] if i else tstart))
+		for i in range(4)]
+
+
 # === Helpers of the measuring side ===================================================================
 
 def _runTimed(cmd, shell=False, env=None, errpath=None):
@@ -128,15 +192,30 @@ def _runTimed(cmd, shell=False, env=None, errpath=None):
 	return wall, cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
 
 
-def _runPool(mode, count, workers, tmpdir, extra=''):
-	"""Run a pool measurement in a child process
+def _userEnv():
+	"""The environment of a child measured as a user runs it: this one without the variables of a
+	development session that change a Python program's cost (no bytecode cache: the module compiled at
+	every start; unbuffered output: a write per message)"""
+	env = dict(os.environ)
+	for name in ('PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED'):
+		env.pop(name, None)
+	return env
+
+
+def _runPool(mode, count, workers, tmpdir, extra='', cgroups=True, root=_ROOT):
+	"""Run a pool measurement in a child process (cgroups False: PYEXPOOL_CGROUP=off; root: the folder
+	of the mpepool.py to measure)
 
 	return (its whole wall time, its CPU time with the jobs', its JSON figures)
 	"""
 	outpath = os.path.join(tmpdir, 'res.json')
 	errpath = os.path.join(tmpdir, 'child.err')
 	cmd = (sys.executable, os.path.abspath(__file__), '--child', mode, str(count), str(workers), outpath, extra)
-	wall, cpu = _runTimed(cmd, errpath=errpath)
+	env = _userEnv()
+	env[_ROOTVAR] = root
+	if not cgroups:
+		env['PYEXPOOL_CGROUP'] = 'off'
+	wall, cpu = _runTimed(cmd, env=env, errpath=errpath)
 	with open(outpath) as fin:
 		return wall, cpu, json.load(fin)
 
@@ -353,6 +432,8 @@ def main():
 	parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
 	parser.add_argument('--quick', action='store_true', help='smaller run: 500 true, 60 sleep, 9 timeout jobs, 2 rounds')
 	parser.add_argument('--repeat', type=int, default=None, help='rounds of each measurement (default 3, quick 2)')
+	parser.add_argument('--old', metavar='PATH', help='a folder with an older mpepool.py, alternated with this one')
+	parser.add_argument('--long', type=int, default=None, help='jobs of the long run (default 100000, quick 20000, 0: none)')
 	parser.add_argument('--child', nargs=5, metavar=('MODE', 'COUNT', 'WORKERS', 'OUT', 'EXTRA'), help=argparse.SUPPRESS)
 	opts = parser.parse_args()
 	if opts.child:
@@ -363,6 +444,9 @@ def main():
 		print('The timeout measurement needs os.pidfd_open (Python >= 3.9, Linux >= 5.3)', file=sys.stderr)
 		return 1
 	ntrue, nsleep, ntimeout, rounds = (500, 60, 9, 2) if opts.quick else (2000, 200, 21, 3)
+	nlong = opts.long if opts.long is not None else 20000 if opts.quick else 100000
+	if opts.old and not os.path.isfile(os.path.join(opts.old, 'mpepool.py')):
+		parser.error('--old {!r}: no mpepool.py there'.format(opts.old))
 	if opts.repeat is not None:
 		if opts.repeat < 1:
 			parser.error('--repeat must be >= 1, not {!r}'.format(opts.repeat))
@@ -388,7 +472,8 @@ def main():
 	# Lists of per-round figures; the ratios are taken per round (the tools of a round ran under about
 	# the same load), then their median
 	meas = {key: [] for key in ('mpe', 'mpe_pool', 'mpe_cpu', 'mpe_owncpu', 'xargs', 'xargs_cpu', 'r_xargs'
-		, 'parallel', 'parallel_cpu', 'r_parallel', 'sleep', 'sleep_wall', 'sleep_xargs', 'r_sleep', 'timeouts')}
+		, 'parallel', 'parallel_cpu', 'r_parallel', 'sleep', 'sleep_wall', 'sleep_xargs', 'r_sleep', 'timeouts'
+		, 'nocg', 'nocg_pool', 'nocg_owncpu', 'r_nocg', 'threads', 'r_threads', 'old', 'r_old', 'r_ideal')}
 	with tempfile.TemporaryDirectory(prefix='pyexpool-bench-') as tmpdir:
 		seqpath = os.path.join(tmpdir, 'seq')
 		with open(seqpath, 'w') as fout:
@@ -409,6 +494,24 @@ def main():
 			meas['xargs'].append(ntrue / wall)
 			meas['xargs_cpu'].append(cpu / ntrue * 1000)
 			meas['r_xargs'].append(meas['mpe'][-1] / meas['xargs'][-1])
+			wall, cpu, res = _runPool('true', ntrue, workers, tmpdir, cgroups=False)
+			if res['done'] != ntrue:
+				raise RuntimeError('mpepool without cgroups completed {} of {} true jobs'.format(res['done'], ntrue))
+			meas['nocg'].append(ntrue / wall)
+			meas['nocg_pool'].append(ntrue / res['pool_s'])
+			meas['nocg_owncpu'].append(res['pool_cpu'] / ntrue * 1000)
+			meas['r_nocg'].append(meas['nocg'][-1] / meas['xargs'][-1])
+			wall, _, res = _runPool('threads', ntrue, workers, tmpdir)
+			if res['done'] != ntrue:
+				raise RuntimeError('the thread pool completed {} of {} true jobs'.format(res['done'], ntrue))
+			meas['threads'].append(ntrue / wall)
+			meas['r_threads'].append(meas['threads'][-1] / meas['xargs'][-1])
+			if opts.old:
+				wall, _, res = _runPool('true', ntrue, workers, tmpdir, root=os.path.abspath(opts.old))
+				if res['done'] != ntrue:
+					raise RuntimeError('the old mpepool completed {} of {} true jobs'.format(res['done'], ntrue))
+				meas['old'].append(ntrue / wall)
+				meas['r_old'].append(meas['mpe'][-1] / meas['old'][-1])
 			if parallel:
 				wall, cpu = _runTimed('{} --will-cite -j{} true < {}'.format(parallel, workers, seqpath), shell=True)
 				meas['parallel'].append(ntrue / wall)
@@ -421,8 +524,15 @@ def main():
 			meas['sleep_wall'].append(wall)
 			meas['sleep_xargs'].append(_runTimed('xargs -P {} -I{{}} sleep {} < {}'.format(workers, sleeptime
 				, sseqpath), shell=True)[0])
-			meas['r_sleep'].append(meas['sleep'][-1] / ideal)
+			meas['r_sleep'].append(meas['sleep'][-1] / meas['sleep_xargs'][-1])
+			meas['r_ideal'].append(meas['sleep'][-1] / ideal)
 			meas['timeouts'].append(_measureTimeouts(ntimeout, workers, tmpdir))
+		longres = None
+		if nlong:
+			print('long run: {} `true` jobs ...'.format(nlong), flush=True)
+			_, _, longres = _runPool('long', nlong, workers, tmpdir)
+			if longres['done'] != nlong:
+				raise RuntimeError('mpepool completed {} of {} true jobs in the long run'.format(longres['done'], nlong))
 	elapsed = time.perf_counter() - tstart
 
 	mpe, xargs, par = _med(meas['mpe']), _med(meas['xargs']), _med(meas['parallel'])
@@ -446,6 +556,15 @@ def main():
 		, '[{}]'.format(_spread(meas['mpe'], '{:.0f}'))))
 	print(row.format('mpepool, first execute() to join() return', '{:.0f} jobs/s'.format(_med(meas['mpe_pool']))
 		, '[{}]'.format(_spread(meas['mpe_pool'], '{:.0f}'))))
+	print(row.format('mpepool, cgroups off, whole command', '{:.0f} jobs/s'.format(_med(meas['nocg']))
+		, '[{}]'.format(_spread(meas['nocg'], '{:.0f}'))))
+	print(row.format('mpepool, cgroups off, first execute() to join() return', '{:.0f} jobs/s'.format(
+		_med(meas['nocg_pool'])), '[{}]'.format(_spread(meas['nocg_pool'], '{:.0f}'))))
+	if opts.old:
+		print(row.format('mpepool of {}, whole command'.format(opts.old), '{:.0f} jobs/s'.format(_med(meas['old']))
+			, '[{}]'.format(_spread(meas['old'], '{:.0f}'))))
+	print(row.format('ThreadPoolExecutor({}) + subprocess.run, whole command'.format(workers), '{:.0f} jobs/s'.format(
+		_med(meas['threads'])), '[{}]'.format(_spread(meas['threads'], '{:.0f}'))))
 	print(row.format('xargs -P {} -n 1 true'.format(workers), '{:.0f} jobs/s'.format(xargs)
 		, '[{}]'.format(_spread(meas['xargs'], '{:.0f}'))))
 	if par:
@@ -456,6 +575,8 @@ def main():
 	print(row.format('CPU per job, mpepool: all / the pool process alone', '{:.3f} ms'.format(_med(meas['mpe_cpu']))
 		, '/ {:.3f} ms  [{} / {}]'.format(_med(meas['mpe_owncpu']), _spread(meas['mpe_cpu'], '{:.3f}')
 		, _spread(meas['mpe_owncpu'], '{:.3f}'))))
+	print(row.format('CPU per job, mpepool with cgroups off: the pool process alone', '{:.3f} ms'.format(
+		_med(meas['nocg_owncpu'])), '[{}]'.format(_spread(meas['nocg_owncpu'], '{:.3f}'))))
 	print(row.format('CPU per job, xargs (= about the cost of `true` itself)', '{:.3f} ms'.format(_med(meas['xargs_cpu']))
 		, '[{}]'.format(_spread(meas['xargs_cpu'], '{:.3f}'))))
 	if par:
@@ -495,14 +616,29 @@ def main():
 	print('\nTargets (median of the per-round ratios, min..max in brackets)')
 	print('  mpepool / xargs rate     {:6.3f}  [{}]  (>= {})   {}'.format(rxargs, _spread(meas['r_xargs'], '{:.2f}')
 		, _TARGET_XARGS, _verdict(rxargs >= _TARGET_XARGS)))
+	rnocg = _med(meas['r_nocg'])
+	print('  cgroups off / xargs rate {:6.3f}  [{}]  (>= {})  {}   (the thread pool: {:.3f})'.format(rnocg
+		, _spread(meas['r_nocg'], '{:.2f}'), _TARGET_XARGS_NOCG, _verdict(rnocg >= _TARGET_XARGS_NOCG)
+		, _med(meas['r_threads'])))
+	if opts.old:
+		print('  mpepool / the old one    {:6.3f}  [{}]  (the default launchers of both)'.format(_med(meas['r_old'])
+			, _spread(meas['r_old'], '{:.2f}')))
 	if rpar is not None:
 		print('  mpepool / parallel rate  {:6.3f}  [{}]  (>= {})   {}'.format(rpar, _spread(meas['r_parallel'], '{:.2f}')
 			, _TARGET_PARALLEL, _verdict(rpar >= _TARGET_PARALLEL)))
 	else:
 		print('  mpepool / parallel rate     -    (>= {})   GNU parallel not installed'.format(_TARGET_PARALLEL))
-	print('  sleep wall / ideal       {:6.3f}  [{}]  (<= {})  {}   (xargs: {:.3f})'.format(rsleep
-		, _spread(meas['r_sleep'], '{:.3f}'), _TARGET_SLEEP, _verdict(rsleep <= _TARGET_SLEEP)
-		, _med(meas['sleep_xargs']) / ideal))
+	print('  sleep wall / xargs\'     {:6.3f}  [{}]  (<= {})  {}   (to the ideal: mpepool {:.3f}, xargs {:.3f})'.format(
+		rsleep, _spread(meas['r_sleep'], '{:.3f}'), _TARGET_SLEEP, _verdict(rsleep <= _TARGET_SLEEP)
+		, _med(meas['r_ideal']), _med(meas['sleep_xargs']) / ideal))
+	if longres:
+		quarters = longres['quarters']
+		drift = quarters[3] / quarters[0] - 1
+		print('  long run: quarter rates  {}  jobs/s; last / first - 1 = {:+.3f}  (within +-{})  {}'.format(
+			' '.join('{:.0f}'.format(q) for q in quarters), drift, _TARGET_DRIFT, _verdict(abs(drift) <= _TARGET_DRIFT)))
+		print('  long run: the pool process: peak RSS {:.1f} MB; RSS at its start {:.1f} MB, with the {} Job objects'
+			' {:.1f} MB, after each quarter {} MB'.format(longres['peak_rss'] / 2**20, longres['rss_start'] / 2**20, nlong
+			, longres['rss_jobs'] / 2**20, ' '.join('{:.1f}'.format(v / 2**20) for v in longres['rss_quarters'])))
 	killok = deadmax <= _TARGET_KILL_MS and not survivors and not notimeout and not nodeath
 	print('  tree dead after deadline {:6.1f} ms max, {:.1f} ms median  (<= {:.0f} ms)  {}'.format(deadmax, deadmed
 		, _TARGET_KILL_MS, _verdict(killok)))
@@ -518,8 +654,11 @@ def main():
 	else:
 		print('| {} `true` jobs, 2 workers, vs GNU `parallel -j2` | {:.0f} jobs/s | not installed | - | >= {:.0f} |'.format(
 			ntrue, mpe, _TARGET_PARALLEL))
-	print('| {} `sleep {}` jobs, 2 workers, vs the ideal wall time | {:.3f} s | {:.3f} s | {:.3f} | <= {} |'.format(
-		nsleep, sleeptime, sleep, ideal, rsleep, _TARGET_SLEEP))
+	print('| {} `true` jobs, 2 workers, cgroups off, vs `xargs -P 2 -n 1` | {:.0f} jobs/s | {:.0f} jobs/s | {:.2f} | >= {}'
+		' (a `ThreadPoolExecutor(2)` + `subprocess.run`: {:.2f}) |'.format(ntrue, _med(meas['nocg']), xargs, rnocg
+		, _TARGET_XARGS_NOCG, _med(meas['r_threads'])))
+	print('| {} `sleep {}` jobs, 2 workers, vs `xargs -P 2` | {:.3f} s | {:.3f} s | {:.3f} | <= {} |'.format(
+		nsleep, sleeptime, sleep, _med(meas['sleep_xargs']), rsleep, _TARGET_SLEEP))
 	print('| timed-out job tree (also with a setsid grandchild) dead after its deadline, median / max of {} | {:.1f} / {:.1f} ms'
 		' | - | - | <= {:.0f} ms |'.format(len(dead), deadmed, deadmax, _TARGET_KILL_MS))
 	print('| CPU time per `true` job (pool process + job) vs xargs | {:.3f} ms | {:.3f} ms | {:.2f} | - |'.format(

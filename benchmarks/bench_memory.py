@@ -28,7 +28,7 @@ from mpepool import ExecPool, Job  # noqa: E402
 PY = sys.executable
 # The targets
 TARGET_STOP = 0.5  # s from crossing memlim to the stop
-TARGET_CPU = 3.  # % of one core for 50 monitored sleeping jobs
+TARGET_CPU = 1.5  # % of one core for 50 monitored sleeping jobs
 TARGET_ENQUEUE = 1.  # s for 100,000 jobs
 TARGET_RATIO = 1.2  # per-job cost at 100,000 / at 10,000
 
