@@ -2593,7 +2593,7 @@ class TestJobCgroupFake(MpeTestCase):
 		self.assertTrue(cgroup.remove())
 		self.assertEqual(os.listdir(mem.base) + os.listdir(cpu.base), [])
 
-	def testV1UsageAll(self):
+	def test_v1_usage_all(self):
 		"""Where v1 cpuacct.usage_all lists each CPU's user and system time, one read gives both: the
 		figures are those of usage_user and usage_sys (their sums over the CPUs)"""
 		cpu = mpepool._CgHier('v1', self.root + '/cpuacct', self.root + '/cpuacct', {'cpuacct'})
