@@ -2955,10 +2955,13 @@ class TestCgroups(MpeTestCase):
 		for job in jobs:
 			pool.execute(job)
 		self.assertTrue(pool.join(120))
+		pool.terminate()  # Its cgroups kept for the next jobs are removed too: what stays is dying ones only
 		after = memcgroups()  # The files (their page cache) are still there
 		self.assertEqual([job.proc.returncode for job in jobs], [0] * 100)
 		self.assertEqual(os.path.getsize(self.path('f99')), 2 << 20)
-		self.assertLess(after - before, 15, (before, after))  # Other pools of this host come and go meanwhile
+		# A dying cgroup per job without the reclaim (+100); the bound leaves room for the cgroups that other
+		# programs of the host (Slurm's, other pools) make and remove meanwhile
+		self.assertLess(after - before, 30, (before, after))
 
 	def test_shim_placement_into_a_v2_cgroup(self):
 		"""A prepared cgroup v2 directory given by PYEXPOOL_CGROUP: jobs placed by the /bin/sh shim, CPU
