@@ -293,7 +293,7 @@ def _measureTimeouts(count, workers, tmpdir):
 	ferr.close()
 	childfd = os.pidfd_open(child.pid)
 	sel.register(childfd, selectors.EVENT_READ, None)
-	bpool, btag = prefix.encode(), _TAG.encode()
+	bpool = prefix.encode()
 	ignored.add(child.pid)  # Pids that are not (and will not become) job processes
 	pending = set()  # Descendants of the pool without a tag yet: forked, not yet exec'd into the tagged `sh`
 	tracked = {}  # pid -> tag of a tagged process being watched

@@ -43,7 +43,6 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-import mpepool  # noqa: E402
 from mpepool import ExecPool, Job, SlurmLauncher  # noqa: E402
 
 TESTCONF = os.path.join(os.environ.get('PYEXPOOL_SLURM_BASE', '/tmp/pyexpool-slurm'), 'etc', 'slurm.conf')
