@@ -1317,7 +1317,7 @@ class Job(object):
 		self.accounting = None  # Where wtime/utime/stime/rssmax came from: 'wait4', or the launcher's source
 		self._omitafn = bool(omitafn)
 		self._restarting = False  # Stopped to be run again later (memory postponement, restart on timeout)
-		self._run = None  # _Run: its current (or last) run in a pool
+		self._run = None  # _Run: its current run in a pool, None once it completed
 		self._outkeys = None  # {output path: its real path} counted as used in _OUTPUTS, from execute() to the end
 		self._inpool = None  # The marker prefix of the ExecPool holding it from its execute() to its completion
 		if task is not None:
@@ -1466,10 +1466,12 @@ class _Run(object):
 	"""One run of a job: from its start in a pool to its end (a restart or a postponement starts a new run)
 
 	Shared by the pool and its launcher: the pool's deadlines of a run are skipped once it ended, and
-	the launcher keeps its own state of the run in `launch`.
+	the launcher keeps its own state of the run in `launch`. The job refers to it (job._run) until the
+	job completes; then the pool drops it: the run refers to its job, and that cycle would leave both
+	to Python's cyclic garbage collector, whose oldest generation a long pool's runs reach first.
 	"""
 	__slots__ = ('job', 'proc', 'slot', 'tspawn', 'marker', 'stdout', 'stderr', 'opened', 'pidfd', 'pipes'
-		, 'ended', 'launch')
+		, 'ended', 'launch', 'due', '__weakref__')
 
 	def __init__(self, job, marker):
 		self.job = job
@@ -1483,6 +1485,7 @@ class _Run(object):
 		self.pipes = None  # {fd: [bytes chunks]} of the PIPE channels being drained
 		self.ended = False  # Its process exited (or was abandoned): its deadlines are void
 		self.launch = None  # The launcher's own state of this run
+		self.due = 0  # Its entries in the pool's deadlines heap (void once it ended)
 
 	def __repr__(self):
 		return '<_Run of {!r}{}>'.format(self.job.name, ' ended' if self.ended else '')
@@ -2752,6 +2755,7 @@ class ExecPool(object):
 		self._jobseq = itertools.count(1)
 		self._deadlines = []  # Heap of (perf_counter, seq, run, action): action() unless run ended
 		self._dseq = itertools.count()  # Tie-break of equal deadlines
+		self._void = 0  # Entries of _deadlines whose runs ended
 		self._webuiapp = webuiapp
 		self._uinext = 0.  # perf_counter() of the next Web UI snapshot
 		self._uipending = False  # A change of the state is not published yet (held back by the rate limit)
@@ -3124,6 +3128,10 @@ class ExecPool(object):
 
 	def _schedule(self, when, action, run=None):
 		"""Call action() at perf_counter() when, from the pool's loop; skipped if run (a _Run) ended by then"""
+		if run is not None:
+			if run.ended:
+				return
+			run.due += 1
 		heapq.heappush(self._deadlines, (when, next(self._dseq), run, action))
 
 	def _fireDeadlines(self):
@@ -3133,6 +3141,18 @@ class ExecPool(object):
 			_, _, run, action = heapq.heappop(self._deadlines)
 			if run is None or not run.ended:
 				action()
+			else:
+				self._void -= 1
+
+	def _voidDeadlines(self, run):
+		"""A run ended: its deadlines are void. They hold the run and its job (a timeout of an hour would keep
+		a finished job that long), so the heap drops the void entries once they are half of it"""
+		self._void += run.due
+		run.due = 0
+		if self._void * 2 > len(self._deadlines):
+			self._deadlines = [entry for entry in self._deadlines if entry[2] is None or not entry[2].ended]
+			heapq.heapify(self._deadlines)
+			self._void = 0
 
 	# --- Starting jobs ---------------------------------------------------------------------------------
 
@@ -3404,6 +3424,7 @@ class ExecPool(object):
 	def _endRun(self, run):
 		"""The run's process is gone (or abandoned): its deadlines are void, its slot and files are given back"""
 		run.ended = True
+		self._voidDeadlines(run)
 		if run.slot is not None:
 			heapq.heappush(self._freeslots, run.slot)
 			if self._affinity is not None:
@@ -3474,6 +3495,7 @@ class ExecPool(object):
 			job._removeEmptyOutputs()  # Its output paths are released all the same
 		if job._run is not None:
 			self._closeChannels(job._run)
+			job._run = None  # Its run ends here: the job keeps its proc and figures, nothing refers back to it
 		info = JobInfo(job, columns=self._launcher.columns)
 		if graceful:
 			self.jobsdone += 1
@@ -3662,6 +3684,8 @@ class ExecPool(object):
 		while (self._workers or self._settling) and time.perf_counter() < giveup:
 			self._onEvents(self._waitEvents(giveup))
 			self._fireDeadlines()
+		# The launcher's last word on the jobs left is said before they complete (and their runs are dropped)
+		self._launcher.sweep()
 		for job in list(self._workers):
 			# Its run ends here, once: its process stays watched only to be reaped (a zombie) when it exits
 			_warnmsg('ERROR, "{}" #{} did not exit on SIGKILL; it is abandoned'.format(job.name, job.proc.pid))
@@ -3673,7 +3697,6 @@ class ExecPool(object):
 			self._settling.discard(job)
 			self._complete(job)
 		self._collectat = None
-		self._launcher.sweep()
 		self._launcher.idle()
 		self._finishDueTasks()
 		self._traceFailures()
@@ -6170,6 +6193,7 @@ def _nodeAgent():
 			proc = launcher.spawn(job, list(job.args), kwargs, cpus)
 		except Exception as err:  # The program, its workdir or its output could not be opened: a start failure
 			_OUTPUTS.release(job)
+			job._run = None  # No cycle left to the garbage collector (see _Run)
 			send({'op': 'end', 'id': rid, 'code': None, 'reason': 'start failure', 'error': str(err)})
 			return
 		finally:
@@ -6239,6 +6263,7 @@ def _nodeAgent():
 		launcher.reaped(job, status, rusage)
 		runs.pop(run.slot[0], None)
 		_OUTPUTS.release(job)
+		job._run = None  # Its run ended: no cycle left to the garbage collector (see _Run)
 		if tell:
 			send({'op': 'end', 'id': run.slot[0], 'code': _exitcode(status) if status is not None else -1
 				, 'pid': job.proc.pid, 'wtime': job.wtime, 'utime': job.utime, 'stime': job.stime, 'rssmax': job.rssmax

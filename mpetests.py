@@ -40,6 +40,7 @@ import threading
 import time
 import unittest
 import urllib.request
+import weakref
 import xml.etree.ElementTree as ElementTree
 from multiprocessing import cpu_count
 from unittest import mock
@@ -437,11 +438,13 @@ class TestExecPool(MpeTestCase):
 
 	def test_next_job_starts_within_milliseconds_whatever_the_latency(self):
 		pool = self.newPool(1, latency=30)
-		first, second = Job('first', args=pyjob(SLEEP(0.2))), Job('second', args=('true',))
+		spawned = []  # The run record goes with the job's completion: its spawn time is read in onfinish
+		first = Job('first', args=pyjob(SLEEP(0.2)), onfinish=lambda job: spawned.append(job._run.tspawn))
+		second = Job('second', args=('true',))
 		pool.execute(first)
 		pool.execute(second)
 		self.assertTrue(pool.join(30))
-		exited = first._run.tspawn + first.wtime
+		exited = spawned[0] + first.wtime
 		self.assertGreaterEqual(second.tstart, exited)
 		self.assertLess(second.tstart - exited, 0.1)  # Event-driven: not after `latency` seconds
 
@@ -2303,11 +2306,69 @@ class TestLauncherMarks(MpeTestCase):
 				out = os.path.join(self.tmp, type(launcher).__name__)
 				job = Job('env', args=pyjob('import os; print(os.environ["PYEXPOOL_JOB"])'), stdout=out)
 				pool.execute(job)
+				runmarker = job._run.marker  # Its run record goes with its completion
 				self.assertTrue(pool.join(30))
 				with open(out) as fout:
 					marker = fout.read().split()[-1]
-				self.assertEqual(marker.split(':')[-1], job._run.marker)
+				self.assertEqual(marker.split(':')[-1], runmarker)
 				self.assertTrue(marker.startswith(pool._prefix), (marker, pool._prefix))
+
+
+def assertRunFreed(test, pool, nojob=True):
+	"""Run a job (a timeout, a PIPE and a file output) with Python's cyclic garbage collector off: once it
+	completed, its run record and the channels the pool opened are freed (refcounting alone), the job
+	keeps what the original's did (its Popen's pid and exit code, its figures), and nothing of the pool
+	holds it (nojob: its own weakref dies with the caller's last reference)"""
+	enabled = gc.isenabled()
+	gc.collect()
+	gc.disable()
+	test.addCleanup(lambda: gc.enable() if enabled else None)
+	job = Job('kept', args=('sh', '-c', 'echo out; echo err >&2'), timeout=600, stdout=test.path('kept.out')
+		, stderr=subprocess.PIPE)
+	pool.execute(job)
+	run = job._run
+	refs = [weakref.ref(run)] + [weakref.ref(fout) for fout in run.opened]
+	del run
+	test.assertEqual(len(refs), 2)  # The run, the stdout file the pool opened
+	test.assertTrue(pool.join(60))
+	test.assertEqual(pool.failures, [])
+	test.assertEqual([ref() for ref in refs], [None, None])
+	test.assertIsNone(job._run)
+	test.assertEqual((job.proc.returncode, job.pipederr), (0, 'err\n'))
+	test.assertIsNotNone(job.proc.pid)
+	test.assertIsNotNone(job.wtime)
+	test.assertEqual([entry for entry in pool._deadlines if entry[2] is not None], [])  # Its timeout's entry
+	if nojob:
+		jobref = weakref.ref(job)
+		del job
+		test.assertIsNone(jobref())
+	with open(test.path('kept.out')) as fout:
+		test.assertEqual(fout.read(), 'out\n')
+
+
+class TestRetention(MpeTestCase):
+	"""What the pool keeps after a job ended: nothing of its run, no reference cycle (its memory is freed
+	by refcounting, not by the cyclic collector's rare full collections), the job's own results"""
+
+	def test_local_run_freed_at_completion(self):
+		pool = self.newPool(1, cgroups=False)
+		self.assertIs(type(pool._launcher), mpepool.LocalLauncher)
+		assertRunFreed(self, pool)
+
+	def test_void_deadlines_leave_the_heap(self):
+		"""The timeouts of finished jobs do not stay in the deadlines heap until they are due"""
+		pool = self.newPool(2, cgroups=False)
+		gc.disable()
+		self.addCleanup(gc.enable)
+		jobs = [Job('t%d' % i, args=('true',), timeout=3600) for i in range(40)]
+		refs = [weakref.ref(job) for job in jobs]
+		for job in jobs:
+			pool.execute(job)
+		del jobs, job
+		self.assertTrue(pool.join(30))
+		self.assertEqual(pool.jobsdone, 40)
+		self.assertEqual([entry for entry in pool._deadlines if entry[2] is not None], [])
+		self.assertEqual([ref() for ref in refs], [None] * 40)  # Nothing holds the jobs
 
 
 class TestNothingLost(MpeTestCase):
@@ -2680,6 +2741,11 @@ class TestCgroups(MpeTestCase):
 		grown = inBytes(jobs[1].rssmax - jobs[0].rssmax) / (1 << 20)  # MB above an empty interpreter's peak
 		self.assertGreaterEqual(grown, 19.5)
 		self.assertLess(grown, 22)
+
+	def test_run_freed_at_completion(self):
+		pool = self.newPool(1)
+		self.assertIsNotNone(pool._launcher.caps)
+		assertRunFreed(self, pool)
 
 	def test_cgroups_reused_then_removed_when_idle(self):
 		pool = self.newPool(2)
@@ -8065,6 +8131,10 @@ class TestSlurmPerNode(TestSlurm):
 		launcher = mpepool.SlurmLauncher(pernode=True, nodes=nodes)
 		return self.newPool(wksnum or 2 * nodes, launcher=launcher, **kwargs)
 
+
+	def test_run_freed_at_completion(self):
+		pool = self.nodePool(nodes=1)
+		assertRunFreed(self, pool)
 
 	def test_spread(self):
 		"""The jobs spread over every node, each node running as many at once as its slots; outputs: PIPE
