@@ -291,13 +291,44 @@ def applyCallback(callback, owner):
 	return True
 
 
+class _BoundCallback(object):
+	"""A user callback bound to its owner (a Job or a Task) as a method is (owner.onfinish() calls it with the
+	owner; its attributes are the callable's), but holding the owner weakly: a bound method would make a
+	reference cycle with its owner, and every finished job with a callback would wait for Python's cyclic
+	garbage collector, whose oldest generation the jobs of a long pool reach first"""
+	__slots__ = ('__func__', '_owner')
+
+	def __init__(self, callback, owner):
+		self.__func__ = callback
+		self._owner = weakref.ref(owner)
+
+	@property
+	def __self__(self):
+		return self._owner()
+
+	def __call__(self, *args, **kwargs):
+		return self.__func__(self._owner(), *args, **kwargs)
+
+	def __getattr__(self, name):
+		return getattr(self.__func__, name)
+
+	def __eq__(self, other):
+		return isinstance(other, _BoundCallback) and self.__func__ == other.__func__ and self._owner == other._owner
+
+	def __hash__(self):
+		return hash((self.__func__, self._owner))
+
+	def __repr__(self):
+		return '<bound callback {!r} of {!r}>'.format(self.__func__, self._owner())
+
+
 def _bindCallback(callback, owner, pname):
 	"""Bind a user callback to its owner, so that it is called with the owner as its only argument"""
 	if callback is None:
 		return None
 	if not callable(callback):
 		raise TypeError('{} must be callable or None, not {!r}'.format(pname, callback))
-	return types.MethodType(callback, owner)
+	return _BoundCallback(callback, owner)
 
 # === CPU topology ======================================================================================
 # Computed from /sys/devices/system/{cpu,node} and the CPUs this process may use; no external programs.

@@ -2323,8 +2323,9 @@ def assertRunFreed(test, pool, nojob=True):
 	gc.collect()
 	gc.disable()
 	test.addCleanup(lambda: gc.enable() if enabled else None)
+	called = []  # The callbacks are bound to the job without a reference cycle too
 	job = Job('kept', args=('sh', '-c', 'echo out; echo err >&2'), timeout=600, stdout=test.path('kept.out')
-		, stderr=subprocess.PIPE)
+		, stderr=subprocess.PIPE, onstart=called.append, ondone=called.append, onfinish=called.append)
 	pool.execute(job)
 	run = job._run
 	refs = [weakref.ref(run)] + [weakref.ref(fout) for fout in run.opened]
@@ -2334,6 +2335,8 @@ def assertRunFreed(test, pool, nojob=True):
 	test.assertEqual(pool.failures, [])
 	test.assertEqual([ref() for ref in refs], [None, None])
 	test.assertIsNone(job._run)
+	test.assertEqual(called, [job] * 3)
+	del called[:]
 	test.assertEqual((job.proc.returncode, job.pipederr), (0, 'err\n'))
 	test.assertIsNotNone(job.proc.pid)
 	test.assertIsNotNone(job.wtime)
@@ -2354,6 +2357,25 @@ class TestRetention(MpeTestCase):
 		pool = self.newPool(1, cgroups=False)
 		self.assertIs(type(pool._launcher), mpepool.LocalLauncher)
 		assertRunFreed(self, pool)
+
+	def test_callbacks_bound_as_methods(self):
+		"""A job's and a task's callbacks are called with their owner and read as the callables' attributes, as
+		the original's bound methods; they hold the owner weakly (no cycle with it)"""
+		def onfinish(owner):
+			"""doc"""
+			return owner
+		task = Task('T', onfinish=onfinish)
+		job = Job('j', onfinish=onfinish)  # Not in the task: an unfinished item and its task refer to each other
+		self.assertIs(job.onfinish(), job)
+		self.assertIs(task.onfinish(), task)
+		self.assertEqual((job.onfinish.__name__, job.onfinish.__func__, job.onfinish.__self__), ('onfinish', onfinish, job))
+		self.assertEqual(job.onfinish, job.onfinish)
+		self.assertNotEqual(job.onfinish, task.onfinish)
+		gc.disable()
+		self.addCleanup(gc.enable)
+		refs = weakref.ref(job), weakref.ref(task)
+		del job, task
+		self.assertEqual([ref() for ref in refs], [None, None])
 
 	def test_void_deadlines_leave_the_heap(self):
 		"""The timeouts of finished jobs do not stay in the deadlines heap until they are due"""
