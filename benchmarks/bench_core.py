@@ -2,7 +2,7 @@
 """Benchmark of the pyexpool core against xargs, GNU parallel and the ideal wall time
 
 Run from the repository root:  python3 benchmarks/bench_core.py [--quick] [--repeat N] [--old PATH]
-	[--long N]
+	[--long N] [--long-only]
 
 Measured side by side in one run, each measurement repeated and its median reported (the spread,
 min..max, is shown too, since the machine may be shared):
@@ -27,15 +27,21 @@ the watcher and its console goes to /dev/null; the child writes its own figures 
 children run as a user runs them: PYTHONDONTWRITEBYTECODE and PYTHONUNBUFFERED are removed from their
 environment (set in a development session, they make every start compile mpepool.py, ~80 ms here, and
 every message a write).
-4. A long run (--long N, default 100,000; 0 skips it; once per benchmark run: a minute or more): N
-	`true` jobs executed at once into ExecPool(2); the rate of the last quarter of the completions
-	against the first quarter's, and the memory of the pool's process (its peak RSS, with the N Job
-	objects the caller made, and its RSS after each quarter).
+4. A long run (--long N, default 100,000; 0 skips it; once per benchmark run: a minute or more; alone
+	with --long-only, also the --old one's then): N `true` jobs executed at once into ExecPool(2); the
+	rate of the last quarter of the completions against the first quarter's (and the pool process's CPU
+	time per job in each quarter, the garbage collector's part of it: less blurred by a shared machine's
+	load than the rates), and the memory of the pool's process, the caller's apart from the pool's: its RSS at the start, with the N Job objects the caller
+	made (the caller's), after each quarter (the growth: what the finished jobs keep, job.proc and the
+	figures, the caller's too, and what the pool keeps), and after the caller dropped its jobs, before
+	and after a gc.collect() (what refcounting did not free: reference cycles); beside each RSS the
+	Python objects allocated (sys.getallocatedblocks()), which the allocator's free pages do not blur.
 
 This is a script, not a test: it prints figures and their ratios to the targets, and exits 0 whether
 or not the targets are met (1 on a failure of the benchmark itself).
 """
 import argparse
+import gc
 import json
 import os
 import resource
@@ -137,34 +143,81 @@ def _rss():
 		return int(fstatm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
 
 
+def _mem():
+	"""[RSS bytes, Python memory blocks allocated] of this process now"""
+	return [_rss(), sys.getallocatedblocks()]
+
+
 def _longMain(mpepool, count, workers, res):
 	"""The long run: count `true` jobs; the completion times of each quarter, the pool's memory"""
 	ends = []
 	quarter = count // 4
 	rss = []
 
+	cpu = []  # The pool process's CPU seconds and the seconds spent in the garbage collector at each quarter's end
+	gctime = [0., None]
+
+	def ongc(phase, info):
+		if phase == 'start':
+			gctime[1] = time.perf_counter()
+		elif gctime[1] is not None:
+			gctime[0] += time.perf_counter() - gctime[1]
+
 	def onfinish(job):
 		ends.append(time.perf_counter())
 		if len(ends) % quarter == 0:
-			rss.append(_rss())
+			rss.append(_mem())
+			cpu.append((time.process_time(), gctime[0]))
 
+	gc.callbacks.append(ongc)
 	pool = mpepool.ExecPool(workers)
-	res['rss_start'] = _rss()
+	res['rss_start'] = _mem()
 	jobs = [mpepool.Job('t{}'.format(i), args=('true',), onfinish=onfinish) for i in range(count)]
-	res['rss_jobs'] = _rss()  # The caller's Job objects
+	res['rss_jobs'] = _mem()  # The caller's Job objects
 	tstart = time.perf_counter()
+	cpu0 = (time.process_time(), gctime[0])
 	for job in jobs:
 		pool.execute(job)
 	res['joined'] = pool.join()
 	res['pool_s'] = time.perf_counter() - tstart
 	res['done'] = pool.jobsdone
 	res['rss_quarters'] = rss
+	res['cpu_quarters'] = [[(cur[0] - prev[0]) / quarter, (cur[1] - prev[1]) / quarter] for prev, cur in zip([cpu0] + cpu, cpu)]
 	res['peak_rss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+	del jobs, job  # The caller drops its jobs: what stays is the pool's (its bounded history of finished jobs)
+	res['rss_dropped'] = _mem()
+	gc.collect()
+	res['rss_collected'] = _mem()
 	res['quarters'] = [quarter / (ends[(i + 1) * quarter - 1] - (ends[i * quarter - 1] if i else tstart))
 		for i in range(4)]
 
 
 # === Helpers of the measuring side ===================================================================
+
+def _printLong(longres, nlong, title):
+	"""Print the figures of a long run: the quarters' rates, the memory of the caller and of the pool"""
+	quarters = longres['quarters']
+	drift = quarters[3] / quarters[0] - 1
+	print('  {}: quarter rates  {}  jobs/s; last / first - 1 = {:+.3f}  (within +-{})  {}'.format(title
+		, ' '.join('{:.0f}'.format(q) for q in quarters), drift, _TARGET_DRIFT, _verdict(abs(drift) <= _TARGET_DRIFT)))
+
+	print('    the pool process\'s CPU per job in each quarter: {} ms, of which in the garbage collector {} ms'.format(
+		' '.join('{:.3f}'.format(q[0] * 1000) for q in longres['cpu_quarters'])
+		, ' '.join('{:.3f}'.format(q[1] * 1000) for q in longres['cpu_quarters'])))
+
+	def mem(fig):
+		return '{:.1f} MB ({:.0f}k objects)'.format(fig[0] / 2**20, fig[1] / 1000)
+	start, made, qs = longres['rss_start'], longres['rss_jobs'], longres['rss_quarters']
+	print('    memory of the pool\'s process (peak RSS {:.1f} MB): at the start {}; with the caller\'s {} Job objects {}'
+		' (+{:.0f} bytes, {:.1f} objects per job)'.format(longres['peak_rss'] / 2**20, mem(start), nlong, mem(made)
+		, (made[0] - start[0]) / nlong, (made[1] - start[1]) / nlong))
+	print('    after each quarter: {}; the growth over the run: {:+.0f} bytes, {:+.1f} objects per job (what the'
+		' finished jobs keep, as job.proc, and what the pool keeps)'.format(', '.join(mem(q) for q in qs)
+		, (qs[-1][0] - made[0]) / nlong, (qs[-1][1] - made[1]) / nlong))
+	dropped, collected = longres['rss_dropped'], longres['rss_collected']
+	print('    the caller dropped its jobs: {}; then gc.collect(): {} (objects left to the collector by reference'
+		' cycles: {:.1f} per job); the pool keeps {:+.0f}k objects against its start'.format(mem(dropped)
+		, mem(collected), (dropped[1] - collected[1]) / nlong, (collected[1] - start[1]) / 1000))
 
 def _runTimed(cmd, shell=False, env=None, errpath=None):
 	"""Run a command with its output to /dev/null
@@ -434,6 +487,7 @@ def main():
 	parser.add_argument('--repeat', type=int, default=None, help='rounds of each measurement (default 3, quick 2)')
 	parser.add_argument('--old', metavar='PATH', help='a folder with an older mpepool.py, alternated with this one')
 	parser.add_argument('--long', type=int, default=None, help='jobs of the long run (default 100000, quick 20000, 0: none)')
+	parser.add_argument('--long-only', action='store_true', help='the long run alone (and the --old one\'s)')
 	parser.add_argument('--child', nargs=5, metavar=('MODE', 'COUNT', 'WORKERS', 'OUT', 'EXTRA'), help=argparse.SUPPRESS)
 	opts = parser.parse_args()
 	if opts.child:
@@ -481,7 +535,7 @@ def main():
 		sseqpath = os.path.join(tmpdir, 'sseq')
 		with open(sseqpath, 'w') as fout:
 			fout.write('\n'.join(str(i) for i in range(1, nsleep + 1)) + '\n')
-		for rnd in range(rounds):
+		for rnd in range(0 if opts.long_only else rounds):
 			print('round {} / {} ...'.format(rnd + 1, rounds), flush=True)
 			wall, cpu, res = _runPool('true', ntrue, workers, tmpdir)
 			if res['done'] != ntrue:
@@ -527,13 +581,25 @@ def main():
 			meas['r_sleep'].append(meas['sleep'][-1] / meas['sleep_xargs'][-1])
 			meas['r_ideal'].append(meas['sleep'][-1] / ideal)
 			meas['timeouts'].append(_measureTimeouts(ntimeout, workers, tmpdir))
-		longres = None
+		longres = oldlong = None
+		if nlong and opts.long_only and opts.old:
+			print('long run of {}: {} `true` jobs ...'.format(opts.old, nlong), flush=True)
+			_, _, oldlong = _runPool('long', nlong, workers, tmpdir, root=os.path.abspath(opts.old))
 		if nlong:
 			print('long run: {} `true` jobs ...'.format(nlong), flush=True)
 			_, _, longres = _runPool('long', nlong, workers, tmpdir)
-			if longres['done'] != nlong:
-				raise RuntimeError('mpepool completed {} of {} true jobs in the long run'.format(longres['done'], nlong))
+		for res in (oldlong, longres):
+			if res is not None and res['done'] != nlong:
+				raise RuntimeError('mpepool completed {} of {} true jobs in the long run'.format(res['done'], nlong))
 	elapsed = time.perf_counter() - tstart
+	if opts.long_only:
+		if oldlong:
+			_printLong(oldlong, nlong, 'long run of {}'.format(opts.old))
+		if longres:
+			_printLong(longres, nlong, 'long run')
+		print('\n{:.1f} s in total, load average {} at the end.'.format(elapsed, ' '.join('{:.2f}'.format(v)
+			for v in os.getloadavg())))
+		return 0
 
 	mpe, xargs, par = _med(meas['mpe']), _med(meas['xargs']), _med(meas['parallel'])
 	sleep = _med(meas['sleep'])
@@ -632,13 +698,7 @@ def main():
 		rsleep, _spread(meas['r_sleep'], '{:.3f}'), _TARGET_SLEEP, _verdict(rsleep <= _TARGET_SLEEP)
 		, _med(meas['r_ideal']), _med(meas['sleep_xargs']) / ideal))
 	if longres:
-		quarters = longres['quarters']
-		drift = quarters[3] / quarters[0] - 1
-		print('  long run: quarter rates  {}  jobs/s; last / first - 1 = {:+.3f}  (within +-{})  {}'.format(
-			' '.join('{:.0f}'.format(q) for q in quarters), drift, _TARGET_DRIFT, _verdict(abs(drift) <= _TARGET_DRIFT)))
-		print('  long run: the pool process: peak RSS {:.1f} MB; RSS at its start {:.1f} MB, with the {} Job objects'
-			' {:.1f} MB, after each quarter {} MB'.format(longres['peak_rss'] / 2**20, longres['rss_start'] / 2**20, nlong
-			, longres['rss_jobs'] / 2**20, ' '.join('{:.1f}'.format(v / 2**20) for v in longres['rss_quarters'])))
+		_printLong(longres, nlong, 'long run')
 	killok = deadmax <= _TARGET_KILL_MS and not survivors and not notimeout and not nodeath
 	print('  tree dead after deadline {:6.1f} ms max, {:.1f} ms median  (<= {:.0f} ms)  {}'.format(deadmax, deadmed
 		, _TARGET_KILL_MS, _verdict(killok)))

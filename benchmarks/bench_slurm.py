@@ -20,7 +20,8 @@ P2. Slurm RPCs for them (sdiag's counts before and after, the allocation and the
 P3. A job's end (its last instruction, CLOCK_MONOTONIC, shared by the processes of this machine) to its
     onfinish, per node and locally (median / max).
 P4. A timeout's lateness: the job's end seen (onfinish) after tstart + timeout.
-P5. The pool's and each agent's memory (RSS MB) after 5,000 and after 20,000 jobs (--memory-jobs).
+P5. The pool's and each agent's memory (RSS MB) after 5,000 and after 20,000 jobs (--memory-jobs), and the
+    pool's Python objects (sys.getallocatedblocks()).
 
 A benchmark, not a test: it asserts nothing and prints the targets. Needs a cluster
 (.ci/slurm-cluster start; SLURM_CONF is taken from there unless set).
@@ -221,17 +222,19 @@ def pernode(opts):
 
 		def probe(done):
 			if done in (min(5000, opts.memory_jobs), opts.memory_jobs):
-				mem[done] = [rssMb()] + [rssMb(pid) for pid in agents.values()]
-		mem[0] = [rssMb()] + [rssMb(pid) for pid in agents.values()]
+				mem[done] = [rssMb()] + [rssMb(pid) for pid in agents.values()] + [sys.getallocatedblocks()]
+		mem[0] = [rssMb()] + [rssMb(pid) for pid in agents.values()] + [sys.getallocatedblocks()]
 		rateRun(pool, opts.memory_jobs, probe=probe)
 		pool.terminate()
 	print('\nP3. Job end -> onfinish (median / max): per node {}, local {} (target <= 50 ms median)'.format(
 		ms(delays), ms(localdelays)))
 	print('\nP4. Timeout -> end seen (median / max), {} jobs, timeout 0.5 s: per node {}, local {} (target <= 50 ms)'.format(
 		wksnum, ms(late), ms(locallate)))
-	print('\nP5. RSS MB (the pool, then each agent: {}):'.format(', '.join(agents)))
+	print('\nP5. RSS MB (the pool, then each agent: {}), and the pool\'s Python objects (sys.getallocatedblocks()):'.format(
+		', '.join(agents)))
 	for done, figures in sorted(mem.items()):
-		print('    after {:>6} jobs: {}'.format(done, ', '.join('{:.1f}'.format(fig) for fig in figures)))
+		print('    after {:>6} jobs: {}; {:.0f}k objects'.format(done, ', '.join('{:.1f}'.format(fig) for fig in figures[:-1])
+			, figures[-1] / 1000))
 
 
 def main():
