@@ -1502,7 +1502,7 @@ class _Run(object):
 	to Python's cyclic garbage collector, whose oldest generation a long pool's runs reach first.
 	"""
 	__slots__ = ('job', 'proc', 'slot', 'tspawn', 'marker', 'stdout', 'stderr', 'opened', 'pidfd', 'pipes'
-		, 'ended', 'launch', 'due', '__weakref__')
+		, 'ended', 'launch', 'due', '__weakref__')  # __weakref__: the tests see it freed
 
 	def __init__(self, job, marker):
 		self.job = job
@@ -3526,7 +3526,7 @@ class ExecPool(object):
 			job._removeEmptyOutputs()  # Its output paths are released all the same
 		if job._run is not None:
 			self._closeChannels(job._run)
-			job._run = None  # Its run ends here: the job keeps its proc and figures, nothing refers back to it
+			job._run = None  # Its run ends here (the job keeps its proc and figures): no cycle with it is left
 		info = JobInfo(job, columns=self._launcher.columns)
 		if graceful:
 			self.jobsdone += 1
