@@ -6113,6 +6113,24 @@ class SlurmNodesLauncher(SlurmLauncher):
 		return (), None
 
 
+def _shelterGuardian(launcher):
+	"""Keep the agent's guardian out of the step's v1 freezer cgroup: Slurm's proctrack/cgroup stops a step by
+	signalling the processes of that cgroup, not of the cgroups made below it (the jobs'). When Slurm aborts
+	the step (SIGKILL at once, e.g. a node taken out of the allocation whose slurmd comes back), the guardian,
+	moved to the job's freezer cgroup one level up, outlives the agent and stops the jobs and removes their
+	cgroups. Where it can not move, the jobs get no freezer cgroup of their own (Slurm signals them itself)"""
+	caps = getattr(launcher, 'caps', None)
+	if caps is None or caps.kill is None or caps.kill.version != 'v1':
+		return
+	guardian = _guardian[2] if _guardian is not None and _guardian[0] == os.getpid() else None
+	try:
+		if guardian is None:
+			raise OSError(errno.ESRCH, 'no guardian')
+		_cgWrite(os.path.join(os.path.dirname(caps.kill.base), 'cgroup.procs'), str(guardian.pid))
+	except OSError:
+		launcher.caps = _CgroupCaps(caps.memory, caps.cpu, None) if caps.memory or caps.cpu else None
+
+
 def _nodeAgent():
 	"""A node agent (`python3 mpepool.py --agent`, a step started by SlurmNodesLauncher): runs the jobs that
 	the pool sends on stdin with its node's local launcher, answers on stdout; ends with its stdin; returns
@@ -6124,6 +6142,7 @@ def _nodeAgent():
 	launcher = _LAUNCHERS[None](None)  # The node's default: a cgroup per job where usable (never PYEXPOOL_LAUNCHER,
 	# which the agent inherits from the pool that asked for it)
 	launcher.prefix = _processToken() + 'agent.'  # Its own guardian stops the jobs if the agent dies
+	_shelterGuardian(launcher)
 	sel = selectors.DefaultSelector()
 	outbox = bytearray()
 	# The "start" messages wait (up to _AGENT_HOLD) to go with the next message: two small writes in a row on
