@@ -6146,13 +6146,15 @@ def _nodeAgent():
 	sel = selectors.DefaultSelector()
 	outbox = bytearray()
 	# The "start" messages wait (up to _AGENT_HOLD) to go with the next message: two small writes in a row on
-	# Slurm's I/O connection wait for the first one's (delayed) TCP ack, 40 ms (Nagle's algorithm)
-	held = bytearray()
+	# Slurm's I/O connection wait for the first one's (delayed) TCP ack, 40 ms (Nagle's algorithm). A job
+	# that ended meanwhile needs none: its "end" gives its pid (most short jobs: one message less each way)
+	held = {}  # Run id -> pid of the started jobs whose "start" message waits
 	heldat = [None]  # perf_counter() at which the held messages go anyway
 	runs = {}  # Run id -> _Run of the running jobs
 	deadlines = []  # Heap of (perf_counter, seq, action)
 	seq = itertools.count()
 	masks = {}  # afnstep -> AffinityMask of this node's CPUs
+	programs = {}  # A program's name -> its path on PATH (found once: Popen would search PATH for every job)
 	watchmem = set()  # Runs whose memlim the agent enforces by sampling
 	polled = set()  # Runs without a pidfd
 
@@ -6183,10 +6185,15 @@ def _nodeAgent():
 			if afn:
 				mask = masks.get(afn) or masks.setdefault(afn, AffinityMask(afn))
 				cpus = mask.cpus(msg.get('slot', 0) % len(mask)) if len(mask) else None
-			kwargs = {'executable': None, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
+			args = list(job.args)
+			program = programs.get(args[0])
+			if program is None and '/' not in args[0]:
+				found = shutil.which(args[0])  # None (or a relative PATH entry's): Popen searches, says what fails
+				program = programs[args[0]] = found if found and os.path.isabs(found) else None
+			kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
 				, 'stderr': run.stderr, 'env': _environ(), 'start_new_session': True}
 			run.tspawn = time.perf_counter()
-			proc = launcher.spawn(job, list(job.args), kwargs, cpus)
+			proc = launcher.spawn(job, args, kwargs, cpus)
 		except Exception as err:  # The program, its workdir or its output could not be opened: a start failure
 			_OUTPUTS.release(job)
 			send({'op': 'end', 'id': rid, 'code': None, 'reason': 'start failure', 'error': str(err)})
@@ -6198,7 +6205,7 @@ def _nodeAgent():
 		job.tstart = run.tspawn
 		run.slot = (rid, msg.get('grace', _KILL_GRACE))
 		runs[rid] = run
-		held.extend(json.dumps({'op': 'start', 'id': rid, 'pid': proc.pid}).encode() + b'\n')
+		held[rid] = proc.pid
 		if heldat[0] is None:
 			heldat[0] = time.perf_counter() + _AGENT_HOLD
 		try:
@@ -6259,6 +6266,7 @@ def _nodeAgent():
 		runs.pop(run.slot[0], None)
 		_OUTPUTS.release(job)
 		if tell:
+			held.pop(run.slot[0], None)
 			send({'op': 'end', 'id': run.slot[0], 'code': _exitcode(status) if status is not None else -1
 				, 'pid': job.proc.pid, 'wtime': job.wtime, 'utime': job.utime, 'stime': job.stime, 'rssmax': job.rssmax
 				, 'accounting': job.accounting, 'reason': job.reason})
@@ -6280,9 +6288,9 @@ def _nodeAgent():
 			heapq.heappush(deadlines, (time.perf_counter() + _MEM_PERIOD, next(seq), sampleMemory))
 
 	def flush():
-		if held and (outbox or time.perf_counter() >= heldat[0]):
-			outbox[:0] = held
-			del held[:]
+		if heldat[0] is not None and (outbox or not held or time.perf_counter() >= heldat[0]):
+			outbox[:0] = b''.join(b'{"op":"start","id":%d,"pid":%d}\n' % item for item in held.items())
+			held.clear()
 			heldat[0] = None
 		while outbox:
 			try:
