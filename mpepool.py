@@ -5620,7 +5620,7 @@ _LAUNCHERS.update({'slurm': _cgroupless(SlurmLauncher)
 #                    back, "stdout": err merged into out);  {"op": "sig", "id", "sig"};  the end of its
 #                    stdin: stop every job and exit
 #   agent -> pool:  {"op": "hello", "node", "pid", "cpus", "mem", "step"};  {"op": "start", "id", "pid"} (sent
-#                   with the next message, or after _AGENT_HOLD);
+#                   with the next message, or after _AGENT_HOLD; none when the job ended meanwhile);
 #                   {"op": "out", "id", "fd", "data"};  {"op": "end", "id", "code", "wtime", "utime",
 #                    "stime", "rssmax", "accounting", "reason", "error"}
 # The agent is a small loop around the local launcher of its node (a cgroup per job where usable, else
