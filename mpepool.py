@@ -6113,21 +6113,14 @@ class SlurmNodesLauncher(SlurmLauncher):
 		return (), None
 
 
-def _shelterGuardian(launcher):
-	"""Keep the agent's guardian out of the step's v1 freezer cgroup: Slurm's proctrack/cgroup stops a step by
-	signalling the processes of that cgroup, not of the cgroups made below it (the jobs'). When Slurm aborts
-	the step (SIGKILL at once, e.g. a node taken out of the allocation whose slurmd comes back), the guardian,
-	moved to the job's freezer cgroup one level up, outlives the agent and stops the jobs and removes their
-	cgroups. Where it can not move, the jobs get no freezer cgroup of their own (Slurm signals them itself)"""
+def _stepFreezer(launcher):
+	"""In a Slurm step with v1 cgroups the jobs get no freezer cgroup of their own: Slurm's proctrack/cgroup
+	stops a step by signalling the processes of the step's freezer cgroup, not those of the cgroups made below
+	it. When Slurm aborts the step (SIGKILL at once, e.g. a node taken out of the allocation whose slurmd comes
+	back), the agent and its guardian die at once: the jobs, in the step's freezer cgroup, die with them.
+	The agent stops a job by signalling the processes that the job's memory (or cpuacct) cgroup lists"""
 	caps = getattr(launcher, 'caps', None)
-	if caps is None or caps.kill is None or caps.kill.version != 'v1':
-		return
-	guardian = _guardian[2] if _guardian is not None and _guardian[0] == os.getpid() else None
-	try:
-		if guardian is None:
-			raise OSError(errno.ESRCH, 'no guardian')
-		_cgWrite(os.path.join(os.path.dirname(caps.kill.base), 'cgroup.procs'), str(guardian.pid))
-	except OSError:
+	if caps is not None and caps.kill is not None and caps.kill.version == 'v1':
 		launcher.caps = _CgroupCaps(caps.memory, caps.cpu, None) if caps.memory or caps.cpu else None
 
 
@@ -6142,7 +6135,7 @@ def _nodeAgent():
 	launcher = _LAUNCHERS[None](None)  # The node's default: a cgroup per job where usable (never PYEXPOOL_LAUNCHER,
 	# which the agent inherits from the pool that asked for it)
 	launcher.prefix = _processToken() + 'agent.'  # Its own guardian stops the jobs if the agent dies
-	_shelterGuardian(launcher)
+	_stepFreezer(launcher)
 	sel = selectors.DefaultSelector()
 	outbox = bytearray()
 	# The "start" messages wait (up to _AGENT_HOLD) to go with the next message: two small writes in a row on
