@@ -5674,7 +5674,7 @@ _LAUNCHERS.update({'slurm': _cgroupless(SlurmLauncher)
 #                    back, "stdout": err merged into out);  {"op": "sig", "id", "sig"};  the end of its
 #                    stdin: stop every job and exit
 #   agent -> pool:  {"op": "hello", "node", "pid", "cpus", "mem", "step"};  {"op": "start", "id", "pid"} (sent
-#                   with the next message, or after _AGENT_HOLD);
+#                   with the next message, or after _AGENT_HOLD; none when the job ended meanwhile);
 #                   {"op": "out", "id", "fd", "data"};  {"op": "end", "id", "code", "wtime", "utime",
 #                    "stime", "rssmax", "accounting", "reason", "error"}
 # The agent is a small loop around the local launcher of its node (a cgroup per job where usable, else
@@ -6167,6 +6167,17 @@ class SlurmNodesLauncher(SlurmLauncher):
 		return (), None
 
 
+def _stepFreezer(launcher):
+	"""In a Slurm step with v1 cgroups the jobs get no freezer cgroup of their own: Slurm's proctrack/cgroup
+	stops a step by signalling the processes of the step's freezer cgroup, not those of the cgroups made below
+	it. When Slurm aborts the step (SIGKILL at once, e.g. a node taken out of the allocation whose slurmd comes
+	back), the agent and its guardian die at once: the jobs, in the step's freezer cgroup, die with them.
+	The agent stops a job by signalling the processes that the job's memory (or cpuacct) cgroup lists"""
+	caps = getattr(launcher, 'caps', None)
+	if caps is not None and caps.kill is not None and caps.kill.version == 'v1':
+		launcher.caps = _CgroupCaps(caps.memory, caps.cpu, None) if caps.memory or caps.cpu else None
+
+
 def _nodeAgent():
 	"""A node agent (`python3 mpepool.py --agent`, a step started by SlurmNodesLauncher): runs the jobs that
 	the pool sends on stdin with its node's local launcher, answers on stdout; ends with its stdin; returns
@@ -6178,16 +6189,19 @@ def _nodeAgent():
 	launcher = _LAUNCHERS[None](None)  # The node's default: a cgroup per job where usable (never PYEXPOOL_LAUNCHER,
 	# which the agent inherits from the pool that asked for it)
 	launcher.prefix = _processToken() + 'agent.'  # Its own guardian stops the jobs if the agent dies
+	_stepFreezer(launcher)
 	sel = selectors.DefaultSelector()
 	outbox = bytearray()
 	# The "start" messages wait (up to _AGENT_HOLD) to go with the next message: two small writes in a row on
-	# Slurm's I/O connection wait for the first one's (delayed) TCP ack, 40 ms (Nagle's algorithm)
-	held = bytearray()
+	# Slurm's I/O connection wait for the first one's (delayed) TCP ack, 40 ms (Nagle's algorithm). A job
+	# that ended meanwhile needs none: its "end" gives its pid (most short jobs: one message less each way)
+	held = {}  # Run id -> pid of the started jobs whose "start" message waits
 	heldat = [None]  # perf_counter() at which the held messages go anyway
 	runs = {}  # Run id -> _Run of the running jobs
 	deadlines = []  # Heap of (perf_counter, seq, action)
 	seq = itertools.count()
 	masks = {}  # afnstep -> AffinityMask of this node's CPUs
+	programs = {}  # A program's name -> its path on PATH (found once: Popen would search PATH for every job)
 	watchmem = set()  # Runs whose memlim the agent enforces by sampling
 	polled = set()  # Runs without a pidfd
 
@@ -6218,10 +6232,15 @@ def _nodeAgent():
 			if afn:
 				mask = masks.get(afn) or masks.setdefault(afn, AffinityMask(afn))
 				cpus = mask.cpus(msg.get('slot', 0) % len(mask)) if len(mask) else None
-			kwargs = {'executable': None, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
+			args = list(job.args)
+			program = programs.get(args[0])
+			if program is None and '/' not in args[0]:
+				found = shutil.which(args[0])  # None (or a relative PATH entry's): Popen searches, says what fails
+				program = programs[args[0]] = found if found and os.path.isabs(found) else None
+			kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
 				, 'stderr': run.stderr, 'env': _environ(), 'start_new_session': True}
 			run.tspawn = time.perf_counter()
-			proc = launcher.spawn(job, list(job.args), kwargs, cpus)
+			proc = launcher.spawn(job, args, kwargs, cpus)
 		except Exception as err:  # The program, its workdir or its output could not be opened: a start failure
 			_OUTPUTS.release(job)
 			job._run = None  # No cycle left to the garbage collector (see _Run)
@@ -6234,7 +6253,7 @@ def _nodeAgent():
 		job.tstart = run.tspawn
 		run.slot = (rid, msg.get('grace', _KILL_GRACE))
 		runs[rid] = run
-		held.extend(json.dumps({'op': 'start', 'id': rid, 'pid': proc.pid}).encode() + b'\n')
+		held[rid] = proc.pid
 		if heldat[0] is None:
 			heldat[0] = time.perf_counter() + _AGENT_HOLD
 		try:
@@ -6296,6 +6315,7 @@ def _nodeAgent():
 		_OUTPUTS.release(job)
 		job._run = None  # Its run ended: no cycle left to the garbage collector (see _Run)
 		if tell:
+			held.pop(run.slot[0], None)
 			send({'op': 'end', 'id': run.slot[0], 'code': _exitcode(status) if status is not None else -1
 				, 'pid': job.proc.pid, 'wtime': job.wtime, 'utime': job.utime, 'stime': job.stime, 'rssmax': job.rssmax
 				, 'accounting': job.accounting, 'reason': job.reason})
@@ -6317,9 +6337,9 @@ def _nodeAgent():
 			heapq.heappush(deadlines, (time.perf_counter() + _MEM_PERIOD, next(seq), sampleMemory))
 
 	def flush():
-		if held and (outbox or time.perf_counter() >= heldat[0]):
-			outbox[:0] = held
-			del held[:]
+		if heldat[0] is not None and (outbox or not held or time.perf_counter() >= heldat[0]):
+			outbox[:0] = b''.join(b'{"op":"start","id":%d,"pid":%d}\n' % item for item in held.items())
+			held.clear()
 			heldat[0] = None
 		while outbox:
 			try:

@@ -7572,6 +7572,17 @@ def squeue(*args):
 	return res.stdout.splitlines()
 
 
+def daemonCgroups(pid):
+	"""The cgroup.procs files of the v1 cgroups that a daemon runs in and this process does not (a daemon
+	started again is put there: not into this test's cgroups, which may go with this session)"""
+	with open('/proc/{}/cgroup'.format(pid)) as fcg, open('/proc/self/cgroup') as fown, open(
+	'/proc/self/mountinfo') as finfo:
+		theirs, ours, mounts = mpepool._cgOwnPaths(fcg.read()), mpepool._cgOwnPaths(fown.read()), finfo.read()
+	return [os.path.join(point, theirs[ctrl].lstrip('/'), 'cgroup.procs') for point, _, version, opts, _
+		in mpepool._cgMounts(mounts) if version == 'v1' for ctrl in sorted(opts & set(theirs))[:1]
+		if theirs[ctrl] != ours.get(ctrl)]
+
+
 def slurmJobsOf(pid):
 	"""'id|name|state' of the Slurm jobs (still in squeue) of the pools of process pid"""
 	prefix = 'pyexpool-{:x}-'.format(pid)
@@ -7870,12 +7881,7 @@ class TestSlurm(MpeTestCase):
 			time.perf_counter() + 0.05), 30, 0))
 		pid = controller()
 		self.assertIsNotNone(pid)
-		with open('/proc/{}/cgroup'.format(pid)) as fcg, open('/proc/self/cgroup') as fown, open(
-		'/proc/self/mountinfo') as finfo:
-			theirs, ours, mounts = mpepool._cgOwnPaths(fcg.read()), mpepool._cgOwnPaths(fown.read()), finfo.read()
-		procs = [os.path.join(point, theirs[ctrl].lstrip('/'), 'cgroup.procs') for point, _, version, opts, _
-			in mpepool._cgMounts(mounts) if version == 'v1' for ctrl in sorted(opts & set(theirs))[:1]
-			if theirs[ctrl] != ours.get(ctrl)]
+		procs = daemonCgroups(pid)
 		self.addCleanup(restart)  # Whatever happens: other tests use this cluster
 		os.kill(pid, signal.SIGTERM)
 		with contextlib.redirect_stderr(io.StringIO()):
@@ -8258,6 +8264,57 @@ class TestSlurmPerNode(TestSlurm):
 				self.assertNotIn(job.node, (first, second) if job in moved else (first,))
 		self.assertEqual([agent.node for agent in launcher._agents], [node for node in self.nodes
 			if node not in (first, second)])
+
+	def test_slurmd_killed(self):
+		"""A node's slurmd killed (SIGKILL) mid-run, then the node DOWN, as slurmctld sets it once the node
+		misses its pings (here ~25 s after the kill; the test sets it at once: the same path in slurmctld,
+		"Removing failed node", "Killing JobId=J StepId=S due to failed node"): srun reports the node failure
+		and ends, that node's running jobs run again on the other nodes, each job ends once, the rest go on.
+		The agent and its jobs outlive their slurmd (its step daemon lives on, fed by no srun); the slurmd
+		started again reports that step, which the controller kills (on the wrong node): nothing stays on
+		the node, which is back idle (ReturnToService=2)"""
+		conf = os.environ.get('SLURM_CONF')
+		if conf != SLURM_TESTCONF:
+			self.skipTest('the slurmd daemons of {} are not the test cluster\'s'.format(conf))
+		if len(self.nodes) < 2:
+			self.skipTest('needs 2 nodes, the cluster has {}'.format(self.nodes))
+		# Whatever happens, after the pool's end (cleanups run last first): the node's slurmd runs, every node idle
+		self.addCleanup(subprocess.run, [os.path.join(REPO, '.ci', 'slurm-cluster'), 'start', '--nodes'
+			, str(len(self.nodes))], capture_output=True, timeout=120)
+		ends = collections.Counter()
+		pool = self.nodePool()
+		launcher = pool._launcher
+		agent = launcher._agents[0]
+		node = agent.node
+		# On the lost node the jobs would run 60 s unless stopped; elsewhere 1 s
+		jobs = [Job('j{}'.format(i), args=('sh', '-c', '[ "$SLURMD_NODENAME" = {} ] && exec sleep 60.25 || exec sleep 1'
+			.format(node)), onfinish=lambda job: ends.update([job.name])) for i in range(3 * len(self.nodes))]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(waitUntil(lambda: all(job.proc.pid for job in pool._workers) or pool._cycle(
+			time.perf_counter() + 0.05), 20))
+		moved = [job for job in pool._workers if job.node == node]
+		self.assertEqual(len(moved), agent.slots)
+		with open(os.path.join(os.path.dirname(os.path.dirname(conf)), 'run', 'slurmd.{}.pid'.format(node))) as fpid:
+			slurmd = int(fpid.read())
+		procs = daemonCgroups(slurmd)
+		os.kill(slurmd, signal.SIGKILL)
+		subprocess.run(['scontrol', 'update', 'nodename=' + node, 'state=down', 'reason=pyexpool test: slurmd killed']
+			, check=True, timeout=30)
+		with contextlib.redirect_stderr(io.StringIO()):
+			self.assertTrue(waitUntil(lambda: agent not in launcher._agents or pool._cycle(time.perf_counter() + 0.05), 30))
+		self.assertEqual(sorted(other.node for other in launcher._agents), [other for other in self.nodes if other != node])
+		# Its slurmd again, in the cgroups it ran in (not this test's)
+		subprocess.run(['sh', '-c', 'for f; do echo $$ 2>/dev/null >"$f"; done; exec slurmd -N "$0"', node] + procs
+			, check=True, timeout=30)
+		self.assertTrue(waitUntil(lambda: (not pidAlive(agent.pid) and not _processesWith('sleep', '60.25')
+			and subprocess.run(['sinfo', '-h', '-n', node, '-o', '%T'], capture_output=True, text=True, timeout=30
+			).stdout.strip() == 'idle') or pool._cycle(time.perf_counter() + 0.2), 30), 'left on {}: the agent {}'
+			' ({}), job processes {}'.format(node, agent.pid, pidAlive(agent.pid), _processesWith('sleep', '60.25')))
+		self.assertTrue(pool.join(60))
+		self.assertEqual(ends, collections.Counter(job.name for job in jobs))  # Each once
+		self.assertEqual([(job.name, job.reason, job.proc.returncode) for job in jobs], [(job.name, None, 0) for job in jobs])
+		self.assertEqual([job.node for job in jobs if job.node == node], [])  # The moved ones ran elsewhere
 
 	def test_scancel(self):
 		"""scancel of the allocation from outside: every job ends once, as 'cancelled', and the pool goes on"""
