@@ -8,9 +8,15 @@ against `xargs -P N -d '\\n' -n 1 sh -c`, which runs each line by the same shell
 test: it asserts nothing and prints the targets: with `-k --tag` >= 5x GNU parallel's rate, plain
 >= 0.9x xargs' rate.
 
-Usage: python benchmarks/bench_cli.py [--jobs-count 2000] [-j 2] [--repeat 3]
+Usage: python benchmarks/bench_cli.py [--jobs-count 2000] [-j 2] [--repeat 3] [--old PATH] [--steps]
+
+--old PATH: a folder holding an older mpepool.py, run alternated with this one (its rate and the ratio of
+ours to it shown). --steps: instead of the comparison, the cost of each step of the command line per job
+in µs of the main thread (bench_steps.py's exclusive timers: CPU and wall), with -k --tag and plain, over
+`true` and `echo`; with --old the runs of both alternate and the table shows both.
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -27,10 +33,10 @@ WORKLOADS = {
 }
 
 
-def runOnce(argv, stdin, env=None):
+def runOnce(argv, stdin, env=None, cwd=None):
 	"""Seconds taken by argv fed with stdin (bytes); raises if it fails"""
 	tstart = time.perf_counter()
-	res = subprocess.run(argv, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+	res = subprocess.run(argv, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
 	elapsed = time.perf_counter() - tstart
 	if res.returncode != 0:
 		raise RuntimeError('{} exited with {}: {}'.format(argv[:4], res.returncode, res.stderr.decode()[-500:]))
@@ -43,6 +49,96 @@ def countLogLines(path):
 		return flog.read().count(b'\n') - 1
 
 
+# --steps: (step, the functions charged to it: (owner name in mpepool, attribute)); the pool's own work is
+# the exclusive time of ExecPool.execute and ExecPool.join (the command line's callbacks taken off)
+STEPS = (
+	('startup: options, input, jobs, pool (per job)', (('', '_cliParse'), ('', '_cliJobs'), ('', '_cliEnvironment')
+		, ('', '_cliShell'), ('_CliRun', '__init__'), ('ExecPool', '__init__'), ('_CliRun', 'execute'))),
+	('command: the template filled', (('_CliTemplate', 'fill'), ('_CliTemplate', '_value'), ('', '_cliQuote'))),
+	('Job(): its arguments checked', (('Job', '__init__'),)),
+	('attempt: slot, name, arguments', (('_CliRun', '_execute'), ('_CliRun', 'feed'))),
+	('outputs: temporary files taken, emptied', (('_CliRun', '_tmpfd'), ('_CliRun', '_openOutputs')
+		, ('_CliRun', '_closeOutputs'), ('_CliRun', '_endCompress'))),
+	('printing: -k order, --tag, copy out', (('_CliRun', '_printFinished'), ('_CliRun', '_printHeld')
+		, ('_CliRun', '_emit'), ('_CliRun', '_copyOut'), ('_CliRun', '_write'), ('_CliRun', '_tagOf')
+		, ('', '_cliTagged'), ('_CliRun', '_output'), ('_CliRun', '_outputSize'))),
+	('finish: job log line, exit status, counters', (('', '_cliLogLine'), ('', '_cliExitval')
+		, ('_CliRun', '_onfinish'), ('_CliRun', '_onstart'), ('_CliRun', '_dropBlock'))),
+	('pool: execute() (queue, start, spawn, placement)', (('ExecPool', 'execute'),)),
+	('pool: join() (wait, reap, accounting, completion)', (('ExecPool', 'join'),)),
+)
+STEP_MODES = (('-k --tag', ['--joblog', None, '-k', '--tag']), ('plain', []))  # mode: options (None: the log's path)
+
+
+def stepsChild(root, workload, mode, count, workers):
+	"""--steps in a fresh interpreter: run mpepool.main() with the steps timed; returns what the parent tabulates"""
+	sys.path.insert(0, os.path.join(REPO, 'benchmarks'))
+	sys.path.insert(0, root)
+	import bench_steps
+	import mpepool
+	stats = {}
+	wrap = bench_steps._wrapper(stats)
+	cost = bench_steps._calibrate(wrap, stats)
+	for step, fns in STEPS:
+		for owner, name in fns:
+			host = getattr(mpepool, owner) if owner else mpepool
+			fn = host.__dict__.get(name)
+			if fn is not None:
+				setattr(host, name, staticmethod(wrap(step, fn.__func__)) if isinstance(fn, staticmethod)
+					else wrap(step, fn))
+	with tempfile.TemporaryDirectory() as tmp:
+		path = os.path.join(tmp, 'input')
+		with open(path, 'w') as finp:
+			finp.write(''.join(WORKLOADS[workload][0](i) + '\n' for i in range(count)))
+		argv = ['-j', str(workers)] + [os.path.join(tmp, 'joblog') if opt is None else opt
+			for opt in dict(STEP_MODES)[mode]]
+		ifd, ofd, saved = os.open(path, os.O_RDONLY), os.open(os.devnull, os.O_WRONLY), os.dup(1)
+		os.dup2(ifd, 0)
+		os.dup2(ofd, 1)  # The jobs' output, as `> /dev/null`; the parent reads our result on the saved one
+		c0, p0, w0 = time.thread_time(), time.process_time(), time.perf_counter()
+		status = mpepool.main(argv)
+		wall, cpu, pcpu = time.perf_counter() - w0, time.thread_time() - c0, time.process_time() - p0
+		os.dup2(saved, 1)
+	assert status == 0, status
+	(incpu, inwall), (outcpu, outwall) = cost
+	return {'wall': wall / count * 1e6, 'cpu': cpu / count * 1e6, 'pcpu': pcpu / count * 1e6, 'steps': {step: (
+		(scpu - calls * incpu - inner * outcpu) / count * 1e6, (swall - calls * inwall - inner * outwall) / count * 1e6
+		, calls / count) for step, (scpu, swall, calls, inner) in stats.items()}}
+
+
+def steps(opts, env):
+	"""--steps: the table of the command line's steps, µs per job (medians of the runs)"""
+	import statistics
+	med = statistics.median
+	roots = ([os.path.abspath(opts.old)] if opts.old else []) + [REPO]
+	names = ['before', 'now'] if opts.old else ['now']
+	print('--steps: {} commands, -j {}, medians of {} runs{}, load average {}; µs of the main thread per job, CPU / wall'
+		.format(opts.jobs_count, opts.j, opts.repeat, ', alternated with ' + opts.old if opts.old else ''
+		, ' '.join('{:.2f}'.format(v) for v in os.getloadavg())))
+	for workload in WORKLOADS:
+		for mode, _ in STEP_MODES:
+			runs = {root: [] for root in roots}
+			for _ in range(opts.repeat):
+				for root in roots:
+					out = subprocess.run([sys.executable, os.path.abspath(__file__), '--steps-child', root, '--workload'
+						, workload, '--mode', mode, '--jobs-count', str(opts.jobs_count), '-j', str(opts.j)], env=env
+						, stdout=subprocess.PIPE, check=True).stdout.decode().strip().split('\n')[-1]
+					runs[root].append(json.loads(out))
+			print('\n{} {}: | step | {} |'.format(workload, mode, ' | '.join(names)))
+			for step, _ in STEPS:
+				print('| {} | {} |'.format(step, ' | '.join('{:.1f} / {:.1f}'.format(med(run['steps'].get(step, (0, 0))[0]
+					for run in runs[root]), med(run['steps'].get(step, (0, 0))[1] for run in runs[root])) for root in roots)))
+			print('| the command line\'s own steps (not the pool\'s) | {} |'.format(' | '.join('{:.1f} / {:.1f}'.format(
+				*(med(sum(val[i] for step, val in run['steps'].items() if not step.startswith('pool:')) for run in runs[root])
+				for i in (0, 1))) for root in roots)))
+			print('| the main thread in all, CPU / wall (the process\'s CPU) | {} |'.format(' | '.join(
+				'{:.1f} / {:.1f} ({:.1f})'.format(med(run['cpu'] for run in runs[root]), med(run['wall'] for run in runs[root])
+				, med(run['pcpu'] for run in runs[root])) for root in roots)))
+			print('| rate, jobs/s (main() alone, without the interpreter\'s start) | {} |'.format(' | '.join('{:.0f}'.format(
+				1e6 / med(run['wall'] for run in runs[root])) for root in roots)))
+	print('load average at the end: {}'.format(' '.join('{:.2f}'.format(v) for v in os.getloadavg())))
+
+
 TARGETS = {'-k --tag': ('GNU parallel', 5.), 'plain': ('xargs', 0.9)}  # mode: (baseline, ratio >=)
 
 
@@ -53,18 +149,33 @@ def main():
 	parser.add_argument('--jobs-count', type=int, default=2000, help='commands per run (default 2000)')
 	parser.add_argument('-j', type=int, default=2, help='workers of the tools (default 2)')
 	parser.add_argument('--repeat', type=int, default=3, help='runs of each tool, the median counts (default 3)')
+	parser.add_argument('--old', metavar='PATH', help='a folder with an older mpepool.py, alternated with this one')
+	parser.add_argument('--steps', action='store_true', help="the command line's steps in µs per job instead")
+	parser.add_argument('--steps-child', metavar='ROOT', help=argparse.SUPPRESS)
+	parser.add_argument('--workload', choices=WORKLOADS, help=argparse.SUPPRESS)
+	parser.add_argument('--mode', choices=dict(STEP_MODES), help=argparse.SUPPRESS)
 	opts = parser.parse_args()
+	if opts.old and not os.path.isfile(os.path.join(opts.old, 'mpepool.py')):
+		parser.error('--old {!r}: no mpepool.py there'.format(opts.old))
+	if opts.steps_child:
+		print(json.dumps(stepsChild(opts.steps_child, opts.workload, opts.mode, opts.jobs_count, opts.j)))
+		return
 	gnu = shutil.which('parallel')
 	env = dict(os.environ, PARALLEL_SHELL='/bin/sh')  # The tools run the commands in the same shell
 	env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
 	for name in ('PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED'):  # As a user runs it: see bench_core.py
 		env.pop(name, None)
+	if opts.steps:
+		steps(opts, env)
+		return
+	oldenv = dict(env, PYTHONPATH=os.path.abspath(opts.old) + os.pathsep + os.environ.get('PYTHONPATH', '')
+		) if opts.old else None
 	print('{} commands, -j {}, medians of {} interleaved runs, load average {}; {}'.format(opts.jobs_count, opts.j
 		, opts.repeat, ' '.join('{:.2f}'.format(v) for v in os.getloadavg()), 'GNU parallel: ' + subprocess.run(
 		[gnu, '--version'], stdout=subprocess.PIPE).stdout.decode().split('\n')[0] if gnu
 		else 'GNU parallel is not installed: mpepool alone'))
 	print('{:>6} {:>9} {:>16} {:>13} {:>16} {:>7}  {}'.format('load', 'mode', 'mpepool jobs/s', 'baseline', 'its jobs/s'
-		, 'ratio', 'target'))
+		, 'ratio', 'target') + ('  |  {} jobs/s, ours / its'.format(opts.old) if opts.old else ''))
 	verdicts = []
 	with tempfile.TemporaryDirectory() as tmp:
 		log = os.path.join(tmp, 'joblog')
@@ -77,11 +188,17 @@ def main():
 				else:
 					mine = [sys.executable, '-m', 'mpepool', '-j', str(opts.j), '--joblog', log] + extra
 					base, other = ('GNU parallel', [gnu, '--will-cite', '-j', str(opts.j), '--joblog', log] + extra) if gnu else (None, None)
-				rates, brates, ratios = [], [], []
+				rates, brates, ratios, orates, oratios = [], [], [], [], []
 				for _ in range(opts.repeat):
-					rates.append(opts.jobs_count / runOnce(mine, stdin, env))
+					rates.append(opts.jobs_count / runOnce(mine, stdin, env, cwd=tmp))  # Not in the repository
+					# (`python -m` looks in the current folder first)
 					if extra is not None:
 						assert countLogLines(log) == opts.jobs_count, 'mpepool logged every job'
+					if oldenv:
+						orates.append(opts.jobs_count / runOnce(mine, stdin, oldenv, cwd=tmp))
+						if extra is not None:
+							assert countLogLines(log) == opts.jobs_count, 'the old mpepool logged every job'
+						oratios.append(rates[-1] / orates[-1])
 					if other:
 						brates.append(opts.jobs_count / runOnce(other, stdin, env))
 						if extra is not None:
@@ -96,7 +213,8 @@ def main():
 				print('{:>6} {:>9} {:>16} {:>13} {:>16} {:>7}  {}'.format(name, mode, '{:.0f} ({:.0f}..{:.0f})'.format(
 					med(rates), min(rates), max(rates)), base or '-', '{:.0f} ({:.0f}..{:.0f})'.format(med(brates)
 					, min(brates), max(brates)) if brates else '-', '{:.2f}x'.format(med(ratios)) if ratios else '-'
-					, verdict))
+					, verdict) + ('  |  {:.0f} ({:.0f}..{:.0f}), {:.2f}x'.format(med(orates), min(orates), max(orates)
+					, med(oratios)) if orates else ''))
 	print('targets (medians of the per-run ratios): ' + ('; '.join(verdicts) or '-'))
 	print('load average at the end: {}'.format(' '.join('{:.2f}'.format(v) for v in os.getloadavg())))
 
