@@ -3,12 +3,12 @@
 
 Each tool runs the same list of short shell commands (`true`, `echo line N`) with the same number of workers,
 the runs of the tools interleaved, R times (the median counts; min..max shown): mpepool and GNU parallel
-with a job log, grouped output, `-k --tag` and `-u`; plain `mpepool -j N` (no job log, grouped output)
-against `xargs -P N -d '\\n' -n 1 sh -c`, which runs each line by the same shell. It is a benchmark, not a
-test: it asserts nothing and prints the targets: with `-k --tag` >= 5x GNU parallel's rate, plain
->= 0.9x xargs' rate.
+with a job log, grouped output, `-k --tag` and `-u`; plain `mpepool -j N` (no job log, grouped output;
+also with `--cgroups off`: what a cgroup per job costs) against `xargs -P N -d '\\n' -n 1 sh -c`, which runs
+each line by the same shell. It is a benchmark, not a test: it asserts nothing and prints the targets: with
+`-k --tag` >= 5x GNU parallel's rate, plain >= 0.9x xargs' rate.
 
-Usage: python benchmarks/bench_cli.py [--jobs-count 2000] [-j 2] [--repeat 3] [--old PATH] [--steps]
+Usage: python benchmarks/bench_cli.py [--jobs-count 2000] [-j 2] [--repeat 3] [--modes M,..] [--old PATH] [--steps]
 
 --old PATH: a folder holding an older mpepool.py, run alternated with this one (its rate and the ratio of
 ours to it shown). --steps: instead of the comparison, the cost of each step of the command line per job
@@ -149,6 +149,8 @@ def main():
 	parser.add_argument('--jobs-count', type=int, default=2000, help='commands per run (default 2000)')
 	parser.add_argument('-j', type=int, default=2, help='workers of the tools (default 2)')
 	parser.add_argument('--repeat', type=int, default=3, help='runs of each tool, the median counts (default 3)')
+	parser.add_argument('--modes', default='grouped,-k --tag,ungroup,plain,plain --cgroups off', help='the modes to'
+		' run, comma-separated (default all: grouped,-k --tag,ungroup,plain,plain --cgroups off)')
 	parser.add_argument('--old', metavar='PATH', help='a folder with an older mpepool.py, alternated with this one')
 	parser.add_argument('--steps', action='store_true', help="the command line's steps in µs per job instead")
 	parser.add_argument('--steps-child', metavar='ROOT', help=argparse.SUPPRESS)
@@ -174,16 +176,20 @@ def main():
 		, opts.repeat, ' '.join('{:.2f}'.format(v) for v in os.getloadavg()), 'GNU parallel: ' + subprocess.run(
 		[gnu, '--version'], stdout=subprocess.PIPE).stdout.decode().split('\n')[0] if gnu
 		else 'GNU parallel is not installed: mpepool alone'))
-	print('{:>6} {:>9} {:>16} {:>13} {:>16} {:>7}  {}'.format('load', 'mode', 'mpepool jobs/s', 'baseline', 'its jobs/s'
+	print('{:>6} {:>19} {:>16} {:>13} {:>16} {:>7}  {}'.format('load', 'mode', 'mpepool jobs/s', 'baseline', 'its jobs/s'
 		, 'ratio', 'target') + ('  |  {} jobs/s, ours / its'.format(opts.old) if opts.old else ''))
 	verdicts = []
 	with tempfile.TemporaryDirectory() as tmp:
 		log = os.path.join(tmp, 'joblog')
 		for name, (command, what) in WORKLOADS.items():
 			stdin = ''.join(command(i) + '\n' for i in range(opts.jobs_count)).encode()
-			for mode, extra in (('grouped', []), ('-k --tag', ['-k', '--tag']), ('ungroup', ['-u']), ('plain', None)):
-				if extra is None:  # Plain: no job log, against xargs running each line through the same shell
-					mine = [sys.executable, '-m', 'mpepool', '-j', str(opts.j)]
+			for mode, extra in (('grouped', []), ('-k --tag', ['-k', '--tag']), ('ungroup', ['-u']), ('plain', None)
+			, ('plain --cgroups off', None)):
+				if mode not in opts.modes.split(','):
+					continue
+				if extra is None:  # Plain: no job log, against xargs running each line through the same shell;
+					# and without a cgroup per job: what the default launcher's cgroups cost
+					mine = [sys.executable, '-m', 'mpepool', '-j', str(opts.j)] + mode.split()[1:]
 					base, other = 'xargs', ['xargs', '-P', str(opts.j), '-d', '\n', '-n', '1', '/bin/sh', '-c']
 				else:
 					mine = [sys.executable, '-m', 'mpepool', '-j', str(opts.j), '--joblog', log] + extra
@@ -210,7 +216,7 @@ def main():
 				if target and ratios:
 					verdict = '>= {}x {}: {}'.format(target[1], target[0], 'MET' if med(ratios) >= target[1] else 'MISSED')
 					verdicts.append('{} {}: {:.2f}x {}'.format(name, mode, med(ratios), verdict))
-				print('{:>6} {:>9} {:>16} {:>13} {:>16} {:>7}  {}'.format(name, mode, '{:.0f} ({:.0f}..{:.0f})'.format(
+				print('{:>6} {:>19} {:>16} {:>13} {:>16} {:>7}  {}'.format(name, mode, '{:.0f} ({:.0f}..{:.0f})'.format(
 					med(rates), min(rates), max(rates)), base or '-', '{:.0f} ({:.0f}..{:.0f})'.format(med(brates)
 					, min(brates), max(brates)) if brates else '-', '{:.2f}x'.format(med(ratios)) if ratios else '-'
 					, verdict) + ('  |  {:.0f} ({:.0f}..{:.0f}), {:.2f}x'.format(med(orates), min(orates), max(orates)
