@@ -13,7 +13,8 @@ Usage: python benchmarks/bench_cli.py [--jobs-count 2000] [-j 2] [--repeat 3] [-
 --old PATH: a folder holding an older mpepool.py, run alternated with this one (its rate and the ratio of
 ours to it shown). --steps: instead of the comparison, the cost of each step of the command line per job
 in µs of the main thread (bench_steps.py's exclusive timers: CPU and wall), with -k --tag and plain, over
-`true` and `echo`; with --old the runs of both alternate and the table shows both.
+`true` and `echo`, and the command line alone without timers (over a pool that runs nothing: the timers
+inflate small steps); with --old the runs of both alternate and the table shows both.
 """
 import argparse
 import json
@@ -70,8 +71,41 @@ STEPS = (
 STEP_MODES = (('-k --tag', ['--joblog', None, '-k', '--tag']), ('plain', []))  # mode: options (None: the log's path)
 
 
-def stepsChild(root, workload, mode, count, workers):
-	"""--steps in a fresh interpreter: run mpepool.main() with the steps timed; returns what the parent tabulates"""
+class StubPool(object):
+	"""--steps: a pool that runs nothing, each job completed at once as a `true` would be: what remains of a
+	run is the command line's own work, measured without timers"""
+
+	class Launcher(object):
+		def host(self, job):
+			return None
+
+	def __init__(self, wksnum, **kwargs):
+		self._wkslim = wksnum
+		self.alive = True
+		self._workers = set()
+		self._launcher = self.Launcher()
+
+	def execute(self, job):
+		job.tstart = time.perf_counter()
+		job.proc = subprocess.CompletedProcess(job.args, 0)  # returncode 0
+		job.proc.pid = 1
+		job.wtime, job.utime, job.stime, job.rssmax = 0.001, 0., 0., 0.001
+		if job.onstart:
+			job.onstart()
+		job.tstop = time.perf_counter()
+		job.onfinish()
+		return 0
+
+	def join(self):
+		return True
+
+	def terminate(self):
+		pass
+
+
+def stepsChild(root, workload, mode, count, workers, stub=False):
+	"""--steps in a fresh interpreter: run mpepool.main() with the steps timed (stub: over StubPool, untimed);
+	returns what the parent tabulates"""
 	sys.path.insert(0, os.path.join(REPO, 'benchmarks'))
 	sys.path.insert(0, root)
 	import bench_steps
@@ -79,7 +113,9 @@ def stepsChild(root, workload, mode, count, workers):
 	stats = {}
 	wrap = bench_steps._wrapper(stats)
 	cost = bench_steps._calibrate(wrap, stats)
-	for step, fns in STEPS:
+	if stub:
+		mpepool.ExecPool = StubPool
+	for step, fns in STEPS if not stub else ():
 		for owner, name in fns:
 			host = getattr(mpepool, owner) if owner else mpepool
 			fn = host.__dict__.get(name)
@@ -95,13 +131,13 @@ def stepsChild(root, workload, mode, count, workers):
 		ifd, ofd, saved = os.open(path, os.O_RDONLY), os.open(os.devnull, os.O_WRONLY), os.dup(1)
 		os.dup2(ifd, 0)
 		os.dup2(ofd, 1)  # The jobs' output, as `> /dev/null`; the parent reads our result on the saved one
-		c0, p0, w0 = time.thread_time(), time.process_time(), time.perf_counter()
+		c0, w0 = time.thread_time(), time.perf_counter()
 		status = mpepool.main(argv)
-		wall, cpu, pcpu = time.perf_counter() - w0, time.thread_time() - c0, time.process_time() - p0
+		wall, cpu = time.perf_counter() - w0, time.thread_time() - c0
 		os.dup2(saved, 1)
 	assert status == 0, status
 	(incpu, inwall), (outcpu, outwall) = cost
-	return {'wall': wall / count * 1e6, 'cpu': cpu / count * 1e6, 'pcpu': pcpu / count * 1e6, 'steps': {step: (
+	return {'wall': wall / count * 1e6, 'cpu': cpu / count * 1e6, 'steps': {step: (
 		(scpu - calls * incpu - inner * outcpu) / count * 1e6, (swall - calls * inwall - inner * outwall) / count * 1e6
 		, calls / count) for step, (scpu, swall, calls, inner) in stats.items()}}
 
@@ -118,12 +154,14 @@ def steps(opts, env):
 	for workload in WORKLOADS:
 		for mode, _ in STEP_MODES:
 			runs = {root: [] for root in roots}
+			stubs = {root: [] for root in roots}
 			for _ in range(opts.repeat):
 				for root in roots:
-					out = subprocess.run([sys.executable, os.path.abspath(__file__), '--steps-child', root, '--workload'
-						, workload, '--mode', mode, '--jobs-count', str(opts.jobs_count), '-j', str(opts.j)], env=env
-						, stdout=subprocess.PIPE, check=True).stdout.decode().strip().split('\n')[-1]
-					runs[root].append(json.loads(out))
+					for stub, res in (([], runs), (['--stub'], stubs)):
+						out = subprocess.run([sys.executable, os.path.abspath(__file__), '--steps-child', root, '--workload'
+							, workload, '--mode', mode, '--jobs-count', str(opts.jobs_count), '-j', str(opts.j)] + stub
+							, env=env, stdout=subprocess.PIPE, check=True).stdout.decode().strip().split('\n')[-1]
+						res[root].append(json.loads(out))
 			print('\n{} {}: | step | {} |'.format(workload, mode, ' | '.join(names)))
 			for step, _ in STEPS:
 				print('| {} | {} |'.format(step, ' | '.join('{:.1f} / {:.1f}'.format(med(run['steps'].get(step, (0, 0))[0]
@@ -131,9 +169,11 @@ def steps(opts, env):
 			print('| the command line\'s own steps (not the pool\'s) | {} |'.format(' | '.join('{:.1f} / {:.1f}'.format(
 				*(med(sum(val[i] for step, val in run['steps'].items() if not step.startswith('pool:')) for run in runs[root])
 				for i in (0, 1))) for root in roots)))
-			print('| the main thread in all, CPU / wall (the process\'s CPU) | {} |'.format(' | '.join(
-				'{:.1f} / {:.1f} ({:.1f})'.format(med(run['cpu'] for run in runs[root]), med(run['wall'] for run in runs[root])
-				, med(run['pcpu'] for run in runs[root])) for root in roots)))
+			print('| the main thread in all, CPU / wall | {} |'.format(' | '.join('{:.1f} / {:.1f}'.format(
+				med(run['cpu'] for run in runs[root]), med(run['wall'] for run in runs[root])) for root in roots)))
+			print('| the command line alone, untimed: the same over a pool that runs nothing | {} |'.format(' | '.join(
+				'{:.1f} / {:.1f}'.format(med(run['cpu'] for run in stubs[root]), med(run['wall'] for run in stubs[root]))
+				for root in roots)))
 			print('| rate, jobs/s (main() alone, without the interpreter\'s start) | {} |'.format(' | '.join('{:.0f}'.format(
 				1e6 / med(run['wall'] for run in runs[root])) for root in roots)))
 	print('load average at the end: {}'.format(' '.join('{:.2f}'.format(v) for v in os.getloadavg())))
@@ -156,11 +196,13 @@ def main():
 	parser.add_argument('--steps-child', metavar='ROOT', help=argparse.SUPPRESS)
 	parser.add_argument('--workload', choices=WORKLOADS, help=argparse.SUPPRESS)
 	parser.add_argument('--mode', choices=dict(STEP_MODES), help=argparse.SUPPRESS)
+	parser.add_argument('--stub', action='store_true', help=argparse.SUPPRESS)
 	opts = parser.parse_args()
 	if opts.old and not os.path.isfile(os.path.join(opts.old, 'mpepool.py')):
 		parser.error('--old {!r}: no mpepool.py there'.format(opts.old))
 	if opts.steps_child:
-		print(json.dumps(stepsChild(opts.steps_child, opts.workload, opts.mode, opts.jobs_count, opts.j)))
+		print(json.dumps(stepsChild(opts.steps_child, opts.workload, opts.mode, opts.jobs_count, opts.j
+			, opts.stub)))
 		return
 	gnu = shutil.which('parallel')
 	env = dict(os.environ, PARALLEL_SHELL='/bin/sh')  # The tools run the commands in the same shell
