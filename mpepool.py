@@ -7270,6 +7270,8 @@ class _CliTemplate(object):
 		while first is not None and self._part(first, plus, replstr) is None:
 			first = token.search(text, first.end())
 		self.quote = quote and not quoteall and not (first and not any(c in text[:first.start()] for c in ' \t\n='))
+		# The template {} alone (input lines as commands, --tag): its value is the arguments joined by spaces
+		self.bare = self.units == [[(None, self._MODIFIERS[''])]] and not self.quote and not quoteall
 
 	def _close(self, group):
 		"""Add a finished group of tokens to the units: one group with context, else one per token"""
@@ -7320,6 +7322,8 @@ class _CliTemplate(object):
 
 	def fill(self, args, seq, slot=1):
 		"""The command for the arguments args (a tuple of str), the sequence number seq and the slot"""
+		if self.bare:
+			return ' '.join(args)
 		out = []
 		for unit in self.units:
 			if unit.__class__ is str:
@@ -8250,6 +8254,8 @@ class _CliRun(object):
 		self._tag = None  # bytes: the tag prefix of the job being printed (--tag)
 		self._tmpdir = ns.tmpdir or os.environ.get('TMPDIR') or '/tmp'
 		self._tmpfree = []  # Descriptors of emptied temporary files: cheaper to reuse than to create
+		self._tmpfiles = {}  # {descriptor: io.FileIO} of the open temporary files: a job gets the file object,
+		# which Job() takes as it is, where it checks a bare descriptor (fcntl, a search of the pools' own)
 		self.logfd = None
 		if ns.joblog:
 			path, append = ns.joblog
@@ -8270,13 +8276,15 @@ class _CliRun(object):
 		"""A descriptor of an empty anonymous temporary file (deleted when closed), reused across jobs"""
 		if self._tmpfree:
 			return self._tmpfree.pop()
+		import io
 		try:
-			return os.open(self._tmpdir, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+			fd = os.open(self._tmpdir, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
 		except (OSError, AttributeError):  # No O_TMPFILE here (old kernel, some file systems)
 			import tempfile
 			fd, path = tempfile.mkstemp(prefix='mpepool.', dir=self._tmpdir)
 			os.unlink(path)
-			return fd
+		self._tmpfiles[fd] = io.FileIO(fd, 'w', closefd=False)
+		return fd
 
 	def _openOutputs(self, rec):
 		"""Open the descriptors the job writes its output to: results files, temporary files or none
@@ -8328,19 +8336,26 @@ class _CliRun(object):
 		import zlib
 		return zlib.decompress(data, 31) if self.ns.compress and data else data
 
-	def _closeOutputs(self, rec):
-		"""Close the job's output descriptors; temporary files are emptied and kept for the next jobs"""
+	def _closeOutputs(self, rec, empty=(False, False)):
+		"""Close the job's output descriptors; temporary files are emptied and kept for the next jobs
+
+		empty: (bool, bool)  - the standard output / error files are known to be empty: not truncated (an
+			ftruncate costs ~8 µs on ext4 even then); rewound still, as a job may have emptied its file
+		"""
 		self._endCompress(rec)
-		for fd in (rec.outfd, rec.errfd):
+		for fd, known in zip((rec.outfd, rec.errfd), empty):
 			if fd is None:
 				continue
 			if self.ns.results or len(self._tmpfree) >= 2 * self.slots + 2:
+				self._tmpfiles.pop(fd, None)
 				os.close(fd)
 				continue
 			try:
-				os.ftruncate(fd, 0)
+				if not known:
+					os.ftruncate(fd, 0)
 				os.lseek(fd, 0, os.SEEK_SET)
 			except OSError:
+				self._tmpfiles.pop(fd, None)
 				os.close(fd)
 			else:
 				self._tmpfree.append(fd)
@@ -8378,10 +8393,12 @@ class _CliRun(object):
 		"""Copy bytes start..end of the output file fd to stream, tagged (--tag); returns the end copied
 
 		With --compress, the file is gzip's: decompressed on the way (start is 0 then)."""
-		import zlib
 		pos = start
 		atline = True
-		inflater = zlib.decompressobj(31) if self.ns.compress else None
+		inflater = None
+		if self.ns.compress:
+			import zlib
+			inflater = zlib.decompressobj(31)
 		while pos < end:
 			chunk = os.pread(fd, min(end - pos, 1 << 20), pos)
 			if not chunk:
@@ -8403,7 +8420,13 @@ class _CliRun(object):
 		return (self.ns.tagstring.fill(rec.args, rec.seq, rec.slot) + '\t').encode('utf-8', 'surrogateescape')
 
 	def _emit(self, rec):
-		"""Print what rec did not print yet: its command (-v), standard output and error"""
+		"""Print what rec did not print yet: its command (-v), standard output and error; returns which of
+		its output files are known to be empty (see _closeOutputs)"""
+		ends = None
+		if rec.held is None and rec.outfd is not None:
+			ends = self._endOf(rec.outfd), self._endOf(rec.errfd)
+			if ends[0] <= rec.outpos and ends[1] <= rec.errpos and not self.ns.print_command:
+				return ends[0] == 0, ends[1] == 0  # Nothing to print: no tag to fill
 		self._tag = self._tagOf(rec)
 		try:
 			if self.ns.print_command:
@@ -8412,11 +8435,13 @@ class _CliRun(object):
 				for data, stream in zip(rec.held, (sys.stdout, sys.stderr)):
 					data = self._inflate(data)
 					self._write(stream, self._tag and _cliTagged(data, self._tag, True)[0] or data)
-			elif rec.outfd is not None:
-				self._copyOut(rec.outfd, sys.stdout, rec.outpos, os.fstat(rec.outfd).st_size)
-				self._copyOut(rec.errfd, sys.stderr, rec.errpos, os.fstat(rec.errfd).st_size)
+			elif ends is not None:
+				self._copyOut(rec.outfd, sys.stdout, rec.outpos, ends[0])
+				self._copyOut(rec.errfd, sys.stderr, rec.errpos, ends[1])
+				return ends[0] == 0, ends[1] == 0
 		finally:
 			self._tag = None
+		return False, False
 
 	def _tagged(self, text):
 		"""A line of ours (str) as bytes, tagged like the job's output"""
@@ -8429,7 +8454,7 @@ class _CliRun(object):
 			self._closeOutputs(rec)
 			return
 		if self.order is None:
-			self._output(lambda: (self._emit(rec), self._closeOutputs(rec)))
+			self._output(lambda: self._closeOutputs(rec, self._emit(rec)))
 			return
 		self.heldrecs[rec.seq] = rec
 		if len(self.heldrecs) > _CLI_HELDFDS and rec.outfd is not None:  # Its outputs wait in memory
@@ -8444,7 +8469,7 @@ class _CliRun(object):
 			seq = order.popleft()
 			rec = self.heldrecs.pop(seq, None)
 			if rec is not None:
-				self._output(lambda: (self._emit(rec), self._closeOutputs(rec)))
+				self._output(lambda: self._closeOutputs(rec, self._emit(rec)))
 
 	def _lineLoop(self):
 		"""--line-buffer: print the complete lines of the running jobs a few times a second"""
@@ -8526,7 +8551,8 @@ class _CliRun(object):
 			self._output(lambda: self._write(sys.stderr, (rec.command + '\n').encode('utf-8', 'surrogateescape')))
 		kwargs = {}
 		if rec.outfd is not None:
-			kwargs['stdout'], kwargs['stderr'] = rec.pipes or (rec.outfd, rec.errfd)
+			out, err = rec.pipes or (rec.outfd, rec.errfd)
+			kwargs['stdout'], kwargs['stderr'] = self._tmpfiles.get(out, out), self._tmpfiles.get(err, err)
 		name = '{} {}'.format(rec.seq, rec.command if len(rec.command) <= 48 else rec.command[:45] + '...')
 		args = (self.shell, '-c', ns.penv + '\n' + rec.command if ns.penv else rec.command)
 		if ns.nice is not None:
@@ -8534,7 +8560,8 @@ class _CliRun(object):
 		if rec.block is not None:
 			args = ('/bin/sh', '-c', _CLI_STDIN, rec.block[0]) + args
 		job = Job(name, workdir=ns.workdir, args=args, timeout=ns.timeout[0] or 0, rsrtonto=ns.restart_timeout
-			, params=rec, memlim=ns.memlim, onstart=self._onstart, onfinish=self._onfinish, **kwargs)
+			, params=rec, memlim=ns.memlim, onstart=self._onstart if ns.restart_timeout or ns.timeout[1] else None
+			, onfinish=self._onfinish, **kwargs)  # onstart matters only to restarts and --timeout N%
 		rec.job = job
 		self.inflight += 1
 		self.running[rec.seq] = rec
@@ -8628,8 +8655,11 @@ class _CliRun(object):
 		elif not ok and self.ns.halt and self.ns.halt[1] == 'fail':
 			self._diagnose('mpepool: This job failed:', rec.command)
 		self._endCompress(rec)
-		receive = self._outputSize(rec.outfd) if rec.outfd is not None else 0
-		if self.ns.print_command:  # GNU parallel counts the printed command as output of the job
+		receive = 0  # The job log's Receive, read before the output is printed and its file emptied
+		if self.logfd is not None and rec.outfd is not None:
+			receive = self._outputSize(rec.outfd)
+		if self.logfd is not None and self.ns.print_command:  # GNU parallel counts the printed command as
+			# output of the job
 			receive += len(rec.command.encode('utf-8', 'surrogateescape')) + 1
 		self._printFinished(rec)
 		runtime = getattr(job, 'wtime', None)
@@ -8653,9 +8683,15 @@ class _CliRun(object):
 			return
 		self.feed()
 
+	@staticmethod
+	def _endOf(fd):
+		"""The size of a finished job's output file fd: lseek(SEEK_END) costs a quarter of an fstat; the job
+		ended, so the file offset it shared is ours (_closeOutputs rewinds it for the next job)"""
+		return os.lseek(fd, 0, os.SEEK_END)
+
 	def _outputSize(self, fd):
-		"""Bytes of a job's output in its file fd (decompressed with --compress)"""
-		size = os.fstat(fd).st_size
+		"""Bytes of a finished job's output in its file fd (decompressed with --compress)"""
+		size = self._endOf(fd)
 		if not self.ns.compress:
 			return size
 		import zlib
@@ -8785,6 +8821,7 @@ class _CliRun(object):
 			for fd in self._tmpfree:
 				os.close(fd)
 			self._tmpfree = []
+			self._tmpfiles.clear()
 			for signum, handler in handlers.items():
 				signal.signal(signum, handler)
 			if self.progress:

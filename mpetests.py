@@ -6496,6 +6496,17 @@ class TestCliRun(CliTestCase):
 			self.assertEqual(row['Reason'], '-')
 		self.assertGreaterEqual(float(byseq[3][0]['JobRuntime']), 0.2)
 
+	def test_output_files_reused(self):
+		# A job's temporary output files serve the next jobs; a file left empty is not truncated again, but
+		# rewound: the job that emptied its own output (its writes moved the shared offset) leaves no hole
+		res = cliRun('-j1', '-k', '--tag', '--joblog', self.log, ':::', 'echo abc; : > /dev/stdout', 'true'
+			, 'echo x >&2', 'echo next', 'printf z')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual(res.stdout, b'echo next\tnext\nprintf z\tz')
+		self.assertEqual(res.stderr, b'echo x >&2\tx\n')
+		self.assertEqual({seq: int(rows[0]['Receive']) for seq, rows in self.rows().items()}
+			, {1: 0, 2: 0, 3: 0, 4: 5, 5: 1})
+
 	def test_templates(self):
 		for lead in ([], ['--']):  # GNU parallel's convention; a leading -- is accepted
 			res = cliRun(*lead + ['echo'], stdin=b'x\ny  z\n')
