@@ -4572,6 +4572,18 @@ class _JobCgroup(object):
 		value = _cgRead(self._path(mem, 'memory.current' if mem.version == 'v2' else 'memory.usage_in_bytes'))
 		return int(value) if value and value.isdigit() else 0
 
+	def charged(self):
+		"""Bytes that the cgroup's processes left charged to it, exact: v1 memory.usage_in_bytes counts also the
+		pages pre-charged to the per-CPU caches (up to 64 per CPU, held by no process; the next charges on that
+		CPU take them first) and is documented as fuzzy; memory.stat rss + cache (+ swap) is the exact figure
+		(Documentation/admin-guide/cgroup-v1/memory.rst 5.5), with the kernel objects charged (memory.kmem)"""
+		mem = self.caps.memory
+		if mem is None or mem.version == 'v2':  # v2 memory.current has no such fuzz
+			return self.usage()
+		stat = _cgKeys(_cgRead(self._path(mem, 'memory.stat')))
+		kmem = _cgRead(self._path(mem, 'memory.kmem.usage_in_bytes')) if self._has(mem, 'memory.kmem.usage_in_bytes') else None
+		return stat.get('rss', 0) + stat.get('cache', 0) + stat.get('swap', 0) + (int(kmem) if kmem and kmem.isdigit() else 0)
+
 	def figures(self):
 		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty); the
 		CPU times are None without a CPU hierarchy (wait4's stand)"""
@@ -4735,7 +4747,7 @@ def _cgRemoveDir(folder, timeout=_CG_EMPTY_WAIT):
 
 # Bytes an emptied cgroup may keep charged (kernel objects of its exited processes) and still serve the
 # next job; above it (the page cache of files a job wrote) a new cgroup is made, so a job's peak counts
-# at most this much of an earlier job's memory
+# at most this much of an earlier job's memory (v1: besides the per-CPU pre-charges, see charged())
 _CG_REUSE_MAX = 1 << 20
 
 
@@ -4946,7 +4958,9 @@ class CgroupLauncher(LocalLauncher):
 		job.accounting = self.accounting
 		if ooms > 0 and job.reason in (None, 'memory limit chain'):
 			job.reason = 'memory limit'  # The kernel's OOM killer acted on its own limit: an origin, not chained
-		if empty and cgroup.reusable and self.caps is not None and cgroup.usage() <= _CG_REUSE_MAX:
+		# Judged by the usage (one read), or, where its fuzz exceeds the bound, by the exact charges
+		if empty and cgroup.reusable and self.caps is not None and (cgroup.usage() <= _CG_REUSE_MAX
+		or cgroup.charged() <= _CG_REUSE_MAX):
 			self._idle.append(cgroup)  # Until the pool is idle()
 		elif empty:
 			self._spent.append(cgroup)

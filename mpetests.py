@@ -2593,6 +2593,20 @@ class TestJobCgroupFake(MpeTestCase):
 		self.assertTrue(cgroup.remove())
 		self.assertEqual(os.listdir(mem.base) + os.listdir(cpu.base), [])
 
+	def test_v1_exact_charges(self):
+		"""An emptied v1 cgroup's charges for its reuse, exact: memory.stat rss + cache + swap and the kernel
+		objects (memory.kmem), not the usage with the pages pre-charged to per-CPU caches"""
+		mem = mpepool._CgHier('v1', self.root + '/memory', self.root + '/memory', {'memory'})
+		os.mkdir(mem.base)
+		cgroup = mpepool._JobCgroup(mpepool._CgroupCaps(mem, None, None), 'pyexpool.test')
+		self.fill(cgroup, mem, {'memory.usage_in_bytes': str(3 << 20), 'memory.kmem.usage_in_bytes': str(300 << 10)
+			, 'memory.stat': 'cache 8192\nrss 4096\nrss_huge 0\nshmem 0\nswap 0\ntotal_cache 99999999\ntotal_rss 99999999\n'})
+		self.assertEqual(cgroup.usage(), 3 << 20)
+		self.assertEqual(cgroup.charged(), 8192 + 4096 + (300 << 10))
+		self.fill(cgroup, mem, {'memory.stat': 'cache 2097152\nrss 0\nswap 4096\n'})  # The page cache of a file a job wrote
+		self.assertEqual(cgroup.charged(), 2097152 + 4096 + (300 << 10))
+		self.assertGreater(cgroup.charged(), mpepool._CG_REUSE_MAX)
+
 	def test_v1_usage_all(self):
 		"""Where v1 cpuacct.usage_all lists each CPU's user and system time, one read gives both: the
 		figures are those of usage_user and usage_sys (their sums over the CPUs)"""
