@@ -4580,9 +4580,10 @@ class _JobCgroup(object):
 		mem = self.caps.memory
 		if mem is None or mem.version == 'v2':  # v2 memory.current has no such fuzz
 			return self.usage()
-		stat = _cgKeys(_cgRead(self._path(mem, 'memory.stat')))
+		fields = (_cgRead(self._path(mem, 'memory.stat')) or '').split()  # "key value" lines: 40 here, 3 of them used
+		stat = dict(zip(fields[::2], fields[1::2]))
 		kmem = _cgRead(self._path(mem, 'memory.kmem.usage_in_bytes')) if self._has(mem, 'memory.kmem.usage_in_bytes') else None
-		return stat.get('rss', 0) + stat.get('cache', 0) + stat.get('swap', 0) + (int(kmem) if kmem and kmem.isdigit() else 0)
+		return sum(int(value) for value in (stat.get('rss'), stat.get('cache'), stat.get('swap'), kmem) if value and value.isdigit())
 
 	def figures(self):
 		"""(peak bytes or None, user s, sys s, OOM kills) of the current job (read once it is empty); the
