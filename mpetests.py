@@ -2706,6 +2706,27 @@ class TestCgroups(MpeTestCase):
 		self.assertEqual([job.accounting for job in jobs], ['cgroup'] * 10)
 		self.assertEqual(leftCgroups(), [])  # join() returned: the pool is idle
 
+	def test_kept_descriptors_closed_with_the_cgroups(self):
+		"""The descriptors that reused cgroups keep for their per-job reads are read fresh for each job and
+		closed with the cgroups (the pool idle): none is left open"""
+		pool = self.newPool(2)
+		pool.execute(Job('first', args=('true',)))  # Opens what the process keeps (its own cgroups' tasks files)
+		self.assertTrue(pool.join(30))
+		kept, fds = mpepool._CG_KEPT[0], len(os.listdir('/proc/self/fd'))
+		seen = []
+		jobs = [Job('t%d' % i, args=(PYEXEC, '-c', 'sum(range(%d))' % (i % 2 * 10 ** 7))
+			, onfinish=lambda job: seen.append(mpepool._CG_KEPT[0])) for i in range(6)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertGreater(max(seen), kept)  # The reused cgroups read through kept descriptors
+		self.assertEqual(mpepool._CG_KEPT[0], kept)
+		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
+		self.assertEqual(leftCgroups(), [])
+		# Each job's CPU is its own: the ones that sum (~0.2 s) above those that start and exit, in reused cgroups
+		cpu = [job.utime + job.stime for job in jobs]
+		self.assertGreater(min(cpu[1::2]), max(cpu[0::2]))
+
 	def test_spent_cgroup_removed_after_the_completion(self):
 		"""A cgroup that can not serve another job is removed after its job's completion (its callbacks may
 		clean up what the job wrote, which the removal's memory reclaim would wait for), when the next job
