@@ -4440,7 +4440,9 @@ def _cgroupProbe(setting='auto', mountinfo=None, selfcgroup=None):
 _CGCAPS = None  # (pid, _CgroupCaps or None, reason) of the probe, once per process
 # [descriptors kept open by the cgroups of all pools for their per-job reads (_JobCgroup._read), the most
 # kept]: a quarter of RLIMIT_NOFILE, so that jobs (their pidfds and output files) keep the rest
-_CG_KEPT = [0, (lambda soft: (soft if soft != resource.RLIM_INFINITY else 1 << 20) // 4)(resource.getrlimit(resource.RLIMIT_NOFILE)[0])]
+_CG_KEPT = [0, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4]
+if _CG_KEPT[1] < 0:  # RLIM_INFINITY (-1)
+	_CG_KEPT[1] = 1 << 18
 
 
 def _cgroupCaps():
