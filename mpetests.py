@@ -2676,6 +2676,20 @@ class TestJobCgroupFake(MpeTestCase):
 		self.assertTrue(cgroup.remove())
 		self.assertEqual(os.listdir(mem.base) + os.listdir(cpu.base), [])
 
+	def test_v1_exact_charges(self):
+		"""An emptied v1 cgroup's charges for its reuse, exact: memory.stat rss + cache + swap and the kernel
+		objects (memory.kmem), not the usage with the pages pre-charged to per-CPU caches"""
+		mem = mpepool._CgHier('v1', self.root + '/memory', self.root + '/memory', {'memory'})
+		os.mkdir(mem.base)
+		cgroup = mpepool._JobCgroup(mpepool._CgroupCaps(mem, None, None), 'pyexpool.test')
+		self.fill(cgroup, mem, {'memory.usage_in_bytes': str(3 << 20), 'memory.kmem.usage_in_bytes': str(300 << 10)
+			, 'memory.stat': 'cache 8192\nrss 4096\nrss_huge 0\nshmem 0\nswap 0\ntotal_cache 99999999\ntotal_rss 99999999\n'})
+		self.assertEqual(cgroup.usage(), 3 << 20)
+		self.assertEqual(cgroup.charged(), 8192 + 4096 + (300 << 10))
+		self.fill(cgroup, mem, {'memory.stat': 'cache 2097152\nrss 0\nswap 4096\n'})  # The page cache of a file a job wrote
+		self.assertEqual(cgroup.charged(), 2097152 + 4096 + (300 << 10))
+		self.assertGreater(cgroup.charged(), mpepool._CG_REUSE_MAX)
+
 	def test_v1_usage_all(self):
 		"""Where v1 cpuacct.usage_all lists each CPU's user and system time, one read gives both: the
 		figures are those of usage_user and usage_sys (their sums over the CPUs)"""
@@ -2779,6 +2793,27 @@ class TestCgroups(MpeTestCase):
 		self.assertLessEqual(next(mpepool._CGSEQ) - first - 1, 2)  # One per slot, reused by the next jobs
 		self.assertEqual([job.accounting for job in jobs], ['cgroup'] * 10)
 		self.assertEqual(leftCgroups(), [])  # join() returned: the pool is idle
+
+	def test_kept_descriptors_closed_with_the_cgroups(self):
+		"""The descriptors that reused cgroups keep for their per-job reads are read fresh for each job and
+		closed with the cgroups (the pool idle): none is left open"""
+		pool = self.newPool(2)
+		pool.execute(Job('first', args=('true',)))  # Opens what the process keeps (its own cgroups' tasks files)
+		self.assertTrue(pool.join(30))
+		kept, fds = mpepool._CG_KEPT[0], len(os.listdir('/proc/self/fd'))
+		seen = []
+		jobs = [Job('t%d' % i, args=(PYEXEC, '-c', 'sum(range(%d))' % (i % 2 * 10 ** 7))
+			, onfinish=lambda job: seen.append(mpepool._CG_KEPT[0])) for i in range(6)]
+		for job in jobs:
+			pool.execute(job)
+		self.assertTrue(pool.join(30))
+		self.assertGreater(max(seen), kept)  # The reused cgroups read through kept descriptors
+		self.assertEqual(mpepool._CG_KEPT[0], kept)
+		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
+		self.assertEqual(leftCgroups(), [])
+		# Each job's CPU is its own: the ones that sum (~0.2 s) above those that start and exit, in reused cgroups
+		cpu = [job.utime + job.stime for job in jobs]
+		self.assertGreater(min(cpu[1::2]), max(cpu[0::2]))
 
 	def test_spent_cgroup_removed_after_the_completion(self):
 		"""A cgroup that can not serve another job is removed after its job's completion (its callbacks may
