@@ -4533,7 +4533,7 @@ class _JobCgroup(object):
 		self.limit = None  # Bytes of the memory limit set, 0: none
 		self._base = (0, 0, 0, 0)  # (OOM kills, CPU total, user, sys counters) at the start of the current job
 		self._last = (0, 0, 0, 0)  # The same at the end of the last job read: a new cgroup's are 0
-		self._skew = (0., 0.)  # CPU (user, sys) s of the spawning thread charged here during placement
+		self._skew = 0.  # CPU s of the spawning thread charged here during placement
 		self._tasks = {}  # _CgHier -> descriptor of this cgroup's tasks file (thread placement)
 		self._kept = {}  # path -> descriptor of a file read on every job (_read)
 		self._files = None  # Names of the files of its directories (the kernel's features): 'v1/memory.peak'
@@ -4581,7 +4581,7 @@ class _JobCgroup(object):
 					_cgWrite(self._path(mem, self._peakFiles()[0]), '0')
 		self.limit = limit
 		self._base = self._last  # Nothing ran in the empty cgroup since the last job's figures
-		self._skew = (0., 0.)
+		self._skew = 0.
 
 	def _read(self, hier, name):
 		"""The stripped text of one of its files read on every job (None: missing or unreadable): a reused
@@ -4682,7 +4682,7 @@ class _JobCgroup(object):
 		user = system = None
 		if self.caps.cpu is not None:
 			total, uticks, sticks = (now - then for now, then in zip(counters, self._base[1:]))
-			user, system = _cpuSplit(max(0., total / 1e9 - sum(self._skew)), uticks, sticks)
+			user, system = _cpuSplit(max(0., total / 1e9 - self._skew), uticks, sticks)
 		return peak, user, system, oom - self._base[0]
 
 	# --- Placement ---------------------------------------------------------------------------------
@@ -4694,7 +4694,10 @@ class _JobCgroup(object):
 			for hier, folder in self.dirs.items():
 				self._tasks[hier] = os.open(os.path.join(folder, 'tasks'), os.O_WRONLY)
 		moved = []
-		cpu0 = resource.getrusage(resource.RUSAGE_THREAD)
+		# The thread's exact runtime (CLOCK_THREAD_CPUTIME_ID): getrusage(RUSAGE_THREAD) reads it without
+		# bringing the running thread's figure up to date, up to a scheduler tick off, which was more than a
+		# short job's own CPU and made it 0
+		cpu0 = time.thread_time()
 		try:
 			for hier, here in self._tasks.items():
 				home = hier.home()
@@ -4704,8 +4707,7 @@ class _JobCgroup(object):
 		finally:
 			for home in moved:
 				os.write(home, b'0')
-			cpu1 = resource.getrusage(resource.RUSAGE_THREAD)
-			self._skew = (cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime)
+			self._skew = time.thread_time() - cpu0
 
 	def shimArgs(self, args):
 		"""The argument list running args through the v2 placement shim"""
