@@ -4493,10 +4493,12 @@ def _cgroupProbe(setting='auto', mountinfo=None, selfcgroup=None):
 
 _CGCAPS = None  # (pid, _CgroupCaps or None, reason) of the probe, once per process
 # [descriptors kept open by the cgroups of all pools for their per-job reads (_JobCgroup._read), the most
-# kept]: a quarter of RLIMIT_NOFILE, so that jobs (their pidfds and output files) keep the rest
-_CG_KEPT = [0, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 4]
+# kept]: a sixteenth of RLIMIT_NOFILE, so that jobs (their pidfds and output files) keep the rest; the
+# command line counts it in its descriptor budget (_cliFdSlots). A quarter left a -j sized to the limit
+# short of descriptors.
+_CG_KEPT = [0, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 16]
 if _CG_KEPT[1] < 0:  # RLIM_INFINITY (-1)
-	_CG_KEPT[1] = 1 << 18
+	_CG_KEPT[1] = 1 << 16
 
 
 def _cgroupCaps():
@@ -6627,12 +6629,12 @@ def _cliSlots(spec, ncpus, total):
 
 def _cliFdSlots(keep_order=False):
 	"""The jobs that the descriptors (RLIMIT_NOFILE) let run at once: each holds its two output files and
-	a pidfd, two more wait for reuse, and the pool and Python keep 64; -k keeps the outputs of up to
-	_CLI_HELDFDS finished jobs open"""
+	a pidfd, two more wait for reuse, the pool and Python keep 64 and the reused cgroups up to _CG_KEPT's
+	bound; -k keeps the outputs of up to _CLI_HELDFDS finished jobs open"""
 	nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 	if nofile == resource.RLIM_INFINITY:
 		return 1 << 14
-	return max((nofile - 64 - (2 * _CLI_HELDFDS if keep_order else 0)) // 5, 1)
+	return max((nofile - 64 - _CG_KEPT[1] - (2 * _CLI_HELDFDS if keep_order else 0)) // 5, 1)
 
 
 def _cliRegexp(pname, val):
