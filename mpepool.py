@@ -1563,6 +1563,23 @@ def _environ():
 	return {os.fsencode(key): os.fsencode(val) for key, val in os.environ.items()}
 
 
+def _findProgram(name, cache):
+	"""The path of a program named without a '/', found in PATH once per cache ({(name, PATH): path}; None:
+	Popen searches)
+
+	The child would otherwise try an exec in each PATH directory before the right one, every time.
+	"""
+	if not isinstance(name, str) or '/' in name:
+		return None
+	path = os.environ.get('PATH', os.defpath)
+	found = cache.get((name, path))
+	if found is None and all(os.path.isabs(folder) for folder in path.split(os.pathsep)):
+		found = shutil.which(name, path=path)  # Relative folders depend on each job's workdir
+		if found is not None:
+			cache[(name, path)] = found
+	return found
+
+
 def _markEnv(env, marker):
 	"""Put a run's marker into the environment (bytes) of its process, after the marker of an outer pool's job"""
 	outer = env.get(_JOBENVB)
@@ -3306,7 +3323,7 @@ class ExecPool(object):
 		"""Create the run's process in a new session through the launcher, pinned to its slot's CPUs; return it"""
 		job = run.job
 		args = (job.args,) if isinstance(job.args, str) else job.args
-		program = self._program(args[0])
+		program = _findProgram(args[0], self._programs)
 		kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
 			, 'stderr': run.stderr, 'env': _environ(), 'start_new_session': True}
 		cpus = None
@@ -3318,21 +3335,6 @@ class ExecPool(object):
 			pass
 		run.tspawn = time.perf_counter()  # Before the spawn: the process may run before Popen returns
 		return self._launcher.spawn(job, list(args), kwargs, cpus)
-
-	def _program(self, name):
-		"""The path of a program named without a '/', found in PATH once per pool (None: Popen searches)
-
-		The child would otherwise try an exec in each PATH directory before the right one, every time.
-		"""
-		if not isinstance(name, str) or '/' in name:
-			return None
-		path = os.environ.get('PATH', os.defpath)
-		found = self._programs.get((name, path))
-		if found is None and all(os.path.isabs(folder) for folder in path.split(os.pathsep)):
-			found = shutil.which(name, path=path)  # Relative folders depend on each job's workdir
-			if found is not None:
-				self._programs[(name, path)] = found
-		return found
 
 	def _wakeLoop(self):
 		"""End the loop's current wait for events (from any thread or a signal handler)"""
@@ -6251,7 +6253,7 @@ def _nodeAgent():
 	deadlines = []  # Heap of (perf_counter, seq, action)
 	seq = itertools.count()
 	masks = {}  # afnstep -> AffinityMask of this node's CPUs
-	programs = {}  # A program's name -> its path on PATH (found once: Popen would search PATH for every job)
+	programs = {}  # (program name, PATH) -> its path found in PATH (see _findProgram)
 	watchmem = set()  # Runs whose memlim the agent enforces by sampling
 	polled = set()  # Runs without a pidfd
 
@@ -6283,11 +6285,7 @@ def _nodeAgent():
 				mask = masks.get(afn) or masks.setdefault(afn, AffinityMask(afn))
 				cpus = mask.cpus(msg.get('slot', 0) % len(mask)) if len(mask) else None
 			args = list(job.args)
-			program = programs.get(args[0])
-			if program is None and '/' not in args[0]:
-				found = shutil.which(args[0])  # None (or a relative PATH entry's): Popen searches, says what fails
-				program = programs[args[0]] = found if found and os.path.isabs(found) else None
-			kwargs = {'executable': program, 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
+			kwargs = {'executable': _findProgram(args[0], programs), 'cwd': job.workdir, 'stdin': subprocess.DEVNULL, 'stdout': run.stdout
 				, 'stderr': run.stderr, 'env': _environ(), 'start_new_session': True}
 			run.tspawn = time.perf_counter()
 			proc = launcher.spawn(job, args, kwargs, cpus)
