@@ -3187,7 +3187,10 @@ class ExecPool(object):
 		now = time.perf_counter()
 		while self._deadlines and self._deadlines[0][0] <= now:
 			_, _, run, action = heapq.heappop(self._deadlines)
-			if run is None or not run.ended:
+			if run is None:
+				action()
+			elif not run.ended:
+				run.due -= 1  # Out of the heap: not void once the run ends
 				action()
 			else:
 				self._void -= 1
