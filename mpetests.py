@@ -7649,6 +7649,12 @@ def daemonCgroups(pid):
 		if theirs[ctrl] != ours.get(ctrl)]
 
 
+def startDaemonIn(procs, *argv):
+	"""Start a daemon (argv) again in the cgroups whose cgroup.procs files daemonCgroups() gave"""
+	subprocess.run(['sh', '-c', 'while [ "$1" != -- ]; do echo $$ 2>/dev/null >"$1"; shift; done; shift; exec "$@"'
+		, 'sh'] + procs + ['--'] + list(argv), check=True, timeout=30)
+
+
 def slurmJobsOf(pid):
 	"""'id|name|state' of the Slurm jobs (still in squeue) of the pools of process pid"""
 	prefix = 'pyexpool-{:x}-'.format(pid)
@@ -7935,8 +7941,7 @@ class TestSlurm(MpeTestCase):
 			"""slurmctld again, in the cgroups it ran in where they still are (not this test's: they may go with
 			this session), in any case"""
 			if controller() is None:
-				subprocess.run(['sh', '-c', 'for f; do echo $$ 2>/dev/null >"$f"; done; exec slurmctld -i', 'restart']
-					+ procs, check=True, timeout=30)
+				startDaemonIn(procs, 'slurmctld', '-i')
 			self.assertTrue(waitUntil(lambda: subprocess.run(['scontrol', 'ping'], capture_output=True
 				, timeout=30).returncode == 0, 30, 0.1), 'slurmctld did not come back')
 		pool = self.slurmPool(4)
@@ -8371,8 +8376,7 @@ class TestSlurmPerNode(TestSlurm):
 			self.assertTrue(waitUntil(lambda: agent not in launcher._agents or pool._cycle(time.perf_counter() + 0.05), 30))
 		self.assertEqual(sorted(other.node for other in launcher._agents), [other for other in self.nodes if other != node])
 		# Its slurmd again, in the cgroups it ran in (not this test's)
-		subprocess.run(['sh', '-c', 'for f; do echo $$ 2>/dev/null >"$f"; done; exec slurmd -N "$0"', node] + procs
-			, check=True, timeout=30)
+		startDaemonIn(procs, 'slurmd', '-N', node)
 		self.assertTrue(waitUntil(lambda: (not pidAlive(agent.pid) and not _processesWith('sleep', '60.25')
 			and subprocess.run(['sinfo', '-h', '-n', node, '-o', '%T'], capture_output=True, text=True, timeout=30
 			).stdout.strip() == 'idle') or pool._cycle(time.perf_counter() + 0.2), 30), 'left on {}: the agent {}'
