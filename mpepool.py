@@ -2077,15 +2077,158 @@ def _unguard(kind, value):
 
 
 def _popen(args, kwargs, cpus=None):
-	"""subprocess.Popen(args, **kwargs) pinned to cpus: a child inherits the affinity of the forking thread"""
+	"""subprocess.Popen(args, **kwargs) pinned to cpus: a child inherits the affinity of the forking thread
+
+	Where os.posix_spawn can do exactly what Popen would (_spawnActions), it starts the process instead.
+	"""
+	actions = _spawnActions(args, kwargs)
+	if actions is None:
+		start = functools.partial(subprocess.Popen, args, **kwargs)
+	else:
+		start = functools.partial(_SpawnedProcess, args, actions, kwargs)
 	if not cpus:
-		return subprocess.Popen(args, **kwargs)
+		return start()
 	inherited = os.sched_getaffinity(0)
 	os.sched_setaffinity(0, cpus)
 	try:
-		return subprocess.Popen(args, **kwargs)
+		return start()
 	finally:
 		os.sched_setaffinity(0, inherited)
+
+
+# Popen's keyword arguments that os.posix_spawn can do alike (the others, e.g. cwd, take Popen)
+_SPAWN_KWARGS = frozenset(('executable', 'cwd', 'stdin', 'stdout', 'stderr', 'env', 'start_new_session'))
+# The signals Popen's restore_signals=True sets back to their default in the child (SIGXFZ is not Linux's).
+# glibc's posix_spawn leaves its two own signals (32 and 33, below SIGRTMIN, which programs do not use: glibc and
+# musl set their handlers at need) ignored in the child, and so in the program, as Python's own subprocess
+# does where it uses posix_spawn; neither it nor sigaddset() lets them be set back
+_SPAWN_SIGDEF = tuple(getattr(signal, name) for name in ('SIGPIPE', 'SIGXFZ', 'SIGXFSZ') if hasattr(signal, name))
+_SPAWN_FDS_MAX = 64  # More open descriptors than this: a process is started by Popen (see _spawnActions)
+
+
+def _spawnActions(args, kwargs):
+	"""The file actions of os.posix_spawn that set up a child as subprocess.Popen(args, **kwargs) with its
+	default close_fds=True would, or None when posix_spawn can not do it alike (Popen then starts it); the
+	source of a dup2 action is PIPE for a pipe that _SpawnedProcess makes
+
+	Why: Popen's Python (its handles, its error pipe, the environment encoded variable by variable) is
+	a good part of the pool's work per job; posix_spawn does the same in C (glibc: vfork and exec, the
+	exec's error reported to the caller). It does not change the working folder, and each standard stream
+	must come from a descriptor above 2 (or be inherited unchanged), as dup2 actions in order would
+	otherwise overwrite one another.
+	"""
+	if not _SPAWN_KWARGS.issuperset(kwargs) or kwargs.get('cwd') is not None or not kwargs.get('env'):
+		return None
+	program = kwargs.get('executable') or args[0]
+	if not isinstance(program, str) or not os.path.isabs(program) or not isinstance(args, list):
+		return None
+	# close_fds=True: the inheritable descriptors above 2 are closed (the pool makes none: Python's descriptors
+	# are not inheritable unless made so, PEP 446; a caller or the parent process may). Listing them costs
+	# per descriptor: with many open (e.g. a big pool's kept cgroup files), Popen's close_range is cheaper.
+	# With 0, 1 or 2 closed, a new pipe or /dev/null could take its number: Popen sorts that out
+	fds = os.listdir('/proc/self/fd')
+	if len(fds) > _SPAWN_FDS_MAX or not {'0', '1', '2'}.issubset(fds):
+		return None
+	actions = []
+	for target, spec in enumerate((kwargs.get('stdin'), kwargs.get('stdout'), kwargs.get('stderr'))):
+		if spec is None:
+			continue  # Inherited
+		if spec == subprocess.DEVNULL:
+			spec = _devnull()
+		elif spec == subprocess.STDOUT and target == 2:
+			spec = 1  # After the stdout's action
+		elif spec != subprocess.PIPE and not isinstance(spec, int):
+			try:
+				spec = spec.fileno()
+			except (AttributeError, OSError, ValueError):
+				return None
+		if spec == target:
+			if not os.get_inheritable(spec):
+				return None  # Popen would make it inheritable
+			continue
+		if 0 <= spec <= 2 and not (target == 2 and spec == 1):
+			return None
+		actions.append((os.POSIX_SPAWN_DUP2, spec, target))
+	for name in fds:
+		fd = int(name)
+		if fd > 2 and _inheritable(fd):
+			actions.append((os.POSIX_SPAWN_CLOSE, fd))
+	# glibc refuses an action on a descriptor at or above RLIMIT_NOFILE (EBADF), which a lowered limit leaves open
+	limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+	if limit != resource.RLIM_INFINITY and any(action[1] >= limit for action in actions):
+		return None
+	return actions
+
+
+def _inheritable(fd):
+	"""Whether a descriptor is open and inheritable"""
+	try:
+		return os.get_inheritable(fd)
+	except OSError:  # e.g. the descriptor of the directory listing, closed since
+		return False
+
+
+def _devnull():
+	"""A descriptor of /dev/null kept for the standard streams of spawned processes (checked before each
+	use: code that closes every descriptor may have closed it)"""
+	global _DEVNULL
+	if _DEVNULL is not None:
+		fd, ident = _DEVNULL
+		try:
+			st = os.fstat(fd)
+			if (st.st_dev, st.st_ino) == ident:
+				return fd
+		except OSError:
+			pass
+	fd = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+	st = os.fstat(fd)
+	_DEVNULL = (fd, (st.st_dev, st.st_ino))
+	return fd
+
+
+_DEVNULL = None  # (descriptor, (device, inode)) of /dev/null kept by _devnull()
+
+
+class _SpawnedProcess(subprocess.Popen):
+	"""A child process started by os.posix_spawn where Popen would do the same (see _spawnActions): a
+	subprocess.Popen in all but its start (binary pipes, as Popen's without text mode)"""
+
+	def __init__(self, args, actions, kwargs):
+		"""args, kwargs: as Popen's (see _spawnActions); actions: their file actions from _spawnActions()"""
+		# The attributes Popen's own __init__ sets (Python 3.8 .. 3.13), for its methods to work alike
+		self.args = args
+		self.stdin = self.stdout = self.stderr = None
+		self.pid = self.returncode = None
+		self.encoding = self.errors = None
+		self.text_mode = False
+		self.pipesize = -1
+		self._waitpid_lock = threading.Lock()
+		self._input = None
+		self._communication_started = False
+		self._sigint_wait_secs = 0.25
+		self._closed_child_pipe_fds = True
+		self._child_created = False
+		ends = {}  # Standard stream -> the pool's end of its pipe
+		childends = []
+		try:
+			for i, action in enumerate(actions):
+				if action[1] == subprocess.PIPE and action[0] == os.POSIX_SPAWN_DUP2:
+					rfd, wfd = os.pipe()
+					ends[action[2]], child = (wfd, rfd) if action[2] == 0 else (rfd, wfd)
+					childends.append(child)
+					actions[i] = (os.POSIX_SPAWN_DUP2, child, action[2])
+			self.pid = os.posix_spawn(kwargs.get('executable') or args[0], args, kwargs['env'], file_actions=actions
+				, setsid=bool(kwargs.get('start_new_session')), setsigdef=_SPAWN_SIGDEF)
+		except BaseException:
+			for fd in ends.values():
+				os.close(fd)
+			raise
+		finally:
+			for fd in childends:
+				os.close(fd)
+		self._child_created = True
+		for target, fd in ends.items():
+			setattr(self, ('stdin', 'stdout', 'stderr')[target], open(fd, 'wb' if target == 0 else 'rb'))
 
 
 def _openChannel(job, spec, opened):

@@ -2349,6 +2349,68 @@ def assertRunFreed(test, pool, nojob=True):
 		test.assertEqual(fout.read(), 'out\n')
 
 
+class TestSpawn(MpeTestCase):
+	"""A job's process started by os.posix_spawn (where it can do what Popen does) or by Popen (cwd and
+	the rest) is set up alike: the same descriptors, signal dispositions, session and streams, and job.proc
+	is a subprocess.Popen either way"""
+
+	# Prints the descriptors the job's shell holds, its ignored signals, its session and process group
+	PROBE = ('sh', '-c', 'ls /proc/$$/fd | sort -n | tr "\\n" " "; echo; grep SigIgn /proc/$$/status; '
+		'ps -o sid=,pgid= -p $$; echo err >&2')
+
+	def probe(self, workdir, stdout, stderr):
+		"""Run PROBE with an inheritable descriptor of this process open; return (job, its lines)"""
+		rfd, wfd = os.pipe()
+		self.addCleanup(os.close, rfd)
+		self.addCleanup(os.close, wfd)
+		os.set_inheritable(wfd, True)  # Popen's close_fds=True closes it in the child: so must the spawn
+		pool = self.newPool(1)
+		job = Job('probe', args=self.PROBE, workdir=workdir, stdout=stdout, stderr=stderr)
+		self.assertEqual(pool.execute(job), 0)
+		self.assertTrue(pool.join(30))
+		self.assertEqual((job.reason, job.proc.returncode), (None, 0))
+		self.assertIsInstance(job.proc, subprocess.Popen)
+		self.assertEqual((job.proc.poll(), job.proc.wait(1)), (0, 0))
+		with open(self.path('probe.out') if stdout != subprocess.PIPE else os.devnull) as fout:
+			text = job.pipedout if stdout == subprocess.PIPE else fout.read()
+		return job, wfd, text.splitlines()
+
+	def test_spawned_as_popen(self):
+		"""posix_spawn (no workdir) and Popen (a workdir) give the same child: no descriptor but 0-2, no signal
+		ignored, a session of its own; output to files and to PIPE alike"""
+		for workdir in (None, self.tmp):
+			for stdout in (self.path('probe.out'), subprocess.PIPE):
+				with self.subTest(workdir=workdir, stdout=stdout):
+					if isinstance(stdout, str) and os.path.exists(stdout):
+						os.remove(stdout)
+					job, wfd, lines = self.probe(workdir, stdout, subprocess.STDOUT if stdout != subprocess.PIPE
+						else subprocess.PIPE)
+					self.assertEqual(type(job.proc) is subprocess.Popen, workdir is not None)  # The path taken
+					fds = lines[0].split()
+					self.assertEqual(fds, ['0', '1', '2'])  # Not the inheritable pipe's
+					# No signal ignored (SIGPIPE is in the pool: Python ignores it) but, after posix_spawn, glibc's own
+					# 32 and 33 (see mpepool._SPAWN_SIGDEF)
+					glibc = (1 << 31) | (1 << 32) if type(job.proc) is not subprocess.Popen else 0
+					self.assertEqual(int(lines[1].split()[1], 16) & ~glibc, 0, lines)
+					sid, pgid = lines[2].split()
+					self.assertEqual((int(sid), int(pgid)), (job.proc.pid, job.proc.pid))
+					err = lines[3:] if stdout != subprocess.PIPE else job.pipederr.splitlines()
+					self.assertEqual(err, ['err'])
+
+	def test_failed_exec(self):
+		"""A program that can not be executed fails the job's start as with Popen: its error, nothing left"""
+		prog = self.path('noexec')
+		with open(prog, 'w') as fprog:
+			fprog.write('#!/bin/sh\ntrue\n')  # Not executable
+		pool = self.newPool(1)
+		with contextlib.redirect_stderr(io.StringIO()) as err:
+			code = pool.execute(Job('noexec', args=(prog,)))
+		self.assertEqual(code, errno.EACCES)
+		self.assertIn('Permission denied', err.getvalue())
+		self.assertTrue(pool.join(10))
+		self.assertEqual([info.reason for info in pool.failures], ['start failure'])
+
+
 class TestRetention(MpeTestCase):
 	"""What the pool keeps after a job ended: nothing of its run, no reference cycle (its memory is freed
 	by refcounting, not by the cyclic collector's rare full collections), the job's own results"""
