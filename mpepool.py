@@ -2133,11 +2133,15 @@ def _spawnActions(args, kwargs):
 	for target, spec in enumerate((kwargs.get('stdin'), kwargs.get('stdout'), kwargs.get('stderr'))):
 		if spec is None:
 			continue  # Inherited
+		if spec == subprocess.STDOUT and target == 2:
+			actions.append((os.POSIX_SPAWN_DUP2, 1, 2))  # After the stdout's action: where the stdout goes
+			continue
 		if spec == subprocess.DEVNULL:
 			spec = _devnull()
-		elif spec == subprocess.STDOUT and target == 2:
-			spec = 1  # After the stdout's action
-		elif spec != subprocess.PIPE and not isinstance(spec, int):
+		elif isinstance(spec, int):
+			if spec < 0 and spec != subprocess.PIPE:
+				return None
+		else:
 			try:
 				spec = spec.fileno()
 			except (AttributeError, OSError, ValueError):
@@ -2146,7 +2150,7 @@ def _spawnActions(args, kwargs):
 			if not os.get_inheritable(spec):
 				return None  # Popen would make it inheritable
 			continue
-		if 0 <= spec <= 2 and not (target == 2 and spec == 1):
+		if 0 <= spec <= 2:  # An earlier action may have replaced it
 			return None
 		actions.append((os.POSIX_SPAWN_DUP2, spec, target))
 	for name in fds:

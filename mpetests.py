@@ -2397,6 +2397,25 @@ class TestSpawn(MpeTestCase):
 					err = lines[3:] if stdout != subprocess.PIPE else job.pipederr.splitlines()
 					self.assertEqual(err, ['err'])
 
+	def test_streams_swapped(self):
+		"""A job's stderr to the pool's own stdout (descriptor 1) while its stdout goes to a file: its stderr
+		reaches the pool's stdout, not the file that the job's descriptor 1 is by then"""
+		res = self.runScript('''\
+			import os, sys
+			from mpepool import ExecPool, Job
+			pool = ExecPool(1)
+			job = Job('swap', args=('sh', '-c', 'echo out; echo err >&2'), stdout='swap.out'
+				, stderr=os.fdopen(1, 'w', closefd=False))
+			pool.execute(job)
+			pool.join(10)
+			sys.stdout.flush()
+			with open('swap.out') as fout:
+				print('file:', repr(fout.read()))
+			''')
+		self.assertEqual(res.returncode, 0, res.stderr)
+		self.assertEqual([line for line in res.stdout.splitlines() if line in ('err', "file: 'out\\n'")]
+			, ['err', "file: 'out\\n'"], res.stdout)
+
 	def test_failed_exec(self):
 		"""A program that can not be executed fails the job's start as with Popen: its error, nothing left"""
 		prog = self.path('noexec')
