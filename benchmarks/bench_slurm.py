@@ -14,7 +14,8 @@
 With --pernode, the per-node mode (SlurmLauncher(pernode=True): one agent per node of an allocation)
 instead, side by side in one run:
 P1. Throughput: --pernode-jobs (5,000) `true` jobs per node against the local pool on this machine (the same
-    wksnum, its default launcher) and against an srun per job (--srun-jobs of them, as a rate).
+    wksnum, its default launcher) and against an srun per job (--srun-jobs of them, as a rate); --rounds (3)
+    interleaved rounds, the medians of the rounds' ratios reported with their spread.
 P2. Slurm RPCs for them (sdiag's counts before and after, the allocation and the steps included; the
     cluster's other users are counted too), per node.
 P3. A job's end (its last instruction, CLOCK_MONOTONIC, shared by the processes of this machine) to its
@@ -28,7 +29,7 @@ A benchmark, not a test: it asserts nothing and prints the targets. Needs a clus
 (.ci/slurm-cluster start; SLURM_CONF is taken from there unless set).
 
 Usage: python benchmarks/bench_slurm.py [--jobs-count 200] [-j 4] [--repeat 2]
-       python benchmarks/bench_slurm.py --pernode [--nodes 3] [--pernode-jobs 5000] [--srun-jobs 200]
+       python benchmarks/bench_slurm.py --pernode [--nodes 3] [--pernode-jobs 5000] [--srun-jobs 200] [--rounds 3]
 """
 import argparse
 import collections
@@ -184,27 +185,38 @@ def pernode(opts):
 	n = opts.pernode_jobs
 	print('Per-node mode: {} nodes, wksnum {}, {} `true` jobs; SLURM_CONF={}'.format(nodes, wksnum, n
 		, os.environ.get('SLURM_CONF')))
-	with contextlib.redirect_stdout(io.StringIO()):
-		rpc0 = sdiagCount()
-		tsetup = time.perf_counter()
-		pool = ExecPool(wksnum, launcher=SlurmLauncher(pernode=True, nodes=nodes))
-		tsetup = time.perf_counter() - tsetup
-		launcher = pool._launcher
-		rate = rateRun(pool, n)
-		pool.terminate()
-		rpc1 = sdiagCount()
-		rpcs = rpc1 - rpc0 if rpc0 is not None and rpc1 is not None else None
-		local = ExecPool(wksnum)
-		lrate = rateRun(local, n)
-		localdelays = endToFinish(local, 60)
-		locallate = lateness(local, wksnum)
-		local.terminate()
-		srate = poolRun(opts.srun_jobs, wksnum, accounting=False)
-		srate = opts.srun_jobs / srate[1]
-	print('\nP1. Throughput: per node {:.0f} jobs/s, local {:.0f} jobs/s, an srun per job {:.1f} jobs/s ({} jobs)'.format(
-		rate, lrate, srate, opts.srun_jobs))
-	print('    per node / local: {:.2f} (target >= 0.5); per node / srun per job: {:.0f} (target >= 30)'.format(
-		rate / lrate, rate / srate))
+	rates, lrates, srates = [], [], []
+	for rnd in range(opts.rounds):  # Interleaved: a load change hits the three ways alike
+		with contextlib.redirect_stdout(io.StringIO()):
+			rpc0 = sdiagCount()
+			tstart = time.perf_counter()
+			pool = ExecPool(wksnum, launcher=SlurmLauncher(pernode=True, nodes=nodes))
+			tstart = time.perf_counter() - tstart
+			rates.append(rateRun(pool, n))
+			pool.terminate()
+			rpc1 = sdiagCount()
+			if not rnd:  # The first round's: the other rounds ask the same
+				tsetup = tstart
+				launcher = pool._launcher
+				rpcs = rpc1 - rpc0 if rpc0 is not None and rpc1 is not None else None
+			local = ExecPool(wksnum)
+			lrates.append(rateRun(local, n))
+			if not rnd:
+				localdelays = endToFinish(local, 60)
+				locallate = lateness(local, wksnum)
+			local.terminate()
+			srate = poolRun(opts.srun_jobs, wksnum, accounting=False)
+			srates.append(opts.srun_jobs / srate[1])
+	tonode = [rate / srate for rate, srate in zip(rates, srates)]
+	tolocal = [rate / lrate for rate, lrate in zip(rates, lrates)]
+	rate, lrate, srate = (statistics.median(figs) for figs in (rates, lrates, srates))
+	print('\nP1. Throughput, medians of {} interleaved rounds: per node {:.0f} jobs/s, local {:.0f} jobs/s, an srun per'
+		' job {:.1f} jobs/s ({} jobs)'.format(opts.rounds, rate, lrate, srate, opts.srun_jobs))
+	print('    per round: per node {}; local {}; an srun per job {}'.format(*(' '.join('{:.{}f}'.format(fig, prec)
+		for fig in figs) for figs, prec in ((rates, 0), (lrates, 0), (srates, 1)))))
+	print('    per node / local: {:.2f} [{:.2f}..{:.2f}] (target >= 0.5); per node / srun per job: {:.1f} [{:.1f}..{:.1f}]'
+		' (target >= 30; the medians of the rounds\' ratios [min..max])'.format(statistics.median(tolocal), min(tolocal)
+		, max(tolocal), statistics.median(tonode), min(tonode), max(tonode)))
 	print('    (the allocation and the agents took {:.2f} s before the first job)'.format(tsetup))
 	total = sum(rpcs.values()) if rpcs is not None else None
 	print('\nP2. Slurm RPCs: {} for {} jobs on {} nodes = {} per node (target <= 10; the cluster\'s other users'
@@ -251,6 +263,7 @@ def main():
 	parser.add_argument('--nodes', type=int, default=3, help='nodes of the per-node mode (default 3)')
 	parser.add_argument('--pernode-jobs', type=int, default=5000, help='`true` jobs of the per-node throughput')
 	parser.add_argument('--srun-jobs', type=int, default=200, help='`true` jobs of the srun per job rate')
+	parser.add_argument('--rounds', type=int, default=3, help='interleaved rounds of the per-node throughput (P1)')
 	parser.add_argument('--memory-jobs', type=int, default=20000, help='jobs of the memory figures')
 	opts = parser.parse_args()
 	if not os.environ.get('SLURM_CONF') and os.path.exists(TESTCONF):
