@@ -3077,6 +3077,14 @@ class ExecPool(object):
 		if not concur:
 			return self._runSequential(job)
 		reap = self._state != _WORKING
+		if reap and len(self._workers) >= self._wkslim and not self._actionable():
+			# No slot is free and nothing ended or came due since the last step: the job just queues (a whole
+			# step, with nothing to act on, cost twice the queueing of a producer that executes many jobs)
+			if self._memlimited() and job.wkslim is None:
+				job.wkslim = self._wkslim
+			self._enqueue(job)
+			self._publishUi()
+			return 0
 		with self._step():
 			if reap:
 				self._act(wait=False)  # Reap what finished meanwhile, so its slot serves this job
@@ -3301,6 +3309,12 @@ class ExecPool(object):
 		if wait is None and not self._workers:
 			return ()  # Nothing to wait for: no job runs and no deadline is set
 		return self._sel.select(wait)
+
+	def _actionable(self):
+		"""Whether the loop has something to act on now: an event (a job's exit or output, a launcher's message,
+		a wake-up), a due deadline or a job whose exit is polled (the events stay pending: epoll is level-triggered)"""
+		return bool(self._polled or (self._deadlines and self._deadlines[0][0] <= time.perf_counter())
+			or self._sel.select(0))
 
 	def _onEvents(self, events):
 		"""Act on the events of a wait: reap the exited jobs, drain their pipes"""

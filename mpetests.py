@@ -910,6 +910,26 @@ class TestExecPool(MpeTestCase):
 		gc.collect()
 		self.assertEqual(len(os.listdir('/proc/self/fd')), fds)
 
+	def test_execute_reaps_or_queues(self):
+		"""execute() with every slot taken: a job that ended meanwhile is reaped and the new job starts at once in
+		its slot; with nothing ended the new job queues (without a loop step) and starts after"""
+		pool = self.newPool(1)
+		first, second = Job('first', args=('true',)), Job('second', args=('true',))
+		self.assertEqual(pool.execute(first), 0)
+		self.assertTrue(waitUntil(pool._actionable, 10))  # Its exit is pending in the selector
+		self.assertEqual(pool.execute(second), 0)
+		self.assertIsNotNone(first.tstop)  # Reaped by execute()
+		self.assertIsNotNone(second.tstart)  # Started at once in the freed slot
+		slow, queued = Job('slow', args=('sleep', '0.5')), Job('queued', args=('true',))
+		self.assertTrue(pool.join(10))
+		self.assertEqual(pool.execute(slow), 0)
+		self.assertEqual(pool.execute(queued), 0)
+		self.assertIsNone(queued.tstart)
+		self.assertEqual(list(pool._jobs), [queued])
+		self.assertTrue(pool.join(10))
+		self.assertGreaterEqual(queued.tstart, slow.tstop)
+		self.assertEqual((pool.jobsdone, pool.failures), (4, []))
+
 
 class TestTasks(MpeTestCase):
 	def test_hierarchy_counters_and_callbacks(self):
