@@ -1276,9 +1276,10 @@ class TestMessages(MpeTestCase):
 	def test_ctrl_c_without_call_stack(self):
 		"""Ctrl-C in a Python program: the termination is said, without a call stack (unless asked for)"""
 		program = textwrap.dedent('''\
-			import signal, sys
+			import faulthandler, signal, sys
 			import mpepool
 			from mpepool import ExecPool, Job
+			faulthandler.dump_traceback_later(20, exit=True)  # A hang says where, in the test's failure
 			signal.signal(signal.SIGINT, signal.default_int_handler)  # Also where the tests run with SIGINT ignored
 			if sys.argv[1:] == ['stacks']:
 				mpepool._MESSAGES.configure(stacks=True)
@@ -1299,7 +1300,7 @@ class TestMessages(MpeTestCase):
 			self.assertIn('started\n', iter(proc.stdout.readline, ''))  # After the pool's Starting lines
 			proc.send_signal(signal.SIGINT)
 			out, err = proc.communicate(timeout=30)
-			self.assertEqual(proc.returncode, 0, err)
+			self.assertEqual(proc.returncode, 0, out + err)
 			self.assertIn('interrupted\n', out)
 			self.assertIn('terminating the execution pool with 1 non-started jobs and 1 workers', err)
 			self.assertIn('Terminating "nap"', err)
