@@ -2375,9 +2375,9 @@ class TestSpawn(MpeTestCase):
 	the rest) is set up alike: the same descriptors, signal dispositions, session and streams, and job.proc
 	is a subprocess.Popen either way"""
 
-	# Prints the descriptors the job's shell holds, its ignored signals, its session and process group
-	PROBE = ('sh', '-c', 'ls /proc/$$/fd | sort -n | tr "\\n" " "; echo; grep SigIgn /proc/$$/status; '
-		'ps -o sid=,pgid= -p $$; echo err >&2')
+	# Prints the descriptors the job's shell holds (listed by a plain command: while a pipeline starts, the shell
+	# holds its pipes), then "--", its ignored signals, its session and process group
+	PROBE = ('sh', '-c', 'ls /proc/$$/fd; echo --; grep SigIgn /proc/$$/status; ps -o sid=,pgid= -p $$; echo err >&2')
 
 	def probe(self, workdir, stdout, stderr):
 		"""Run PROBE with an inheritable descriptor of this process open; return (job, its lines)"""
@@ -2394,7 +2394,9 @@ class TestSpawn(MpeTestCase):
 		self.assertEqual((job.proc.poll(), job.proc.wait(1)), (0, 0))
 		with open(self.path('probe.out') if stdout != subprocess.PIPE else os.devnull) as fout:
 			text = job.pipedout if stdout == subprocess.PIPE else fout.read()
-		return job, wfd, text.splitlines()
+		lines = text.splitlines()
+		end = lines.index('--')
+		return job, wfd, [' '.join(sorted(lines[:end], key=int))] + lines[end + 1:]
 
 	def test_spawned_as_popen(self):
 		"""posix_spawn (no workdir) and Popen (a workdir) give the same child: no descriptor but 0-2, no signal
