@@ -34,19 +34,19 @@ import tempfile
 import time
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TRUE = '/usr/bin/true' if os.path.exists('/usr/bin/true') else '/bin/true'  # The program of every job
 
 
 def _loopMain(count, busy, outpath):
 	"""The minimal loop: count `true` jobs on 2 slots, busy seconds of this thread's CPU added per job"""
 	import select
-	program = '/usr/bin/true' if os.path.exists('/usr/bin/true') else '/bin/true'
 	env = dict(os.environb)
 	poll = select.epoll()
 	running = {}
 	started = 0
 
 	def spawn():
-		pid = os.posix_spawn(program, [program], env, setsid=True)
+		pid = os.posix_spawn(_TRUE, [_TRUE], env, setsid=True)
 		fd = os.pidfd_open(pid)
 		poll.register(fd, select.EPOLLIN)
 		running[fd] = pid
@@ -76,7 +76,6 @@ def _guardedMain(count, cgroups, outpath):
 	"""The minimal loop with the system calls of pyexpool's guarantees (and of a cgroup per job: v1)"""
 	import select
 	import signal
-	program = '/usr/bin/true' if os.path.exists('/usr/bin/true') else '/bin/true'
 	base = dict(os.environb)
 	poll = select.epoll()
 	running = {}
@@ -122,12 +121,12 @@ def _guardedMain(count, cgroups, outpath):
 			for fd in tasks:
 				os.write(fd, b'0')
 			try:
-				pid = os.posix_spawn(program, [program], env, setsid=True)
+				pid = os.posix_spawn(_TRUE, [_TRUE], env, setsid=True)
 			finally:
 				for fd in homes:
 					os.write(fd, b'0')
 		else:
-			pid = os.posix_spawn(program, [program], env, setsid=True)
+			pid = os.posix_spawn(_TRUE, [_TRUE], env, setsid=True)
 		os.write(guardfd, 'pgid {}\n'.format(pid).encode())
 		fd = os.pidfd_open(pid)
 		poll.register(fd, select.EPOLLIN)
