@@ -2380,7 +2380,8 @@ class TestSpawn(MpeTestCase):
 	PROBE = ('sh', '-c', 'ls /proc/$$/fd; echo --; grep SigIgn /proc/$$/status; ps -o sid=,pgid= -p $$; echo err >&2')
 
 	def probe(self, workdir, stdout, stderr):
-		"""Run PROBE with an inheritable descriptor of this process open; return (job, its lines)"""
+		"""Run PROBE with an inheritable descriptor of this process open; return (job, its lines: the descriptors
+		sorted on one line, then the rest)"""
 		rfd, wfd = os.pipe()
 		self.addCleanup(os.close, rfd)
 		self.addCleanup(os.close, wfd)
@@ -2392,11 +2393,13 @@ class TestSpawn(MpeTestCase):
 		self.assertEqual((job.reason, job.proc.returncode), (None, 0))
 		self.assertIsInstance(job.proc, subprocess.Popen)
 		self.assertEqual((job.proc.poll(), job.proc.wait(1)), (0, 0))
-		with open(self.path('probe.out') if stdout != subprocess.PIPE else os.devnull) as fout:
-			text = job.pipedout if stdout == subprocess.PIPE else fout.read()
-		lines = text.splitlines()
+		if stdout == subprocess.PIPE:
+			lines = job.pipedout.splitlines()
+		else:
+			with open(stdout) as fout:
+				lines = fout.read().splitlines()
 		end = lines.index('--')
-		return job, wfd, [' '.join(sorted(lines[:end], key=int))] + lines[end + 1:]
+		return job, [' '.join(sorted(lines[:end], key=int))] + lines[end + 1:]
 
 	def test_spawned_as_popen(self):
 		"""posix_spawn (no workdir) and Popen (a workdir) give the same child: no descriptor but 0-2, no signal
@@ -2406,7 +2409,7 @@ class TestSpawn(MpeTestCase):
 				with self.subTest(workdir=workdir, stdout=stdout):
 					if isinstance(stdout, str) and os.path.exists(stdout):
 						os.remove(stdout)
-					job, wfd, lines = self.probe(workdir, stdout, subprocess.STDOUT if stdout != subprocess.PIPE
+					job, lines = self.probe(workdir, stdout, subprocess.STDOUT if stdout != subprocess.PIPE
 						else subprocess.PIPE)
 					self.assertEqual(type(job.proc) is subprocess.Popen, workdir is not None)  # The path taken
 					fds = lines[0].split()

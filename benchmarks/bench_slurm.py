@@ -187,26 +187,26 @@ def pernode(opts):
 		, os.environ.get('SLURM_CONF')))
 	rates, lrates, srates = [], [], []
 	for rnd in range(opts.rounds):  # Interleaved: a load change hits the three ways alike
+		first = not rnd  # The setup time, the RPCs and the local delays are the first round's: the others ask the same
 		with contextlib.redirect_stdout(io.StringIO()):
-			rpc0 = sdiagCount()
+			rpc0 = sdiagCount() if first else None
 			tstart = time.perf_counter()
 			pool = ExecPool(wksnum, launcher=SlurmLauncher(pernode=True, nodes=nodes))
-			tstart = time.perf_counter() - tstart
+			if first:
+				tsetup = time.perf_counter() - tstart
+				launcher = pool._launcher
 			rates.append(rateRun(pool, n))
 			pool.terminate()
-			rpc1 = sdiagCount()
-			if not rnd:  # The first round's: the other rounds ask the same
-				tsetup = tstart
-				launcher = pool._launcher
+			if first:
+				rpc1 = sdiagCount()
 				rpcs = rpc1 - rpc0 if rpc0 is not None and rpc1 is not None else None
 			local = ExecPool(wksnum)
 			lrates.append(rateRun(local, n))
-			if not rnd:
+			if first:
 				localdelays = endToFinish(local, 60)
 				locallate = lateness(local, wksnum)
 			local.terminate()
-			srate = poolRun(opts.srun_jobs, wksnum, accounting=False)
-			srates.append(opts.srun_jobs / srate[1])
+			srates.append(opts.srun_jobs / poolRun(opts.srun_jobs, wksnum, accounting=False)[1])
 	tonode = [rate / srate for rate, srate in zip(rates, srates)]
 	tolocal = [rate / lrate for rate, lrate in zip(rates, lrates)]
 	rate, lrate, srate = (statistics.median(figs) for figs in (rates, lrates, srates))
