@@ -1845,11 +1845,37 @@ def _drainPipe(fd, chunks):
 
 
 def _lastPid():
-	"""The pid allocated last in this pid namespace, None when unknown"""
+	"""The pid allocated last in this pid namespace, None when unknown
+
+	Read on every job: a descriptor kept open and read at offset 0 (procfs makes the value anew), checked to
+	be still that file (code may close every descriptor): 2.5 us here instead of 11 us for open, read and
+	close. A forked child opens its own, as its pid namespace may differ.
+	"""
+	global _LASTPID
+	if _LASTPID is not None and _LASTPID[0] == os.getpid():
+		_, fd, ident = _LASTPID
+		try:
+			st = os.fstat(fd)
+		except OSError:
+			st = None
+		if st is not None and (st.st_dev, st.st_ino) == ident:
+			try:
+				return int(os.pread(fd, 64, 0))
+			except (OSError, ValueError):
+				return None
 	try:
-		return int(_readAll('/proc/sys/kernel/ns_last_pid'))
+		fd = os.open('/proc/sys/kernel/ns_last_pid', os.O_RDONLY | os.O_CLOEXEC)
+	except OSError:
+		return None
+	st = os.fstat(fd)
+	_LASTPID = (os.getpid(), fd, (st.st_dev, st.st_ino))
+	try:
+		return int(os.pread(fd, 64, 0))
 	except (OSError, ValueError):
 		return None
+
+
+_LASTPID = None  # (pid of this process, descriptor of /proc/sys/kernel/ns_last_pid, its (device, inode)): _lastPid()
 
 
 def _readAll(path):
@@ -4889,6 +4915,9 @@ class _JobCgroup(object):
 		lists only its own: a nested pool's jobs are in cgroups of their own)"""
 		found = []
 		for folder in _cgTree(self.dirs[self.caps.procs]):
+			# Opened anew each time: a v1 cgroup.procs kept open and read again within a second serves the pid
+			# list it loaded first (kernel/cgroup/cgroup-v1.c: cgroup_pidlist_start), without a process that
+			# joined since (seen here)
 			text = _cgRead(os.path.join(folder, 'cgroup.procs'))
 			if text:
 				found.extend(int(pid) for pid in text.split())

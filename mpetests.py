@@ -526,6 +526,41 @@ class TestExecPool(MpeTestCase):
 			grand = readPids(pidfile)[0]
 			self.assertTrue(waitUntil(lambda: not pidAlive(grand), 1.), '{}: grandchild {} survived'.format(job.name, grand))
 
+	def test_descendants_found_when_the_pid_counter_descriptor_was_taken(self):
+		"""Without cgroups a finished job's escaped descendants are found among the pids allocated since its
+		start: the descriptor of ns_last_pid kept for it, closed by the caller and its number taken by another
+		file, is noticed and opened anew (the other file is neither read as the counter nor closed)"""
+		pool = self.newPool(1, cgroups=False)
+		self.assertTrue(pool.execute(Job('first', args=('true',))) == 0 and pool.join(30))
+		self.assertIsNotNone(mpepool._LASTPID)
+		kept = mpepool._LASTPID[1]
+		decoy = self.path('decoy')
+		with open(decoy, 'w') as fdecoy:
+			fdecoy.write('1\n')  # A pid before every job's: read as the counter, no pid would be looked at
+		os.close(kept)
+		fd = os.open(decoy, os.O_RDONLY)
+		self.addCleanup(os.close, fd)
+		if fd != kept:  # The lowest free number: usually the one just closed
+			os.dup2(fd, kept)
+			self.addCleanup(os.close, kept)
+		pidfile = self.path('grand')
+		code = textwrap.dedent('''\
+			import os, subprocess, sys
+			grand = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True)
+			with open({pidfile!r} + '.tmp', 'w') as fpid:
+				fpid.write('%d' % grand.pid)
+			os.rename({pidfile!r} + '.tmp', {pidfile!r})
+			''').format(pidfile=pidfile)
+		job = Job('escaping', args=pyjob(code))
+		pool.execute(job)
+		self.assertTrue(pool.join(30))
+		grand = readPids(pidfile)[0]
+		self.assertTrue(waitUntil(lambda: not pidAlive(grand), 2.), 'the grandchild {} survived'.format(grand))
+		self.assertEqual(os.pread(kept, 64, 0), b'1\n')  # The decoy is still open, untouched
+		self.assertNotEqual(mpepool._LASTPID[1], kept)
+		with open('/proc/sys/kernel/ns_last_pid') as fpid:
+			self.assertEqual(mpepool._lastPid(), int(fpid.read()))
+
 	def test_accounting_from_the_kernel(self):
 		pool = self.newPool(2, cgroups=False)  # os.wait4's figures (TestCgroups: a cgroup's)
 		busy = Job('busy', args=pyjob('import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass'))
