@@ -3262,10 +3262,13 @@ class ExecPool(object):
 		outer = self._state  # Transition: -> _WORKING, back to outer at the end (unless stopping)
 		if outer in _ALIVE:
 			self._state = _WORKING
+		# The pool works in this thread (as _running(), inlined: a step runs per job, a context manager costs 3 us)
+		caller = getattr(_CALLER, 'interrupted', None)
+		_CALLER.interrupted = self._interrupted
 		try:
-			with self._running():
-				yield
+			yield
 		finally:
+			_CALLER.interrupted = caller
 			if self._state == _WORKING:
 				self._state = outer
 			self._endWork(outer)
