@@ -2,7 +2,7 @@
 """How much CPU per job a pool may spend and still meet bench_core's throughput targets on this machine
 
 Run from the repository root:  python3 benchmarks/bench_bound.py [--jobs N] [--rounds R] [--busy US,US,...]
-	[--cgroups]
+	[--cgroups] [--sleep S]
 
 A minimal single-threaded pool loop (no pyexpool: os.posix_spawn of `true` in a session of its own, its exit
 seen through a pidfd in epoll, os.wait4, 2 slots) is run with an added busy loop of B µs of the loop thread's
@@ -22,11 +22,19 @@ and freezer cgroups around the spawn and goes back, the peak reset before, then 
 and split, peak, usage and process list read through kept descriptors). What the guarded loops reach is
 the most a pool of one Python thread with those guarantees can reach here, whatever else it does.
 
+With --sleep S every job is `sleep S` instead of `true` (bench_core's short jobs: 200 `sleep 0.01`): the rate
+is then bound by the time from a job's exit to the next start, not by the CPU. As bench_core measures it, each
+Python command times itself from its first start to its last job's end (the interpreter's start left out)
+against xargs' whole command, and the table gives that wall time and its ratio to xargs' (bench_core's
+target: <= 1.0).
+
 A benchmark, not a test: it prints figures and exits 0.
 """
 import argparse
+import functools
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,23 +43,37 @@ import time
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TRUE = '/usr/bin/true' if os.path.exists('/usr/bin/true') else '/bin/true'  # The program of every job
+_JOBVAR = 'PYEXPOOL_BOUND_JOB'  # Environment variable of the children: the job's argument list (JSON), else true
+
+
+def _jobArgs():
+	"""The argument list of every job: `true`, or `sleep S` with --sleep (the program's absolute path first)"""
+	return json.loads(os.environ.get(_JOBVAR) or json.dumps([_TRUE]))
+
+
+def _report(outpath, cpu0, wall0):
+	"""Write a child's own figures: its CPU since cpu0 (process_time) and its wall since wall0 (perf_counter)"""
+	wall = time.perf_counter() - wall0
+	with open(outpath, 'w') as fout:
+		json.dump({'cpu': time.process_time() - cpu0, 'wall': wall}, fout)
 
 
 def _loopMain(count, busy, outpath):
-	"""The minimal loop: count `true` jobs on 2 slots, busy seconds of this thread's CPU added per job"""
+	"""The minimal loop: count jobs on 2 slots, busy seconds of this thread's CPU added per job"""
 	import select
+	argv = _jobArgs()
 	env = dict(os.environb)
 	poll = select.epoll()
 	running = {}
 	started = 0
 
 	def spawn():
-		pid = os.posix_spawn(_TRUE, [_TRUE], env, setsid=True)
+		pid = os.posix_spawn(argv[0], argv, env, setsid=True)
 		fd = os.pidfd_open(pid)
 		poll.register(fd, select.EPOLLIN)
 		running[fd] = pid
 
-	cpu0 = time.process_time()
+	cpu0, wall0 = time.process_time(), time.perf_counter()
 	for _ in range(2):
 		spawn()
 		started += 1
@@ -68,14 +90,14 @@ def _loopMain(count, busy, outpath):
 			if started < count:
 				spawn()
 				started += 1
-	with open(outpath, 'w') as fout:
-		json.dump({'cpu': time.process_time() - cpu0}, fout)
+	_report(outpath, cpu0, wall0)
 
 
 def _guardedMain(count, cgroups, outpath):
 	"""The minimal loop with the system calls of pyexpool's guarantees (and of a cgroup per job: v1)"""
 	import select
 	import signal
+	argv = _jobArgs()
 	base = dict(os.environb)
 	poll = select.epoll()
 	running = {}
@@ -121,12 +143,12 @@ def _guardedMain(count, cgroups, outpath):
 			for fd in tasks:
 				os.write(fd, b'0')
 			try:
-				pid = os.posix_spawn(_TRUE, [_TRUE], env, setsid=True)
+				pid = os.posix_spawn(argv[0], argv, env, setsid=True)
 			finally:
 				for fd in homes:
 					os.write(fd, b'0')
 		else:
-			pid = os.posix_spawn(_TRUE, [_TRUE], env, setsid=True)
+			pid = os.posix_spawn(argv[0], argv, env, setsid=True)
 		os.write(guardfd, 'pgid {}\n'.format(pid).encode())
 		fd = os.pidfd_open(pid)
 		poll.register(fd, select.EPOLLIN)
@@ -159,7 +181,7 @@ def _guardedMain(count, cgroups, outpath):
 		os.write(guardfd, 'unpgid {}\n'.format(pid).encode())
 		free.append(slot)
 
-	cpu0 = time.process_time()
+	cpu0, wall0 = time.process_time(), time.perf_counter()
 	try:
 		for _ in range(2):
 			spawn(started)
@@ -173,6 +195,7 @@ def _guardedMain(count, cgroups, outpath):
 				if started < count:
 					spawn(started)
 					started += 1
+		wall = time.perf_counter() - wall0
 		cpu = time.process_time() - cpu0
 	finally:
 		guardian.stdin.close()
@@ -181,31 +204,30 @@ def _guardedMain(count, cgroups, outpath):
 		for folder in made:
 			os.rmdir(folder)
 	with open(outpath, 'w') as fout:
-		json.dump({'cpu': cpu}, fout)
+		json.dump({'cpu': cpu, 'wall': wall}, fout)
 
 
 def _poolMain(count, outpath):
-	"""pyexpool: count `true` jobs on ExecPool(2)"""
+	"""pyexpool: count jobs on ExecPool(2)"""
 	sys.path.insert(0, _ROOT)
 	import mpepool
 	pool = mpepool.ExecPool(2)
-	jobs = [mpepool.Job('t{}'.format(i), args=('true',)) for i in range(count)]
-	cpu0 = time.process_time()
+	jobs = [mpepool.Job('t{}'.format(i), args=_jobArgs()) for i in range(count)]
+	cpu0, wall0 = time.process_time(), time.perf_counter()
 	for job in jobs:
 		pool.execute(job)
 	pool.join()
-	with open(outpath, 'w') as fout:
-		json.dump({'cpu': time.process_time() - cpu0}, fout)
+	_report(outpath, cpu0, wall0)
 
 
 def _threadsMain(count, outpath):
-	"""ThreadPoolExecutor(2) + subprocess.run(['true'])"""
+	"""ThreadPoolExecutor(2) + subprocess.run(job)"""
 	import concurrent.futures
-	cpu0 = time.process_time()
+	argv = _jobArgs()
+	cpu0, wall0 = time.process_time(), time.perf_counter()
 	with concurrent.futures.ThreadPoolExecutor(2) as executor:
-		list(executor.map(lambda i: subprocess.run(['true']).returncode, range(count)))
-	with open(outpath, 'w') as fout:
-		json.dump({'cpu': time.process_time() - cpu0}, fout)
+		list(executor.map(lambda i: subprocess.run(argv).returncode, range(count)))
+	_report(outpath, cpu0, wall0)
 
 
 def _env(**changes):
@@ -216,25 +238,28 @@ def _env(**changes):
 
 
 def _timed(cmd, env, outpath=None):
-	"""(wall seconds, the command's own CPU seconds per its JSON, or None) of a command, output to /dev/null"""
+	"""(wall seconds, the command's own (CPU seconds, wall seconds) per its JSON, or None) of a command, output
+	to /dev/null"""
 	if outpath and os.path.exists(outpath):
 		os.remove(outpath)
 	tstart = time.perf_counter()
 	subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
 	wall = time.perf_counter() - tstart
-	cpu = None
+	own = None
 	if outpath:
 		with open(outpath) as fin:
-			cpu = json.load(fin)['cpu']
-	return wall, cpu
+			res = json.load(fin)
+		own = res['cpu'], res['wall']
+	return wall, own
 
 
 def main():
 	parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-	parser.add_argument('--jobs', type=int, default=2000)
+	parser.add_argument('--jobs', type=int, default=None, help='jobs per command (default 2000, with --sleep 200)')
 	parser.add_argument('--rounds', type=int, default=3)
 	parser.add_argument('--busy', default='0,50,100,150,200,300', help='µs of added CPU per job, comma-separated')
 	parser.add_argument('--cgroups', action='store_true', help='also the guarded loop with a cgroup per job (v1, root)')
+	parser.add_argument('--sleep', metavar='S', help='jobs `sleep S` instead of `true` (e.g. 0.01)')
 	parser.add_argument('--child', nargs='+', help=argparse.SUPPRESS)
 	args = parser.parse_args()
 	if args.child:
@@ -248,38 +273,55 @@ def main():
 		else:
 			_threadsMain(count, outpath)
 		return
+	if args.jobs is None:
+		args.jobs = 200 if args.sleep else 2000
+	if args.sleep:
+		float(args.sleep)  # A number, or a ValueError before anything runs
+		job = [shutil.which('sleep'), args.sleep]
+		word, xargs = '`sleep {}`'.format(args.sleep), 'xargs -P 2 -n 1 sleep'
+		feed = 'yes {} | head -n {} | {}'.format(args.sleep, args.jobs, xargs)
+	else:
+		job, word, xargs = [_TRUE], '`true`', 'xargs -P 2 -n 1 true'
+		feed = 'yes true | head -n {} | {}'.format(args.jobs, xargs)
 	busies = [int(b) for b in args.busy.split(',')]
 	tmp = tempfile.mkdtemp(prefix='bench-bound-')
 	out = os.path.join(tmp, 'res.json')
 	me = (sys.executable, os.path.abspath(__file__), '--child')
-	cmds = [('xargs -P 2 -n 1 true', ('sh', '-c', 'yes true | head -n {} | xargs -P 2 -n 1 true'.format(args.jobs))
-		, _env(), None)]
-	cmds += [('loop, +{} µs per job'.format(b), me + ('loop', str(args.jobs), out, str(b)), _env(), out) for b in busies]
-	cmds += [('guarded loop', me + ('guarded', str(args.jobs), out), _env(), out)]
+	env = functools.partial(_env, **{_JOBVAR: json.dumps(job)})
+	cmds = [(xargs, ('sh', '-c', feed), env(), None)]
+	cmds += [('loop, +{} µs per job'.format(b), me + ('loop', str(args.jobs), out, str(b)), env(), out) for b in busies]
+	cmds += [('guarded loop', me + ('guarded', str(args.jobs), out), env(), out)]
 	if args.cgroups:
-		cmds += [('guarded loop, a cgroup per job', me + ('guarded-cg', str(args.jobs), out), _env(), out)]
-	cmds += [('ThreadPoolExecutor(2)', me + ('threads', str(args.jobs), out), _env(), out)
-		, ('pyexpool, default launcher', me + ('pool', str(args.jobs), out), _env(), out)
-		, ('pyexpool, cgroups off', me + ('pool', str(args.jobs), out), _env(PYEXPOOL_CGROUP='off'), out)]
-	walls = {name: [] for name, _, _, _ in cmds}
+		cmds += [('guarded loop, a cgroup per job', me + ('guarded-cg', str(args.jobs), out), env(), out)]
+	cmds += [('ThreadPoolExecutor(2)', me + ('threads', str(args.jobs), out), env(), out)
+		, ('pyexpool, default launcher', me + ('pool', str(args.jobs), out), env(), out)
+		, ('pyexpool, cgroups off', me + ('pool', str(args.jobs), out), env(PYEXPOOL_CGROUP='off'), out)]
+	walls = {name: [] for name, _, _, _ in cmds}  # Whole commands'; with --sleep the Python ones' own
 	cpus = {name: [] for name, _, _, _ in cmds}
-	ratios = {name: [] for name, _, _, _ in cmds}
+	ratios = {name: [] for name, _, _, _ in cmds}  # Rate / xargs' rate; with --sleep wall / xargs' wall
 	for _ in range(args.rounds):
-		for name, cmd, env, outpath in cmds:
-			wall, cpu = _timed(cmd, env, outpath)
+		for name, cmd, cmdenv, outpath in cmds:
+			wall, own = _timed(cmd, cmdenv, outpath)
+			if own is not None:
+				cpus[name].append(own[0] / args.jobs)
+				if args.sleep:
+					wall = own[1]  # From its first start to its last job's end, as bench_core's
 			walls[name].append(wall)
-			if cpu is not None:
-				cpus[name].append(cpu / args.jobs)
 		for name in walls:
-			ratios[name].append(walls['xargs -P 2 -n 1 true'][-1] / walls[name][-1])
-	print('{} `true` jobs, 2 at a time, whole commands; medians of {} interleaved rounds; load average {}'.format(
-		args.jobs, args.rounds, ' '.join('{:.2f}'.format(x) for x in os.getloadavg())))
-	print('| command | jobs/s | its own CPU per job | rate / xargs (per round: min..max) |')
+			ratios[name].append(walls[name][-1] / walls[xargs][-1] if args.sleep else walls[xargs][-1] / walls[name][-1])
+	print('{} {} jobs, 2 at a time, {}; medians of {} interleaved rounds; load average {}'.format(args.jobs, word
+		, 'the Python commands from their first start to their end, xargs whole' if args.sleep else 'whole commands'
+		, args.rounds, ' '.join('{:.2f}'.format(x) for x in os.getloadavg())))
+	if args.sleep:
+		print('| command | wall | its own CPU per job | wall / xargs\' (per round: min..max) |')
+	else:
+		print('| command | jobs/s | its own CPU per job | rate / xargs (per round: min..max) |')
 	print('|---|---|---|---|')
 	for name, _, _, _ in cmds:
-		rate = args.jobs / statistics.median(walls[name])
+		wall = statistics.median(walls[name])
+		figure = '{:.3f} s'.format(wall) if args.sleep else '{:.0f}'.format(args.jobs / wall)
 		cpu = '{:.0f} µs'.format(statistics.median(cpus[name]) * 1e6) if cpus[name] else '–'
-		print('| {} | {:.0f} | {} | {:.2f} ({:.2f}..{:.2f}) |'.format(name, rate, cpu, statistics.median(ratios[name])
+		print('| {} | {} | {} | {:.3f} ({:.3f}..{:.3f}) |'.format(name, figure, cpu, statistics.median(ratios[name])
 			, min(ratios[name]), max(ratios[name])))
 
 
