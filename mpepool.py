@@ -1847,13 +1847,14 @@ def _drainPipe(fd, chunks):
 def _lastPid():
 	"""The pid allocated last in this pid namespace, None when unknown
 
-	Read on every job: a descriptor kept open and read at offset 0 (procfs makes the value anew), checked to
-	be still that file (code may close every descriptor): 2.5 us here instead of 11 us for open, read and
-	close. A forked child opens its own, as its pid namespace may differ.
+	Read on every job, through a descriptor kept open: read at offset 0, procfs makes the value anew for the
+	reader's pid namespace (a forked child, also in a new one, reads its own through it), checked before to
+	be still that file (code may close every descriptor and another file take its number): 4.5 us here
+	instead of 11 us for open, read and close.
 	"""
 	global _LASTPID
-	if _LASTPID is not None and _LASTPID[0] == os.getpid():
-		_, fd, ident = _LASTPID
+	if _LASTPID is not None:
+		fd, ident = _LASTPID
 		try:
 			st = os.fstat(fd)
 		except OSError:
@@ -1868,14 +1869,14 @@ def _lastPid():
 	except OSError:
 		return None
 	st = os.fstat(fd)
-	_LASTPID = (os.getpid(), fd, (st.st_dev, st.st_ino))
+	_LASTPID = (fd, (st.st_dev, st.st_ino))
 	try:
 		return int(os.pread(fd, 64, 0))
 	except (OSError, ValueError):
 		return None
 
 
-_LASTPID = None  # (pid of this process, descriptor of /proc/sys/kernel/ns_last_pid, its (device, inode)): _lastPid()
+_LASTPID = None  # (descriptor of /proc/sys/kernel/ns_last_pid, its (device, inode)) kept by _lastPid()
 
 
 def _readAll(path):

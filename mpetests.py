@@ -533,7 +533,7 @@ class TestExecPool(MpeTestCase):
 		pool = self.newPool(1, cgroups=False)
 		self.assertTrue(pool.execute(Job('first', args=('true',))) == 0 and pool.join(30))
 		self.assertIsNotNone(mpepool._LASTPID)
-		kept = mpepool._LASTPID[1]
+		kept = mpepool._LASTPID[0]
 		decoy = self.path('decoy')
 		with open(decoy, 'w') as fdecoy:
 			fdecoy.write('1\n')  # A pid before every job's: read as the counter, no pid would be looked at
@@ -557,7 +557,7 @@ class TestExecPool(MpeTestCase):
 		grand = readPids(pidfile)[0]
 		self.assertTrue(waitUntil(lambda: not pidAlive(grand), 2.), 'the grandchild {} survived'.format(grand))
 		self.assertEqual(os.pread(kept, 64, 0), b'1\n')  # The decoy is still open, untouched
-		self.assertNotEqual(mpepool._LASTPID[1], kept)
+		self.assertNotEqual(mpepool._LASTPID[0], kept)
 		with open('/proc/sys/kernel/ns_last_pid') as fpid:
 			self.assertEqual(mpepool._lastPid(), int(fpid.read()))
 
