@@ -19,8 +19,9 @@ job's process group, then its removal), its process group killed after its exit,
 since its start looked up for its marker (a descendant that left its group); with --cgroups also what a
 cgroup per job costs (cgroup v1, as pyexpool does it: the loop's thread enters the slot's memory, cpuacct
 and freezer cgroups around the spawn and goes back, the peak reset before, then the OOM count, CPU total
-and split, peak, usage and process list read through kept descriptors). What the guarded loops reach is
-the most a pool of one Python thread with those guarantees can reach here, whatever else it does.
+and split, peak and usage read through kept descriptors, the process list opened anew). What the guarded
+loops reach is the most a pool of one Python thread with those guarantees can reach here, whatever else it
+does.
 
 With --sleep S every job is `sleep S` instead of `true` (bench_core's short jobs: 200 `sleep 0.01`): the rate
 is then bound by the time from a job's exit to the next start, not by the CPU. As bench_core measures it, each
@@ -51,64 +52,74 @@ def _jobArgs():
 	return json.loads(os.environ.get(_JOBVAR) or json.dumps([_TRUE]))
 
 
-def _report(outpath, cpu0, wall0):
-	"""Write a child's own figures: its CPU since cpu0 (process_time) and its wall since wall0 (perf_counter)"""
-	wall = time.perf_counter() - wall0
+def _drive(count, spawn, ended):
+	"""The loop both minimal pools share: count jobs, 2 at a time, each job's exit seen through a pidfd in
+	epoll. spawn(seq) starts job seq and returns (its pid, what ended() needs of it); ended(pid, data,
+	running) runs once its process exited (running: pidfd -> (pid, data) of the jobs still running).
+	Returns (CPU s, wall s) of this process from the first start to the end"""
+	import select
+	poll = select.epoll()
+	running = {}
+	started = 0
+
+	def start():
+		pid, data = spawn(started)
+		fd = os.pidfd_open(pid)
+		poll.register(fd, select.EPOLLIN)
+		running[fd] = pid, data
+
+	cpu0, wall0 = time.process_time(), time.perf_counter()
+	for _ in range(2):
+		start()
+		started += 1
+	while running:
+		for fd, _ in poll.poll():
+			pid, data = running.pop(fd)
+			poll.unregister(fd)
+			os.close(fd)
+			ended(pid, data, running)
+			if started < count:
+				start()
+				started += 1
+	return time.process_time() - cpu0, time.perf_counter() - wall0
+
+
+def _report(outpath, cpu, wall):
+	"""Write a child's own figures: its CPU and wall seconds"""
 	with open(outpath, 'w') as fout:
-		json.dump({'cpu': time.process_time() - cpu0, 'wall': wall}, fout)
+		json.dump({'cpu': cpu, 'wall': wall}, fout)
 
 
 def _loopMain(count, busy, outpath):
 	"""The minimal loop: count jobs on 2 slots, busy seconds of this thread's CPU added per job"""
-	import select
 	argv = _jobArgs()
 	env = dict(os.environb)
-	poll = select.epoll()
-	running = {}
-	started = 0
 
-	def spawn():
-		pid = os.posix_spawn(argv[0], argv, env, setsid=True)
-		fd = os.pidfd_open(pid)
-		poll.register(fd, select.EPOLLIN)
-		running[fd] = pid
+	def spawn(seq):
+		return os.posix_spawn(argv[0], argv, env, setsid=True), None
 
-	cpu0, wall0 = time.process_time(), time.perf_counter()
-	for _ in range(2):
-		spawn()
-		started += 1
-	while running:
-		for fd, _ in poll.poll():
-			pid = running.pop(fd)
-			poll.unregister(fd)
-			os.close(fd)
-			os.wait4(pid, 0)
-			if busy:
-				until = time.thread_time() + busy
-				while time.thread_time() < until:
-					pass
-			if started < count:
-				spawn()
-				started += 1
-	_report(outpath, cpu0, wall0)
+	def ended(pid, data, running):
+		os.wait4(pid, 0)
+		if busy:
+			until = time.thread_time() + busy
+			while time.thread_time() < until:
+				pass
+
+	_report(outpath, *_drive(count, spawn, ended))
 
 
 def _guardedMain(count, cgroups, outpath):
 	"""The minimal loop with the system calls of pyexpool's guarantees (and of a cgroup per job: v1)"""
-	import select
 	import signal
 	argv = _jobArgs()
 	base = dict(os.environb)
-	poll = select.epoll()
-	running = {}
-	started = 0
 	# The guardian reads its records in batches, as pyexpool's does (a reader woken by every write would
 	# cost each write a wake-up: ~20 µs here)
 	guardian = subprocess.Popen((sys.executable, '-S', '-c', 'import os, time\nwhile os.read(0, 1 << 20):\n'
 		'\ttime.sleep(0.01)'), stdin=subprocess.PIPE)
 	guardfd = guardian.stdin.fileno()
 	lastpid = os.open('/proc/sys/kernel/ns_last_pid', os.O_RDONLY)  # Read again at offset 0 for each job
-	slots = [None, None]  # Slot -> its cgroup: (tasks descriptors, peak, the files read per job)
+	slots = [None, None]  # Slot -> its cgroup: (tasks descriptors, peak, the files read per job, its cgroup.procs)
 	homes = []
 	made = []
 	if cgroups:
@@ -130,7 +141,7 @@ def _guardedMain(count, cgroups, outpath):
 				, os.open(os.path.join(mem, 'memory.max_usage_in_bytes'), os.O_WRONLY)
 				, [os.open(os.path.join(folder, name), os.O_RDONLY) for folder, name in ((mem, 'memory.oom_control')
 				, (cpu, 'cpuacct.usage'), (cpu, 'cpuacct.usage_all'), (mem, 'memory.max_usage_in_bytes')
-				, (mem, 'memory.usage_in_bytes'), (frz, 'cgroup.procs'))])
+				, (mem, 'memory.usage_in_bytes'))], os.path.join(frz, 'cgroup.procs'))
 	free = [0, 1]
 
 	def spawn(seq):
@@ -138,7 +149,7 @@ def _guardedMain(count, cgroups, outpath):
 		env[b'PYEXPOOL_JOB'] = 'bound.{}.'.format(seq).encode()
 		slot = free.pop()
 		if cgroups:
-			tasks, peak, _ = slots[slot]
+			tasks, peak, _, _ = slots[slot]
 			os.write(peak, b'0')
 			for fd in tasks:
 				os.write(fd, b'0')
@@ -150,11 +161,10 @@ def _guardedMain(count, cgroups, outpath):
 		else:
 			pid = os.posix_spawn(argv[0], argv, env, setsid=True)
 		os.write(guardfd, 'pgid {}\n'.format(pid).encode())
-		fd = os.pidfd_open(pid)
-		poll.register(fd, select.EPOLLIN)
-		running[fd] = (pid, slot, seq)
+		return pid, (slot, seq)
 
-	def ended(pid, slot, seq):
+	def ended(pid, data, running):
+		slot, seq = data
 		_, status, rusage = os.wait4(pid, 0)
 		try:
 			os.killpg(pid, signal.SIGKILL)
@@ -162,7 +172,7 @@ def _guardedMain(count, cgroups, outpath):
 			pass
 		last = int(os.pread(lastpid, 64, 0))
 		marker = 'bound.{}.'.format(seq).encode()
-		others = {other for other, _, _ in running.values()}
+		others = {other for other, _ in running.values()}
 		for cand in range(pid + 1, last + 1):
 			if cand not in others:
 				try:
@@ -177,34 +187,21 @@ def _guardedMain(count, cgroups, outpath):
 			sum(int(row.split()[1]) for row in figures[2].splitlines()[1:])
 			int(figures[3])
 			int(figures[4])
-			assert not figures[5]
+			# Opened anew, as pyexpool does: a v1 cgroup.procs kept open serves a stale pid list for a second
+			with open(slots[slot][3], 'rb') as fprocs:
+				assert not fprocs.read()
 		os.write(guardfd, 'unpgid {}\n'.format(pid).encode())
 		free.append(slot)
 
-	cpu0, wall0 = time.process_time(), time.perf_counter()
 	try:
-		for _ in range(2):
-			spawn(started)
-			started += 1
-		while running:
-			for fd, _ in poll.poll():
-				pid, slot, seq = running.pop(fd)
-				poll.unregister(fd)
-				os.close(fd)
-				ended(pid, slot, seq)
-				if started < count:
-					spawn(started)
-					started += 1
-		wall = time.perf_counter() - wall0
-		cpu = time.process_time() - cpu0
+		cpu, wall = _drive(count, spawn, ended)
 	finally:
 		guardian.stdin.close()
 		guardian.wait()
 		os.close(lastpid)
 		for folder in made:
 			os.rmdir(folder)
-	with open(outpath, 'w') as fout:
-		json.dump({'cpu': cpu, 'wall': wall}, fout)
+	_report(outpath, cpu, wall)
 
 
 def _poolMain(count, outpath):
@@ -217,7 +214,7 @@ def _poolMain(count, outpath):
 	for job in jobs:
 		pool.execute(job)
 	pool.join()
-	_report(outpath, cpu0, wall0)
+	_report(outpath, time.process_time() - cpu0, time.perf_counter() - wall0)
 
 
 def _threadsMain(count, outpath):
@@ -227,7 +224,7 @@ def _threadsMain(count, outpath):
 	cpu0, wall0 = time.process_time(), time.perf_counter()
 	with concurrent.futures.ThreadPoolExecutor(2) as executor:
 		list(executor.map(lambda i: subprocess.run(argv).returncode, range(count)))
-	_report(outpath, cpu0, wall0)
+	_report(outpath, time.process_time() - cpu0, time.perf_counter() - wall0)
 
 
 def _env(**changes):
