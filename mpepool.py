@@ -3103,20 +3103,18 @@ class ExecPool(object):
 			return 0
 		if not concur:
 			return self._runSequential(job)
+		if self._memlimited() and job.wkslim is None:
+			job.wkslim = self._wkslim
 		reap = self._state != _WORKING
 		if reap and len(self._workers) >= self._wkslim and not self._actionable():
 			# No slot is free and nothing ended or came due since the last step: the job just queues (a whole
 			# step, with nothing to act on, cost twice the queueing of a producer that executes many jobs)
-			if self._memlimited() and job.wkslim is None:
-				job.wkslim = self._wkslim
 			self._enqueue(job)
 			self._publishUi()
 			return 0
 		with self._step():
 			if reap:
 				self._act(wait=False)  # Reap what finished meanwhile, so its slot serves this job
-			if self._memlimited() and job.wkslim is None:
-				job.wkslim = self._wkslim
 			if self.alive and not self._jobs and len(self._workers) < self._wkslim and self._fits(job):
 				code = self._start(job)
 			else:
